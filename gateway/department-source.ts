@@ -1,0 +1,41 @@
+/**
+ * How the gateway calls a department: keep-alive HTTP (Node's fetch pools connections per
+ * origin), a timeout per call, and failures reported as DEPARTMENT_UNAVAILABLE naming the
+ * department, without the internal address or the transport error.
+ */
+import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+
+export interface DepartmentSourceOptions {
+  name: string;
+  url: string;
+  timeoutMs: number;
+  log: Logger;
+}
+
+type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
+
+function keepAliveFetcher(timeoutMs: number): Fetcher {
+  return ((url: string, init?: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
+}
+
+export class DepartmentSource extends RemoteGraphQLDataSource {
+  readonly department: string;
+  private readonly log: Logger;
+
+  constructor(options: DepartmentSourceOptions) {
+    super({ url: options.url, fetcher: keepAliveFetcher(options.timeoutMs) });
+    this.department = options.name;
+    this.log = options.log;
+  }
+
+  override didEncounterError(error: Error): never {
+    if (error instanceof GraphQLError && error.extensions.code && error.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) throw error;
+    this.log.warn({ department: this.department, reason: error.message }, 'department call failed');
+    throw new GraphQLError(`The ${this.department} department is unavailable; its fields are null in this answer.`, {
+      extensions: { code: ErrorCode.DEPARTMENT_UNAVAILABLE, department: this.department },
+    });
+  }
+}

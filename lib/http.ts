@@ -1,0 +1,85 @@
+/**
+ * The HTTP layer shared by the gateway and every subgraph: Fastify with errors shaped as GraphQL
+ * responses (never Fastify's or Node's own error pages), liveness and readiness endpoints.
+ */
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import type { ApolloServer, BaseContext } from '@apollo/server';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from './logger.ts';
+import { ErrorCode } from './errors.ts';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<boolean>;
+}
+
+export interface HttpAppOptions {
+  log: Logger;
+  /** Largest accepted request body in bytes. */
+  bodyLimit?: number;
+  readiness: ReadinessCheck[];
+}
+
+function graphqlErrorBody(message: string, code: string): { errors: { message: string; extensions: { code: string } }[] } {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/** What a consumer is told about a request Fastify refused before GraphQL saw it. */
+const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty; send a JSON object with a "query".',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type: send application/json.',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body.',
+};
+
+export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    // Request logging is off: URLs of GET queries can carry variables, which may be personal data.
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    forceCloseConnections: true,
+  });
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) {
+      options.log.error({ err: error }, 'unhandled HTTP error');
+      return reply.code(500).send(graphqlErrorBody('Internal server error.', ErrorCode.INTERNAL_SERVER_ERROR));
+    }
+    const message = CLIENT_ERROR_MESSAGES[error.code] ?? 'The request is malformed.';
+    return reply.code(status).send(graphqlErrorBody(message, ErrorCode.BAD_REQUEST));
+  });
+
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send(graphqlErrorBody('Not found. GraphQL is served at /graphql.', ErrorCode.NOT_FOUND)));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const results = await Promise.all(options.readiness.map(async ({ name, check }) => {
+      const ok = await check().catch(() => false);
+      return [name, ok ? 'ok' : 'unavailable'] as const;
+    }));
+    const ready = results.every(([, state]) => state === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+  });
+  return app;
+}
+
+/** Serves an Apollo Server at /graphql (GET for queries, POST for everything). */
+export function mountGraphQL<Context extends BaseContext>(
+  app: FastifyInstance,
+  apollo: ApolloServer<Context>,
+  context: (request: FastifyRequest, reply: FastifyReply) => Promise<Context>,
+): void {
+  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler: fastifyApolloHandler(apollo, { context }) });
+}
+
+/** Listens and returns the base URL (port 0 picks a free port). */
+export async function listen(app: FastifyInstance, port: number, host = '127.0.0.1'): Promise<string> {
+  await app.listen({ port, host });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('server has no TCP address');
+  return `http://${host}:${address.port}`;
+}

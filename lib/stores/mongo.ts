@@ -1,0 +1,54 @@
+/**
+ * MongoDB-compatible storage: MONGODB_URI when given, otherwise an embedded server started by
+ * the project itself (FerretDB where Go is present, else mongodb-memory-server).
+ */
+import mongoose, { type Connection } from 'mongoose';
+import { join } from 'node:path';
+import type { Logger } from '../logger.ts';
+import { hasGo, startFerretdb, type EmbeddedMongo } from './ferretdb.ts';
+import { freePort } from './net.ts';
+
+export interface MongoServer {
+  uri: string;
+  /** True when this process started the server (and so stops it). */
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+export async function startMongo(options: { dataDir: string; log: Logger; port?: number }): Promise<MongoServer> {
+  const configured = process.env.MONGODB_URI;
+  if (configured) return { uri: configured, embedded: false, stop: async () => {} };
+  const port = options.port ?? (await freePort());
+  let server: EmbeddedMongo;
+  if (await hasGo()) {
+    server = await startFerretdb({ dataDir: join(options.dataDir, 'ferretdb'), port, log: options.log });
+  } else {
+    options.log.warn('Go not found: starting mongodb-memory-server instead of FerretDB');
+    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+    const memory = await MongoMemoryServer.create({ instance: { port, ip: '127.0.0.1', dbPath: join(options.dataDir, 'mongod') } });
+    server = { uri: memory.getUri(), stop: async () => void (await memory.stop()) };
+  }
+  return { uri: server.uri, embedded: true, stop: server.stop };
+}
+
+/**
+ * Opens one department's own database. Each department gets its own connection (not the
+ * mongoose default), so several departments can share a process in tests without sharing state.
+ */
+export async function connectDatabase(uri: string, dbName: string): Promise<Connection> {
+  const connection = mongoose.createConnection(uri, {
+    dbName,
+    monitorCommands: true,
+    serverSelectionTimeoutMS: 5000,
+    maxPoolSize: 20,
+  });
+  // Filters built from user input can never smuggle query operators such as $ne or $where.
+  connection.set('sanitizeFilter', true);
+  await connection.asPromise();
+  return connection;
+}
+
+/** The database name of a department: one database per department, as in production. */
+export function departmentDatabaseName(department: string): string {
+  return `${process.env.MONGODB_DB_PREFIX ?? 'credence_'}${department}`;
+}

@@ -1,0 +1,85 @@
+/**
+ * The state gateway instances share (rate limits, caches, policy-change notifications): Redis
+ * through ioredis, or a single-instance in-memory fallback when no Redis can be reached.
+ */
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+
+export interface SharedStore {
+  readonly kind: 'redis' | 'memory';
+  ping(): Promise<boolean>;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** REDIS_URL if set (and then it must work); else local Redis if reachable; else memory, announced in the log. */
+export async function connectSharedStore(log: Logger): Promise<SharedStore> {
+  const configured = process.env.REDIS_URL;
+  const url = configured ?? DEFAULT_REDIS_URL;
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    client.disconnect();
+    if (configured) throw new Error(`REDIS_URL is set but Redis cannot be reached: ${(error as Error).message}`, { cause: error });
+    log.warn('no Redis reachable on 127.0.0.1:6379: using the in-memory shared store (single instance only)');
+    return createMemoryStore();
+  }
+  return createRedisStore(client);
+}
+
+function createRedisStore(client: Redis): SharedStore {
+  let subscriber: Redis | undefined;
+  const handlers = new Map<string, ((message: string) => void)[]>();
+  return {
+    kind: 'redis',
+    ping: () => client.ping().then((reply) => reply === 'PONG', () => false),
+    get: (key) => client.get(key),
+    set: async (key, value, ttlMs) => {
+      if (ttlMs) await client.set(key, value, 'PX', ttlMs);
+      else await client.set(key, value);
+    },
+    publish: async (channel, message) => void (await client.publish(channel, message)),
+    subscribe: async (channel, onMessage) => {
+      if (!subscriber) {
+        // A subscribed Redis connection can run no other command, hence a second one.
+        subscriber = client.duplicate();
+        subscriber.on('message', (ch: string, message: string) => handlers.get(ch)?.forEach((handle) => handle(message)));
+      }
+      handlers.set(channel, [...(handlers.get(channel) ?? []), onMessage]);
+      await subscriber.subscribe(channel);
+    },
+    close: async () => {
+      subscriber?.disconnect();
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+export function createMemoryStore(): SharedStore {
+  const values = new Map<string, { value: string; expiresAt: number }>();
+  const bus = new EventEmitter();
+  return {
+    kind: 'memory',
+    ping: async () => true,
+    get: async (key) => {
+      const entry = values.get(key);
+      if (!entry || entry.expiresAt < Date.now()) return null;
+      return entry.value;
+    },
+    set: async (key, value, ttlMs) => void values.set(key, { value, expiresAt: ttlMs ? Date.now() + ttlMs : Infinity }),
+    publish: async (channel, message) => void bus.emit(channel, message),
+    subscribe: async (channel, onMessage) => void bus.on(channel, onMessage),
+    close: async () => {
+      bus.removeAllListeners();
+      values.clear();
+    },
+  };
+}

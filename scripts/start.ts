@@ -1,0 +1,82 @@
+/**
+ * `npm start`: the whole federation on one machine. Starts the store (embedded unless
+ * MONGODB_URI is set), seeds it when empty, starts each department and the gateway as their own
+ * processes, and prints the URL and a first query. Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../lib/logger.ts';
+import { startMongo } from '../lib/stores/mongo.ts';
+import { stopChild } from '../lib/stores/ferretdb.ts';
+import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
+import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
+import { DATA_DIRECTORY, firstQuery, showcaseSubject } from './stack.ts';
+
+const log = createLogger('start');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
+const children: ChildProcess[] = [];
+let stopping = false;
+
+const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: Number(process.env.EMBEDDED_MONGO_PORT ?? 27018) });
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await Promise.all(children.map((child) => stopChild(child)));
+    await mongo.stop();
+  }
+  process.exit(code);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(0));
+
+function run(script: string, args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    log.error({ script, args, code, signal }, 'a process stopped unexpectedly; stopping everything');
+    void shutdown(1);
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitUntilReady(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ready = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not become ready within ${timeoutMs} ms`);
+}
+
+try {
+  if (!(await isSeeded(mongo.uri))) {
+    log.info({ subjects: DEFAULT_SUBJECT_COUNT }, 'empty store: seeding demo data');
+    await seedAll({ mongoUri: mongo.uri, subjects: DEFAULT_SUBJECT_COUNT, log });
+  }
+  for (const { name } of departments) {
+    run('subgraphs/main.ts', [name], { MONGODB_URI: mongo.uri, PORT: String(defaultSubgraphPort(name)) });
+  }
+  await Promise.all(departments.map(({ name }) => waitUntilReady(`http://127.0.0.1:${defaultSubgraphPort(name)}/readyz`)));
+  run('gateway/main.ts', [], { GATEWAY_PORT: String(gatewayPort) });
+  await waitUntilReady(`http://127.0.0.1:${gatewayPort}/readyz`);
+} catch (error) {
+  log.error({ err: error }, 'start-up failed');
+  await shutdown(1);
+}
+
+const url = `http://127.0.0.1:${gatewayPort}/graphql`;
+const body = JSON.stringify({ query: firstQuery(showcaseSubject()) });
+console.log(`
+Credence is running: ${url}
+  departments: ${departments.map(({ name }) => `${name} :${defaultSubgraphPort(name)}`).join(', ')}
+  store: ${mongo.embedded ? 'embedded FerretDB (data in .data/)' : 'MONGODB_URI'}
+
+A first query, joining all five departments for one subject:
+
+curl -s ${url} -H 'content-type: application/json' -d '${body}'
+
+Press Ctrl-C to stop every process started here.
+`);

@@ -1,0 +1,11 @@
+import { recordsBySubject } from '../runtime/loaders.ts';
+import type { CreditModels } from './models.ts';
+
+export function createLoaders(models: CreditModels) {
+  return {
+    listings: recordsBySubject(models.Listing, { uscc: 1, listedOn: -1 }),
+    restorationApplications: recordsBySubject(models.RestorationApplication, { uscc: 1, appliedOn: -1 }),
+  };
+}
+
+export type CreditLoaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,63 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import { basisDocumentSchemaDefinition, type BasisDocument } from '../runtime/basis-document.ts';
+
+export interface ListingDocument {
+  _id: string;
+  uscc: string;
+  listType: string;
+  reason: string;
+  basis: BasisDocument;
+  listedBy: string;
+  listedOn: Date;
+  removedOn: Date | null;
+  restoredOn: Date | null;
+}
+
+export interface RestorationApplicationDocument {
+  _id: string;
+  uscc: string;
+  listingId: string;
+  appliedOn: Date;
+  status: string;
+  decidedOn: Date | null;
+  decisionReason: string | null;
+}
+
+export interface CreditModels {
+  Listing: Model<ListingDocument>;
+  RestorationApplication: Model<RestorationApplicationDocument>;
+}
+
+const options = { versionKey: false } as const;
+
+export function defineModels(connection: Connection): CreditModels {
+  const listing = new Schema<ListingDocument>({
+    _id: String,
+    uscc: { type: String, required: true },
+    listType: { type: String, required: true },
+    reason: { type: String, required: true },
+    basis: { type: new Schema(basisDocumentSchemaDefinition, { _id: false }), required: true },
+    listedBy: { type: String, required: true },
+    listedOn: { type: Date, required: true },
+    removedOn: { type: Date, default: null },
+    restoredOn: { type: Date, default: null },
+  }, options);
+  listing.index({ uscc: 1, listedOn: -1 });
+
+  const application = new Schema<RestorationApplicationDocument>({
+    _id: String,
+    uscc: { type: String, required: true },
+    listingId: { type: String, required: true },
+    appliedOn: { type: Date, required: true },
+    status: { type: String, required: true },
+    decidedOn: { type: Date, default: null },
+    decisionReason: { type: String, default: null },
+  }, options);
+  application.index({ uscc: 1, appliedOn: -1 });
+  application.index({ status: 1, appliedOn: 1 });
+
+  return {
+    Listing: connection.model('Listing', listing, 'listings'),
+    RestorationApplication: connection.model('RestorationApplication', application, 'restoration_applications'),
+  };
+}

@@ -1,0 +1,22 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph';
+import type { RequestContext } from '../runtime/department.ts';
+import type { CreditLoaders } from './loaders.ts';
+import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
+
+type Context = RequestContext<CreditModels, CreditLoaders>;
+type SubjectReference = { uscc: string };
+
+export const resolvers: GraphQLResolverMap<Context> = {
+  Subject: {
+    // Any code the registry vouched for is a subject here too, with or without listings.
+    __resolveReference: (reference: SubjectReference) => ({ uscc: reference.uscc }),
+    seriousDishonestyListings: (subject: SubjectReference, _args, { loaders }) => loaders.listings.load(subject.uscc),
+    restorationApplications: (subject: SubjectReference, _args, { loaders }) => loaders.restorationApplications.load(subject.uscc),
+  },
+  SeriousDishonestyListing: {
+    id: (listing: ListingDocument) => listing._id,
+  },
+  RestorationApplication: {
+    id: (application: RestorationApplicationDocument) => application._id,
+  },
+};

@@ -1,0 +1,39 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export interface PenaltyDocument {
+  /** The decision number. */
+  _id: string;
+  uscc: string;
+  authority: string;
+  legalBasis: string;
+  violation: string;
+  category: string;
+  penaltyType: string;
+  fineAmount: number;
+  severity: string;
+  decidedOn: Date;
+  restoredOn: Date | null;
+}
+
+export interface PenaltiesModels {
+  Penalty: Model<PenaltyDocument>;
+}
+
+export function defineModels(connection: Connection): PenaltiesModels {
+  const penalty = new Schema<PenaltyDocument>({
+    _id: String,
+    uscc: { type: String, required: true },
+    authority: { type: String, required: true },
+    legalBasis: { type: String, required: true },
+    violation: { type: String, required: true },
+    category: { type: String, required: true },
+    penaltyType: { type: String, required: true },
+    fineAmount: { type: Number, required: true },
+    severity: { type: String, required: true },
+    decidedOn: { type: Date, required: true },
+    restoredOn: { type: Date, default: null },
+  }, { versionKey: false });
+  penalty.index({ uscc: 1, decidedOn: -1 });
+
+  return { Penalty: connection.model('Penalty', penalty, 'penalties') };
+}

@@ -1,0 +1,35 @@
+/**
+ * What a department is, for the subgraph runtime: a name, its mongoose models, the per-request
+ * DataLoaders over them, its resolvers and its seed data. Its SDL is `schema/<name>.graphql`.
+ * Adding a sixth department means writing one more object of this shape.
+ */
+import type { Connection } from 'mongoose';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
+import type { SeedSubject } from './seed-subjects.ts';
+
+/** What every resolver receives: the department's models and this request's loaders (fresh per request, so nothing leaks between requests). */
+export interface RequestContext<Models, Loaders> {
+  models: Models;
+  loaders: Loaders;
+}
+
+export interface Department<Models, Loaders> {
+  /** Subgraph name, also its SDL file name and database suffix. */
+  name: string;
+  /** The department in words, for logs and the README. */
+  title: string;
+  defineModels(connection: Connection): Models;
+  createLoaders(models: Models): Loaders;
+  resolvers: GraphQLResolverMap<RequestContext<Models, Loaders>>;
+  /** Writes this department's records for the given subjects; re-running writes nothing new. */
+  seed(models: Models, subjects: readonly SeedSubject[]): Promise<number>;
+}
+
+/** Identity function that lets TypeScript infer a department's Models and Loaders. */
+export function defineDepartment<Models, Loaders>(department: Department<Models, Loaders>): Department<Models, Loaders> {
+  return department;
+}
+
+/** A department whose model and loader types are no longer needed (the runtime treats all alike). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDepartment = Department<any, any>;

@@ -1,0 +1,46 @@
+import DataLoader from 'dataloader';
+import { trusted, type Model } from 'mongoose';
+
+/** Records that belong to a credit subject. */
+export interface SubjectRecord {
+  uscc: string;
+}
+
+/**
+ * A per-request loader of every record of a subject in one collection: all subjects asked for
+ * during one request are fetched with a single `find`, which removes the N+1 pattern of
+ * resolving a list of subjects. Operators are marked `trusted` because the connection sanitizes
+ * every filter: only operators written here in code reach the database, never ones from input.
+ */
+export function recordsBySubject<T extends SubjectRecord>(model: Model<T>, sort: Record<string, 1 | -1>): DataLoader<string, T[]> {
+  return new DataLoader<string, T[]>(async (codes) => {
+    const records = (await model.find({ uscc: trusted({ $in: [...codes] }) }).sort(sort).lean()) as T[];
+    const byCode = new Map<string, T[]>(codes.map((code) => [code, []]));
+    for (const record of records) byCode.get(record.uscc)?.push(record);
+    return codes.map((code) => byCode.get(code) ?? []);
+  });
+}
+
+/** A per-request loader of documents by `_id`, null where none exists. */
+export function documentsById<T extends { _id: string }>(model: Model<T>): DataLoader<string, T | null> {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const documents = (await model.find({ _id: trusted({ $in: [...ids] }) }).lean()) as T[];
+    const byId = new Map(documents.map((document) => [document._id, document]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
+/** Inserts seed documents; those already present (same deterministic `_id`) are left as they are. */
+export async function insertMissing<T>(model: Model<T>, documents: readonly T[]): Promise<number> {
+  if (documents.length === 0) return 0;
+  try {
+    const inserted = await model.insertMany(documents, { ordered: false, lean: true });
+    return inserted.length;
+  } catch (error) {
+    const result = error as { code?: number; writeErrors?: { code?: number; err?: { code?: number } }[]; insertedDocs?: unknown[] };
+    const writeErrors = result.writeErrors ?? [];
+    const onlyDuplicates = writeErrors.length > 0 && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
+    if (!onlyDuplicates && result.code !== 11000) throw error;
+    return result.insertedDocs?.length ?? 0;
+  }
+}

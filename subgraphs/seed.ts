@@ -1,0 +1,44 @@
+/**
+ * Deterministic demo and benchmark data for every department. Subject `i` is always the same, and
+ * every document has a deterministic `_id`, so re-running adds nothing that is already there and
+ * a larger run extends a smaller one.
+ */
+import type { Logger } from '../lib/logger.ts';
+import { connectDatabase, departmentDatabaseName } from '../lib/stores/mongo.ts';
+import { departments } from './departments.ts';
+import { seedSubject } from './runtime/seed-subjects.ts';
+
+export const DEFAULT_SUBJECT_COUNT = 2000;
+const BATCH = 2000;
+
+export async function seedAll(options: { mongoUri: string; subjects: number; log: Logger }): Promise<Record<string, number>> {
+  const inserted: Record<string, number> = {};
+  await Promise.all(departments.map(async (department) => {
+    const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name));
+    try {
+      const models: unknown = department.defineModels(connection);
+      await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
+      let count = 0;
+      // Batches keep memory flat for large runs (100,000 subjects).
+      for (let start = 0; start < options.subjects; start += BATCH) {
+        const size = Math.min(BATCH, options.subjects - start);
+        count += await department.seed(models, Array.from({ length: size }, (_, i) => seedSubject(start + i)));
+      }
+      inserted[department.name] = count;
+    } finally {
+      await connection.close();
+    }
+  }));
+  options.log.info({ subjects: options.subjects, inserted }, 'seed data written');
+  return inserted;
+}
+
+/** True when the registry already holds subjects (then `npm start` does not seed again). */
+export async function isSeeded(mongoUri: string): Promise<boolean> {
+  const connection = await connectDatabase(mongoUri, departmentDatabaseName('registry'));
+  try {
+    return (await connection.collection('subjects').findOne({}, { projection: { _id: 1 } })) !== null;
+  } finally {
+    await connection.close();
+  }
+}
