@@ -18,7 +18,7 @@ export interface DepartmentSourceOptions {
 type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
 
 function keepAliveFetcher(timeoutMs: number): Fetcher {
-  return ((url: string, init?: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as unknown as Fetcher;
+  return (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
 }
 
 export class DepartmentSource extends RemoteGraphQLDataSource {

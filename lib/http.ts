@@ -11,7 +11,7 @@ import { ErrorCode } from './errors.ts';
 
 export interface ReadinessCheck {
   name: string;
-  check(): Promise<boolean>;
+  check: () => Promise<boolean>;
 }
 
 export interface HttpAppOptions {

@@ -17,7 +17,7 @@ const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 export interface EmbeddedMongo {
   uri: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export function cacheDirectory(): string {

@@ -4,7 +4,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { assertUscc, ErrorCode } from '../../lib/errors.ts';
 import type { RequestContext } from '../runtime/department.ts';
 import type { RegistryLoaders } from './loaders.ts';
-import type { RegistryModels, SubjectDocument } from './models.ts';
+import type { AbnormalOperationDocument, RegistryModels, SubjectDocument } from './models.ts';
 
 type Context = RequestContext<RegistryModels, RegistryLoaders>;
 
@@ -31,5 +31,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
     uscc: (subject: SubjectDocument) => subject._id,
     annualReports: (subject: SubjectDocument, _args, { loaders }) => loaders.annualReports.load(subject._id),
     abnormalOperations: (subject: SubjectDocument, _args, { loaders }) => loaders.abnormalOperations.load(subject._id),
+  },
+  AbnormalOperationEntry: {
+    id: (entry: AbnormalOperationDocument) => entry._id,
   },
 };

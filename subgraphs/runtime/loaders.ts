@@ -1,4 +1,10 @@
 import DataLoader from 'dataloader';
+
+/**
+ * Records per reply: large enough that a batch of a request comes back in one round trip
+ * instead of the driver's default first batch of 101 followed by `getMore` calls.
+ */
+const BATCH_SIZE = 50_000;
 import { trusted, type Model } from 'mongoose';
 
 /** Records that belong to a credit subject. */
@@ -14,7 +20,7 @@ export interface SubjectRecord {
  */
 export function recordsBySubject<T extends SubjectRecord>(model: Model<T>, sort: Record<string, 1 | -1>): DataLoader<string, T[]> {
   return new DataLoader<string, T[]>(async (codes) => {
-    const records = (await model.find({ uscc: trusted({ $in: [...codes] }) }).sort(sort).lean()) as T[];
+    const records = (await model.find({ uscc: trusted({ $in: [...codes] }) }).sort(sort).batchSize(BATCH_SIZE).lean()) as T[];
     const byCode = new Map<string, T[]>(codes.map((code) => [code, []]));
     for (const record of records) byCode.get(record.uscc)?.push(record);
     return codes.map((code) => byCode.get(code) ?? []);
@@ -24,7 +30,7 @@ export function recordsBySubject<T extends SubjectRecord>(model: Model<T>, sort:
 /** A per-request loader of documents by `_id`, null where none exists. */
 export function documentsById<T extends { _id: string }>(model: Model<T>): DataLoader<string, T | null> {
   return new DataLoader<string, T | null>(async (ids) => {
-    const documents = (await model.find({ _id: trusted({ $in: [...ids] }) }).lean()) as T[];
+    const documents = (await model.find({ _id: trusted({ $in: [...ids] }) }).batchSize(BATCH_SIZE).lean()) as T[];
     const byId = new Map(documents.map((document) => [document._id, document]));
     return ids.map((id) => byId.get(id) ?? null);
   });

@@ -3,7 +3,7 @@
  * schema from `schema/<name>.graphql`, fresh DataLoaders per request.
  */
 import { readFileSync } from 'node:fs';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -29,6 +29,8 @@ export interface SubgraphServer {
 
 export interface SubgraphOptions {
   mongoUri: string;
+  /** Extra Apollo Server plugins (observers in tests, for example). */
+  plugins?: ApolloServerPlugin[];
   port?: number;
   host?: string;
 }
@@ -59,7 +61,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     includeStacktraceInErrorResponses: false,
     formatError: safeErrorFormatter(log),
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), ...(options.plugins ?? [])],
   });
   await apollo.start();
   mountGraphQL(app, apollo, async () => ({ models, loaders: department.createLoaders(models) as unknown }));

@@ -1,0 +1,88 @@
+/**
+ * N+1 is gone: listing 100 subjects with their records from all five departments costs each
+ * department one request from the gateway and at most one database command per collection.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import type { mongo } from 'mongoose';
+import { startFederation, type Federation } from './support/federation.ts';
+
+const LIST_QUERY = `{
+  subjects(first: 100) {
+    uscc name status legalRepresentative { name idNumber phone }
+    annualReports { year revenue }
+    abnormalOperations { id reason }
+    dishonestDebtorEntries { caseNumber court basis { number } }
+    consumptionRestrictions { caseNumber }
+    taxViolations { caseNumber amountInvolved }
+    taxCreditRatings { year rating }
+    taxPayments { year amount }
+    administrativePenalties { decisionNumber severity }
+    seriousDishonestyListings { id listType }
+    restorationApplications { id status }
+  }
+}`;
+
+/** Commands that read or write data (not the driver's own handshakes and pings). */
+const DATA_COMMANDS = new Set(['find', 'aggregate', 'count', 'distinct', 'insert', 'update', 'delete', 'findAndModify', 'getMore']);
+
+let federation: Federation;
+const requests = new Map<string, number>();
+
+before(async () => {
+  federation = await startFederation({
+    subjects: 120,
+    subgraphPlugins: (department) => [{
+      requestDidStart: async () => {
+        requests.set(department, (requests.get(department) ?? 0) + 1);
+      },
+    }],
+  });
+});
+after(() => federation.close());
+
+it('lists 100 subjects with records from all five departments using one command per collection per subgraph request', async () => {
+  const commands = new Map<string, Map<string, number>>();
+  const listeners = [...federation.subgraphs].map(([name, subgraph]) => {
+    const perCollection = new Map<string, number>();
+    commands.set(name, perCollection);
+    const listener = (event: mongo.CommandStartedEvent): void => {
+      if (!DATA_COMMANDS.has(event.commandName)) return;
+      const command = event.command as Record<string, unknown>;
+      // A getMore names its collection apart; it counts against that collection like any other command.
+      const collection = String(event.commandName === 'getMore' ? command.collection : command[event.commandName]);
+      perCollection.set(collection, (perCollection.get(collection) ?? 0) + 1);
+    };
+    subgraph.connection.getClient().on('commandStarted', listener);
+    return () => subgraph.connection.getClient().off('commandStarted', listener);
+  });
+  requests.clear();
+
+  const { body } = await federation.query(LIST_QUERY);
+  listeners.forEach((stop) => stop());
+
+  assert.equal(body.errors, undefined);
+  const subjects = body.data?.subjects as Record<string, unknown[]>[];
+  assert.equal(subjects.length, 100);
+  // The data is real: some subjects have records in each department.
+  for (const field of ['annualReports', 'dishonestDebtorEntries', 'taxViolations', 'administrativePenalties', 'seriousDishonestyListings']) {
+    assert.ok(subjects.some((subject) => (subject[field]?.length ?? 0) > 0), `some subject has ${field}`);
+  }
+
+  const expectedCollections: Record<string, string[]> = {
+    registry: ['subjects', 'annual_reports', 'abnormal_operations'],
+    judicial: ['debtor_entries', 'consumption_restrictions'],
+    tax: ['violation_cases', 'credit_ratings', 'tax_payments'],
+    penalties: ['penalties'],
+    credit: ['listings', 'restoration_applications'],
+  };
+  for (const [department, collections] of Object.entries(expectedCollections)) {
+    const subgraphRequests = requests.get(department) ?? 0;
+    assert.equal(subgraphRequests, 1, `${department} receives one request from the gateway`);
+    const counted = commands.get(department) ?? new Map<string, number>();
+    assert.deepEqual([...counted.keys()].sort(), [...collections].sort(), `${department} reads exactly its collections`);
+    for (const [collection, count] of counted) {
+      assert.ok(count <= subgraphRequests, `${department}.${collection}: ${count} commands for ${subgraphRequests} request(s)`);
+    }
+  }
+});
