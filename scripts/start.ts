@@ -72,7 +72,7 @@ const body = JSON.stringify({ query: firstQuery(showcaseSubject()) });
 console.log(`
 Credence is running: ${url}
   departments: ${departments.map(({ name }) => `${name} :${defaultSubgraphPort(name)}`).join(', ')}
-  store: ${mongo.embedded ? 'embedded FerretDB (data in .data/)' : 'MONGODB_URI'}
+  store: ${mongo.description}
 
 A first query, joining all five departments for one subject:
 

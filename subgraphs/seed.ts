@@ -7,6 +7,8 @@ import type { Logger } from '../lib/logger.ts';
 import { connectDatabase, departmentDatabaseName } from '../lib/stores/mongo.ts';
 import { departments } from './departments.ts';
 import { seedSubject } from './runtime/seed-subjects.ts';
+import type { SeedWriter } from './runtime/department.ts';
+import type { Connection } from 'mongoose';
 
 export const DEFAULT_SUBJECT_COUNT = 2000;
 const BATCH = 2000;
@@ -18,11 +20,12 @@ export async function seedAll(options: { mongoUri: string; subjects: number; log
     try {
       const models: unknown = department.defineModels(connection);
       await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
+      const write = await createSeedWriter(connection);
       let count = 0;
       // Batches keep memory flat for large runs (100,000 subjects).
       for (let start = 0; start < options.subjects; start += BATCH) {
         const size = Math.min(BATCH, options.subjects - start);
-        count += await department.seed(models, Array.from({ length: size }, (_, i) => seedSubject(start + i)));
+        count += await department.seed(models, Array.from({ length: size }, (_, i) => seedSubject(start + i)), write);
       }
       inserted[department.name] = count;
     } finally {
@@ -31,6 +34,28 @@ export async function seedAll(options: { mongoUri: string; subjects: number; log
   }));
   options.log.info({ subjects: options.subjects, inserted }, 'seed data written');
   return inserted;
+}
+
+/**
+ * A writer that inserts only documents whose `_id` is not stored yet. The stored ids are read once
+ * per collection: asking the store to skip duplicates instead (unordered inserts ignoring
+ * duplicate-key errors) leaves a dead row per refused document on FerretDB's PostgreSQL backend,
+ * which slowed every later query.
+ */
+async function createSeedWriter(connection: Connection): Promise<SeedWriter> {
+  const stored = new Map<string, Set<string>>();
+  for (const model of Object.values(connection.models)) {
+    const ids = await model.find({}, { _id: 1 }).lean<{ _id: string }[]>();
+    stored.set(model.collection.name, new Set(ids.map(({ _id }) => _id)));
+  }
+  return async (model, documents) => {
+    const ids = stored.get(model.collection.name) ?? new Set<string>();
+    const missing = documents.filter(({ _id }) => !ids.has(_id));
+    if (missing.length === 0) return 0;
+    await model.insertMany(missing, { ordered: true, lean: true });
+    for (const { _id } of missing) ids.add(_id);
+    return missing.length;
+  };
 }
 
 /** True when the registry already holds subjects (then `npm start` does not seed again). */

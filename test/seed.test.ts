@@ -9,6 +9,7 @@ import { checkUscc } from '../lib/uscc.ts';
 import { connectDatabase, departmentDatabaseName, startMongo, type MongoServer } from '../lib/stores/mongo.ts';
 import { seedSubject, seedSubjects, SEED_REFERENCE_DATE } from '../subgraphs/runtime/seed-subjects.ts';
 import { seedAll } from '../subgraphs/seed.ts';
+import { dropDepartmentDatabases } from './support/databases.ts';
 import type { PenaltyDocument } from '../subgraphs/penalties/models.ts';
 import type { ListingDocument, RestorationApplicationDocument } from '../subgraphs/credit/models.ts';
 
@@ -39,6 +40,7 @@ describe('seeding the departments', () => {
     mongo = await startMongo({ dataDir, log });
   });
   after(async () => {
+    await dropDepartmentDatabases(mongo.uri);
     await mongo.stop();
     await rm(dataDir, { recursive: true, force: true });
   });

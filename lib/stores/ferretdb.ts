@@ -17,6 +17,8 @@ const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 
 export interface EmbeddedMongo {
   uri: string;
+  /** What runs, in words, for start-up messages. */
+  description: string;
   stop: () => Promise<void>;
 }
 
@@ -83,13 +85,45 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Prom
   });
 }
 
-/** Starts FerretDB on the given port, storing its SQLite files in `dataDir`. */
-export async function startFerretdb(options: { dataDir: string; port: number; log: Logger }): Promise<EmbeddedMongo> {
+/**
+ * FerretDB's storage. FerretDB 1.x pushes equality filters on any field down to PostgreSQL (and
+ * its indexes), but only `_id` equality to SQLite; everything else it filters by scanning. So
+ * PostgreSQL is preferred when one is at hand, as on this project's machines.
+ */
+export type FerretdbBackend = { handler: 'sqlite' } | { handler: 'postgresql'; url: string };
+
+const LOCAL_POSTGRESQL_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** FERRETDB_POSTGRESQL_URL if set; else FERRETDB_HANDLER=sqlite forces SQLite; else local PostgreSQL if it answers; else SQLite. */
+export async function chooseFerretdbBackend(env: NodeJS.ProcessEnv = process.env): Promise<FerretdbBackend> {
+  if (env.FERRETDB_POSTGRESQL_URL) return { handler: 'postgresql', url: env.FERRETDB_POSTGRESQL_URL };
+  if (env.FERRETDB_HANDLER === 'sqlite') return { handler: 'sqlite' };
+  return (await isListening(5432)) ? { handler: 'postgresql', url: LOCAL_POSTGRESQL_URL } : { handler: 'sqlite' };
+}
+
+function backendArguments(backend: FerretdbBackend, dataDir: string): string[] {
+  return backend.handler === 'postgresql'
+    ? ['--handler=postgresql', `--postgresql-url=${backend.url}`]
+    : ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`];
+}
+
+/** Starts FerretDB on the given port; SQLite files and FerretDB's state go to `dataDir`. */
+export async function startFerretdb(options: { dataDir: string; port: number; log: Logger; backend: FerretdbBackend }): Promise<EmbeddedMongo> {
   const binary = await ensureFerretdbBinary(options.log);
   await mkdir(options.dataDir, { recursive: true });
   const child = spawn(binary, [
-    '--handler=sqlite',
-    `--sqlite-url=file:${options.dataDir}/`,
+    ...backendArguments(options.backend, options.dataDir),
     `--state-dir=${options.dataDir}`,
     `--listen-addr=127.0.0.1:${options.port}`,
     '--debug-addr=-',
@@ -106,9 +140,10 @@ export async function startFerretdb(options: { dataDir: string; port: number; lo
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${stderr}`, { cause: error });
   }
-  options.log.info({ port: options.port, dataDir: options.dataDir }, 'embedded FerretDB started');
+  options.log.info({ port: options.port, backend: options.backend.handler }, 'embedded FerretDB started');
   return {
     uri: `mongodb://127.0.0.1:${options.port}/`,
+    description: `embedded FerretDB ${FERRETDB_VERSION} on ${options.backend.handler === 'postgresql' ? 'PostgreSQL' : `SQLite in ${options.dataDir}`}`,
     stop: () => stopChild(child),
   };
 }

@@ -5,11 +5,13 @@
 import mongoose, { type Connection } from 'mongoose';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
-import { hasGo, startFerretdb, type EmbeddedMongo } from './ferretdb.ts';
+import { chooseFerretdbBackend, hasGo, startFerretdb, type EmbeddedMongo } from './ferretdb.ts';
 import { freePort } from './net.ts';
 
 export interface MongoServer {
   uri: string;
+  /** What runs, in words, for start-up messages. */
+  description: string;
   /** True when this process started the server (and so stops it). */
   embedded: boolean;
   stop(): Promise<void>;
@@ -17,18 +19,39 @@ export interface MongoServer {
 
 export async function startMongo(options: { dataDir: string; log: Logger; port?: number }): Promise<MongoServer> {
   const configured = process.env.MONGODB_URI;
-  if (configured) return { uri: configured, embedded: false, stop: async () => {} };
+  if (configured) return { uri: configured, description: 'MONGODB_URI', embedded: false, stop: async () => {} };
   const port = options.port ?? (await freePort());
   let server: EmbeddedMongo;
   if (await hasGo()) {
-    server = await startFerretdb({ dataDir: join(options.dataDir, 'ferretdb'), port, log: options.log });
+    server = await startWorkingFerretdb({ dataDir: join(options.dataDir, 'ferretdb'), port, log: options.log });
   } else {
     options.log.warn('Go not found: starting mongodb-memory-server instead of FerretDB');
     const { MongoMemoryServer } = await import('mongodb-memory-server-core');
     const memory = await MongoMemoryServer.create({ instance: { port, ip: '127.0.0.1', dbPath: join(options.dataDir, 'mongod') } });
-    server = { uri: memory.getUri(), stop: async () => void (await memory.stop()) };
+    server = { uri: memory.getUri(), description: 'mongodb-memory-server', stop: async () => void (await memory.stop()) };
   }
-  return { uri: server.uri, embedded: true, stop: server.stop };
+  return { uri: server.uri, description: server.description, embedded: true, stop: server.stop };
+}
+
+/**
+ * FerretDB on the backend of choice, checked with a real command: a PostgreSQL that accepts
+ * connections but refuses FerretDB (authentication, say) falls back to SQLite with a warning.
+ */
+async function startWorkingFerretdb(options: { dataDir: string; port: number; log: Logger }): Promise<EmbeddedMongo> {
+  const backend = await chooseFerretdbBackend();
+  const server = await startFerretdb({ ...options, backend });
+  const client = new mongoose.mongo.MongoClient(server.uri, { serverSelectionTimeoutMS: 5000 });
+  try {
+    await client.db('admin').command({ listDatabases: 1 });
+    return server;
+  } catch (error) {
+    await server.stop();
+    if (backend.handler === 'sqlite' || process.env.FERRETDB_POSTGRESQL_URL) throw error;
+    options.log.warn({ reason: (error as Error).message }, 'FerretDB cannot use the local PostgreSQL; using SQLite');
+    return startFerretdb({ ...options, backend: { handler: 'sqlite' } });
+  } finally {
+    await client.close();
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { insertMissing } from '../runtime/loaders.ts';
 import { addDays, daysAgo, recordCount, recordRandom, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import type { SeedWriter } from '../runtime/department.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 
 /** List type, the department that lists, its document prefix, the reason, and whether restoration is excluded (R6). */
@@ -14,7 +14,7 @@ const LIST_TYPES = [
   ['ONLINE_FRAUD', '公安局', '公网罚', '为电信网络诈骗犯罪提供帮助', true],
 ] as const;
 
-export async function seed(models: CreditModels, subjects: readonly SeedSubject[]): Promise<number> {
+export async function seed(models: CreditModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
   const listings: ListingDocument[] = [];
   const applications: RestorationApplicationDocument[] = [];
   for (const subject of subjects) {
@@ -56,6 +56,6 @@ export async function seed(models: CreditModels, subjects: readonly SeedSubject[
       listings.push(listing);
     }
   }
-  const counts = await Promise.all([insertMissing(models.Listing, listings), insertMissing(models.RestorationApplication, applications)]);
+  const counts = await Promise.all([write(models.Listing, listings), write(models.RestorationApplication, applications)]);
   return counts.reduce((a, b) => a + b, 0);
 }

@@ -1,5 +1,5 @@
-import { insertMissing } from '../runtime/loaders.ts';
 import { addDays, daysAgo, recordCount, recordRandom, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import type { SeedWriter } from '../runtime/department.ts';
 import type { ConsumptionRestrictionDocument, DebtorEntryDocument, JudicialModels } from './models.ts';
 
 const OBLIGATIONS = ['支付货款及利息', '偿还借款本金及利息', '支付工程款', '支付劳动报酬', '返还租赁物并支付租金', '赔偿经济损失'];
@@ -9,7 +9,7 @@ function endedBy(start: Date, days: number): Date | null {
   return end < SEED_REFERENCE_DATE ? end : null;
 }
 
-export async function seed(models: JudicialModels, subjects: readonly SeedSubject[]): Promise<number> {
+export async function seed(models: JudicialModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
   const entries: DebtorEntryDocument[] = [];
   const restrictions: ConsumptionRestrictionDocument[] = [];
   for (const subject of subjects) {
@@ -47,6 +47,6 @@ export async function seed(models: JudicialModels, subjects: readonly SeedSubjec
       }
     }
   }
-  const counts = await Promise.all([insertMissing(models.DebtorEntry, entries), insertMissing(models.ConsumptionRestriction, restrictions)]);
+  const counts = await Promise.all([write(models.DebtorEntry, entries), write(models.ConsumptionRestriction, restrictions)]);
   return counts.reduce((a, b) => a + b, 0);
 }

@@ -1,6 +1,6 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { insertMissing } from '../runtime/loaders.ts';
 import { addDays, daysAgo, recordCount, recordRandom, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import type { SeedWriter } from '../runtime/department.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
 
 /** Category, regulator, legal basis and typical violation. */
@@ -19,7 +19,7 @@ const CATEGORIES = [
 /** Categories that are never restored (R6); their records are the serious, non-restorable ones. */
 const NON_RESTORABLE = new Set(['VACCINE_QUALITY', 'ILLEGAL_FUNDRAISING', 'ONLINE_FRAUD']);
 
-export async function seed(models: PenaltiesModels, subjects: readonly SeedSubject[]): Promise<number> {
+export async function seed(models: PenaltiesModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
   const penalties: PenaltyDocument[] = [];
   for (const subject of subjects) {
     const random = recordRandom(subject, 'penalties');
@@ -50,5 +50,5 @@ export async function seed(models: PenaltiesModels, subjects: readonly SeedSubje
       });
     }
   }
-  return insertMissing(models.Penalty, penalties);
+  return write(models.Penalty, penalties);
 }

@@ -1,11 +1,11 @@
-import { insertMissing } from '../runtime/loaders.ts';
 import { daysAgo, addDays, recordCount, recordRandom, type SeedSubject } from '../runtime/seed-subjects.ts';
+import type { SeedWriter } from '../runtime/department.ts';
 import type { AbnormalOperationDocument, AnnualReportDocument, RegistryModels, SubjectDocument } from './models.ts';
 
 const STREETS = ['建国路', '中山路', '人民路', '解放大道', '科技园路', '长江路', '和平街', '滨河大道', '工业园区一路', '高新大道'];
 const REASONS = ['ANNUAL_REPORT_NOT_FILED', 'UNREACHABLE_AT_ADDRESS', 'INFORMATION_NOT_DISCLOSED', 'FALSE_INFORMATION'];
 
-export async function seed(models: RegistryModels, subjects: readonly SeedSubject[]): Promise<number> {
+export async function seed(models: RegistryModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
   const subjectDocuments: SubjectDocument[] = [];
   const reports: AnnualReportDocument[] = [];
   const abnormal: AbnormalOperationDocument[] = [];
@@ -47,9 +47,9 @@ export async function seed(models: RegistryModels, subjects: readonly SeedSubjec
     }
   }
   const counts = await Promise.all([
-    insertMissing(models.Subject, subjectDocuments),
-    insertMissing(models.AnnualReport, reports),
-    insertMissing(models.AbnormalOperation, abnormal),
+    write(models.Subject, subjectDocuments),
+    write(models.AnnualReport, reports),
+    write(models.AbnormalOperation, abnormal),
   ]);
   return counts.reduce((a, b) => a + b, 0);
 }

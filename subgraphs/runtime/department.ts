@@ -3,9 +3,12 @@
  * DataLoaders over them, its resolvers and its seed data. Its SDL is `schema/<name>.graphql`.
  * Adding a sixth department means writing one more object of this shape.
  */
-import type { Connection } from 'mongoose';
+import type { Connection, Model } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { SeedSubject } from './seed-subjects.ts';
+
+/** Inserts those of `documents` whose `_id` is not stored yet; returns how many it inserted. */
+export type SeedWriter = <T extends { _id: string }>(model: Model<T>, documents: readonly T[]) => Promise<number>;
 
 /** What every resolver receives: the department's models and this request's loaders (fresh per request, so nothing leaks between requests). */
 export interface RequestContext<Models, Loaders> {
@@ -21,8 +24,8 @@ export interface Department<Models, Loaders> {
   defineModels(connection: Connection): Models;
   createLoaders(models: Models): Loaders;
   resolvers: GraphQLResolverMap<RequestContext<Models, Loaders>>;
-  /** Writes this department's records for the given subjects; re-running writes nothing new. */
-  seed(models: Models, subjects: readonly SeedSubject[]): Promise<number>;
+  /** Writes this department's records for the given subjects through `write`, returning how many were new. */
+  seed(models: Models, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number>;
 }
 
 /** Identity function that lets TypeScript infer a department's Models and Loaders. */

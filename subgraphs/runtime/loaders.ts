@@ -7,6 +7,15 @@ import DataLoader from 'dataloader';
 const BATCH_SIZE = 50_000;
 import { trusted, type Model } from 'mongoose';
 
+/**
+ * The filter value matching any of `keys`. A single key is asked as plain equality: MongoDB uses
+ * its index either way, but FerretDB 1.x evaluates `$in` by scanning the collection while it
+ * pushes equality down to its backend, and a partner's usual query is about one subject.
+ */
+function oneOf(keys: readonly string[]): string | { $in: string[] } {
+  return keys.length === 1 ? (keys[0] as string) : trusted({ $in: [...keys] });
+}
+
 /** Records that belong to a credit subject. */
 export interface SubjectRecord {
   uscc: string;
@@ -20,7 +29,7 @@ export interface SubjectRecord {
  */
 export function recordsBySubject<T extends SubjectRecord>(model: Model<T>, sort: Record<string, 1 | -1>): DataLoader<string, T[]> {
   return new DataLoader<string, T[]>(async (codes) => {
-    const records = (await model.find({ uscc: trusted({ $in: [...codes] }) }).sort(sort).batchSize(BATCH_SIZE).lean()) as T[];
+    const records = (await model.find({ uscc: oneOf(codes) }).sort(sort).batchSize(BATCH_SIZE).lean()) as T[];
     const byCode = new Map<string, T[]>(codes.map((code) => [code, []]));
     for (const record of records) byCode.get(record.uscc)?.push(record);
     return codes.map((code) => byCode.get(code) ?? []);
@@ -30,23 +39,8 @@ export function recordsBySubject<T extends SubjectRecord>(model: Model<T>, sort:
 /** A per-request loader of documents by `_id`, null where none exists. */
 export function documentsById<T extends { _id: string }>(model: Model<T>): DataLoader<string, T | null> {
   return new DataLoader<string, T | null>(async (ids) => {
-    const documents = (await model.find({ _id: trusted({ $in: [...ids] }) }).batchSize(BATCH_SIZE).lean()) as T[];
+    const documents = (await model.find({ _id: oneOf(ids) }).batchSize(BATCH_SIZE).lean()) as T[];
     const byId = new Map(documents.map((document) => [document._id, document]));
     return ids.map((id) => byId.get(id) ?? null);
   });
-}
-
-/** Inserts seed documents; those already present (same deterministic `_id`) are left as they are. */
-export async function insertMissing<T>(model: Model<T>, documents: readonly T[]): Promise<number> {
-  if (documents.length === 0) return 0;
-  try {
-    const inserted = await model.insertMany(documents, { ordered: false, lean: true });
-    return inserted.length;
-  } catch (error) {
-    const result = error as { code?: number; writeErrors?: { code?: number; err?: { code?: number } }[]; insertedDocs?: unknown[] };
-    const writeErrors = result.writeErrors ?? [];
-    const onlyDuplicates = writeErrors.length > 0 && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
-    if (!onlyDuplicates && result.code !== 11000) throw error;
-    return result.insertedDocs?.length ?? 0;
-  }
 }

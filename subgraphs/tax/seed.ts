@@ -1,6 +1,6 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { insertMissing } from '../runtime/loaders.ts';
 import { daysAgo, recordCount, recordRandom, type SeedSubject } from '../runtime/seed-subjects.ts';
+import type { SeedWriter } from '../runtime/department.ts';
 import type { CreditRatingDocument, TaxModels, TaxPaymentDocument, ViolationCaseDocument } from './models.ts';
 
 const VIOLATIONS = ['TAX_EVASION', 'TAX_FRAUD_EXPORT_REBATE', 'FALSE_INVOICING', 'REFUSAL_TO_PAY', 'OBSTRUCTION'];
@@ -11,7 +11,7 @@ const RATINGS_BY_RISK = {
   serious: [['C', 30], ['D', 70]],
 } as const;
 
-export async function seed(models: TaxModels, subjects: readonly SeedSubject[]): Promise<number> {
+export async function seed(models: TaxModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
   const violations: ViolationCaseDocument[] = [];
   const ratings: CreditRatingDocument[] = [];
   const payments: TaxPaymentDocument[] = [];
@@ -40,9 +40,9 @@ export async function seed(models: TaxModels, subjects: readonly SeedSubject[]):
     }
   }
   const counts = await Promise.all([
-    insertMissing(models.ViolationCase, violations),
-    insertMissing(models.CreditRating, ratings),
-    insertMissing(models.TaxPayment, payments),
+    write(models.ViolationCase, violations),
+    write(models.CreditRating, ratings),
+    write(models.TaxPayment, payments),
   ]);
   return counts.reduce((a, b) => a + b, 0);
 }

@@ -14,6 +14,7 @@ import { startGateway, type Gateway } from '../../gateway/server.ts';
 import { departments } from '../../subgraphs/departments.ts';
 import { startSubgraph, type SubgraphServer } from '../../subgraphs/runtime/server.ts';
 import { seedAll } from '../../subgraphs/seed.ts';
+import { dropDepartmentDatabases } from './databases.ts';
 
 export interface GraphQLResponse {
   status: number;
@@ -74,11 +75,9 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     close: async () => {
       await gateway.close();
       await sharedStore.close();
-      for (const subgraph of subgraphs.values()) {
-        // A shared server keeps nothing of the test; a stopped subgraph has nothing left to close.
-        if (!mongo.embedded) await subgraph.connection.dropDatabase().catch(() => {});
-        await subgraph.close().catch(() => {});
-      }
+      // A subgraph a test stopped already is closed; closing it again is harmless to skip.
+      for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
+      await dropDepartmentDatabases(mongo.uri);
       await mongo.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
