@@ -18,18 +18,25 @@ export interface SharedStore {
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
+export interface SharedStoreOptions {
+  /** A Redis that must work (REDIS_URL). */
+  url?: string | undefined;
+  /** The Redis tried when no URL is configured; memory if it does not answer. */
+  defaultUrl?: string;
+}
+
 /** REDIS_URL if set (and then it must work); else local Redis if reachable; else memory, announced in the log. */
-export async function connectSharedStore(log: Logger): Promise<SharedStore> {
-  const configured = process.env.REDIS_URL;
-  const url = configured ?? DEFAULT_REDIS_URL;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+export async function connectSharedStore(log: Logger, options: SharedStoreOptions = { url: process.env.REDIS_URL }): Promise<SharedStore> {
+  const configured = options.url;
+  const url = configured ?? options.defaultUrl ?? DEFAULT_REDIS_URL;
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
     client.disconnect();
     if (configured) throw new Error(`REDIS_URL is set but Redis cannot be reached: ${(error as Error).message}`, { cause: error });
-    log.warn('no Redis reachable on 127.0.0.1:6379: using the in-memory shared store (single instance only)');
+    log.warn({ url }, 'no Redis reachable: using the in-memory shared store (single instance only)');
     return createMemoryStore();
   }
   return createRedisStore(client);

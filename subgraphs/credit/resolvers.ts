@@ -1,15 +1,14 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
+import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { CreditLoaders } from './loaders.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 
 type Context = RequestContext<CreditModels, CreditLoaders>;
-type SubjectReference = { uscc: string };
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Subject: {
-    // Any code the registry vouched for is a subject here too, with or without listings.
-    __resolveReference: (reference: SubjectReference) => ({ uscc: reference.uscc }),
+    __resolveReference: resolveSubjectReference,
     seriousDishonestyListings: (subject: SubjectReference, _args, { loaders }) => loaders.listings.load(subject.uscc),
     restorationApplications: (subject: SubjectReference, _args, { loaders }) => loaders.restorationApplications.load(subject.uscc),
   },
