@@ -34,8 +34,11 @@ function run(script: string, args: string[], env: Record<string, string>): Child
   const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   child.once('exit', (code, signal) => {
     if (stopping) return;
-    log.error({ script, args, code, signal }, 'a process stopped unexpectedly; stopping everything');
-    void shutdown(1);
+    // Ctrl-C in a terminal reaches every process of the group: a child that stopped cleanly was
+    // asked to, and so is everything else. Only a crash is reported as one.
+    const askedToStop = code === 0 || signal === 'SIGINT' || signal === 'SIGTERM';
+    if (!askedToStop) log.error({ script, args, code, signal }, 'a process stopped unexpectedly; stopping everything');
+    void shutdown(askedToStop ? 0 : 1);
   });
   children.push(child);
   return child;
