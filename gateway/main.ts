@@ -1,15 +1,22 @@
-/** Runs the gateway as a process: `node gateway/main.ts`. */
+/** Runs the gateway as a process: `node gateway/main.ts` (configuration in the README's table). */
+import { createAssertionSigner, loadAssertionKeys } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
+import { policiesDirectory, startPolicyRuntime } from '../lib/policy/process.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { readGatewayConfig } from './config.ts';
 import { startGateway } from './server.ts';
 
 const log = createLogger('gateway');
+const config = readGatewayConfig();
+const signer = createAssertionSigner(loadAssertionKeys(process.env, 'signer'));
 const sharedStore = await connectSharedStore(log);
-const gateway = await startGateway(readGatewayConfig(), { sharedStore });
+const policiesDir = policiesDirectory();
+const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, supergraphPath: config.supergraphPath });
+const gateway = await startGateway(config, { sharedStore, policies, policiesDir, signer });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    policies.close();
     void gateway.close().then(() => sharedStore.close()).finally(() => process.exit(0));
   });
 }

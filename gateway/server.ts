@@ -2,10 +2,16 @@
  * The Credence gateway: Apollo Server on Fastify with @apollo/gateway serving a static
  * supergraph. The request pipeline, in order:
  *   1. HTTP (Fastify): body size limit, malformed bodies answered as GraphQL errors;
- *   2. Apollo Server: parse, validate (no schema hints in errors), plan;
- *   3. @apollo/gateway: execute the plan against the departments (keep-alive, timeouts);
- *   4. formatError: only coded, intended errors reach the consumer.
+ *   2. authentication (context function): API key or bearer token, declared purpose, the policy
+ *      version in force, and a signed assertion of all three for the departments;
+ *   3. Apollo Server: parse, validate (no schema hints in errors);
+ *   4. policy check before planning (policy-gateway.ts): reject, or filter denied fields out;
+ *      introspection answered from the consumer's own schema;
+ *   5. @apollo/gateway: plan and execute against the departments (keep-alive, timeouts), each
+ *      call carrying the assertion;
+ *   6. formatError: only coded, intended errors reach the consumer.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
@@ -15,8 +21,14 @@ import { createHttpApp, listen, mountGraphQL } from '../lib/http.ts';
 import { safeErrorFormatter } from '../lib/graphql-errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
+import { requestError } from '../lib/errors.ts';
+import { createAuthenticator, type Authenticator, type IdentityHeaders } from '../lib/identity/authenticate.ts';
+import type { AssertionSigner } from '../lib/identity/assertion.ts';
+import { IdentityError } from '../lib/identity/errors.ts';
+import type { PolicyRuntime } from '../lib/policy/runtime.ts';
 import type { GatewayConfig } from './config.ts';
 import { DepartmentSource } from './department-source.ts';
+import { withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
 
 export interface Gateway {
   url: string;
@@ -27,11 +39,46 @@ export interface Gateway {
 
 export interface GatewayDependencies {
   sharedStore: SharedStore;
+  /** The policy in force, kept current by hot reload. */
+  policies: PolicyRuntime;
+  /** The folder the policy was read from (issuers' key files are relative to it). */
+  policiesDir: string;
+  /** Signs the identity assertion the departments require. */
+  signer: AssertionSigner;
 }
 
 /** The subgraphs a supergraph names, with the URLs written in it. */
 export function supergraphSubgraphs(supergraphSdl: string): { name: string; url: string }[] {
   return [...supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)].map(([, name = '', url = '']) => ({ name, url }));
+}
+
+/**
+ * Authentication for the policy version in force: the authenticator (key index, token
+ * verifier) is built once per version, then each request costs lookups and one signature.
+ */
+function authenticatorFor(dependencies: GatewayDependencies): (headers: IdentityHeaders) => Promise<RequestIdentity> {
+  let built: Authenticator | undefined;
+  return async (headers) => {
+    const policy = dependencies.policies.current();
+    if (built?.policyVersion !== policy.version) built = createAuthenticator({ policy, policiesDir: dependencies.policiesDir });
+    let authentication;
+    try {
+      authentication = await built.authenticate(headers);
+    } catch (error) {
+      if (error instanceof IdentityError) throw requestError(error.message, error.code, error.httpStatus);
+      throw error;
+    }
+    const view = policy.view(authentication.consumer.id, authentication.purpose);
+    if (!view) throw requestError('The declared purpose is not allowed for this consumer.', 'PURPOSE_NOT_ALLOWED', 403);
+    const requestId = randomUUID();
+    const assertion = dependencies.signer.sign({
+      consumer: authentication.consumer.id,
+      purpose: authentication.purpose,
+      policyVersion: policy.version,
+      requestId,
+    });
+    return { consumer: authentication.consumer, purpose: authentication.purpose, policy, view, requestId, assertion };
+  };
 }
 
 export async function startGateway(config: GatewayConfig, dependencies: GatewayDependencies): Promise<Gateway> {
@@ -41,7 +88,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   const unknown = Object.keys(config.subgraphUrls).filter((name) => !subgraphs.some((subgraph) => subgraph.name === name));
   if (unknown.length > 0) throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
 
-  const gateway = new ApolloGateway({
+  const gateway = withPolicy(new ApolloGateway({
     supergraphSdl,
     logger: log,
     buildService: ({ name }) => new DepartmentSource({
@@ -50,7 +97,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       timeoutMs: config.subgraphTimeoutMs,
       log,
     }),
-  });
+  }));
+  const authenticate = authenticatorFor(dependencies);
 
   const app = createHttpApp({
     log,
@@ -63,15 +111,17 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       })),
     ],
   });
-  const apollo = new ApolloServer({
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // Introspection is answered per consumer, from its own schema (policy-gateway.ts).
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
     plugins: [fastifyApolloDrainPlugin(app)],
   });
   await apollo.start();
-  mountGraphQL(app, apollo, async () => ({}));
+  mountGraphQL(app, apollo, async (request) => ({ identity: await authenticate(request.headers) }));
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');
   return {

@@ -8,6 +8,9 @@ import { checkUscc } from './uscc.ts';
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  POLICY_VERSION_UNAVAILABLE: 'POLICY_VERSION_UNAVAILABLE',
   NOT_FOUND: 'NOT_FOUND',
   DEPARTMENT_UNAVAILABLE: 'DEPARTMENT_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
@@ -23,4 +26,12 @@ export function assertUscc(code: string, argumentName = 'uscc'): string {
     });
   }
   return code;
+}
+
+/**
+ * An error raised before execution (authentication, purpose, policy version) that also sets the
+ * HTTP status of the answer: Apollo Server honours `extensions.http.status` from a context function.
+ */
+export function requestError(message: string, code: string, status: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status } } });
 }

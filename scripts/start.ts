@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
 import { stopChild } from '../lib/stores/ferretdb.ts';
@@ -54,16 +55,23 @@ async function waitUntilReady(url: string, timeoutMs = 30_000): Promise<void> {
   throw new Error(`${url} did not become ready within ${timeoutMs} ms`);
 }
 
+// A key pair for this run: the gateway signs identity assertions, the departments check them.
+const assertionKeys = generateAssertionKeyPair();
+
 try {
   if (!(await isSeeded(mongo.uri))) {
     log.info({ subjects: DEFAULT_SUBJECT_COUNT }, 'empty store: seeding demo data');
     await seedAll({ mongoUri: mongo.uri, subjects: DEFAULT_SUBJECT_COUNT, log });
   }
   for (const { name } of departments) {
-    run('subgraphs/main.ts', [name], { MONGODB_URI: mongo.uri, PORT: String(defaultSubgraphPort(name)) });
+    run('subgraphs/main.ts', [name], {
+      MONGODB_URI: mongo.uri,
+      PORT: String(defaultSubgraphPort(name)),
+      [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem,
+    });
   }
   await Promise.all(departments.map(({ name }) => waitUntilReady(`http://127.0.0.1:${defaultSubgraphPort(name)}/readyz`)));
-  run('gateway/main.ts', [], { GATEWAY_PORT: String(gatewayPort) });
+  run('gateway/main.ts', [], { GATEWAY_PORT: String(gatewayPort), [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem });
   await waitUntilReady(`http://127.0.0.1:${gatewayPort}/readyz`);
 } catch (error) {
   log.error({ err: error }, 'start-up failed');

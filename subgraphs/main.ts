@@ -1,4 +1,8 @@
-/** Runs one department as a process: `node subgraphs/main.ts <name>` (MONGODB_URI and PORT from the environment). */
+/** Runs one department as a process: `node subgraphs/main.ts <name>` (MONGODB_URI, PORT and the assertion keys from the environment). */
+import { createAssertionVerifier, loadAssertionKeys } from '../lib/identity/assertion.ts';
+import { createLogger } from '../lib/logger.ts';
+import { policiesDirectory, startPolicyRuntime } from '../lib/policy/process.ts';
+import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { departmentNamed, defaultSubgraphPort } from './departments.ts';
 import { startSubgraph } from './runtime/server.ts';
 
@@ -8,10 +12,15 @@ const mongoUri = process.env.MONGODB_URI;
 if (!mongoUri) throw new Error('MONGODB_URI is required to run a subgraph on its own (npm start provides one).');
 const port = process.env.PORT ? Number(process.env.PORT) : defaultSubgraphPort(name);
 
-const subgraph = await startSubgraph(departmentNamed(name), { mongoUri, port, host: process.env.HOST ?? '127.0.0.1' });
+const log = createLogger(`subgraph:${name}`);
+const assertions = createAssertionVerifier(loadAssertionKeys(process.env, 'verifier'));
+const sharedStore = await connectSharedStore(log);
+const policies = await startPolicyRuntime({ dir: policiesDirectory(), sharedStore, log });
+const subgraph = await startSubgraph(departmentNamed(name), { mongoUri, port, host: process.env.HOST ?? '127.0.0.1', policies, assertions });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void subgraph.close().finally(() => process.exit(0));
+    policies.close();
+    void subgraph.close().then(() => sharedStore.close()).finally(() => process.exit(0));
   });
 }

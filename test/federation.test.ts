@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { firstQuery, showcaseSubject } from '../scripts/stack.ts';
-import { startFederation, type Federation } from './support/federation.ts';
+import { INSPECTOR, startFederation, type Federation } from './support/federation.ts';
 
 describe('the federation through the gateway', () => {
   let federation: Federation;
@@ -47,7 +47,8 @@ describe('the federation through the gateway', () => {
 
   it('answers a malformed request body with 400 and a GraphQL error, not a stack trace', async () => {
     for (const body of ['{"query": {', '', 'null']) {
-      const response = await fetch(federation.gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const headers = { 'content-type': 'application/json', 'x-api-key': federation.apiKeys.get(INSPECTOR.consumer) ?? '' };
+      const response = await fetch(federation.gateway.graphqlUrl, { method: 'POST', headers, body });
       const text = await response.text();
       assert.equal(response.status, 400, `status for ${JSON.stringify(body)}`);
       const parsed = JSON.parse(text) as { errors: { message: string; extensions: { code: string } }[] };

@@ -1,6 +1,7 @@
 /**
  * Runs one department as its own GraphQL subgraph service: its own database connection, its
- * schema from `schema/<name>.graphql`, fresh DataLoaders per request.
+ * schema from `schema/<name>.graphql`, fresh DataLoaders per request, and the policy enforced
+ * on every request (enforcement.ts): only the gateway's signed assertion is accepted.
  */
 import { readFileSync } from 'node:fs';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -8,14 +9,21 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { FastifyInstance } from 'fastify';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import type { Connection } from 'mongoose';
 import { createHttpApp, listen, mountGraphQL } from '../../lib/http.ts';
 import { safeErrorFormatter } from '../../lib/graphql-errors.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { connectDatabase, departmentDatabaseName } from '../../lib/stores/mongo.ts';
+import { ErrorCode, requestError } from '../../lib/errors.ts';
+import { ASSERTION_HEADER, type AssertionVerifier } from '../../lib/identity/assertion.ts';
+import { IdentityError } from '../../lib/identity/errors.ts';
+import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
+import { enforceOnSchema, policyPlugin, type PolicyContext } from './enforcement.ts';
 import { DateScalar } from './scalars.ts';
+
+type SubgraphContext = RequestContext<unknown, unknown> & PolicyContext;
 
 export interface SubgraphServer {
   name: string;
@@ -29,6 +37,10 @@ export interface SubgraphServer {
 
 export interface SubgraphOptions {
   mongoUri: string;
+  /** The policy in force (and its recent versions). */
+  policies: PolicyRuntime;
+  /** Checks the gateway's signed identity assertion. */
+  assertions: AssertionVerifier;
   /** Extra Apollo Server plugins (observers in tests, for example). */
   plugins?: ApolloServerPlugin[];
   port?: number;
@@ -39,6 +51,14 @@ export function subgraphSdlPath(name: string): URL {
   return new URL(`../../schema/${name}.graphql`, import.meta.url);
 }
 
+/** A department's subgraph schema with its resolvers, before enforcement is applied. */
+export function departmentSchema(department: AnyDepartment): GraphQLSchema {
+  return buildSubgraphSchema([{
+    typeDefs: parse(readFileSync(subgraphSdlPath(department.name), 'utf8')),
+    resolvers: { Date: DateScalar, ...department.resolvers },
+  }]);
+}
+
 export async function startSubgraph(department: AnyDepartment, options: SubgraphOptions): Promise<SubgraphServer> {
   const log = createLogger(`subgraph:${department.name}`);
   const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name));
@@ -46,25 +66,38 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   // Indexes are declared on the models; building them here keeps a fresh database fast.
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
 
-  const schema = buildSubgraphSchema([{
-    typeDefs: parse(readFileSync(subgraphSdlPath(department.name), 'utf8')),
-    resolvers: { Date: DateScalar, ...department.resolvers },
-  }]);
+  const schema = enforceOnSchema(departmentSchema(department));
   const app = createHttpApp({
     log,
     readiness: [{ name: 'database', check: async () => (await connection.db?.admin().ping())?.ok === 1 }],
   });
-  const apollo = new ApolloServer<RequestContext<unknown, unknown>>({
+  const apollo = new ApolloServer<SubgraphContext>({
     schema,
     // The gateway composes from the checked-in supergraph; nobody needs to introspect a department.
     introspection: false,
     includeStacktraceInErrorResponses: false,
     formatError: safeErrorFormatter(log),
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), ...(options.plugins ?? [])],
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), policyPlugin(schema), ...(options.plugins ?? [])],
   });
   await apollo.start();
-  mountGraphQL(app, apollo, async () => ({ models, loaders: department.createLoaders(models) as unknown }));
+  mountGraphQL(app, apollo, async (request): Promise<SubgraphContext> => {
+    const header = request.headers[ASSERTION_HEADER];
+    let identity;
+    try {
+      identity = options.assertions.verify(typeof header === 'string' ? header : undefined);
+    } catch (error) {
+      if (error instanceof IdentityError) throw requestError(error.message, error.code, error.httpStatus);
+      throw error;
+    }
+    const policy = await options.policies.version(identity.policyVersion);
+    if (!policy) {
+      throw requestError('The policy version this request was checked under is not available here yet; retry.', ErrorCode.POLICY_VERSION_UNAVAILABLE, 503);
+    }
+    const view = policy.view(identity.consumer, identity.purpose);
+    if (!view) throw requestError('The asserted consumer may not use this purpose.', ErrorCode.FORBIDDEN, 403);
+    return { models, loaders: department.createLoaders(models) as unknown, view, policyVersion: policy.version, now: new Date() };
+  });
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);
   return {

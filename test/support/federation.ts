@@ -1,16 +1,27 @@
 /**
- * A whole federation for a test file: the embedded store (or MONGODB_URI) with a fresh database
- * prefix, seed data, the five department subgraphs and the gateway, all real servers on port 0.
+ * A whole federation for a test file: the embedded store (or MONGODB_URI) with databases of its
+ * own, seed data, the five department subgraphs and the gateway, all real servers on port 0,
+ * with real Redis, real keys and a real policy: the shipped one plus a test consumer that may
+ * see everything (for tests about the federation itself rather than about the policy).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isObjectType } from 'graphql';
+import { generateApiKey, hashApiKey } from '../../lib/identity/api-keys.ts';
+import { createAssertionSigner, createAssertionVerifier, generateAssertionKeyPair } from '../../lib/identity/assertion.ts';
 import { createLogger } from '../../lib/logger.ts';
+import { buildApiSchema, isFederationInternal } from '../../lib/policy/api-schema.ts';
+import { RECORD_TYPES } from '../../lib/policy/records.ts';
+import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, startPolicyRuntime } from '../../lib/policy/process.ts';
+import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
 import { connectSharedStore, type SharedStore } from '../../lib/stores/shared-store.ts';
 import { readGatewayConfig } from '../../gateway/config.ts';
 import { startGateway, type Gateway } from '../../gateway/server.ts';
+import { readDemoKeys } from '../../scripts/demo-keys.ts';
 import { departments } from '../../subgraphs/departments.ts';
 import { startSubgraph, type SubgraphServer } from '../../subgraphs/runtime/server.ts';
 import { seedAll } from '../../subgraphs/seed.ts';
@@ -24,16 +35,29 @@ export interface GraphQLResponse {
   };
 }
 
+/** Who a test request is sent as: a consumer of the policy (its API key is used) and a purpose. */
+export interface Caller {
+  consumer: string;
+  purpose?: string;
+}
+
+/** The test-only consumer that may see every field and every record. */
+export const INSPECTOR: Caller = { consumer: 'test-inspector', purpose: 'TESTING' };
+
 export interface Federation {
   mongo: MongoServer;
   gateway: Gateway;
   subgraphs: Map<string, SubgraphServer>;
-  /** POSTs a GraphQL operation to the gateway. */
-  query(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse>;
+  policies: PolicyRuntime;
+  policiesDir: string;
+  /** API keys by consumer id (the demo keys, and the inspector's). */
+  apiKeys: ReadonlyMap<string, string>;
+  /** Signs assertions with the gateway's key (to test what subgraphs accept). */
+  signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
+  /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
+  query(query: string, variables?: Record<string, unknown>, caller?: Caller): Promise<GraphQLResponse>;
   close(): Promise<void>;
 }
-
-process.env.LOG_LEVEL ??= 'silent';
 
 export interface FederationOptions {
   subjects: number;
@@ -41,42 +65,103 @@ export interface FederationOptions {
   subgraphPlugins?: (department: string) => ApolloServerPlugin[];
 }
 
+process.env.LOG_LEVEL ??= 'silent';
+
+/** A policy file granting the inspector every field and all history, written beside the shipped policy. */
+function inspectorPolicy(keyHash: string): string {
+  const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
+  const types = Object.values(schema.getTypeMap())
+    .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !isFederationInternal(type.name))
+    .map((type) => type.name)
+    .sort();
+  const allow = types.map((name) => `${name}.*`);
+  return [
+    'purposes:',
+    '  - id: TESTING',
+    '    description: Tests of the federation itself.',
+    'consumers:',
+    '  - id: test-inspector',
+    '    name: Test inspector',
+    '    purposes: [TESTING]',
+    '    defaultPurpose: TESTING',
+    '    mode: reject',
+    '    credentials:',
+    '      apiKeys:',
+    `        - { id: test-inspector, sha256: "${keyHash}" }`,
+    'rules:',
+    '  - id: test-inspector-everything',
+    '    description: The test inspector sees every field.',
+    '    consumers: [test-inspector]',
+    `    allow: [${allow.join(', ')}]`,
+    '  - id: test-inspector-history',
+    '    description: The test inspector sees every record.',
+    '    consumers: [test-inspector]',
+    '    records:',
+    ...Object.keys(RECORD_TYPES).map((type) => `      ${type}: { history: true, disclosureWindow: false }`),
+    '',
+  ].join('\n');
+}
+
 export async function startFederation(options: FederationOptions): Promise<Federation> {
   const log = createLogger('test');
   const dataDir = await mkdtemp(join(tmpdir(), 'credence-test-'));
-  // Each test file gets its own databases, also when MONGODB_URI points at a shared server.
+  // Each test file gets its own databases and Redis namespace, also on shared servers.
   process.env.MONGODB_DB_PREFIX = `credence_test_${process.pid}_`;
+  process.env.CREDENCE_REDIS_NAMESPACE = `credence-test-${process.pid}`;
+
+  const policiesDir = join(dataDir, 'policies');
+  await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true });
+  const inspectorKey = generateApiKey();
+  await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
+  const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
+
   const mongo = await startMongo({ dataDir, log });
   await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log });
+  const sharedStore: SharedStore = await connectSharedStore(log);
+  const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false });
+  const keys = generateAssertionKeyPair();
+  const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
+  const assertions = createAssertionVerifier({ publicKeys: { [keys.keyId]: keys.publicKeyPem } });
+
   const subgraphs = new Map<string, SubgraphServer>();
   for (const department of departments) {
     const plugins = options.subgraphPlugins?.(department.name) ?? [];
-    subgraphs.set(department.name, await startSubgraph(department, { mongoUri: mongo.uri, plugins }));
+    subgraphs.set(department.name, await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions }));
   }
-  const sharedStore: SharedStore = await connectSharedStore(log);
   const gateway = await startGateway({
     ...readGatewayConfig({}),
     port: 0,
     subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
-  }, { sharedStore });
+  }, { sharedStore, policies, policiesDir, signer });
 
   return {
     mongo,
     gateway,
     subgraphs,
-    query: async (query, variables) => {
+    policies,
+    policiesDir,
+    apiKeys,
+    signAssertion: (identity, now) => signer.sign(identity, now),
+    query: async (query, variables, caller = INSPECTOR) => {
+      const key = apiKeys.get(caller.consumer);
+      if (!key) throw new Error(`no API key for consumer ${caller.consumer}`);
       const response = await fetch(gateway.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': key,
+          ...(caller.purpose ? { 'x-credence-purpose': caller.purpose } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, body: (await response.json()) as GraphQLResponse['body'] };
     },
     close: async () => {
       await gateway.close();
-      await sharedStore.close();
       // A subgraph a test stopped already is closed; closing it again is harmless to skip.
       for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
+      policies.close();
+      await sharedStore.close();
       await dropDepartmentDatabases(mongo.uri);
       await mongo.stop();
       await rm(dataDir, { recursive: true, force: true });

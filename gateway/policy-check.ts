@@ -1,0 +1,186 @@
+/**
+ * The gateway's policy check, before planning: what an operation asks for, set against what the
+ * consumer may see under the declared purpose. In `reject` mode an operation with a denied field
+ * is refused with the list of them; in `filter` mode the denied fields are cut out of the
+ * document, so no department is ever asked for them, and answered as null with a FORBIDDEN error
+ * at their path.
+ *
+ * A check depends only on (policy version, consumer view, operation), so it is computed once and
+ * cached: a partner's repeated operation costs a map lookup.
+ */
+import { createHash } from 'node:crypto';
+import {
+  Kind,
+  TypeInfo,
+  print,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import type { ConsumerView } from '../lib/policy/model.ts';
+import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
+
+/** A denied selection: `Type.field` and where it sits in the response (`@` for list items). */
+export interface DeniedSelection {
+  coordinate: string;
+  path: readonly string[];
+}
+
+export type PolicyVerdict =
+  | { kind: 'allowed' }
+  | { kind: 'rejected'; denied: readonly string[] }
+  | {
+    kind: 'filtered';
+    denied: readonly DeniedSelection[];
+    /** The document without the denied fields, or null when nothing is left to ask for. */
+    document: DocumentNode | null;
+    queryHash: string;
+  };
+
+/** Selected in place of a selection set the filter emptied, so the document stays valid; removed from the answer. */
+export const PLACEHOLDER_ALIAS = '__credence_filtered';
+
+const ALWAYS_ALLOWED = new Set(['__typename', '__schema', '__type']);
+
+function deniedSelections(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, view: ConsumerView): DeniedSelection[] {
+  const denied: DeniedSelection[] = [];
+  for (const field of collectRequestedFields(schema, document, operationName)) {
+    if (ALWAYS_ALLOWED.has(field.fieldName)) continue;
+    if (view.field(field.typeName, field.fieldName).effect === 'deny') {
+      denied.push({ coordinate: `${field.typeName}.${field.fieldName}`, path: field.path });
+    }
+  }
+  return denied;
+}
+
+const placeholder: FieldNode = {
+  kind: Kind.FIELD,
+  alias: { kind: Kind.NAME, value: PLACEHOLDER_ALIAS },
+  name: { kind: Kind.NAME, value: '__typename' },
+};
+
+/** Removes denied fields; a selection set left empty gets the placeholder so the document stays valid. */
+function withoutDeniedFields(schema: GraphQLSchema, document: DocumentNode, view: ConsumerView): DocumentNode {
+  const typeInfo = new TypeInfo(schema);
+  const filtered = visit(document, visitWithTypeInfo(typeInfo, {
+    Field(node) {
+      const parent = typeInfo.getParentType();
+      if (!parent || ALWAYS_ALLOWED.has(node.name.value)) return undefined;
+      return view.field(parent.name, node.name.value).effect === 'deny' ? null : undefined;
+    },
+  }));
+  return visit(filtered, {
+    SelectionSet: {
+      leave(node: SelectionSetNode): SelectionSetNode | undefined {
+        return node.selections.length === 0 ? { ...node, selections: [placeholder] } : undefined;
+      },
+    },
+  });
+}
+
+function rootIsEmpty(document: DocumentNode): boolean {
+  return document.definitions.every((definition) =>
+    definition.kind !== Kind.OPERATION_DEFINITION
+    || definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.alias?.value === PLACEHOLDER_ALIAS));
+}
+
+export function checkOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  view: ConsumerView,
+  mode: 'reject' | 'filter',
+): PolicyVerdict {
+  const denied = deniedSelections(schema, document, operationName, view);
+  if (denied.length === 0) return { kind: 'allowed' };
+  if (mode === 'reject') return { kind: 'rejected', denied: [...new Set(denied.map(({ coordinate }) => coordinate))].sort() };
+  const filtered = withoutDeniedFields(schema, document, view);
+  const text = print(filtered);
+  return {
+    kind: 'filtered',
+    denied,
+    document: rootIsEmpty(filtered) ? null : filtered,
+    queryHash: createHash('sha256').update(text).digest('hex'),
+  };
+}
+
+/** Verdicts by (policy version, view, operation): a small LRU, as operations repeat. */
+export class VerdictCache {
+  private readonly entries = new Map<string, PolicyVerdict>();
+  private readonly capacity: number;
+
+  constructor(capacity = 2000) {
+    this.capacity = capacity;
+  }
+
+  get(key: string, compute: () => PolicyVerdict): PolicyVerdict {
+    const cached = this.entries.get(key);
+    if (cached) {
+      this.entries.delete(key);
+      this.entries.set(key, cached);
+      return cached;
+    }
+    const verdict = compute();
+    this.entries.set(key, verdict);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    return verdict;
+  }
+}
+
+/** At most this many FORBIDDEN errors per answer: a denied field in a long list would repeat. */
+const MAX_FORBIDDEN_ERRORS = 100;
+
+export interface ForbiddenError {
+  message: string;
+  path: (string | number)[];
+  extensions: { code: 'FORBIDDEN'; field: string };
+}
+
+/**
+ * Puts the denied fields back into the answer as null, with a FORBIDDEN error at each concrete
+ * path, and removes the placeholders the filter selected.
+ */
+export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[]): ForbiddenError[] {
+  const errors: ForbiddenError[] = [];
+  if (!data) return errors;
+  for (const { coordinate, path } of denied) {
+    const visitLevel = (value: unknown, depth: number, concrete: (string | number)[]): void => {
+      if (value === null || value === undefined || typeof value !== 'object') return;
+      const segment = path[depth] as string;
+      if (segment === '@') {
+        if (Array.isArray(value)) value.forEach((item, index) => visitLevel(item, depth + 1, [...concrete, index]));
+        return;
+      }
+      const record = value as Record<string, unknown>;
+      if (depth === path.length - 1) {
+        record[segment] = null;
+        if (errors.length < MAX_FORBIDDEN_ERRORS) {
+          errors.push({
+            message: `You are not allowed to see ${coordinate} for this purpose.`,
+            path: [...concrete, segment],
+            extensions: { code: 'FORBIDDEN', field: coordinate },
+          });
+        }
+        return;
+      }
+      visitLevel(record[segment], depth + 1, [...concrete, segment]);
+    };
+    visitLevel(data, 0, []);
+  }
+  removePlaceholders(data);
+  return errors;
+}
+
+function removePlaceholders(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) removePlaceholders(item);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  delete record[PLACEHOLDER_ALIAS];
+  for (const child of Object.values(record)) removePlaceholders(child);
+}

@@ -1,0 +1,135 @@
+/**
+ * @apollo/gateway with the policy between Apollo Server and the query planner. Apollo Server has
+ * parsed and validated the operation; before the gateway plans it, the consumer's view decides
+ * it (see policy-check.ts), and introspection is answered from the consumer's own schema, in
+ * which the fields it may never see under this purpose do not exist.
+ */
+import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
+import { GraphQLError, Kind, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { ErrorCode } from '../lib/errors.ts';
+import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
+import { VerdictCache, checkOperation, restoreDeniedFields } from './policy-check.ts';
+
+/** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
+export interface RequestIdentity {
+  consumer: Consumer;
+  purpose: string;
+  policy: CompiledPolicy;
+  view: ConsumerView;
+  requestId: string;
+  /** The signed assertion sent to the departments with every call of this request. */
+  assertion: string;
+}
+
+export interface GatewayContext {
+  identity: RequestIdentity;
+}
+
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+/** The root field names an operation selects (fragments at the root included). */
+function rootFieldNames(document: DocumentNode, operationName: string | undefined): string[] {
+  const operation = document.definitions.find((definition) =>
+    definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName));
+  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return [];
+  const fragments = new Map(document.definitions.flatMap((definition) =>
+    (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
+  const names: string[] = [];
+  const seen = new Set<string>();
+  const collect = (selections: typeof operation.selectionSet.selections): void => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) names.push(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet.selections);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) collect(fragment.selectionSet.selections);
+      }
+    }
+  };
+  collect(operation.selectionSet.selections);
+  return names;
+}
+
+/** The API schema as one consumer sees it under one purpose: denied fields, and types left empty, removed. */
+export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView): GraphQLSchema {
+  return pruneSchema(mapSchema(apiSchema, {
+    [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => (view.field(typeName, fieldName).effect === 'deny' ? null : config),
+  }));
+}
+
+export function withPolicy(gateway: GatewayInterface): GatewayInterface {
+  const verdicts = new VerdictCache();
+  const schemas = new Map<string, GraphQLSchema>();
+  let apiSchema: GraphQLSchema | undefined;
+
+  const schemaFor = (schema: GraphQLSchema, identity: RequestIdentity): GraphQLSchema => {
+    const key = `${identity.policy.version}|${identity.view.key}`;
+    let contract = schemas.get(key);
+    if (!contract) {
+      contract = consumerSchema(schema, identity.view);
+      // Only the last few policy versions matter; the map stays small.
+      if (schemas.size > 200) schemas.clear();
+      schemas.set(key, contract);
+    }
+    return contract;
+  };
+
+  const policyExecutor = (executor: GatewayExecutor): GatewayExecutor => async (requestContext: GatewayGraphQLRequestContext) => {
+    const { identity } = requestContext.context as Partial<GatewayContext>;
+    const schema = apiSchema;
+    // Authentication sets the identity before execution; without one, nothing is answered.
+    if (!identity || !schema) throw new GraphQLError('Not authenticated.', { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+    const operationName = requestContext.request.operationName ?? undefined;
+    const document = requestContext.document;
+
+    const roots = rootFieldNames(document, operationName);
+    if (roots.some((name) => INTROSPECTION_FIELDS.has(name))) {
+      if (!roots.every((name) => INTROSPECTION_FIELDS.has(name) || name === '__typename')) {
+        return { errors: [new GraphQLError('Send introspection in an operation of its own.', { extensions: { code: ErrorCode.BAD_REQUEST } })] };
+      }
+      return execute({
+        schema: schemaFor(schema, identity),
+        document,
+        operationName,
+        variableValues: requestContext.request.variables,
+      }) as Promise<Awaited<ReturnType<GatewayExecutor>>>;
+    }
+
+    const verdict = verdicts.get(
+      `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${requestContext.queryHash}`,
+      () => checkOperation(schema, document, operationName, identity.view, identity.consumer.mode),
+    );
+    switch (verdict.kind) {
+      case 'allowed':
+        return executor(requestContext);
+      case 'rejected':
+        return {
+          errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${verdict.denied.join(', ')}.`, {
+            extensions: { code: ErrorCode.FORBIDDEN, deniedFields: verdict.denied },
+          })],
+        };
+      case 'filtered': {
+        const result = verdict.document
+          ? await executor({ ...requestContext, document: verdict.document, queryHash: verdict.queryHash })
+          : { data: {} };
+        const forbidden = restoreDeniedFields(result.data, verdict.denied)
+          .map(({ message, path, extensions }) => new GraphQLError(message, { path, extensions }));
+        return { ...result, errors: [...forbidden, ...(result.errors ?? [])] };
+      }
+    }
+  };
+
+  return {
+    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate((schemaContext) => {
+      apiSchema = schemaContext.apiSchema;
+      callback(schemaContext);
+    }),
+    load: async (options) => {
+      const { executor } = await gateway.load(options);
+      return { executor: executor && policyExecutor(executor) };
+    },
+    stop: () => gateway.stop(),
+  };
+}

@@ -1,0 +1,318 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { IdentityError } from './errors.ts';
+
+/**
+ * The gateway's identity assertion. Headers such as "x-consumer" can be forged by anyone who
+ * reaches a subgraph, so the gateway signs who is calling, for which purpose and under which
+ * policy version, and subgraphs trust nothing else.
+ *
+ * Compact JWS with Ed25519 through node:crypto rather than jose: signing happens once per
+ * incoming request on the gateway's hot path and verification once per subgraph call, and
+ * node:crypto is synchronous and several times cheaper than jose's async WebCrypto path. The
+ * format stays a standard JWS, so any JOSE library can inspect or verify an assertion.
+ */
+
+export const ASSERTION_HEADER = 'x-credence-assertion';
+export const ASSERTION_ISSUER = 'credence-gateway';
+export const ASSERTION_AUDIENCE = 'credence-subgraphs';
+export const ASSERTION_TYPE = 'credence-assertion+jwt';
+
+/** The longest an assertion may live: it only has to survive one request's subgraph calls. */
+export const MAX_ASSERTION_LIFETIME_SECONDS = 60;
+const DEFAULT_LIFETIME_SECONDS = 30;
+/** Clock skew tolerated between the gateway's and a subgraph's machines. */
+const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+/** Far above a real assertion (~400 bytes); refuses oversized input before any parsing. */
+const MAX_ASSERTION_LENGTH = 4096;
+
+export interface AssertionIdentity {
+  consumer: string;
+  purpose: string;
+  policyVersion: string;
+  requestId: string;
+}
+
+export interface AssertedIdentity extends AssertionIdentity {
+  issuedAt: Date;
+  expiresAt: Date;
+  /** Which gateway key signed it (for logs during key rotation). */
+  keyId: string;
+}
+
+/** The claims, named as in the token. */
+interface AssertionClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  purpose: string;
+  pv: string;
+  rid: string;
+  iat: number;
+  exp: number;
+}
+
+export interface AssertionSignerOptions {
+  privateKey: KeyObject | string;
+  keyId: string;
+  lifetimeSeconds?: number;
+}
+
+export interface AssertionSigner {
+  readonly keyId: string;
+  sign(identity: AssertionIdentity, now?: Date): string;
+}
+
+export function createAssertionSigner(options: AssertionSignerOptions): AssertionSigner {
+  const lifetime = options.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
+  if (!Number.isInteger(lifetime) || lifetime <= 0 || lifetime > MAX_ASSERTION_LIFETIME_SECONDS) {
+    throw new Error(`Assertion lifetime must be a whole number of seconds from 1 to ${MAX_ASSERTION_LIFETIME_SECONDS}, not ${lifetime}`);
+  }
+  if (!options.keyId) throw new Error('Assertion signer: keyId is required');
+  const privateKey = typeof options.privateKey === 'string' ? createPrivateKey(options.privateKey) : options.privateKey;
+  assertEd25519(privateKey, 'private', 'Assertion signer key');
+  // The header never changes for a signer: encode it once.
+  const encodedHeader = encodeJson({ alg: 'EdDSA', typ: ASSERTION_TYPE, kid: options.keyId });
+
+  return {
+    keyId: options.keyId,
+    sign(identity, now = new Date()) {
+      for (const field of ['consumer', 'purpose', 'policyVersion', 'requestId'] as const) {
+        if (typeof identity[field] !== 'string' || identity[field] === '') {
+          throw new TypeError(`Assertion identity: ${field} must be a non-empty string`);
+        }
+      }
+      const iat = Math.floor(now.getTime() / 1000);
+      const claims: AssertionClaims = {
+        iss: ASSERTION_ISSUER,
+        aud: ASSERTION_AUDIENCE,
+        sub: identity.consumer,
+        purpose: identity.purpose,
+        pv: identity.policyVersion,
+        rid: identity.requestId,
+        iat,
+        exp: iat + lifetime,
+      };
+      const signingInput = `${encodedHeader}.${encodeJson(claims)}`;
+      const signature = sign(null, Buffer.from(signingInput), privateKey).toString('base64url');
+      return `${signingInput}.${signature}`;
+    },
+  };
+}
+
+export interface AssertionVerifierOptions {
+  /** Key id → public key. Several during rotation: the new key is added here before the gateway
+   * signs with it, and the old one removed once no assertion signed with it can still be live. */
+  publicKeys: Record<string, KeyObject | string>;
+  clockToleranceSeconds?: number;
+}
+
+export interface AssertionVerifier {
+  /** Throws ASSERTION_MISSING, ASSERTION_INVALID or ASSERTION_EXPIRED (all 401). */
+  verify(token: string | undefined, now?: Date): AssertedIdentity;
+}
+
+export function createAssertionVerifier(options: AssertionVerifierOptions): AssertionVerifier {
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  const keys = new Map<string, KeyObject>();
+  for (const [kid, key] of Object.entries(options.publicKeys)) {
+    keys.set(kid, toPublicKey(key, `Assertion public key "${kid}"`));
+  }
+  if (keys.size === 0) throw new Error('Assertion verifier: at least one public key is required');
+
+  return {
+    verify(token, now = new Date()) {
+      if (token === undefined || token === '') throw new IdentityError('ASSERTION_MISSING');
+      const invalid = (detail: string) => new IdentityError('ASSERTION_INVALID', { detail });
+      if (token.length > MAX_ASSERTION_LENGTH) throw invalid('too long');
+
+      const parts = token.split('.');
+      if (parts.length !== 3) throw invalid('not a compact JWS');
+      const [encodedHeader, encodedClaims, encodedSignature] = parts as [string, string, string];
+      // Buffer's base64url decoder skips stray characters; insist on the canonical alphabet so
+      // that one signature has one spelling.
+      if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedClaims) || !BASE64URL.test(encodedSignature)) {
+        throw invalid('not base64url');
+      }
+
+      const header = decodeJson(encodedHeader);
+      if (!header || header.alg !== 'EdDSA' || header.typ !== ASSERTION_TYPE || typeof header.kid !== 'string') {
+        throw invalid('unexpected header');
+      }
+      const key = keys.get(header.kid);
+      if (!key) throw invalid(`unknown key id ${JSON.stringify(header.kid.slice(0, 64))}`);
+      const signature = Buffer.from(encodedSignature, 'base64url');
+      let valid = false;
+      try {
+        valid = verify(null, Buffer.from(`${encodedHeader}.${encodedClaims}`), key, signature);
+      } catch {
+        // A signature of the wrong length may throw rather than fail: same answer.
+      }
+      if (!valid) throw invalid('bad signature');
+
+      // Only now, with the signature checked, are the claims worth reading.
+      const claims = decodeJson(encodedClaims);
+      if (!isAssertionClaims(claims)) throw invalid('malformed claims');
+      if (claims.iss !== ASSERTION_ISSUER || claims.aud !== ASSERTION_AUDIENCE) throw invalid('wrong issuer or audience');
+      // Checked here too, not only by the signer: a subgraph must not honour a long-lived
+      // assertion from a misconfigured or older gateway.
+      if (claims.exp - claims.iat > MAX_ASSERTION_LIFETIME_SECONDS || claims.exp <= claims.iat) {
+        throw invalid(`lifetime ${claims.exp - claims.iat} s`);
+      }
+      const nowSeconds = now.getTime() / 1000;
+      if (claims.iat > nowSeconds + tolerance) throw invalid('issued in the future');
+      if (claims.exp <= nowSeconds - tolerance) throw new IdentityError('ASSERTION_EXPIRED');
+
+      return {
+        consumer: claims.sub,
+        purpose: claims.purpose,
+        policyVersion: claims.pv,
+        requestId: claims.rid,
+        issuedAt: new Date(claims.iat * 1000),
+        expiresAt: new Date(claims.exp * 1000),
+        keyId: header.kid,
+      };
+    },
+  };
+}
+
+/**
+ * A fresh Ed25519 key pair. The key id is derived from the public key, so the same key always
+ * has the same id and a subgraph given only the PEM can compute it.
+ */
+export function generateAssertionKeyPair(): { privateKeyPem: string; publicKeyPem: string; keyId: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    keyId: assertionKeyId(publicKey),
+  };
+}
+
+/**
+ * The key id of a key (public, or private: its public half is used): the first 16 base64url
+ * characters (96 bits) of the SHA-256 of the public key's SPKI encoding.
+ */
+export function assertionKeyId(key: KeyObject | string): string {
+  const publicKey = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64url').slice(0, 16);
+}
+
+export const ASSERTION_ENV = {
+  PRIVATE_KEY: 'CREDENCE_ASSERTION_PRIVATE_KEY',
+  KEY_ID: 'CREDENCE_ASSERTION_KEY_ID',
+  PUBLIC_KEYS: 'CREDENCE_ASSERTION_PUBLIC_KEYS',
+} as const;
+
+/**
+ * Reads the assertion keys from the environment, failing at startup with a message that says
+ * which variable is wrong and what it should hold.
+ *
+ * - `signer` (the gateway): `CREDENCE_ASSERTION_PRIVATE_KEY`, an Ed25519 private key in PEM;
+ *   `CREDENCE_ASSERTION_KEY_ID` optionally overrides the key id derived from it.
+ * - `verifier` (subgraphs): `CREDENCE_ASSERTION_PUBLIC_KEYS`, either one public key PEM (its
+ *   id derived as the gateway derives it) or a JSON object of key id → public key PEM.
+ *
+ * PEMs with literal "\n" sequences (as .env files and some secret stores write them) are accepted.
+ */
+export function loadAssertionKeys(env: NodeJS.ProcessEnv, role: 'signer'): AssertionSignerOptions;
+export function loadAssertionKeys(env: NodeJS.ProcessEnv, role: 'verifier'): AssertionVerifierOptions;
+export function loadAssertionKeys(env: NodeJS.ProcessEnv, role: 'signer' | 'verifier'): AssertionSignerOptions | AssertionVerifierOptions {
+  if (role === 'signer') {
+    const pem = required(env, ASSERTION_ENV.PRIVATE_KEY, 'an Ed25519 private key in PEM (PKCS#8)');
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey(unescapePem(pem));
+      assertEd25519(privateKey, 'private', 'the key');
+    } catch (error) {
+      throw new Error(`${ASSERTION_ENV.PRIVATE_KEY} is not an Ed25519 private key in PEM: ${(error as Error).message}`);
+    }
+    const keyId = env[ASSERTION_ENV.KEY_ID]?.trim() || assertionKeyId(privateKey);
+    return { privateKey, keyId };
+  }
+
+  const raw = required(env, ASSERTION_ENV.PUBLIC_KEYS, 'a public key PEM or a JSON object of key id → PEM').trim();
+  const publicKeys: Record<string, KeyObject> = {};
+  if (raw.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch (error) {
+      throw new Error(`${ASSERTION_ENV.PUBLIC_KEYS} looks like JSON but does not parse: ${(error as Error).message}`);
+    }
+    if (!isRecord(parsed) || Object.keys(parsed).length === 0) {
+      throw new Error(`${ASSERTION_ENV.PUBLIC_KEYS} must be a non-empty JSON object of key id → public key PEM`);
+    }
+    for (const [kid, pem] of Object.entries(parsed)) {
+      if (typeof pem !== 'string') throw new Error(`${ASSERTION_ENV.PUBLIC_KEYS}: key "${kid}" must be a PEM string`);
+      publicKeys[kid] = toPublicKey(unescapePem(pem), `${ASSERTION_ENV.PUBLIC_KEYS}: key "${kid}"`);
+    }
+  } else {
+    const key = toPublicKey(unescapePem(raw), ASSERTION_ENV.PUBLIC_KEYS);
+    publicKeys[assertionKeyId(key)] = key;
+  }
+  return { publicKeys };
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+function encodeJson(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeJson(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isAssertionClaims(value: Record<string, unknown> | undefined): value is Record<string, unknown> & AssertionClaims {
+  if (!value) return false;
+  for (const name of ['iss', 'aud', 'sub', 'purpose', 'pv', 'rid'] as const) {
+    if (typeof value[name] !== 'string' || value[name] === '') return false;
+  }
+  return Number.isInteger(value.iat) && Number.isInteger(value.exp);
+}
+
+/** A public KeyObject from a PEM or KeyObject, refusing private keys: a subgraph must never hold the signing key. */
+function toPublicKey(key: KeyObject | string, what: string): KeyObject {
+  let publicKey: KeyObject;
+  try {
+    if (typeof key === 'string') {
+      if (key.includes('PRIVATE KEY')) throw new Error('this is a private key; subgraphs need only the public key');
+      publicKey = createPublicKey(key);
+    } else {
+      publicKey = key;
+    }
+    assertEd25519(publicKey, 'public', 'the key');
+  } catch (error) {
+    throw new Error(`${what} is not an Ed25519 public key in PEM: ${(error as Error).message}`);
+  }
+  return publicKey;
+}
+
+function assertEd25519(key: KeyObject, type: 'public' | 'private', what: string): void {
+  if (key.type !== type || key.asymmetricKeyType !== 'ed25519') {
+    throw new Error(`${what} must be an Ed25519 ${type} key (got ${key.asymmetricKeyType ?? key.type} ${key.type})`);
+  }
+}
+
+function unescapePem(value: string): string {
+  return value.includes('\\n') ? value.replace(/\\n/g, '\n') : value;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string, what: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new Error(`${name} is not set: it must hold ${what}. Generate a key pair with generateAssertionKeyPair() (lib/identity/assertion.ts).`);
+  }
+  return value;
+}

@@ -1,0 +1,30 @@
+/** Who is calling (gateway) and who the gateway says is calling (subgraphs). */
+export { IDENTITY_ERROR_CODES, IdentityError } from './errors.ts';
+export type { IdentityErrorCode, IdentityHttpStatus } from './errors.ts';
+export { API_KEY_PREFIX, createApiKeyIndex, generateApiKey, hashApiKey } from './api-keys.ts';
+export type { ApiKeyIndex, ApiKeyLookup } from './api-keys.ts';
+export { ALLOWED_JWT_ALGORITHMS, createJwtVerifier } from './jwt.ts';
+export type { JwtVerifier, JwtVerifierOptions, VerifiedJwt } from './jwt.ts';
+export {
+  ASSERTION_AUDIENCE,
+  ASSERTION_ENV,
+  ASSERTION_HEADER,
+  ASSERTION_ISSUER,
+  ASSERTION_TYPE,
+  MAX_ASSERTION_LIFETIME_SECONDS,
+  assertionKeyId,
+  createAssertionSigner,
+  createAssertionVerifier,
+  generateAssertionKeyPair,
+  loadAssertionKeys,
+} from './assertion.ts';
+export type {
+  AssertedIdentity,
+  AssertionIdentity,
+  AssertionSigner,
+  AssertionSignerOptions,
+  AssertionVerifier,
+  AssertionVerifierOptions,
+} from './assertion.ts';
+export { API_KEY_HEADER, PURPOSE_HEADER, createAuthenticator } from './authenticate.ts';
+export type { Authentication, Authenticator, AuthenticatorOptions, IdentityHeaders } from './authenticate.ts';

@@ -1,0 +1,99 @@
+/**
+ * The compiled policy: what the YAML files in `policies/` mean, in the form every enforcement
+ * point reads. Compiled once per policy version; deciding a field is a map lookup.
+ *
+ * One model, two enforcement points: the gateway checks each operation against it before
+ * planning; every subgraph enforces it again at query time.
+ */
+
+/** What a consumer gets for one field: the value, a masked value, or nothing. */
+export type Effect = 'allow' | 'mask' | 'deny';
+
+/** Named masks a policy may apply to a String field (see masks.ts). */
+export const MASK_NAMES = ['ID_NUMBER', 'PHONE', 'NAME', 'REDACT'] as const;
+export type MaskName = (typeof MASK_NAMES)[number];
+
+export interface FieldDecision {
+  effect: Effect;
+  /** Set when effect is 'mask'. */
+  mask?: MaskName;
+  /** The rule that decided, or null when nothing matched and the default (deny) applied. */
+  ruleId: string | null;
+}
+
+/**
+ * Which records of a type a consumer sees. By default only current records: not removed, not
+ * expired, not restored, with no limit from disclosure windows.
+ */
+export interface RecordRule {
+  /** The rule that decided, or null for the default. */
+  ruleId: string | null;
+  /** Also see records that are no longer current: removed, expired or restored (history). */
+  history: boolean;
+  /** Only records inside their public disclosure window (public display). */
+  disclosureWindow: boolean;
+}
+
+export const DEFAULT_RECORD_RULE: RecordRule = { ruleId: null, history: false, disclosureWindow: false };
+
+/** Everything one consumer may see under one purpose. */
+export interface ConsumerView {
+  consumer: string;
+  purpose: string;
+  /** `${consumer}/${purpose}`, for caches. */
+  key: string;
+  /** The decision for `Type.field`; deny when no rule matched. */
+  field(typeName: string, fieldName: string): FieldDecision;
+  /** The record rule for a record type. */
+  records(typeName: string): RecordRule;
+}
+
+export interface ApiKeyCredential {
+  /** A name for the key (for rotation and logs); the key itself is never stored. */
+  id: string;
+  /** Lower-case hex SHA-256 of the key. */
+  sha256: string;
+  notBefore?: Date;
+  notAfter?: Date;
+  revoked: boolean;
+}
+
+export interface JwtCredential {
+  /** `iss` the token must carry; the issuer's keys are configured in `issuers`. */
+  issuer: string;
+  /** `sub` that identifies this consumer at that issuer. */
+  subject: string;
+}
+
+export interface Consumer {
+  id: string;
+  name: string;
+  purposes: readonly string[];
+  defaultPurpose?: string;
+  /** What to do with denied fields: refuse the operation, or answer them null with an error. */
+  mode: 'reject' | 'filter';
+  apiKeys: readonly ApiKeyCredential[];
+  jwt: readonly JwtCredential[];
+  /** True only for a consumer the policy defines as anonymous (requests without credentials). */
+  anonymous: boolean;
+}
+
+/** A trusted token issuer: where its signing keys come from. */
+export interface Issuer {
+  issuer: string;
+  /** `aud` the issuer's tokens must carry for Credence. */
+  audience: string;
+  /** JSON Web Key Set file, relative to the policies folder. */
+  jwksFile?: string;
+  /** Or a JWKS URL. */
+  jwksUri?: string;
+}
+
+export interface CompiledPolicy {
+  /** Content hash of the policy files: every request is decided under one version and records it. */
+  version: string;
+  consumers: ReadonlyMap<string, Consumer>;
+  issuers: readonly Issuer[];
+  /** The view of a consumer under a purpose, or undefined when that purpose is not allowed to it. */
+  view(consumerId: string, purpose: string): ConsumerView | undefined;
+}
