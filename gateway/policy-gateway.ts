@@ -4,7 +4,7 @@
  * it (see policy-check.ts), and introspection is answered from the consumer's own schema, in
  * which the fields it may never see under this purpose do not exist.
  */
-import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { GraphQLError, Kind, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
@@ -76,11 +76,9 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
     return contract;
   };
 
-  const policyExecutor = (executor: GatewayExecutor): GatewayExecutor => async (requestContext: GatewayGraphQLRequestContext) => {
-    const { identity } = requestContext.context as Partial<GatewayContext>;
+  const decideAndExecute = async (executor: GatewayExecutor, requestContext: GatewayGraphQLRequestContext, identity: RequestIdentity): Promise<GatewayExecutionResult> => {
     const schema = apiSchema;
-    // Authentication sets the identity before execution; without one, nothing is answered.
-    if (!identity || !schema) throw new GraphQLError('Not authenticated.', { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+    if (!schema) throw new GraphQLError('The gateway has no schema yet.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
     const operationName = requestContext.request.operationName ?? undefined;
     const document = requestContext.document;
 
@@ -94,7 +92,7 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
         document,
         operationName,
         variableValues: requestContext.request.variables,
-      }) as Promise<Awaited<ReturnType<GatewayExecutor>>>;
+      }) as Promise<GatewayExecutionResult>;
     }
 
     const verdict = verdicts.get(
@@ -119,6 +117,15 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
         return { ...result, errors: [...forbidden, ...(result.errors ?? [])] };
       }
     }
+  };
+
+  const policyExecutor = (executor: GatewayExecutor): GatewayExecutor => async (requestContext) => {
+    const { identity } = requestContext.context as Partial<GatewayContext>;
+    // Authentication sets the identity before execution; without one, nothing is answered.
+    if (!identity) throw new GraphQLError('Not authenticated.', { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+    const result = await decideAndExecute(executor, requestContext, identity);
+    // Every answer says which policy version decided it and under which request id it is recorded.
+    return { ...result, extensions: { ...result.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } } };
   };
 
   return {

@@ -11,7 +11,9 @@ import { startMongo } from '../lib/stores/mongo.ts';
 import { stopChild } from '../lib/stores/ferretdb.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
 import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
-import { DATA_DIRECTORY, firstQuery, showcaseSubject } from './stack.ts';
+import { policiesDirectory } from '../lib/policy/process.ts';
+import { readDemoKeys } from './demo-keys.ts';
+import { DATA_DIRECTORY, FIRST_QUERY_LISTS, SHOWCASE_CALLER, firstQuery, showcaseCandidates, showcaseSubject } from './stack.ts';
 
 const log = createLogger('start');
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -79,7 +81,20 @@ try {
 }
 
 const url = `http://127.0.0.1:${gatewayPort}/graphql`;
-const body = JSON.stringify({ query: firstQuery(showcaseSubject()) });
+const apiKey = readDemoKeys(policiesDirectory()).get(SHOWCASE_CALLER.consumer) ?? '';
+const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-credence-purpose': SHOWCASE_CALLER.purpose };
+
+/** The first candidate whose answer has records from every department, so the first query shows the join. */
+async function findShowcaseSubject(): Promise<string> {
+  for (const uscc of showcaseCandidates(40)) {
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: firstQuery(uscc) }) });
+    const { data } = (await response.json()) as { data?: { subject?: Record<string, unknown[] | null> | null } };
+    if (FIRST_QUERY_LISTS.every((list) => (data?.subject?.[list]?.length ?? 0) > 0)) return uscc;
+  }
+  return showcaseSubject();
+}
+
+const body = JSON.stringify({ query: firstQuery(await findShowcaseSubject()) });
 console.log(`
 Credence is running: ${url}
   departments: ${departments.map(({ name }) => `${name} :${defaultSubgraphPort(name)}`).join(', ')}
@@ -87,7 +102,11 @@ Credence is running: ${url}
 
 A first query, joining all five departments for one subject:
 
-curl -s ${url} -H 'content-type: application/json' -d '${body}'
+curl -s ${url} -H 'content-type: application/json' \\
+  -H 'x-api-key: ${apiKey}' -H 'x-credence-purpose: ${SHOWCASE_CALLER.purpose}' \\
+  -d '${body}'
+
+(${SHOWCASE_CALLER.consumer} is a demo consumer of policies/; its demo key and the others are in policies/demo-keys.md.)
 
 Press Ctrl-C to stop every process started here.
 `);

@@ -52,6 +52,8 @@ export interface Federation {
   policiesDir: string;
   /** API keys by consumer id (the demo keys, and the inspector's). */
   apiKeys: ReadonlyMap<string, string>;
+  /** The gateway's assertion key pair (for gateway processes a test starts itself). */
+  assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
   /** Signs assertions with the gateway's key (to test what subgraphs accept). */
   signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
   /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
@@ -141,6 +143,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     policies,
     policiesDir,
     apiKeys,
+    assertionKeys: keys,
     signAssertion: (identity, now) => signer.sign(identity, now),
     query: async (query, variables, caller = INSPECTOR) => {
       const key = apiKeys.get(caller.consumer);
