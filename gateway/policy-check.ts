@@ -107,29 +107,6 @@ export function checkOperation(
   };
 }
 
-/** Verdicts by (policy version, view, operation): a small LRU, as operations repeat. */
-export class VerdictCache {
-  private readonly entries = new Map<string, PolicyVerdict>();
-  private readonly capacity: number;
-
-  constructor(capacity = 2000) {
-    this.capacity = capacity;
-  }
-
-  get(key: string, compute: () => PolicyVerdict): PolicyVerdict {
-    const cached = this.entries.get(key);
-    if (cached) {
-      this.entries.delete(key);
-      this.entries.set(key, cached);
-      return cached;
-    }
-    const verdict = compute();
-    this.entries.set(key, verdict);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-    return verdict;
-  }
-}
-
 /** At most this many FORBIDDEN errors per answer: a denied field in a long list would repeat. */
 const MAX_FORBIDDEN_ERRORS = 100;
 

@@ -9,7 +9,8 @@ import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { GraphQLError, Kind, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
-import { VerdictCache, checkOperation, restoreDeniedFields } from './policy-check.ts';
+import { LruCache } from '../lib/lru-cache.ts';
+import { checkOperation, restoreDeniedFields, type PolicyVerdict } from './policy-check.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -60,7 +61,7 @@ export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView): Gr
 }
 
 export function withPolicy(gateway: GatewayInterface): GatewayInterface {
-  const verdicts = new VerdictCache();
+  const verdicts = new LruCache<PolicyVerdict>(2000);
   const schemas = new Map<string, GraphQLSchema>();
   let apiSchema: GraphQLSchema | undefined;
 

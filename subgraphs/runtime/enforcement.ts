@@ -30,6 +30,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { ErrorCode } from '../../lib/errors.ts';
+import { LruCache } from '../../lib/lru-cache.ts';
 import type { ConsumerView, MaskName } from '../../lib/policy/model.ts';
 import { applyMask } from '../../lib/policy/masks.ts';
 import { isRecordType, isRecordVisible } from '../../lib/policy/records.ts';
@@ -130,30 +131,6 @@ interface OperationVerdict {
   masks: { path: readonly string[]; mask: MaskName }[];
 }
 
-/** Verdicts are pure functions of (policy version, view, operation): a small LRU keeps recent ones. */
-class VerdictCache {
-  private readonly entries = new Map<string, OperationVerdict>();
-  private readonly capacity: number;
-
-  constructor(capacity: number) {
-    this.capacity = capacity;
-  }
-
-  get(key: string, compute: () => OperationVerdict): OperationVerdict {
-    const cached = this.entries.get(key);
-    if (cached) {
-      // Re-inserting moves the entry to the newest end of the Map's order.
-      this.entries.delete(key);
-      this.entries.set(key, cached);
-      return cached;
-    }
-    const verdict = compute();
-    this.entries.set(key, verdict);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-    return verdict;
-  }
-}
-
 function decideOperation(requestContext: GraphQLRequestContextDidResolveOperation<PolicyContext>, schema: GraphQLSchema): OperationVerdict {
   const { view } = requestContext.contextValue;
   const denied = new Set<string>();
@@ -182,7 +159,7 @@ function maskAt(value: unknown, path: readonly string[], depth: number, mask: Ma
 
 /** The guard (step 2) and the masks (step 5), as one Apollo Server plugin. */
 export function policyPlugin(schema: GraphQLSchema, cacheSize = 1000): ApolloServerPlugin<PolicyContext> {
-  const verdicts = new VerdictCache(cacheSize);
+  const verdicts = new LruCache<OperationVerdict>(cacheSize);
   return {
     async requestDidStart() {
       let verdict: OperationVerdict | undefined;

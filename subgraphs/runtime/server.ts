@@ -76,6 +76,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     // The gateway composes from the checked-in supergraph; nobody needs to introspect a department.
     introspection: false,
     includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
     plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), policyPlugin(schema), ...(options.plugins ?? [])],
