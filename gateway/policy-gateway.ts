@@ -106,7 +106,8 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
       case 'rejected':
         return {
           errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${verdict.denied.join(', ')}.`, {
-            extensions: { code: ErrorCode.FORBIDDEN, deniedFields: verdict.denied },
+            // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
+            extensions: { code: ErrorCode.FORBIDDEN, deniedFields: verdict.denied, http: { status: 403 } },
           })],
         };
       case 'filtered': {

@@ -119,7 +119,9 @@ function localKeySet(issuer: Issuer, jwksFile: string, policiesDir: string): JWT
   }
   let jwks: JSONWebKeySet;
   try {
-    jwks = JSON.parse(readFileSync(path, 'utf8')) as JSONWebKeySet;
+    // The key set of the policy version in force; the file on this machine only when the
+    // version carries none (a policy built by hand, in tests).
+    jwks = JSON.parse(issuer.jwks ?? readFileSync(path, 'utf8')) as JSONWebKeySet;
   } catch (error) {
     throw new Error(`Issuer "${issuer.issuer}": cannot read JWKS file "${jwksFile}": ${(error as Error).message}`);
   }

@@ -113,7 +113,13 @@ function compileConsumers(source: PolicySource): Map<string, Consumer> {
  * Compiles a policy that validated without errors. Conflicts would make decisions depend on rule
  * order, so compiling a policy that still has any is a programming error.
  */
-export function compilePolicy(source: PolicySource, resolution: Resolution, schema: GraphQLSchema, version: string): CompiledPolicy {
+export function compilePolicy(
+  source: PolicySource,
+  resolution: Resolution,
+  schema: GraphQLSchema,
+  version: string,
+  keyFiles: ReadonlyMap<string, string> = new Map(),
+): CompiledPolicy {
   if (resolution.fieldConflicts.length > 0 || resolution.recordConflicts.length > 0) {
     throw new Error('compilePolicy: the policy has conflicts; validate it first');
   }
@@ -123,8 +129,16 @@ export function compilePolicy(source: PolicySource, resolution: Resolution, sche
     if (!byPurpose) views.set(view.consumer, (byPurpose = new Map<string, ConsumerView>()));
     byPurpose.set(view.purpose, compileView(view, schema));
   }
-  const issuers: Issuer[] = source.issuers.map(({ issuer, audience, jwksFile, jwksUri }) =>
-    Object.freeze({ issuer, audience, ...(jwksFile !== undefined ? { jwksFile } : {}), ...(jwksUri !== undefined ? { jwksUri } : {}) }));
+  const issuers: Issuer[] = source.issuers.map(({ issuer, audience, jwksFile, jwksUri }) => {
+    const jwks = jwksFile !== undefined ? keyFiles.get(jwksFile) : undefined;
+    return Object.freeze({
+      issuer,
+      audience,
+      ...(jwksFile !== undefined ? { jwksFile } : {}),
+      ...(jwks !== undefined ? { jwks } : {}),
+      ...(jwksUri !== undefined ? { jwksUri } : {}),
+    });
+  });
   return Object.freeze({
     version,
     consumers: compileConsumers(source),

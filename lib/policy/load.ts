@@ -146,7 +146,7 @@ export function loadPolicyFromTexts(
   if (errors.length > 0) return { ok: false, errors, warnings };
   return {
     ok: true,
-    policy: compilePolicy(parsed.source, resolution, schema, policyVersion(new Map([...texts, ...referenced]))),
+    policy: compilePolicy(parsed.source, resolution, schema, policyVersion(new Map([...texts, ...referenced])), referenced),
     warnings,
     rules: ruleSummaries(parsed.source),
   };

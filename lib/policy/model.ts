@@ -85,6 +85,11 @@ export interface Issuer {
   audience: string;
   /** JSON Web Key Set file, relative to the policies folder. */
   jwksFile?: string;
+  /**
+   * That file's text as it was in this policy version: tokens are checked against the keys of
+   * the version in force, even on a machine whose own copy of the file differs.
+   */
+  jwks?: string;
   /** Or a JWKS URL. */
   jwksUri?: string;
 }

@@ -1,0 +1,67 @@
+/**
+ * Changes the policy of a running test federation the way a deployment does: files in its
+ * policies folder are edited, then read, validated and announced through the shared store by a
+ * policy runtime of their own (as another gateway or subgraph process would), and the federation's
+ * gateway and subgraphs activate the new version on the announcement.
+ *
+ * This lets a test use a policy of its own (extra API keys, its own token issuer key) without a
+ * federation helper of its own: `startFederation` copies the shipped policies and watches nothing.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isSeq, parseDocument } from 'yaml';
+import { createLogger } from '../../lib/logger.ts';
+import { startPolicyRuntime } from '../../lib/policy/process.ts';
+import { connectSharedStore } from '../../lib/stores/shared-store.ts';
+import type { Federation } from './federation.ts';
+
+/** An API key entry as consumers.yaml writes it. */
+export interface ApiKeyEntry {
+  id: string;
+  sha256: string;
+  notBefore?: string;
+  notAfter?: string;
+  revoked?: boolean;
+}
+
+/** Adds API keys to a consumer in `consumers.yaml` of a policies folder (comments are kept). */
+export async function addApiKeys(policiesDir: string, consumerId: string, keys: readonly ApiKeyEntry[]): Promise<void> {
+  const path = join(policiesDir, 'consumers.yaml');
+  const document = parseDocument(await readFile(path, 'utf8'));
+  const consumers = document.get('consumers');
+  if (!isSeq(consumers)) throw new Error('consumers.yaml has no consumers list');
+  const index = consumers.items.findIndex((_item, i) => document.getIn(['consumers', i, 'id']) === consumerId);
+  if (index < 0) throw new Error(`consumers.yaml has no consumer ${consumerId}`);
+  for (const key of keys) document.addIn(['consumers', index, 'credentials', 'apiKeys'], document.createNode(key));
+  await writeFile(path, document.toString());
+}
+
+/**
+ * Publishes what a policies folder holds now (by default the federation's own) and waits until
+ * the federation runs under it. Returns the new policy version. Publishing another folder is what
+ * a process on another machine, with its own copy of the files, does.
+ */
+export async function publishPolicyChange(federation: Federation, dir = federation.policiesDir, timeoutMs = 5000): Promise<string> {
+  const log = createLogger('test-policy-change');
+  const before = federation.policies.current().version;
+  const sharedStore = await connectSharedStore(log);
+  try {
+    if (sharedStore.kind !== 'redis') {
+      throw new Error('no Redis: a policy change cannot reach the federation through an in-memory shared store of another connection');
+    }
+    // Starting a runtime reads, validates and announces the folder's policy (an invalid one throws).
+    const runtime = await startPolicyRuntime({ dir, sharedStore, log, watch: false });
+    runtime.close();
+    const version = runtime.current().version;
+    if (version === before) throw new Error('the policy files did not change: nothing to publish');
+    const deadline = Date.now() + timeoutMs;
+    while (federation.policies.current().version !== version) {
+      if (Date.now() > deadline) throw new Error(`the federation did not activate policy version ${version} within ${timeoutMs} ms`);
+      await sleep(20);
+    }
+    return version;
+  } finally {
+    await sharedStore.close();
+  }
+}
