@@ -3,8 +3,8 @@ import type { CreditModels } from './models.ts';
 
 export function createLoaders(models: CreditModels) {
   return {
-    listings: recordsBySubject(models.Listing, { uscc: 1, listedOn: -1 }),
-    restorationApplications: recordsBySubject(models.RestorationApplication, { uscc: 1, appliedOn: -1 }),
+    listings: recordsBySubject(models.Listing, { uscc: 1, listedOn: -1 }, 'id'),
+    restorationApplications: recordsBySubject(models.RestorationApplication, { uscc: 1, appliedOn: -1 }, 'id'),
   };
 }
 

@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { CreditLoaders } from './loaders.ts';
-import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
+import type { CreditModels } from './models.ts';
 
 type Context = RequestContext<CreditModels, CreditLoaders>;
 
@@ -11,11 +11,5 @@ export const resolvers: GraphQLResolverMap<Context> = {
     __resolveReference: resolveSubjectReference,
     seriousDishonestyListings: (subject: SubjectReference, _args, { loaders }) => loaders.listings.load(subject.uscc),
     restorationApplications: (subject: SubjectReference, _args, { loaders }) => loaders.restorationApplications.load(subject.uscc),
-  },
-  SeriousDishonestyListing: {
-    id: (listing: ListingDocument) => listing._id,
-  },
-  RestorationApplication: {
-    id: (application: RestorationApplicationDocument) => application._id,
   },
 };

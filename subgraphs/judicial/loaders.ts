@@ -3,8 +3,8 @@ import type { JudicialModels } from './models.ts';
 
 export function createLoaders(models: JudicialModels) {
   return {
-    debtorEntries: recordsBySubject(models.DebtorEntry, { uscc: 1, listedOn: -1 }),
-    consumptionRestrictions: recordsBySubject(models.ConsumptionRestriction, { uscc: 1, issuedOn: -1 }),
+    debtorEntries: recordsBySubject(models.DebtorEntry, { uscc: 1, listedOn: -1 }, 'caseNumber'),
+    consumptionRestrictions: recordsBySubject(models.ConsumptionRestriction, { uscc: 1, issuedOn: -1 }, 'caseNumber'),
   };
 }
 

@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { JudicialLoaders } from './loaders.ts';
-import type { DebtorEntryDocument, ConsumptionRestrictionDocument, JudicialModels } from './models.ts';
+import type { JudicialModels } from './models.ts';
 
 type Context = RequestContext<JudicialModels, JudicialLoaders>;
 
@@ -11,11 +11,5 @@ export const resolvers: GraphQLResolverMap<Context> = {
     __resolveReference: resolveSubjectReference,
     dishonestDebtorEntries: (subject: SubjectReference, _args, { loaders }) => loaders.debtorEntries.load(subject.uscc),
     consumptionRestrictions: (subject: SubjectReference, _args, { loaders }) => loaders.consumptionRestrictions.load(subject.uscc),
-  },
-  DishonestDebtorEntry: {
-    caseNumber: (entry: DebtorEntryDocument) => entry._id,
-  },
-  ConsumptionRestrictionOrder: {
-    caseNumber: (order: ConsumptionRestrictionDocument) => order._id,
   },
 };

@@ -2,9 +2,10 @@ import { GraphQLError } from 'graphql';
 import { trusted } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { assertUscc, ErrorCode } from '../../lib/errors.ts';
+import { withKey } from '../runtime/loaders.ts';
 import type { RequestContext } from '../runtime/department.ts';
 import type { RegistryLoaders } from './loaders.ts';
-import type { AbnormalOperationDocument, RegistryModels, SubjectDocument } from './models.ts';
+import type { RegistryModels, SubjectDocument } from './models.ts';
 
 type Context = RequestContext<RegistryModels, RegistryLoaders>;
 
@@ -20,7 +21,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
         });
       }
       const filter = args.after ? { _id: trusted({ $gt: assertUscc(args.after, 'after') }) } : {};
-      const page = await models.Subject.find(filter).sort({ _id: 1 }).limit(args.first).lean();
+      const page = (await models.Subject.find(filter).sort({ _id: 1 }).limit(args.first).lean()).map((subject) => withKey(subject, 'uscc'));
       // Prime the loader so entity lookups later in this request reuse these documents.
       for (const subject of page) loaders.subject.prime(subject._id, subject);
       return page;
@@ -28,11 +29,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
   },
   Subject: {
     __resolveReference: (reference: { uscc: string }, { loaders }: Context) => loaders.subject.load(reference.uscc),
-    uscc: (subject: SubjectDocument) => subject._id,
     annualReports: (subject: SubjectDocument, _args, { loaders }) => loaders.annualReports.load(subject._id),
     abnormalOperations: (subject: SubjectDocument, _args, { loaders }) => loaders.abnormalOperations.load(subject._id),
-  },
-  AbnormalOperationEntry: {
-    id: (entry: AbnormalOperationDocument) => entry._id,
   },
 };

@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { TaxLoaders } from './loaders.ts';
-import type { TaxModels, ViolationCaseDocument } from './models.ts';
+import type { TaxModels } from './models.ts';
 
 type Context = RequestContext<TaxModels, TaxLoaders>;
 
@@ -12,8 +12,5 @@ export const resolvers: GraphQLResolverMap<Context> = {
     taxViolations: (subject: SubjectReference, _args, { loaders }) => loaders.violations.load(subject.uscc),
     taxCreditRatings: (subject: SubjectReference, _args, { loaders }) => loaders.creditRatings.load(subject.uscc),
     taxPayments: (subject: SubjectReference, _args, { loaders }) => loaders.payments.load(subject.uscc),
-  },
-  TaxViolationCase: {
-    caseNumber: (violation: ViolationCaseDocument) => violation._id,
   },
 };
