@@ -38,10 +38,21 @@ export type PolicyVerdict =
     /** The document without the denied fields, or null when nothing is left to ask for. */
     document: DocumentNode | null;
     queryHash: string;
+    /** The alias of the placeholders the filter selected (unused by the operation itself). */
+    placeholder: string;
   };
 
 /** Selected in place of a selection set the filter emptied, so the document stays valid; removed from the answer. */
-export const PLACEHOLDER_ALIAS = '__credence_filtered';
+const PLACEHOLDER_ALIAS = '__credence_filtered';
+
+/** A placeholder alias the operation does not use itself, so removing placeholders never removes a consumer's field. */
+function unusedAlias(document: DocumentNode): string {
+  const used = new Set<string>();
+  visit(document, { Field: (node) => void used.add(node.alias?.value ?? node.name.value) });
+  let alias = PLACEHOLDER_ALIAS;
+  for (let n = 1; used.has(alias); n++) alias = `${PLACEHOLDER_ALIAS}${n}`;
+  return alias;
+}
 
 const ALWAYS_ALLOWED = new Set(['__typename', '__schema', '__type']);
 
@@ -56,14 +67,13 @@ function deniedSelections(schema: GraphQLSchema, document: DocumentNode, operati
   return denied;
 }
 
-const placeholder: FieldNode = {
-  kind: Kind.FIELD,
-  alias: { kind: Kind.NAME, value: PLACEHOLDER_ALIAS },
-  name: { kind: Kind.NAME, value: '__typename' },
-};
-
 /** Removes denied fields; a selection set left empty gets the placeholder so the document stays valid. */
-function withoutDeniedFields(schema: GraphQLSchema, document: DocumentNode, view: ConsumerView): DocumentNode {
+function withoutDeniedFields(schema: GraphQLSchema, document: DocumentNode, view: ConsumerView, alias: string): DocumentNode {
+  const placeholder: FieldNode = {
+    kind: Kind.FIELD,
+    alias: { kind: Kind.NAME, value: alias },
+    name: { kind: Kind.NAME, value: '__typename' },
+  };
   const typeInfo = new TypeInfo(schema);
   const filtered = visit(document, visitWithTypeInfo(typeInfo, {
     Field(node) {
@@ -81,10 +91,10 @@ function withoutDeniedFields(schema: GraphQLSchema, document: DocumentNode, view
   });
 }
 
-function rootIsEmpty(document: DocumentNode): boolean {
+function rootIsEmpty(document: DocumentNode, alias: string): boolean {
   return document.definitions.every((definition) =>
     definition.kind !== Kind.OPERATION_DEFINITION
-    || definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.alias?.value === PLACEHOLDER_ALIAS));
+    || definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.alias?.value === alias));
 }
 
 export function checkOperation(
@@ -97,13 +107,15 @@ export function checkOperation(
   const denied = deniedSelections(schema, document, operationName, view);
   if (denied.length === 0) return { kind: 'allowed' };
   if (mode === 'reject') return { kind: 'rejected', denied: [...new Set(denied.map(({ coordinate }) => coordinate))].sort() };
-  const filtered = withoutDeniedFields(schema, document, view);
+  const placeholder = unusedAlias(document);
+  const filtered = withoutDeniedFields(schema, document, view, placeholder);
   const text = print(filtered);
   return {
     kind: 'filtered',
     denied,
-    document: rootIsEmpty(filtered) ? null : filtered,
+    document: rootIsEmpty(filtered, placeholder) ? null : filtered,
     queryHash: createHash('sha256').update(text).digest('hex'),
+    placeholder,
   };
 }
 
@@ -120,7 +132,11 @@ export interface ForbiddenError {
  * Puts the denied fields back into the answer as null, with a FORBIDDEN error at each concrete
  * path, and removes the placeholders the filter selected.
  */
-export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[]): ForbiddenError[] {
+export function restoreDeniedFields(
+  data: Record<string, unknown> | null | undefined,
+  denied: readonly DeniedSelection[],
+  placeholder: string,
+): ForbiddenError[] {
   const errors: ForbiddenError[] = [];
   if (!data) return errors;
   for (const { coordinate, path } of denied) {
@@ -147,17 +163,17 @@ export function restoreDeniedFields(data: Record<string, unknown> | null | undef
     };
     visitLevel(data, 0, []);
   }
-  removePlaceholders(data);
+  removePlaceholders(data, placeholder);
   return errors;
 }
 
-function removePlaceholders(value: unknown): void {
+function removePlaceholders(value: unknown, placeholder: string): void {
   if (Array.isArray(value)) {
-    for (const item of value) removePlaceholders(item);
+    for (const item of value) removePlaceholders(item, placeholder);
     return;
   }
   if (value === null || typeof value !== 'object') return;
   const record = value as Record<string, unknown>;
-  delete record[PLACEHOLDER_ALIAS];
-  for (const child of Object.values(record)) removePlaceholders(child);
+  delete record[placeholder];
+  for (const child of Object.values(record)) removePlaceholders(child, placeholder);
 }

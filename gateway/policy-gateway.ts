@@ -114,9 +114,12 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
         const result = verdict.document
           ? await executor({ ...requestContext, document: verdict.document, queryHash: verdict.queryHash })
           : { data: {} };
-        const forbidden = restoreDeniedFields(result.data, verdict.denied)
+        const forbidden = restoreDeniedFields(result.data, verdict.denied, verdict.placeholder)
           .map(({ message, path, extensions }) => new GraphQLError(message, { path, extensions }));
-        return { ...result, errors: [...forbidden, ...(result.errors ?? [])] };
+        const errors = [...forbidden, ...(result.errors ?? [])];
+        // GraphQL answers carry `errors` only when there are some (a denied field under a null
+        // parent has no place in the answer, hence no error).
+        return errors.length > 0 ? { ...result, errors } : result;
       }
     }
   };
