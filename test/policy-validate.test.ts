@@ -234,7 +234,13 @@ consumers:
       .replace('    credentials:\n      apiKeys:\n        - id: court-1', '    credentials:\n      jwt:\n        - issuer: https://idp.example\n          subject: court\n      apiKeys:\n        - id: court-1');
     const result = load({ 'consumers.yaml': text });
     assert.ok(result.ok, result.ok ? '' : result.errors.map(formatProblem).join('\n'));
-    assert.deepEqual(result.policy.issuers, [{ issuer: 'https://idp.example', audience: 'credence', jwksFile: 'keys/idp.jwks.json' }]);
+    // The version carries the key set it was compiled with, so every instance checks tokens against the same keys.
+    assert.deepEqual(result.policy.issuers, [{
+      issuer: 'https://idp.example',
+      audience: 'credence',
+      jwksFile: 'keys/idp.jwks.json',
+      jwks: '{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y"}]}',
+    }]);
     assert.deepEqual(result.policy.consumers.get('court')?.jwt, [{ issuer: 'https://idp.example', subject: 'court' }]);
   });
 
