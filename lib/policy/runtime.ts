@@ -61,6 +61,13 @@ export async function readPolicyBundle(dir: string): Promise<PolicyBundle> {
 
 const RETAINED_VERSIONS = 8;
 
+/**
+ * How long a published version stays fetchable from the shared store. Every process publishes
+ * its version again when it starts or sees a change, which renews it; a version nobody has
+ * published for a week is no longer referenced by any live request.
+ */
+const BUNDLE_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promise<PolicyRuntime> {
   const namespace = options.namespace ?? process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence';
   const channel = `${namespace}:policy:changed`;
@@ -97,7 +104,7 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
   }
 
   async function publish(bundle: PolicyBundle, policy: CompiledPolicy): Promise<void> {
-    await options.sharedStore.set(bundleKey(policy.version), JSON.stringify(bundle));
+    await options.sharedStore.set(bundleKey(policy.version), JSON.stringify(bundle), BUNDLE_RETENTION_MS);
     await options.sharedStore.publish(channel, policy.version);
   }
 
