@@ -19,7 +19,7 @@ import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp, listen, mountGraphQL } from '../lib/http.ts';
 import { safeErrorFormatter } from '../lib/graphql-errors.ts';
-import { createLogger } from '../lib/logger.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
 import { requestError } from '../lib/errors.ts';
 import { createAuthenticator, type Authenticator, type IdentityHeaders } from '../lib/identity/authenticate.ts';
@@ -56,7 +56,7 @@ export function supergraphSubgraphs(supergraphSdl: string): { name: string; url:
  * Authentication for the policy version in force: the authenticator (key index, token
  * verifier) is built once per version, then each request costs lookups and one signature.
  */
-function authenticatorFor(dependencies: GatewayDependencies): (headers: IdentityHeaders) => Promise<RequestIdentity> {
+function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (headers: IdentityHeaders) => Promise<RequestIdentity> {
   let built: Authenticator | undefined;
   return async (headers) => {
     const policy = dependencies.policies.current();
@@ -65,7 +65,11 @@ function authenticatorFor(dependencies: GatewayDependencies): (headers: Identity
     try {
       authentication = await built.authenticate(headers);
     } catch (error) {
-      if (error instanceof IdentityError) throw requestError(error.message, error.code, error.httpStatus);
+      if (error instanceof IdentityError) {
+        // The detail (which key, which check) is for operators; it never contains a credential.
+        log.info({ code: error.code, detail: error.detail }, 'request refused by authentication');
+        throw requestError(error.message, error.code, error.httpStatus);
+      }
       throw error;
     }
     const view = policy.view(authentication.consumer.id, authentication.purpose);
@@ -98,7 +102,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       log,
     }),
   }));
-  const authenticate = authenticatorFor(dependencies);
+  const authenticate = authenticatorFor(dependencies, log);
 
   const app = createHttpApp({
     log,
