@@ -122,14 +122,14 @@ function backendArguments(backend: FerretdbBackend, dataDir: string): string[] {
 export async function startFerretdb(options: { dataDir: string; port: number; log: Logger; backend: FerretdbBackend }): Promise<EmbeddedMongo> {
   const binary = await ensureFerretdbBinary(options.log);
   await mkdir(options.dataDir, { recursive: true });
-  const child = spawn(binary, [
+  const child = spawn('/bin/sh', ['-c', STOP_WITH_PARENT, 'ferretdb', binary,
     ...backendArguments(options.backend, options.dataDir),
     `--state-dir=${options.dataDir}`,
     `--listen-addr=127.0.0.1:${options.port}`,
     '--debug-addr=-',
     '--telemetry=disable',
     '--log-level=error',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -137,15 +137,37 @@ export async function startFerretdb(options: { dataDir: string; port: number; lo
   try {
     await waitForPort(options.port, child, 15_000);
   } catch (error) {
-    child.kill('SIGKILL');
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
     throw new Error(`${(error as Error).message}\n${stderr}`, { cause: error });
   }
   options.log.info({ port: options.port, backend: options.backend.handler }, 'embedded FerretDB started');
   return {
     uri: `mongodb://127.0.0.1:${options.port}/`,
     description: `embedded FerretDB ${FERRETDB_VERSION} on ${options.backend.handler === 'postgresql' ? 'PostgreSQL' : `SQLite in ${options.dataDir}`}`,
-    stop: () => stopChild(child),
+    stop: () => stopGuarded(child),
   };
+}
+
+/**
+ * Runs FerretDB under a shell that reads its standard input and stops FerretDB when it ends. The
+ * pipe closes when this process ends, however it ends (a crash, SIGKILL, a test runner's
+ * timeout), so no database server is ever left running without its owner.
+ */
+const STOP_WITH_PARENT = '"$@" & pid=$!; read -r _; kill "$pid" 2>/dev/null; wait "$pid"';
+
+/** Ends the guard's input (a clean stop), and kills the whole group if that is not enough. */
+function stopGuarded(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.stdin?.end();
+  });
 }
 
 export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
