@@ -182,6 +182,8 @@ interface Problem {
 interface Truth {
   subjects: ReadonlyMap<string, JsonObject>;
   ordered: readonly JsonObject[];
+  /** Root fields without arguments (the catalog, the measures list): the inspector's answer. */
+  roots: ReadonlyMap<string, unknown>;
 }
 
 interface Stats {
@@ -238,7 +240,7 @@ function rootTruth(reading: Reading, field: FieldNode): unknown {
         .map((representation) => (isJsonObject(representation) ? reading.truth.subjects.get(String(representation.uscc)) ?? null : null));
     }
     default:
-      return undefined;
+      return reading.truth.roots.get(field.name.value);
   }
 }
 
@@ -372,6 +374,19 @@ function describeRule(rule: RecordRule): string {
 }
 
 /**
+ * An object that carries a record (an applicable measure and the listing that triggers it) is
+ * visible only with that record: otherwise it would reveal a record the record rule hides.
+ */
+function carriedRecordsVisible(reading: Reading, type: GraphQLObjectType, item: JsonObject, now: Date): boolean {
+  return Object.values(type.getFields()).every((field) => {
+    const target = getNamedType(field.type).name;
+    const carried = item[field.name];
+    return isListType(isNonNullType(field.type) ? field.type.ofType : field.type) || !isRecordType(target) || !isJsonObject(carried)
+      || isRecordVisible(target, carried, reading.view.records(target), now);
+  });
+}
+
+/**
  * A list of objects: each returned item must match (all selected fields, as the policy shows
  * them) a distinct true item; for records, one the record rule lets through. Items are matched by
  * content, not position: lists are sorted by date, and items of equal dates come in any order.
@@ -379,7 +394,7 @@ function describeRule(rule: RecordRule): string {
 function checkObjectList(reading: Reading, type: GraphQLObjectType, nodes: readonly FieldNode[], actual: readonly unknown[], truth: readonly unknown[], path: string): void {
   const rule = isRecordType(type.name) ? reading.view.records(type.name) : { ruleId: 'not a record type', history: true, disclosureWindow: false };
   const records = truth.filter(isJsonObject);
-  const [before, after] = reading.times.map((now) => new Set(records.filter((record) => isRecordVisible(type.name, record, rule, now))));
+  const [before, after] = reading.times.map((now) => new Set(records.filter((record) => isRecordVisible(type.name, record, rule, now) && carriedRecordsVisible(reading, type, record, now))));
   const visible = records.filter((record) => before?.has(record) || after?.has(record));
   const hidden = records.filter((record) => !visible.includes(record));
   const selectionSets = selectionSetsOf(nodes);
@@ -636,7 +651,15 @@ describe('no leak: random operations through the gateway and straight to the sub
     assert.equal(body.errors, undefined);
     const ordered = body.data?.subjects;
     assert.ok(Array.isArray(ordered) && ordered.every(isJsonObject) && ordered.length === MAX_FIRST);
-    truth = { subjects, ordered };
+    const roots = new Map<string, unknown>();
+    for (const field of Object.values(apiSchema.getQueryType()?.getFields() ?? {})) {
+      if (field.args.length > 0) continue;
+      const named = getNamedType(field.type);
+      const answer = await federation.query(`{ ${field.name} ${isObjectType(named) ? fullSelection(apiSchema, named.name) : ''} }`);
+      assert.equal(answer.body.errors, undefined, `truth for ${field.name}`);
+      roots.set(field.name, answer.body.data?.[field.name]);
+    }
+    truth = { subjects, ordered, roots };
 
     const forged = generateAssertionKeyPair();
     forgedSigner = createAssertionSigner({ privateKey: forged.privateKeyPem, keyId: forged.keyId });

@@ -70,7 +70,8 @@ describe('policy tools', () => {
   describe('coverage', () => {
     it('lists every field of the schema per consumer and purpose', () => {
       const report = coverageReport(policy, schema);
-      assert.equal(report.length, 6);
+      // The six agencies of the matrix and the two regulators that record penalties.
+      assert.equal(report.length, 8);
       const portal = report.find((view) => view.consumer === 'public-portal')!;
       const representative = portal.types.find((type) => type.typeName === 'LegalRepresentative')!;
       assert.deepEqual(representative, { typeName: 'LegalRepresentative', visible: ['name'], masked: [{ field: 'idNumber', mask: 'ID_NUMBER' }], denied: ['phone'] });
@@ -186,7 +187,7 @@ describe('policy tools', () => {
       git(['update-ref', 'refs/heads/main', git(['commit-tree', root, '-m', 'policies'])]);
 
       const texts = readPolicyFilesAtGitRef('main', { cwd: repo });
-      assert.deepEqual([...texts.keys()], ['consumers.yaml', 'keys/court-idp.jwks.json', 'policy-test.schema.json', 'policy.schema.json', 'rules.yaml']);
+      assert.deepEqual([...texts.keys()], ['consumers.yaml', 'departments.yaml', 'keys/court-idp.jwks.json', 'policy-test.schema.json', 'policy.schema.json', 'rules.yaml']);
       assert.throws(() => readPolicyFilesAtGitRef('no-such-ref', { cwd: repo }), /not a git commit/);
 
       const same = await cli(['diff', 'main', '--dir', POLICIES], repo);
@@ -237,10 +238,10 @@ describe('policy tools', () => {
     it('prints the version and the coverage report of a valid policy', async () => {
       const result = await cli(['validate']);
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`^policy ${policy.version} is valid: 6 consumers, \\d+ rules, 0 warning\\(s\\)`));
+      assert.match(result.stdout, new RegExp(`^policy ${policy.version} is valid: 8 consumers, \\d+ rules, 0 warning\\(s\\)`));
       assert.match(result.stdout, /^privacy-office \/ AUDIT \(reject mode\)$/m);
       const json = JSON.parse((await cli(['validate', '--json'])).stdout) as { ok: boolean; version: string; coverage: unknown[] };
-      assert.deepEqual([json.ok, json.version, json.coverage.length], [true, policy.version, 6]);
+      assert.deepEqual([json.ok, json.version, json.coverage.length], [true, policy.version, 8]);
     });
 
     it('prints file:line:col errors and exits 1 on an invalid policy', async () => {

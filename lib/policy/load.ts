@@ -15,6 +15,9 @@ import type { PolicySource } from './parse.ts';
 import { sortProblems } from './problems.ts';
 import type { PolicyProblem } from './problems.ts';
 import { validatePolicy } from './validate.ts';
+import { referenceDataProblems, shippedReferenceData } from './catalog-coverage.ts';
+import type { ReferenceData } from './catalog-coverage.ts';
+import { ReferenceDataError } from './reference-data.ts';
 import { child, positionOf, ProblemSink } from './yaml-source.ts';
 
 /** What explanations show about a rule. */
@@ -36,6 +39,24 @@ export interface LoadOptions {
    * to the policies folder; undefined when it does not exist.
    */
   readReferencedFile?: (relativePath: string) => string | undefined;
+  /**
+   * The catalog and measures list the schema is checked against (R1); the shipped
+   * `schema/catalog.yaml` and `schema/measures.yaml` by default.
+   */
+  referenceData?: ReferenceData;
+}
+
+/**
+ * R1: a policy is only valid over a schema the catalog covers field by field. An invalid shipped
+ * catalog is reported like any policy problem, so that no process starts with it.
+ */
+function catalogCoverageProblems(schema: GraphQLSchema, options: LoadOptions): PolicyProblem[] {
+  try {
+    return referenceDataProblems(schema, options.referenceData ?? shippedReferenceData());
+  } catch (error) {
+    if (error instanceof ReferenceDataError) return [...error.problems];
+    throw error;
+  }
 }
 
 function isPolicyFileName(name: string): boolean {
@@ -141,6 +162,7 @@ export function loadPolicyFromTexts(
     return text;
   };
   problems.push(...checkJwksFiles(parsed.source, read));
+  problems.push(...catalogCoverageProblems(schema, options));
   const errors = sortProblems(problems.filter((problem) => problem.severity === 'error'));
   const warnings = sortProblems(problems.filter((problem) => problem.severity === 'warning'));
   if (errors.length > 0) return { ok: false, errors, warnings };

@@ -366,11 +366,11 @@ function isVisible(view: ResolvedView, typeName: string, fieldName: string): boo
   return effect === 'allow' || effect === 'mask';
 }
 
-/** Types a consumer can reach from the root through visible fields. */
+/** Types a consumer can reach from the roots (queries and mutations) through visible fields. */
 function reachableTypes(view: ResolvedView, schema: GraphQLSchema): Set<string> {
-  const root = schema.getQueryType();
-  const reached = new Set<string>(root ? [root.name] : []);
-  const queue: PolicyType[] = root ? [root] : [];
+  const roots = [schema.getQueryType(), schema.getMutationType()].filter((root) => root !== null && root !== undefined);
+  const reached = new Set<string>(roots.map((root) => root.name));
+  const queue: PolicyType[] = [...roots];
   for (let type = queue.shift(); type; type = queue.shift()) {
     for (const field of policyFields(type)) {
       const target = policyTypeOf(field);

@@ -1,15 +1,30 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
+import { loadMeasures } from '../../lib/policy/measures.ts';
 import type { RequestContext } from '../runtime/department.ts';
+import type { PolicyContext } from '../runtime/enforcement.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
+import { applicableMeasures } from './applicable-measures.ts';
 import type { CreditLoaders } from './loaders.ts';
 import type { CreditModels } from './models.ts';
+import { catalogValue, measuresValue } from './reference.ts';
 
-type Context = RequestContext<CreditModels, CreditLoaders>;
+/**
+ * The subgraph server adds the caller's policy context to every request (runtime/server.ts); it is
+ * optional here only so that this map fits the runtime's department type.
+ */
+type Context = RequestContext<CreditModels, CreditLoaders> & Partial<PolicyContext>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
+  Query: {
+    catalog: () => catalogValue(),
+    measures: () => measuresValue(),
+  },
   Subject: {
     __resolveReference: resolveSubjectReference,
     seriousDishonestyListings: (subject: SubjectReference, _args, { loaders }) => loaders.listings.load(subject.uscc),
     restorationApplications: (subject: SubjectReference, _args, { loaders }) => loaders.restorationApplications.load(subject.uscc),
+    // The same loader as seriousDishonestyListings: asking for both costs one database command.
+    applicableMeasures: async (subject: SubjectReference, _args, { loaders, view, now }) =>
+      applicableMeasures(await loaders.listings.load(subject.uscc), loadMeasures(), now ?? new Date(), view?.records('SeriousDishonestyListing')),
   },
 };

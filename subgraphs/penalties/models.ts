@@ -13,6 +13,8 @@ export interface PenaltyDocument {
   severity: string;
   decidedOn: Date;
   restoredOn: Date | null;
+  /** The consumer (department) that recorded it; seed data has none. Only it may write the record again. */
+  recordedBy?: string;
 }
 
 export interface PenaltiesModels {
@@ -32,6 +34,7 @@ export function defineModels(connection: Connection): PenaltiesModels {
     severity: { type: String, required: true },
     decidedOn: { type: Date, required: true },
     restoredOn: { type: Date, default: null },
+    recordedBy: { type: String },
   }, { versionKey: false });
   penalty.index({ uscc: 1, decidedOn: -1 });
 

@@ -1,5 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
+import type { PolicyContext } from '../runtime/enforcement.ts';
+import { recordAdministrativePenalty, type AdministrativePenaltyInput } from './writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { PenaltiesLoaders } from './loaders.ts';
 import type { PenaltiesModels } from './models.ts';
@@ -7,6 +9,11 @@ import type { PenaltiesModels } from './models.ts';
 type Context = RequestContext<PenaltiesModels, PenaltiesLoaders>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
+  Mutation: {
+    // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
+    recordAdministrativePenalty: (_root, args: { input: AdministrativePenaltyInput }, context) =>
+      recordAdministrativePenalty(context.models, args.input, context as Context & PolicyContext),
+  },
   Subject: {
     __resolveReference: resolveSubjectReference,
     administrativePenalties: (subject: SubjectReference, _args, { loaders }) => loaders.penalties.load(subject.uscc),
