@@ -4,7 +4,7 @@
  * listing that ends, expires or is restored lifts its measures at once, with no job to run.
  */
 import type { RecordRule } from '../../lib/policy/model.ts';
-import { isRecordVisible } from '../../lib/policy/records.ts';
+import { isRecordVisible, type DisclosureWindows } from '../../lib/policy/records.ts';
 import { measuresForListType } from '../../lib/policy/measures.ts';
 import type { Measure, MeasuresList } from '../../lib/policy/measures.ts';
 import type { ListingDocument } from './models.ts';
@@ -31,8 +31,9 @@ export function applicableMeasures<Listing extends Pick<ListingDocument, 'listTy
   list: MeasuresList,
   now: Date,
   consumerRule: RecordRule = IN_FORCE,
+  windows?: DisclosureWindows,
 ): ApplicableMeasureValue<Listing>[] {
   return listings
-    .filter((listing) => isRecordVisible(LISTING, listing, IN_FORCE, now) && isRecordVisible(LISTING, listing, consumerRule, now))
+    .filter((listing) => isRecordVisible(LISTING, listing, IN_FORCE, now) && isRecordVisible(LISTING, listing, consumerRule, now, windows))
     .flatMap((listing) => measuresForListType(list, listing.listType).map((measure) => ({ measure, listing })));
 }

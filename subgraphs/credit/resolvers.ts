@@ -1,5 +1,7 @@
+import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { loadMeasures } from '../../lib/policy/measures.ts';
+import type { DisclosureWindows } from '../../lib/policy/records.ts';
 import type { RequestContext } from '../runtime/department.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
@@ -7,6 +9,12 @@ import { applicableMeasures } from './applicable-measures.ts';
 import type { CreditLoaders } from './loaders.ts';
 import type { CreditModels } from './models.ts';
 import { catalogValue, measuresValue } from './reference.ts';
+
+let listingWindowsFromCatalog: DisclosureWindows | undefined;
+/** The listings' public disclosure windows, from the catalog, read once. */
+function listingWindows(): DisclosureWindows | undefined {
+  return (listingWindowsFromCatalog ??= disclosureWindowsByRecordType(loadCatalog()).get('SeriousDishonestyListing'));
+}
 
 /**
  * The subgraph server adds the caller's policy context to every request (runtime/server.ts); it is
@@ -25,6 +33,12 @@ export const resolvers: GraphQLResolverMap<Context> = {
     restorationApplications: (subject: SubjectReference, _args, { loaders }) => loaders.restorationApplications.load(subject.uscc),
     // The same loader as seriousDishonestyListings: asking for both costs one database command.
     applicableMeasures: async (subject: SubjectReference, _args, { loaders, view, now }) =>
-      applicableMeasures(await loaders.listings.load(subject.uscc), loadMeasures(), now ?? new Date(), view?.records('SeriousDishonestyListing')),
+      applicableMeasures(
+        await loaders.listings.load(subject.uscc),
+        loadMeasures(),
+        now ?? new Date(),
+        view?.records('SeriousDishonestyListing'),
+        listingWindows(),
+      ),
   },
 };

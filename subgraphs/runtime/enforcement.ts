@@ -33,7 +33,8 @@ import { ErrorCode } from '../../lib/errors.ts';
 import { LruCache } from '../../lib/lru-cache.ts';
 import type { ConsumerView, MaskName } from '../../lib/policy/model.ts';
 import { applyMask } from '../../lib/policy/masks.ts';
-import { isRecordType, isRecordVisible } from '../../lib/policy/records.ts';
+import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/records.ts';
+import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
 import { collectRequestedFields } from '../../lib/policy/operation-fields.ts';
 
 /** What enforcement needs in every request's context. */
@@ -82,7 +83,7 @@ function shieldRules(schema: GraphQLSchema): IRules {
  * A filter on every field that returns a list of a record type. Such fields must have a declared
  * resolver (a loader does that); one without would bypass the filter, so start-up refuses it.
  */
-function recordFilters(schema: GraphQLSchema): IMiddlewareFieldMap {
+function recordFilters(schema: GraphQLSchema, windows: ReadonlyMap<string, DisclosureWindows>): IMiddlewareFieldMap {
   const filters: Record<string, Record<string, (...args: never[]) => unknown>> = {};
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
@@ -94,6 +95,7 @@ function recordFilters(schema: GraphQLSchema): IMiddlewareFieldMap {
         throw new Error(`${type.name}.${field.name} lists ${itemType.name} records without a resolver, so record rules could not filter it; declare one.`);
       }
       const recordType = itemType.name;
+      const typeWindows = windows.get(recordType);
       (filters[type.name] ??= {})[field.name] = async (
         resolve: (parent: unknown, args: unknown, context: PolicyContext, info: unknown) => Promise<unknown>,
         parent: unknown,
@@ -104,15 +106,22 @@ function recordFilters(schema: GraphQLSchema): IMiddlewareFieldMap {
         const records = await resolve(parent, args, context, info);
         if (!Array.isArray(records)) return records;
         const recordRule = context.view.records(recordType);
-        return (records as Record<string, unknown>[]).filter((record) => isRecordVisible(recordType, record, recordRule, context.now));
+        return (records as Record<string, unknown>[]).filter((record) => isRecordVisible(recordType, record, recordRule, context.now, typeWindows));
       };
     }
   }
   return filters as IMiddlewareFieldMap;
 }
 
-/** The subgraph schema with graphql-shield and the record filters applied to its declared resolvers. */
-export function enforceOnSchema(schema: GraphQLSchema): GraphQLSchema {
+/**
+ * The subgraph schema with graphql-shield and the record filters applied to its declared
+ * resolvers. Disclosure windows come from the national catalog (each record type's item), read
+ * once here.
+ */
+export function enforceOnSchema(
+  schema: GraphQLSchema,
+  windows: ReadonlyMap<string, DisclosureWindows> = disclosureWindowsByRecordType(loadCatalog()),
+): GraphQLSchema {
   return applyMiddlewareToDeclaredResolvers(
     schema,
     shield(shieldRules(schema), {
@@ -121,7 +130,7 @@ export function enforceOnSchema(schema: GraphQLSchema): GraphQLSchema {
       allowExternalErrors: true,
       fallbackError: () => forbidden('You are not allowed to see this field.'),
     }),
-    recordFilters(schema),
+    recordFilters(schema, windows),
   );
 }
 
