@@ -11,6 +11,8 @@ export interface ListingDocument {
   listedOn: Date;
   removedOn: Date | null;
   restoredOn: Date | null;
+  /** The consumer (department) that recorded it; seed data has none. Only it may write the listing again. */
+  recordedBy?: string;
 }
 
 export interface RestorationApplicationDocument {
@@ -41,6 +43,7 @@ export function defineModels(connection: Connection): CreditModels {
     listedOn: { type: Date, required: true },
     removedOn: { type: Date, default: null },
     restoredOn: { type: Date, default: null },
+    recordedBy: { type: String },
   }, options);
   listing.index({ uscc: 1, listedOn: -1 });
 

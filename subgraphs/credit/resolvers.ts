@@ -6,6 +6,7 @@ import type { RequestContext } from '../runtime/department.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import { applicableMeasures } from './applicable-measures.ts';
+import { recordSeriousDishonestyListing, type SeriousDishonestyListingInput } from './writes.ts';
 import type { CreditLoaders } from './loaders.ts';
 import type { CreditModels } from './models.ts';
 import { catalogValue, measuresValue } from './reference.ts';
@@ -26,6 +27,11 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
     catalog: () => catalogValue(),
     measures: () => measuresValue(),
+  },
+  Mutation: {
+    // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
+    recordSeriousDishonestyListing: (_root, args: { input: SeriousDishonestyListingInput }, context) =>
+      recordSeriousDishonestyListing(context.models, args.input, context as Context & PolicyContext),
   },
   Subject: {
     __resolveReference: resolveSubjectReference,

@@ -1,10 +1,6 @@
-/**
- * Writes by the regulators: a penalty decision is recorded once, by the department that made it.
- * One decision is one document, written by one `insertOne`: it is either stored whole or not at
- * all, and FerretDB 1.x needs no transaction for that.
- */
-import { GraphQLError } from 'graphql';
+/** Writes by the regulators: a penalty decision is recorded once, by the department that made it. */
 import type { PolicyContext } from '../runtime/enforcement.ts';
+import { badInput, recordOnce } from '../runtime/writes.ts';
 import { assertUscc } from '../../lib/errors.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
 
@@ -24,10 +20,6 @@ export interface AdministrativePenaltyInput {
 /** Categories so serious that a regulator can only record them as SERIOUS (R6: they are never restored). */
 const SERIOUS_ONLY = new Set(['VACCINE_QUALITY', 'ILLEGAL_FUNDRAISING', 'ONLINE_FRAUD']);
 
-function badInput(message: string, field: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
-}
-
 function validate(input: AdministrativePenaltyInput, now: Date): void {
   assertUscc(input.uscc, 'input.uscc');
   const number = input.decisionNumber.trim();
@@ -42,27 +34,12 @@ function validate(input: AdministrativePenaltyInput, now: Date): void {
   }
 }
 
-/** The stored fields a repeated submission must match to count as the same decision. */
-function sameDecision(stored: PenaltyDocument, input: AdministrativePenaltyInput): boolean {
-  return stored.uscc === input.uscc && stored.authority === input.authority && stored.legalBasis === input.legalBasis
-    && stored.violation === input.violation && stored.category === input.category && stored.penaltyType === input.penaltyType
-    && stored.fineAmount === input.fineAmount && stored.severity === input.severity
-    && stored.decidedOn.getTime() === input.decidedOn.getTime();
-}
-
-/** The stored record for a decision number already used: the same decision by the same department, or a refusal. */
-function existing(stored: PenaltyDocument, input: AdministrativePenaltyInput, consumer: string): PenaltyDocument {
-  if (stored.recordedBy !== consumer) {
-    throw new GraphQLError(`Decision ${input.decisionNumber} was recorded by another department; only it may write it.`, {
-      extensions: { code: 'NOT_RECORD_OWNER', decisionNumber: input.decisionNumber },
-    });
-  }
-  if (!sameDecision(stored, input)) {
-    throw new GraphQLError(`Decision number ${input.decisionNumber} is already recorded with different content.`, {
-      extensions: { code: 'DUPLICATE_DECISION_NUMBER', decisionNumber: input.decisionNumber },
-    });
-  }
-  return stored;
+/** The fields a repeated submission must match to count as the same decision. */
+function sameDecision(stored: PenaltyDocument, document: PenaltyDocument): boolean {
+  return stored.uscc === document.uscc && stored.authority === document.authority && stored.legalBasis === document.legalBasis
+    && stored.violation === document.violation && stored.category === document.category && stored.penaltyType === document.penaltyType
+    && stored.fineAmount === document.fineAmount && stored.severity === document.severity
+    && stored.decidedOn.getTime() === document.decidedOn.getTime();
 }
 
 export async function recordAdministrativePenalty(
@@ -71,7 +48,6 @@ export async function recordAdministrativePenalty(
   context: PolicyContext,
 ): Promise<PenaltyDocument & { decisionNumber: string }> {
   validate(input, context.now);
-  const consumer = context.view.consumer;
   const document: PenaltyDocument = {
     _id: input.decisionNumber.trim(),
     uscc: input.uscc,
@@ -84,19 +60,8 @@ export async function recordAdministrativePenalty(
     severity: input.severity,
     decidedOn: input.decidedOn,
     restoredOn: null,
-    recordedBy: consumer,
+    recordedBy: context.view.consumer,
   };
-  const keyed = (stored: PenaltyDocument): PenaltyDocument & { decisionNumber: string } => ({ ...stored, decisionNumber: stored._id });
-  const stored = await models.Penalty.findById(document._id).lean<PenaltyDocument>();
-  if (stored) return keyed(existing(stored, { ...input, decisionNumber: document._id }, consumer));
-  try {
-    await models.Penalty.create(document);
-  } catch (error) {
-    // Two submissions of one number at once: the one that lost reads what the other stored.
-    if ((error as { code?: number }).code !== 11000) throw error;
-    const winner = await models.Penalty.findById(document._id).lean<PenaltyDocument>();
-    if (!winner) throw error;
-    return keyed(existing(winner, { ...input, decisionNumber: document._id }, consumer));
-  }
-  return keyed(document);
+  const stored = await recordOnce({ model: models.Penalty, document, same: sameDecision, noun: 'Decision' });
+  return { ...stored, decisionNumber: stored._id };
 }
