@@ -23,6 +23,11 @@ export interface RestorationApplicationDocument {
   status: string;
   decidedOn: Date | null;
   decisionReason: string | null;
+  /** The applicant's evidence of corrected behaviour; not exposed to consumers. */
+  evidence?: string;
+  /** The consumers that applied and decided (for accountability). */
+  appliedBy?: string;
+  decidedBy?: string;
 }
 
 export interface CreditModels {
@@ -55,6 +60,9 @@ export function defineModels(connection: Connection): CreditModels {
     status: { type: String, required: true },
     decidedOn: { type: Date, default: null },
     decisionReason: { type: String, default: null },
+    evidence: { type: String },
+    appliedBy: { type: String },
+    decidedBy: { type: String },
   }, options);
   application.index({ uscc: 1, appliedOn: -1 });
   application.index({ status: 1, appliedOn: 1 });

@@ -7,8 +7,9 @@ import type { PolicyContext } from '../runtime/enforcement.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import { applicableMeasures } from './applicable-measures.ts';
 import { recordSeriousDishonestyListing, type SeriousDishonestyListingInput } from './writes.ts';
+import { applyForRestoration, decideRestoration, pendingApplications, withPendingDays } from './restoration.ts';
 import type { CreditLoaders } from './loaders.ts';
-import type { CreditModels } from './models.ts';
+import type { CreditModels, RestorationApplicationDocument } from './models.ts';
 import { catalogValue, measuresValue } from './reference.ts';
 
 let listingWindowsFromCatalog: DisclosureWindows | undefined;
@@ -27,11 +28,20 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
     catalog: () => catalogValue(),
     measures: () => measuresValue(),
+    pendingRestorationApplications: (_root, _args, context) => pendingApplications(context.models, context as Context & PolicyContext),
   },
   Mutation: {
     // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
     recordSeriousDishonestyListing: (_root, args: { input: SeriousDishonestyListingInput }, context) =>
       recordSeriousDishonestyListing(context.models, args.input, context as Context & PolicyContext),
+    applyForCreditRestoration: (_root, args: { listingId: string; evidence: string }, context) =>
+      applyForRestoration(context.models, args.listingId, args.evidence, context as Context & PolicyContext),
+    decideCreditRestoration: (_root, args: { applicationId: string; approve: boolean; reason: string }, context) =>
+      decideRestoration(context.models, args.applicationId, args.approve, args.reason, context as Context & PolicyContext),
+  },
+  RestorationApplication: {
+    pendingDays: (application: RestorationApplicationDocument, _args, context) =>
+      withPendingDays(application, (context as Context & PolicyContext).now ?? new Date()).pendingDays,
   },
   Subject: {
     __resolveReference: resolveSubjectReference,

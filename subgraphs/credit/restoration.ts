@@ -1,0 +1,101 @@
+/**
+ * Credit restoration of serious-dishonesty listings (R5, R6): apply with evidence, decided by the
+ * department that made the listing. Approval sets `restoredOn` on the listing, which is all it
+ * takes: record rules stop public display and sharing, and `applicableMeasures` stops returning
+ * the measures it triggered, from that moment, with nothing deleted.
+ */
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { PolicyContext } from '../runtime/enforcement.ts';
+import { badInput } from '../runtime/writes.ts';
+import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
+
+/**
+ * List types never restored (R6: online fraud, illegal fund-raising, substandard vaccines), as
+ * the product ships them; `CREDENCE_NON_RESTORABLE_LIST_TYPES` (comma-separated) replaces them.
+ */
+export const NON_RESTORABLE_LIST_TYPES: ReadonlySet<string> = new Set(
+  (process.env.CREDENCE_NON_RESTORABLE_LIST_TYPES ?? 'ONLINE_FRAUD,ILLEGAL_FUNDRAISING,DRUG_VACCINE_SERIOUS_VIOLATION').split(',').map((type) => type.trim()),
+);
+
+/** The minimum time a listing stays published before restoration (secondary: one year). */
+const MINIMUM_PUBLICATION_DAYS = Number(process.env.CREDENCE_RESTORATION_MINIMUM_DAYS ?? 365);
+
+const DAY_MS = 86_400_000;
+
+function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+function inForce(listing: ListingDocument, now: Date): boolean {
+  return (!listing.removedOn || listing.removedOn > now) && (!listing.restoredOn || listing.restoredOn > now);
+}
+
+export function withPendingDays(application: RestorationApplicationDocument, now: Date): RestorationApplicationDocument & { id: string; pendingDays: number | null } {
+  const pendingDays = application.status === 'PENDING' ? Math.floor((now.getTime() - application.appliedOn.getTime()) / DAY_MS) : null;
+  return { ...application, id: application._id, pendingDays };
+}
+
+export async function applyForRestoration(models: CreditModels, listingId: string, evidence: string, context: PolicyContext) {
+  if (evidence.trim().length === 0) throw badInput('Restoration needs evidence that the behaviour was corrected.', 'evidence');
+  const listing = await models.Listing.findById(listingId).lean<ListingDocument>();
+  if (!listing) throw refused('NOT_FOUND', `No listing ${listingId}.`);
+  if (NON_RESTORABLE_LIST_TYPES.has(listing.listType)) {
+    throw refused('NOT_RESTORABLE', `${listing.listType} listings are particularly serious cases that are not restored; their history stays findable (R6).`, { listType: listing.listType });
+  }
+  if (!inForce(listing, context.now)) throw refused('NOT_ELIGIBLE', 'The listing is no longer in force: there is nothing to restore.');
+  const eligibleFrom = new Date(listing.listedOn.getTime() + MINIMUM_PUBLICATION_DAYS * DAY_MS);
+  if (eligibleFrom > context.now) {
+    throw refused('TOO_EARLY', `Restoration can be applied for once the minimum publication period has passed, from ${eligibleFrom.toISOString().slice(0, 10)}.`, {
+      eligibleFrom: eligibleFrom.toISOString().slice(0, 10),
+    });
+  }
+  const pending = await models.RestorationApplication.findOne({ listingId, status: 'PENDING' }).lean<RestorationApplicationDocument>();
+  if (pending) return withPendingDays(pending, context.now);
+  const application: RestorationApplicationDocument = {
+    _id: `CR-${randomUUID()}`,
+    uscc: listing.uscc,
+    listingId,
+    appliedOn: context.now,
+    status: 'PENDING',
+    decidedOn: null,
+    decisionReason: null,
+    evidence: evidence.trim(),
+    appliedBy: context.view.consumer,
+  };
+  await models.RestorationApplication.create(application);
+  return withPendingDays(application, context.now);
+}
+
+/**
+ * Approving writes two documents: the listing first, then the application. Should the second
+ * write fail, deciding again completes it (the listing is already restored and stays so), so
+ * nothing is left half-decided for long and nothing is ever deleted.
+ */
+export async function decideRestoration(models: CreditModels, applicationId: string, approve: boolean, reason: string, context: PolicyContext) {
+  if (reason.trim().length === 0) throw badInput('A decision needs its reasons.', 'reason');
+  const application = await models.RestorationApplication.findById(applicationId).lean<RestorationApplicationDocument>();
+  if (!application) throw refused('NOT_FOUND', `No restoration application ${applicationId}.`);
+  const listing = await models.Listing.findById(application.listingId).lean<ListingDocument>();
+  if (!listing) throw refused('NOT_FOUND', `No listing ${application.listingId}.`);
+  if (listing.recordedBy !== context.view.consumer) {
+    throw refused('NOT_RECORD_OWNER', 'Only the department that made the listing decides its restoration.');
+  }
+  if (application.status !== 'PENDING') return withPendingDays(application, context.now);
+  if (approve) {
+    if (NON_RESTORABLE_LIST_TYPES.has(listing.listType)) throw refused('NOT_RESTORABLE', `${listing.listType} listings are not restored (R6).`);
+    await models.Listing.updateOne({ _id: listing._id }, { $set: { restoredOn: listing.restoredOn ?? context.now } });
+  }
+  const decided = { status: approve ? 'APPROVED' : 'REJECTED', decidedOn: context.now, decisionReason: reason.trim(), decidedBy: context.view.consumer };
+  await models.RestorationApplication.updateOne({ _id: applicationId }, { $set: decided });
+  return withPendingDays({ ...application, ...decided }, context.now);
+}
+
+/** Pending applications on the calling department's listings, oldest first, with their age. */
+export async function pendingApplications(models: CreditModels, context: PolicyContext) {
+  const pending = await models.RestorationApplication.find({ status: 'PENDING' }).sort({ appliedOn: 1 }).lean<RestorationApplicationDocument[]>();
+  if (pending.length === 0) return [];
+  const own = await models.Listing.find({ recordedBy: context.view.consumer }, { _id: 1 }).lean<{ _id: string }[]>();
+  const ownIds = new Set(own.map(({ _id }) => _id));
+  return pending.filter((application) => ownIds.has(application.listingId)).map((application) => withPendingDays(application, context.now));
+}

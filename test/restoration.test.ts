@@ -1,0 +1,99 @@
+/**
+ * Credit restoration end to end (R5, R6): a subject listed and visible on the public portal;
+ * an application refused for a category never restored; an eligible one approved by the
+ * department that made the listing; the listing gone from the portal and from
+ * `applicableMeasures` in the same second, and still in the history a court may see.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
+import { startFederation, type Caller, type Federation } from './support/federation.ts';
+
+const BUREAU: Caller = { consumer: 'market-regulation-bureau', purpose: 'RECORD_KEEPING' };
+const DESK: Caller = { consumer: 'restoration-desk', purpose: 'CREDIT_RESTORATION' };
+const PORTAL: Caller = { consumer: 'public-portal', purpose: 'PUBLIC_DISCLOSURE' };
+const PROCUREMENT: Caller = { consumer: 'procurement-centre', purpose: 'BIDDER_ELIGIBILITY' };
+const COURT: Caller = { consumer: 'court-enforcement', purpose: 'ENFORCEMENT' };
+const REGULATOR: Caller = { consumer: 'ecology-bureau', purpose: 'RECORD_KEEPING' };
+
+const uscc = seedSubject(7).uscc;
+const daysAgo = (days: number): string => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+
+const LIST = 'mutation ($input: SeriousDishonestyListingInput!) { recordSeriousDishonestyListing(input: $input) { id } }';
+const APPLY = 'mutation ($id: ID!) { applyForCreditRestoration(listingId: $id, evidence: "整改完成，已消除不良影响") { id status pendingDays } }';
+const DECIDE = 'mutation ($id: ID!, $approve: Boolean!) { decideCreditRestoration(applicationId: $id, approve: $approve, reason: "已纠正失信行为并消除不良影响") { id status decidedOn } }';
+
+function listingInput(id: string, listType: string): Record<string, unknown> {
+  return {
+    uscc,
+    id,
+    listType,
+    reason: '严重失信行为',
+    basis: { number: `京市监处〔2025〕${id}号`, issuedBy: '北京市市场监督管理局', issuedOn: daysAgo(420) },
+    listedOn: daysAgo(400),
+  };
+}
+
+describe('credit restoration end to end (R5, R6)', () => {
+  let federation: Federation;
+  const eligible = `RESTORE-${process.pid}`;
+  const fraud = `FRAUD-${process.pid}`;
+
+  before(async () => {
+    federation = await startFederation({ subjects: 10 });
+    for (const [id, type] of [[eligible, 'SERIOUS_ILLEGAL_DISHONESTY'], [fraud, 'ONLINE_FRAUD']] as const) {
+      const { body } = await federation.query(LIST, { input: listingInput(id, type) }, BUREAU);
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    }
+  });
+  after(() => federation.close());
+
+  async function portalListings(): Promise<string[]> {
+    const { body } = await federation.query(`{ subject(uscc: "${uscc}") { seriousDishonestyListings { id } } }`, undefined, PORTAL);
+    return ((body.data?.subject as { seriousDishonestyListings: { id: string }[] | null }).seriousDishonestyListings ?? []).map(({ id }) => id);
+  }
+
+  async function measureListings(): Promise<string[]> {
+    const { body } = await federation.query(`{ subject(uscc: "${uscc}") { applicableMeasures { listing { id } } } }`, undefined, PROCUREMENT);
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    return (body.data?.subject as { applicableMeasures: { listing: { id: string } }[] }).applicableMeasures.map(({ listing }) => listing.id);
+  }
+
+  it('shows the listing on the public portal and its measures to procurement', async () => {
+    assert.ok((await portalListings()).includes(eligible));
+    assert.ok((await measureListings()).includes(eligible));
+  });
+
+  it('refuses restoration of an online-fraud listing with the reason (R6)', async () => {
+    const { body } = await federation.query(APPLY, { id: fraud }, DESK);
+    assert.equal(body.errors?.[0]?.extensions?.code, 'NOT_RESTORABLE');
+    assert.match(body.errors?.[0]?.message ?? '', /not restored/);
+    assert.ok((await portalListings()).includes(fraud), 'still published');
+  });
+
+  it('approves an eligible application by the listing department: gone from display and measures at once, kept in history', async () => {
+    const applied = await federation.query(APPLY, { id: eligible }, DESK);
+    assert.equal(applied.body.errors, undefined, JSON.stringify(applied.body.errors));
+    const application = applied.body.data?.applyForCreditRestoration as { id: string; status: string; pendingDays: number };
+    assert.equal(application.status, 'PENDING');
+
+    const pending = await federation.query('{ pendingRestorationApplications { id pendingDays } }', undefined, BUREAU);
+    assert.deepEqual(pending.body.data?.pendingRestorationApplications, [{ id: application.id, pendingDays: 0 }]);
+
+    const stranger = await federation.query(DECIDE, { id: application.id, approve: true }, REGULATOR);
+    assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'FORBIDDEN', 'another department may not decide');
+
+    const decided = await federation.query(DECIDE, { id: application.id, approve: true }, BUREAU);
+    const approvedAt = Date.now();
+    assert.equal(decided.body.errors, undefined, JSON.stringify(decided.body.errors));
+    assert.equal((decided.body.data?.decideCreditRestoration as { status: string }).status, 'APPROVED');
+
+    assert.ok(!(await portalListings()).includes(eligible), 'public display stopped');
+    assert.ok(!(await measureListings()).includes(eligible), 'its measures lifted');
+    assert.ok(Date.now() - approvedAt < 1000, 'within the same second');
+
+    const { body } = await federation.query(`{ subject(uscc: "${uscc}") { seriousDishonestyListings { id restoredOn } } }`, undefined, COURT);
+    const history = (body.data?.subject as { seriousDishonestyListings: { id: string; restoredOn: string | null }[] }).seriousDishonestyListings;
+    assert.ok(history.find((entry) => entry.id === eligible)?.restoredOn, 'kept, marked restored, for a consumer allowed history');
+  });
+});
