@@ -4,18 +4,8 @@ import { badInput, recordOnce } from '../runtime/writes.ts';
 import { assertUscc } from '../../lib/errors.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
 
-export interface AdministrativePenaltyInput {
-  uscc: string;
-  decisionNumber: string;
-  authority: string;
-  legalBasis: string;
-  violation: string;
-  category: string;
-  penaltyType: string;
-  fineAmount: number;
-  severity: string;
-  decidedOn: Date;
-}
+/** What a regulator submits: the penalty's own fields, its number under its schema name. */
+export type AdministrativePenaltyInput = Omit<PenaltyDocument, '_id' | 'restoredOn' | 'recordedBy'> & { decisionNumber: string };
 
 /** Categories so serious that a regulator can only record them as SERIOUS (R6: they are never restored). */
 const SERIOUS_ONLY = new Set(['VACCINE_QUALITY', 'ILLEGAL_FUNDRAISING', 'ONLINE_FRAUD']);
