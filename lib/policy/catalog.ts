@@ -53,17 +53,11 @@ export interface Catalog {
 }
 
 interface RawCatalog {
-  items: {
-    code: string;
-    name: string;
-    category: CatalogCategory;
-    classification: Classification;
-    department: string;
-    legalBasis: string;
-    recordType?: string;
+  /** As written in the file: the disclosure rule in its YAML shape. */
+  items: (Omit<CatalogItem, 'disclosure' | 'fields'> & {
     disclosure: 'none' | { days: number } | { bySeverity: Record<string, number> };
     fields: string[];
-  }[];
+  })[];
 }
 
 const text = (description: string) => ({ type: 'string', minLength: 1, description });
