@@ -39,7 +39,7 @@ describe('the shipped policy', () => {
 
   it('validates against the shipped supergraph, without warnings', () => {
     assert.match(policy.version, /^[0-9a-f]{16}$/);
-    assert.deepEqual([...policy.consumers.keys()], ['public-portal', 'procurement-centre', 'court-enforcement', 'tax-bureau', 'central-bank', 'privacy-office', 'ecology-bureau', 'drug-administration', 'market-regulation-bureau', 'restoration-desk']);
+    assert.deepEqual([...policy.consumers.keys()], ['public-portal', 'procurement-centre', 'court-enforcement', 'tax-bureau', 'central-bank', 'privacy-office', 'ecology-bureau', 'drug-administration', 'market-regulation-bureau', 'people-court', 'tax-inspection', 'restoration-desk']);
   });
 
   it('public portal: public fields, ID numbers masked, no phones, no trade secrets, disclosure windows', () => {

@@ -14,6 +14,15 @@ import type { Place, YamlFile } from './yaml-source.ts';
 
 export const DEFAULT_CATALOG_PATH = fileURLToPath(new URL('../../schema/catalog.yaml', import.meta.url));
 
+/**
+ * The catalog this deployment runs on: `CREDENCE_CATALOG_PATH` when set (a national platform
+ * that adapts disclosure windows or items ships its own file), else the shipped one. Every
+ * process of a deployment must read the same file.
+ */
+export function configuredCatalogPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CREDENCE_CATALOG_PATH || DEFAULT_CATALOG_PATH;
+}
+
 /** The catalog's categories; the GraphQL enum `CatalogCategory` lists the same values (tested). */
 export const CATALOG_CATEGORIES = [
   'REGISTRATION', 'JUDICIAL', 'TAX', 'ADMINISTRATIVE_PENALTY', 'ENFORCEMENT_DOCUMENT',
@@ -160,11 +169,11 @@ export function parseCatalog(name: string, text: string): { ok: true; catalog: C
 const loaded = new Map<string, Catalog>();
 
 /**
- * The catalog of a file (the shipped `schema/catalog.yaml` by default), read and checked once per
+ * The catalog of a file (`configuredCatalogPath()` by default), read and checked once per
  * process: it ships with the schema and changes with a deployment, not at run time. Throws a
  * `ReferenceDataError` listing every problem with its line and column.
  */
-export function loadCatalog(path: string = DEFAULT_CATALOG_PATH): Catalog {
+export function loadCatalog(path: string = configuredCatalogPath()): Catalog {
   const cached = loaded.get(path);
   if (cached) return cached;
   const { name, text: contents } = readReferenceFile(path);

@@ -10,6 +10,8 @@ export interface ListingDocument {
   listedBy: string;
   listedOn: Date;
   removedOn: Date | null;
+  /** The legal ground on which the listing left the list (see ListingRemovalReason). */
+  removalReason?: string | null;
   restoredOn: Date | null;
   /** The consumer (department) that recorded it; seed data has none. Only it may write the listing again. */
   recordedBy?: string;
@@ -47,6 +49,7 @@ export function defineModels(connection: Connection): CreditModels {
     listedBy: { type: String, required: true },
     listedOn: { type: Date, required: true },
     removedOn: { type: Date, default: null },
+    removalReason: { type: String, default: null },
     restoredOn: { type: Date, default: null },
     recordedBy: { type: String },
   }, options);

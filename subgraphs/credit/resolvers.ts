@@ -6,7 +6,7 @@ import type { RequestContext } from '../runtime/department.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import { applicableMeasures } from './applicable-measures.ts';
-import { recordSeriousDishonestyListing, type SeriousDishonestyListingInput } from './writes.ts';
+import { recordSeriousDishonestyListing, removeSeriousDishonestyListing, type ListingRemovalInput, type SeriousDishonestyListingInput } from './writes.ts';
 import { applyForRestoration, decideRestoration, pendingApplications, withPendingDays } from './restoration.ts';
 import type { CreditLoaders } from './loaders.ts';
 import type { CreditModels, RestorationApplicationDocument } from './models.ts';
@@ -34,6 +34,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
     // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
     recordSeriousDishonestyListing: (_root, args: { input: SeriousDishonestyListingInput }, context) =>
       recordSeriousDishonestyListing(context.models, args.input, context as Context & PolicyContext),
+    removeSeriousDishonestyListing: (_root, args: { input: ListingRemovalInput }, context) =>
+      removeSeriousDishonestyListing(context.models, args.input, context as Context & PolicyContext),
     applyForCreditRestoration: (_root, args: { listingId: string; evidence: string }, context) =>
       applyForRestoration(context.models, args.listingId, args.evidence, context as Context & PolicyContext),
     decideCreditRestoration: (_root, args: { applicationId: string; approve: boolean; reason: string }, context) =>

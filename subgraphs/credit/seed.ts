@@ -1,5 +1,5 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { addDays, daysAgo, recordCount, recordRandom, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { addDays, daysAgo, recordCount, recordRandom, removal, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 
@@ -33,7 +33,7 @@ export async function seed(models: CreditModels, subjects: readonly SeedSubject[
         basis: { number: documentNumber(random, `${subject.city}${prefix}`, listedOn), issuedBy: listedBy, issuedOn: addDays(listedOn, -random.int(5, 60)) },
         listedBy,
         listedOn,
-        removedOn: expiry < SEED_REFERENCE_DATE ? expiry : null,
+        ...removal(expiry < SEED_REFERENCE_DATE ? expiry : null, 'LISTING_PERIOD_EXPIRED'),
         restoredOn: null,
       };
       // Some subjects applied for restoration: approved where eligible, refused where excluded, or still pending.

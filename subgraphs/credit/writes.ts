@@ -1,8 +1,8 @@
-/** Listings by the departments that make the findings: each rests on its basis document (R4). */
-import { GraphQLError } from 'graphql';
+/** Listings by the departments that make the findings: each rests on its basis document (R4) and leaves the list only on a legal ground. */
 import { assertUscc } from '../../lib/errors.ts';
+import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
-import { badInput, recordOnce } from '../runtime/writes.ts';
+import { notInFuture, recordNumber, recordOnce, removeOnce, requiredText, type RecordKind } from '../runtime/writes.ts';
 import type { CreditModels, ListingDocument } from './models.ts';
 
 export interface SeriousDishonestyListingInput {
@@ -10,32 +10,21 @@ export interface SeriousDishonestyListingInput {
   id: string;
   listType: string;
   reason: string;
-  basis?: { number?: string | null; issuedBy?: string | null; issuedOn?: Date | null } | null;
+  basis?: BasisDocumentInput | null;
   listedOn: Date;
 }
 
-/** R4: no listing without the number, issuing authority and date of its basis document. */
-function basisOf(input: SeriousDishonestyListingInput, now: Date): ListingDocument['basis'] {
-  const missing = (['number', 'issuedBy', 'issuedOn'] as const).filter((part) => {
-    const value = input.basis?.[part];
-    return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
-  });
-  if (missing.length > 0) {
-    throw new GraphQLError(`A listing must rest on a law-enforcement document: its ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing.`, {
-      extensions: { code: 'BASIS_DOCUMENT_REQUIRED', missing },
-    });
-  }
-  const basis = { number: String(input.basis?.number).trim(), issuedBy: String(input.basis?.issuedBy).trim(), issuedOn: input.basis?.issuedOn as Date };
-  if (basis.issuedOn > now) throw badInput('A basis document cannot be dated in the future.', 'basis.issuedOn');
-  if (basis.issuedOn > input.listedOn) throw badInput('A listing cannot precede its basis document.', 'listedOn');
-  return basis;
+export interface ListingRemovalInput {
+  id: string;
+  removedOn: Date;
+  reason: string;
 }
+
+const LISTING: RecordKind = { recordType: 'SeriousDishonestyListing', department: 'credit', noun: 'Listing' };
 
 function sameListing(stored: ListingDocument, document: ListingDocument): boolean {
   return stored.uscc === document.uscc && stored.listType === document.listType && stored.reason === document.reason
-    && stored.basis.number === document.basis.number && stored.basis.issuedBy === document.basis.issuedBy
-    && new Date(stored.basis.issuedOn).getTime() === document.basis.issuedOn.getTime()
-    && stored.listedOn.getTime() === document.listedOn.getTime();
+    && sameBasisDocument(stored.basis, document.basis) && stored.listedOn.getTime() === document.listedOn.getTime();
 }
 
 export async function recordSeriousDishonestyListing(
@@ -44,22 +33,40 @@ export async function recordSeriousDishonestyListing(
   context: PolicyContext,
 ): Promise<ListingDocument & { id: string }> {
   assertUscc(input.uscc, 'input.uscc');
-  const id = input.id.trim();
-  if (id.length === 0 || id.length > 100) throw badInput('The listing number must have 1 to 100 characters.', 'id');
-  if (input.reason.trim().length === 0) throw badInput('"reason" must not be empty.', 'reason');
-  if (input.listedOn > context.now) throw badInput('A listing cannot be dated in the future.', 'listedOn');
   const document: ListingDocument = {
-    _id: id,
+    _id: recordNumber(input.id, 'id', LISTING.noun),
     uscc: input.uscc,
     listType: input.listType,
-    reason: input.reason.trim(),
-    basis: basisOf(input, context.now),
+    reason: requiredText(input.reason, 'reason'),
+    basis: requireBasisDocument(input.basis, 'basis', input.listedOn, context.now),
     listedBy: context.view.consumer,
-    listedOn: input.listedOn,
+    listedOn: notInFuture(input.listedOn, 'listedOn', context.now),
     removedOn: null,
     restoredOn: null,
     recordedBy: context.view.consumer,
   };
-  const stored = await recordOnce({ model: models.Listing, document, same: sameListing, noun: 'Listing' });
+  const stored = await recordOnce({ ...LISTING, model: models.Listing, document, same: sameListing });
+  return { ...stored, id: stored._id };
+}
+
+/**
+ * Ends a listing on a legal ground (its term expired, its basis document was revoked, it was made
+ * in error). Restoration (R5) is a separate decision on the subject's application; see restoration.ts.
+ */
+export async function removeSeriousDishonestyListing(
+  models: CreditModels,
+  input: ListingRemovalInput,
+  context: PolicyContext,
+): Promise<ListingDocument & { id: string }> {
+  const stored = await removeOnce({
+    ...LISTING,
+    model: models.Listing,
+    id: recordNumber(input.id, 'id', LISTING.noun),
+    removedOn: input.removedOn,
+    reason: input.reason,
+    consumer: context.view.consumer,
+    now: context.now,
+    listedOn: (listing) => listing.listedOn,
+  });
   return { ...stored, id: stored._id };
 }

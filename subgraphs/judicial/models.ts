@@ -13,6 +13,10 @@ export interface DebtorEntryDocument {
   responsiblePerson: NaturalPerson;
   listedOn: Date;
   removedOn: Date | null;
+  /** The legal ground on which the entry left the list (see DebtorRemovalReason). */
+  removalReason?: string | null;
+  /** The consumer (court) that recorded it; only it may remove it. */
+  recordedBy?: string;
 }
 
 export interface ConsumptionRestrictionDocument {
@@ -41,6 +45,8 @@ export function defineModels(connection: Connection): JudicialModels {
     responsiblePerson: { type: new Schema({ name: String, idNumber: String, phone: String }, { _id: false }), required: true },
     listedOn: { type: Date, required: true },
     removedOn: { type: Date, default: null },
+    removalReason: { type: String, default: null },
+    recordedBy: { type: String },
   }, options);
   debtorEntry.index({ uscc: 1, listedOn: -1 });
 

@@ -1,5 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
+import type { PolicyContext } from '../runtime/enforcement.ts';
+import { recordDishonestDebtorEntry, removeDishonestDebtorEntry, type DebtorEntryRemovalInput, type DishonestDebtorEntryInput } from './writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { JudicialLoaders } from './loaders.ts';
 import type { JudicialModels } from './models.ts';
@@ -7,6 +9,13 @@ import type { JudicialModels } from './models.ts';
 type Context = RequestContext<JudicialModels, JudicialLoaders>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
+  Mutation: {
+    // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
+    recordDishonestDebtorEntry: (_root, args: { input: DishonestDebtorEntryInput }, context) =>
+      recordDishonestDebtorEntry(context.models, args.input, context as Context & PolicyContext),
+    removeDishonestDebtorEntry: (_root, args: { input: DebtorEntryRemovalInput }, context) =>
+      removeDishonestDebtorEntry(context.models, args.input, context as Context & PolicyContext),
+  },
   Subject: {
     __resolveReference: resolveSubjectReference,
     dishonestDebtorEntries: (subject: SubjectReference, _args, { loaders }) => loaders.debtorEntries.load(subject.uscc),

@@ -1,4 +1,4 @@
-import { addDays, daysAgo, recordCount, recordRandom, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { addDays, daysAgo, recordCount, recordRandom, removal, SEED_RECORDERS, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import type { ConsumptionRestrictionDocument, DebtorEntryDocument, JudicialModels } from './models.ts';
 
@@ -34,7 +34,8 @@ export async function seed(models: JudicialModels, subjects: readonly SeedSubjec
         performanceStatus,
         responsiblePerson: subject.legalRepresentative,
         listedOn,
-        removedOn: performanceStatus === 'PERFORMED' ? endedBy(listedOn, random.int(30, 700)) : null,
+        ...removal(performanceStatus === 'PERFORMED' ? endedBy(listedOn, random.int(30, 700)) : null, 'OBLIGATION_PERFORMED'),
+        recordedBy: SEED_RECORDERS.judicial,
       });
       if (random.chance(0.7)) {
         restrictions.push({

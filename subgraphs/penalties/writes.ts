@@ -1,6 +1,6 @@
 /** Writes by the regulators: a penalty decision is recorded once, by the department that made it. */
 import type { PolicyContext } from '../runtime/enforcement.ts';
-import { badInput, recordOnce } from '../runtime/writes.ts';
+import { badInput, notInFuture, recordNumber, recordOnce, requiredText } from '../runtime/writes.ts';
 import { assertUscc } from '../../lib/errors.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
 
@@ -12,13 +12,8 @@ const SERIOUS_ONLY = new Set(['VACCINE_QUALITY', 'ILLEGAL_FUNDRAISING', 'ONLINE_
 
 function validate(input: AdministrativePenaltyInput, now: Date): void {
   assertUscc(input.uscc, 'input.uscc');
-  const number = input.decisionNumber.trim();
-  if (number.length === 0 || number.length > 100) throw badInput('The decision number must have 1 to 100 characters.', 'decisionNumber');
-  for (const field of ['authority', 'legalBasis', 'violation'] as const) {
-    if (input[field].trim().length === 0) throw badInput(`"${field}" must not be empty.`, field);
-  }
   if (!Number.isFinite(input.fineAmount) || input.fineAmount < 0) throw badInput('The fine must be 0 or more.', 'fineAmount');
-  if (input.decidedOn > now) throw badInput('A decision cannot be dated in the future.', 'decidedOn');
+  notInFuture(input.decidedOn, 'decidedOn', now);
   if (SERIOUS_ONLY.has(input.category) && input.severity !== 'SERIOUS') {
     throw badInput(`A ${input.category} penalty is always SERIOUS.`, 'severity');
   }
@@ -39,11 +34,11 @@ export async function recordAdministrativePenalty(
 ): Promise<PenaltyDocument & { decisionNumber: string }> {
   validate(input, context.now);
   const document: PenaltyDocument = {
-    _id: input.decisionNumber.trim(),
+    _id: recordNumber(input.decisionNumber, 'decisionNumber', 'Decision'),
     uscc: input.uscc,
-    authority: input.authority.trim(),
-    legalBasis: input.legalBasis.trim(),
-    violation: input.violation.trim(),
+    authority: requiredText(input.authority, 'authority'),
+    legalBasis: requiredText(input.legalBasis, 'legalBasis'),
+    violation: requiredText(input.violation, 'violation'),
     category: input.category,
     penaltyType: input.penaltyType,
     fineAmount: input.fineAmount,
@@ -52,6 +47,6 @@ export async function recordAdministrativePenalty(
     restoredOn: null,
     recordedBy: context.view.consumer,
   };
-  const stored = await recordOnce({ model: models.Penalty, document, same: sameDecision, noun: 'Decision' });
+  const stored = await recordOnce({ model: models.Penalty, document, same: sameDecision, recordType: 'AdministrativePenalty', department: 'penalties', noun: 'Decision' });
   return { ...stored, decisionNumber: stored._id };
 }

@@ -29,6 +29,10 @@ export interface AbnormalOperationDocument {
   listedOn: Date;
   listedBy: string;
   removedOn: Date | null;
+  /** The legal ground on which the entry left the list (see AbnormalOperationRemovalReason). */
+  removalReason?: string | null;
+  /** The consumer (department) that recorded it; only it may remove it. */
+  recordedBy?: string;
 }
 
 export interface RegistryModels {
@@ -69,6 +73,8 @@ export function defineModels(connection: Connection): RegistryModels {
     listedOn: { type: Date, required: true },
     listedBy: { type: String, required: true },
     removedOn: { type: Date, default: null },
+    removalReason: { type: String, default: null },
+    recordedBy: { type: String },
   }, options);
   abnormalOperation.index({ uscc: 1, listedOn: -1 });
 

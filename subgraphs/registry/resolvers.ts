@@ -4,6 +4,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { assertUscc, ErrorCode } from '../../lib/errors.ts';
 import { withKey } from '../runtime/loaders.ts';
 import type { RequestContext } from '../runtime/department.ts';
+import type { PolicyContext } from '../runtime/enforcement.ts';
+import { recordAbnormalOperationEntry, removeAbnormalOperationEntry, type AbnormalOperationEntryInput, type AbnormalOperationRemovalInput } from './writes.ts';
 import type { RegistryLoaders } from './loaders.ts';
 import type { RegistryModels, SubjectDocument } from './models.ts';
 
@@ -26,6 +28,13 @@ export const resolvers: GraphQLResolverMap<Context> = {
       for (const subject of page) loaders.subject.prime(subject._id, subject);
       return page;
     },
+  },
+  Mutation: {
+    // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
+    recordAbnormalOperationEntry: (_root, args: { input: AbnormalOperationEntryInput }, context) =>
+      recordAbnormalOperationEntry(context.models, args.input, context as Context & PolicyContext),
+    removeAbnormalOperationEntry: (_root, args: { input: AbnormalOperationRemovalInput }, context) =>
+      removeAbnormalOperationEntry(context.models, args.input, context as Context & PolicyContext),
   },
   Subject: {
     __resolveReference: (reference: { uscc: string }, { loaders }: Context) => loaders.subject.load(reference.uscc),

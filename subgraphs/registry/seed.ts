@@ -1,5 +1,6 @@
-import { daysAgo, addDays, recordCount, recordRandom, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { daysAgo, addDays, recordCount, recordRandom, removal, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
+import { REMOVAL_GROUNDS } from './writes.ts';
 import type { AbnormalOperationDocument, AnnualReportDocument, RegistryModels, SubjectDocument } from './models.ts';
 
 const STREETS = ['建国路', '中山路', '人民路', '解放大道', '科技园路', '长江路', '和平街', '滨河大道', '工业园区一路', '高新大道'];
@@ -36,13 +37,15 @@ export async function seed(models: RegistryModels, subjects: readonly SeedSubjec
     const entries = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 1], troubled: [1, 2], serious: [1, 3] });
     for (let n = 0; n < entries; n++) {
       const listedOn = daysAgo(random.int(10, 2500));
+      const reason = random.pick(REASONS);
       abnormal.push({
         _id: `AO-${subject.uscc}-${n + 1}`,
         uscc: subject.uscc,
-        reason: random.pick(REASONS),
+        reason,
         listedOn,
         listedBy: `${subject.city}市市场监督管理局`,
-        removedOn: random.chance(0.4) ? addDays(listedOn, random.int(30, 400)) : null,
+        ...removal(random.chance(0.4) ? addDays(listedOn, random.int(30, 400)) : null, REMOVAL_GROUNDS[reason]?.[0] ?? 'LISTED_IN_ERROR'),
+        recordedBy: SEED_RECORDERS.registry,
       });
     }
   }

@@ -3,6 +3,7 @@
  * and machine (its own PRNG stream), so a larger seed run extends a smaller one without changing it.
  */
 import { completeUscc, USCC_CHARSET } from '../../lib/uscc.ts';
+import { residentIdCheckCharacter } from '../../lib/resident-id.ts';
 import { createRandom, deriveSeed, type Random } from '../../lib/random.ts';
 
 export const SEED = 20_191_225;
@@ -54,9 +55,7 @@ const GIVEN = ['伟', '芳', '娜', '敏', '静', '强', '磊', '军', '洋', '�
 export function residentIdNumber(random: Random, division: string): string {
   const birth = new Date(Date.UTC(random.int(1955, 2000), random.int(0, 11), random.int(1, 28)));
   const body = division + birth.toISOString().slice(0, 10).replaceAll('-', '') + String(random.int(0, 999)).padStart(3, '0');
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...body].reduce((total, digit, i) => total + Number(digit) * (weights[i] ?? 0), 0);
-  return body + '10X98765432'.charAt(sum % 11);
+  return body + residentIdCheckCharacter(body);
 }
 
 export function mobilePhone(random: Random): string {
@@ -115,6 +114,21 @@ export function recordRandom(subject: SeedSubject, department: string): Random {
 }
 
 /** A date `days` before the reference date. */
+/**
+ * The department consumers of the demo policy (policies/departments.yaml) that own seeded records,
+ * so that a demo can remove or correct them; only the recording department may.
+ */
+export const SEED_RECORDERS = {
+  registry: 'market-regulation-bureau',
+  judicial: 'people-court',
+  tax: 'tax-inspection',
+} as const;
+
+/** A seeded removal: the date, and the legal ground when there is one. */
+export function removal(removedOn: Date | null, reason: string): { removedOn: Date | null; removalReason: string | null } {
+  return { removedOn, removalReason: removedOn ? reason : null };
+}
+
 export function daysAgo(days: number): Date {
   return new Date(SEED_REFERENCE_DATE.getTime() - days * 86_400_000);
 }

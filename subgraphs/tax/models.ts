@@ -10,6 +10,8 @@ export interface ViolationCaseDocument {
   penaltyAmount: number;
   decision: BasisDocument;
   decidedOn: Date;
+  /** The consumer (tax authority) that recorded it; only it may write it again. */
+  recordedBy?: string;
 }
 
 export interface CreditRatingDocument {
@@ -43,6 +45,7 @@ export function defineModels(connection: Connection): TaxModels {
     penaltyAmount: { type: Number, required: true },
     decision: { type: new Schema(basisDocumentSchemaDefinition, { _id: false }), required: true },
     decidedOn: { type: Date, required: true },
+    recordedBy: { type: String },
   }, options);
   violation.index({ uscc: 1, decidedOn: -1 });
 

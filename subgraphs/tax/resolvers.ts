@@ -1,5 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
+import type { PolicyContext } from '../runtime/enforcement.ts';
+import { recordTaxViolationCase, type TaxViolationCaseInput } from './writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { TaxLoaders } from './loaders.ts';
 import type { TaxModels } from './models.ts';
@@ -7,6 +9,11 @@ import type { TaxModels } from './models.ts';
 type Context = RequestContext<TaxModels, TaxLoaders>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
+  Mutation: {
+    // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
+    recordTaxViolationCase: (_root, args: { input: TaxViolationCaseInput }, context) =>
+      recordTaxViolationCase(context.models, args.input, context as Context & PolicyContext),
+  },
   Subject: {
     __resolveReference: resolveSubjectReference,
     taxViolations: (subject: SubjectReference, _args, { loaders }) => loaders.violations.load(subject.uscc),

@@ -1,5 +1,5 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { daysAgo, recordCount, recordRandom, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { daysAgo, recordCount, recordRandom, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import type { CreditRatingDocument, TaxModels, TaxPaymentDocument, ViolationCaseDocument } from './models.ts';
 
@@ -36,6 +36,7 @@ export async function seed(models: TaxModels, subjects: readonly SeedSubject[], 
         penaltyAmount: Math.round(amountInvolved * random.pick([0.5, 1, 1.5, 2])),
         decision: { number: documentNumber(random, `${subject.city}税稽罚`, decidedOn), issuedBy: bureau, issuedOn: decidedOn },
         decidedOn,
+        recordedBy: SEED_RECORDERS.tax,
       });
     }
   }

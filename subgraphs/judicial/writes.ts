@@ -1,0 +1,91 @@
+/**
+ * Writes by the people's courts: entries in the list of dishonest judgment debtors, each on its
+ * enforcement basis document (R4), and their removal on the grounds the Supreme People's Court's
+ * provisions set (obligation performed, settlement performed, enforcement terminated, basis
+ * revoked, term expired, listed in error).
+ */
+import { assertUscc } from '../../lib/errors.ts';
+import { residentIdFault } from '../../lib/resident-id.ts';
+import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
+import type { PolicyContext } from '../runtime/enforcement.ts';
+import type { NaturalPerson } from '../runtime/seed-subjects.ts';
+import { badInput, notInFuture, recordNumber, recordOnce, removeOnce, requiredText, type RecordKind } from '../runtime/writes.ts';
+import type { DebtorEntryDocument, JudicialModels } from './models.ts';
+
+export interface DishonestDebtorEntryInput {
+  uscc: string;
+  caseNumber: string;
+  court: string;
+  basis?: BasisDocumentInput | null;
+  obligation: string;
+  performanceStatus: string;
+  responsiblePerson: NaturalPerson;
+  listedOn: Date;
+}
+
+export interface DebtorEntryRemovalInput {
+  caseNumber: string;
+  removedOn: Date;
+  reason: string;
+}
+
+const ENTRY: RecordKind = { recordType: 'DishonestDebtorEntry', department: 'judicial', noun: 'Case' };
+
+function responsiblePerson(input: NaturalPerson): NaturalPerson {
+  const idNumber = input.idNumber.trim().toUpperCase();
+  const fault = residentIdFault(idNumber);
+  // The message names the rule, never the number: it is personal information.
+  if (fault) throw badInput(fault, 'responsiblePerson.idNumber');
+  const phone = input.phone.trim();
+  if (!/^\+?[\d -]{5,20}$/.test(phone)) throw badInput('A phone number has 5 to 20 digits.', 'responsiblePerson.phone');
+  return { name: requiredText(input.name, 'responsiblePerson.name'), idNumber, phone };
+}
+
+function sameEntry(stored: DebtorEntryDocument, document: DebtorEntryDocument): boolean {
+  return stored.uscc === document.uscc && stored.court === document.court && sameBasisDocument(stored.basis, document.basis)
+    && stored.obligation === document.obligation && stored.performanceStatus === document.performanceStatus
+    && stored.responsiblePerson.idNumber === document.responsiblePerson.idNumber && stored.listedOn.getTime() === document.listedOn.getTime();
+}
+
+export async function recordDishonestDebtorEntry(
+  models: JudicialModels,
+  input: DishonestDebtorEntryInput,
+  context: PolicyContext,
+): Promise<DebtorEntryDocument & { caseNumber: string }> {
+  assertUscc(input.uscc, 'input.uscc');
+  // A debtor who has performed the obligation is not listed (SPC provisions, art. 1).
+  if (input.performanceStatus === 'PERFORMED') throw badInput('A debtor who has performed the obligation is not listed.', 'performanceStatus');
+  const document: DebtorEntryDocument = {
+    _id: recordNumber(input.caseNumber, 'caseNumber', ENTRY.noun),
+    uscc: input.uscc,
+    court: requiredText(input.court, 'court'),
+    basis: requireBasisDocument(input.basis, 'basis', input.listedOn, context.now),
+    obligation: requiredText(input.obligation, 'obligation'),
+    performanceStatus: input.performanceStatus,
+    responsiblePerson: responsiblePerson(input.responsiblePerson),
+    listedOn: notInFuture(input.listedOn, 'listedOn', context.now),
+    removedOn: null,
+    removalReason: null,
+    recordedBy: context.view.consumer,
+  };
+  const stored = await recordOnce({ ...ENTRY, model: models.DebtorEntry, document, same: sameEntry });
+  return { ...stored, caseNumber: stored._id };
+}
+
+export async function removeDishonestDebtorEntry(
+  models: JudicialModels,
+  input: DebtorEntryRemovalInput,
+  context: PolicyContext,
+): Promise<DebtorEntryDocument & { caseNumber: string }> {
+  const stored = await removeOnce({
+    ...ENTRY,
+    model: models.DebtorEntry,
+    id: recordNumber(input.caseNumber, 'caseNumber', ENTRY.noun),
+    removedOn: input.removedOn,
+    reason: input.reason,
+    consumer: context.view.consumer,
+    now: context.now,
+    listedOn: (entry) => entry.listedOn,
+  });
+  return { ...stored, caseNumber: stored._id };
+}

@@ -1,0 +1,50 @@
+/** Writes by the tax authority: major tax-violation cases, each on its decision document. */
+import { assertUscc } from '../../lib/errors.ts';
+import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
+import type { PolicyContext } from '../runtime/enforcement.ts';
+import { badInput, notInFuture, recordNumber, recordOnce, type RecordKind } from '../runtime/writes.ts';
+import type { TaxModels, ViolationCaseDocument } from './models.ts';
+
+export interface TaxViolationCaseInput {
+  uscc: string;
+  caseNumber: string;
+  violationType: string;
+  amountInvolved: number;
+  penaltyAmount: number;
+  decision?: BasisDocumentInput | null;
+  decidedOn: Date;
+}
+
+const CASE: RecordKind = { recordType: 'TaxViolationCase', department: 'tax', noun: 'Case' };
+
+function amount(value: number, field: string): number {
+  if (!Number.isFinite(value) || value < 0) throw badInput(`"${field}" must be 0 or more.`, field);
+  return value;
+}
+
+function sameCase(stored: ViolationCaseDocument, document: ViolationCaseDocument): boolean {
+  return stored.uscc === document.uscc && stored.violationType === document.violationType && stored.amountInvolved === document.amountInvolved
+    && stored.penaltyAmount === document.penaltyAmount && sameBasisDocument(stored.decision, document.decision)
+    && stored.decidedOn.getTime() === document.decidedOn.getTime();
+}
+
+export async function recordTaxViolationCase(
+  models: TaxModels,
+  input: TaxViolationCaseInput,
+  context: PolicyContext,
+): Promise<ViolationCaseDocument & { caseNumber: string }> {
+  assertUscc(input.uscc, 'input.uscc');
+  const document: ViolationCaseDocument = {
+    _id: recordNumber(input.caseNumber, 'caseNumber', CASE.noun),
+    uscc: input.uscc,
+    violationType: input.violationType,
+    amountInvolved: amount(input.amountInvolved, 'amountInvolved'),
+    penaltyAmount: amount(input.penaltyAmount, 'penaltyAmount'),
+    // A case is published on its decision document (STA Order 54, art. 12).
+    decision: requireBasisDocument(input.decision, 'decision', input.decidedOn, context.now),
+    decidedOn: notInFuture(input.decidedOn, 'decidedOn', context.now),
+    recordedBy: context.view.consumer,
+  };
+  const stored = await recordOnce({ ...CASE, model: models.ViolationCase, document, same: sameCase });
+  return { ...stored, caseNumber: stored._id };
+}
