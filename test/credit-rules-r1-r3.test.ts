@@ -246,6 +246,20 @@ describe('R1: every record type and exposed field maps to a catalog item; policy
     const twice = problems.find((problem) => problem.code === 'duplicate-id')!;
     assert.match(twice.message, /^LegalRepresentative\.name is already in catalog item REG-LEGAL-REPRESENTATIVE \(schema\/catalog\.yaml:\d+:\d+\)$/);
   });
+
+  it('record kinds an item lists must be values of the record type\'s enum field, checked at their line', async () => {
+    const shipped = readFileSync(new URL('../schema/catalog.yaml', import.meta.url), 'utf8');
+    const text = shipped.replace('values: [POLLUTION, VACCINE_QUALITY,', 'values: [POLLUTION, GAMBLING, VACCINE_QUALITY,');
+    const parsed = parseCatalog('schema/catalog.yaml', text);
+    assert.ok(parsed.ok);
+    const policy = await readPolicyDir(DEFAULT_POLICIES_DIR);
+    const result = loadPolicyFromTexts(policy, apiSchema, { referenceData: { catalog: parsed.catalog, measures: loadMeasures() } });
+    const problems = errorsAt(result.ok ? [] : result.errors, 'schema/catalog.yaml');
+    const at = positionIn(text, 'GAMBLING');
+    assert.deepEqual(problems.map(formatProblem), [
+      `schema/catalog.yaml:${at.line}:${at.column}: GAMBLING is not a value of the schema's PenaltyCategory (one of POLLUTION, VACCINE_QUALITY, DRUG_QUALITY, FOOD_SAFETY, WORK_SAFETY, ILLEGAL_FUNDRAISING, ONLINE_FRAUD, PRICE_VIOLATION)`,
+    ]);
+  });
 });
 
 // ── R2 ──────────────────────────────────────────────────────────────────────────────────────

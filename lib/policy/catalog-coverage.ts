@@ -9,7 +9,7 @@ import { getNamedType, isEnumType } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { policyFields, policyTypes } from './api-schema.ts';
 import { itemPlace, loadCatalog } from './catalog.ts';
-import type { Catalog } from './catalog.ts';
+import type { Catalog, RecordKinds } from './catalog.ts';
 import { loadMeasures, measurePlace } from './measures.ts';
 import type { MeasuresList } from './measures.ts';
 import { suggestion } from './problems.ts';
@@ -104,7 +104,7 @@ function recordTypeProblems(schema: GraphQLSchema, catalog: Catalog, sink: Probl
       sink.error(itemPlace(catalog, index, 'fields'), 'unknown-field', `item ${item.code} catalogues ${recordType} records but not ${start}`, `list the record's fields, ${start} included, in this item`);
     }
     if (item.disclosure.kind === 'bySeverity' && description.severityField !== undefined) {
-      const severityType = getPolicySeverityEnum(schema, recordType, description.severityField);
+      const severityType = fieldTypeName(schema, recordType, description.severityField);
       const levels = severityType ? enumValues(schema, severityType) ?? [] : [];
       const given = Object.keys(item.disclosure.bySeverity);
       const missing = levels.filter((level) => !given.includes(level));
@@ -115,6 +115,7 @@ function recordTypeProblems(schema: GraphQLSchema, catalog: Catalog, sink: Probl
           'a severity without a window would fall back silently');
       }
     }
+    if (item.kinds !== undefined) kindsProblems(schema, catalog, index, recordType, item.kinds, sink);
   });
   for (const recordType of Object.keys(RECORD_TYPES)) {
     if (schema.getType(recordType) && !itemOf.has(recordType)) {
@@ -124,7 +125,22 @@ function recordTypeProblems(schema: GraphQLSchema, catalog: Catalog, sink: Probl
   }
 }
 
-function getPolicySeverityEnum(schema: GraphQLSchema, recordType: string, fieldName: string): string | undefined {
+/** An item's record kinds name an enum field of its record type, and only values of that enum. */
+function kindsProblems(schema: GraphQLSchema, catalog: Catalog, index: number, recordType: string, kinds: RecordKinds, sink: ProblemSink): void {
+  const enumName = fieldTypeName(schema, recordType, kinds.field);
+  const values = enumName ? enumValues(schema, enumName) : undefined;
+  if (!values) {
+    sink.error(itemPlace(catalog, index, 'kinds', 'field'), 'unknown-field', `${recordType}.${kinds.field} is not an enum field`, 'name the enum field that tells the kinds apart, for example listType');
+    return;
+  }
+  kinds.values.forEach((value, position) => {
+    if (!values.includes(value)) {
+      sink.error(itemPlace(catalog, index, 'kinds', 'values', position), 'schema', `${value} is not a value of the schema's ${enumName}`, `one of ${values.join(', ')}`);
+    }
+  });
+}
+
+function fieldTypeName(schema: GraphQLSchema, recordType: string, fieldName: string): string | undefined {
   const type = policyTypes(schema).find((candidate) => candidate.name === recordType);
   const field = type?.getFields()[fieldName];
   return field ? getNamedType(field.type).name : undefined;

@@ -50,9 +50,20 @@ export interface CatalogItem {
   legalBasis: string;
   /** The record type (records.ts) the item catalogues, if its information is a record. */
   recordType?: string;
+  /**
+   * The kinds of record the catalog includes, by the value of one enum field (a listing's
+   * `listType`, a penalty's `category`). A catalog edition that leaves a kind out lets no
+   * department record it (R1), while records already made stay readable.
+   */
+  kinds?: RecordKinds;
   disclosure: DisclosureRule;
   /** `Type.field`, each listed on purpose (no wildcards: a new field must be catalogued). */
   fields: readonly string[];
+}
+
+export interface RecordKinds {
+  field: string;
+  values: readonly string[];
 }
 
 export interface Catalog {
@@ -63,7 +74,8 @@ export interface Catalog {
 
 interface RawCatalog {
   /** As written in the file: the disclosure rule in its YAML shape. */
-  items: (Omit<CatalogItem, 'disclosure' | 'fields'> & {
+  items: (Omit<CatalogItem, 'disclosure' | 'fields' | 'kinds'> & {
+    kinds?: { field: string; values: string[] };
     disclosure: 'none' | { days: number } | { bySeverity: Record<string, number> };
     fields: string[];
   })[];
@@ -92,6 +104,17 @@ export const CATALOG_JSON_SCHEMA = {
           department: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', title: 'department', description: 'the subgraph name: registry, judicial, tax, penalties or credit' },
           legalBasis: text('the law or regulation that allows recording the information'),
           recordType: { enum: Object.keys(RECORD_TYPES), title: 'record type' },
+          kinds: {
+            type: 'object',
+            required: ['field', 'values'],
+            additionalProperties: false,
+            title: 'record kinds',
+            description: 'the kinds of record the catalog includes, by an enum field of the record type; writes of other kinds are refused',
+            properties: {
+              field: { type: 'string', pattern: '^[_A-Za-z][_0-9A-Za-z]*$', description: 'an enum field of the record type, for example listType' },
+              values: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[_A-Za-z][_0-9A-Za-z]*$' } },
+            },
+          },
           disclosure: {
             oneOf: [
               { const: 'none' },
@@ -137,6 +160,9 @@ function ownProblems(catalog: Catalog): PolicyProblem[] {
       sink.error(itemPlace(catalog, index, 'disclosure'), 'schema', `item ${item.code} has a disclosure window but no recordType`,
         'a window runs from a record\'s start: name the recordType, or write disclosure: none');
     }
+    if (item.kinds !== undefined && item.recordType === undefined) {
+      sink.error(itemPlace(catalog, index, 'kinds'), 'schema', `item ${item.code} lists record kinds but no recordType`, 'kinds select records of the item\'s recordType: name it');
+    }
     if (item.disclosure.kind === 'bySeverity' && item.recordType !== undefined && RECORD_TYPES[item.recordType]?.severityField === undefined) {
       sink.error(itemPlace(catalog, index, 'disclosure'), 'schema', `${item.recordType} records have no severity, so a window by severity cannot apply`, 'write disclosure: { days: N }');
     }
@@ -158,6 +184,7 @@ export function parseCatalog(name: string, text: string): { ok: true; catalog: C
       department: raw.department,
       legalBasis: raw.legalBasis,
       ...(raw.recordType !== undefined ? { recordType: raw.recordType } : {}),
+      ...(raw.kinds !== undefined ? { kinds: raw.kinds } : {}),
       disclosure: disclosureRule(raw.disclosure),
       fields: raw.fields,
     })),

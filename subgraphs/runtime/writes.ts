@@ -62,10 +62,11 @@ export function badInput(message: string, field: string): GraphQLError {
 
 /**
  * R1: records may only be included on the basis of the national catalog. The record type must be
- * an item's `recordType`, and that item must come from the writing department; otherwise the
- * write is refused with NOT_IN_CATALOG before anything is read or written.
+ * an item's `recordType`, that item must come from the writing department, and when the item
+ * lists the kinds it includes (a listing's list type, a penalty's category), the record must be
+ * of one of them; otherwise the write is refused with NOT_IN_CATALOG before anything is written.
  */
-export function assertCatalogued({ recordType, department }: RecordKind, catalog = loadCatalog()): CatalogItem {
+export function assertCatalogued({ recordType, department }: RecordKind, record?: object, catalog = loadCatalog()): CatalogItem {
   const item = catalogItemForRecordType(catalog, recordType);
   if (!item) {
     throw refused('NOT_IN_CATALOG', `${recordType} records are not in the national catalog, so they cannot be recorded (R1).`, { recordType });
@@ -73,6 +74,12 @@ export function assertCatalogued({ recordType, department }: RecordKind, catalog
   if (item.department !== department) {
     throw refused('NOT_IN_CATALOG', `The national catalog lists ${recordType} records (item ${item.code}) as coming from ${item.department}, not ${department} (R1).`, {
       recordType, catalogItem: item.code,
+    });
+  }
+  const kind = item.kinds && record ? (record as Record<string, unknown>)[item.kinds.field] : undefined;
+  if (item.kinds && typeof kind === 'string' && !item.kinds.values.includes(kind)) {
+    throw refused('NOT_IN_CATALOG', `The national catalog in force does not include ${kind} in item ${item.code}, so it cannot be recorded (R1).`, {
+      recordType, catalogItem: item.code, [item.kinds.field]: kind,
     });
   }
   return item;
@@ -105,7 +112,7 @@ function ownerRefusal(stored: RecordedDocument, consumer: string | undefined, no
 
 /** Records `document`, or returns the stored one when it is the same decision by the same department. */
 export async function recordOnce<T extends RecordedDocument>({ model, document, same, ...kind }: RecordOnceOptions<T>): Promise<T> {
-  assertCatalogued(kind);
+  assertCatalogued(kind, document);
   const settle = (stored: T): T => {
     const error = ownerRefusal(stored, document.recordedBy, kind.noun) ?? (same(stored, document)
       ? undefined

@@ -118,56 +118,73 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
   const mongo = await startMongo({ dataDir, log });
-  await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log });
-  const sharedStore: SharedStore = await connectSharedStore(log);
-  const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false });
-  const keys = generateAssertionKeyPair();
-  const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
-  const assertions = createAssertionVerifier({ publicKeys: { [keys.keyId]: keys.publicKeyPem } });
-
-  const subgraphs = new Map<string, SubgraphServer>();
-  for (const department of departments) {
-    const plugins = options.subgraphPlugins?.(department.name) ?? [];
-    subgraphs.set(department.name, await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions }));
-  }
-  const gateway = await startGateway({
-    ...readGatewayConfig({}),
-    port: 0,
-    subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
-  }, { sharedStore, policies, policiesDir, signer });
-
-  return {
-    mongo,
-    gateway,
-    subgraphs,
-    policies,
-    policiesDir,
-    apiKeys,
-    assertionKeys: keys,
-    signAssertion: (identity, now) => signer.sign(identity, now),
-    query: async (query, variables, caller = INSPECTOR) => {
-      const key = apiKeys.get(caller.consumer);
-      if (!key) throw new Error(`no API key for consumer ${caller.consumer}`);
-      const response = await fetch(gateway.graphqlUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-api-key': key,
-          ...(caller.purpose ? { 'x-credence-purpose': caller.purpose } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: response.status, body: (await response.json()) as GraphQLResponse['body'] };
-    },
-    close: async () => {
-      await gateway.close();
-      // A subgraph a test stopped already is closed; closing it again is harmless to skip.
-      for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
-      policies.close();
-      await sharedStore.close();
-      await dropDepartmentDatabases(mongo.uri);
-      await mongo.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+  // Should anything below fail, what was started is stopped, so the test fails instead of hanging
+  // on a store process still running.
+  const started: (() => Promise<void> | void)[] = [async () => {
+    await mongo.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }];
+  const stopStarted = async (): Promise<void> => {
+    for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => {});
   };
+  try {
+    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log });
+    const sharedStore: SharedStore = await connectSharedStore(log);
+    started.push(() => sharedStore.close());
+    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false });
+    started.push(() => policies.close());
+    const keys = generateAssertionKeyPair();
+    const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
+    const assertions = createAssertionVerifier({ publicKeys: { [keys.keyId]: keys.publicKeyPem } });
+
+    const subgraphs = new Map<string, SubgraphServer>();
+    for (const department of departments) {
+      const plugins = options.subgraphPlugins?.(department.name) ?? [];
+      const subgraph = await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions });
+      started.push(() => subgraph.close());
+      subgraphs.set(department.name, subgraph);
+    }
+    const gateway = await startGateway({
+      ...readGatewayConfig({}),
+      port: 0,
+      subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
+    }, { sharedStore, policies, policiesDir, signer });
+    return {
+      mongo,
+      gateway,
+      subgraphs,
+      policies,
+      policiesDir,
+      apiKeys,
+      assertionKeys: keys,
+      signAssertion: (identity, now) => signer.sign(identity, now),
+      query: async (query, variables, caller = INSPECTOR) => {
+        const key = apiKeys.get(caller.consumer);
+        if (!key) throw new Error(`no API key for consumer ${caller.consumer}`);
+        const response = await fetch(gateway.graphqlUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-api-key': key,
+            ...(caller.purpose ? { 'x-credence-purpose': caller.purpose } : {}),
+          },
+          body: JSON.stringify({ query, variables }),
+        });
+        return { status: response.status, body: (await response.json()) as GraphQLResponse['body'] };
+      },
+      close: async () => {
+        await gateway.close();
+        // A subgraph a test stopped already is closed; closing it again is harmless to skip.
+        for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
+        policies.close();
+        await sharedStore.close();
+        await dropDepartmentDatabases(mongo.uri);
+        await mongo.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
 }
