@@ -2,7 +2,8 @@
  * Credit restoration end to end (R5, R6): a subject listed and visible on the public portal;
  * an application refused for a category never restored; an eligible one approved by the
  * department that made the listing; the listing gone from the portal and from
- * `applicableMeasures` in the same second, and still in the history a court may see.
+ * `applicableMeasures` in the same second, and still in the history a court may see. Penalties
+ * are restored by the regulator that decided them, within the same rules.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -95,5 +96,67 @@ describe('credit restoration end to end (R5, R6)', () => {
     const { body } = await federation.query(`{ subject(uscc: "${uscc}") { seriousDishonestyListings { id restoredOn } } }`, undefined, COURT);
     const history = (body.data?.subject as { seriousDishonestyListings: { id: string; restoredOn: string | null }[] }).seriousDishonestyListings;
     assert.ok(history.find((entry) => entry.id === eligible)?.restoredOn, 'kept, marked restored, for a consumer allowed history');
+  });
+});
+
+describe('credit restoration of administrative penalties (R5, R6)', () => {
+  let federation: Federation;
+  const DRUGS: Caller = { consumer: 'drug-administration', purpose: 'RECORD_KEEPING' };
+  const RECORD = 'mutation ($input: AdministrativePenaltyInput!) { recordAdministrativePenalty(input: $input) { decisionNumber } }';
+  const RESTORE = 'mutation ($input: PenaltyRestorationInput!) { restoreAdministrativePenalty(input: $input) { decisionNumber restoredOn } }';
+  const general = `京环罚〔2026〕G${process.pid}号`;
+  const recent = `京环罚〔2026〕S${process.pid}号`;
+  const vaccine = `京药监罚〔2025〕V${process.pid}号`;
+
+  function penalty(decisionNumber: string, category: string, severity: string, decidedDaysAgo: number): Record<string, unknown> {
+    return {
+      uscc, decisionNumber, authority: category === 'VACCINE_QUALITY' ? '北京市药品监督管理局' : '北京市生态环境局', legalBasis: '相关法律条款',
+      violation: '违法行为', category, penaltyType: 'FINE', fineAmount: 100000, severity, decidedOn: daysAgo(decidedDaysAgo),
+    };
+  }
+  const restoration = (decisionNumber: string) => ({ input: { decisionNumber, evidence: '已完成整改并缴纳罚款', reason: '已纠正失信行为并消除不良影响' } });
+
+  before(async () => {
+    federation = await startFederation({ subjects: 10 });
+    for (const [input, caller] of [
+      [penalty(general, 'POLLUTION', 'GENERAL', 120), REGULATOR],
+      [penalty(recent, 'POLLUTION', 'SERIOUS', 120), REGULATOR],
+      [penalty(vaccine, 'VACCINE_QUALITY', 'SERIOUS', 500), DRUGS],
+    ] as const) {
+      const { body } = await federation.query(RECORD, { input }, caller);
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    }
+  });
+  after(() => federation.close());
+
+  async function portalPenalties(): Promise<string[]> {
+    const { body } = await federation.query(`{ subject(uscc: "${uscc}") { administrativePenalties { decisionNumber } } }`, undefined, PORTAL);
+    return (body.data?.subject as { administrativePenalties: { decisionNumber: string }[] }).administrativePenalties.map(({ decisionNumber }) => decisionNumber);
+  }
+
+  it('refuses a vaccine-quality penalty (NOT_RESTORABLE, R6), one before its minimum publication (TOO_EARLY), and another regulator (NOT_RECORD_OWNER)', async () => {
+    const excluded = await federation.query(RESTORE, restoration(vaccine), DRUGS);
+    assert.equal(excluded.body.errors?.[0]?.extensions?.code, 'NOT_RESTORABLE');
+    const early = await federation.query(RESTORE, restoration(recent), REGULATOR);
+    assert.deepEqual([early.body.errors?.[0]?.extensions?.code, early.body.errors?.[0]?.extensions?.eligibleFrom],
+      ['TOO_EARLY', new Date(Date.now() - 120 * 86_400_000 + 365 * 86_400_000).toISOString().slice(0, 10)]);
+    const stranger = await federation.query(RESTORE, restoration(general), DRUGS);
+    assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'NOT_RECORD_OWNER');
+    const shown = await portalPenalties();
+    assert.ok([general, recent, vaccine].every((number) => shown.includes(number)), 'all three still published');
+  });
+
+  it('restores an eligible penalty: off public display at once, kept with its restoration date', async () => {
+    assert.ok((await portalPenalties()).includes(general));
+    const restored = await federation.query(RESTORE, restoration(general), REGULATOR);
+    assert.equal(restored.body.errors, undefined, JSON.stringify(restored.body.errors));
+    assert.deepEqual(restored.body.data?.restoreAdministrativePenalty, { decisionNumber: general, restoredOn: new Date().toISOString().slice(0, 10) });
+    assert.ok(!(await portalPenalties()).includes(general), 'public display stopped');
+    const { body } = await federation.query(`{ subject(uscc: "${uscc}") { administrativePenalties { decisionNumber restoredOn } } }`);
+    assert.ok((body.data?.subject as { administrativePenalties: { decisionNumber: string; restoredOn: string | null }[] })
+      .administrativePenalties.find((entry) => entry.decisionNumber === general)?.restoredOn, 'nothing deleted: the inspector still sees it, restored');
+    // Deciding again changes nothing.
+    const again = await federation.query(RESTORE, restoration(general), REGULATOR);
+    assert.deepEqual(again.body.data, restored.body.data);
   });
 });

@@ -13,6 +13,8 @@ export interface PenaltyDocument {
   severity: string;
   decidedOn: Date;
   restoredOn: Date | null;
+  /** The restoration decision: the subject's evidence, the regulator's reasons (not exposed; kept for accountability). */
+  restoration?: { evidence: string; reason: string; decidedBy: string };
   /** The consumer (department) that recorded it; seed data has none. Only it may write the record again. */
   recordedBy?: string;
 }
@@ -34,6 +36,7 @@ export function defineModels(connection: Connection): PenaltiesModels {
     severity: { type: String, required: true },
     decidedOn: { type: Date, required: true },
     restoredOn: { type: Date, default: null },
+    restoration: { type: new Schema({ evidence: String, reason: String, decidedBy: String }, { _id: false }), default: undefined },
     recordedBy: { type: String },
   }, { versionKey: false });
   penalty.index({ uscc: 1, decidedOn: -1 });

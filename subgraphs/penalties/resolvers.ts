@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
 import { recordAdministrativePenalty, type AdministrativePenaltyInput } from './writes.ts';
+import { restoreAdministrativePenalty, type PenaltyRestorationInput } from './restoration.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { PenaltiesLoaders } from './loaders.ts';
 import type { PenaltiesModels } from './models.ts';
@@ -13,6 +14,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
     // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
     recordAdministrativePenalty: (_root, args: { input: AdministrativePenaltyInput }, context) =>
       recordAdministrativePenalty(context.models, args.input, context as Context & PolicyContext),
+    restoreAdministrativePenalty: (_root, args: { input: PenaltyRestorationInput }, context) =>
+      restoreAdministrativePenalty(context.models, args.input, context as Context & PolicyContext),
   },
   Subject: {
     __resolveReference: resolveSubjectReference,

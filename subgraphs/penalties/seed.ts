@@ -1,5 +1,5 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { addDays, daysAgo, recordCount, recordRandom, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { addDays, daysAgo, recordCount, recordRandom, SEED_RECORDERS, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
 
@@ -47,6 +47,7 @@ export async function seed(models: PenaltiesModels, subjects: readonly SeedSubje
         severity,
         decidedOn,
         restoredOn: restoredOn && restoredOn < SEED_REFERENCE_DATE ? restoredOn : null,
+        ...(SEED_RECORDERS.penalties[regulator] ? { recordedBy: SEED_RECORDERS.penalties[regulator] } : {}),
       });
     }
   }

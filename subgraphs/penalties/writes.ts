@@ -3,18 +3,18 @@ import type { PolicyContext } from '../runtime/enforcement.ts';
 import { badInput, notInFuture, recordNumber, recordOnce, requiredText } from '../runtime/writes.ts';
 import { assertUscc } from '../../lib/errors.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
+import { NON_RESTORABLE_CATEGORIES } from './restoration.ts';
 
 /** What a regulator submits: the penalty's own fields, its number under its schema name. */
 export type AdministrativePenaltyInput = Omit<PenaltyDocument, '_id' | 'restoredOn' | 'recordedBy'> & { decisionNumber: string };
 
-/** Categories so serious that a regulator can only record them as SERIOUS (R6: they are never restored). */
-const SERIOUS_ONLY = new Set(['VACCINE_QUALITY', 'ILLEGAL_FUNDRAISING', 'ONLINE_FRAUD']);
 
 function validate(input: AdministrativePenaltyInput, now: Date): void {
   assertUscc(input.uscc, 'input.uscc');
   if (!Number.isFinite(input.fineAmount) || input.fineAmount < 0) throw badInput('The fine must be 0 or more.', 'fineAmount');
   notInFuture(input.decidedOn, 'decidedOn', now);
-  if (SERIOUS_ONLY.has(input.category) && input.severity !== 'SERIOUS') {
+  // The categories never restored (R6) are particularly serious: they are recorded as SERIOUS.
+  if (NON_RESTORABLE_CATEGORIES.has(input.category) && input.severity !== 'SERIOUS') {
     throw badInput(`A ${input.category} penalty is always SERIOUS.`, 'severity');
   }
 }

@@ -122,6 +122,8 @@ export const SEED_RECORDERS = {
   registry: 'market-regulation-bureau',
   judicial: 'people-court',
   tax: 'tax-inspection',
+  /** Penalties by the regulator that decided them (the other regulators have no demo consumer). */
+  penalties: { 生态环境局: 'ecology-bureau', 药品监督管理局: 'drug-administration' } as Readonly<Record<string, string>>,
 } as const;
 
 /** A seeded removal: the date, and the legal ground when there is one. */
