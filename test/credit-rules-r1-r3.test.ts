@@ -9,6 +9,7 @@
  *   the test inspector's view of every listing (history included) of 300 seeded subjects;
  * - R3: market and social measures are advisory, never mandatory.
  */
+import type { CatalogItemValue } from '../subgraphs/credit/reference.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -50,7 +51,6 @@ interface BasisValue { number: string; issuedBy: string; issuedOn: string }
 interface ListingValue { id: string; listType: string; listedOn: string; removedOn: string | null; restoredOn: string | null; basis: BasisValue }
 interface MeasureValue { code: string; name: string; group: string; legalBasis: string; listTypes: string[]; binding: string }
 interface ApplicableValue { measure: MeasureValue; listing: { id: string; listType: string; basis: BasisValue } }
-interface CatalogItemValue { code: string; category: string; classification: string; department: string; legalBasis: string; recordType: string | null; fields: string[]; disclosureWindows: { severity: string | null; days: number }[] | null }
 
 function dataOf<T>(response: GraphQLResponse, what: string): T {
   assert.equal(response.status, 200, `${what}: HTTP ${response.status} ${JSON.stringify(response.body.errors)}`);
@@ -176,11 +176,14 @@ describe('R1: every record type and exposed field maps to a catalog item; policy
     assert.deepEqual(new Set(recordTypes).size, recordTypes.length, 'one item per record type');
     assert.deepEqual(disclosureWindowsFromCatalog(catalog), DEFAULT_DISCLOSURE_WINDOWS);
     const { catalog: served } = dataOf<{ catalog: CatalogItemValue[] }>(
-      await federation.query('{ catalog { code recordType disclosureWindows { severity days } } }', undefined, PROCUREMENT_CENTRE), 'catalog');
+      await federation.query('{ catalog { code recordType kinds { field values } disclosureWindows { severity days } } }', undefined, PROCUREMENT_CENTRE), 'catalog');
     const penalties = served.find((item) => item.recordType === 'AdministrativePenalty');
     assert.deepEqual(penalties?.disclosureWindows, [{ severity: 'MINOR', days: 0 }, { severity: 'GENERAL', days: 365 }, { severity: 'SERIOUS', days: 1095 }]);
     assert.deepEqual(served.find((item) => item.recordType === 'SeriousDishonestyListing')?.disclosureWindows, [{ severity: null, days: 1095 }]);
     assert.equal(served.find((item) => item.code === 'CRD-CATALOG')?.disclosureWindows, null, 'items that are not records have no window');
+    // The kinds each item includes, as the write path checks them (R1), are served to agencies too.
+    assert.deepEqual(penalties?.kinds, { field: 'category', values: loadCatalog().items.find((item) => item.recordType === 'AdministrativePenalty')?.kinds?.values });
+    assert.equal(served.find((item) => item.recordType === 'TaxViolationCase')?.kinds, null);
   });
 
   it('the schema\'s enums list exactly the categories, classifications, groups and bindings the code validates', () => {

@@ -4,7 +4,7 @@
  * answered from memory on every request (no database, no per-request work).
  */
 import { loadCatalog } from '../../lib/policy/catalog.ts';
-import type { CatalogItem, DisclosureRule } from '../../lib/policy/catalog.ts';
+import type { CatalogItem, DisclosureRule, RecordKinds } from '../../lib/policy/catalog.ts';
 import { loadMeasures } from '../../lib/policy/measures.ts';
 import type { Measure } from '../../lib/policy/measures.ts';
 
@@ -23,6 +23,7 @@ export interface CatalogItemValue {
   department: string;
   legalBasis: string;
   recordType: string | null;
+  kinds: RecordKinds | null;
   disclosureWindows: DisclosureWindowValue[] | null;
   fields: readonly string[];
 }
@@ -44,6 +45,7 @@ export function catalogItemValue(item: CatalogItem): CatalogItemValue {
     department: item.department,
     legalBasis: item.legalBasis,
     recordType: item.recordType ?? null,
+    kinds: item.kinds ?? null,
     disclosureWindows: disclosureWindows(item.disclosure),
     fields: item.fields,
   };
