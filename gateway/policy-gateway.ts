@@ -11,6 +11,7 @@ import { ErrorCode } from '../lib/errors.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
 import { LruCache } from '../lib/lru-cache.ts';
 import { checkOperation, restoreDeniedFields, type PolicyVerdict } from './policy-check.ts';
+import type { AccessRecorder } from './access-log.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -60,7 +61,18 @@ export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView): Gr
   }));
 }
 
-export function withPolicy(gateway: GatewayInterface): GatewayInterface {
+export interface PolicyGatewayOptions {
+  /** Records every executed request before its answer is released (absent: no access log). */
+  accessLog?: AccessRecorder;
+}
+
+/** An executed request's answer, with the verdict it was executed under (null: introspection). */
+interface Decided {
+  result: GatewayExecutionResult;
+  verdict: PolicyVerdict | null;
+}
+
+export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOptions = {}): GatewayInterface {
   const verdicts = new LruCache<PolicyVerdict>(2000);
   const schemas = new Map<string, GraphQLSchema>();
   let apiSchema: GraphQLSchema | undefined;
@@ -77,23 +89,22 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
     return contract;
   };
 
-  const decideAndExecute = async (executor: GatewayExecutor, requestContext: GatewayGraphQLRequestContext, identity: RequestIdentity): Promise<GatewayExecutionResult> => {
-    const schema = apiSchema;
-    if (!schema) throw new GraphQLError('The gateway has no schema yet.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+  const decideAndExecute = async (executor: GatewayExecutor, requestContext: GatewayGraphQLRequestContext, identity: RequestIdentity, schema: GraphQLSchema): Promise<Decided> => {
     const operationName = requestContext.request.operationName ?? undefined;
     const document = requestContext.document;
 
     const roots = rootFieldNames(document, operationName);
     if (roots.some((name) => INTROSPECTION_FIELDS.has(name))) {
       if (!roots.every((name) => INTROSPECTION_FIELDS.has(name) || name === '__typename')) {
-        return { errors: [new GraphQLError('Send introspection in an operation of its own.', { extensions: { code: ErrorCode.BAD_REQUEST } })] };
+        return { result: { errors: [new GraphQLError('Send introspection in an operation of its own.', { extensions: { code: ErrorCode.BAD_REQUEST } })] }, verdict: null };
       }
-      return execute({
+      const result = await (execute({
         schema: schemaFor(schema, identity),
         document,
         operationName,
         variableValues: requestContext.request.variables,
-      }) as Promise<GatewayExecutionResult>;
+      }) as Promise<GatewayExecutionResult>);
+      return { result, verdict: null };
     }
 
     const verdict = verdicts.get(
@@ -102,13 +113,16 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
     );
     switch (verdict.kind) {
       case 'allowed':
-        return executor(requestContext);
+        return { result: await executor(requestContext), verdict };
       case 'rejected':
         return {
-          errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${verdict.denied.join(', ')}.`, {
-            // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
-            extensions: { code: ErrorCode.FORBIDDEN, deniedFields: verdict.denied, http: { status: 403 } },
-          })],
+          verdict,
+          result: {
+            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${verdict.denied.join(', ')}.`, {
+              // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
+              extensions: { code: ErrorCode.FORBIDDEN, deniedFields: verdict.denied, http: { status: 403 } },
+            })],
+          },
         };
       case 'filtered': {
         const result = verdict.document
@@ -119,7 +133,7 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null
         // parent has no place in the answer, hence no error).
-        return errors.length > 0 ? { ...result, errors } : result;
+        return { result: errors.length > 0 ? { ...result, errors } : result, verdict };
       }
     }
   };
@@ -128,7 +142,26 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
     const { identity } = requestContext.context as Partial<GatewayContext>;
     // Authentication sets the identity before execution; without one, nothing is answered.
     if (!identity) throw new GraphQLError('Not authenticated.', { extensions: { code: ErrorCode.UNAUTHENTICATED } });
-    const result = await decideAndExecute(executor, requestContext, identity);
+    const schema = apiSchema;
+    if (!schema) throw new GraphQLError('The gateway has no schema yet.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+    const startedAt = new Date();
+    const started = performance.now();
+    const decided = await decideAndExecute(executor, requestContext, identity, schema);
+    // Nothing leaves before it is accounted for (gateway/access-log.ts).
+    const result = options.accessLog
+      ? await options.accessLog.record({
+        schema,
+        document: requestContext.document,
+        operationName: requestContext.request.operationName ?? undefined,
+        queryHash: requestContext.queryHash,
+        variables: requestContext.request.variables,
+        identity,
+        verdict: decided.verdict,
+        result: decided.result,
+        startedAt,
+        durationMs: performance.now() - started,
+      })
+      : decided.result;
     // Every answer says which policy version decided it and under which request id it is recorded.
     return { ...result, extensions: { ...result.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } } };
   };
