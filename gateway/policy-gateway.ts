@@ -152,7 +152,8 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
       ? await options.accessLog.record({
         schema,
         document: requestContext.document,
-        operationName: requestContext.request.operationName ?? undefined,
+        // As Apollo Server resolved it from the document (a request need not name its only operation).
+        operationName: requestContext.operationName ?? requestContext.request.operationName ?? undefined,
         queryHash: requestContext.queryHash,
         variables: requestContext.request.variables,
         identity,

@@ -162,10 +162,8 @@ function verifyChain(
   const byStoredHash = new Map(records.map((record) => [record.hash, record]));
   for (const record of records) {
     const { seq } = record;
-    if (prunedThrough !== null && seq > 0 && seq <= prunedThrough) {
-      report('INSERTED', seq, `record ${seq} lies in the pruned range 1..${prunedThrough}`);
-      continue;
-    }
+    // Left over by an interrupted prune (the mark is written first); running prune again removes it.
+    if (prunedThrough !== null && seq > 0 && seq <= prunedThrough) continue;
     if (prunedThrough !== null && expected === 1) {
       expected = prunedThrough + 1;
       lastHash = signed.get(prunedThrough)?.hash ?? lastHash;
