@@ -115,6 +115,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     bodyLimit: config.bodyLimitBytes,
     readiness: [
       { name: 'sharedStore', check: () => dependencies.sharedStore.ping() },
+      ...(dependencies.accessLog ? [{ name: 'accessLog', check: () => dependencies.accessLog?.ping() ?? Promise.resolve(false) }] : []),
       ...subgraphs.map(({ name, url }) => ({
         name: `subgraph:${name}`,
         check: async () => (await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) })).ok,

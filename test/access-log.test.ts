@@ -203,6 +203,10 @@ describe('the access log', () => {
         assert.equal(refused.body.data, undefined, 'no data without a record');
         assert.doesNotMatch(JSON.stringify(refused.body), /name/);
       }
+      // A load balancer learns it too: not ready while the log cannot be written.
+      const ready = await fetch(`${federation.gateway.url}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.equal(((await ready.json()) as { checks: Record<string, string> }).checks.accessLog, 'unavailable');
     } finally {
       await proxy.restore();
     }

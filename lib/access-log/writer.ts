@@ -44,6 +44,8 @@ export interface AccessLogWriter {
   readonly instance: string;
   /** Resolves once the record is durable; rejects with AccessLogUnavailableError otherwise. */
   append(entry: AccessEntry): Promise<void>;
+  /** Whether the store answers (the gateway's readiness: while it does not, nothing is answered). */
+  ping(): Promise<boolean>;
   /** Writes what is pending and a final checkpoint. */
   close(): Promise<void>;
 }
@@ -209,6 +211,10 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
           setImmediate(() => void exclusive(flush));
         }
       });
+    },
+    ping: async () => {
+      const reply = await withTimeout(store.connection.db?.admin().ping() ?? Promise.resolve({ ok: 0 }), writeTimeoutMs).catch(() => ({ ok: 0 }));
+      return reply.ok === 1;
     },
     async close() {
       closed = true;
