@@ -25,7 +25,10 @@ import type { RequestIdentity } from './policy-gateway.ts';
 /** One executed request, as the policy stage saw it. */
 export interface ExecutedRequest {
   schema: GraphQLSchema;
+  /** The operation as the consumer sent it. */
   document: DocumentNode;
+  /** The operation as executed, whose answer `result` is (with every subject's code selected). */
+  answeredDocument: DocumentNode;
   operationName: string | undefined;
   /** SHA-256 of the operation text (Apollo Server's query hash). */
   queryHash: string;
@@ -165,7 +168,7 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
         operationHash: request.queryHash,
         outcome: outcomeOf(request.verdict, result),
         fields: fields.fields,
-        subjects: touchedSubjects(request.document, request.operationName, request.variables, result.data),
+        subjects: touchedSubjects(request.answeredDocument, request.operationName, request.variables, result.data),
         deniedFields: fields.denied,
         maskedFields: fields.masked,
         durationMs: Math.round(request.durationMs),

@@ -12,6 +12,7 @@ import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model
 import { LruCache } from '../lib/lru-cache.ts';
 import { checkOperation, restoreDeniedFields, type PolicyVerdict } from './policy-check.ts';
 import type { AccessRecorder } from './access-log.ts';
+import { stripSubjectKeys, withSubjectKeys, type KeyedDocument } from './subject-keys.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -70,10 +71,13 @@ export interface PolicyGatewayOptions {
 interface Decided {
   result: GatewayExecutionResult;
   verdict: PolicyVerdict | null;
+  /** When the access log is on: the document executed, with every subject's code selected (subject-keys.ts). */
+  keyed?: KeyedDocument;
 }
 
 export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOptions = {}): GatewayInterface {
   const verdicts = new LruCache<PolicyVerdict>(2000);
+  const keyedDocuments = new LruCache<KeyedDocument>(2000);
   const schemas = new Map<string, GraphQLSchema>();
   let apiSchema: GraphQLSchema | undefined;
 
@@ -111,9 +115,15 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
       `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${requestContext.queryHash}`,
       () => checkOperation(schema, document, operationName, identity.view, identity.consumer.mode),
     );
+    // With the access log on, the answer's subjects are recorded even where the operation did not select their code.
+    const keyedFor = (executed: DocumentNode, queryHash: string): KeyedDocument | undefined =>
+      (options.accessLog ? keyedDocuments.get(queryHash, () => withSubjectKeys(schema, executed)) : undefined);
     switch (verdict.kind) {
-      case 'allowed':
-        return { result: await executor(requestContext), verdict };
+      case 'allowed': {
+        const keyed = keyedFor(document, requestContext.queryHash);
+        const result = await executor(keyed ? { ...requestContext, document: keyed.document, queryHash: keyed.queryHash } : requestContext);
+        return { result, verdict, ...(keyed ? { keyed } : {}) };
+      }
       case 'rejected':
         return {
           verdict,
@@ -125,15 +135,17 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
           },
         };
       case 'filtered': {
-        const result = verdict.document
-          ? await executor({ ...requestContext, document: verdict.document, queryHash: verdict.queryHash })
+        const keyed = verdict.document ? keyedFor(verdict.document, verdict.queryHash) : undefined;
+        const executed = keyed ?? (verdict.document ? { document: verdict.document, queryHash: verdict.queryHash } : undefined);
+        const result = executed
+          ? await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash })
           : { data: {} };
         const forbidden = restoreDeniedFields(result.data, verdict.denied, verdict.placeholder)
           .map(({ message, path, extensions }) => new GraphQLError(message, { path, extensions }));
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null
         // parent has no place in the answer, hence no error).
-        return { result: errors.length > 0 ? { ...result, errors } : result, verdict };
+        return { result: errors.length > 0 ? { ...result, errors } : result, verdict, ...(keyed ? { keyed } : {}) };
       }
     }
   };
@@ -152,6 +164,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
       ? await options.accessLog.record({
         schema,
         document: requestContext.document,
+        answeredDocument: decided.keyed?.document ?? requestContext.document,
         // As Apollo Server resolved it from the document (a request need not name its only operation).
         operationName: requestContext.operationName ?? requestContext.request.operationName ?? undefined,
         queryHash: requestContext.queryHash,
@@ -163,6 +176,8 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
         durationMs: performance.now() - started,
       })
       : decided.result;
+    // The codes added for the record are not the consumer's to receive unless it asked for them.
+    if (decided.keyed) stripSubjectKeys(result.data, decided.keyed.alias);
     // Every answer says which policy version decided it and under which request id it is recorded.
     return { ...result, extensions: { ...result.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } } };
   };

@@ -98,6 +98,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   const unknown = Object.keys(config.subgraphUrls).filter((name) => !subgraphs.some((subgraph) => subgraph.name === name));
   if (unknown.length > 0) throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
 
+  const { accessLog } = dependencies;
   const gateway = withPolicy(new ApolloGateway({
     supergraphSdl,
     logger: log,
@@ -107,7 +108,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       timeoutMs: config.subgraphTimeoutMs,
       log,
     }),
-  }), { ...(dependencies.accessLog ? { accessLog: createAccessRecorder(dependencies.accessLog) } : {}) });
+  }), { ...(accessLog ? { accessLog: createAccessRecorder(accessLog) } : {}) });
   const authenticate = authenticatorFor(dependencies, log);
 
   const app = createHttpApp({
@@ -115,7 +116,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     bodyLimit: config.bodyLimitBytes,
     readiness: [
       { name: 'sharedStore', check: () => dependencies.sharedStore.ping() },
-      ...(dependencies.accessLog ? [{ name: 'accessLog', check: () => dependencies.accessLog?.ping() ?? Promise.resolve(false) }] : []),
+      // While the log cannot be written nothing is answered: not ready, so traffic goes elsewhere.
+      ...(accessLog ? [{ name: 'accessLog', check: () => accessLog.ping() }] : []),
       ...subgraphs.map(({ name, url }) => ({
         name: `subgraph:${name}`,
         check: async () => (await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) })).ok,

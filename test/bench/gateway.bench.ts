@@ -460,7 +460,7 @@ function printComparison(label: string, a: Summary, b: Summary): void {
     `${label}`,
     `  ${settings.rounds} round(s) × ${settings.duration} s each, ${settings.connections} connections, after ${settings.warmup} s warm-up; `
       + 'req/s = all requests / all seconds; p50, p99 = median of the per-round values; '
-      + 'gw CPU = gateway process CPU ms per request; depts CPU = its five departments\' CPU ms per request',
+      + 'gw CPU = gateway process CPU ms per request; depts CPU = its departments\' CPU ms per request',
     row(['stack', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU ms/req', 'depts CPU', 'errors']) + '   req/s per round',
     line(a),
     line(b),
