@@ -126,9 +126,10 @@ function verifyChain(
   } else if (start.kind === 'CHAIN_START') {
     keyId = start.keyId;
     key = publicKeyOf(start.publicKey);
-    if (trustedKeys && trustedKeys[start.keyId] === undefined) {
+    const trusted = trustedKeys?.[start.keyId];
+    if (trustedKeys && trusted === undefined) {
       report('UNTRUSTED_KEY', 0, `the chain is signed by key ${start.keyId}, which is not among the trusted keys`);
-    } else if (trustedKeys && publicKeyOf(trustedKeys[start.keyId] ?? '')?.export({ type: 'spki', format: 'der' }).equals(key?.export({ type: 'spki', format: 'der' }) ?? Buffer.alloc(0)) !== true) {
+    } else if (trusted !== undefined && !(key && publicKeyOf(trusted)?.equals(key))) {
       report('UNTRUSTED_KEY', 0, `the chain's public key for ${start.keyId} differs from the trusted key of that id`);
     }
   }
