@@ -1,5 +1,6 @@
 /** The gateway's configuration, read once from the environment (see the README's table). */
 import { fileURLToPath } from 'node:url';
+import type { AccessLogConfig } from '../lib/access-log/process.ts';
 
 export interface GatewayConfig {
   host: string;
@@ -12,6 +13,7 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Largest accepted request body in bytes. */
   bodyLimitBytes: number;
+  accessLog: AccessLogConfig;
 }
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
@@ -45,5 +47,13 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS),
     subgraphTimeoutMs: integer(env, 'SUBGRAPH_TIMEOUT_MS', 10_000),
     bodyLimitBytes: integer(env, 'GATEWAY_BODY_LIMIT_BYTES', 256 * 1024),
+    accessLog: {
+      enabled: env.ACCESS_LOG !== 'off',
+      mongoUri: env.ACCESS_LOG_MONGODB_URI || env.MONGODB_URI,
+      instance: env.CREDENCE_GATEWAY_INSTANCE || undefined,
+      checkpointEvery: integer(env, 'ACCESS_LOG_CHECKPOINT_EVERY', 1000),
+      checkpointIntervalMs: integer(env, 'ACCESS_LOG_CHECKPOINT_INTERVAL_MS', 5000),
+      writeTimeoutMs: integer(env, 'ACCESS_LOG_WRITE_TIMEOUT_MS', 3000),
+    },
   };
 }

@@ -11,6 +11,8 @@ import { ErrorCode } from '../lib/errors.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
 import { LruCache } from '../lib/lru-cache.ts';
 import { checkOperation, restoreDeniedFields, type PolicyVerdict } from './policy-check.ts';
+import type { AccessRecorder } from './access-log.ts';
+import { stripSubjectKeys, withSubjectKeys, type KeyedDocument } from './subject-keys.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -60,8 +62,22 @@ export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView): Gr
   }));
 }
 
-export function withPolicy(gateway: GatewayInterface): GatewayInterface {
+export interface PolicyGatewayOptions {
+  /** Records every executed request before its answer is released (absent: no access log). */
+  accessLog?: AccessRecorder;
+}
+
+/** An executed request's answer, with the verdict it was executed under (null: introspection). */
+interface Decided {
+  result: GatewayExecutionResult;
+  verdict: PolicyVerdict | null;
+  /** When the access log is on: the document executed, with every subject's code selected (subject-keys.ts). */
+  keyed?: KeyedDocument;
+}
+
+export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOptions = {}): GatewayInterface {
   const verdicts = new LruCache<PolicyVerdict>(2000);
+  const keyedDocuments = new LruCache<KeyedDocument>(2000);
   const schemas = new Map<string, GraphQLSchema>();
   let apiSchema: GraphQLSchema | undefined;
 
@@ -77,49 +93,59 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
     return contract;
   };
 
-  const decideAndExecute = async (executor: GatewayExecutor, requestContext: GatewayGraphQLRequestContext, identity: RequestIdentity): Promise<GatewayExecutionResult> => {
-    const schema = apiSchema;
-    if (!schema) throw new GraphQLError('The gateway has no schema yet.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+  const decideAndExecute = async (executor: GatewayExecutor, requestContext: GatewayGraphQLRequestContext, identity: RequestIdentity, schema: GraphQLSchema): Promise<Decided> => {
     const operationName = requestContext.request.operationName ?? undefined;
     const document = requestContext.document;
 
     const roots = rootFieldNames(document, operationName);
     if (roots.some((name) => INTROSPECTION_FIELDS.has(name))) {
       if (!roots.every((name) => INTROSPECTION_FIELDS.has(name) || name === '__typename')) {
-        return { errors: [new GraphQLError('Send introspection in an operation of its own.', { extensions: { code: ErrorCode.BAD_REQUEST } })] };
+        return { result: { errors: [new GraphQLError('Send introspection in an operation of its own.', { extensions: { code: ErrorCode.BAD_REQUEST } })] }, verdict: null };
       }
-      return execute({
+      const result = await (execute({
         schema: schemaFor(schema, identity),
         document,
         operationName,
         variableValues: requestContext.request.variables,
-      }) as Promise<GatewayExecutionResult>;
+      }) as Promise<GatewayExecutionResult>);
+      return { result, verdict: null };
     }
 
     const verdict = verdicts.get(
       `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${requestContext.queryHash}`,
       () => checkOperation(schema, document, operationName, identity.view, identity.consumer.mode),
     );
+    // With the access log on, the answer's subjects are recorded even where the operation did not select their code.
+    const keyedFor = (executed: DocumentNode, queryHash: string): KeyedDocument | undefined =>
+      (options.accessLog ? keyedDocuments.get(queryHash, () => withSubjectKeys(schema, executed)) : undefined);
     switch (verdict.kind) {
-      case 'allowed':
-        return executor(requestContext);
+      case 'allowed': {
+        const keyed = keyedFor(document, requestContext.queryHash);
+        const result = await executor(keyed ? { ...requestContext, document: keyed.document, queryHash: keyed.queryHash } : requestContext);
+        return { result, verdict, ...(keyed ? { keyed } : {}) };
+      }
       case 'rejected':
         return {
-          errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${verdict.denied.join(', ')}.`, {
-            // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
-            extensions: { code: ErrorCode.FORBIDDEN, deniedFields: verdict.denied, http: { status: 403 } },
-          })],
+          verdict,
+          result: {
+            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${verdict.denied.join(', ')}.`, {
+              // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
+              extensions: { code: ErrorCode.FORBIDDEN, deniedFields: verdict.denied, http: { status: 403 } },
+            })],
+          },
         };
       case 'filtered': {
-        const result = verdict.document
-          ? await executor({ ...requestContext, document: verdict.document, queryHash: verdict.queryHash })
+        const keyed = verdict.document ? keyedFor(verdict.document, verdict.queryHash) : undefined;
+        const executed = keyed ?? (verdict.document ? { document: verdict.document, queryHash: verdict.queryHash } : undefined);
+        const result = executed
+          ? await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash })
           : { data: {} };
         const forbidden = restoreDeniedFields(result.data, verdict.denied, verdict.placeholder)
           .map(({ message, path, extensions }) => new GraphQLError(message, { path, extensions }));
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null
         // parent has no place in the answer, hence no error).
-        return errors.length > 0 ? { ...result, errors } : result;
+        return { result: errors.length > 0 ? { ...result, errors } : result, verdict, ...(keyed ? { keyed } : {}) };
       }
     }
   };
@@ -128,7 +154,30 @@ export function withPolicy(gateway: GatewayInterface): GatewayInterface {
     const { identity } = requestContext.context as Partial<GatewayContext>;
     // Authentication sets the identity before execution; without one, nothing is answered.
     if (!identity) throw new GraphQLError('Not authenticated.', { extensions: { code: ErrorCode.UNAUTHENTICATED } });
-    const result = await decideAndExecute(executor, requestContext, identity);
+    const schema = apiSchema;
+    if (!schema) throw new GraphQLError('The gateway has no schema yet.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+    const startedAt = new Date();
+    const started = performance.now();
+    const decided = await decideAndExecute(executor, requestContext, identity, schema);
+    // Nothing leaves before it is accounted for (gateway/access-log.ts).
+    const result = options.accessLog
+      ? await options.accessLog.record({
+        schema,
+        document: requestContext.document,
+        answeredDocument: decided.keyed?.document ?? requestContext.document,
+        // As Apollo Server resolved it from the document (a request need not name its only operation).
+        operationName: requestContext.operationName ?? requestContext.request.operationName ?? undefined,
+        queryHash: requestContext.queryHash,
+        variables: requestContext.request.variables,
+        identity,
+        verdict: decided.verdict,
+        result: decided.result,
+        startedAt,
+        durationMs: performance.now() - started,
+      })
+      : decided.result;
+    // The codes added for the record are not the consumer's to receive unless it asked for them.
+    if (decided.keyed) stripSubjectKeys(result.data, decided.keyed.alias);
     // Every answer says which policy version decided it and under which request id it is recorded.
     return { ...result, extensions: { ...result.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } } };
   };

@@ -9,7 +9,9 @@
  *      introspection answered from the consumer's own schema;
  *   5. @apollo/gateway: plan and execute against the departments (keep-alive, timeouts), each
  *      call carrying the assertion;
- *   6. formatError: only coded, intended errors reach the consumer.
+ *   6. access log (access-log.ts): the request and what it was answered are recorded durably
+ *      before the answer leaves; if they cannot be, no data leaves (ACCESS_LOG_UNAVAILABLE);
+ *   7. formatError: only coded, intended errors reach the consumer.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,6 +31,8 @@ import type { PolicyRuntime } from '../lib/policy/runtime.ts';
 import type { GatewayConfig } from './config.ts';
 import { DepartmentSource } from './department-source.ts';
 import { withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
+import { createAccessRecorder } from './access-log.ts';
+import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 
 export interface Gateway {
   url: string;
@@ -45,6 +49,8 @@ export interface GatewayDependencies {
   policiesDir: string;
   /** Signs the identity assertion the departments require. */
   signer: AssertionSigner;
+  /** Where every answered request is recorded before its answer leaves; absent only with ACCESS_LOG=off. */
+  accessLog: AccessLogWriter | undefined;
 }
 
 /** The subgraphs a supergraph names, with the URLs written in it. */
@@ -92,6 +98,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   const unknown = Object.keys(config.subgraphUrls).filter((name) => !subgraphs.some((subgraph) => subgraph.name === name));
   if (unknown.length > 0) throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
 
+  const { accessLog } = dependencies;
   const gateway = withPolicy(new ApolloGateway({
     supergraphSdl,
     logger: log,
@@ -101,7 +108,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       timeoutMs: config.subgraphTimeoutMs,
       log,
     }),
-  }));
+  }), { ...(accessLog ? { accessLog: createAccessRecorder(accessLog) } : {}) });
   const authenticate = authenticatorFor(dependencies, log);
 
   const app = createHttpApp({
@@ -109,6 +116,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     bodyLimit: config.bodyLimitBytes,
     readiness: [
       { name: 'sharedStore', check: () => dependencies.sharedStore.ping() },
+      // While the log cannot be written nothing is answered: not ready, so traffic goes elsewhere.
+      ...(accessLog ? [{ name: 'accessLog', check: () => accessLog.ping() }] : []),
       ...subgraphs.map(({ name, url }) => ({
         name: `subgraph:${name}`,
         check: async () => (await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) })).ok,

@@ -13,6 +13,8 @@ export const ErrorCode = {
   POLICY_VERSION_UNAVAILABLE: 'POLICY_VERSION_UNAVAILABLE',
   NOT_FOUND: 'NOT_FOUND',
   DEPARTMENT_UNAVAILABLE: 'DEPARTMENT_UNAVAILABLE',
+  /** The access log cannot be written: no data is released (HTTP 503). */
+  ACCESS_LOG_UNAVAILABLE: 'ACCESS_LOG_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -73,7 +73,8 @@ try {
     });
   }
   await Promise.all(departments.map(({ name }) => waitUntilReady(`http://127.0.0.1:${defaultSubgraphPort(name)}/readyz`)));
-  run('gateway/main.ts', [], { GATEWAY_PORT: String(gatewayPort), [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem });
+  // The gateway writes the access log into the same store (database credence_audit).
+  run('gateway/main.ts', [], { GATEWAY_PORT: String(gatewayPort), MONGODB_URI: mongo.uri, [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem });
   await waitUntilReady(`http://127.0.0.1:${gatewayPort}/readyz`);
 } catch (error) {
   log.error({ err: error }, 'start-up failed');

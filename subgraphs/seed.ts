@@ -20,7 +20,7 @@ export async function seedAll(options: { mongoUri: string; subjects: number; log
     try {
       const models: unknown = department.defineModels(connection);
       await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
-      const write = await createSeedWriter(connection);
+      const write = createSeedWriter(connection);
       let count = 0;
       // Batches keep memory flat for large runs (100,000 subjects).
       for (let start = 0; start < options.subjects; start += BATCH) {
@@ -42,14 +42,20 @@ export async function seedAll(options: { mongoUri: string; subjects: number; log
  * duplicate-key errors) leaves a dead row per refused document on FerretDB's PostgreSQL backend,
  * which slowed every later query.
  */
-async function createSeedWriter(connection: Connection): Promise<SeedWriter> {
-  const stored = new Map<string, Set<string>>();
-  for (const model of Object.values(connection.models)) {
-    const ids = await model.find({}, { _id: 1 }).lean<{ _id: string }[]>();
-    stored.set(model.collection.name, new Set(ids.map(({ _id }) => _id)));
-  }
+function createSeedWriter(connection: Connection): SeedWriter {
+  // Read on a collection's first write only: a department with nothing to seed (the access log)
+  // never has its collections read.
+  const stored = new Map<string, Promise<Set<string>>>();
+  const storedIds = (name: string): Promise<Set<string>> => {
+    let ids = stored.get(name);
+    if (!ids) {
+      ids = connection.collection(name).find({}, { projection: { _id: 1 } }).toArray().then((found) => new Set(found.map(({ _id }) => String(_id))));
+      stored.set(name, ids);
+    }
+    return ids;
+  };
   return async (model, documents) => {
-    const ids = stored.get(model.collection.name) ?? new Set<string>();
+    const ids = await storedIds(model.collection.name);
     const missing = documents.filter(({ _id }) => !ids.has(_id));
     if (missing.length === 0) return 0;
     await model.insertMany(missing, { ordered: true, lean: true });

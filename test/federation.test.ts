@@ -71,7 +71,7 @@ describe('the federation through the gateway', () => {
     const ready = await fetch(`${federation.gateway.url}/readyz`);
     const body = (await ready.json()) as { status: string; checks: Record<string, string> };
     assert.equal(ready.status, 200);
-    assert.deepEqual(Object.keys(body.checks).sort(), ['sharedStore', 'subgraph:credit', 'subgraph:judicial', 'subgraph:penalties', 'subgraph:registry', 'subgraph:tax']);
+    assert.deepEqual(Object.keys(body.checks).sort(), ['accessLog', 'sharedStore', 'subgraph:audit', 'subgraph:credit', 'subgraph:judicial', 'subgraph:penalties', 'subgraph:registry', 'subgraph:tax']);
   });
 
   it('with one department stopped, answers with the others\' data plus an error naming it, and stays up', async () => {

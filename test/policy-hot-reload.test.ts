@@ -82,6 +82,8 @@ describe('policy hot reload across two gateway processes', () => {
           GATEWAY_PORT: String(port),
           SUBGRAPH_URLS: subgraphUrls,
           POLICIES_DIR: federation.policiesDir,
+          // Each gateway process writes its own chain of the access log.
+          MONGODB_URI: federation.mongo.uri,
           [ASSERTION_ENV.PRIVATE_KEY]: federation.assertionKeys.privateKeyPem,
         },
       });

@@ -106,12 +106,20 @@ describe('the shipped policy', () => {
     }
   });
 
-  it('privacy office: no business field at all', () => {
+  it('privacy office: the whole access log and no business field at all', () => {
     const office = view('privacy-office', 'AUDIT');
-    const visible = policyTypes(schema).flatMap((type) => policyFields(type)
-      .filter((field) => office.field(type.name, field.name).effect !== 'deny')
-      .map((field) => `${type.name}.${field.name}`));
-    assert.deepEqual(visible, ['Query.subject', 'Subject.uscc']);
+    const accessLog = (coordinate: string): boolean => /^(AccessLogPage|AccessRecord|AccessedFields|SubjectAccessReport)\.|^Query\.(accessLog|subjectAccessReport)$/.test(coordinate);
+    const fields = policyTypes(schema).flatMap((type) => policyFields(type).map((field) => ({ coordinate: `${type.name}.${field.name}`, effect: office.field(type.name, field.name).effect })));
+    assert.deepEqual(fields.filter(({ coordinate, effect }) => !accessLog(coordinate) && effect !== 'deny').map(({ coordinate }) => coordinate), ['Query.subject', 'Subject.uscc']);
+    const logFields = fields.filter(({ coordinate }) => accessLog(coordinate));
+    assert.ok(logFields.length >= 25);
+    assert.deepEqual(logFields.filter(({ effect }) => effect !== 'allow'), []);
+  });
+
+  it('nobody but the privacy office sees the access log', () => {
+    for (const [consumer, purpose] of [['public-portal', 'PUBLIC_DISCLOSURE'], ['procurement-centre', 'BIDDER_ELIGIBILITY'], ['court-enforcement', 'ENFORCEMENT'], ['tax-bureau', 'TAX_ADMINISTRATION'], ['central-bank', 'CREDIT_ASSESSMENT']] as const) {
+      for (const field of ['accessLog', 'subjectAccessReport']) assert.equal(effect(view(consumer, purpose), `Query.${field}`), 'deny', `${consumer} ${field}`);
+    }
   });
 
   it('refuses every purpose a consumer has not declared', () => {

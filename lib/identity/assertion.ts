@@ -305,7 +305,7 @@ function assertEd25519(key: KeyObject, type: 'public' | 'private', what: string)
   }
 }
 
-function unescapePem(value: string): string {
+export function unescapePem(value: string): string {
   return value.includes('\\n') ? value.replace(/\\n/g, '\n') : value;
 }
 

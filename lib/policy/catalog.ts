@@ -26,7 +26,7 @@ export function configuredCatalogPath(env: NodeJS.ProcessEnv = process.env): str
 /** The catalog's categories; the GraphQL enum `CatalogCategory` lists the same values (tested). */
 export const CATALOG_CATEGORIES = [
   'REGISTRATION', 'JUDICIAL', 'TAX', 'ADMINISTRATIVE_PENALTY', 'ENFORCEMENT_DOCUMENT',
-  'SERIOUS_DISHONESTY_LIST', 'CREDIT_RESTORATION', 'PUNISHMENT_MEASURES', 'CATALOG',
+  'SERIOUS_DISHONESTY_LIST', 'CREDIT_RESTORATION', 'PUNISHMENT_MEASURES', 'CATALOG', 'ACCESS_LOG',
 ] as const;
 export type CatalogCategory = (typeof CATALOG_CATEGORIES)[number];
 
@@ -101,7 +101,7 @@ export const CATALOG_JSON_SCHEMA = {
           name: text('what the item is, in words'),
           category: { enum: [...CATALOG_CATEGORIES], title: 'catalog category' },
           classification: { enum: [...CLASSIFICATIONS], title: 'classification' },
-          department: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', title: 'department', description: 'the subgraph name: registry, judicial, tax, penalties or credit' },
+          department: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', title: 'department', description: 'the subgraph name: registry, judicial, tax, penalties, credit or audit' },
           legalBasis: text('the law or regulation that allows recording the information'),
           recordType: { enum: Object.keys(RECORD_TYPES), title: 'record type' },
           kinds: {

@@ -58,12 +58,13 @@ async function startWorkingFerretdb(options: { dataDir: string; port: number; lo
  * Opens one department's own database. Each department gets its own connection (not the
  * mongoose default), so several departments can share a process in tests without sharing state.
  */
-export async function connectDatabase(uri: string, dbName: string): Promise<Connection> {
+export async function connectDatabase(uri: string, dbName: string, overrides: { serverSelectionTimeoutMS?: number } = {}): Promise<Connection> {
   const connection = mongoose.createConnection(uri, {
     dbName,
     monitorCommands: true,
     serverSelectionTimeoutMS: 5000,
     maxPoolSize: 20,
+    ...overrides,
   });
   // Filters built from user input can never smuggle query operators such as $ne or $where.
   connection.set('sanitizeFilter', true);

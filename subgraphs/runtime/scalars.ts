@@ -23,3 +23,28 @@ export const DateScalar = new GraphQLScalarType<Date, string>({
     return parseDate(ast.value);
   },
 });
+
+/** ISO 8601 with a time zone (Z or ±hh:mm), to the millisecond at most. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function parseDateTime(value: unknown): Date {
+  const date = typeof value === 'string' && ISO_INSTANT.test(value) ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new GraphQLError('A DateTime must be an ISO 8601 instant with its time zone, for example 2026-11-27T08:30:00Z.', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return date;
+}
+
+/** Instants, exchanged in ISO 8601 (UTC on output). */
+export const DateTimeScalar = new GraphQLScalarType<Date, string>({
+  name: 'DateTime',
+  serialize(value) {
+    const date = value instanceof Date ? value : new Date(String(value));
+    if (Number.isNaN(date.getTime())) throw new GraphQLError('Stored instant is invalid.');
+    return date.toISOString();
+  },
+  parseValue: parseDateTime,
+  parseLiteral(ast) {
+    return parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined);
+  },
+});

@@ -9,11 +9,16 @@
  *    over the same freshly seeded store. Rounds alternate between the two stacks so that drift
  *    on a noisy machine (CPU frequency, other load, garbage piling up) falls on both alike.
  *    Target: Credence at least 0.9× the bare requests per second.
- * 2. Subgraph execution (subgraph-execution.ts): one department executing a 2,000-row entity
+ * 2. The access log: the same Credence stack and query through two Credence gateways, one
+ *    writing the access log (durable, hash-chained, group commit; the production setting) and
+ *    one with ACCESS_LOG=off, in alternating rounds. Targets: at least 0.9× the requests per
+ *    second and at most 1.1× the p50 latency of the gateway without the log.
+ * 3. Subgraph execution (subgraph-execution.ts): one department executing a 2,000-row entity
  *    list with enforcement against without, in process. Target: at most 1.5× the time.
  *
  *   npm run bench -- [--subjects 2000] [--duration 5] [--connections 10] [--rounds 6] [--warmup 3]
  *                    [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
+ *                    [--only end-to-end|access-log|execution]
  *
  * Progress goes to stderr, the results and a summary against the targets to stdout. Exits 1 if
  * any request failed or enforcement could not be verified (a missed target is reported, not an
@@ -55,6 +60,7 @@ const { values: cli } = parseArgs({
     rows: { type: 'string', default: '2000' },
     'exec-batch': { type: 'string', default: '20' },
     'exec-rounds': { type: 'string', default: '8' },
+    only: { type: 'string' },
   },
   strict: true,
 });
@@ -65,7 +71,13 @@ function integerArg(name: string, raw: string, min: number): number {
   return value;
 }
 
+const COMPARISONS = ['end-to-end', 'access-log', 'execution'] as const;
+type Comparison = (typeof COMPARISONS)[number];
+if (cli.only !== undefined && !COMPARISONS.includes(cli.only as Comparison)) throw new Error(`--only must be one of ${COMPARISONS.join(', ')}.`);
+
 const settings = {
+  /** The comparisons to run: all of them unless --only names one. */
+  comparisons: new Set<Comparison>(cli.only ? [cli.only as Comparison] : COMPARISONS),
   subjects: integerArg('subjects', cli.subjects, 1),
   /** Seconds per measured round. */
   duration: integerArg('duration', cli.duration, 1),
@@ -86,6 +98,10 @@ const TARGETS = {
   gatewayThroughput: 0.9,
   /** Enforced execution time relative to unenforced, at most. */
   subgraphExecution: 1.5,
+  /** Requests per second with the access log relative to without, at least. */
+  accessLogThroughput: 0.9,
+  /** p50 latency with the access log relative to without, at most. */
+  accessLogLatency: 1.1,
 };
 
 /** How many subjects the request mix rotates through, so the load is not one document read over and over. */
@@ -444,7 +460,7 @@ function printComparison(label: string, a: Summary, b: Summary): void {
     `${label}`,
     `  ${settings.rounds} round(s) × ${settings.duration} s each, ${settings.connections} connections, after ${settings.warmup} s warm-up; `
       + 'req/s = all requests / all seconds; p50, p99 = median of the per-round values; '
-      + 'gw CPU = gateway process CPU ms per request; depts CPU = its five departments\' CPU ms per request',
+      + 'gw CPU = gateway process CPU ms per request; depts CPU = its departments\' CPU ms per request',
     row(['stack', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU ms/req', 'depts CPU', 'errors']) + '   req/s per round',
     line(a),
     line(b),
@@ -524,19 +540,40 @@ function printExecution(result: ExecutionComparison): void {
   ].join('\n'));
 }
 
-function printSummary(credence: Summary, bare: Summary, execution: ExecutionComparison): void {
+interface Results {
+  endToEnd?: [Summary, Summary];
+  accessLog?: [Summary, Summary];
+  execution?: ExecutionComparison;
+}
+
+function printSummary({ endToEnd, accessLog, execution }: Results): void {
   const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
-  const throughput = credence.requestsPerSecond / bare.requestsPerSecond;
-  const executionRatio = execution.enforcedMs / execution.bareMs;
   const label = (text: string): string => text.padEnd(52);
-  console.log([
-    '',
-    'Summary',
-    `  ${label('gateway req/s ratio, Credence / bare')}${throughput.toFixed(2)}×  (target ≥ ${TARGETS.gatewayThroughput.toFixed(2)}×)  ${verdict(throughput >= TARGETS.gatewayThroughput)}`,
-    `  ${label('subgraph execution, with / without enforcement')}${executionRatio.toFixed(2)}×  (target ≤ ${TARGETS.subgraphExecution.toFixed(2)}×)  ${verdict(executionRatio <= TARGETS.subgraphExecution)}, enforcement verified`,
-    `  ${label('CPU per request, Credence / bare')}gateway ${ratio(credence.cpuPerRequest, bare.cpuPerRequest)}, departments ${ratio(credence.departmentCpuPerRequest, bare.departmentCpuPerRequest)}  (no target; `
-      + `Credence's gateway and departments together spend ${(credence.cpuPerRequest + credence.departmentCpuPerRequest - bare.cpuPerRequest - bare.departmentCpuPerRequest).toFixed(2)} ms more CPU per request)`,
-  ].join('\n'));
+  const lines = ['', 'Summary'];
+  if (endToEnd) {
+    const [credence, bare] = endToEnd;
+    const throughput = credence.requestsPerSecond / bare.requestsPerSecond;
+    lines.push(
+      `  ${label('gateway req/s ratio, Credence / bare')}${throughput.toFixed(2)}×  (target ≥ ${TARGETS.gatewayThroughput.toFixed(2)}×)  ${verdict(throughput >= TARGETS.gatewayThroughput)}`,
+      `  ${label('CPU per request, Credence / bare')}gateway ${ratio(credence.cpuPerRequest, bare.cpuPerRequest)}, departments ${ratio(credence.departmentCpuPerRequest, bare.departmentCpuPerRequest)}  (no target; `
+        + `Credence's gateway and departments together spend ${(credence.cpuPerRequest + credence.departmentCpuPerRequest - bare.cpuPerRequest - bare.departmentCpuPerRequest).toFixed(2)} ms more CPU per request)`,
+    );
+  }
+  if (accessLog) {
+    const [on, off] = accessLog;
+    const throughput = on.requestsPerSecond / off.requestsPerSecond;
+    const latency = on.p50 / off.p50;
+    lines.push(
+      `  ${label('access log req/s ratio, on / off')}${throughput.toFixed(2)}×  (target ≥ ${TARGETS.accessLogThroughput.toFixed(2)}×)  ${verdict(throughput >= TARGETS.accessLogThroughput)}`,
+      `  ${label('access log p50 ratio, on / off')}${latency.toFixed(2)}×  (target ≤ ${TARGETS.accessLogLatency.toFixed(2)}×)  ${verdict(latency <= TARGETS.accessLogLatency)}`,
+      `  ${label('access log gateway CPU per request, on / off')}${ratio(on.cpuPerRequest, off.cpuPerRequest)}  (no target; ${(on.cpuPerRequest - off.cpuPerRequest).toFixed(2)} ms more per request)`,
+    );
+  }
+  if (execution) {
+    const executionRatio = execution.enforcedMs / execution.bareMs;
+    lines.push(`  ${label('subgraph execution, with / without enforcement')}${executionRatio.toFixed(2)}×  (target ≤ ${TARGETS.subgraphExecution.toFixed(2)}×)  ${verdict(executionRatio <= TARGETS.subgraphExecution)}, enforcement verified`);
+  }
+  console.log(lines.join('\n'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -566,22 +603,30 @@ async function main(): Promise<boolean> {
   const bareDepartments = await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query');
 
   progress('starting the gateways');
-  const [credencePort, barePort] = [await freePort(), await freePort()];
+  const [credencePort, unloggedPort, barePort] = [await freePort(), await freePort(), await freePort()];
   const gatewayEnv = (port: number, urls: string[]): Record<string, string> => ({ GATEWAY_PORT: String(port), SUBGRAPH_URLS: urls.join(',') });
+  // Credence as deployed writes the access log into the store (database <prefix>audit).
+  const credenceEnv = { MONGODB_URI: store.uri, [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem };
   const credenceProcess = runNode(gatewayProcesses, 'Credence gateway', 'gateway/main.ts', [],
-    { ...gatewayEnv(credencePort, credenceDepartments.urls), [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem });
+    { ...gatewayEnv(credencePort, credenceDepartments.urls), ...credenceEnv });
+  // The same gateway without the access log, in front of the same departments.
+  const unloggedProcess = runNode(gatewayProcesses, 'Credence gateway without the access log', 'gateway/main.ts', [],
+    { ...gatewayEnv(unloggedPort, credenceDepartments.urls), ...credenceEnv, ACCESS_LOG: 'off' });
   const bareProcess = runNode(gatewayProcesses, 'bare @apollo/gateway', 'test/bench/bare-gateway.ts', [], gatewayEnv(barePort, bareDepartments.urls));
   const pids = (processes: ChildProcess[]): number[] => processes.map((child) => child.pid ?? 0);
   const credence: Target = { name: 'Credence', url: `http://127.0.0.1:${credencePort}/graphql`, pid: credenceProcess.pid ?? 0, departmentPids: pids(credenceDepartments.processes) };
+  const unlogged: Target = { name: 'Credence, access log off', url: `http://127.0.0.1:${unloggedPort}/graphql`, pid: unloggedProcess.pid ?? 0, departmentPids: pids(credenceDepartments.processes) };
   const bare: Target = { name: 'bare @apollo/gateway', url: `http://127.0.0.1:${barePort}/graphql`, pid: bareProcess.pid ?? 0, departmentPids: pids(bareDepartments.processes) };
   await Promise.all([
     waitUntil(credence.name, () => isOk(`http://127.0.0.1:${credencePort}/readyz`)),
+    waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${unloggedPort}/readyz`)),
     waitUntil(bare.name, () => isOk(bare.url, TYPENAME_PROBE)),
   ]);
 
   // Credence's requests carry what a partner's do; the bare stack has no use for either header.
   const credenceSide: Side = { target: credence, headers: { ...JSON_HEADERS, [API_KEY_HEADER]: apiKey, [PURPOSE_HEADER]: CALLER.purpose } };
   const bareSide: Side = { target: bare, headers: JSON_HEADERS };
+  const unloggedSide: Side = { target: unlogged, headers: credenceSide.headers };
   const subjects = benchmarkSubjects(settings.subjects);
   const bodies = subjects.map((uscc) => JSON.stringify({ query: partnerQuery(uscc) }));
   const records = new Map<Side, number>([[credenceSide, 0], [bareSide, 0]]);
@@ -594,13 +639,22 @@ async function main(): Promise<boolean> {
   console.log(`department records per answer, mean over the mix: Credence ${((records.get(credenceSide) ?? 0) / bodies.length).toFixed(1)} `
     + `(current records only, as the policy shares them), bare ${((records.get(bareSide) ?? 0) / bodies.length).toFixed(1)} (every record)`);
 
-  const [credenceSummary, bareSummary] = await compare('Gateway end to end: Credence (enforcing) vs bare @apollo/gateway and bare departments: one subject, all five departments',
-    credenceSide, bareSide, bodies);
-
-  const execution = await compareSubgraphExecution({ mongoUri: store.uri, policiesDir, settings: settings.execution, progress });
-  printExecution(execution);
-  printSummary(credenceSummary, bareSummary, execution);
-  return credenceSummary.failures.total === 0 && bareSummary.failures.total === 0;
+  const results: Results = {};
+  if (settings.comparisons.has('end-to-end')) {
+    results.endToEnd = await compare('Gateway end to end: Credence (enforcing, access log on) vs bare @apollo/gateway and bare departments: one subject, all five departments',
+      credenceSide, bareSide, bodies);
+  }
+  if (settings.comparisons.has('access-log')) {
+    await verify(unlogged, unloggedSide.headers, bodies[0] ?? '');
+    results.accessLog = await compare('Access log: Credence with the access log (durable before each answer, group commit) vs the same gateway with ACCESS_LOG=off, same departments',
+      credenceSide, unloggedSide, bodies);
+  }
+  if (settings.comparisons.has('execution')) {
+    results.execution = await compareSubgraphExecution({ mongoUri: store.uri, policiesDir, settings: settings.execution, progress });
+    printExecution(results.execution);
+  }
+  printSummary(results);
+  return [...(results.endToEnd ?? []), ...(results.accessLog ?? [])].every((summary) => summary.failures.total === 0);
 }
 
 let exitCode = 1;

@@ -18,6 +18,7 @@ import { RECORD_TYPES } from '../../lib/policy/records.ts';
 import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, startPolicyRuntime } from '../../lib/policy/process.ts';
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
+import { startAccessLog, type OpenedAccessLog } from '../../lib/access-log/process.ts';
 import { connectSharedStore, type SharedStore } from '../../lib/stores/shared-store.ts';
 import { readGatewayConfig } from '../../gateway/config.ts';
 import { startGateway, type Gateway } from '../../gateway/server.ts';
@@ -26,6 +27,7 @@ import { departments } from '../../subgraphs/departments.ts';
 import { startSubgraph, type SubgraphServer } from '../../subgraphs/runtime/server.ts';
 import { seedAll } from '../../subgraphs/seed.ts';
 import { dropDepartmentDatabases } from './databases.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface GraphQLResponse {
   status: number;
@@ -52,6 +54,10 @@ export interface Federation {
   policiesDir: string;
   /** API keys by consumer id (the demo keys, and the inspector's). */
   apiKeys: ReadonlyMap<string, string>;
+  /** The gateway's access log (its writer names its chain). */
+  accessLog: OpenedAccessLog;
+  /** The proxy between the gateway and its access-log store, when the test asked for one. */
+  accessLogProxy: TcpProxy | undefined;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
   /** Signs assertions with the gateway's key (to test what subgraphs accept). */
@@ -65,6 +71,10 @@ export interface FederationOptions {
   subjects: number;
   /** Extra Apollo Server plugins for a department's subgraph. */
   subgraphPlugins?: (department: string) => ApolloServerPlugin[];
+  /** Reach the access-log store through a proxy the test can cut (accessLogProxy). */
+  accessLogThroughProxy?: boolean;
+  /** Checkpoint settings of the gateway's access log. */
+  accessLog?: { checkpointEvery?: number; checkpointIntervalMs?: number; writeTimeoutMs?: number };
 }
 
 process.env.LOG_LEVEL ??= 'silent';
@@ -144,11 +154,24 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       started.push(() => subgraph.close());
       subgraphs.set(department.name, subgraph);
     }
+    const config = readGatewayConfig({});
+    const mongoPort = Number(new URL(mongo.uri).port);
+    const accessLogProxy = options.accessLogThroughProxy ? await startTcpProxy({ host: '127.0.0.1', port: mongoPort }) : undefined;
+    if (accessLogProxy) started.push(() => accessLogProxy.close());
+    const accessLog = await startAccessLog({
+      ...config.accessLog,
+      ...options.accessLog,
+      mongoUri: accessLogProxy ? accessLogProxy.through(mongo.uri) : mongo.uri,
+      instance: `test-gateway-${process.pid}`,
+    }, { log, port: 0 });
+    if (!accessLog) throw new Error('the access log is on in tests');
+    started.push(() => accessLog.close());
     const gateway = await startGateway({
-      ...readGatewayConfig({}),
+      ...config,
       port: 0,
       subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
-    }, { sharedStore, policies, policiesDir, signer });
+    }, { sharedStore, policies, policiesDir, signer, accessLog: accessLog.writer });
+
     return {
       mongo,
       gateway,
@@ -156,6 +179,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       policies,
       policiesDir,
       apiKeys,
+      accessLog,
+      accessLogProxy,
       assertionKeys: keys,
       signAssertion: (identity, now) => signer.sign(identity, now),
       query: async (query, variables, caller = INSPECTOR) => {
@@ -174,6 +199,9 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       },
       close: async () => {
         await gateway.close();
+        await accessLogProxy?.restore();
+        await accessLog.close();
+        await accessLogProxy?.close();
         // A subgraph a test stopped already is closed; closing it again is harmless to skip.
         for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
         policies.close();
@@ -183,6 +211,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
         await rm(dataDir, { recursive: true, force: true });
       },
     };
+
   } catch (error) {
     await stopStarted();
     throw error;

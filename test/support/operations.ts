@@ -120,7 +120,7 @@ export interface OperationArbitraryOptions {
   code: fc.Arbitrary<string>;
   /** Largest `first` of `subjects(first:)`. */
   maxFirst: number;
-  /** How often to pick `Type.field` relative to the others of its type (1 by default). */
+  /** How often to pick `Type.field` relative to the others of its type (1 by default; 0: never). */
   fieldWeight?: (typeName: string, fieldName: string) => number;
 }
 
@@ -147,7 +147,7 @@ export function operationPlanArbitrary(schema: GraphQLSchema, options: Operation
     for (const field of Object.values(type.getFields())) {
       const named = getNamedType(field.type);
       const composite = isObjectType(named);
-      if (composite && depth + 1 >= MAX_DEPTH) continue;
+      if ((composite && depth + 1 >= MAX_DEPTH) || weight(field.name) <= 0) continue;
       choices.push({
         weight: weight(field.name),
         arbitrary: fc.record({

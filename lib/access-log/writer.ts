@@ -1,0 +1,226 @@
+/**
+ * The gateway's access-log writer: records are sealed into the instance's hash chain and stored
+ * durably (journaled, majority-acknowledged) before the answer they describe is released.
+ *
+ * Group commit: records arriving while a write is in flight wait and go together in the next
+ * `insertMany` (up to `maxBatch`), so the store sees one command per batch rather than one per
+ * request, and a quiet gateway adds no waiting at all.
+ *
+ * Failure: when a write is not acknowledged (store unreachable, timeout), every request of the
+ * batch is refused (the caller withholds its answer) and the writer is broken. The next write
+ * first reads the chain's tail back from the store and continues from there; records of refused
+ * requests that did reach the store are then covered by a WITHHELD record, so the log never
+ * claims an answer that was not released. Meanwhile requests fail fast. No restart is needed.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../logger.ts';
+import { DURABLE_WRITE, type AccessLogCollections } from './store.ts';
+import type { CheckpointSigner } from './keys.ts';
+import {
+  GENESIS_HASH, checkpointPayload, recordHash, recordId,
+  type AccessEntry, type AccessLogRecord, type ChainTail, type Checkpoint, type LogBody,
+} from './record.ts';
+
+export interface AccessLogWriterOptions {
+  store: AccessLogCollections;
+  signer: CheckpointSigner;
+  /** The gateway instance, stable across restarts (each start still opens a chain of its own). */
+  instance: string;
+  log: Logger;
+  /** A checkpoint after this many records... */
+  checkpointEvery?: number;
+  /** ...or after this long with unsigned records, whichever comes first. */
+  checkpointIntervalMs?: number;
+  maxBatch?: number;
+  /** How long a write may take before its requests are refused. */
+  writeTimeoutMs?: number;
+  /** After a failure, requests fail at once for this long before the store is tried again. */
+  retryAfterMs?: number;
+}
+
+export interface AccessLogWriter {
+  readonly chain: string;
+  readonly instance: string;
+  /** Resolves once the record is durable; rejects with AccessLogUnavailableError otherwise. */
+  append(entry: AccessEntry): Promise<void>;
+  /** Whether the store answers (the gateway's readiness: while it does not, nothing is answered). */
+  ping(): Promise<boolean>;
+  /** Writes what is pending and a final checkpoint. */
+  close(): Promise<void>;
+}
+
+export class AccessLogUnavailableError extends Error {
+  constructor(cause?: unknown) {
+    super('the access log cannot be written', { cause });
+    this.name = 'AccessLogUnavailableError';
+  }
+}
+
+/** `gateway@<host>:<port>` unless CREDENCE_GATEWAY_INSTANCE names it. */
+export function defaultInstanceName(port: number): string {
+  return process.env.CREDENCE_GATEWAY_INSTANCE || `gateway@${hostname()}:${port || process.pid}`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface Waiting {
+  entry: AccessEntry;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** The last record of the instance's most recent chain, which the new chain names as its predecessor. */
+async function previousTail(store: AccessLogCollections, instance: string): Promise<ChainTail | null> {
+  const start = await store.records.find({ instance, kind: 'CHAIN_START' }).sort({ at: -1 }).limit(1).next();
+  if (!start) return null;
+  const last = await store.records.find({ chain: start.chain }).sort({ seq: -1 }).limit(1).next();
+  return last ? { chain: last.chain, seq: last.seq, hash: last.hash } : null;
+}
+
+export async function openAccessLogWriter(options: AccessLogWriterOptions): Promise<AccessLogWriter> {
+  const { store, signer, instance, log } = options;
+  const checkpointEvery = options.checkpointEvery ?? 1000;
+  const checkpointIntervalMs = options.checkpointIntervalMs ?? 5000;
+  const maxBatch = options.maxBatch ?? 500;
+  const writeTimeoutMs = options.writeTimeoutMs ?? 3000;
+  const retryAfterMs = options.retryAfterMs ?? 250;
+  // Sortable by start time, unique across processes of one instance.
+  const chain = `${instance}/${new Date().toISOString()}/${randomBytes(3).toString('hex')}`;
+
+  /** The next position and the hash it links to. */
+  let next = { seq: 0, prev: GENESIS_HASH };
+  /** The last record the store acknowledged. */
+  let acknowledged: ChainTail | null = null;
+  let lastCheckpointSeq = -1;
+  let broken: { since: number; cause: unknown } | null = null;
+  let pending: Waiting[] = [];
+  let scheduled = false;
+  let closed = false;
+  // One write at a time, in order: the chain is a sequence.
+  let queue: Promise<void> = Promise.resolve();
+  const exclusive = (job: () => Promise<void>): Promise<void> => {
+    const run = queue.then(job);
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  const seal = (body: LogBody): AccessLogRecord => {
+    const unsealed = { ...body, chain, seq: next.seq, instance, prev: next.prev } as Omit<AccessLogRecord, '_id' | 'hash'>;
+    const hash = recordHash(unsealed);
+    const record = { _id: recordId(chain, next.seq), ...unsealed, hash } as AccessLogRecord;
+    next = { seq: next.seq + 1, prev: hash };
+    return record;
+  };
+
+  const insert = async (records: AccessLogRecord[]): Promise<void> => {
+    await withTimeout(store.records.insertMany(records, { ordered: true, ...DURABLE_WRITE }), writeTimeoutMs);
+    const last = records.at(-1);
+    if (last) acknowledged = { chain, seq: last.seq, hash: last.hash };
+  };
+
+  /** After a failure: continue from what the store holds, marking records of refused requests. */
+  const recover = async (): Promise<void> => {
+    const tail = await withTimeout(store.records.find({ chain }).sort({ seq: -1 }).limit(1).next(), writeTimeoutMs);
+    const ackedSeq = acknowledged?.seq ?? -1;
+    if (tail && tail.seq > ackedSeq) {
+      next = { seq: tail.seq + 1, prev: tail.hash };
+      await insert([seal({ kind: 'WITHHELD', at: new Date(), fromSeq: ackedSeq + 1, toSeq: tail.seq })]);
+    } else if (acknowledged) {
+      // Nothing of the failed batch arrived (or acknowledged records vanished, which verify reports).
+      next = { seq: acknowledged.seq + 1, prev: acknowledged.hash };
+    }
+    log.warn({ chain, resumedAt: next.seq }, 'access log writable again');
+    broken = null;
+  };
+
+  const checkpoint = async (): Promise<void> => {
+    const tail = acknowledged;
+    if (!tail || tail.seq <= lastCheckpointSeq) return;
+    const unsigned = { chain, seq: tail.seq, hash: tail.hash, at: new Date(), keyId: signer.keyId };
+    const document: Checkpoint = { _id: recordId(chain, tail.seq), ...unsigned, signature: signer.sign(checkpointPayload(unsigned)) };
+    try {
+      await withTimeout(store.checkpoints.insertOne(document, DURABLE_WRITE), writeTimeoutMs);
+      lastCheckpointSeq = tail.seq;
+    } catch (error) {
+      // The records are durable; the checkpoint is written with the next one.
+      log.warn({ chain, seq: tail.seq, reason: (error as Error).message }, 'access-log checkpoint not written yet');
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    scheduled = false;
+    while (pending.length > 0) {
+      const batch = pending.slice(0, maxBatch);
+      pending = pending.slice(batch.length);
+      let attempted = false;
+      try {
+        if (broken) {
+          if (Date.now() - broken.since < retryAfterMs) throw broken.cause;
+          attempted = true;
+          await recover();
+        }
+        attempted = true;
+        const before = next;
+        try {
+          await insert(batch.map(({ entry }) => seal({ kind: 'ACCESS', ...entry })));
+        } catch (error) {
+          next = before;
+          throw error;
+        }
+        for (const waiting of batch) waiting.resolve();
+        if ((acknowledged?.seq ?? 0) - lastCheckpointSeq >= checkpointEvery) await checkpoint();
+      } catch (cause) {
+        if (!broken) log.error({ chain, reason: (cause as Error).message }, 'access log unavailable: answers are withheld until it can be written');
+        // Failing fast does not postpone the next attempt; a failed attempt does.
+        if (attempted || !broken) broken = { since: Date.now(), cause };
+        const error = new AccessLogUnavailableError(cause);
+        for (const waiting of batch) waiting.reject(error);
+      }
+    }
+  };
+
+  // The chain's start: which instance, which key, and which chain of the instance came before.
+  const previous = await previousTail(store, instance);
+  await exclusive(() => insert([seal({ kind: 'CHAIN_START', at: new Date(), keyId: signer.keyId, publicKey: signer.publicKeyPem, previous })]));
+  await exclusive(checkpoint);
+  if (signer.generated) log.warn({ keyId: signer.keyId }, 'access-log checkpoints are signed with a key generated for this process; set CREDENCE_ACCESS_LOG_PRIVATE_KEY in production');
+  log.info({ chain, previous: previous?.chain ?? null }, 'access log chain opened');
+
+  const timer = setInterval(() => {
+    if (!broken && (acknowledged?.seq ?? -1) > lastCheckpointSeq) void exclusive(checkpoint);
+  }, checkpointIntervalMs);
+  timer.unref();
+
+  return {
+    chain,
+    instance,
+    append(entry) {
+      if (closed) return Promise.reject(new AccessLogUnavailableError(new Error('the access log is closed')));
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ entry, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          // Records arriving in the same turn of the event loop share the write.
+          setImmediate(() => void exclusive(flush));
+        }
+      });
+    },
+    ping: async () => {
+      const reply = await withTimeout(store.connection.db?.admin().ping() ?? Promise.resolve({ ok: 0 }), writeTimeoutMs).catch(() => ({ ok: 0 }));
+      return reply.ok === 1;
+    },
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await exclusive(flush);
+      if (!broken) await exclusive(checkpoint);
+    },
+  };
+}
