@@ -1,5 +1,6 @@
 /** The gateway's configuration, read once from the environment (see the README's table). */
 import { fileURLToPath } from 'node:url';
+import type { ConsumerLimits } from '../lib/policy/model.ts';
 
 export interface GatewayConfig {
   host: string;
@@ -12,7 +13,30 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Largest accepted request body in bytes. */
   bodyLimitBytes: number;
+  /** Consecutive failed calls after which a department's circuit opens. */
+  circuitFailureThreshold: number;
+  /** How long an open circuit fails calls fast before one probe call is let through. */
+  circuitCooldownMs: number;
 }
+
+/**
+ * The limits of a consumer whose policy entry sets none (`limits:` in policies/consumers.yaml
+ * overrides each). Sized for the schema: the deepest useful operation is about 5 levels, and a
+ * full page of 100 subjects with every department's records costs about 30,000.
+ */
+export const DEFAULT_CONSUMER_LIMITS: Readonly<Required<ConsumerLimits>> = Object.freeze({
+  depth: 10,
+  aliases: 30,
+  rootFields: 20,
+  cost: 50_000,
+  tokens: 4_000,
+  documentBytes: 32 * 1024,
+  requestsPerMinute: 600,
+  requestsPerDay: 200_000,
+});
+
+/** Items a list field is assumed to return, for cost, when no `first`/`limit` argument says. */
+export const DEFAULT_LIST_SIZE = 5;
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
 
@@ -45,5 +69,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS),
     subgraphTimeoutMs: integer(env, 'SUBGRAPH_TIMEOUT_MS', 10_000),
     bodyLimitBytes: integer(env, 'GATEWAY_BODY_LIMIT_BYTES', 256 * 1024),
+    circuitFailureThreshold: integer(env, 'GATEWAY_CIRCUIT_FAILURES', 5),
+    circuitCooldownMs: integer(env, 'GATEWAY_CIRCUIT_COOLDOWN_MS', 5_000),
   };
 }

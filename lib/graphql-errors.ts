@@ -3,8 +3,16 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger.ts';
 import { ErrorCode } from './errors.ts';
 
+/** Errors of the MongoDB driver and mongoose that mean the store cannot be reached (not a bad query). */
+const STORE_UNREACHABLE = /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|PoolCleared|NotConnected|TopologyClosed)Error$/;
+
+export function isStoreUnavailable(error: unknown): boolean {
+  return error instanceof Error && (STORE_UNREACHABLE.test(error.name) || (error.name === 'MongooseError' && /buffering timed out/.test(error.message)));
+}
+
 /**
  * Apollo Server `formatError`: errors raised on purpose (GraphQLError with a code) pass through;
+ * a store that cannot be reached is `STORE_UNAVAILABLE` (the caller may try again shortly);
  * anything else (a database failure, a bug) becomes a generic error, so that no stack trace,
  * driver message or internal address reaches a consumer. The original is logged.
  */
@@ -15,6 +23,14 @@ export function safeErrorFormatter(log: Logger) {
       return formatted;
     }
     if (formatted.extensions?.code && formatted.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    if (isStoreUnavailable(original)) {
+      log.warn({ reason: (original as Error).message, path: formatted.path }, 'store unavailable');
+      return {
+        message: 'The store is unavailable; try again shortly.',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: ErrorCode.STORE_UNAVAILABLE },
+      };
+    }
     log.error({ err: original, path: formatted.path }, 'internal error while resolving');
     return {
       message: 'Internal error.',

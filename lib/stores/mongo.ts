@@ -64,6 +64,9 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Conn
     monitorCommands: true,
     serverSelectionTimeoutMS: 5000,
     maxPoolSize: 20,
+    // While the store is down, an operation fails after server selection (STORE_UNAVAILABLE)
+    // instead of waiting in mongoose's buffer; the driver reconnects by itself when it returns.
+    bufferCommands: false,
   });
   // Filters built from user input can never smuggle query operators such as $ne or $where.
   connection.set('sanitizeFilter', true);

@@ -8,6 +8,8 @@ import type { Logger } from '../logger.ts';
 
 export interface SharedStore {
   readonly kind: 'redis' | 'memory';
+  /** The Redis connection, for a component that needs commands of its own (rate limits); a copy is made with `duplicate`. */
+  readonly redis?: Redis;
   ping(): Promise<boolean>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
@@ -47,6 +49,7 @@ function createRedisStore(client: Redis): SharedStore {
   const handlers = new Map<string, ((message: string) => void)[]>();
   return {
     kind: 'redis',
+    redis: client,
     ping: () => client.ping().then((reply) => reply === 'PONG', () => false),
     get: (key) => client.get(key),
     set: async (key, value, ttlMs) => {
