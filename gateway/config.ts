@@ -17,15 +17,18 @@ export interface GatewayConfig {
   circuitFailureThreshold: number;
   /** How long an open circuit fails calls fast before one probe call is let through. */
   circuitCooldownMs: number;
+  /** The limits of consumers whose policy entry sets none. */
+  defaultLimits: Readonly<Required<ConsumerLimits>>;
 }
 
 /**
  * The limits of a consumer whose policy entry sets none (`limits:` in policies/consumers.yaml
- * overrides each). Sized for the schema: the deepest useful operation is about 5 levels, and a
- * full page of 100 subjects with every department's records costs about 30,000.
+ * overrides each). Sized for the schema: data is at most 4 levels deep, but the standard
+ * introspection query that tools send is 15 (type references nest `ofType` 9 times); a full page
+ * of 100 subjects with every department's records costs about 30,000.
  */
 export const DEFAULT_CONSUMER_LIMITS: Readonly<Required<ConsumerLimits>> = Object.freeze({
-  depth: 10,
+  depth: 15,
   aliases: 30,
   rootFields: 20,
   cost: 50_000,
@@ -71,5 +74,10 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     bodyLimitBytes: integer(env, 'GATEWAY_BODY_LIMIT_BYTES', 256 * 1024),
     circuitFailureThreshold: integer(env, 'GATEWAY_CIRCUIT_FAILURES', 5),
     circuitCooldownMs: integer(env, 'GATEWAY_CIRCUIT_COOLDOWN_MS', 5_000),
+    defaultLimits: {
+      ...DEFAULT_CONSUMER_LIMITS,
+      requestsPerMinute: integer(env, 'GATEWAY_REQUESTS_PER_MINUTE', DEFAULT_CONSUMER_LIMITS.requestsPerMinute),
+      requestsPerDay: integer(env, 'GATEWAY_REQUESTS_PER_DAY', DEFAULT_CONSUMER_LIMITS.requestsPerDay),
+    },
   };
 }

@@ -32,7 +32,7 @@ import { createAuthenticator, type Authenticator, type IdentityHeaders } from '.
 import type { AssertionSigner } from '../lib/identity/assertion.ts';
 import { IdentityError } from '../lib/identity/errors.ts';
 import type { PolicyRuntime } from '../lib/policy/runtime.ts';
-import { DEFAULT_CONSUMER_LIMITS, DEFAULT_LIST_SIZE, type GatewayConfig } from './config.ts';
+import { DEFAULT_LIST_SIZE, type GatewayConfig } from './config.ts';
 import { limitsFor, operationLimitsPlugin } from './operation-limits.ts';
 import { createOperationRegistry, persistedOperationsPlugin } from './persisted-operations.ts';
 import { createRateLimits } from './rate-limits.ts';
@@ -143,13 +143,13 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       fastifyApolloDrainPlugin(app),
       ApolloServerPluginLandingPageDisabled(),
       persistedOperationsPlugin(operations),
-      operationLimitsPlugin({ defaults: DEFAULT_CONSUMER_LIMITS, defaultListSize: DEFAULT_LIST_SIZE }),
+      operationLimitsPlugin({ defaults: config.defaultLimits, defaultListSize: DEFAULT_LIST_SIZE }),
     ],
   });
   await apollo.start();
   mountGraphQL(app, apollo, async (request) => {
     const identity = await authenticate(request.headers);
-    await rateLimits.consume(identity.consumer, limitsFor(identity.consumer.limits, DEFAULT_CONSUMER_LIMITS));
+    await rateLimits.consume(identity.consumer, limitsFor(identity.consumer.limits, config.defaultLimits));
     return { identity };
   });
   const url = await listen(app, config.port, config.host);

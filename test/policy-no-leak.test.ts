@@ -635,7 +635,7 @@ describe('no leak: random operations through the gateway and straight to the sub
   let forgedWithGatewayKeyId: AssertionSigner;
 
   before(async () => {
-    federation = await startFederation({ subjects: SUBJECTS });
+    federation = await startFederation({ subjects: SUBJECTS, gatewayLimits: { requestsPerMinute: 1_000_000, requestsPerDay: 1_000_000 } });
     policy = federation.policies.current();
     callers = [...policy.consumers.values()].flatMap((consumer) => consumer.purposes.map((purpose) => ({ consumer: consumer.id, purpose })));
     const full = fullSelection(apiSchema, 'Subject');

@@ -17,6 +17,7 @@ import { buildApiSchema, isFederationInternal } from '../../lib/policy/api-schem
 import { RECORD_TYPES } from '../../lib/policy/records.ts';
 import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, startPolicyRuntime } from '../../lib/policy/process.ts';
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
+import type { ConsumerLimits } from '../../lib/policy/model.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
 import { connectSharedStore, type SharedStore } from '../../lib/stores/shared-store.ts';
 import { readGatewayConfig } from '../../gateway/config.ts';
@@ -65,6 +66,8 @@ export interface FederationOptions {
   subjects: number;
   /** Extra Apollo Server plugins for a department's subgraph. */
   subgraphPlugins?: (department: string) => ApolloServerPlugin[];
+  /** Default limits of the gateway changed for this federation (a test sending thousands of requests raises the rate). */
+  gatewayLimits?: Partial<Required<ConsumerLimits>>;
 }
 
 process.env.LOG_LEVEL ??= 'silent';
@@ -87,6 +90,8 @@ function inspectorPolicy(keyHash: string): string {
     '    purposes: [TESTING]',
     '    defaultPurpose: TESTING',
     '    mode: reject',
+    // Tests and the load script ask the inspector for everything, often: no operation limit or rate applies to it.
+    '    limits: { depth: 100, aliases: 10000, rootFields: 1000, cost: 100000000, tokens: 1000000, documentBytes: 1000000, requestsPerMinute: 100000000, requestsPerDay: 100000000 }',
     '    credentials:',
     '      apiKeys:',
     `        - { id: test-inspector, sha256: "${keyHash}" }`,
@@ -130,8 +135,10 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const plugins = options.subgraphPlugins?.(department.name) ?? [];
     subgraphs.set(department.name, await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions }));
   }
+  const config = readGatewayConfig({});
   const gateway = await startGateway({
-    ...readGatewayConfig({}),
+    ...config,
+    defaultLimits: { ...config.defaultLimits, ...options.gatewayLimits },
     port: 0,
     subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
   }, { sharedStore, policies, policiesDir, signer });
