@@ -13,14 +13,12 @@
  *
  * Each refusal is a GraphQL error with its own code and the limit in `extensions.limit`.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError, Kind, Lexer, Source, TokenKind, getNamedType, getNullableType, isInterfaceType, isListType, isObjectType,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
   type SelectionSetNode, type ValueNode,
 } from 'graphql';
 import type { ConsumerLimits } from '../lib/policy/model.ts';
-import type { GatewayContext } from './policy-gateway.ts';
 
 export type Limits = Readonly<Required<ConsumerLimits>>;
 
@@ -163,33 +161,6 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
   return undefined;
 }
 
-function limitError(violation: LimitViolation): GraphQLError {
+export function limitError(violation: LimitViolation): GraphQLError {
   return new GraphQLError(violation.message, { extensions: { code: violation.code, limit: violation.limit, http: { status: 400 } } });
-}
-
-export interface OperationLimitsOptions {
-  defaults: Limits;
-  defaultListSize: number;
-}
-
-/**
- * The limits as an Apollo Server plugin: the source is checked once resolved (a persisted
- * operation's text included), the operation once validated, both before the policy check.
- */
-export function operationLimitsPlugin(options: OperationLimitsOptions): ApolloServerPlugin<GatewayContext> {
-  return {
-    requestDidStart: async ({ contextValue }) => {
-      const limits = limitsFor(contextValue.identity.consumer.limits, options.defaults);
-      return {
-        didResolveSource: async ({ source }) => {
-          const violation = checkSourceLimits(source, limits);
-          if (violation) throw limitError(violation);
-        },
-        didResolveOperation: async ({ schema, document, operationName, request }) => {
-          const violation = checkOperationLimits({ schema, document, operationName, variables: request.variables }, limits, options.defaultListSize);
-          if (violation) throw limitError(violation);
-        },
-      };
-    },
-  };
 }

@@ -9,11 +9,11 @@
  * consumer `OPERATION_NOT_REGISTERED`. A hash the gateway does not know makes it read the folder
  * again (at most once per `reloadIntervalMs`), so newly registered operations work without restart.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Consumer } from '../lib/policy/model.ts';
 import { operationHash, readRegisteredOperations } from '../lib/policy/persisted-operations.ts';
-import type { GatewayContext } from './policy-gateway.ts';
 
 export interface OperationRegistry {
   /** The registered text of `hash` for `consumer`, reading the folder again if it is not known. */
@@ -55,32 +55,37 @@ interface PersistedQueryExtension {
   sha256Hash?: unknown;
 }
 
-export function persistedOperationsPlugin(registry: OperationRegistry): ApolloServerPlugin<GatewayContext> {
-  return {
-    requestDidStart: async ({ request, contextValue }) => {
-      const consumer = contextValue.identity.consumer;
-      const { persistedQuery, ...otherExtensions } = (request.extensions ?? {}) as { persistedQuery?: PersistedQueryExtension };
-      if (persistedQuery) {
-        const hash = persistedQuery.sha256Hash;
-        if (persistedQuery.version !== 1 || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
-          throw refusal('Send persistedQuery as { version: 1, sha256Hash: <64 hex digits> }.', 'BAD_REQUEST', 400);
-        }
-        if (request.query === undefined) {
-          const body = await registry.find(consumer.id, hash);
-          if (body === undefined) throw refusal('No operation with this hash is registered for you.', 'PERSISTED_QUERY_NOT_FOUND', 400);
-          request.query = body;
-        } else if (operationHash(request.query) !== hash) {
-          throw refusal('The persisted query hash does not match the query sent.', 'BAD_REQUEST', 400);
-        }
-        // Apollo Server's own persisted-query handling is off; it must not see the extension.
-        request.extensions = otherExtensions;
-      }
-      if (consumer.persistedOperationsOnly) {
-        const registered = request.query !== undefined && (await registry.find(consumer.id, operationHash(request.query))) !== undefined;
-        if (!registered) {
-          throw refusal('Your consumer may run only registered operations; send the hash of one (policies/README.md).', 'OPERATION_NOT_REGISTERED', 403);
-        }
-      }
-    },
-  };
+/** What persisted operations need of a request: Apollo Server's `GraphQLRequest`, which this edits in place. */
+export interface PersistableRequest {
+  query?: string;
+  extensions?: Record<string, unknown>;
+}
+
+/**
+ * Resolves a request's persisted operation: a hash becomes its registered text, the extension is
+ * removed (Apollo Server's own persisted-query handling is off and must not see it), and a
+ * persisted-only consumer's unregistered operation is refused. Throws the refusal.
+ */
+export async function resolvePersistedOperation(request: PersistableRequest, consumer: Consumer, registry: OperationRegistry): Promise<void> {
+  const { persistedQuery, ...otherExtensions } = (request.extensions ?? {}) as { persistedQuery?: PersistedQueryExtension };
+  if (persistedQuery) {
+    request.extensions = otherExtensions;
+    const hash = persistedQuery.sha256Hash;
+    if (persistedQuery.version !== 1 || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
+      throw refusal('Send persistedQuery as { version: 1, sha256Hash: <64 hex digits> }.', ErrorCode.BAD_REQUEST, 400);
+    }
+    if (request.query === undefined) {
+      const body = await registry.find(consumer.id, hash);
+      if (body === undefined) throw refusal('No operation with this hash is registered for you.', ErrorCode.PERSISTED_QUERY_NOT_FOUND, 400);
+      request.query = body;
+    } else if (operationHash(request.query) !== hash) {
+      throw refusal('The persisted query hash does not match the query sent.', ErrorCode.BAD_REQUEST, 400);
+    }
+  }
+  if (consumer.persistedOperationsOnly) {
+    const registered = request.query !== undefined && (await registry.find(consumer.id, operationHash(request.query))) !== undefined;
+    if (!registered) {
+      throw refusal('Your consumer may run only registered operations; send the hash of one (policies/README.md).', ErrorCode.OPERATION_NOT_REGISTERED, 403);
+    }
+  }
 }

@@ -6,10 +6,9 @@
  *   2. authentication (context function): API key or bearer token, declared purpose, the policy
  *      version in force, and a signed assertion of all three for the departments; then the
  *      consumer's rate limit and quota (rate-limits.ts);
- *   3. persisted operations (persisted-operations.ts): a hash resolved to its registered text,
- *      unregistered operations refused for persisted-only consumers;
- *   4. Apollo Server: size and tokens checked, parse, validate (no schema hints in errors), then
- *      depth, aliases, root fields and cost (operation-limits.ts);
+ *   3. admission (admission.ts): persisted operations resolved or refused, size and tokens
+ *      checked; Apollo Server parses and validates (no schema hints in errors); then depth,
+ *      aliases, root fields and cost (operation-limits.ts);
  *   5. policy check before planning (policy-gateway.ts): reject, or filter denied fields out;
  *      introspection answered from the consumer's own schema;
  *   6. @apollo/gateway: plan and execute against the departments (keep-alive, timeouts, a
@@ -33,8 +32,9 @@ import type { AssertionSigner } from '../lib/identity/assertion.ts';
 import { IdentityError } from '../lib/identity/errors.ts';
 import type { PolicyRuntime } from '../lib/policy/runtime.ts';
 import { DEFAULT_LIST_SIZE, type GatewayConfig } from './config.ts';
-import { limitsFor, operationLimitsPlugin } from './operation-limits.ts';
-import { createOperationRegistry, persistedOperationsPlugin } from './persisted-operations.ts';
+import { admissionPlugin } from './admission.ts';
+import { limitsFor } from './operation-limits.ts';
+import { createOperationRegistry } from './persisted-operations.ts';
 import { createRateLimits } from './rate-limits.ts';
 import { DepartmentSource } from './department-source.ts';
 import { withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
@@ -142,8 +142,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     plugins: [
       fastifyApolloDrainPlugin(app),
       ApolloServerPluginLandingPageDisabled(),
-      persistedOperationsPlugin(operations),
-      operationLimitsPlugin({ defaults: config.defaultLimits, defaultListSize: DEFAULT_LIST_SIZE }),
+      admissionPlugin({ registry: operations, defaultLimits: config.defaultLimits, defaultListSize: DEFAULT_LIST_SIZE }),
     ],
   });
   await apollo.start();

@@ -15,7 +15,7 @@ export async function send(url: string, init: RequestInit): Promise<HttpAnswer> 
   return { status: response.status, body: JSON.parse(text) as GraphQLResponse['body'], text, headers: response.headers };
 }
 
-export function post(url: string, headers: Record<string, string>, query: string, variables?: Record<string, unknown>, extensions?: Record<string, unknown>): Promise<HttpAnswer> {
+export function post(url: string, headers: Record<string, string>, query: string | undefined, variables?: Record<string, unknown>, extensions?: Record<string, unknown>): Promise<HttpAnswer> {
   return send(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
