@@ -48,7 +48,7 @@ export function rateLimitError(code: string, msBeforeNext: number): GraphQLError
 
 export function createRateLimits(options: { sharedStore: SharedStore; namespace: string; log: Logger }): RateLimits {
   const { log } = options;
-  const redis: Redis | undefined = options.sharedStore.redis?.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  const redis: Redis | undefined = options.sharedStore.redis?.duplicate({ lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   if (redis) {
     let reachable = true;
     redis.on('error', () => {});

@@ -41,11 +41,14 @@ export async function connectSharedStore(log: Logger, options: SharedStoreOption
     log.warn({ url }, 'no Redis reachable: using the in-memory shared store (single instance only)');
     return createMemoryStore();
   }
-  return createRedisStore(client);
+  return createRedisStore(client, log);
 }
 
-function createRedisStore(client: Redis): SharedStore {
+function createRedisStore(client: Redis, log: Logger): SharedStore {
   let subscriber: Redis | undefined;
+  // ioredis reconnects by itself; an error event without a listener would only be printed to stderr.
+  const onError = (error: Error): void => log.warn({ reason: error.message }, 'Redis connection error');
+  client.on('error', onError);
   const handlers = new Map<string, ((message: string) => void)[]>();
   return {
     kind: 'redis',
@@ -61,6 +64,7 @@ function createRedisStore(client: Redis): SharedStore {
       if (!subscriber) {
         // A subscribed Redis connection can run no other command, hence a second one.
         subscriber = client.duplicate();
+        subscriber.on('error', onError);
         subscriber.on('message', (ch: string, message: string) => handlers.get(ch)?.forEach((handle) => handle(message)));
       }
       handlers.set(channel, [...(handlers.get(channel) ?? []), onMessage]);

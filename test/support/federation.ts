@@ -27,6 +27,7 @@ import { departments } from '../../subgraphs/departments.ts';
 import { startSubgraph, type SubgraphServer } from '../../subgraphs/runtime/server.ts';
 import { seedAll } from '../../subgraphs/seed.ts';
 import { dropDepartmentDatabases } from './databases.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface GraphQLResponse {
   status: number;
@@ -42,6 +43,12 @@ export interface Caller {
   purpose?: string;
 }
 
+/** Limits no test request reaches: for tests about something else than limits (the policy, the federation). */
+export const NO_LIMITS: Required<ConsumerLimits> = {
+  depth: 100, aliases: 100_000, rootFields: 10_000, cost: 1_000_000_000, tokens: 1_000_000, documentBytes: 10_000_000,
+  requestsPerMinute: 1_000_000_000, requestsPerDay: 1_000_000_000,
+};
+
 /** The test-only consumer that may see every field and every record. */
 export const INSPECTOR: Caller = { consumer: 'test-inspector', purpose: 'TESTING' };
 
@@ -55,6 +62,10 @@ export interface Federation {
   apiKeys: ReadonlyMap<string, string>;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
+  /** The proxy between the departments and the store, with `storeProxy`. */
+  storeProxy?: TcpProxy;
+  /** The store's URI as the departments use it (through the proxy, with `storeProxy`). */
+  departmentStoreUri: string;
   /** Signs assertions with the gateway's key (to test what subgraphs accept). */
   signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
   /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
@@ -68,6 +79,8 @@ export interface FederationOptions {
   subgraphPlugins?: (department: string) => ApolloServerPlugin[];
   /** Default limits of the gateway changed for this federation (a test sending thousands of requests raises the rate). */
   gatewayLimits?: Partial<Required<ConsumerLimits>>;
+  /** The departments reach the store through a TCP proxy the test can cut (fault tests). */
+  storeProxy?: boolean;
 }
 
 process.env.LOG_LEVEL ??= 'silent';
@@ -91,7 +104,7 @@ function inspectorPolicy(keyHash: string): string {
     '    defaultPurpose: TESTING',
     '    mode: reject',
     // Tests and the load script ask the inspector for everything, often: no operation limit or rate applies to it.
-    '    limits: { depth: 100, aliases: 10000, rootFields: 1000, cost: 100000000, tokens: 1000000, documentBytes: 1000000, requestsPerMinute: 100000000, requestsPerDay: 100000000 }',
+    `    limits: ${JSON.stringify(NO_LIMITS)}`,
     '    credentials:',
     '      apiKeys:',
     `        - { id: test-inspector, sha256: "${keyHash}" }`,
@@ -107,6 +120,12 @@ function inspectorPolicy(keyHash: string): string {
     ...Object.keys(RECORD_TYPES).map((type) => `      ${type}: { history: true, disclosureWindow: false }`),
     '',
   ].join('\n');
+}
+
+/** Host and port of a single-host mongodb:// URI. */
+function mongoAddress(uri: string): { host: string; port: number } {
+  const { hostname, port } = new URL(uri);
+  return { host: hostname, port: Number(port || 27017) };
 }
 
 export async function startFederation(options: FederationOptions): Promise<Federation> {
@@ -130,10 +149,12 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
   const assertions = createAssertionVerifier({ publicKeys: { [keys.keyId]: keys.publicKeyPem } });
 
+  const storeProxy = options.storeProxy ? await startTcpProxy(mongoAddress(mongo.uri)) : undefined;
+  const departmentStoreUri = storeProxy ? `mongodb://127.0.0.1:${storeProxy.port}/` : mongo.uri;
   const subgraphs = new Map<string, SubgraphServer>();
   for (const department of departments) {
     const plugins = options.subgraphPlugins?.(department.name) ?? [];
-    subgraphs.set(department.name, await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions }));
+    subgraphs.set(department.name, await startSubgraph(department, { mongoUri: departmentStoreUri, plugins, policies, assertions }));
   }
   const config = readGatewayConfig({});
   const gateway = await startGateway({
@@ -151,6 +172,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     policiesDir,
     apiKeys,
     assertionKeys: keys,
+    ...(storeProxy ? { storeProxy } : {}),
+    departmentStoreUri,
     signAssertion: (identity, now) => signer.sign(identity, now),
     query: async (query, variables, caller = INSPECTOR) => {
       const key = apiKeys.get(caller.consumer);
@@ -171,6 +194,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       // A subgraph a test stopped already is closed; closing it again is harmless to skip.
       for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
       policies.close();
+      await storeProxy?.close();
       await sharedStore.close();
       await dropDepartmentDatabases(mongo.uri);
       await mongo.stop();

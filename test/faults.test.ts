@@ -1,0 +1,224 @@
+/**
+ * Fault tests: a department killed, Redis stopped and the store stopped, each for a few seconds
+ * in the middle of a bounded load (a fixed number of concurrent clients for a fixed time) of
+ * partner queries and penalty decisions. Each test asserts that:
+ *   - no answer is unexpected: every one is complete, or partial with DEPARTMENT_UNAVAILABLE, or
+ *     refused with DEPARTMENT_UNAVAILABLE or STORE_UNAVAILABLE; never a 5xx, an internal error or
+ *     a dropped connection;
+ *   - nothing acknowledged is lost: every decision answered with its record is stored afterwards;
+ *   - service recovers by itself, without restarting the gateway.
+ *
+ * The gateway under test is one of its own in front of the federation's departments, with its
+ * Redis reached through a TCP proxy the test cuts, and a short circuit cool-down; the departments
+ * reach the store through another such proxy.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { createAssertionSigner, createAssertionVerifier } from '../lib/identity/assertion.ts';
+import { createLogger } from '../lib/logger.ts';
+import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
+import { readGatewayConfig } from '../gateway/config.ts';
+import { startGateway, type Gateway } from '../gateway/server.ts';
+import { departments } from '../subgraphs/departments.ts';
+import { startSubgraph } from '../subgraphs/runtime/server.ts';
+import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
+import { INSPECTOR, NO_LIMITS, startFederation, type Caller, type Federation } from './support/federation.ts';
+import { post } from './support/http.ts';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+
+const SUBJECT = seedSubject(2);
+const PENALISED = seedSubject(3);
+const BANK: Caller = { consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT' };
+const ECOLOGY: Caller = { consumer: 'ecology-bureau', purpose: 'RECORD_KEEPING' };
+const PARTNER_QUERY = `{ subject(uscc: "${SUBJECT.uscc}") { name taxViolations { caseNumber } administrativePenalties { decisionNumber } } }`;
+const RECORD = `mutation Record($input: AdministrativePenaltyInput!) { recordAdministrativePenalty(input: $input) { decisionNumber } }`;
+/** Codes that say a part of the federation is down: expected during a fault, and only then. */
+const FAULT_CODES = new Set(['DEPARTMENT_UNAVAILABLE', 'STORE_UNAVAILABLE']);
+
+interface LoadResult {
+  complete: number;
+  degraded: number;
+  unexpected: string[];
+  /** Decision numbers answered with their record. */
+  acknowledged: string[];
+}
+
+describe('faults under load', () => {
+  let federation: Federation;
+  let redisProxy: TcpProxy;
+  let sharedStore: SharedStore;
+  let gateway: Gateway;
+  let sent = 0;
+
+  const ask = (caller: Caller, query: string, variables?: Record<string, unknown>) => {
+    const key = federation.apiKeys.get(caller.consumer) ?? '';
+    return post(gateway.graphqlUrl, { 'x-api-key': key, 'x-credence-purpose': caller.purpose ?? '' }, query, variables);
+  };
+
+  /** One request of the load: every third a penalty decision, else the partner query. */
+  async function oneRequest(result: LoadResult): Promise<void> {
+    const n = sent++;
+    const decisionNumber = `FAULT-${process.pid}-${n}`;
+    const isWrite = n % 3 === 0;
+    try {
+      const answer = isWrite
+        ? await ask(ECOLOGY, RECORD, { input: decision(decisionNumber) })
+        : await ask(BANK, PARTNER_QUERY);
+      const codes = (answer.body.errors ?? []).map((error) => String(error.extensions?.code));
+      if (answer.status !== 200) return void result.unexpected.push(`HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
+      if (codes.length === 0) {
+        result.complete += 1;
+        if (isWrite) {
+          assert.equal((answer.body.data?.recordAdministrativePenalty as { decisionNumber: string }).decisionNumber, decisionNumber);
+          result.acknowledged.push(decisionNumber);
+        }
+        return;
+      }
+      if (!codes.every((code) => FAULT_CODES.has(code))) return void result.unexpected.push(answer.text.slice(0, 300));
+      // A partial answer keeps the data of the departments that answered.
+      if (!isWrite && codes.includes('DEPARTMENT_UNAVAILABLE') && !codes.includes('STORE_UNAVAILABLE')) {
+        assert.equal((answer.body.data?.subject as { name?: string } | null)?.name, SUBJECT.name, answer.text);
+      }
+      result.degraded += 1;
+    } catch (error) {
+      result.unexpected.push(`request failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** `concurrency` clients sending back to back for `durationMs`; the fault starts after 1 s and lasts `faultMs`. */
+  async function loadWithFault(fault: { cut: () => Promise<void>; restore: () => Promise<void> }, faultMs = 2500, durationMs = 6000, concurrency = 4): Promise<LoadResult> {
+    const result: LoadResult = { complete: 0, degraded: 0, unexpected: [], acknowledged: [] };
+    const deadline = Date.now() + durationMs;
+    const clients = Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) await oneRequest(result);
+    });
+    const schedule = (async () => {
+      await sleep(1000);
+      await fault.cut();
+      await sleep(faultMs);
+      await fault.restore();
+    })();
+    await Promise.all([...clients, schedule]);
+    return result;
+  }
+
+  function decision(decisionNumber: string): Record<string, unknown> {
+    return {
+      uscc: PENALISED.uscc, decisionNumber, authority: '北京市生态环境局', legalBasis: '《中华人民共和国大气污染防治法》第九十九条',
+      violation: '超标排放大气污染物', category: 'POLLUTION', penaltyType: 'FINE', fineAmount: 1000, severity: 'GENERAL', decidedOn: '2026-10-15',
+    };
+  }
+
+  /** Polls the partner query until it is answered complete; returns how long that took. */
+  async function recovery(timeoutMs = 20_000): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const answer = await ask(BANK, PARTNER_QUERY);
+      if (answer.status === 200 && answer.body.errors === undefined) return Date.now() - started;
+      if (Date.now() - started > timeoutMs) assert.fail(`no recovery within ${timeoutMs} ms: ${answer.text}`);
+      await sleep(200);
+    }
+  }
+
+  /** Every acknowledged decision is stored (read back as the inspector, who sees all records). */
+  async function assertNothingLost(acknowledged: readonly string[]): Promise<void> {
+    const answer = await federation.query(`{ subject(uscc: "${PENALISED.uscc}") { administrativePenalties { decisionNumber } } }`, undefined, INSPECTOR);
+    const stored = new Set(((answer.body.data?.subject as { administrativePenalties: { decisionNumber: string }[] }).administrativePenalties).map((p) => p.decisionNumber));
+    const lost = acknowledged.filter((number) => !stored.has(number));
+    assert.deepEqual(lost, [], 'acknowledged decisions missing from the store');
+  }
+
+  function report(name: string, result: LoadResult, recoveredInMs: number): void {
+    process.stdout.write(`# ${name}: ${result.complete} complete, ${result.degraded} degraded, ${result.unexpected.length} unexpected, `
+      + `${result.acknowledged.length} decisions acknowledged, recovered ${recoveredInMs} ms after the fault ended\n`);
+  }
+
+  before(async () => {
+    federation = await startFederation({ subjects: 10, storeProxy: true });
+    redisProxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
+    sharedStore = await connectSharedStore(createLogger('faults'), { url: `redis://127.0.0.1:${redisProxy.port}` });
+    const config = readGatewayConfig({});
+    gateway = await startGateway({
+      ...config,
+      port: 0,
+      subgraphUrls: Object.fromEntries([...federation.subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
+      circuitCooldownMs: 300,
+      defaultLimits: { ...config.defaultLimits, requestsPerMinute: NO_LIMITS.requestsPerMinute, requestsPerDay: NO_LIMITS.requestsPerDay },
+    }, {
+      sharedStore,
+      policies: federation.policies,
+      policiesDir: federation.policiesDir,
+      signer: createAssertionSigner({ privateKey: federation.assertionKeys.privateKeyPem, keyId: federation.assertionKeys.keyId }),
+    });
+  });
+  after(async () => {
+    await gateway.close();
+    await sharedStore.close();
+    await redisProxy.close();
+    await federation.close();
+  });
+
+  it('a department killed: partial answers with DEPARTMENT_UNAVAILABLE, nothing acknowledged lost, recovery when it restarts', async () => {
+    const department = departments.find((candidate) => candidate.name === 'penalties');
+    const running = federation.subgraphs.get('penalties');
+    assert.ok(department && running);
+    const port = Number(new URL(running.url).port);
+    const result = await loadWithFault({
+      cut: () => running.close(),
+      restore: async () => {
+        const restarted = await startSubgraph(department, {
+          mongoUri: federation.departmentStoreUri,
+          policies: federation.policies,
+          assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
+          port,
+        });
+        federation.subgraphs.set('penalties', restarted);
+      },
+    });
+    const recoveredInMs = await recovery();
+    report('department killed', result, recoveredInMs);
+    assert.deepEqual(result.unexpected, []);
+    assert.ok(result.degraded > 0, 'the fault was seen');
+    assert.ok(result.acknowledged.length > 0);
+    await assertNothingLost(result.acknowledged);
+  });
+
+  it('Redis stopped: every request still served (limits counted per instance), shared counting resumes by itself', async () => {
+    const result = await loadWithFault({ cut: () => redisProxy.cut(), restore: () => redisProxy.restore() });
+    const recoveredInMs = await recovery();
+    report('Redis stopped', result, recoveredInMs);
+    assert.deepEqual(result.unexpected, []);
+    assert.equal(result.degraded, 0, 'Redis down degrades nothing a consumer sees');
+    await assertNothingLost(result.acknowledged);
+
+    // Back in Redis: a request is counted there again (the rate-limit key reappears).
+    const direct = new Redis('redis://127.0.0.1:6379');
+    try {
+      const key = `${process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence'}:rate:minute:central-bank`;
+      const deadline = Date.now() + 10_000;
+      let counted = false;
+      while (!counted && Date.now() < deadline) {
+        await direct.del(key);
+        await ask(BANK, PARTNER_QUERY);
+        counted = (await direct.exists(key)) === 1;
+        if (!counted) await sleep(200);
+      }
+      assert.ok(counted, 'requests are counted in Redis again');
+    } finally {
+      direct.disconnect();
+    }
+  });
+
+  it('the store stopped: STORE_UNAVAILABLE while it is down, nothing acknowledged lost, recovery when it returns', async () => {
+    const proxy = federation.storeProxy;
+    assert.ok(proxy);
+    const result = await loadWithFault({ cut: () => proxy.cut(), restore: () => proxy.restore() });
+    const recoveredInMs = await recovery();
+    report('store stopped', result, recoveredInMs);
+    assert.deepEqual(result.unexpected, []);
+    assert.ok(result.degraded > 0, 'the fault was seen');
+    await assertNothingLost(result.acknowledged);
+  });
+});

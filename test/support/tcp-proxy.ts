@@ -1,0 +1,54 @@
+/**
+ * A TCP proxy in front of a real service (the store, Redis, a department), for fault tests: `cut()`
+ * closes every connection and refuses new ones, exactly as the service going down looks to its
+ * clients; `restore()` listens again on the same port, as the service coming back.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  readonly port: number;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const newServer = (): Server => createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    track(client);
+    track(upstream);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  const listen = (server: Server, port: number): Promise<number> => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+  let server: Server | undefined = newServer();
+  const port = await listen(server, 0);
+  const cut = async (): Promise<void> => {
+    const closing = server;
+    server = undefined;
+    for (const socket of sockets) socket.destroy();
+    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  };
+  return {
+    port,
+    cut,
+    restore: async () => {
+      if (server) return;
+      server = newServer();
+      await listen(server, port);
+    },
+    close: cut,
+  };
+}
