@@ -38,8 +38,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const cut = async (): Promise<void> => {
     const closing = server;
     server = undefined;
+    if (!closing) return;
+    // Stop accepting first: a connection accepted after the others were destroyed would keep the
+    // service reachable (and close() waiting for it).
+    const closed = new Promise<void>((resolve) => closing.close(() => resolve()));
     for (const socket of sockets) socket.destroy();
-    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+    await closed;
   };
   return {
     port,
