@@ -214,7 +214,9 @@ describe('faults under load', () => {
   it('the store stopped: STORE_UNAVAILABLE while it is down, nothing acknowledged lost, recovery when it returns', async () => {
     const proxy = federation.storeProxy;
     assert.ok(proxy);
-    const result = await loadWithFault({ cut: () => proxy.cut(), restore: () => proxy.restore() });
+    // Longer than the 5 s a department waits for the store before answering STORE_UNAVAILABLE:
+    // a shorter outage only delays answers.
+    const result = await loadWithFault({ cut: () => proxy.cut(), restore: () => proxy.restore() }, 7000, 11_000);
     const recoveredInMs = await recovery();
     report('store stopped', result, recoveredInMs);
     assert.deepEqual(result.unexpected, []);
