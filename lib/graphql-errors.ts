@@ -4,10 +4,19 @@ import type { Logger } from './logger.ts';
 import { ErrorCode } from './errors.ts';
 
 /** Errors of the MongoDB driver and mongoose that mean the store cannot be reached (not a bad query). */
-const STORE_UNREACHABLE = /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|PoolCleared|NotConnected|TopologyClosed)Error$/;
+const STORE_UNREACHABLE = /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|PoolCleared|NotConnected|TopologyClosed|ClientClosed)Error$/;
+/**
+ * Socket errors the driver lets through unwrapped, as when the store closes a connection while a
+ * command is being written to it (Node's "socket has been ended by the other party" is EPIPE).
+ */
+const SOCKET_FAILURES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
 
 export function isStoreUnavailable(error: unknown): boolean {
-  return error instanceof Error && (STORE_UNREACHABLE.test(error.name) || (error.name === 'MongooseError' && /buffering timed out/.test(error.message)));
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return STORE_UNREACHABLE.test(error.name)
+    || (code !== undefined && SOCKET_FAILURES.has(code))
+    || (error.name === 'MongooseError' && /buffering timed out/.test(error.message));
 }
 
 /**

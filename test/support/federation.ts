@@ -27,7 +27,6 @@ import { departments } from '../../subgraphs/departments.ts';
 import { startSubgraph, type SubgraphServer } from '../../subgraphs/runtime/server.ts';
 import { seedAll } from '../../subgraphs/seed.ts';
 import { dropDepartmentDatabases } from './databases.ts';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface GraphQLResponse {
   status: number;
@@ -62,10 +61,13 @@ export interface Federation {
   apiKeys: ReadonlyMap<string, string>;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
-  /** The proxy between the departments and the store, with `storeProxy`. */
-  storeProxy?: TcpProxy;
-  /** The store's URI as the departments use it (through the proxy, with `storeProxy`). */
-  departmentStoreUri: string;
+  /**
+   * Stops the embedded store, as a crash of the database server would (fault tests); throws
+   * when the store is MONGODB_URI's, which a test may not stop.
+   */
+  stopStore(): Promise<void>;
+  /** Starts the embedded store again on the same port and data. */
+  restartStore(): Promise<void>;
   /** Signs assertions with the gateway's key (to test what subgraphs accept). */
   signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
   /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
@@ -79,8 +81,6 @@ export interface FederationOptions {
   subgraphPlugins?: (department: string) => ApolloServerPlugin[];
   /** Default limits of the gateway changed for this federation (a test sending thousands of requests raises the rate). */
   gatewayLimits?: Partial<Required<ConsumerLimits>>;
-  /** The departments reach the store through a TCP proxy the test can cut (fault tests). */
-  storeProxy?: boolean;
 }
 
 process.env.LOG_LEVEL ??= 'silent';
@@ -122,12 +122,6 @@ function inspectorPolicy(keyHash: string): string {
   ].join('\n');
 }
 
-/** Host and port of a single-host mongodb:// URI. */
-function mongoAddress(uri: string): { host: string; port: number } {
-  const { hostname, port } = new URL(uri);
-  return { host: hostname, port: Number(port || 27017) };
-}
-
 export async function startFederation(options: FederationOptions): Promise<Federation> {
   const log = createLogger('test');
   const dataDir = await mkdtemp(join(tmpdir(), 'credence-test-'));
@@ -141,7 +135,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
-  const mongo = await startMongo({ dataDir, log });
+  let mongo = await startMongo({ dataDir, log });
   await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log });
   const sharedStore: SharedStore = await connectSharedStore(log);
   const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false });
@@ -149,12 +143,10 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
   const assertions = createAssertionVerifier({ publicKeys: { [keys.keyId]: keys.publicKeyPem } });
 
-  const storeProxy = options.storeProxy ? await startTcpProxy(mongoAddress(mongo.uri)) : undefined;
-  const departmentStoreUri = storeProxy ? `mongodb://127.0.0.1:${storeProxy.port}/` : mongo.uri;
   const subgraphs = new Map<string, SubgraphServer>();
   for (const department of departments) {
     const plugins = options.subgraphPlugins?.(department.name) ?? [];
-    subgraphs.set(department.name, await startSubgraph(department, { mongoUri: departmentStoreUri, plugins, policies, assertions }));
+    subgraphs.set(department.name, await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions }));
   }
   const config = readGatewayConfig({});
   const gateway = await startGateway({
@@ -165,15 +157,22 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   }, { sharedStore, policies, policiesDir, signer });
 
   return {
-    mongo,
+    get mongo() {
+      return mongo;
+    },
     gateway,
     subgraphs,
     policies,
     policiesDir,
     apiKeys,
     assertionKeys: keys,
-    ...(storeProxy ? { storeProxy } : {}),
-    departmentStoreUri,
+    stopStore: async () => {
+      if (!mongo.embedded) throw new Error('the store is MONGODB_URI\'s: a test does not stop it');
+      await mongo.stop();
+    },
+    restartStore: async () => {
+      mongo = await startMongo({ dataDir, log, port: Number(new URL(mongo.uri).port) });
+    },
     signAssertion: (identity, now) => signer.sign(identity, now),
     query: async (query, variables, caller = INSPECTOR) => {
       const key = apiKeys.get(caller.consumer);
@@ -194,7 +193,6 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       // A subgraph a test stopped already is closed; closing it again is harmless to skip.
       for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
       policies.close();
-      await storeProxy?.close();
       await sharedStore.close();
       await dropDepartmentDatabases(mongo.uri);
       await mongo.stop();
