@@ -26,6 +26,7 @@ import { startSubgraph } from '../subgraphs/runtime/server.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { INSPECTOR, NO_LIMITS, startFederation, type Caller, type Federation } from './support/federation.ts';
 import { post } from './support/http.ts';
+import { publishPolicyChange, setConsumerFields } from './support/policy-change.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 
 const SUBJECT = seedSubject(2);
@@ -158,6 +159,18 @@ describe('faults under load', () => {
     await sharedStore.close();
     await redisProxy.close();
     await federation.close();
+  });
+
+  it('counts rate limits in Redis, shared by gateway instances: a limit of 4 a minute is reached across two gateways', async () => {
+    await setConsumerFields(federation.policiesDir, 'privacy-office', { limits: { requestsPerMinute: 4 } });
+    await publishPolicyChange(federation);
+    const office: Caller = { consumer: 'privacy-office', purpose: 'AUDIT' };
+    const statuses: number[] = [];
+    for (const via of [gateway, federation.gateway, gateway, federation.gateway, gateway]) {
+      const answer = await post(via.graphqlUrl, { 'x-api-key': federation.apiKeys.get(office.consumer) ?? '' }, '{ __typename }');
+      statuses.push(answer.status);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 429]);
   });
 
   it('a department killed: partial answers with DEPARTMENT_UNAVAILABLE, nothing acknowledged lost, recovery when it restarts', async () => {

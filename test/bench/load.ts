@@ -11,7 +11,7 @@
  * federation). Rate limits are counted in Redis as in production but set high enough never to
  * refuse this load.
  *
- *   npm run load -- [--duration 60] [--rate 100] [--connections 10] [--runs 2] [--subjects 200]
+ *   npm run load -- [--duration 60] [--rate 25] [--connections 10] [--runs 2] [--subjects 200]
  *
  * Exits 1 if any answer was unexpected. Bounded in time (runs × duration) and in rate.
  */
@@ -25,7 +25,7 @@ import { NO_LIMITS, startFederation } from '../support/federation.ts';
 const { values: cli } = parseArgs({
   options: {
     duration: { type: 'string', default: '60' },
-    rate: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '25' },
     connections: { type: 'string', default: '10' },
     runs: { type: 'string', default: '2' },
     subjects: { type: 'string', default: '200' },
