@@ -1,6 +1,7 @@
 /** The gateway's configuration, read once from the environment (see the README's table). */
 import { fileURLToPath } from 'node:url';
 import type { AccessLogConfig } from '../lib/access-log/process.ts';
+import type { ConsumerLimits } from '../lib/policy/model.ts';
 
 export interface GatewayConfig {
   host: string;
@@ -14,7 +15,33 @@ export interface GatewayConfig {
   /** Largest accepted request body in bytes. */
   bodyLimitBytes: number;
   accessLog: AccessLogConfig;
+  /** Consecutive failed calls after which a department's circuit opens. */
+  circuitFailureThreshold: number;
+  /** How long an open circuit fails calls fast before one probe call is let through. */
+  circuitCooldownMs: number;
+  /** The limits of consumers whose policy entry sets none. */
+  defaultLimits: Readonly<Required<ConsumerLimits>>;
 }
+
+/**
+ * The limits of a consumer whose policy entry sets none (`limits:` in policies/consumers.yaml
+ * overrides each). Sized for the schema: data is at most 4 levels deep, but the standard
+ * introspection query that tools send is 15 (type references nest `ofType` 9 times); a full page
+ * of 100 subjects with every department's records costs about 30,000.
+ */
+export const DEFAULT_CONSUMER_LIMITS: Readonly<Required<ConsumerLimits>> = Object.freeze({
+  depth: 15,
+  aliases: 30,
+  rootFields: 20,
+  cost: 50_000,
+  tokens: 4_000,
+  documentBytes: 32 * 1024,
+  requestsPerMinute: 600,
+  requestsPerDay: 200_000,
+});
+
+/** Items a list field is assumed to return, for cost, when no `first`/`limit` argument says. */
+export const DEFAULT_LIST_SIZE = 5;
 
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
 
@@ -47,6 +74,13 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS),
     subgraphTimeoutMs: integer(env, 'SUBGRAPH_TIMEOUT_MS', 10_000),
     bodyLimitBytes: integer(env, 'GATEWAY_BODY_LIMIT_BYTES', 256 * 1024),
+    circuitFailureThreshold: integer(env, 'GATEWAY_CIRCUIT_FAILURES', 5),
+    circuitCooldownMs: integer(env, 'GATEWAY_CIRCUIT_COOLDOWN_MS', 5_000),
+    defaultLimits: {
+      ...DEFAULT_CONSUMER_LIMITS,
+      requestsPerMinute: integer(env, 'GATEWAY_REQUESTS_PER_MINUTE', DEFAULT_CONSUMER_LIMITS.requestsPerMinute),
+      requestsPerDay: integer(env, 'GATEWAY_REQUESTS_PER_DAY', DEFAULT_CONSUMER_LIMITS.requestsPerDay),
+    },
     accessLog: {
       enabled: env.ACCESS_LOG !== 'off',
       mongoUri: env.ACCESS_LOG_MONGODB_URI || env.MONGODB_URI,

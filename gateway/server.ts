@@ -2,13 +2,17 @@
  * The Credence gateway: Apollo Server on Fastify with @apollo/gateway serving a static
  * supergraph. The request pipeline, in order:
  *   1. HTTP (Fastify): body size limit, malformed bodies answered as GraphQL errors;
+ *      batches refused; security headers on every answer;
  *   2. authentication (context function): API key or bearer token, declared purpose, the policy
- *      version in force, and a signed assertion of all three for the departments;
- *   3. Apollo Server: parse, validate (no schema hints in errors);
+ *      version in force, and a signed assertion of all three for the departments; then the
+ *      consumer's rate limit and quota (rate-limits.ts);
+ *   3. admission (admission.ts): persisted operations resolved or refused, size and tokens
+ *      checked; Apollo Server parses and validates (no schema hints in errors); then depth,
+ *      aliases, root fields and cost (operation-limits.ts);
  *   4. policy check before planning (policy-gateway.ts): reject, or filter denied fields out;
  *      introspection answered from the consumer's own schema;
- *   5. @apollo/gateway: plan and execute against the departments (keep-alive, timeouts), each
- *      call carrying the assertion;
+ *   5. @apollo/gateway: plan and execute against the departments (keep-alive, timeouts, a
+ *      circuit breaker per department), each call carrying the assertion;
  *   6. access log (access-log.ts): the request and what it was answered are recorded durably
  *      before the answer leaves; if they cannot be, no data leaves (ACCESS_LOG_UNAVAILABLE);
  *   7. formatError: only coded, intended errors reach the consumer.
@@ -16,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
@@ -28,7 +33,11 @@ import { createAuthenticator, type Authenticator, type IdentityHeaders } from '.
 import type { AssertionSigner } from '../lib/identity/assertion.ts';
 import { IdentityError } from '../lib/identity/errors.ts';
 import type { PolicyRuntime } from '../lib/policy/runtime.ts';
-import type { GatewayConfig } from './config.ts';
+import { DEFAULT_LIST_SIZE, type GatewayConfig } from './config.ts';
+import { admissionPlugin } from './admission.ts';
+import { limitsFor } from './operation-limits.ts';
+import { createOperationRegistry } from './persisted-operations.ts';
+import { createRateLimits } from './rate-limits.ts';
 import { DepartmentSource } from './department-source.ts';
 import { withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
 import { createAccessRecorder } from './access-log.ts';
@@ -107,9 +116,12 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       url: subgraphs.find((subgraph) => subgraph.name === name)?.url ?? '',
       timeoutMs: config.subgraphTimeoutMs,
       log,
+      circuit: { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs },
     }),
   }), { ...(accessLog ? { accessLog: createAccessRecorder(accessLog) } : {}) });
   const authenticate = authenticatorFor(dependencies, log);
+  const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence', log });
+  const operations = createOperationRegistry({ policiesDir: dependencies.policiesDir, log });
 
   const app = createHttpApp({
     log,
@@ -131,10 +143,23 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
-    plugins: [fastifyApolloDrainPlugin(app)],
+    // A browser can send a "simple" request cross-site without asking; these headers it cannot.
+    csrfPrevention: { requestHeaders: ['x-api-key', 'authorization', 'x-credence-purpose', 'apollo-require-preflight', 'x-apollo-operation-name'] },
+    allowBatchedHttpRequests: false,
+    // Only registered operations are persisted (persisted-operations.ts); nothing registers itself.
+    persistedQueries: false,
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      ApolloServerPluginLandingPageDisabled(),
+      admissionPlugin({ registry: operations, defaultLimits: config.defaultLimits, defaultListSize: DEFAULT_LIST_SIZE }),
+    ],
   });
   await apollo.start();
-  mountGraphQL(app, apollo, async (request) => ({ identity: await authenticate(request.headers) }));
+  mountGraphQL(app, apollo, async (request) => {
+    const identity = await authenticate(request.headers);
+    await rateLimits.consume(identity.consumer, limitsFor(identity.consumer.limits, config.defaultLimits));
+    return { identity };
+  });
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');
   return {
@@ -144,6 +169,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     close: async () => {
       await apollo.stop();
       await app.close();
+      rateLimits.close();
     },
   };
 }

@@ -34,6 +34,21 @@ const CLIENT_ERROR_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body.',
 };
 
+/**
+ * Sent with every answer. Answers are JSON for programs, never pages: nothing may frame them,
+ * sniff them into another type, run scripts from them, cache them (they carry personal data)
+ * or pass the URL (GET queries carry variables) to another site.
+ */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'cross-origin-resource-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+};
+
 export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     // Request logging is off: URLs of GET queries can carry variables, which may be personal data.
@@ -55,6 +70,10 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send(graphqlErrorBody('Not found. GraphQL is served at /graphql.', ErrorCode.NOT_FOUND)));
 
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.headers(SECURITY_HEADERS);
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const results = await Promise.all(options.readiness.map(async ({ name, check }) => {
@@ -67,12 +86,20 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   return app;
 }
 
-/** Serves an Apollo Server at /graphql (GET for queries, POST for everything). */
+/**
+ * Serves an Apollo Server at /graphql (GET for queries, POST for everything). A batch (a JSON
+ * array of operations) is refused whole: one request, one operation, one set of limits.
+ */
 export function mountGraphQL<Context extends BaseContext>(
   app: FastifyInstance,
   apollo: ApolloServer<Context>,
   context: (request: FastifyRequest, reply: FastifyReply) => Promise<Context>,
 ): void {
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url === '/graphql' && Array.isArray(request.body)) {
+      return reply.code(400).send(graphqlErrorBody('Batched requests are not accepted; send one operation per request.', ErrorCode.BATCHING_NOT_ALLOWED));
+    }
+  });
   app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler: fastifyApolloHandler(apollo, { context }) });
 }
 

@@ -8,13 +8,14 @@
  *   test [--dir policies]                              runs policies/tests/*.yaml
  *   new-key <consumer-id>                              a fresh API key and the line to paste
  *   schema                                             regenerates policies/*.schema.json from the supergraph
+ *   register-operations <consumer> <file>              registers a consumer's operations (.graphql or Apollo manifest .json)
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse } from 'graphql';
+import { parse, validate } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { generateApiKey, hashApiKey } from '../lib/identity/api-keys.ts';
 import { buildApiSchema } from '../lib/policy/api-schema.ts';
@@ -22,6 +23,7 @@ import { coverageReport, formatCoverage } from '../lib/policy/coverage.ts';
 import { diffPolicies, formatPolicyDiff } from '../lib/policy/diff.ts';
 import { explainOperation, formatExplanation } from '../lib/policy/explain.ts';
 import { generatedJsonSchemaFiles, NAME_PATTERN } from '../lib/policy/json-schema.ts';
+import { OPERATIONS_FOLDER, operationsOfDocument, readManifest, registerOperations, type RegisteredOperation } from '../lib/policy/persisted-operations.ts';
 import { loadPolicy, loadPolicyFromTexts, readPolicyFilesAtGitRef } from '../lib/policy/load.ts';
 import type { PolicyLoadResult } from '../lib/policy/load.ts';
 import { parsePolicyFiles } from '../lib/policy/parse.ts';
@@ -46,6 +48,9 @@ const USAGE = `usage: npm run policy -- <command> [options]
   test [--dir policies] [--json]
   new-key <consumer-id> [--dir policies]
   schema [--dir policies]                         regenerate policy.schema.json and policy-test.schema.json
+  register-operations <consumer-id> <file> [--dir policies]
+                                                  register operations (.graphql, or an Apollo persisted query
+                                                  manifest .json) in operations/<consumer-id>.json
 
 common: --supergraph <file> (default: $SUPERGRAPH_PATH or schema/supergraph.graphql)`;
 
@@ -219,6 +224,34 @@ async function schemaCommand(ctx: Context): Promise<number> {
   return 0;
 }
 
+async function registerOperationsCommand(ctx: Context): Promise<number> {
+  const [consumer, file] = ctx.positionals;
+  if (consumer === undefined || file === undefined) throw new UsageError('register-operations needs the consumer id and a .graphql or manifest .json file');
+  if (!new RegExp(NAME_PATTERN).test(consumer)) throw new UsageError(`"${consumer}" is not a consumer id (lower-case words joined by hyphens)`);
+  const path = resolve(ctx.io.cwd, file);
+  if (!existsSync(path)) throw new CommandError(`${file}: no such file`);
+  const schema = ctx.schema();
+  let operations: RegisteredOperation[];
+  try {
+    operations = path.endsWith('.json') ? (await readManifest(path)).operations : operationsOfDocument(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CommandError(`${file}: ${(error as Error).message}`);
+  }
+  // An operation that does not validate against the schema would only ever be refused.
+  for (const operation of operations) {
+    const errors = validate(schema, parse(operation.body));
+    if (errors.length > 0) throw new CommandError(`${file}: operation ${operation.name} is not valid against the schema: ${errors.map((error) => error.message).join('; ')}`);
+  }
+  const manifest = await registerOperations(ctx.dir, consumer, operations);
+  ctx.io.stdout([
+    `Registered for ${consumer} in ${relative(ctx.io.cwd, join(ctx.dir, OPERATIONS_FOLDER, `${consumer}.json`))} (${manifest.operations.length} in all):`,
+    ...operations.map((operation) => `  ${operation.name}  sha256:${operation.id}`),
+    '',
+    'Clients send { "extensions": { "persistedQuery": { "version": 1, "sha256Hash": "<hash>" } }, "variables": … }.',
+  ].join('\n'));
+  return 0;
+}
+
 const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   validate: validateCommand,
   explain: explainCommand,
@@ -226,6 +259,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   test: testCommand,
   'new-key': newKeyCommand,
   schema: schemaCommand,
+  'register-operations': registerOperationsCommand,
 };
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {

@@ -15,53 +15,16 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { generateApiKey, hashApiKey } from '../lib/identity/api-keys.ts';
 import { ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionIdentity } from '../lib/identity/assertion.ts';
 import { seedSubject, type SeedSubject } from '../subgraphs/runtime/seed-subjects.ts';
-import { INSPECTOR, startFederation, type Federation, type GraphQLResponse } from './support/federation.ts';
+import { INSPECTOR, startFederation, type Federation } from './support/federation.ts';
+import { assertRefused, post, send, type HttpAnswer } from './support/http.ts';
 import { addApiKeys, publishPolicyChange } from './support/policy-change.ts';
+import { courtToken as signCourtToken, newIssuerKey, type IssuerKey } from './support/tokens.ts';
 
-const COURT_ISSUER = 'https://idp.court.example';
-const COURT_AUDIENCE = 'credence';
 /** A subject of the seed data (index 1 exists in any seed run of 2 subjects or more). */
 const SUBJECT: SeedSubject = seedSubject(1);
-
-interface IssuerKey {
-  kid: string;
-  privateKey: CryptoKey;
-  /** The public key as the issuer's JWKS lists it. */
-  jwk: JWK;
-}
-
-async function newIssuerKey(kid: string): Promise<IssuerKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
-}
-
-interface HttpAnswer extends GraphQLResponse {
-  /** The raw body, to check what it must not contain. */
-  text: string;
-}
-
-async function post(url: string, headers: Record<string, string>, query: string, variables?: Record<string, unknown>): Promise<HttpAnswer> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: JSON.parse(text) as GraphQLResponse['body'], text };
-}
-
-/** A refusal: the status, the code of the one error, no data, and nothing internal in the body. */
-function assertRefused(answer: HttpAnswer, status: number, code: string): void {
-  assert.equal(answer.status, status, `status (body: ${answer.text})`);
-  assert.equal(answer.body.errors?.length, 1, `one error (body: ${answer.text})`);
-  assert.equal(answer.body.errors?.[0]?.extensions?.code, code, `code (body: ${answer.text})`);
-  assert.equal(answer.body.data ?? null, null, 'no data');
-  assert.doesNotMatch(answer.text, /stacktrace|\bat \w+ \(|node_modules|\.ts:\d+/, 'no stack trace');
-}
 
 const SUBJECT_QUERY = `{ subject(uscc: "${SUBJECT.uscc}") { name legalRepresentative { name phone } } }`;
 
@@ -74,16 +37,7 @@ describe('the gateway over HTTP', () => {
   const addedKey = generateApiKey();
 
   /** A token from the courts' identity provider (or whoever signs with `key`). */
-  async function courtToken(claims: { iss?: string; sub?: string; aud?: string; exp?: number | string }, key: IssuerKey = issuerKey): Promise<string> {
-    return new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: key.kid })
-      .setIssuer(claims.iss ?? COURT_ISSUER)
-      .setAudience(claims.aud ?? COURT_AUDIENCE)
-      .setSubject(claims.sub ?? 'court-enforcement')
-      .setIssuedAt()
-      .setExpirationTime(claims.exp ?? '5m')
-      .sign(key.privateKey);
-  }
+  const courtToken = (claims: Parameters<typeof signCourtToken>[1], key: IssuerKey = issuerKey): Promise<string> => signCourtToken(key, claims);
 
   const gateway = (headers: Record<string, string>, query = SUBJECT_QUERY): Promise<HttpAnswer> =>
     post(federation.gateway.graphqlUrl, headers, query);
@@ -163,14 +117,13 @@ describe('the gateway over HTTP', () => {
     });
 
     it('refuses two declared purposes (two X-Credence-Purpose headers) with 403 PURPOSE_NOT_ALLOWED', async () => {
-      const response = await fetch(federation.gateway.graphqlUrl, {
+      const answer = await send(federation.gateway.graphqlUrl, {
         method: 'POST',
         headers: [['content-type', 'application/json'], ['x-api-key', apiKey('tax-bureau')], ['x-credence-purpose', 'TAX_ADMINISTRATION'], ['x-credence-purpose', 'ENFORCEMENT']],
         body: JSON.stringify({ query: SUBJECT_QUERY }),
       });
-      const text = await response.text();
       // HTTP joins repeated headers into one "a, b" value: that is no single allowed purpose either.
-      assertRefused({ status: response.status, body: JSON.parse(text) as GraphQLResponse['body'], text }, 403, 'PURPOSE_NOT_ALLOWED');
+      assertRefused(answer, 403, 'PURPOSE_NOT_ALLOWED');
     });
   });
 

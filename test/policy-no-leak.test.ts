@@ -77,7 +77,7 @@ import { RECORD_TYPES, isRecordType, isRecordVisible } from '../lib/policy/recor
 import { departments } from '../subgraphs/departments.ts';
 import { departmentSchema } from '../subgraphs/runtime/server.ts';
 import { seedSubject, type RiskProfile } from '../subgraphs/runtime/seed-subjects.ts';
-import { INSPECTOR, startFederation, type Federation } from './support/federation.ts';
+import { INSPECTOR, NO_LIMITS, startFederation, type Federation } from './support/federation.ts';
 import {
   argumentValue,
   buildOperation,
@@ -642,7 +642,7 @@ describe('no leak: random operations through the gateway and straight to the sub
   let forgedWithGatewayKeyId: AssertionSigner;
 
   before(async () => {
-    federation = await startFederation({ subjects: SUBJECTS });
+    federation = await startFederation({ subjects: SUBJECTS, gatewayLimits: NO_LIMITS });
     policy = federation.policies.current();
     callers = [...policy.consumers.values()].flatMap((consumer) => consumer.purposes.map((purpose) => ({ consumer: consumer.id, purpose })));
     const full = fullSelection(apiSchema, 'Subject');

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,6 +275,31 @@ describe('policy tools', () => {
       const other = await cli(['new-key', 'tax-bureau']);
       assert.ok(!other.stdout.includes(key), 'every key is new');
       assert.match((await cli(['new-key', 'tax-bureu'])).stderr, /no consumer "tax-bureu"/);
+    });
+  });
+
+  describe('register-operations', () => {
+    it('registers each operation of a .graphql file with its fragments under the hash of its text, once, and refuses invalid ones', async () => {
+      const dir = scratch();
+      const file = join(dir, 'portal.graphql');
+      writeFileSync(file, 'query Subject($code: ID!) { subject(uscc: $code) { ...Names } }\nfragment Names on Subject { name }\nquery Catalog { catalog { code } }\n');
+      const result = await cli(['register-operations', 'public-portal', file, '--dir', dir]);
+      assert.equal(result.code, 0, result.stderr);
+      const manifest = JSON.parse(readFileSync(join(dir, 'operations', 'public-portal.json'), 'utf8')) as { format: string; operations: { id: string; name: string; body: string }[] };
+      assert.equal(manifest.format, 'apollo-persisted-query-manifest');
+      assert.deepEqual(manifest.operations.map((operation) => operation.name), ['Subject', 'Catalog']);
+      const subject = manifest.operations[0];
+      assert.ok(subject);
+      assert.match(subject.body, /fragment Names on Subject/);
+      assert.equal(subject.id, createHash('sha256').update(subject.body).digest('hex'));
+      assert.ok(result.stdout.includes(subject.id), 'the hash is printed for the frontend team');
+      assert.equal((await cli(['register-operations', 'public-portal', file, '--dir', dir])).code, 0);
+      assert.equal((JSON.parse(readFileSync(join(dir, 'operations', 'public-portal.json'), 'utf8')) as { operations: unknown[] }).operations.length, 2, 'registered once');
+
+      writeFileSync(file, 'query Wrong { subject(uscc: "x") { nam } }');
+      const invalid = await cli(['register-operations', 'public-portal', file, '--dir', dir]);
+      assert.equal(invalid.code, 1);
+      assert.match(invalid.stderr, /Wrong is not valid against the schema/);
     });
   });
 });

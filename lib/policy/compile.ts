@@ -104,6 +104,8 @@ function compileConsumers(source: PolicySource): Map<string, Consumer> {
       apiKeys: Object.freeze(apiKeys),
       jwt: Object.freeze(consumer.jwt.map(({ issuer, subject }) => Object.freeze({ issuer, subject }))),
       anonymous: consumer.anonymous,
+      ...(consumer.limits !== undefined ? { limits: Object.freeze({ ...consumer.limits }) } : {}),
+      ...(consumer.persistedOperationsOnly !== undefined ? { persistedOperationsOnly: consumer.persistedOperationsOnly } : {}),
     }));
   }
   return consumers;

@@ -75,6 +75,7 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
       },
     },
     definitions: {
+      limit: { type: 'integer', minimum: 1 },
       name: {
         title: 'name',
         description: 'Lower-case words joined by hyphens, for example court-enforcement.',
@@ -173,6 +174,22 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
             enum: ['reject', 'filter'],
           },
           anonymous: { description: 'true: requests without credentials are this consumer (at most one consumer).', type: 'boolean' },
+          limits: {
+            description: 'Limits of this consumer that differ from the gateway defaults (README: Limits). Each is a whole number.',
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              depth: { description: 'Deepest field nesting of one operation.', $ref: '#/definitions/limit' },
+              aliases: { description: 'Aliased fields in one operation.', $ref: '#/definitions/limit' },
+              rootFields: { description: 'Fields at the root of one operation.', $ref: '#/definitions/limit' },
+              cost: { description: 'Estimated cost: each field counts once per item of the lists it sits in (first/limit, else the default list size).', $ref: '#/definitions/limit' },
+              tokens: { description: 'Lexical tokens of one document.', $ref: '#/definitions/limit' },
+              documentBytes: { description: 'Size of one document in bytes.', $ref: '#/definitions/limit' },
+              requestsPerMinute: { description: 'Requests per minute, across all gateway instances (then HTTP 429 RATE_LIMITED).', $ref: '#/definitions/limit' },
+              requestsPerDay: { description: 'Requests per day, across all gateway instances (then HTTP 429 QUOTA_EXCEEDED).', $ref: '#/definitions/limit' },
+            },
+          },
+          persistedOperationsOnly: { description: 'true: only operations registered for this consumer in operations/<consumer>.graphql are executed.', type: 'boolean' },
           credentials: {
             type: 'object',
             additionalProperties: false,

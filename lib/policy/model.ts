@@ -65,6 +65,29 @@ export interface JwtCredential {
   subject: string;
 }
 
+/**
+ * A consumer's own limits, each overriding the gateway's default (gateway/config.ts); what is
+ * not written here keeps the default.
+ */
+export interface ConsumerLimits {
+  /** Deepest field nesting of one operation. */
+  depth?: number;
+  /** Aliased fields in one operation. */
+  aliases?: number;
+  /** Fields at the root of one operation. */
+  rootFields?: number;
+  /** Estimated cost: every field counts once for each item of the lists it sits in. */
+  cost?: number;
+  /** Lexical tokens of one document. */
+  tokens?: number;
+  /** Size of one document in bytes. */
+  documentBytes?: number;
+  /** Requests per minute, shared by every gateway instance. */
+  requestsPerMinute?: number;
+  /** Requests per day (the quota), shared by every gateway instance. */
+  requestsPerDay?: number;
+}
+
 export interface Consumer {
   id: string;
   name: string;
@@ -76,6 +99,10 @@ export interface Consumer {
   jwt: readonly JwtCredential[];
   /** True only for a consumer the policy defines as anonymous (requests without credentials). */
   anonymous: boolean;
+  /** Limits that differ from the gateway's defaults. */
+  limits?: Readonly<ConsumerLimits>;
+  /** True: only operations registered for this consumer (policies/operations/) are executed. */
+  persistedOperationsOnly?: boolean;
 }
 
 /** A trusted token issuer: where its signing keys come from. */

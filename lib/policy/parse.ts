@@ -5,7 +5,7 @@
  */
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import type { MaskName } from './model.ts';
+import type { ConsumerLimits, MaskName } from './model.ts';
 import type { PolicyProblem } from './problems.ts';
 import { policyFileJsonSchema } from './json-schema.ts';
 import { child, keyOf, parseYamlFile, schemaProblems } from './yaml-source.ts';
@@ -22,6 +22,8 @@ interface RawPolicyFile {
     defaultPurpose?: string;
     mode: 'reject' | 'filter';
     anonymous?: boolean;
+    limits?: ConsumerLimits;
+    persistedOperationsOnly?: boolean;
     credentials?: {
       apiKeys?: { id: string; sha256: string; notBefore?: string; notAfter?: string; revoked?: boolean }[];
       jwt?: { issuer: string; subject: string }[];
@@ -63,6 +65,8 @@ export interface ConsumerSource {
   defaultPurpose?: string;
   mode: 'reject' | 'filter';
   anonymous: boolean;
+  limits?: ConsumerLimits;
+  persistedOperationsOnly?: boolean;
   apiKeys: readonly ApiKeySource[];
   jwt: readonly { place: Place; issuer: string; subject: string }[];
 }
@@ -169,6 +173,8 @@ export function parsePolicyFiles(texts: ReadonlyMap<string, string>): ParseResul
         ...(consumer.defaultPurpose !== undefined ? { defaultPurpose: consumer.defaultPurpose } : {}),
         mode: consumer.mode,
         anonymous: consumer.anonymous ?? false,
+        ...(consumer.limits !== undefined ? { limits: consumer.limits } : {}),
+        ...(consumer.persistedOperationsOnly !== undefined ? { persistedOperationsOnly: consumer.persistedOperationsOnly } : {}),
         apiKeys: (consumer.credentials?.apiKeys ?? []).map((key, k) => ({
           ...key, revoked: key.revoked ?? false, place: child(place, 'credentials', 'apiKeys', k),
         })),

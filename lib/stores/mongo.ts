@@ -65,6 +65,13 @@ export async function connectDatabase(uri: string, dbName: string, overrides: { 
     serverSelectionTimeoutMS: 5000,
     maxPoolSize: 20,
     ...overrides,
+    // While the store is down, an operation fails after server selection (STORE_UNAVAILABLE)
+    // instead of waiting in mongoose's buffer; the driver reconnects by itself when it returns.
+    bufferCommands: false,
+    // The driver's monitor can be left waiting on a connection the store accepted while going
+    // down; it tries again only when this expires (30 s by default), and until then the store
+    // counts as unavailable even once it is back.
+    connectTimeoutMS: 10_000,
   });
   // Filters built from user input can never smuggle query operators such as $ne or $where.
   connection.set('sanitizeFilter', true);

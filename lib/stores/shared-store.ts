@@ -8,6 +8,8 @@ import type { Logger } from '../logger.ts';
 
 export interface SharedStore {
   readonly kind: 'redis' | 'memory';
+  /** The Redis connection, for a component that needs commands of its own (rate limits); a copy is made with `duplicate`. */
+  readonly redis?: Redis;
   ping(): Promise<boolean>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
@@ -39,14 +41,18 @@ export async function connectSharedStore(log: Logger, options: SharedStoreOption
     log.warn({ url }, 'no Redis reachable: using the in-memory shared store (single instance only)');
     return createMemoryStore();
   }
-  return createRedisStore(client);
+  return createRedisStore(client, log);
 }
 
-function createRedisStore(client: Redis): SharedStore {
+function createRedisStore(client: Redis, log: Logger): SharedStore {
   let subscriber: Redis | undefined;
+  // ioredis reconnects by itself; an error event without a listener would only be printed to stderr.
+  const onError = (error: Error): void => log.warn({ reason: error.message }, 'Redis connection error');
+  client.on('error', onError);
   const handlers = new Map<string, ((message: string) => void)[]>();
   return {
     kind: 'redis',
+    redis: client,
     ping: () => client.ping().then((reply) => reply === 'PONG', () => false),
     get: (key) => client.get(key),
     set: async (key, value, ttlMs) => {
@@ -58,6 +64,7 @@ function createRedisStore(client: Redis): SharedStore {
       if (!subscriber) {
         // A subscribed Redis connection can run no other command, hence a second one.
         subscriber = client.duplicate();
+        subscriber.on('error', onError);
         subscriber.on('message', (ch: string, message: string) => handlers.get(ch)?.forEach((handle) => handle(message)));
       }
       handlers.set(channel, [...(handlers.get(channel) ?? []), onMessage]);

@@ -604,7 +604,10 @@ async function main(): Promise<boolean> {
 
   progress('starting the gateways');
   const [credencePort, unloggedPort, barePort] = [await freePort(), await freePort(), await freePort()];
-  const gatewayEnv = (port: number, urls: string[]): Record<string, string> => ({ GATEWAY_PORT: String(port), SUBGRAPH_URLS: urls.join(',') });
+  // The rate limits are counted as in production (in Redis) but set high enough never to refuse the bench.
+  const gatewayEnv = (port: number, urls: string[]): Record<string, string> => ({
+    GATEWAY_PORT: String(port), SUBGRAPH_URLS: urls.join(','), GATEWAY_REQUESTS_PER_MINUTE: '1000000000', GATEWAY_REQUESTS_PER_DAY: '1000000000',
+  });
   // Credence as deployed writes the access log into the store (database <prefix>audit).
   const credenceEnv = { MONGODB_URI: store.uri, [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem };
   const credenceProcess = runNode(gatewayProcesses, 'Credence gateway', 'gateway/main.ts', [],

@@ -17,6 +17,7 @@ import { buildApiSchema, isFederationInternal } from '../../lib/policy/api-schem
 import { RECORD_TYPES } from '../../lib/policy/records.ts';
 import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, startPolicyRuntime } from '../../lib/policy/process.ts';
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
+import type { ConsumerLimits } from '../../lib/policy/model.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
 import { startAccessLog, type OpenedAccessLog } from '../../lib/access-log/process.ts';
 import { connectSharedStore, type SharedStore } from '../../lib/stores/shared-store.ts';
@@ -43,6 +44,12 @@ export interface Caller {
   purpose?: string;
 }
 
+/** Limits no test request reaches: for tests about something else than limits (the policy, the federation). */
+export const NO_LIMITS: Required<ConsumerLimits> = {
+  depth: 100, aliases: 100_000, rootFields: 10_000, cost: 1_000_000_000, tokens: 1_000_000, documentBytes: 10_000_000,
+  requestsPerMinute: 1_000_000_000, requestsPerDay: 1_000_000_000,
+};
+
 /** The test-only consumer that may see every field and every record. */
 export const INSPECTOR: Caller = { consumer: 'test-inspector', purpose: 'TESTING' };
 
@@ -60,6 +67,13 @@ export interface Federation {
   accessLogProxy: TcpProxy | undefined;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
+  /**
+   * Stops the embedded store, as a crash of the database server would (fault tests); throws
+   * when the store is MONGODB_URI's, which a test may not stop.
+   */
+  stopStore(): Promise<void>;
+  /** Starts the embedded store again on the same port and data. */
+  restartStore(): Promise<void>;
   /** Signs assertions with the gateway's key (to test what subgraphs accept). */
   signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
   /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
@@ -75,6 +89,8 @@ export interface FederationOptions {
   accessLogThroughProxy?: boolean;
   /** Checkpoint settings of the gateway's access log. */
   accessLog?: { checkpointEvery?: number; checkpointIntervalMs?: number; writeTimeoutMs?: number };
+  /** Default limits of the gateway changed for this federation (a test sending thousands of requests raises the rate). */
+  gatewayLimits?: Partial<Required<ConsumerLimits>>;
 }
 
 process.env.LOG_LEVEL ??= 'silent';
@@ -97,6 +113,8 @@ function inspectorPolicy(keyHash: string): string {
     '    purposes: [TESTING]',
     '    defaultPurpose: TESTING',
     '    mode: reject',
+    // Tests and the load script ask the inspector for everything, often: no operation limit or rate applies to it.
+    `    limits: ${JSON.stringify(NO_LIMITS)}`,
     '    credentials:',
     '      apiKeys:',
     `        - { id: test-inspector, sha256: "${keyHash}" }`,
@@ -127,7 +145,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
-  const mongo = await startMongo({ dataDir, log });
+  let mongo = await startMongo({ dataDir, log });
   // Should anything below fail, what was started is stopped, so the test fails instead of hanging
   // on a store process still running.
   const started: (() => Promise<void> | void)[] = [async () => {
@@ -168,12 +186,15 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     started.push(() => accessLog.close());
     const gateway = await startGateway({
       ...config,
+      defaultLimits: { ...config.defaultLimits, ...options.gatewayLimits },
       port: 0,
       subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
     }, { sharedStore, policies, policiesDir, signer, accessLog: accessLog.writer });
 
     return {
-      mongo,
+      get mongo() {
+        return mongo;
+      },
       gateway,
       subgraphs,
       policies,
@@ -182,6 +203,13 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       accessLog,
       accessLogProxy,
       assertionKeys: keys,
+      stopStore: async () => {
+        if (!mongo.embedded) throw new Error('the store is MONGODB_URI\'s: a test does not stop it');
+        await mongo.stop();
+      },
+      restartStore: async () => {
+        mongo = await startMongo({ dataDir, log, port: Number(new URL(mongo.uri).port) });
+      },
       signAssertion: (identity, now) => signer.sign(identity, now),
       query: async (query, variables, caller = INSPECTOR) => {
         const key = apiKeys.get(caller.consumer);

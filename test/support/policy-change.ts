@@ -10,7 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isSeq, parseDocument } from 'yaml';
+import { isSeq, parseDocument, type Document } from 'yaml';
 import { createLogger } from '../../lib/logger.ts';
 import { startPolicyRuntime } from '../../lib/policy/process.ts';
 import { connectSharedStore } from '../../lib/stores/shared-store.ts';
@@ -25,16 +25,30 @@ export interface ApiKeyEntry {
   revoked?: boolean;
 }
 
-/** Adds API keys to a consumer in `consumers.yaml` of a policies folder (comments are kept). */
-export async function addApiKeys(policiesDir: string, consumerId: string, keys: readonly ApiKeyEntry[]): Promise<void> {
+/** Edits one consumer's entry in `consumers.yaml` of a policies folder (comments are kept). */
+async function editConsumer(policiesDir: string, consumerId: string, edit: (document: Document, index: number) => void): Promise<void> {
   const path = join(policiesDir, 'consumers.yaml');
   const document = parseDocument(await readFile(path, 'utf8'));
   const consumers = document.get('consumers');
   if (!isSeq(consumers)) throw new Error('consumers.yaml has no consumers list');
   const index = consumers.items.findIndex((_item, i) => document.getIn(['consumers', i, 'id']) === consumerId);
   if (index < 0) throw new Error(`consumers.yaml has no consumer ${consumerId}`);
-  for (const key of keys) document.addIn(['consumers', index, 'credentials', 'apiKeys'], document.createNode(key));
+  edit(document, index);
   await writeFile(path, document.toString());
+}
+
+/** Adds API keys to a consumer. */
+export function addApiKeys(policiesDir: string, consumerId: string, keys: readonly ApiKeyEntry[]): Promise<void> {
+  return editConsumer(policiesDir, consumerId, (document, index) => {
+    for (const key of keys) document.addIn(['consumers', index, 'credentials', 'apiKeys'], document.createNode(key));
+  });
+}
+
+/** Sets top-level fields of a consumer's entry (for example `limits` or `persistedOperationsOnly`). */
+export function setConsumerFields(policiesDir: string, consumerId: string, fields: Record<string, unknown>): Promise<void> {
+  return editConsumer(policiesDir, consumerId, (document, index) => {
+    for (const [name, value] of Object.entries(fields)) document.setIn(['consumers', index, name], document.createNode(value));
+  });
 }
 
 /**

@@ -1,63 +1,61 @@
 /**
- * A TCP proxy a test can cut and restore, to make a real server unreachable for one client
- * (the gateway's access-log store) without stopping it for everyone else.
+ * A TCP proxy in front of a real service (the store, Redis, a department), for fault tests: `cut()`
+ * closes every connection and refuses new ones, exactly as the service going down looks to its
+ * clients; `restore()` listens again on the same port, as the service coming back.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
-  port: number;
+  readonly port: number;
   /** `mongodb://127.0.0.1:<proxy port>/` for a target `mongodb://127.0.0.1:<port>/`. */
   through(uri: string): string;
-  /** Refuses new connections and cuts open ones, as a store that went away. */
   cut(): Promise<void>;
-  /** Accepts connections again, on the same port. */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-
-  const listen = (): Promise<void> => new Promise((resolve, reject) => {
-    const next = createServer((client) => {
-      const upstream = connect(target.port, target.host);
-      for (const socket of [client, upstream]) {
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    next.once('error', reject);
-    next.listen(port, '127.0.0.1', () => {
-      const address = next.address();
-      if (address && typeof address === 'object') port = address.port;
-      server = next;
-      resolve();
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const newServer = (): Server => createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    track(client);
+    track(upstream);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  const listen = (server: Server, port: number): Promise<number> => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
     });
   });
-
+  let server: Server | undefined = newServer();
+  const port = await listen(server, 0);
   const cut = async (): Promise<void> => {
     const closing = server;
     server = undefined;
+    if (!closing) return;
+    // Stop accepting first: a connection accepted after the others were destroyed would keep the
+    // service reachable (and close() waiting for it).
+    const closed = new Promise<void>((resolve) => closing.close(() => resolve()));
     for (const socket of sockets) socket.destroy();
-    sockets.clear();
-    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+    await closed;
   };
-
-  await listen();
   return {
-    get port() {
-      return port;
-    },
+    port,
     through: (uri) => uri.replace(/:\d+\//, `:${port}/`),
     cut,
-    restore: () => (server ? Promise.resolve() : listen()),
+    restore: async () => {
+      if (server) return;
+      server = newServer();
+      await listen(server, port);
+    },
     close: cut,
   };
 }

@@ -1,0 +1,59 @@
+/**
+ * Admission: what a request must pass after authentication and before the policy check, as one
+ * Apollo Server plugin, in order:
+ *   1. persisted operations (persisted-operations.ts): a hash becomes its registered text, and a
+ *      persisted-only consumer's unregistered operation is refused;
+ *   2. the source's size and tokens, before it is parsed (operation-limits.ts);
+ *   3. once parsed and validated: an operation must be named that the document has, then depth,
+ *      aliases, root fields and cost (operation-limits.ts).
+ *
+ * Apollo Server answers an error thrown before parsing as an internal error (HTTP 500), and one
+ * thrown from `didResolveOperation` as the error it is. So a refusal found before parsing is kept,
+ * the request's text replaced by a stand-in that costs nothing to parse, and the refusal thrown
+ * at `didResolveOperation`: nothing of the refused text is parsed, validated or executed.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../lib/errors.ts';
+import { checkOperationLimits, checkSourceLimits, limitError, limitsFor, type Limits } from './operation-limits.ts';
+import { resolvePersistedOperation, type OperationRegistry } from './persisted-operations.ts';
+import type { GatewayContext } from './policy-gateway.ts';
+
+const STAND_IN = '{ __typename }';
+
+export interface AdmissionOptions {
+  registry: OperationRegistry;
+  defaultLimits: Limits;
+  defaultListSize: number;
+}
+
+export function admissionPlugin(options: AdmissionOptions): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: async ({ request, contextValue }) => {
+      const limits = limitsFor(contextValue.identity.consumer.limits, options.defaultLimits);
+      let refusal: GraphQLError | undefined;
+      try {
+        await resolvePersistedOperation(request, contextValue.identity.consumer, options.registry);
+        const violation = request.query !== undefined ? checkSourceLimits(request.query, limits) : undefined;
+        if (violation) throw limitError(violation);
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        refusal = error;
+        request.query = STAND_IN;
+        delete request.operationName;
+      }
+      return {
+        didResolveOperation: async ({ schema, document, operation, operationName, request: resolved }) => {
+          if (refusal) throw refusal;
+          if (!operation) {
+            throw new GraphQLError('The document has no operation of that name; name one of its operations in operationName.', {
+              extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } },
+            });
+          }
+          const violation = checkOperationLimits({ schema, document, operationName, variables: resolved.variables }, limits, options.defaultListSize);
+          if (violation) throw limitError(violation);
+        },
+      };
+    },
+  };
+}
