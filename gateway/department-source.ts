@@ -31,6 +31,25 @@ function keepAliveFetcher(timeoutMs: number): Fetcher {
   return makeFetchHappen.defaults({ maxSockets: Infinity, retry: false, timeout: timeoutMs });
 }
 
+/** The first coded error of a department's 4xx answer (its own refusal of the request), if it is one. */
+function codedRefusal(error: GraphQLError): { code: string; message: string } | undefined {
+  const response = error.extensions.response as { status?: number; body?: unknown } | undefined;
+  if (!response?.status || response.status >= 500) return undefined;
+  const body = typeof response.body === 'string' ? safeJson(response.body) : response.body;
+  const first = (body as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | undefined)?.errors?.[0];
+  const code = first?.extensions?.code;
+  if (typeof code !== 'string' || code === ErrorCode.INTERNAL_SERVER_ERROR || typeof first?.message !== 'string') return undefined;
+  return { code, message: first.message };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The errors that say the department itself failed (as opposed to refusing a request): they count against its circuit. */
 const unavailableErrors = new WeakSet<Error>();
 
@@ -83,6 +102,13 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
     if (error instanceof GraphQLError && error.extensions.code && error.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       // A refusal (401, 403): its code and message, never the department's address or raw answer.
       throw new GraphQLError(error.message, { extensions: { code: error.extensions.code, department: this.department } });
+    }
+    const refusal = error instanceof GraphQLError ? codedRefusal(error) : undefined;
+    if (refusal) {
+      // The department refused this request (a 4xx with a coded error, say BAD_USER_INPUT for a
+      // malformed date): the consumer gets that error, and the department's circuit does not
+      // count it, or any consumer could switch a department off for everyone with bad input.
+      throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, department: this.department } });
     }
     this.log.warn({ department: this.department, reason: error.message }, 'department call failed');
     throw this.unavailable();

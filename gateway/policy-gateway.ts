@@ -78,20 +78,12 @@ interface Decided {
 export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOptions = {}): GatewayInterface {
   const verdicts = new LruCache<PolicyVerdict>(2000);
   const keyedDocuments = new LruCache<KeyedDocument>(2000);
-  const schemas = new Map<string, GraphQLSchema>();
+  const schemas = new LruCache<GraphQLSchema>(200);
   let apiSchema: GraphQLSchema | undefined;
 
-  const schemaFor = (schema: GraphQLSchema, identity: RequestIdentity): GraphQLSchema => {
-    const key = `${identity.policy.version}|${identity.view.key}`;
-    let contract = schemas.get(key);
-    if (!contract) {
-      contract = consumerSchema(schema, identity.view);
-      // Only the last few policy versions matter; the map stays small.
-      if (schemas.size > 200) schemas.clear();
-      schemas.set(key, contract);
-    }
-    return contract;
-  };
+  // Only the views of the last few policy versions are asked for; the cache keeps those.
+  const schemaFor = (schema: GraphQLSchema, identity: RequestIdentity): GraphQLSchema =>
+    schemas.get(`${identity.policy.version}|${identity.view.key}`, () => consumerSchema(schema, identity.view));
 
   const decideAndExecute = async (executor: GatewayExecutor, requestContext: GatewayGraphQLRequestContext, identity: RequestIdentity, schema: GraphQLSchema): Promise<Decided> => {
     const operationName = requestContext.request.operationName ?? undefined;

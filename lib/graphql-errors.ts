@@ -1,5 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger.ts';
 import { ErrorCode } from './errors.ts';
 
@@ -10,6 +10,9 @@ const STORE_UNREACHABLE = /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|P
  * command is being written to it (Node's "socket has been ended by the other party" is EPIPE).
  */
 const SOCKET_FAILURES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
+
+/** @apollo/gateway's code for a subgraph error without a code of its own: its raw message is not for consumers. */
+const DOWNSTREAM_SERVICE_ERROR = 'DOWNSTREAM_SERVICE_ERROR';
 
 export function isStoreUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -28,10 +31,16 @@ export function isStoreUnavailable(error: unknown): boolean {
 export function safeErrorFormatter(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof GraphQLError && original.extensions.code && original.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const code = formatted.extensions?.code;
+    if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR && code !== DOWNSTREAM_SERVICE_ERROR) {
+      // @apollo/gateway adds the subgraph's name as `serviceName`; the consumer's contract is
+      // `department`, set on purpose where it helps (DEPARTMENT_UNAVAILABLE), nothing else.
+      if (formatted.extensions && 'serviceName' in formatted.extensions) {
+        const { serviceName, ...extensions } = formatted.extensions;
+        return { ...formatted, extensions: { ...extensions, department: extensions.department ?? serviceName } };
+      }
       return formatted;
     }
-    if (formatted.extensions?.code && formatted.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     if (isStoreUnavailable(original)) {
       log.warn({ reason: (original as Error).message, path: formatted.path }, 'store unavailable');
       return {

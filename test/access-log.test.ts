@@ -134,6 +134,11 @@ describe('the access log', () => {
     }
     // Another subject, another consumer: not in this subject's report.
     await ask(`{ subject(uscc: "${other}") { name } }`, TAX);
+    // One request about both subjects: in this subject's report, without naming the other one.
+    const both = await ask(`{ mine: subject(uscc: "${uscc}") { name } theirs: subject(uscc: "${other}") { name } }`, CENTRAL_BANK);
+    const bothRecord = await recordOf(requestIdOf(both));
+    assert.ok(bothRecord?.kind === 'ACCESS');
+    assert.deepEqual(bothRecord.subjects, [uscc, other].sort(), 'the log itself records both');
 
     const report = await ask(`query Report($uscc: ID!) {
       subjectAccessReport(uscc: $uscc) { uscc consumers truncated accesses { consumer purpose requestId at fields { type fields } subjects } }
@@ -148,9 +153,12 @@ describe('the access log', () => {
     assert.deepEqual(result.consumers, ['central-bank', 'court-enforcement', 'public-portal']);
     assert.equal(result.truncated, false);
     assert.deepEqual(result.accesses.map(({ consumer, purpose }) => [consumer, purpose]), [
-      ['central-bank', 'CREDIT_ASSESSMENT'], ['court-enforcement', 'ENFORCEMENT'], ['public-portal', 'PUBLIC_DISCLOSURE'],
+      ['central-bank', 'CREDIT_ASSESSMENT'], ['court-enforcement', 'ENFORCEMENT'], ['public-portal', 'PUBLIC_DISCLOSURE'], ['central-bank', 'CREDIT_ASSESSMENT'],
     ], 'oldest first, with the purpose each declared');
-    for (const access of result.accesses) {
+    const last = result.accesses.at(-1);
+    assert.equal(last?.requestId, requestIdOf(both));
+    assert.deepEqual(last?.subjects, [uscc], 'a report about one subject names no other subject');
+    for (const access of result.accesses.slice(0, 3)) {
       const expected = byConsumer.get(access.consumer);
       assert.equal(access.requestId, expected?.requestId);
       assert.deepEqual(access.fields.flatMap(({ type, fields }) => fields.map((field) => `${type}.${field}`)).sort(), expected?.fields);

@@ -263,6 +263,26 @@ describe('adversarial requests', () => {
     });
   });
 
+  describe('bad input a department refuses', () => {
+    it('is answered with the department\'s own code, and never switches the department off for others (circuit breaker)', async () => {
+      const record = 'mutation ($input: AdministrativePenaltyInput!) { recordAdministrativePenalty(input: $input) { decisionNumber } }';
+      const input = {
+        uscc: SUBJECT.uscc, decisionNumber: `BAD-DATE-${process.pid}`, authority: '北京市生态环境局', legalBasis: '第九十九条', violation: '超标排放',
+        category: 'POLLUTION', penaltyType: 'FINE', fineAmount: 1, severity: 'GENERAL', decidedOn: 'not-a-date',
+      };
+      // Twice the number of failures that opens a circuit (5 by default).
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const answer = await gateway(as('ecology-bureau', 'RECORD_KEEPING'), record, { input });
+        assert.equal(answer.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', answer.text);
+        assert.equal(answer.body.errors?.[0]?.extensions?.department, 'penalties');
+        assert.equal(answer.body.errors?.[0]?.extensions?.serviceName, undefined, 'no second, uncontrolled naming of departments');
+      }
+      const penalties = await bank(`{ subject(uscc: "${SUBJECT.uscc}") { administrativePenalties { decisionNumber } } }`);
+      assert.equal(penalties.body.errors, undefined, penalties.text);
+      assert.ok(Array.isArray((penalties.body.data?.subject as { administrativePenalties: unknown[] }).administrativePenalties));
+    });
+  });
+
   describe('rate limits, quotas and persisted operations', () => {
     it('answers the tax bureau\'s 4th request in a minute (its limit is 3) with 429 RATE_LIMITED and Retry-After; others are served', async () => {
       for (let i = 0; i < 3; i += 1) assert.equal((await gateway(as('tax-bureau'), GOOD_QUERY)).status, 200);

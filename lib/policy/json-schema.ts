@@ -189,7 +189,7 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
               requestsPerDay: { description: 'Requests per day, across all gateway instances (then HTTP 429 QUOTA_EXCEEDED).', $ref: '#/definitions/limit' },
             },
           },
-          persistedOperationsOnly: { description: 'true: only operations registered for this consumer in operations/<consumer>.graphql are executed.', type: 'boolean' },
+          persistedOperationsOnly: { description: 'true: only operations registered for this consumer in operations/<consumer>.json are executed (npm run policy -- register-operations).', type: 'boolean' },
           credentials: {
             type: 'object',
             additionalProperties: false,

@@ -105,7 +105,9 @@ export async function subjectAccessReport(
   return {
     uscc,
     consumers: [...new Set(accesses.map(({ consumer }) => consumer))].sort(),
-    accesses: accesses.map(shape),
+    // Each access names only this subject: the other subjects a request touched are not the
+    // business of a report about this one (PIPL art. 45 is about the subject's own data).
+    accesses: accesses.map((document) => ({ ...shape(document), subjects: [uscc] })),
     truncated: documents.length > MAX_REPORT,
   };
 }

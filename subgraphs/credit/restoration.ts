@@ -5,9 +5,8 @@
  * the measures it triggered, from that moment, with nothing deleted.
  */
 import { randomUUID } from 'node:crypto';
-import { GraphQLError } from 'graphql';
 import type { PolicyContext } from '../runtime/enforcement.ts';
-import { badInput } from '../runtime/writes.ts';
+import { badInput, refused } from '../runtime/writes.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 
 /**
@@ -19,13 +18,13 @@ export const NON_RESTORABLE_LIST_TYPES: ReadonlySet<string> = new Set(
 );
 
 /** The minimum time a listing stays published before restoration (secondary: one year). */
-const MINIMUM_PUBLICATION_DAYS = Number(process.env.CREDENCE_RESTORATION_MINIMUM_DAYS ?? 365);
+const MINIMUM_PUBLICATION_DAYS = ((raw = process.env.CREDENCE_RESTORATION_MINIMUM_DAYS ?? '365'): number => {
+  // A typo must not make every listing eligible at once (NaN compares false).
+  if (!/^\d+$/.test(raw)) throw new Error(`CREDENCE_RESTORATION_MINIMUM_DAYS must be a whole number of days, got "${raw}".`);
+  return Number(raw);
+})();
 
 const DAY_MS = 86_400_000;
-
-function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...extensions } });
-}
 
 function inForce(listing: ListingDocument, now: Date): boolean {
   return (!listing.removedOn || listing.removedOn > now) && (!listing.restoredOn || listing.restoredOn > now);

@@ -44,7 +44,8 @@ function responsiblePerson(input: NaturalPerson): NaturalPerson {
 function sameEntry(stored: DebtorEntryDocument, document: DebtorEntryDocument): boolean {
   return stored.uscc === document.uscc && stored.court === document.court && sameBasisDocument(stored.basis, document.basis)
     && stored.obligation === document.obligation && stored.performanceStatus === document.performanceStatus
-    && stored.responsiblePerson.idNumber === document.responsiblePerson.idNumber && stored.listedOn.getTime() === document.listedOn.getTime();
+    && stored.responsiblePerson.name === document.responsiblePerson.name && stored.responsiblePerson.idNumber === document.responsiblePerson.idNumber
+    && stored.responsiblePerson.phone === document.responsiblePerson.phone && stored.listedOn.getTime() === document.listedOn.getTime();
 }
 
 export async function recordDishonestDebtorEntry(

@@ -4,9 +4,9 @@
  * with reasons. Approval sets `restoredOn`: record rules stop public display and sharing at once;
  * nothing is deleted. Particularly serious categories are never restored.
  */
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { PolicyContext } from '../runtime/enforcement.ts';
-import { recordNumber, requiredText } from '../runtime/writes.ts';
+import { recordNumber, refused, requiredText } from '../runtime/writes.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
 
 /** R6: online fraud, illegal fund-raising and substandard vaccines; `CREDENCE_NON_RESTORABLE_PENALTY_CATEGORIES` (comma-separated) replaces them. */
@@ -33,10 +33,6 @@ export interface PenaltyRestorationInput {
   decisionNumber: string;
   evidence: string;
   reason: string;
-}
-
-function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...extensions } });
 }
 
 /** Why `penalty` cannot be restored now, or undefined when it can. */

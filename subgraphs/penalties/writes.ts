@@ -1,17 +1,16 @@
 /** Writes by the regulators: a penalty decision is recorded once, by the department that made it. */
 import type { PolicyContext } from '../runtime/enforcement.ts';
-import { badInput, notInFuture, recordNumber, recordOnce, requiredText } from '../runtime/writes.ts';
+import { badInput, nonNegative, notInFuture, recordNumber, recordOnce, requiredText } from '../runtime/writes.ts';
 import { assertUscc } from '../../lib/errors.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
 import { NON_RESTORABLE_CATEGORIES } from './restoration.ts';
 
 /** What a regulator submits: the penalty's own fields, its number under its schema name. */
-export type AdministrativePenaltyInput = Omit<PenaltyDocument, '_id' | 'restoredOn' | 'recordedBy'> & { decisionNumber: string };
+export type AdministrativePenaltyInput = Omit<PenaltyDocument, '_id' | 'restoredOn' | 'restoration' | 'recordedBy'> & { decisionNumber: string };
 
 
 function validate(input: AdministrativePenaltyInput, now: Date): void {
   assertUscc(input.uscc, 'input.uscc');
-  if (!Number.isFinite(input.fineAmount) || input.fineAmount < 0) throw badInput('The fine must be 0 or more.', 'fineAmount');
   notInFuture(input.decidedOn, 'decidedOn', now);
   // The categories never restored (R6) are particularly serious: they are recorded as SERIOUS.
   if (NON_RESTORABLE_CATEGORIES.has(input.category) && input.severity !== 'SERIOUS') {
@@ -41,7 +40,7 @@ export async function recordAdministrativePenalty(
     violation: requiredText(input.violation, 'violation'),
     category: input.category,
     penaltyType: input.penaltyType,
-    fineAmount: input.fineAmount,
+    fineAmount: nonNegative(input.fineAmount, 'fineAmount'),
     severity: input.severity,
     decidedOn: input.decidedOn,
     restoredOn: null,

@@ -113,7 +113,6 @@ export function recordRandom(subject: SeedSubject, department: string): Random {
   return createRandom(deriveSeed(subject.seed, department));
 }
 
-/** A date `days` before the reference date. */
 /**
  * The department consumers of the demo policy (policies/departments.yaml) that own seeded records,
  * so that a demo can remove or correct them; only the recording department may.
@@ -131,6 +130,7 @@ export function removal(removedOn: Date | null, reason: string): { removedOn: Da
   return { removedOn, removalReason: removedOn ? reason : null };
 }
 
+/** A date `days` before the reference date. */
 export function daysAgo(days: number): Date {
   return new Date(SEED_REFERENCE_DATE.getTime() - days * 86_400_000);
 }

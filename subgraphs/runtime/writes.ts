@@ -52,7 +52,8 @@ export interface RemoveOnceOptions<T extends RemovableDocument> extends RecordKi
   allowedReasons?: (stored: T) => readonly string[];
 }
 
-function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+/** A write refused with its own code (NOT_RESTORABLE, TOO_EARLY, ...), and what the caller needs to act on it. */
+export function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
 }
 
@@ -97,6 +98,12 @@ export function requiredText(value: string, field: string): string {
   const text = value.trim();
   if (text.length === 0) throw badInput(`"${field}" must not be empty.`, field);
   return text;
+}
+
+/** An amount in CNY: 0 or more. */
+export function nonNegative(value: number, field: string): number {
+  if (!Number.isFinite(value) || value < 0) throw badInput(`"${field}" must be 0 or more.`, field);
+  return value;
 }
 
 /** A date a department states about the past (a decision, a listing, a removal). */

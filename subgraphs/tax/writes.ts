@@ -2,7 +2,7 @@
 import { assertUscc } from '../../lib/errors.ts';
 import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
-import { badInput, notInFuture, recordNumber, recordOnce, type RecordKind } from '../runtime/writes.ts';
+import { nonNegative, notInFuture, recordNumber, recordOnce, type RecordKind } from '../runtime/writes.ts';
 import type { TaxModels, ViolationCaseDocument } from './models.ts';
 
 export interface TaxViolationCaseInput {
@@ -16,11 +16,6 @@ export interface TaxViolationCaseInput {
 }
 
 const CASE: RecordKind = { recordType: 'TaxViolationCase', department: 'tax', noun: 'Case' };
-
-function amount(value: number, field: string): number {
-  if (!Number.isFinite(value) || value < 0) throw badInput(`"${field}" must be 0 or more.`, field);
-  return value;
-}
 
 function sameCase(stored: ViolationCaseDocument, document: ViolationCaseDocument): boolean {
   return stored.uscc === document.uscc && stored.violationType === document.violationType && stored.amountInvolved === document.amountInvolved
@@ -38,8 +33,8 @@ export async function recordTaxViolationCase(
     _id: recordNumber(input.caseNumber, 'caseNumber', CASE.noun),
     uscc: input.uscc,
     violationType: input.violationType,
-    amountInvolved: amount(input.amountInvolved, 'amountInvolved'),
-    penaltyAmount: amount(input.penaltyAmount, 'penaltyAmount'),
+    amountInvolved: nonNegative(input.amountInvolved, 'amountInvolved'),
+    penaltyAmount: nonNegative(input.penaltyAmount, 'penaltyAmount'),
     // A case is published on its decision document (STA Order 54, art. 12).
     decision: requireBasisDocument(input.decision, 'decision', input.decidedOn, context.now),
     decidedOn: notInFuture(input.decidedOn, 'decidedOn', context.now),
