@@ -4,9 +4,10 @@
  */
 import mongoose, { type Connection } from 'mongoose';
 import { join } from 'node:path';
-import type { Logger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import { chooseFerretdbBackend, hasGo, startFerretdb, type EmbeddedMongo } from './ferretdb.ts';
 import { freePort } from './net.ts';
+import { guardAgainstStuckChecks } from './stuck-check.ts';
 
 export interface MongoServer {
   uri: string;
@@ -58,8 +59,9 @@ async function startWorkingFerretdb(options: { dataDir: string; port: number; lo
  * Opens one department's own database. Each department gets its own connection (not the
  * mongoose default), so several departments can share a process in tests without sharing state.
  */
-export async function connectDatabase(uri: string, dbName: string, overrides: { serverSelectionTimeoutMS?: number } = {}): Promise<Connection> {
-  const connection = mongoose.createConnection(uri, {
+export async function connectDatabase(uri: string, dbName: string, settings: { serverSelectionTimeoutMS?: number; log?: Logger } = {}): Promise<Connection> {
+  const { log = createLogger('store'), ...overrides } = settings;
+  const options = {
     dbName,
     monitorCommands: true,
     serverSelectionTimeoutMS: 5000,
@@ -68,14 +70,17 @@ export async function connectDatabase(uri: string, dbName: string, overrides: { 
     // While the store is down, an operation fails after server selection (STORE_UNAVAILABLE)
     // instead of waiting in mongoose's buffer; the driver reconnects by itself when it returns.
     bufferCommands: false,
-    // The driver's monitor can be left waiting on a connection the store accepted while going
-    // down; it tries again only when this expires (30 s by default), and until then the store
-    // counts as unavailable even once it is back.
+    // Bounds each of the driver's checks of the store (30 s by default): a check left waiting on
+    // a connection the store accepted while going down ends sooner, and one running past this
+    // bound is stuck (stuck-check.ts).
     connectTimeoutMS: 10_000,
-  });
+    heartbeatFrequencyMS: 10_000,
+  };
+  const connection = mongoose.createConnection(uri, options);
   // Filters built from user input can never smuggle query operators such as $ne or $where.
   connection.set('sanitizeFilter', true);
   await connection.asPromise();
+  guardAgainstStuckChecks(connection, { uri, options, timings: options, log });
   return connection;
 }
 

@@ -61,7 +61,7 @@ export function departmentSchema(department: AnyDepartment): GraphQLSchema {
 
 export async function startSubgraph(department: AnyDepartment, options: SubgraphOptions): Promise<SubgraphServer> {
   const log = createLogger(`subgraph:${department.name}`);
-  const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name));
+  const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), { log });
   const models: unknown = department.defineModels(connection);
   // Indexes are declared on the models; building them here keeps a fresh database fast.
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));

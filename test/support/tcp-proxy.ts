@@ -1,7 +1,9 @@
 /**
  * A TCP proxy in front of a real service (the store, Redis, a department), for fault tests: `cut()`
  * closes every connection and refuses new ones, exactly as the service going down looks to its
- * clients; `restore()` listens again on the same port, as the service coming back.
+ * clients; `restore()` listens again on the same port, as the service coming back. `stall()`
+ * freezes the connections open now (nothing more passes either way, nothing is closed), as a
+ * service that hangs on them, while new connections pass.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -11,11 +13,13 @@ export interface TcpProxy {
   through(uri: string): string;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  stall(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   const track = (socket: Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -27,6 +31,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.pipe(upstream).pipe(client);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.once('close', () => pairs.delete(pair));
   });
   const listen = (server: Server, port: number): Promise<number> => new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -51,6 +58,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port,
     through: (uri) => uri.replace(/:\d+\//, `:${port}/`),
     cut,
+    stall: () => {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+      pairs.clear();
+    },
     restore: async () => {
       if (server) return;
       server = newServer();
