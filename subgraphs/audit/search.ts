@@ -4,9 +4,10 @@
  * searched (chain starts and withheld markers are for verification). Records are shaped for the
  * schema here, once per record, so that no per-row resolver runs.
  */
-import { GraphQLError } from 'graphql';
 import { trusted } from 'mongoose';
-import { assertUscc, ErrorCode } from '../../lib/errors.ts';
+import { assertUscc } from '../../lib/errors.ts';
+import { withKey } from '../runtime/loaders.ts';
+import { badInput, pageSize } from '../runtime/refusals.ts';
 import type { AccessRecordDocument, AuditModels } from './models.ts';
 
 export interface AccessLogFilter {
@@ -23,13 +24,8 @@ export interface AccessRecordValue extends Omit<AccessRecordDocument, 'fields'> 
   fields: { type: string; fields: string[] }[];
 }
 
-export const MAX_PAGE = 500;
 export const MAX_REPORT = 5000;
 const FIELD_COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;
-
-function badInput(message: string, argumentName: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName } });
-}
 
 function shape(document: AccessRecordDocument): AccessRecordValue {
   const byType = new Map<string, string[]>();
@@ -37,7 +33,7 @@ function shape(document: AccessRecordDocument): AccessRecordValue {
     const [type = '', field = ''] = coordinate.split('.');
     byType.set(type, [...(byType.get(type) ?? []), field]);
   }
-  return { ...document, id: document._id, fields: [...byType].map(([type, fields]) => ({ type, fields })) };
+  return { ...withKey(document, 'id'), fields: [...byType].map(([type, fields]) => ({ type, fields })) };
 }
 
 interface Cursor {
@@ -81,8 +77,7 @@ export async function accessLogPage(
   models: AuditModels,
   args: { filter?: AccessLogFilter | null; first?: number | null; after?: string | null },
 ): Promise<{ records: AccessRecordValue[]; endCursor: string | null; hasNextPage: boolean }> {
-  const first = args.first ?? 50;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput(`"first" must be from 1 to ${MAX_PAGE}.`, 'first');
+  const first = pageSize(args.first ?? 50);
   const query = filterQuery(args.filter);
   if (args.after) {
     const cursor = decodeCursor(args.after);
