@@ -27,6 +27,14 @@ export interface AccessRecordValue extends Omit<AccessRecordDocument, 'fields'> 
 export const MAX_REPORT = 5000;
 const FIELD_COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;
 
+/**
+ * Pages run newest first by instant, and records of one instant by id. Ids are unique, so the
+ * order is total: a cursor (its page's last record) names one place in it, and the next page
+ * starts strictly after that place, so records sharing an instant are neither skipped nor
+ * repeated.
+ */
+const NEWEST_FIRST = { at: -1, _id: -1 } as const;
+
 function shape(document: AccessRecordDocument): AccessRecordValue {
   const byType = new Map<string, string[]>();
   for (const coordinate of document.fields) {
@@ -43,6 +51,11 @@ interface Cursor {
 
 function encodeCursor(record: AccessRecordDocument): string {
   return Buffer.from(JSON.stringify([record.at.toISOString(), record._id])).toString('base64url');
+}
+
+/** The records after the cursor's in NEWEST_FIRST order. */
+function strictlyAfter(cursor: Cursor): Record<string, unknown> {
+  return { $or: [{ at: trusted({ $lt: cursor.at }) }, { at: cursor.at, _id: trusted({ $lt: cursor.id }) }] };
 }
 
 function decodeCursor(raw: string): Cursor {
@@ -78,16 +91,12 @@ export async function accessLogPage(
   args: { filter?: AccessLogFilter | null; first?: number | null; after?: string | null },
 ): Promise<{ records: AccessRecordValue[]; endCursor: string | null; hasNextPage: boolean }> {
   const first = pageSize(args.first ?? 50);
-  const query = filterQuery(args.filter);
-  if (args.after) {
-    const cursor = decodeCursor(args.after);
-    // Newest first, ties on the instant broken by id: strictly after the cursor's record.
-    query.$or = [{ at: trusted({ $lt: cursor.at }) }, { at: cursor.at, _id: trusted({ $lt: cursor.id }) }];
-  }
-  const documents = await models.AccessRecord.find(query).sort({ at: -1, _id: -1 }).limit(first + 1).lean<AccessRecordDocument[]>();
+  const query = { ...filterQuery(args.filter), ...(args.after ? strictlyAfter(decodeCursor(args.after)) : {}) };
+  // One record more than the page: the next page exists only if that record does.
+  const documents = await models.AccessRecord.find(query).sort(NEWEST_FIRST).limit(first + 1).lean<AccessRecordDocument[]>();
   const page = documents.slice(0, first);
   const last = page.at(-1);
-  return { records: page.map(shape), endCursor: last ? encodeCursor(last) : null, hasNextPage: documents.length > first };
+  return { records: page.map(shape), endCursor: last ? encodeCursor(last) : null, hasNextPage: last !== undefined && documents.length > first };
 }
 
 export async function subjectAccessReport(
