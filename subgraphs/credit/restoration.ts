@@ -10,7 +10,7 @@ import { withKey } from '../runtime/loaders.ts';
 import { badInput, refused } from '../runtime/refusals.ts';
 import { nonRestorableRefusal, restorationRefusal, type RestorationCase } from '../runtime/restoration.ts';
 import { restorationSettings } from '../runtime/restoration-settings.ts';
-import { updateOnce } from '../runtime/writes.ts';
+import { ownRecord, updateOnce } from '../runtime/writes.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 
 const DAY_MS = 86_400_000;
@@ -65,11 +65,8 @@ export async function decideRestoration(models: CreditModels, applicationId: str
   if (reason.trim().length === 0) throw badInput('A decision needs its reasons.', 'reason');
   const application = await models.RestorationApplication.findById(applicationId).lean<RestorationApplicationDocument>();
   if (!application) throw refused('NOT_FOUND', `No restoration application ${applicationId}.`);
-  const listing = await models.Listing.findById(application.listingId).lean<ListingDocument>();
-  if (!listing) throw refused('NOT_FOUND', `No listing ${application.listingId}.`);
-  if (listing.recordedBy !== context.view.consumer) {
-    throw refused('NOT_RECORD_OWNER', 'Only the department that made the listing decides its restoration.');
-  }
+  // Who identifies, restores: only the department that made the listing decides.
+  const listing = await ownRecord(models.Listing, application.listingId, 'Listing', context);
   if (application.status !== 'PENDING') return withPendingDays(application, context.now);
   if (approve) {
     const excluded = nonRestorableRefusal(listingCase(listing));

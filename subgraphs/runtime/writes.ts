@@ -99,7 +99,7 @@ function ownerRefusal(stored: RecordedDocument, consumer: string, noun: string):
 }
 
 /** The stored record `id`, which the calling department must have recorded (else RECORD_NOT_FOUND, NOT_RECORD_OWNER). */
-export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id: string, noun: string, context: WriteContext): Promise<T> {
+export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id: string, noun: string, context: Pick<PolicyContext, 'view'>): Promise<T> {
   const stored = await model.findById(id).lean<T>();
   if (!stored) throw refused('RECORD_NOT_FOUND', `No ${noun.toLowerCase()} ${id} is recorded.`, { number: id });
   const error = ownerRefusal(stored, context.view.consumer, noun);
