@@ -26,12 +26,12 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Validates a USCC argument, throwing `BAD_USER_INPUT` that names the failing position. */
-export function assertUscc(code: string, argumentName = 'uscc'): string {
+/** Validates a USCC argument, throwing `BAD_USER_INPUT` that names the argument (`field`) and the failing position. */
+export function assertUscc(code: string, field = 'uscc'): string {
   const fault = checkUscc(code);
   if (fault) {
-    throw new GraphQLError(`Invalid Unified Social Credit Code in "${argumentName}": ${fault.message}`, {
-      extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName, position: fault.position },
+    throw new GraphQLError(`Invalid Unified Social Credit Code in "${field}": ${fault.message}`, {
+      extensions: { code: ErrorCode.BAD_USER_INPUT, field, position: fault.position },
     });
   }
   return code;

@@ -16,6 +16,10 @@ const BATCH = 2000;
 export async function seedAll(options: { mongoUri: string; subjects: number; log: Logger }): Promise<Record<string, number>> {
   const inserted: Record<string, number> = {};
   await Promise.all(departments.map(async (department) => {
+    if (!department.seed) {
+      inserted[department.name] = 0;
+      return;
+    }
     const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name));
     try {
       const models: unknown = department.defineModels(connection);
@@ -43,8 +47,7 @@ export async function seedAll(options: { mongoUri: string; subjects: number; log
  * which slowed every later query.
  */
 function createSeedWriter(connection: Connection): SeedWriter {
-  // Read on a collection's first write only: a department with nothing to seed (the access log)
-  // never has its collections read.
+  // Read on a collection's first write only: a collection a seed leaves empty is never read.
   const stored = new Map<string, Promise<Set<string>>>();
   const storedIds = (name: string): Promise<Set<string>> => {
     let ids = stored.get(name);

@@ -211,6 +211,44 @@ describe('the access log', () => {
     assert.equal(badCursor.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
   });
 
+  it('pages through records sharing one instant once each, newest first and by id, and never promises a page after an empty one', async () => {
+    const chain = `same-instant-${process.pid}`;
+    const instant = Date.now() - 30_000;
+    // Ten records of one instant, between one just after it and one just before; ids 1..12 sort
+    // as text (…:10 before …:2), as the store sorts them.
+    const records = Array.from({ length: 12 }, (_, index): AccessLogRecord => ({
+      _id: recordId(chain, index + 1), chain, seq: index + 1, instance: chain, prev: '', hash: '',
+      kind: 'ACCESS', at: new Date(instant + (index === 0 ? 1 : index === 11 ? -1 : 0)), requestId: `${chain}-${index + 1}`,
+      consumer: chain, purpose: 'AUDIT', policyVersion: 'test', operationName: null, operationHash: '', outcome: 'ANSWERED',
+      fields: ['Subject.name'], subjects: [], deniedFields: [], maskedFields: [], durationMs: 1,
+    }));
+    const newestFirst = records
+      .toSorted((a, b) => b.at.getTime() - a.at.getTime() || (a._id < b._id ? 1 : -1))
+      .map(({ _id }) => _id);
+    // Straight into the store, as a gateway writes; removed again so that the chains still verify.
+    await store.records.insertMany(records);
+    try {
+      for (const first of [1, 5]) {
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (let pages = 0; pages <= records.length; pages++) {
+          const response = await ask(`query ($consumer: String, $first: Int, $after: String) {
+            accessLog(filter: { consumer: $consumer }, first: $first, after: $after) { records { id } endCursor hasNextPage }
+          }`, PRIVACY_OFFICE, { consumer: chain, first, after });
+          assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
+          const page = response.body.data?.accessLog as { records: { id: string }[]; endCursor: string | null; hasNextPage: boolean };
+          assert.ok(page.records.length > 0 || !page.hasNextPage, `first: ${first}, page ${pages}: an empty page promises no next one`);
+          seen.push(...page.records.map(({ id }) => id));
+          if (!page.hasNextPage) break;
+          after = page.endCursor;
+        }
+        assert.deepEqual(seen, newestFirst, `first: ${first}: every record once, newest first, one instant's records by id`);
+      }
+    } finally {
+      await store.records.deleteMany({ chain });
+    }
+  });
+
   it('no consumer but the privacy office may read the log', async () => {
     for (const caller of [CENTRAL_BANK, COURT, TAX]) {
       const response = await ask(`{ subjectAccessReport(uscc: "${seedSubject(7).uscc}") { consumers } }`, caller);

@@ -109,7 +109,7 @@ describe('bad writes get their own error, and the data is unchanged afterwards',
   it('an invalid code: BAD_USER_INPUT naming the position that fails', async () => {
     const wrongCheck = `${uscc.slice(0, 17)}${uscc.endsWith('0') ? '1' : '0'}`;
     const response = await refusedWithoutChange(PENALTY, penalty({ uscc: wrongCheck, decisionNumber: `${decisionNumber}-2` }), ECOLOGY, 'BAD_USER_INPUT');
-    assert.deepEqual([response.body.errors?.[0]?.extensions?.argumentName, response.body.errors?.[0]?.extensions?.position], ['input.uscc', 18]);
+    assert.deepEqual([response.body.errors?.[0]?.extensions?.field, response.body.errors?.[0]?.extensions?.position], ['input.uscc', 18]);
     const short = await refusedWithoutChange(DEBTOR, debtorEntry({ uscc: '9111' }), COURT, 'BAD_USER_INPUT');
     assert.equal(short.body.errors?.[0]?.extensions?.position, 0);
   });

@@ -215,6 +215,18 @@ export function catalogItemForRecordType(catalog: Catalog, recordType: string): 
   return catalog.items.find((item) => item.recordType === recordType);
 }
 
+/**
+ * Each record type's item (the first, as `catalogItemForRecordType` finds it), for a process that
+ * looks items up per request: the catalog is fixed for the life of the process.
+ */
+export function catalogItemsByRecordType(catalog: Catalog): ReadonlyMap<string, CatalogItem> {
+  const items = new Map<string, CatalogItem>();
+  for (const item of catalog.items) {
+    if (item.recordType !== undefined && !items.has(item.recordType)) items.set(item.recordType, item);
+  }
+  return items;
+}
+
 /** The item a `Type.field` belongs to. */
 export function catalogItemOfField(catalog: Catalog, typeName: string, fieldName: string): CatalogItem | undefined {
   const name = `${typeName}.${fieldName}`;

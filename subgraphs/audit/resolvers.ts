@@ -1,11 +1,10 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
 import { DateTimeScalar } from '../runtime/scalars.ts';
-import type { AuditLoaders } from './loaders.ts';
 import type { AuditModels } from './models.ts';
 import { accessLogPage, subjectAccessReport, type AccessLogFilter } from './search.ts';
 
-type Context = RequestContext<AuditModels, AuditLoaders>;
+type Context = RequestContext<AuditModels, undefined>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
   DateTime: DateTimeScalar,

@@ -4,9 +4,10 @@
  * searched (chain starts and withheld markers are for verification). Records are shaped for the
  * schema here, once per record, so that no per-row resolver runs.
  */
-import { GraphQLError } from 'graphql';
 import { trusted } from 'mongoose';
-import { assertUscc, ErrorCode } from '../../lib/errors.ts';
+import { assertUscc } from '../../lib/errors.ts';
+import { withKey } from '../runtime/loaders.ts';
+import { badInput, pageSize } from '../runtime/refusals.ts';
 import type { AccessRecordDocument, AuditModels } from './models.ts';
 
 export interface AccessLogFilter {
@@ -23,13 +24,16 @@ export interface AccessRecordValue extends Omit<AccessRecordDocument, 'fields'> 
   fields: { type: string; fields: string[] }[];
 }
 
-export const MAX_PAGE = 500;
 export const MAX_REPORT = 5000;
 const FIELD_COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;
 
-function badInput(message: string, argumentName: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName } });
-}
+/**
+ * Pages run newest first by instant, and records of one instant by id. Ids are unique, so the
+ * order is total: a cursor (its page's last record) names one place in it, and the next page
+ * starts strictly after that place, so records sharing an instant are neither skipped nor
+ * repeated.
+ */
+const NEWEST_FIRST = { at: -1, _id: -1 } as const;
 
 function shape(document: AccessRecordDocument): AccessRecordValue {
   const byType = new Map<string, string[]>();
@@ -37,7 +41,7 @@ function shape(document: AccessRecordDocument): AccessRecordValue {
     const [type = '', field = ''] = coordinate.split('.');
     byType.set(type, [...(byType.get(type) ?? []), field]);
   }
-  return { ...document, id: document._id, fields: [...byType].map(([type, fields]) => ({ type, fields })) };
+  return { ...withKey(document, 'id'), fields: [...byType].map(([type, fields]) => ({ type, fields })) };
 }
 
 interface Cursor {
@@ -47,6 +51,11 @@ interface Cursor {
 
 function encodeCursor(record: AccessRecordDocument): string {
   return Buffer.from(JSON.stringify([record.at.toISOString(), record._id])).toString('base64url');
+}
+
+/** The records after the cursor's in NEWEST_FIRST order. */
+function strictlyAfter(cursor: Cursor): Record<string, unknown> {
+  return { $or: [{ at: trusted({ $lt: cursor.at }) }, { at: cursor.at, _id: trusted({ $lt: cursor.id }) }] };
 }
 
 function decodeCursor(raw: string): Cursor {
@@ -81,18 +90,13 @@ export async function accessLogPage(
   models: AuditModels,
   args: { filter?: AccessLogFilter | null; first?: number | null; after?: string | null },
 ): Promise<{ records: AccessRecordValue[]; endCursor: string | null; hasNextPage: boolean }> {
-  const first = args.first ?? 50;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput(`"first" must be from 1 to ${MAX_PAGE}.`, 'first');
-  const query = filterQuery(args.filter);
-  if (args.after) {
-    const cursor = decodeCursor(args.after);
-    // Newest first, ties on the instant broken by id: strictly after the cursor's record.
-    query.$or = [{ at: trusted({ $lt: cursor.at }) }, { at: cursor.at, _id: trusted({ $lt: cursor.id }) }];
-  }
-  const documents = await models.AccessRecord.find(query).sort({ at: -1, _id: -1 }).limit(first + 1).lean<AccessRecordDocument[]>();
+  const first = pageSize(args.first ?? 50);
+  const query = { ...filterQuery(args.filter), ...(args.after ? strictlyAfter(decodeCursor(args.after)) : {}) };
+  // One record more than the page: the next page exists only if that record does.
+  const documents = await models.AccessRecord.find(query).sort(NEWEST_FIRST).limit(first + 1).lean<AccessRecordDocument[]>();
   const page = documents.slice(0, first);
   const last = page.at(-1);
-  return { records: page.map(shape), endCursor: last ? encodeCursor(last) : null, hasNextPage: documents.length > first };
+  return { records: page.map(shape), endCursor: last ? encodeCursor(last) : null, hasNextPage: last !== undefined && documents.length > first };
 }
 
 export async function subjectAccessReport(

@@ -4,6 +4,7 @@ import { loadMeasures } from '../../lib/policy/measures.ts';
 import type { DisclosureWindows } from '../../lib/policy/records.ts';
 import type { RequestContext } from '../runtime/department.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
+import type { WriteContext } from '../runtime/writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import { applicableMeasures } from './applicable-measures.ts';
 import { recordSeriousDishonestyListing, removeSeriousDishonestyListing, type ListingRemovalInput, type SeriousDishonestyListingInput } from './writes.ts';
@@ -31,11 +32,11 @@ export const resolvers: GraphQLResolverMap<Context> = {
     pendingRestorationApplications: (_root, _args, context) => pendingApplications(context.models, context as Context & PolicyContext),
   },
   Mutation: {
-    // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
+    // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).
     recordSeriousDishonestyListing: (_root, args: { input: SeriousDishonestyListingInput }, context) =>
-      recordSeriousDishonestyListing(context.models, args.input, context as Context & PolicyContext),
+      recordSeriousDishonestyListing(context.models, args.input, context as Context & WriteContext),
     removeSeriousDishonestyListing: (_root, args: { input: ListingRemovalInput }, context) =>
-      removeSeriousDishonestyListing(context.models, args.input, context as Context & PolicyContext),
+      removeSeriousDishonestyListing(context.models, args.input, context as Context & WriteContext),
     applyForCreditRestoration: (_root, args: { listingId: string; evidence: string }, context) =>
       applyForRestoration(context.models, args.listingId, args.evidence, context as Context & PolicyContext),
     decideCreditRestoration: (_root, args: { applicationId: string; approve: boolean; reason: string }, context) =>

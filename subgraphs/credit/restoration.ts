@@ -6,25 +6,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PolicyContext } from '../runtime/enforcement.ts';
-import { badInput, refused } from '../runtime/writes.ts';
+import { withKey } from '../runtime/loaders.ts';
+import { badInput, refused } from '../runtime/refusals.ts';
+import { nonRestorableRefusal, restorationRefusal, type RestorationCase } from '../runtime/restoration.ts';
+import { restorationSettings } from '../runtime/restoration-settings.ts';
+import { ownRecord, updateOnce } from '../runtime/writes.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 
-/**
- * List types never restored (R6: online fraud, illegal fund-raising, substandard vaccines), as
- * the product ships them; `CREDENCE_NON_RESTORABLE_LIST_TYPES` (comma-separated) replaces them.
- */
-export const NON_RESTORABLE_LIST_TYPES: ReadonlySet<string> = new Set(
-  (process.env.CREDENCE_NON_RESTORABLE_LIST_TYPES ?? 'ONLINE_FRAUD,ILLEGAL_FUNDRAISING,DRUG_VACCINE_SERIOUS_VIOLATION').split(',').map((type) => type.trim()),
-);
-
-/** The minimum time a listing stays published before restoration (secondary: one year). */
-const MINIMUM_PUBLICATION_DAYS = ((raw = process.env.CREDENCE_RESTORATION_MINIMUM_DAYS ?? '365'): number => {
-  // A typo must not make every listing eligible at once (NaN compares false).
-  if (!/^\d+$/.test(raw)) throw new Error(`CREDENCE_RESTORATION_MINIMUM_DAYS must be a whole number of days, got "${raw}".`);
-  return Number(raw);
-})();
-
 const DAY_MS = 86_400_000;
+
+function listingCase(listing: ListingDocument): Pick<RestorationCase, 'kind' | 'records'> {
+  return { kind: { field: 'listType', value: listing.listType }, records: 'listings' };
+}
 
 function inForce(listing: ListingDocument, now: Date): boolean {
   return (!listing.removedOn || listing.removedOn > now) && (!listing.restoredOn || listing.restoredOn > now);
@@ -32,23 +25,20 @@ function inForce(listing: ListingDocument, now: Date): boolean {
 
 export function withPendingDays(application: RestorationApplicationDocument, now: Date): RestorationApplicationDocument & { id: string; pendingDays: number | null } {
   const pendingDays = application.status === 'PENDING' ? Math.floor((now.getTime() - application.appliedOn.getTime()) / DAY_MS) : null;
-  return { ...application, id: application._id, pendingDays };
+  return { ...withKey(application, 'id'), pendingDays };
 }
 
 export async function applyForRestoration(models: CreditModels, listingId: string, evidence: string, context: PolicyContext) {
   if (evidence.trim().length === 0) throw badInput('Restoration needs evidence that the behaviour was corrected.', 'evidence');
   const listing = await models.Listing.findById(listingId).lean<ListingDocument>();
   if (!listing) throw refused('NOT_FOUND', `No listing ${listingId}.`);
-  if (NON_RESTORABLE_LIST_TYPES.has(listing.listType)) {
-    throw refused('NOT_RESTORABLE', `${listing.listType} listings are particularly serious cases that are not restored; their history stays findable (R6).`, { listType: listing.listType });
-  }
-  if (!inForce(listing, context.now)) throw refused('NOT_ELIGIBLE', 'The listing is no longer in force: there is nothing to restore.');
-  const eligibleFrom = new Date(listing.listedOn.getTime() + MINIMUM_PUBLICATION_DAYS * DAY_MS);
-  if (eligibleFrom > context.now) {
-    throw refused('TOO_EARLY', `Restoration can be applied for once the minimum publication period has passed, from ${eligibleFrom.toISOString().slice(0, 10)}.`, {
-      eligibleFrom: eligibleFrom.toISOString().slice(0, 10),
-    });
-  }
+  const refusal = restorationRefusal({
+    ...listingCase(listing),
+    ineligible: inForce(listing, context.now) ? undefined : 'The listing is no longer in force: there is nothing to restore.',
+    publishedOn: listing.listedOn,
+    minimumDays: restorationSettings.listingMinimumDays,
+  }, context.now);
+  if (refusal) throw refusal;
   const pending = await models.RestorationApplication.findOne({ listingId, status: 'PENDING' }).lean<RestorationApplicationDocument>();
   if (pending) return withPendingDays(pending, context.now);
   const application: RestorationApplicationDocument = {
@@ -75,15 +65,13 @@ export async function decideRestoration(models: CreditModels, applicationId: str
   if (reason.trim().length === 0) throw badInput('A decision needs its reasons.', 'reason');
   const application = await models.RestorationApplication.findById(applicationId).lean<RestorationApplicationDocument>();
   if (!application) throw refused('NOT_FOUND', `No restoration application ${applicationId}.`);
-  const listing = await models.Listing.findById(application.listingId).lean<ListingDocument>();
-  if (!listing) throw refused('NOT_FOUND', `No listing ${application.listingId}.`);
-  if (listing.recordedBy !== context.view.consumer) {
-    throw refused('NOT_RECORD_OWNER', 'Only the department that made the listing decides its restoration.');
-  }
+  // Who identifies, restores: only the department that made the listing decides.
+  const listing = await ownRecord(models.Listing, application.listingId, 'Listing', context);
   if (application.status !== 'PENDING') return withPendingDays(application, context.now);
   if (approve) {
-    if (NON_RESTORABLE_LIST_TYPES.has(listing.listType)) throw refused('NOT_RESTORABLE', `${listing.listType} listings are not restored (R6).`);
-    await models.Listing.updateOne({ _id: listing._id }, { $set: { restoredOn: listing.restoredOn ?? context.now } });
+    const excluded = nonRestorableRefusal(listingCase(listing));
+    if (excluded) throw excluded;
+    await updateOnce(models.Listing, listing, 'restoredOn', { restoredOn: context.now });
   }
   const decided = { status: approve ? 'APPROVED' : 'REJECTED', decidedOn: context.now, decisionReason: reason.trim(), decidedBy: context.view.consumer };
   await models.RestorationApplication.updateOne({ _id: applicationId }, { $set: decided });

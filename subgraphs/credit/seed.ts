@@ -1,27 +1,30 @@
 import { documentNumber } from '../runtime/basis-document.ts';
 import { addDays, daysAgo, recordCount, recordRandom, removal, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
+import { restorationSettings } from '../runtime/restoration-settings.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 
-/** List type, the department that lists, its document prefix, the reason, and whether restoration is excluded (R6). */
+/** List type, the department that lists, its document prefix and the reason. */
 const LIST_TYPES = [
-  ['DISHONEST_JUDGMENT_DEBTOR', '人民法院', '执', '有履行能力而拒不履行生效法律文书确定的义务', false],
-  ['MAJOR_TAX_VIOLATION', '税务局', '税稽罚', '偷税数额较大且占应纳税额百分之十以上', false],
-  ['SERIOUS_ILLEGAL_DISHONESTY', '市场监督管理局', '市监处', '提交虚假材料骗取登记且情节严重', false],
-  ['ENVIRONMENTAL_SERIOUS_VIOLATION', '生态环境局', '环罚', '篡改伪造自动监测数据', false],
-  ['DRUG_VACCINE_SERIOUS_VIOLATION', '药品监督管理局', '药监罚', '生产销售不符合标准的疫苗', true],
-  ['ILLEGAL_FUNDRAISING', '地方金融管理局', '金管处', '非法吸收公众存款造成重大损失', true],
-  ['ONLINE_FRAUD', '公安局', '公网罚', '为电信网络诈骗犯罪提供帮助', true],
+  ['DISHONEST_JUDGMENT_DEBTOR', '人民法院', '执', '有履行能力而拒不履行生效法律文书确定的义务'],
+  ['MAJOR_TAX_VIOLATION', '税务局', '税稽罚', '偷税数额较大且占应纳税额百分之十以上'],
+  ['SERIOUS_ILLEGAL_DISHONESTY', '市场监督管理局', '市监处', '提交虚假材料骗取登记且情节严重'],
+  ['ENVIRONMENTAL_SERIOUS_VIOLATION', '生态环境局', '环罚', '篡改伪造自动监测数据'],
+  ['DRUG_VACCINE_SERIOUS_VIOLATION', '药品监督管理局', '药监罚', '生产销售不符合标准的疫苗'],
+  ['ILLEGAL_FUNDRAISING', '地方金融管理局', '金管处', '非法吸收公众存款造成重大损失'],
+  ['ONLINE_FRAUD', '公安局', '公网罚', '为电信网络诈骗犯罪提供帮助'],
 ] as const;
 
 export async function seed(models: CreditModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
+  // Only serious subjects are listed for the kinds never restored (R6).
+  const { nonRestorable } = restorationSettings;
   const listings: ListingDocument[] = [];
   const applications: RestorationApplicationDocument[] = [];
   for (const subject of subjects) {
     const random = recordRandom(subject, 'credit');
     const count = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 0], troubled: [0, 1], serious: [1, 2] });
     for (let n = 0; n < count; n++) {
-      const [listType, department, prefix, reason, nonRestorable] = random.pick(subject.risk === 'serious' ? LIST_TYPES : LIST_TYPES.filter((t) => !t[4]));
+      const [listType, department, prefix, reason] = random.pick(subject.risk === 'serious' ? LIST_TYPES : LIST_TYPES.filter(([type]) => !nonRestorable.has(type)));
       const listedOn = daysAgo(random.int(10, 1600));
       const listedBy = `${subject.city}市${department}`;
       const expiry = addDays(listedOn, 3 * 365);
@@ -41,7 +44,7 @@ export async function seed(models: CreditModels, subjects: readonly SeedSubject[
       if (!listing.removedOn && appliedOn < SEED_REFERENCE_DATE && random.chance(0.5)) {
         let decidedOn: Date | null = random.chance(0.3) ? null : addDays(appliedOn, random.int(5, 20));
         if (decidedOn && decidedOn >= SEED_REFERENCE_DATE) decidedOn = null;
-        const status = decidedOn === null ? 'PENDING' : nonRestorable ? 'REJECTED' : 'APPROVED';
+        const status = decidedOn === null ? 'PENDING' : nonRestorable.has(listType) ? 'REJECTED' : 'APPROVED';
         if (status === 'APPROVED') listing.restoredOn = decidedOn;
         applications.push({
           _id: `CR-${subject.uscc}-${n + 1}`,

@@ -1,8 +1,9 @@
 /** Listings by the departments that make the findings: each rests on its basis document (R4) and leaves the list only on a legal ground. */
 import { assertUscc } from '../../lib/errors.ts';
 import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
-import type { PolicyContext } from '../runtime/enforcement.ts';
-import { notInFuture, recordNumber, recordOnce, removeOnce, requiredText, type RecordKind } from '../runtime/writes.ts';
+import { withKey } from '../runtime/loaders.ts';
+import { notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
+import { recordOnce, removeOnce, type RecordKind, type WriteContext } from '../runtime/writes.ts';
 import type { CreditModels, ListingDocument } from './models.ts';
 
 export interface SeriousDishonestyListingInput {
@@ -30,7 +31,7 @@ function sameListing(stored: ListingDocument, document: ListingDocument): boolea
 export async function recordSeriousDishonestyListing(
   models: CreditModels,
   input: SeriousDishonestyListingInput,
-  context: PolicyContext,
+  context: WriteContext,
 ): Promise<ListingDocument & { id: string }> {
   assertUscc(input.uscc, 'input.uscc');
   const document: ListingDocument = {
@@ -45,8 +46,7 @@ export async function recordSeriousDishonestyListing(
     restoredOn: null,
     recordedBy: context.view.consumer,
   };
-  const stored = await recordOnce({ ...LISTING, model: models.Listing, document, same: sameListing });
-  return { ...stored, id: stored._id };
+  return withKey(await recordOnce({ ...LISTING, model: models.Listing, document, same: sameListing }, context), 'id');
 }
 
 /**
@@ -56,17 +56,8 @@ export async function recordSeriousDishonestyListing(
 export async function removeSeriousDishonestyListing(
   models: CreditModels,
   input: ListingRemovalInput,
-  context: PolicyContext,
+  context: WriteContext,
 ): Promise<ListingDocument & { id: string }> {
-  const stored = await removeOnce({
-    ...LISTING,
-    model: models.Listing,
-    id: recordNumber(input.id, 'id', LISTING.noun),
-    removedOn: input.removedOn,
-    reason: input.reason,
-    consumer: context.view.consumer,
-    now: context.now,
-    listedOn: (listing) => listing.listedOn,
-  });
-  return { ...stored, id: stored._id };
+  const id = recordNumber(input.id, 'id', LISTING.noun);
+  return withKey(await removeOnce({ ...LISTING, model: models.Listing, id, removedOn: input.removedOn, reason: input.reason }, context), 'id');
 }

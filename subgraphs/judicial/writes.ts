@@ -7,9 +7,10 @@
 import { assertUscc } from '../../lib/errors.ts';
 import { residentIdFault } from '../../lib/resident-id.ts';
 import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
-import type { PolicyContext } from '../runtime/enforcement.ts';
+import { withKey } from '../runtime/loaders.ts';
+import { badInput, notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
 import type { NaturalPerson } from '../runtime/seed-subjects.ts';
-import { badInput, notInFuture, recordNumber, recordOnce, removeOnce, requiredText, type RecordKind } from '../runtime/writes.ts';
+import { recordOnce, removeOnce, type RecordKind, type WriteContext } from '../runtime/writes.ts';
 import type { DebtorEntryDocument, JudicialModels } from './models.ts';
 
 export interface DishonestDebtorEntryInput {
@@ -51,7 +52,7 @@ function sameEntry(stored: DebtorEntryDocument, document: DebtorEntryDocument): 
 export async function recordDishonestDebtorEntry(
   models: JudicialModels,
   input: DishonestDebtorEntryInput,
-  context: PolicyContext,
+  context: WriteContext,
 ): Promise<DebtorEntryDocument & { caseNumber: string }> {
   assertUscc(input.uscc, 'input.uscc');
   // A debtor who has performed the obligation is not listed (SPC provisions, art. 1).
@@ -69,24 +70,14 @@ export async function recordDishonestDebtorEntry(
     removalReason: null,
     recordedBy: context.view.consumer,
   };
-  const stored = await recordOnce({ ...ENTRY, model: models.DebtorEntry, document, same: sameEntry });
-  return { ...stored, caseNumber: stored._id };
+  return withKey(await recordOnce({ ...ENTRY, model: models.DebtorEntry, document, same: sameEntry }, context), 'caseNumber');
 }
 
 export async function removeDishonestDebtorEntry(
   models: JudicialModels,
   input: DebtorEntryRemovalInput,
-  context: PolicyContext,
+  context: WriteContext,
 ): Promise<DebtorEntryDocument & { caseNumber: string }> {
-  const stored = await removeOnce({
-    ...ENTRY,
-    model: models.DebtorEntry,
-    id: recordNumber(input.caseNumber, 'caseNumber', ENTRY.noun),
-    removedOn: input.removedOn,
-    reason: input.reason,
-    consumer: context.view.consumer,
-    now: context.now,
-    listedOn: (entry) => entry.listedOn,
-  });
-  return { ...stored, caseNumber: stored._id };
+  const id = recordNumber(input.caseNumber, 'caseNumber', ENTRY.noun);
+  return withKey(await removeOnce({ ...ENTRY, model: models.DebtorEntry, id, removedOn: input.removedOn, reason: input.reason }, context), 'caseNumber');
 }

@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
-import type { PolicyContext } from '../runtime/enforcement.ts';
+import type { WriteContext } from '../runtime/writes.ts';
 import { recordAdministrativePenalty, type AdministrativePenaltyInput } from './writes.ts';
 import { restoreAdministrativePenalty, type PenaltyRestorationInput } from './restoration.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
@@ -11,11 +11,11 @@ type Context = RequestContext<PenaltiesModels, PenaltiesLoaders>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
-    // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
+    // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).
     recordAdministrativePenalty: (_root, args: { input: AdministrativePenaltyInput }, context) =>
-      recordAdministrativePenalty(context.models, args.input, context as Context & PolicyContext),
+      recordAdministrativePenalty(context.models, args.input, context as Context & WriteContext),
     restoreAdministrativePenalty: (_root, args: { input: PenaltyRestorationInput }, context) =>
-      restoreAdministrativePenalty(context.models, args.input, context as Context & PolicyContext),
+      restoreAdministrativePenalty(context.models, args.input, context as Context & WriteContext),
   },
   Subject: {
     __resolveReference: resolveSubjectReference,

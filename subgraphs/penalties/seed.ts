@@ -1,6 +1,7 @@
 import { documentNumber } from '../runtime/basis-document.ts';
 import { addDays, daysAgo, recordCount, recordRandom, SEED_RECORDERS, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
+import { restorationSettings } from '../runtime/restoration-settings.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
 
 /** Category, regulator, legal basis and typical violation. */
@@ -16,25 +17,24 @@ const CATEGORIES = [
   ['ONLINE_FRAUD', '公安局网络安全保卫部门', '《中华人民共和国反电信网络诈骗法》第三十八条', '为电信网络诈骗提供支付结算帮助'],
 ] as const;
 
-/** Categories that are never restored (R6); their records are the serious, non-restorable ones. */
-const NON_RESTORABLE = new Set(['VACCINE_QUALITY', 'ILLEGAL_FUNDRAISING', 'ONLINE_FRAUD']);
-
 export async function seed(models: PenaltiesModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
+  // The categories never restored (R6) are the particularly serious ones: SERIOUS, never restored.
+  const { nonRestorable } = restorationSettings;
   const penalties: PenaltyDocument[] = [];
   for (const subject of subjects) {
     const random = recordRandom(subject, 'penalties');
     const count = recordCount(random, subject.risk, { clean: [0, 0], minor: [1, 2], troubled: [1, 3], serious: [2, 4] });
     for (let n = 0; n < count; n++) {
       // Serious subjects draw from every category; others only from the ordinary ones.
-      const pool = subject.risk === 'serious' ? CATEGORIES : CATEGORIES.filter(([category]) => !NON_RESTORABLE.has(category));
+      const pool = subject.risk === 'serious' ? CATEGORIES : CATEGORIES.filter(([category]) => !nonRestorable.has(category));
       const [category, regulator, legalBasis, violation] = random.pick(pool);
-      const severity = NON_RESTORABLE.has(category)
+      const severity = nonRestorable.has(category)
         ? 'SERIOUS'
         : random.weighted(subject.risk === 'minor' ? [['MINOR', 50], ['GENERAL', 45], ['SERIOUS', 5]] : [['MINOR', 20], ['GENERAL', 50], ['SERIOUS', 30]]);
       // Spread over five years: some inside their disclosure window, some past it.
       const decidedOn = daysAgo(random.int(3, 1800));
       const penaltyType = severity === 'SERIOUS' ? random.pick(['FINE', 'CONFISCATION', 'SUSPENSION', 'LICENCE_REVOCATION']) : random.pick(['WARNING', 'FINE']);
-      const restoredOn = !NON_RESTORABLE.has(category) && severity !== 'MINOR' && random.chance(0.25) ? addDays(decidedOn, severity === 'SERIOUS' ? random.int(370, 800) : random.int(95, 300)) : null;
+      const restoredOn = !nonRestorable.has(category) && severity !== 'MINOR' && random.chance(0.25) ? addDays(decidedOn, severity === 'SERIOUS' ? random.int(370, 800) : random.int(95, 300)) : null;
       penalties.push({
         _id: documentNumber(random, `${subject.city}${regulator.slice(0, 2)}罚`, decidedOn).replace('号', `-${subject.index}-${n + 1}号`),
         uscc: subject.uscc,

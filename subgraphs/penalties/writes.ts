@@ -1,19 +1,21 @@
 /** Writes by the regulators: a penalty decision is recorded once, by the department that made it. */
-import type { PolicyContext } from '../runtime/enforcement.ts';
-import { badInput, nonNegative, notInFuture, recordNumber, recordOnce, requiredText } from '../runtime/writes.ts';
 import { assertUscc } from '../../lib/errors.ts';
+import { withKey } from '../runtime/loaders.ts';
+import { badInput, nonNegative, notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
+import { restorationSettings } from '../runtime/restoration-settings.ts';
+import { recordOnce, type RecordKind, type WriteContext } from '../runtime/writes.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
-import { NON_RESTORABLE_CATEGORIES } from './restoration.ts';
 
 /** What a regulator submits: the penalty's own fields, its number under its schema name. */
 export type AdministrativePenaltyInput = Omit<PenaltyDocument, '_id' | 'restoredOn' | 'restoration' | 'recordedBy'> & { decisionNumber: string };
 
+export const DECISION: RecordKind = { recordType: 'AdministrativePenalty', department: 'penalties', noun: 'Decision' };
 
 function validate(input: AdministrativePenaltyInput, now: Date): void {
   assertUscc(input.uscc, 'input.uscc');
   notInFuture(input.decidedOn, 'decidedOn', now);
-  // The categories never restored (R6) are particularly serious: they are recorded as SERIOUS.
-  if (NON_RESTORABLE_CATEGORIES.has(input.category) && input.severity !== 'SERIOUS') {
+  // The categories never restored (R6) are the particularly serious ones: they are recorded as SERIOUS.
+  if (restorationSettings.nonRestorable.has(input.category) && input.severity !== 'SERIOUS') {
     throw badInput(`A ${input.category} penalty is always SERIOUS.`, 'severity');
   }
 }
@@ -29,11 +31,11 @@ function sameDecision(stored: PenaltyDocument, document: PenaltyDocument): boole
 export async function recordAdministrativePenalty(
   models: PenaltiesModels,
   input: AdministrativePenaltyInput,
-  context: PolicyContext,
+  context: WriteContext,
 ): Promise<PenaltyDocument & { decisionNumber: string }> {
   validate(input, context.now);
   const document: PenaltyDocument = {
-    _id: recordNumber(input.decisionNumber, 'decisionNumber', 'Decision'),
+    _id: recordNumber(input.decisionNumber, 'decisionNumber', DECISION.noun),
     uscc: input.uscc,
     authority: requiredText(input.authority, 'authority'),
     legalBasis: requiredText(input.legalBasis, 'legalBasis'),
@@ -46,6 +48,5 @@ export async function recordAdministrativePenalty(
     restoredOn: null,
     recordedBy: context.view.consumer,
   };
-  const stored = await recordOnce({ model: models.Penalty, document, same: sameDecision, recordType: 'AdministrativePenalty', department: 'penalties', noun: 'Decision' });
-  return { ...stored, decisionNumber: stored._id };
+  return withKey(await recordOnce({ ...DECISION, model: models.Penalty, document, same: sameDecision }, context), 'decisionNumber');
 }

@@ -44,7 +44,7 @@ export async function seed(models: RegistryModels, subjects: readonly SeedSubjec
         reason,
         listedOn,
         listedBy: `${subject.city}市市场监督管理局`,
-        ...removal(random.chance(0.4) ? addDays(listedOn, random.int(30, 400)) : null, REMOVAL_GROUNDS[reason]?.[0] ?? 'LISTED_IN_ERROR'),
+        ...removal(random.chance(0.4) ? addDays(listedOn, random.int(30, 400)) : null, REMOVAL_GROUNDS.byValue[reason]?.[0] ?? 'LISTED_IN_ERROR'),
         recordedBy: SEED_RECORDERS.registry,
       });
     }

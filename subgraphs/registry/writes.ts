@@ -2,10 +2,10 @@
  * Writes by market regulation: entries in the list of enterprises with abnormal operations, and
  * their removal once the subject has corrected the ground it was listed on.
  */
-import { GraphQLError } from 'graphql';
 import { assertUscc } from '../../lib/errors.ts';
-import type { PolicyContext } from '../runtime/enforcement.ts';
-import { notInFuture, recordNumber, recordOnce, removeOnce, requiredText, type RecordKind } from '../runtime/writes.ts';
+import { withKey } from '../runtime/loaders.ts';
+import { notInFuture, recordNumber, refused, requiredText } from '../runtime/refusals.ts';
+import { recordOnce, removeOnce, type RecordKind, type RemovalGrounds, type WriteContext } from '../runtime/writes.ts';
 import type { AbnormalOperationDocument, RegistryModels } from './models.ts';
 
 export interface AbnormalOperationEntryInput {
@@ -27,13 +27,17 @@ const ENTRY: RecordKind = { recordType: 'AbnormalOperationEntry', department: 'r
 /**
  * The grounds on which an entry leaves the list, by the ground it was listed on (Interim Measures
  * for the Administration of the List of Enterprises with Abnormal Operations, art. 10 to 13): the
- * subject corrects what it was listed for, or the listing was made in error.
+ * subject corrects what it was listed for (or the listing was made in error, which removeOnce
+ * allows for any entry).
  */
-export const REMOVAL_GROUNDS: Readonly<Record<string, readonly string[]>> = {
-  ANNUAL_REPORT_NOT_FILED: ['ANNUAL_REPORT_FILED', 'LISTED_IN_ERROR'],
-  UNREACHABLE_AT_ADDRESS: ['REACHABLE_AT_ADDRESS', 'LISTED_IN_ERROR'],
-  INFORMATION_NOT_DISCLOSED: ['INFORMATION_DISCLOSED', 'LISTED_IN_ERROR'],
-  FALSE_INFORMATION: ['INFORMATION_CORRECTED', 'LISTED_IN_ERROR'],
+export const REMOVAL_GROUNDS: RemovalGrounds<AbnormalOperationDocument> = {
+  field: 'reason',
+  byValue: {
+    ANNUAL_REPORT_NOT_FILED: ['ANNUAL_REPORT_FILED'],
+    UNREACHABLE_AT_ADDRESS: ['REACHABLE_AT_ADDRESS'],
+    INFORMATION_NOT_DISCLOSED: ['INFORMATION_DISCLOSED'],
+    FALSE_INFORMATION: ['INFORMATION_CORRECTED'],
+  },
 };
 
 function sameEntry(stored: AbnormalOperationDocument, document: AbnormalOperationDocument): boolean {
@@ -44,7 +48,7 @@ function sameEntry(stored: AbnormalOperationDocument, document: AbnormalOperatio
 export async function recordAbnormalOperationEntry(
   models: RegistryModels,
   input: AbnormalOperationEntryInput,
-  context: PolicyContext,
+  context: WriteContext,
 ): Promise<AbnormalOperationDocument & { id: string }> {
   assertUscc(input.uscc, 'input.uscc');
   const document: AbnormalOperationDocument = {
@@ -59,27 +63,16 @@ export async function recordAbnormalOperationEntry(
   };
   // Market regulation keeps the register: it lists only subjects registered with it.
   if (!(await models.Subject.exists({ _id: input.uscc }))) {
-    throw new GraphQLError(`No subject ${input.uscc} is registered.`, { extensions: { code: 'SUBJECT_NOT_FOUND', field: 'uscc' } });
+    throw refused('SUBJECT_NOT_FOUND', `No subject ${input.uscc} is registered.`, { field: 'uscc' });
   }
-  const stored = await recordOnce({ ...ENTRY, model: models.AbnormalOperation, document, same: sameEntry });
-  return { ...stored, id: stored._id };
+  return withKey(await recordOnce({ ...ENTRY, model: models.AbnormalOperation, document, same: sameEntry }, context), 'id');
 }
 
 export async function removeAbnormalOperationEntry(
   models: RegistryModels,
   input: AbnormalOperationRemovalInput,
-  context: PolicyContext,
+  context: WriteContext,
 ): Promise<AbnormalOperationDocument & { id: string }> {
-  const stored = await removeOnce({
-    ...ENTRY,
-    model: models.AbnormalOperation,
-    id: recordNumber(input.id, 'id', ENTRY.noun),
-    removedOn: input.removedOn,
-    reason: input.reason,
-    consumer: context.view.consumer,
-    now: context.now,
-    listedOn: (entry) => entry.listedOn,
-    allowedReasons: (entry) => REMOVAL_GROUNDS[entry.reason] ?? ['LISTED_IN_ERROR'],
-  });
-  return { ...stored, id: stored._id };
+  const id = recordNumber(input.id, 'id', ENTRY.noun);
+  return withKey(await removeOnce({ ...ENTRY, model: models.AbnormalOperation, id, removedOn: input.removedOn, reason: input.reason, grounds: REMOVAL_GROUNDS }, context), 'id');
 }

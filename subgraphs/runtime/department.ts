@@ -22,14 +22,21 @@ export interface Department<Models, Loaders> {
   /** The department in words, for logs and the README. */
   title: string;
   defineModels(connection: Connection): Models;
-  createLoaders(models: Models): Loaders;
+  /** A department whose records are never joined per subject (the access log, searched) has none. */
+  createLoaders?(models: Models): Loaders;
   resolvers: GraphQLResolverMap<RequestContext<Models, Loaders>>;
-  /** Writes this department's records for the given subjects through `write`, returning how many were new. */
-  seed(models: Models, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number>;
+  /**
+   * Writes this department's records for the given subjects through `write`, returning how many
+   * were new; absent for a department with nothing to seed (the access log, written by gateways).
+   */
+  seed?(models: Models, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number>;
 }
 
-/** Identity function that lets TypeScript infer a department's Models and Loaders. */
-export function defineDepartment<Models, Loaders>(department: Department<Models, Loaders>): Department<Models, Loaders> {
+/**
+ * Identity function that lets TypeScript infer a department's Models and Loaders, and keeps what
+ * the department defines (its loaders, its seed) known to be there.
+ */
+export function defineDepartment<Models, Loaders, D extends Department<Models, Loaders>>(department: D & Department<Models, Loaders>): D {
   return department;
 }
 

@@ -14,8 +14,8 @@ const BATCH_SIZE = 50_000;
  * doubled execution time, while default-resolved fields cost nothing (the subgraph's operation
  * guard decides them before execution).
  */
-export function withKey<T extends { _id: string }>(document: T, keyField: string | undefined): T {
-  return keyField ? { ...document, [keyField]: document._id } : document;
+export function withKey<T extends { _id: string }, K extends string>(document: T, keyField: K): T & Record<K, string> {
+  return { ...document, [keyField]: document._id } as T & Record<K, string>;
 }
 
 /**
@@ -46,7 +46,7 @@ export function recordsBySubject<T extends SubjectRecord & { _id: string }>(
   return new DataLoader<string, T[]>(async (codes) => {
     const records = (await model.find({ uscc: oneOf(codes) }).sort(sort).batchSize(BATCH_SIZE).lean()) as T[];
     const byCode = new Map<string, T[]>(codes.map((code) => [code, []]));
-    for (const record of records) byCode.get(record.uscc)?.push(withKey(record, keyField));
+    for (const record of records) byCode.get(record.uscc)?.push(keyField ? withKey(record, keyField) : record);
     return codes.map((code) => byCode.get(code) ?? []);
   });
 }
@@ -55,7 +55,7 @@ export function recordsBySubject<T extends SubjectRecord & { _id: string }>(
 export function documentsById<T extends { _id: string }>(model: Model<T>, keyField?: string): DataLoader<string, T | null> {
   return new DataLoader<string, T | null>(async (ids) => {
     const documents = (await model.find({ _id: oneOf(ids) }).batchSize(BATCH_SIZE).lean()) as T[];
-    const byId = new Map(documents.map((document) => [document._id, withKey(document, keyField)]));
+    const byId = new Map(documents.map((document) => [document._id, keyField ? withKey(document, keyField) : document]));
     return ids.map((id) => byId.get(id) ?? null);
   });
 }

@@ -18,12 +18,14 @@ import { connectDatabase, departmentDatabaseName } from '../../lib/stores/mongo.
 import { ErrorCode, requestError } from '../../lib/errors.ts';
 import { ASSERTION_HEADER, type AssertionVerifier } from '../../lib/identity/assertion.ts';
 import { IdentityError } from '../../lib/identity/errors.ts';
+import { catalogItemsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
-import { enforceOnSchema, policyPlugin, type PolicyContext } from './enforcement.ts';
+import { enforceOnSchema, policyPlugin } from './enforcement.ts';
 import { DateScalar } from './scalars.ts';
+import type { WriteContext } from './writes.ts';
 
-type SubgraphContext = RequestContext<unknown, unknown> & PolicyContext;
+type SubgraphContext = RequestContext<unknown, unknown> & WriteContext;
 
 export interface SubgraphServer {
   name: string;
@@ -67,6 +69,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
 
   const schema = enforceOnSchema(departmentSchema(department));
+  const catalogItems = catalogItemsByRecordType(loadCatalog());
   const app = createHttpApp({
     log,
     readiness: [{ name: 'database', check: async () => (await connection.db?.admin().ping())?.ok === 1 }],
@@ -97,7 +100,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     }
     const view = policy.view(identity.consumer, identity.purpose);
     if (!view) throw requestError('The asserted consumer may not use this purpose.', ErrorCode.FORBIDDEN, 403);
-    return { models, loaders: department.createLoaders(models) as unknown, view, policyVersion: policy.version, now: new Date() };
+    return { models, loaders: department.createLoaders?.(models), catalogItems, view, policyVersion: policy.version, now: new Date() };
   });
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);

@@ -5,9 +5,17 @@
  * update, so it is stored whole or not at all (FerretDB 1.x needs no transaction for that), and
  * sending it again is harmless. Nothing is ever deleted: a removal is dated and reasoned.
  */
-import { GraphQLError } from 'graphql';
-import type { Model } from 'mongoose';
-import { catalogItemForRecordType, loadCatalog, type CatalogItem } from '../../lib/policy/catalog.ts';
+import type { GraphQLError } from 'graphql';
+import type { Model, QueryFilter } from 'mongoose';
+import type { CatalogItem } from '../../lib/policy/catalog.ts';
+import type { PolicyContext } from './enforcement.ts';
+import { badInput, notInFuture, refused } from './refusals.ts';
+
+/** What a write reads from its request: who writes and when, and the catalog in force. */
+export interface WriteContext extends PolicyContext {
+  /** Each record type's item in the catalog in force, resolved when the subgraph started (R1). */
+  catalogItems: ReadonlyMap<string, CatalogItem>;
+}
 
 /** A decision document: its number is its `_id`; `recordedBy` is the consumer (department) that recorded it. */
 export interface RecordedDocument {
@@ -15,8 +23,9 @@ export interface RecordedDocument {
   recordedBy?: string;
 }
 
-/** A list entry that can leave its list: the date and the legal ground. */
+/** A list entry that can leave its list: when it was listed, and the date and legal ground on which it left. */
 export interface RemovableDocument extends RecordedDocument {
+  listedOn: Date;
   removedOn: Date | null;
   removalReason?: string | null;
 }
@@ -38,28 +47,26 @@ export interface RecordOnceOptions<T extends RecordedDocument> extends RecordKin
   same: (stored: T, document: T) => boolean;
 }
 
+/**
+ * The legal grounds on which an entry may leave its list, by what it was listed for: the entry's
+ * field that says so, and the grounds that answer each of its values.
+ */
+export interface RemovalGrounds<T> {
+  field: keyof T & string;
+  byValue: Readonly<Record<string, readonly string[]>>;
+}
+
 export interface RemoveOnceOptions<T extends RemovableDocument> extends RecordKind {
   model: Model<T>;
   id: string;
   removedOn: Date;
   reason: string;
-  /** The calling department (consumer id): only the one that recorded the entry removes it. */
-  consumer: string;
-  now: Date;
-  /** When the entry was listed: a removal cannot precede it. */
-  listedOn: (stored: T) => Date;
-  /** The legal grounds on which this entry may leave its list; undefined when any listed reason may apply. */
-  allowedReasons?: (stored: T) => readonly string[];
+  /** Absent when any ground of the list may apply. */
+  grounds?: RemovalGrounds<T>;
 }
 
-/** A write refused with its own code (NOT_RESTORABLE, TOO_EARLY, ...), and what the caller needs to act on it. */
-export function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...extensions } });
-}
-
-export function badInput(message: string, field: string): GraphQLError {
-  return refused('BAD_USER_INPUT', message, { field });
-}
+/** An entry made in error leaves its list whatever it was listed for. */
+const LISTED_IN_ERROR = 'LISTED_IN_ERROR';
 
 /**
  * R1: records may only be included on the basis of the national catalog. The record type must be
@@ -67,8 +74,8 @@ export function badInput(message: string, field: string): GraphQLError {
  * lists the kinds it includes (a listing's list type, a penalty's category), the record must be
  * of one of them; otherwise the write is refused with NOT_IN_CATALOG before anything is written.
  */
-export function assertCatalogued({ recordType, department }: RecordKind, record?: object, catalog = loadCatalog()): CatalogItem {
-  const item = catalogItemForRecordType(catalog, recordType);
+export function assertCatalogued({ recordType, department }: RecordKind, catalogItems: WriteContext['catalogItems'], record?: object): CatalogItem {
+  const item = catalogItems.get(recordType);
   if (!item) {
     throw refused('NOT_IN_CATALOG', `${recordType} records are not in the national catalog, so they cannot be recorded (R1).`, { recordType });
   }
@@ -86,42 +93,35 @@ export function assertCatalogued({ recordType, department }: RecordKind, record?
   return item;
 }
 
-/** A decision, case or listing number: trimmed, 1 to 100 characters. */
-export function recordNumber(value: string, field: string, noun: string): string {
-  const number = value.trim();
-  if (number.length === 0 || number.length > 100) throw badInput(`The ${noun.toLowerCase()} number must have 1 to 100 characters.`, field);
-  return number;
-}
-
-/** A required free-text field, trimmed. */
-export function requiredText(value: string, field: string): string {
-  const text = value.trim();
-  if (text.length === 0) throw badInput(`"${field}" must not be empty.`, field);
-  return text;
-}
-
-/** An amount in CNY: 0 or more. */
-export function nonNegative(value: number, field: string): number {
-  if (!Number.isFinite(value) || value < 0) throw badInput(`"${field}" must be 0 or more.`, field);
-  return value;
-}
-
-/** A date a department states about the past (a decision, a listing, a removal). */
-export function notInFuture(date: Date, field: string, now: Date): Date {
-  if (date > now) throw badInput(`"${field}" cannot be in the future.`, field);
-  return date;
-}
-
-function ownerRefusal(stored: RecordedDocument, consumer: string | undefined, noun: string): GraphQLError | undefined {
+function ownerRefusal(stored: RecordedDocument, consumer: string, noun: string): GraphQLError | undefined {
   if (stored.recordedBy === consumer) return undefined;
   return refused('NOT_RECORD_OWNER', `${noun} ${stored._id} was recorded by another department; only it may write it.`, { number: stored._id });
 }
 
+/** The stored record `id`, which the calling department must have recorded (else RECORD_NOT_FOUND, NOT_RECORD_OWNER). */
+export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id: string, noun: string, context: Pick<PolicyContext, 'view'>): Promise<T> {
+  const stored = await model.findById(id).lean<T>();
+  if (!stored) throw refused('RECORD_NOT_FOUND', `No ${noun.toLowerCase()} ${id} is recorded.`, { number: id });
+  const error = ownerRefusal(stored, context.view.consumer, noun);
+  if (error) throw error;
+  return stored;
+}
+
+/**
+ * Sets `changes` on `stored` by one update conditional on its `field` still being null, so that of
+ * two concurrent changes only the first applies; returns the record as it then stands.
+ */
+export async function updateOnce<T extends RecordedDocument>(model: Model<T>, stored: T, field: keyof T & string, changes: Partial<T>): Promise<T> {
+  const { matchedCount } = await model.updateOne({ _id: stored._id, [field]: null } as QueryFilter<T>, { $set: changes });
+  if (matchedCount > 0) return { ...stored, ...changes };
+  return (await model.findById(stored._id).lean<T>()) ?? stored;
+}
+
 /** Records `document`, or returns the stored one when it is the same decision by the same department. */
-export async function recordOnce<T extends RecordedDocument>({ model, document, same, ...kind }: RecordOnceOptions<T>): Promise<T> {
-  assertCatalogued(kind, document);
+export async function recordOnce<T extends RecordedDocument>({ model, document, same, ...kind }: RecordOnceOptions<T>, context: WriteContext): Promise<T> {
+  assertCatalogued(kind, context.catalogItems, document);
   const settle = (stored: T): T => {
-    const error = ownerRefusal(stored, document.recordedBy, kind.noun) ?? (same(stored, document)
+    const error = ownerRefusal(stored, context.view.consumer, kind.noun) ?? (same(stored, document)
       ? undefined
       : refused('DUPLICATE_DECISION_NUMBER', `${kind.noun} number ${document._id} is already recorded with different content.`, { number: document._id }));
     if (error) throw error;
@@ -144,34 +144,21 @@ export async function recordOnce<T extends RecordedDocument>({ model, document, 
 /**
  * Removes an entry from its list: sets `removedOn` and `removalReason`, once. Removing it again on
  * the same date for the same reason returns it unchanged; a different removal of an entry already
- * removed is refused (ALREADY_REMOVED). The update is conditional on the entry still being listed,
- * so two concurrent removals cannot both apply.
+ * removed is refused (ALREADY_REMOVED), also when a concurrent removal won the race.
  */
-export async function removeOnce<T extends RemovableDocument>(options: RemoveOnceOptions<T>): Promise<T> {
-  const { model, id, removedOn, reason, consumer, now, noun } = options;
-  assertCatalogued(options);
-  notInFuture(removedOn, 'removedOn', now);
-  const settle = (stored: T): T => {
-    const error = ownerRefusal(stored, consumer, noun);
-    if (error) throw error;
-    if (stored.removedOn) {
-      if (new Date(stored.removedOn).getTime() === removedOn.getTime() && stored.removalReason === reason) return stored;
-      throw refused('ALREADY_REMOVED', `${noun} ${id} was already removed on ${new Date(stored.removedOn).toISOString().slice(0, 10)}.`, { number: id });
-    }
-    return stored;
+export async function removeOnce<T extends RemovableDocument>({ model, id, removedOn, reason, grounds, ...kind }: RemoveOnceOptions<T>, context: WriteContext): Promise<T> {
+  assertCatalogued(kind, context.catalogItems);
+  notInFuture(removedOn, 'removedOn', context.now);
+  const settled = (entry: T): T => {
+    if (!entry.removedOn || (new Date(entry.removedOn).getTime() === removedOn.getTime() && entry.removalReason === reason)) return entry;
+    throw refused('ALREADY_REMOVED', `${kind.noun} ${id} was already removed on ${new Date(entry.removedOn).toISOString().slice(0, 10)}.`, { number: id });
   };
-  const stored = await model.findById(id).lean<T>();
-  if (!stored) throw refused('RECORD_NOT_FOUND', `No ${noun.toLowerCase()} ${id} is recorded.`, { number: id });
-  settle(stored);
-  if (stored.removedOn) return stored;
-  if (removedOn < options.listedOn(stored)) throw badInput('An entry cannot be removed before it was listed.', 'removedOn');
-  const allowed = options.allowedReasons?.(stored);
+  const stored = await ownRecord(model, id, kind.noun, context);
+  if (stored.removedOn) return settled(stored);
+  if (removedOn < stored.listedOn) throw badInput('An entry cannot be removed before it was listed.', 'removedOn');
+  const allowed = grounds && [...(grounds.byValue[String(stored[grounds.field])] ?? []), LISTED_IN_ERROR];
   if (allowed && !allowed.includes(reason)) {
     throw refused('REMOVAL_NOT_ALLOWED', `This entry may leave its list only for ${allowed.join(' or ')}, not ${reason}.`, { allowedReasons: allowed });
   }
-  const removal = { removedOn, removalReason: reason };
-  const { matchedCount } = await model.updateOne({ _id: id, removedOn: null }, { $set: removal });
-  // Another removal won the race: answer as if it had been stored before this one arrived.
-  if (matchedCount === 0) return settle(await model.findById(id).lean<T>() ?? stored);
-  return { ...stored, ...removal };
+  return settled(await updateOnce(model, stored, 'removedOn', { removedOn, removalReason: reason } as Partial<T>));
 }

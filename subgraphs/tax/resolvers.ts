@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
-import type { PolicyContext } from '../runtime/enforcement.ts';
+import type { WriteContext } from '../runtime/writes.ts';
 import { recordTaxViolationCase, type TaxViolationCaseInput } from './writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { TaxLoaders } from './loaders.ts';
@@ -10,9 +10,9 @@ type Context = RequestContext<TaxModels, TaxLoaders>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
-    // The subgraph server adds the caller's policy context to every request (runtime/server.ts).
+    // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).
     recordTaxViolationCase: (_root, args: { input: TaxViolationCaseInput }, context) =>
-      recordTaxViolationCase(context.models, args.input, context as Context & PolicyContext),
+      recordTaxViolationCase(context.models, args.input, context as Context & WriteContext),
   },
   Subject: {
     __resolveReference: resolveSubjectReference,

@@ -1,8 +1,9 @@
 /** Writes by the tax authority: major tax-violation cases, each on its decision document. */
 import { assertUscc } from '../../lib/errors.ts';
 import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
-import type { PolicyContext } from '../runtime/enforcement.ts';
-import { nonNegative, notInFuture, recordNumber, recordOnce, type RecordKind } from '../runtime/writes.ts';
+import { withKey } from '../runtime/loaders.ts';
+import { nonNegative, notInFuture, recordNumber } from '../runtime/refusals.ts';
+import { recordOnce, type RecordKind, type WriteContext } from '../runtime/writes.ts';
 import type { TaxModels, ViolationCaseDocument } from './models.ts';
 
 export interface TaxViolationCaseInput {
@@ -26,7 +27,7 @@ function sameCase(stored: ViolationCaseDocument, document: ViolationCaseDocument
 export async function recordTaxViolationCase(
   models: TaxModels,
   input: TaxViolationCaseInput,
-  context: PolicyContext,
+  context: WriteContext,
 ): Promise<ViolationCaseDocument & { caseNumber: string }> {
   assertUscc(input.uscc, 'input.uscc');
   const document: ViolationCaseDocument = {
@@ -40,6 +41,5 @@ export async function recordTaxViolationCase(
     decidedOn: notInFuture(input.decidedOn, 'decidedOn', context.now),
     recordedBy: context.view.consumer,
   };
-  const stored = await recordOnce({ ...CASE, model: models.ViolationCase, document, same: sameCase });
-  return { ...stored, caseNumber: stored._id };
+  return withKey(await recordOnce({ ...CASE, model: models.ViolationCase, document, same: sameCase }, context), 'caseNumber');
 }

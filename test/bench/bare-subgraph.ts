@@ -32,7 +32,7 @@ const server = new ApolloServer<RequestContext<unknown, unknown>>({ schema: depa
 const { url } = await startStandaloneServer(server, {
   listen: { port, host: '127.0.0.1' },
   // Fresh loaders per request, as in the real department: nothing is cached between requests.
-  context: async () => ({ models, loaders: department.createLoaders(models) as unknown }),
+  context: async () => ({ models, loaders: department.createLoaders?.(models) as unknown }),
 });
 console.log(`bare ${department.name} subgraph listening on ${url}`);
 
