@@ -1,8 +1,9 @@
 /**
- * A guard against a defect of the MongoDB driver (seen in 7.8 and 7.9): when the store closes the
- * monitor's connection while a server check is being written to it, the write waits for a socket
- * 'drain' that never comes. That check never ends, the driver never checks the store again, and
- * every operation fails server selection for good, even once the store is back.
+ * A guard against a defect of the MongoDB driver (seen in 7.8; 7.9 has the same code): when the
+ * store closes the monitor's connection while a server check is being written to it, the check
+ * waits for an event from a socket that is already gone (a write on a destroyed socket waits for
+ * 'drain'). That check never ends, the driver never checks the store again, and every operation
+ * fails server selection for good, even once the store is back.
  *
  * The driver bounds every check by connectTimeoutMS (plus heartbeatFrequencyMS for an awaited,
  * streaming check), so a check still running well past that bound is stuck. The guard notices it
