@@ -120,7 +120,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     }),
   }), { ...(accessLog ? { accessLog: createAccessRecorder(accessLog) } : {}) });
   const authenticate = authenticatorFor(dependencies, log);
-  const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence', log });
+  const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: config.redisNamespace, log });
   const operations = createOperationRegistry({ policiesDir: dependencies.policiesDir, log });
 
   const app = createHttpApp({
