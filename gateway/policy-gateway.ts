@@ -12,6 +12,7 @@ import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model
 import { LruCache } from '../lib/lru-cache.ts';
 import { checkOperation, restoreDeniedFields, type PolicyVerdict } from './policy-check.ts';
 import type { AccessRecorder } from './access-log.ts';
+import type { Limits } from './operation-limits.ts';
 import { stripSubjectKeys, withSubjectKeys, type KeyedDocument } from './subject-keys.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
@@ -27,6 +28,8 @@ export interface RequestIdentity {
 
 export interface GatewayContext {
   identity: RequestIdentity;
+  /** The consumer's limits: its own where its policy entry sets them, the gateway's defaults elsewhere. */
+  limits: Limits;
 }
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
