@@ -103,7 +103,11 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
   let pending: Waiting[] = [];
   let scheduled = false;
   let closed = false;
-  // One write at a time, in order: the chain is a sequence.
+  // One write at a time, in order: the chain is a sequence. Not two in flight: the later batch
+  // could be stored while the earlier one is lost (a timeout, a crash of this process), which
+  // leaves positions missing inside the chain, and verify rightly calls that deletion. With one
+  // at a time, a lost write can only cut the chain's unsigned tail short, which recover() and
+  // WITHHELD account for. An insert cannot be made conditional on an earlier one being stored.
   let queue: Promise<void> = Promise.resolve();
   const exclusive = (job: () => Promise<void>): Promise<void> => {
     const run = queue.then(job);
