@@ -87,7 +87,7 @@ function addToLevel(level: unknown[], value: unknown): void {
  */
 export function touchedSubjects(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined, data: unknown): string[] {
   const codes = new Set<string>();
-  const values = variables ?? {};
+  const variableValues = variables ?? {};
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -98,7 +98,7 @@ export function touchedSubjects(document: DocumentNode, operationName: string | 
     if (level.length === 0) return;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        for (const argument of selection.arguments ?? []) codesInArgument(codes, argument.value, argument.name.value, values);
+        for (const argument of selection.arguments ?? []) codesInArgument(codes, argument.value, argument.name.value, variableValues);
         const responseKey = selection.alias?.value ?? selection.name.value;
         const isCode = selection.name.value === KEY_FIELD.fieldName;
         const below: unknown[] = [];

@@ -71,6 +71,7 @@ export interface PolicyGatewayOptions {
 interface Decided {
   result: GatewayExecutionResult;
   verdict: PolicyVerdict | null;
+  /** What the access log records of the operation's fields. */
   fields: FieldAccounting;
   /** When the access log is on: the document executed, with every subject's code selected (subject-keys.ts). */
   keyed?: KeyedDocument;
