@@ -12,21 +12,18 @@
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import {
   GraphQLError, Kind,
-  type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValueNode,
+  type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode,
 } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
-import { LruCache } from '../lib/lru-cache.ts';
-import { collectRequestedFields, selectOperation } from '../lib/policy/operation-fields.ts';
+import { KEY_FIELD } from '../lib/policy/api-schema.ts';
+import { selectOperation } from '../lib/policy/operation-fields.ts';
 import type { AccessEntry, AccessOutcome } from '../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
-import type { PolicyVerdict } from './policy-check.ts';
+import type { FieldAccounting, PolicyVerdict } from './policy-check.ts';
 import type { RequestIdentity } from './policy-gateway.ts';
 
 /** One executed request, as the policy stage saw it. */
 export interface ExecutedRequest {
-  schema: GraphQLSchema;
-  /** The operation as the consumer sent it. */
-  document: DocumentNode;
   /** The operation as executed, whose answer `result` is (with every subject's code selected). */
   answeredDocument: DocumentNode;
   operationName: string | undefined;
@@ -36,6 +33,8 @@ export interface ExecutedRequest {
   identity: RequestIdentity;
   /** null for introspection, answered from the consumer's own schema. */
   verdict: PolicyVerdict | null;
+  /** The fields answered, denied and masked, as decided with the verdict (and cached with it). */
+  fields: FieldAccounting;
   result: GatewayExecutionResult;
   startedAt: Date;
   durationMs: number;
@@ -46,34 +45,8 @@ export interface AccessRecorder {
   record(request: ExecutedRequest): Promise<GatewayExecutionResult>;
 }
 
-interface FieldAccounting {
-  fields: string[];
-  denied: string[];
-  masked: string[];
-}
-
-const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
-
-/** Which fields an operation is answered, denied and masked: fixed for a policy version, view and operation. */
-function accountFields(request: ExecutedRequest): FieldAccounting {
-  const { identity, verdict } = request;
-  if (verdict?.kind === 'rejected') return { fields: [], denied: [...verdict.denied], masked: [] };
-  const fields: string[] = [];
-  const denied: string[] = [];
-  const masked: string[] = [];
-  for (const { typeName, fieldName } of collectRequestedFields(request.schema, request.document, request.operationName)) {
-    if (fieldName.startsWith('__')) continue;
-    const coordinate = `${typeName}.${fieldName}`;
-    const { effect } = identity.view.field(typeName, fieldName);
-    if (effect === 'deny') denied.push(coordinate);
-    else fields.push(coordinate);
-    if (effect === 'mask') masked.push(coordinate);
-  }
-  return { fields: sortedUnique(fields), denied: sortedUnique(denied), masked: sortedUnique(masked) };
-}
-
 /** Argument and input keys that name a subject. */
-const SUBJECT_KEYS = new Set(['uscc', 'subject']);
+const SUBJECT_KEYS = new Set([KEY_FIELD.fieldName, 'subject']);
 /** A code is 18 characters; anything much longer is not one and is not copied into the log. */
 const MAX_CODE_LENGTH = 32;
 
@@ -97,39 +70,59 @@ function codesInArgument(codes: Set<string>, node: ValueNode, key: string, varia
   }
 }
 
+/** Appends a value of the answer to `level`, list items one by one (lists of lists flattened). */
+function addToLevel(level: unknown[], value: unknown): void {
+  if (Array.isArray(value)) for (const item of value) addToLevel(level, item);
+  else level.push(value);
+}
+
 /**
  * The subjects a request touched: codes in its arguments (`uscc`, `subject`, at any depth of an
  * input) and every `uscc` field of its answer, read through the operation so that aliases can
  * neither hide a code nor pass something else off as one.
+ *
+ * The answer is walked a level at a time: a selection set is applied to every value at its level
+ * at once (all items of a list together), so each field's arguments are read once, however many
+ * items there are. A selection set reached only through empty lists is not read at all.
  */
 export function touchedSubjects(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined, data: unknown): string[] {
   const codes = new Set<string>();
+  const variableValues = variables ?? {};
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const walk = (selectionSet: SelectionSetNode, value: unknown, active: Set<string>): void => {
-    if (Array.isArray(value)) {
-      for (const item of value) walk(selectionSet, item, active);
-      return;
-    }
-    const object = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  // The fragments being expanded on the way down to the current selection set.
+  const active = new Set<string>();
+  const walk = (selectionSet: SelectionSetNode, level: readonly unknown[]): void => {
+    if (level.length === 0) return;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        for (const argument of selection.arguments ?? []) codesInArgument(codes, argument.value, argument.name.value, variables ?? {});
-        const answered = object?.[selection.alias?.value ?? selection.name.value];
-        if (selection.name.value === 'uscc') addCode(codes, 'uscc', answered);
-        if (selection.selectionSet) walk(selection.selectionSet, answered, active);
+        for (const argument of selection.arguments ?? []) codesInArgument(codes, argument.value, argument.name.value, variableValues);
+        const responseKey = selection.alias?.value ?? selection.name.value;
+        const isCode = selection.name.value === KEY_FIELD.fieldName;
+        const below: unknown[] = [];
+        for (const value of level) {
+          const answered = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[responseKey] : undefined;
+          if (isCode) addCode(codes, KEY_FIELD.fieldName, answered);
+          if (selection.selectionSet) addToLevel(below, answered);
+        }
+        if (selection.selectionSet) walk(selection.selectionSet, below);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.selectionSet, value, active);
+        walk(selection.selectionSet, level);
       } else {
-        const fragment = fragments.get(selection.name.value);
-        if (!fragment || active.has(fragment.name.value)) continue;
-        walk(fragment.selectionSet, value, new Set([...active, fragment.name.value]));
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || active.has(name)) continue;
+        active.add(name);
+        walk(fragment.selectionSet, level);
+        active.delete(name);
       }
     }
   };
-  walk(selectOperation(document, operationName).selectionSet, data, new Set());
+  const root: unknown[] = [];
+  addToLevel(root, data);
+  walk(selectOperation(document, operationName).selectionSet, root);
   return [...codes].sort();
 }
 
@@ -150,14 +143,9 @@ export function accessLogUnavailable(): GatewayExecutionResult {
 }
 
 export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
-  const accounting = new LruCache<FieldAccounting>(2000);
   return {
     async record(request) {
-      const { identity, result } = request;
-      const fields = accounting.get(
-        `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${request.operationName ?? ''}|${request.queryHash}`,
-        () => accountFields(request),
-      );
+      const { identity, result, fields } = request;
       const entry: AccessEntry = {
         at: request.startedAt,
         requestId: identity.requestId,

@@ -15,7 +15,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
-import { checkOperationLimits, checkSourceLimits, limitError, limitsFor, type Limits } from './operation-limits.ts';
+import { checkOperationLimits, checkSourceLimits, limitError } from './operation-limits.ts';
 import { resolvePersistedOperation, type OperationRegistry } from './persisted-operations.ts';
 import type { GatewayContext } from './policy-gateway.ts';
 
@@ -23,14 +23,13 @@ const STAND_IN = '{ __typename }';
 
 export interface AdmissionOptions {
   registry: OperationRegistry;
-  defaultLimits: Limits;
   defaultListSize: number;
 }
 
 export function admissionPlugin(options: AdmissionOptions): ApolloServerPlugin<GatewayContext> {
   return {
     requestDidStart: async ({ request, contextValue }) => {
-      const limits = limitsFor(contextValue.identity.consumer.limits, options.defaultLimits);
+      const { limits } = contextValue;
       let refusal: GraphQLError | undefined;
       try {
         await resolvePersistedOperation(request, contextValue.identity.consumer, options.registry);
@@ -43,14 +42,14 @@ export function admissionPlugin(options: AdmissionOptions): ApolloServerPlugin<G
         delete request.operationName;
       }
       return {
-        didResolveOperation: async ({ schema, document, operation, operationName, request: resolved }) => {
+        didResolveOperation: async ({ schema, document, operation, request: resolved }) => {
           if (refusal) throw refusal;
           if (!operation) {
             throw new GraphQLError('The document has no operation of that name; name one of its operations in operationName.', {
               extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } },
             });
           }
-          const violation = checkOperationLimits({ schema, document, operationName, variables: resolved.variables }, limits, options.defaultListSize);
+          const violation = checkOperationLimits({ schema, document, operation, variables: resolved.variables }, limits, options.defaultListSize);
           if (violation) throw limitError(violation);
         },
       };

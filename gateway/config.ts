@@ -21,6 +21,8 @@ export interface GatewayConfig {
   circuitCooldownMs: number;
   /** The limits of consumers whose policy entry sets none. */
   defaultLimits: Readonly<Required<ConsumerLimits>>;
+  /** Prefix of the gateway's Redis keys (rate limits), so deployments sharing a Redis never mix. */
+  redisNamespace: string;
 }
 
 /**
@@ -81,6 +83,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       requestsPerMinute: integer(env, 'GATEWAY_REQUESTS_PER_MINUTE', DEFAULT_CONSUMER_LIMITS.requestsPerMinute),
       requestsPerDay: integer(env, 'GATEWAY_REQUESTS_PER_DAY', DEFAULT_CONSUMER_LIMITS.requestsPerDay),
     },
+    redisNamespace: env.CREDENCE_REDIS_NAMESPACE ?? 'credence',
     accessLog: {
       enabled: env.ACCESS_LOG !== 'off',
       mongoUri: env.ACCESS_LOG_MONGODB_URI || env.MONGODB_URI,

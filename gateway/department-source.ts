@@ -2,19 +2,19 @@
  * How the gateway calls a department: keep-alive HTTP, a timeout per call, a circuit breaker
  * (circuit-breaker.ts) that stops calling a department that keeps failing, and failures reported
  * as DEPARTMENT_UNAVAILABLE naming the department, without the internal address or the transport
- * error. The HTTP client is make-fetch-happen (what @apollo/gateway uses by default) with a keep-
- * alive agent and a timeout; Node's built-in fetch cost about 15% more gateway CPU per request
- * in `npm run bench`.
+ * error. The HTTP client is department-fetch.ts, which says why not make-fetch-happen, the data
+ * source's default; Node's built-in fetch cost more still (about 15% more gateway CPU per request
+ * than make-fetch-happen in `npm run bench`).
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
-import makeFetchHappen from 'make-fetch-happen';
 import { ErrorCode } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { ASSERTION_HEADER } from '../lib/identity/assertion.ts';
 import type { GatewayContext } from './policy-gateway.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
+import { departmentFetcher } from './department-fetch.ts';
 
 export interface DepartmentSourceOptions {
   name: string;
@@ -22,13 +22,6 @@ export interface DepartmentSourceOptions {
   timeoutMs: number;
   log: Logger;
   circuit: { failureThreshold: number; cooldownMs: number };
-}
-
-type Fetcher = NonNullable<NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher']>;
-
-function keepAliveFetcher(timeoutMs: number): Fetcher {
-  // No retries: a department call may one day be a mutation, which must never run twice.
-  return makeFetchHappen.defaults({ maxSockets: Infinity, retry: false, timeout: timeoutMs });
 }
 
 /** The first coded error of a department's 4xx answer (its own refusal of the request), if it is one. */
@@ -59,7 +52,7 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
   private readonly log: Logger;
 
   constructor(options: DepartmentSourceOptions) {
-    super({ url: options.url, fetcher: keepAliveFetcher(options.timeoutMs) });
+    super({ url: options.url, fetcher: departmentFetcher(options.url, options.timeoutMs) });
     this.department = options.name;
     this.log = options.log;
     this.circuit = createCircuitBreaker({

@@ -16,7 +16,7 @@
 import {
   GraphQLError, Kind, Lexer, Source, TokenKind, getNamedType, getNullableType, isInterfaceType, isListType, isObjectType,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
-  type SelectionSetNode, type ValueNode,
+  type OperationDefinitionNode, type SelectionSetNode, type ValueNode,
 } from 'graphql';
 import type { ConsumerLimits } from '../lib/policy/model.ts';
 
@@ -97,18 +97,17 @@ class LimitExceeded extends Error {
 
 export interface OperationToCheck {
   schema: GraphQLSchema;
+  /** The document the operation is in (its fragments). */
   document: DocumentNode;
-  operationName?: string | null | undefined;
+  /** The operation to be executed, as Apollo Server resolved it. */
+  operation: OperationDefinitionNode;
   variables?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Depth, aliases, root fields and cost of the operation to be executed; the first limit exceeded, if any. */
 export function checkOperationLimits(operation: OperationToCheck, limits: Limits, defaultListSize: number): LimitViolation | undefined {
-  const { schema, document } = operation;
+  const { schema, document, operation: definition } = operation;
   const variables = operation.variables ?? {};
-  const definition = document.definitions.find((node) =>
-    node.kind === Kind.OPERATION_DEFINITION && (!operation.operationName || node.name?.value === operation.operationName));
-  if (!definition || definition.kind !== Kind.OPERATION_DEFINITION) return undefined;
   const rootType = schema.getRootType(definition.operation);
   if (!rootType) return undefined;
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -121,11 +120,13 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
     throw new LimitExceeded({ code, limit, message });
   };
 
-  const walk = (selectionSet: SelectionSetNode, parentType: GraphQLNamedType | undefined, depth: number, multiplier: number, spreads: ReadonlySet<string>): void => {
+  // The fragments being expanded on the way down to the current selection.
+  const spreads = new Set<string>();
+  const walk = (selectionSet: SelectionSetNode, parentType: GraphQLNamedType | undefined, depth: number, multiplier: number): void => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
-        walk(selection.selectionSet, type, depth, multiplier, spreads);
+        walk(selection.selectionSet, type, depth, multiplier);
         continue;
       }
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
@@ -133,7 +134,9 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
         const fragment = fragments.get(name);
         // A cycle never gets here (validation refuses it); the check keeps this walk finite regardless.
         if (!fragment || spreads.has(name)) continue;
-        walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), depth, multiplier, new Set([...spreads, name]));
+        spreads.add(name);
+        walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), depth, multiplier);
+        spreads.delete(name);
         continue;
       }
       const fieldDepth = depth + 1;
@@ -148,12 +151,12 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
       const fields = parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields() : undefined;
       const fieldDefinition = fields?.[selection.name.value];
       const items = fieldDefinition && isListType(getNullableType(fieldDefinition.type)) ? listSize(selection, fieldDefinition, variables, defaultListSize) : 1;
-      walk(selection.selectionSet, fieldDefinition ? getNamedType(fieldDefinition.type) : undefined, fieldDepth, multiplier * items, spreads);
+      walk(selection.selectionSet, fieldDefinition ? getNamedType(fieldDefinition.type) : undefined, fieldDepth, multiplier * items);
     }
   };
 
   try {
-    walk(definition.selectionSet, rootType, 0, 1, new Set());
+    walk(definition.selectionSet, rootType, 0, 1);
   } catch (error) {
     if (error instanceof LimitExceeded) return error.violation;
     throw error;

@@ -21,7 +21,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { ConsumerView } from '../lib/policy/model.ts';
-import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
+import { collectRequestedFields, type RequestedField } from '../lib/policy/operation-fields.ts';
+import { removeAliased, unusedAlias } from './added-selections.ts';
 
 /** A denied selection: `Type.field` and where it sits in the response (`@` for list items). */
 export interface DeniedSelection {
@@ -29,7 +30,14 @@ export interface DeniedSelection {
   path: readonly string[];
 }
 
-export type PolicyVerdict =
+/** What the access log records of an operation: `Type.field` answered, denied and masked, each sorted. */
+export interface FieldAccounting {
+  fields: string[];
+  denied: string[];
+  masked: string[];
+}
+
+export type PolicyVerdict = (
   | { kind: 'allowed' }
   | { kind: 'rejected'; denied: readonly string[] }
   | {
@@ -40,31 +48,39 @@ export type PolicyVerdict =
     queryHash: string;
     /** The alias of the placeholders the filter selected (unused by the operation itself). */
     placeholder: string;
-  };
+  }
+) & {
+  /** What the operation is answered under this verdict, for the access log (nothing, when rejected). */
+  fields: FieldAccounting;
+};
 
 /** Selected in place of a selection set the filter emptied, so the document stays valid; removed from the answer. */
 const PLACEHOLDER_ALIAS = '__credence_filtered';
 
-/** A placeholder alias the operation does not use itself, so removing placeholders never removes a consumer's field. */
-function unusedAlias(document: DocumentNode): string {
-  const used = new Set<string>();
-  visit(document, { Field: (node) => void used.add(node.alias?.value ?? node.name.value) });
-  let alias = PLACEHOLDER_ALIAS;
-  for (let n = 1; used.has(alias); n++) alias = `${PLACEHOLDER_ALIAS}${n}`;
-  return alias;
-}
-
 const ALWAYS_ALLOWED = new Set(['__typename', '__schema', '__type']);
 
-function deniedSelections(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, view: ConsumerView): DeniedSelection[] {
+const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+
+/** The view's decision on every requested field: the denied selections, and what the access log records. */
+function decideFields(requested: readonly RequestedField[], view: ConsumerView): { denied: DeniedSelection[]; fields: FieldAccounting } {
   const denied: DeniedSelection[] = [];
-  for (const field of collectRequestedFields(schema, document, operationName)) {
-    if (ALWAYS_ALLOWED.has(field.fieldName)) continue;
-    if (view.field(field.typeName, field.fieldName).effect === 'deny') {
-      denied.push({ coordinate: `${field.typeName}.${field.fieldName}`, path: field.path });
-    }
+  const answered: string[] = [];
+  const masked: string[] = [];
+  for (const { typeName, fieldName, path } of requested) {
+    // Names starting with `__` are introspection's (GraphQL reserves them): no policy decides them.
+    if (fieldName.startsWith('__')) continue;
+    const coordinate = `${typeName}.${fieldName}`;
+    const { effect } = view.field(typeName, fieldName);
+    if (effect === 'deny') denied.push({ coordinate, path });
+    else answered.push(coordinate);
+    if (effect === 'mask') masked.push(coordinate);
   }
-  return denied;
+  return { denied, fields: { fields: sortedUnique(answered), denied: sortedUnique(denied.map(({ coordinate }) => coordinate)), masked: sortedUnique(masked) } };
+}
+
+/** What the access log records of an operation the policy check does not decide (introspection). */
+export function accountFields(requested: readonly RequestedField[], view: ConsumerView): FieldAccounting {
+  return decideFields(requested, view).fields;
 }
 
 /** Removes denied fields; a selection set left empty gets the placeholder so the document stays valid. */
@@ -103,11 +119,12 @@ export function checkOperation(
   operationName: string | undefined,
   view: ConsumerView,
   mode: 'reject' | 'filter',
+  requested: readonly RequestedField[] = collectRequestedFields(schema, document, operationName),
 ): PolicyVerdict {
-  const denied = deniedSelections(schema, document, operationName, view);
-  if (denied.length === 0) return { kind: 'allowed' };
-  if (mode === 'reject') return { kind: 'rejected', denied: [...new Set(denied.map(({ coordinate }) => coordinate))].sort() };
-  const placeholder = unusedAlias(document);
+  const { denied, fields } = decideFields(requested, view);
+  if (denied.length === 0) return { kind: 'allowed', fields };
+  if (mode === 'reject') return { kind: 'rejected', denied: fields.denied, fields: { fields: [], denied: fields.denied, masked: [] } };
+  const placeholder = unusedAlias(document, PLACEHOLDER_ALIAS);
   const filtered = withoutDeniedFields(schema, document, view, placeholder);
   const text = print(filtered);
   return {
@@ -116,6 +133,7 @@ export function checkOperation(
     document: rootIsEmpty(filtered, placeholder) ? null : filtered,
     queryHash: createHash('sha256').update(text).digest('hex'),
     placeholder,
+    fields,
   };
 }
 
@@ -163,17 +181,6 @@ export function restoreDeniedFields(
     };
     visitLevel(data, 0, []);
   }
-  removePlaceholders(data, placeholder);
+  removeAliased(data, placeholder);
   return errors;
-}
-
-function removePlaceholders(value: unknown, placeholder: string): void {
-  if (Array.isArray(value)) {
-    for (const item of value) removePlaceholders(item, placeholder);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const record = value as Record<string, unknown>;
-  delete record[placeholder];
-  for (const child of Object.values(record)) removePlaceholders(child, placeholder);
 }

@@ -6,13 +6,16 @@
  */
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
-import { GraphQLError, Kind, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
 import { LruCache } from '../lib/lru-cache.ts';
-import { checkOperation, restoreDeniedFields, type PolicyVerdict } from './policy-check.ts';
+import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
+import { accountFields, checkOperation, restoreDeniedFields, type FieldAccounting, type PolicyVerdict } from './policy-check.ts';
 import type { AccessRecorder } from './access-log.ts';
-import { stripSubjectKeys, withSubjectKeys, type KeyedDocument } from './subject-keys.ts';
+import type { Limits } from './operation-limits.ts';
+import { removeAliased } from './added-selections.ts';
+import { withSubjectKeys, type KeyedDocument } from './subject-keys.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -27,32 +30,29 @@ export interface RequestIdentity {
 
 export interface GatewayContext {
   identity: RequestIdentity;
+  /** The consumer's limits: its own where its policy entry sets them, the gateway's defaults elsewhere. */
+  limits: Limits;
 }
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 
-/** The root field names an operation selects (fragments at the root included). */
-function rootFieldNames(document: DocumentNode, operationName: string | undefined): string[] {
-  const operation = document.definitions.find((definition) =>
-    definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName));
-  if (!operation || operation.kind !== Kind.OPERATION_DEFINITION) return [];
-  const fragments = new Map(document.definitions.flatMap((definition) =>
-    (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
-  const names: string[] = [];
-  const seen = new Set<string>();
-  const collect = (selections: typeof operation.selectionSet.selections): void => {
-    for (const selection of selections) {
-      if (selection.kind === Kind.FIELD) names.push(selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet.selections);
-      else if (!seen.has(selection.name.value)) {
-        seen.add(selection.name.value);
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) collect(fragment.selectionSet.selections);
-      }
-    }
-  };
-  collect(operation.selectionSet.selections);
-  return names;
+/**
+ * How the gateway answers one operation for one policy version, consumer view and mode, with what
+ * the access log records of it: decided on the operation's first request, then cached.
+ */
+type OperationDecision =
+  /** Introspection alone is answered from the consumer's own schema; mixed with data, it is refused. */
+  | { kind: 'introspection'; alone: boolean; fields: FieldAccounting }
+  | { kind: 'checked'; verdict: PolicyVerdict };
+
+function decideOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, identity: RequestIdentity): OperationDecision {
+  const requested = collectRequestedFields(schema, document, operationName);
+  const roots = requested.filter(({ path }) => path.length === 1).map(({ fieldName }) => fieldName);
+  if (roots.some((name) => INTROSPECTION_FIELDS.has(name))) {
+    const alone = roots.every((name) => INTROSPECTION_FIELDS.has(name) || name === '__typename');
+    return { kind: 'introspection', alone, fields: accountFields(requested, identity.view) };
+  }
+  return { kind: 'checked', verdict: checkOperation(schema, document, operationName, identity.view, identity.consumer.mode, requested) };
 }
 
 /** The API schema as one consumer sees it under one purpose: denied fields, and types left empty, removed. */
@@ -71,12 +71,14 @@ export interface PolicyGatewayOptions {
 interface Decided {
   result: GatewayExecutionResult;
   verdict: PolicyVerdict | null;
+  /** What the access log records of the operation's fields. */
+  fields: FieldAccounting;
   /** When the access log is on: the document executed, with every subject's code selected (subject-keys.ts). */
   keyed?: KeyedDocument;
 }
 
 export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOptions = {}): GatewayInterface {
-  const verdicts = new LruCache<PolicyVerdict>(2000);
+  const decisions = new LruCache<OperationDecision>(2000);
   const keyedDocuments = new LruCache<KeyedDocument>(2000);
   const schemas = new LruCache<GraphQLSchema>(200);
   let apiSchema: GraphQLSchema | undefined;
@@ -89,10 +91,14 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     const operationName = requestContext.request.operationName ?? undefined;
     const document = requestContext.document;
 
-    const roots = rootFieldNames(document, operationName);
-    if (roots.some((name) => INTROSPECTION_FIELDS.has(name))) {
-      if (!roots.every((name) => INTROSPECTION_FIELDS.has(name) || name === '__typename')) {
-        return { result: { errors: [new GraphQLError('Send introspection in an operation of its own.', { extensions: { code: ErrorCode.BAD_REQUEST } })] }, verdict: null };
+    const decision = decisions.get(
+      `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${requestContext.queryHash}`,
+      () => decideOperation(schema, document, operationName, identity),
+    );
+    if (decision.kind === 'introspection') {
+      const { fields } = decision;
+      if (!decision.alone) {
+        return { result: { errors: [new GraphQLError('Send introspection in an operation of its own.', { extensions: { code: ErrorCode.BAD_REQUEST } })] }, verdict: null, fields };
       }
       const result = await (execute({
         schema: schemaFor(schema, identity),
@@ -100,13 +106,11 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
         operationName,
         variableValues: requestContext.request.variables,
       }) as Promise<GatewayExecutionResult>);
-      return { result, verdict: null };
+      return { result, verdict: null, fields };
     }
 
-    const verdict = verdicts.get(
-      `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${requestContext.queryHash}`,
-      () => checkOperation(schema, document, operationName, identity.view, identity.consumer.mode),
-    );
+    const { verdict } = decision;
+    const { fields } = verdict;
     // With the access log on, the answer's subjects are recorded even where the operation did not select their code.
     const keyedFor = (executed: DocumentNode, queryHash: string): KeyedDocument | undefined =>
       (options.accessLog ? keyedDocuments.get(queryHash, () => withSubjectKeys(schema, executed)) : undefined);
@@ -114,11 +118,12 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
       case 'allowed': {
         const keyed = keyedFor(document, requestContext.queryHash);
         const result = await executor(keyed ? { ...requestContext, document: keyed.document, queryHash: keyed.queryHash } : requestContext);
-        return { result, verdict, ...(keyed ? { keyed } : {}) };
+        return { result, verdict, fields, ...(keyed ? { keyed } : {}) };
       }
       case 'rejected':
         return {
           verdict,
+          fields,
           result: {
             errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${verdict.denied.join(', ')}.`, {
               // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
@@ -137,7 +142,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null
         // parent has no place in the answer, hence no error).
-        return { result: errors.length > 0 ? { ...result, errors } : result, verdict, ...(keyed ? { keyed } : {}) };
+        return { result: errors.length > 0 ? { ...result, errors } : result, verdict, fields, ...(keyed ? { keyed } : {}) };
       }
     }
   };
@@ -154,8 +159,6 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     // Nothing leaves before it is accounted for (gateway/access-log.ts).
     const result = options.accessLog
       ? await options.accessLog.record({
-        schema,
-        document: requestContext.document,
         answeredDocument: decided.keyed?.document ?? requestContext.document,
         // As Apollo Server resolved it from the document (a request need not name its only operation).
         operationName: requestContext.operationName ?? requestContext.request.operationName ?? undefined,
@@ -163,13 +166,14 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
         variables: requestContext.request.variables,
         identity,
         verdict: decided.verdict,
+        fields: decided.fields,
         result: decided.result,
         startedAt,
         durationMs: performance.now() - started,
       })
       : decided.result;
     // The codes added for the record are not the consumer's to receive unless it asked for them.
-    if (decided.keyed) stripSubjectKeys(result.data, decided.keyed.alias);
+    if (decided.keyed) removeAliased(result.data, decided.keyed.alias);
     // Every answer says which policy version decided it and under which request id it is recorded.
     return { ...result, extensions: { ...result.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } } };
   };

@@ -1,18 +1,21 @@
 /**
- * Rate limits and quotas per consumer, shared by every gateway instance through Redis
- * (rate-limiter-flexible): a per-minute rate and a per-day quota, from the consumer's `limits:`
- * in the policy or the gateway's defaults. A request over either is answered HTTP 429 with
+ * Rate limits and quotas per consumer, shared by every gateway instance through Redis: a
+ * per-minute rate and a per-day quota (fixed windows), from the consumer's `limits:` in the
+ * policy or the gateway's defaults. A request over either is answered HTTP 429 with
  * `Retry-After` and `RATE_LIMITED` or `QUOTA_EXCEEDED`, before any parsing or department call.
  *
- * While Redis is unreachable, each instance counts alone in memory (the limiter's insurance
- * limiter, with the same limits): consumers keep being served and limited, at most once per
- * instance, rather than the gateway refusing everyone or limiting no one. The switch both ways
- * is logged. The connection used here never queues commands, so a Redis outage costs no wait.
+ * Both windows are counted by one Lua script, so a request costs one Redis round trip and the
+ * two counts move together atomically. The day is counted only for requests the minute lets
+ * through, so a consumer refused for its rate does not use up its quota.
+ *
+ * While Redis is unreachable, each instance counts alone in memory with the same limits and
+ * windows: consumers keep being served and limited, at most once per instance, rather than the
+ * gateway refusing everyone or limiting no one. The switch both ways is logged. The connection
+ * used here never queues commands, so a Redis outage costs no wait.
  */
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
 import type { Consumer } from '../lib/policy/model.ts';
@@ -24,17 +27,64 @@ export interface RateLimits {
   close(): void;
 }
 
-interface Window {
-  name: 'minute' | 'day';
-  seconds: number;
-  code: 'RATE_LIMITED' | 'QUOTA_EXCEEDED';
-  points: (limits: Limits) => number;
+const MINUTE_MS = 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Which window refused a request (none: served) and how long until that window ends. */
+interface Count {
+  refusedBy: 'none' | 'minute' | 'day';
+  msBeforeNext: number;
 }
 
-const WINDOWS: readonly Window[] = [
-  { name: 'minute', seconds: 60, code: 'RATE_LIMITED', points: (limits) => limits.requestsPerMinute },
-  { name: 'day', seconds: 24 * 60 * 60, code: 'QUOTA_EXCEEDED', points: (limits) => limits.requestsPerDay },
-];
+/**
+ * KEYS: the minute and day counters; ARGV: the rate, the minute in ms, the quota, the day in ms.
+ * Returns {0 served | 1 over the rate | 2 over the quota, ms until the refusing window ends}.
+ * A counter without an expiry (never expected) is given one, so no count outlives its window.
+ */
+const COUNT_SCRIPT = `
+local function count(key, ms)
+  local consumed = redis.call('incr', key)
+  local ttl = redis.call('pttl', key)
+  if ttl < 0 then
+    redis.call('pexpire', key, ms)
+    ttl = tonumber(ms)
+  end
+  return consumed, ttl
+end
+local consumed, ttl = count(KEYS[1], ARGV[2])
+if consumed > tonumber(ARGV[1]) then return {1, ttl} end
+consumed, ttl = count(KEYS[2], ARGV[4])
+if consumed > tonumber(ARGV[3]) then return {2, ttl} end
+return {0, 0}
+`;
+
+type CountingRedis = Redis & {
+  credenceRateCount(minuteKey: string, dayKey: string, rate: number, minuteMs: number, quota: number, dayMs: number): Promise<[number, number]>;
+};
+
+const REFUSED_BY = ['none', 'minute', 'day'] as const;
+
+/** The same windows counted in this process alone: the fallback while Redis is unreachable. */
+function memoryCounter(): (minuteKey: string, dayKey: string, limits: Limits) => Count {
+  const windows = new Map<string, { consumed: number; endsAt: number }>();
+  const count = (key: string, ms: number, now: number): { consumed: number; msBeforeNext: number } => {
+    let window = windows.get(key);
+    if (!window || window.endsAt <= now) {
+      window = { consumed: 0, endsAt: now + ms };
+      windows.set(key, window);
+    }
+    window.consumed += 1;
+    return { consumed: window.consumed, msBeforeNext: window.endsAt - now };
+  };
+  return (minuteKey, dayKey, limits) => {
+    const now = Date.now();
+    const minute = count(minuteKey, MINUTE_MS, now);
+    if (minute.consumed > limits.requestsPerMinute) return { refusedBy: 'minute', msBeforeNext: minute.msBeforeNext };
+    const day = count(dayKey, DAY_MS, now);
+    if (day.consumed > limits.requestsPerDay) return { refusedBy: 'day', msBeforeNext: day.msBeforeNext };
+    return { refusedBy: 'none', msBeforeNext: 0 };
+  };
+}
 
 export function rateLimitError(code: string, msBeforeNext: number): GraphQLError {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
@@ -48,8 +98,9 @@ export function rateLimitError(code: string, msBeforeNext: number): GraphQLError
 
 export function createRateLimits(options: { sharedStore: SharedStore; namespace: string; log: Logger }): RateLimits {
   const { log } = options;
-  const redis: Redis | undefined = options.sharedStore.redis?.duplicate({ lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  const redis = options.sharedStore.redis?.duplicate({ lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) as CountingRedis | undefined;
   if (redis) {
+    redis.defineCommand('credenceRateCount', { numberOfKeys: 2, lua: COUNT_SCRIPT });
     let reachable = true;
     redis.on('error', () => {});
     redis.on('close', () => {
@@ -63,31 +114,25 @@ export function createRateLimits(options: { sharedStore: SharedStore; namespace:
   } else {
     log.warn('rate limits: no Redis, each gateway instance counts alone in memory');
   }
+  const countInMemory = memoryCounter();
 
-  // One limiter per window and limit value: consumers with the same limits share a limiter, not counts.
-  const limiters = new Map<string, RateLimiterAbstract>();
-  const limiterFor = (window: Window, points: number): RateLimiterAbstract => {
-    const key = `${window.name}:${points}`;
-    let limiter = limiters.get(key);
-    if (!limiter) {
-      const settings = { points, duration: window.seconds, keyPrefix: `${options.namespace}:rate:${window.name}` };
-      const memory = new RateLimiterMemory(settings);
-      limiter = redis ? new RateLimiterRedis({ ...settings, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory }) : memory;
-      limiters.set(key, limiter);
+  const count = async (minuteKey: string, dayKey: string, limits: Limits): Promise<Count> => {
+    if (redis?.status === 'ready') {
+      try {
+        const [refusedBy, msBeforeNext] = await redis.credenceRateCount(minuteKey, dayKey, limits.requestsPerMinute, MINUTE_MS, limits.requestsPerDay, DAY_MS);
+        return { refusedBy: REFUSED_BY[refusedBy] ?? 'none', msBeforeNext };
+      } catch {
+        // Lost mid-request: this request is counted in memory, like those while Redis is down.
+      }
     }
-    return limiter;
+    return countInMemory(minuteKey, dayKey, limits);
   };
 
   return {
     consume: async (consumer, limits) => {
-      for (const window of WINDOWS) {
-        try {
-          await limiterFor(window, window.points(limits)).consume(consumer.id);
-        } catch (rejection) {
-          if (rejection instanceof RateLimiterRes) throw rateLimitError(window.code, rejection.msBeforeNext);
-          throw rejection;
-        }
-      }
+      const { refusedBy, msBeforeNext } = await count(`${options.namespace}:rate:minute:${consumer.id}`, `${options.namespace}:rate:day:${consumer.id}`, limits);
+      if (refusedBy === 'minute') throw rateLimitError('RATE_LIMITED', msBeforeNext);
+      if (refusedBy === 'day') throw rateLimitError('QUOTA_EXCEEDED', msBeforeNext);
     },
     close: () => redis?.disconnect(),
   };

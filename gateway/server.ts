@@ -120,7 +120,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     }),
   }), { ...(accessLog ? { accessLog: createAccessRecorder(accessLog) } : {}) });
   const authenticate = authenticatorFor(dependencies, log);
-  const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence', log });
+  const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: config.redisNamespace, log });
   const operations = createOperationRegistry({ policiesDir: dependencies.policiesDir, log });
 
   const app = createHttpApp({
@@ -151,14 +151,15 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     plugins: [
       fastifyApolloDrainPlugin(app),
       ApolloServerPluginLandingPageDisabled(),
-      admissionPlugin({ registry: operations, defaultLimits: config.defaultLimits, defaultListSize: DEFAULT_LIST_SIZE }),
+      admissionPlugin({ registry: operations, defaultListSize: DEFAULT_LIST_SIZE }),
     ],
   });
   await apollo.start();
   mountGraphQL(app, apollo, async (request) => {
     const identity = await authenticate(request.headers);
-    await rateLimits.consume(identity.consumer, limitsFor(identity.consumer.limits, config.defaultLimits));
-    return { identity };
+    const limits = limitsFor(identity.consumer.limits, config.defaultLimits);
+    await rateLimits.consume(identity.consumer, limits);
+    return { identity, limits };
   });
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');

@@ -95,12 +95,12 @@ export function mountGraphQL<Context extends BaseContext>(
   apollo: ApolloServer<Context>,
   context: (request: FastifyRequest, reply: FastifyReply) => Promise<Context>,
 ): void {
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.url === '/graphql' && Array.isArray(request.body)) {
-      return reply.code(400).send(graphqlErrorBody('Batched requests are not accepted; send one operation per request.', ErrorCode.BATCHING_NOT_ALLOWED));
-    }
-  });
-  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler: fastifyApolloHandler(apollo, { context }) });
+  // Returning the reply tells Fastify the answer is sent and the handler must not run.
+  const refuseBatches = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (!Array.isArray(request.body)) return undefined;
+    return reply.code(400).send(graphqlErrorBody('Batched requests are not accepted; send one operation per request.', ErrorCode.BATCHING_NOT_ALLOWED));
+  };
+  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], preHandler: refuseBatches, handler: fastifyApolloHandler(apollo, { context }) });
 }
 
 /** Listens and returns the base URL (port 0 picks a free port). */

@@ -30,6 +30,14 @@ describe('the subjects a request touched', () => {
     assert.deepEqual(touchedSubjects(document, 'Q', { code: A, input: { subject: 'D-CODE' } }, data), [A, B, 'C-CODE', 'D-CODE'].sort());
   });
 
+  it('reads the arguments of fields under a list, and the codes of every item of it', () => {
+    const document = parse(`query Q($other: ID!) {
+      subjects(first: 3) { uscc related(subject: $other) { code: uscc } }
+    }`);
+    const data = { subjects: [{ uscc: A, related: [] }, { uscc: B, related: [{ code: 'C-CODE' }] }, { uscc: 'E-CODE', related: null }] };
+    assert.deepEqual(touchedSubjects(document, 'Q', { other: 'D-CODE' }, data), [A, B, 'C-CODE', 'D-CODE', 'E-CODE'].sort());
+  });
+
   it('an alias named uscc on another field is not taken for a code', () => {
     const document = parse('{ subject(uscc: "91110000600037341L") { uscc: name } }');
     assert.deepEqual(touchedSubjects(document, undefined, {}, { subject: { uscc: '某某公司' } }), [A]);

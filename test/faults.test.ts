@@ -146,7 +146,8 @@ describe('faults under load', () => {
     federation = await startFederation({ subjects: 10 });
     redisProxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
     sharedStore = await connectSharedStore(createLogger('faults'), { url: `redis://127.0.0.1:${redisProxy.port}` });
-    const config = readGatewayConfig({});
+    // The same namespace as the federation's gateway, so that the two share their rate limits.
+    const config = readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: process.env.CREDENCE_REDIS_NAMESPACE });
     gateway = await startGateway({
       ...config,
       port: 0,

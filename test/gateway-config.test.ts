@@ -23,6 +23,8 @@ describe('gateway configuration', () => {
     const config = readGatewayConfig({});
     assert.equal(config.port, 4000);
     assert.equal(config.supergraphPath, DEFAULT_SUPERGRAPH_PATH);
+    assert.equal(config.redisNamespace, 'credence');
+    assert.equal(readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: 'staging' }).redisNamespace, 'staging');
   });
 
   it('finds every department and its URL in the shipped supergraph', () => {

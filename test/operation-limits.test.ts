@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { getIntrospectionQuery, parse } from 'graphql';
 import { buildApiSchema } from '../lib/policy/api-schema.ts';
+import { selectOperation } from '../lib/policy/operation-fields.ts';
 import { DEFAULT_SUPERGRAPH_PATH } from '../lib/policy/process.ts';
 import { DEFAULT_CONSUMER_LIMITS, DEFAULT_LIST_SIZE } from '../gateway/config.ts';
 import { checkOperationLimits, checkSourceLimits, limitsFor, type Limits } from '../gateway/operation-limits.ts';
@@ -18,8 +19,9 @@ const USCC = '914201060001CLJU0L';
 
 function check(query: string, limits: Partial<Limits> = {}, variables?: Record<string, unknown>): string | undefined {
   const all = limitsFor(limits, DEFAULT_CONSUMER_LIMITS);
+  const document = parse(query);
   return checkSourceLimits(query, all)?.code
-    ?? checkOperationLimits({ schema, document: parse(query), variables }, all, DEFAULT_LIST_SIZE)?.code;
+    ?? checkOperationLimits({ schema, document, operation: selectOperation(document), variables }, all, DEFAULT_LIST_SIZE)?.code;
 }
 
 /** An operation `levels` fields deep (2 or 3): the schema's own paths are shallow, so tests lower the limit instead. */

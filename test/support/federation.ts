@@ -137,7 +137,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const dataDir = await mkdtemp(join(tmpdir(), 'credence-test-'));
   // Each test file gets its own databases and Redis namespace, also on shared servers.
   process.env.MONGODB_DB_PREFIX = `credence_test_${process.pid}_`;
-  process.env.CREDENCE_REDIS_NAMESPACE = `credence-test-${process.pid}`;
+  const redisNamespace = `credence-test-${process.pid}`;
+  process.env.CREDENCE_REDIS_NAMESPACE = redisNamespace;
 
   const policiesDir = join(dataDir, 'policies');
   await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true });
@@ -172,7 +173,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       started.push(() => subgraph.close());
       subgraphs.set(department.name, subgraph);
     }
-    const config = readGatewayConfig({});
+    const config = readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: redisNamespace });
     const mongoPort = Number(new URL(mongo.uri).port);
     const accessLogProxy = options.accessLogThroughProxy ? await startTcpProxy({ host: '127.0.0.1', port: mongoPort }) : undefined;
     if (accessLogProxy) started.push(() => accessLogProxy.close());

@@ -1,0 +1,75 @@
+/**
+ * Rate limits without servers: the minute and the day counted together, a request refused for its
+ * rate not counted against its quota, Retry-After from the refusing window; in Redis (one script)
+ * and in memory (no Redis) alike. Sharing between instances and the switch while Redis is down
+ * are in faults.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GraphQLError } from 'graphql';
+import { createLogger } from '../lib/logger.ts';
+import type { Consumer } from '../lib/policy/model.ts';
+import { connectSharedStore, createMemoryStore, type SharedStore } from '../lib/stores/shared-store.ts';
+import { DEFAULT_CONSUMER_LIMITS } from '../gateway/config.ts';
+import { createRateLimits } from '../gateway/rate-limits.ts';
+
+const log = createLogger('test');
+const namespace = `credence-test-rate-${process.pid}`;
+const consumer = (id: string): Consumer => ({ id, name: id, purposes: [], mode: 'reject', apiKeys: [], jwt: [], anonymous: false });
+
+/** The refusal's code and Retry-After in seconds, or 'served'. */
+async function attempt(consume: () => Promise<void>): Promise<string> {
+  try {
+    await consume();
+    return 'served';
+  } catch (error) {
+    assert.ok(error instanceof GraphQLError, String(error));
+    return `${String(error.extensions.code)} ${String(error.extensions.retryAfterSeconds)}`;
+  }
+}
+
+for (const kind of ['redis', 'memory'] as const) {
+  describe(`rate limits counted in ${kind}`, () => {
+    let store: SharedStore;
+
+    before(async () => {
+      store = kind === 'memory' ? createMemoryStore() : await connectSharedStore(log);
+      if (kind === 'redis' && store.kind !== 'redis') assert.fail('no Redis reachable on this machine');
+    });
+    after(async () => {
+      const keys = await store.redis?.keys(`${namespace}:*`);
+      if (keys?.length) await store.redis?.del(...keys);
+      await store.close();
+    });
+
+    it('refuses the request over the rate with RATE_LIMITED until the minute ends, without using up the quota', async () => {
+      const limits = createRateLimits({ sharedStore: store, namespace: `${namespace}:${kind}`, log });
+      try {
+        // A new connection is not ready at once (what comes before is counted in memory): wait until Redis counts.
+        for (let tries = 0; store.redis && !(await store.redis.exists(`${namespace}:${kind}:rate:minute:probe`)); tries++) {
+          assert.ok(tries < 100, 'Redis never counted a request');
+          await limits.consume(consumer('probe'), DEFAULT_CONSUMER_LIMITS);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const bank = consumer('bank');
+        const results: string[] = [];
+        for (let i = 0; i < 4; i++) results.push(await attempt(() => limits.consume(bank, { ...DEFAULT_CONSUMER_LIMITS, requestsPerMinute: 2, requestsPerDay: 3 })));
+        assert.deepEqual(results, ['served', 'served', 'RATE_LIMITED 60', 'RATE_LIMITED 60']);
+        // Two of its three a day were used: with a higher rate, one more is served, then the quota refuses.
+        const higher = { ...DEFAULT_CONSUMER_LIMITS, requestsPerMinute: 10, requestsPerDay: 3 };
+        assert.equal(await attempt(() => limits.consume(bank, higher)), 'served');
+        assert.equal(await attempt(() => limits.consume(bank, higher)), 'QUOTA_EXCEEDED 86400');
+        // Another consumer has counts of its own.
+        assert.equal(await attempt(() => limits.consume(consumer('office'), higher)), 'served');
+        if (store.redis) {
+          assert.equal(await store.redis.get(`${namespace}:${kind}:rate:minute:bank`), '6');
+          assert.equal(await store.redis.get(`${namespace}:${kind}:rate:day:bank`), '4');
+          const ttl = await store.redis.pttl(`${namespace}:${kind}:rate:day:bank`);
+          assert.ok(ttl > 86_000_000 && ttl <= 86_400_000, `day window ${ttl} ms`);
+        }
+      } finally {
+        limits.close();
+      }
+    });
+  });
+}
