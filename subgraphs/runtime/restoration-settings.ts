@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Kind, parse } from 'graphql';
+import { subgraphSdlPath } from './server.ts';
 
 export interface RestorationSettings {
   /**
@@ -35,7 +36,7 @@ const DEFAULTS = {
 const REPLACED = ['CREDENCE_NON_RESTORABLE_LIST_TYPES', 'CREDENCE_NON_RESTORABLE_PENALTY_CATEGORIES'];
 
 function enumValues(department: string, enumName: string): string[] {
-  const document = parse(readFileSync(new URL(`../../schema/${department}.graphql`, import.meta.url), 'utf8'));
+  const document = parse(readFileSync(subgraphSdlPath(department), 'utf8'));
   for (const definition of document.definitions) {
     if (definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === enumName) {
       return (definition.values ?? []).map((value) => value.name.value);
