@@ -181,6 +181,6 @@ export function restoreDeniedFields(
     };
     visitLevel(data, 0, []);
   }
-  removeAliased(data, placeholder);
+  removeAliased(data, [placeholder]);
   return errors;
 }

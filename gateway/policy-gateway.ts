@@ -15,7 +15,7 @@ import { accountFields, checkOperation, restoreDeniedFields, type FieldAccountin
 import type { AccessRecorder } from './access-log.ts';
 import type { Limits } from './operation-limits.ts';
 import { removeAliased } from './added-selections.ts';
-import { withSubjectKeys, type KeyedDocument } from './subject-keys.ts';
+import { executedDocument, type ExecutedDocument } from './executed-document.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -73,13 +73,13 @@ interface Decided {
   verdict: PolicyVerdict | null;
   /** What the access log records of the operation's fields. */
   fields: FieldAccounting;
-  /** When the access log is on: the document executed, with every subject's code selected (subject-keys.ts). */
-  keyed?: KeyedDocument;
+  /** The document Apollo executed, with the selections the gateway added (executed-document.ts). */
+  executed?: ExecutedDocument;
 }
 
 export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOptions = {}): GatewayInterface {
   const decisions = new LruCache<OperationDecision>(2000);
-  const keyedDocuments = new LruCache<KeyedDocument>(2000);
+  const executedDocuments = new LruCache<ExecutedDocument>(2000);
   const schemas = new LruCache<GraphQLSchema>(200);
   let apiSchema: GraphQLSchema | undefined;
 
@@ -111,14 +111,13 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
 
     const { verdict } = decision;
     const { fields } = verdict;
-    // With the access log on, the answer's subjects are recorded even where the operation did not select their code.
-    const keyedFor = (executed: DocumentNode, queryHash: string): KeyedDocument | undefined =>
-      (options.accessLog ? keyedDocuments.get(queryHash, () => withSubjectKeys(schema, executed)) : undefined);
+    const executedFor = (allowed: DocumentNode, queryHash: string): ExecutedDocument =>
+      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined }));
     switch (verdict.kind) {
       case 'allowed': {
-        const keyed = keyedFor(document, requestContext.queryHash);
-        const result = await executor(keyed ? { ...requestContext, document: keyed.document, queryHash: keyed.queryHash } : requestContext);
-        return { result, verdict, fields, ...(keyed ? { keyed } : {}) };
+        const executed = executedFor(document, requestContext.queryHash);
+        const result = await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash });
+        return { result, verdict, fields, executed };
       }
       case 'rejected':
         return {
@@ -132,8 +131,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
           },
         };
       case 'filtered': {
-        const keyed = verdict.document ? keyedFor(verdict.document, verdict.queryHash) : undefined;
-        const executed = keyed ?? (verdict.document ? { document: verdict.document, queryHash: verdict.queryHash } : undefined);
+        const executed = verdict.document ? executedFor(verdict.document, verdict.queryHash) : undefined;
         const result = executed
           ? await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash })
           : { data: {} };
@@ -142,7 +140,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null
         // parent has no place in the answer, hence no error).
-        return { result: errors.length > 0 ? { ...result, errors } : result, verdict, fields, ...(keyed ? { keyed } : {}) };
+        return { result: errors.length > 0 ? { ...result, errors } : result, verdict, fields, ...(executed ? { executed } : {}) };
       }
     }
   };
@@ -159,7 +157,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     // Nothing leaves before it is accounted for (gateway/access-log.ts).
     const result = options.accessLog
       ? await options.accessLog.record({
-        answeredDocument: decided.keyed?.document ?? requestContext.document,
+        answeredDocument: decided.executed?.document ?? requestContext.document,
         // As Apollo Server resolved it from the document (a request need not name its only operation).
         operationName: requestContext.operationName ?? requestContext.request.operationName ?? undefined,
         queryHash: requestContext.queryHash,
@@ -172,8 +170,8 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
         durationMs: performance.now() - started,
       })
       : decided.result;
-    // The codes added for the record are not the consumer's to receive unless it asked for them.
-    if (decided.keyed) removeAliased(result.data, decided.keyed.alias);
+    // What the gateway added for its own use is not the consumer's to receive.
+    if (decided.executed && decided.executed.added.length > 0) removeAliased(result.data, decided.executed.added);
     // Every answer says which policy version decided it and under which request id it is recorded.
     return { ...result, extensions: { ...result.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } } };
   };

@@ -5,22 +5,14 @@
  * are removed from the answer. `Subject.uscc` is visible to every consumer, so the policy check
  * is unaffected, and the departments already fetch the code to join on.
  */
-import { createHash } from 'node:crypto';
-import { Kind, TypeInfo, print, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { KEY_FIELD } from '../lib/policy/api-schema.ts';
-import { unusedAlias } from './added-selections.ts';
+import { unusedAlias, type AddedSelections } from './added-selections.ts';
 
 const KEY_ALIAS = '__credence_subject';
 
-export interface KeyedDocument {
-  document: DocumentNode;
-  queryHash: string;
-  /** The alias the added selections are answered under (removed from the answer with removeAliased). */
-  alias: string;
-}
-
 /** The document with `<alias>: uscc` in every selection set on Subject (fragments included). */
-export function withSubjectKeys(schema: GraphQLSchema, document: DocumentNode): KeyedDocument {
+export function withSubjectKeys(schema: GraphQLSchema, document: DocumentNode): AddedSelections {
   const alias = unusedAlias(document, KEY_ALIAS);
   const key: FieldNode = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: alias }, name: { kind: Kind.NAME, value: KEY_FIELD.fieldName } };
   const typeInfo = new TypeInfo(schema);
@@ -31,5 +23,5 @@ export function withSubjectKeys(schema: GraphQLSchema, document: DocumentNode): 
       },
     },
   }));
-  return { document: keyed, queryHash: createHash('sha256').update(print(keyed)).digest('hex'), alias };
+  return { document: keyed, alias };
 }

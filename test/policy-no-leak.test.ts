@@ -35,9 +35,10 @@
  * 401/403/503 with no data and none of the subject's values. With a valid assertion the subgraph
  * enforces the policy by itself: a denied field refuses the whole operation, else the oracle above.
  *
- * Two Apollo gateway defects are kept out of the way (they lose data, they do not leak; see the
- * `todo` regressions at the end): the random operations never alias a field `uscc` on Subject
- * (reservedKeys), and an object whose every field is skipped may come back null (emptiedByApollo).
+ * One Apollo gateway defect is kept out of the way (it loses data, it does not leak; see the `todo`
+ * regression at the end): the random operations never alias a field `uscc` on Subject
+ * (reservedKeys). An object whose every field is skipped must come back `{}`, as GraphQL says:
+ * the gateway guards against Apollo's null there (gateway/skip-guards.ts).
  *
  * Failures print the fast-check seed and path and, per failing case, the consumer, purpose,
  * operation, variables and answer. Replay with NO_LEAK_SEED=<seed> (add NO_LEAK_PATH=<path> to
@@ -50,7 +51,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import {
-  GraphQLNonNull,
   getNamedType,
   isAbstractType,
   isListType,
@@ -316,7 +316,6 @@ function checkMasked(reading: Reading, mask: MaskName, value: unknown, truth: un
 
 function checkValue(reading: Reading, type: GraphQLOutputType, nodes: readonly FieldNode[], actual: unknown, truth: unknown, path: string, coordinate: string): void {
   const nullable = isNonNullType(type) ? type.ofType : type;
-  if (actual === null && emptiedByApollo(reading, type, selectionSetsOf(nodes))) return;
   if (actual === null || actual === undefined) {
     if (actual === undefined || (truth !== null && truth !== undefined)) {
       reading.problems.push({ kind: 'wrong', path, message: `${coordinate} is ${actual === undefined ? 'missing' : 'null'}; expected ${show(truth)}` });
@@ -348,26 +347,6 @@ function checkValue(reading: Reading, type: GraphQLOutputType, nodes: readonly F
     return;
   }
   if (!isDeepStrictEqual(actual, truth)) reading.problems.push({ kind: 'wrong', path, message: `${coordinate} is ${show(actual)}; the truth is ${show(truth)}` });
-}
-
-/**
- * Whether Apollo's gateway may answer this composite field null although the truth has a value:
- * it answers null for an object whose every field is skipped, where GraphQL says `{}`
- * (apollographql/federation#1791), and that null spreads up through non-null fields as usual.
- * Null withholds, so it cannot leak; anything else below such a field is still checked.
- */
-function emptiedByApollo(reading: Reading, type: GraphQLOutputType, selectionSets: readonly SelectionSetNode[]): boolean {
-  const named = getNamedType(type);
-  const objectType = isObjectType(named) ? named : isAbstractType(named) ? reading.schema.getType(ENTITY_TYPE) : undefined;
-  if (!objectType || !isObjectType(objectType)) return false;
-  // In filter mode the gateway cut the denied fields out before Apollo saw the operation.
-  const fields = [...collectResponseFields(objectType.name, selectionSets, reading.fragments, reading.variables).values()]
-    .filter((children) => !reading.filtered || decide(reading, objectType, children[0]!.name.value).effect !== 'deny');
-  if (fields.length === 0) return true;
-  return fields.some((children) => {
-    const definition = objectType.getFields()[children[0]!.name.value];
-    return definition !== undefined && isNonNullType(definition.type) && emptiedByApollo(reading, definition.type, selectionSetsOf(children));
-  });
 }
 
 function recordId(type: GraphQLObjectType, record: JsonObject): string {
@@ -540,7 +519,6 @@ function checkData(reading: Reading, operation: SentOperation, answer: Answer): 
   const queryType = reading.schema.getQueryType();
   if (!queryType) throw new Error('no query type');
   const root = operationOf(operation.document, operation.operationName).selectionSet;
-  if (answer.data === null && emptiedByApollo(reading, new GraphQLNonNull(queryType), [root])) return;
   checkObject(reading, queryType, [root], answer.data, (field) => rootTruth(reading, field), 'data');
 }
 
@@ -1027,12 +1005,35 @@ describe('no leak: random operations through the gateway and straight to the sub
     assert.deepEqual(body.data?.subject, { uscc: subject.name, seriousDishonestyListings: (subject.seriousDishonestyListings as JsonObject[]).map(({ id }) => ({ id })) });
   });
 
-  // See selectsNothing: a field whose every subfield is skipped comes back null, not `{}`/`[{}]`.
-  it('a list whose every field is skipped is answered as a list of empty objects', { todo: 'apollographql/federation#1791' }, async () => {
+  // GraphQL answers `{}` for an object whose every field is skipped; Apollo answers null
+  // (apollographql/federation#1791), which the gateway's guards prevent (gateway/skip-guards.ts).
+  it('a list whose every field is skipped is answered as a list of empty objects', async () => {
     const code = serious();
     const entries = trueSubject(code).dishonestDebtorEntries as JsonObject[];
     const { body } = await federation.query('query($code: ID!, $show: Boolean!) { subject(uscc: $code) { dishonestDebtorEntries @include(if: $show) { court @skip(if: true) } } }', { code, show: true });
     assert.deepEqual(body.data?.subject, { dishonestDebtorEntries: entries.map(() => ({})) });
+  });
+
+  // Under a root field with a condition, Apollo's planner dropped a field whose selections
+  // contradict its own condition, and the non-null root with it: the whole answer was null.
+  it('a root field with a condition keeps a child whose every field is skipped', async () => {
+    const text = 'query($b0: Boolean!, $b1: Boolean!) { catalog @include(if: $b1) { code: disclosureWindows @skip(if: $b0) { __typename @include(if: $b0) } } }';
+    const { body } = await federation.query(text, { b0: false, b1: true });
+    const plain = await federation.query('{ catalog { disclosureWindows { __typename } } }');
+    const items = plain.body.data?.catalog as JsonObject[];
+    assert.ok(items.some(({ disclosureWindows }) => Array.isArray(disclosureWindows) && disclosureWindows.length > 0), 'the catalog has disclosure windows');
+    assert.equal(body.errors, undefined);
+    assert.deepEqual(body.data, { catalog: items.map(({ disclosureWindows }) => ({ code: Array.isArray(disclosureWindows) ? disclosureWindows.map(() => ({})) : null })) });
+    assert.doesNotMatch(JSON.stringify(body), /__credence_guard/);
+    const skipped = await federation.query(text, { b0: false, b1: false });
+    assert.deepEqual(skipped.body.data, {});
+  });
+
+  // The guards' alias must never be one the caller uses, or removing them would remove its field.
+  it('a field the caller aliases like the skip guards is kept', async () => {
+    const code = serious();
+    const { body } = await federation.query('query($code: ID!, $show: Boolean!) { subject(uscc: $code) { __credence_guard: name name @include(if: $show) } }', { code, show: false });
+    assert.deepEqual(body.data?.subject, { __credence_guard: trueSubject(code).name });
   });
 
   // In filter mode, when no denied field has a place in the answer (here the subject does not
