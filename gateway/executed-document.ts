@@ -1,17 +1,24 @@
 /**
  * The document the gateway hands to Apollo for an operation the policy lets through: the
  * operation, or what the filter left of it, with the selections the gateway adds for its own use
- * (added-selections.ts). Built once per document and cached by the caller.
+ * (added-selections.ts) and the caller's aliases that clash with the planner's moved out of its
+ * way (key-aliases.ts). Built once per document and cached by the caller.
  */
 import { createHash } from 'node:crypto';
 import { print, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { withKeyAliasesMoved } from './key-aliases.ts';
 import { withSkipGuards } from './skip-guards.ts';
 import { withSubjectKeys } from './subject-keys.ts';
 
 export interface ExecutedDocument {
+  /** What Apollo plans and executes. */
   document: DocumentNode;
-  /** Apollo caches query plans under this hash: the operation's own when nothing was added. */
+  /** Apollo caches query plans under this hash: the operation's own when nothing changed. */
   queryHash: string;
+  /** What the answer answers once the caller's keys are restored: `document` before the keys moved. */
+  answered: DocumentNode;
+  /** The caller's response key of each moved alias, restored in the answer right after execution. */
+  renamed: ReadonlyMap<string, string>;
   /** The aliases of the added selections, removed from the answer once the access log has read it. */
   added: string[];
 }
@@ -24,13 +31,20 @@ export interface AddedFor {
 export function executedDocument(schema: GraphQLSchema, document: DocumentNode, queryHash: string, addedFor: AddedFor): ExecutedDocument {
   const additions = [withSkipGuards, ...(addedFor.accessLog ? [(current: DocumentNode) => withSubjectKeys(schema, current)] : [])];
   const added: string[] = [];
-  let executed = document;
+  let answered = document;
   for (const add of additions) {
-    const addition = add(executed);
+    const addition = add(answered);
     if (!addition) continue;
-    executed = addition.document;
+    answered = addition.document;
     added.push(addition.alias);
   }
-  if (added.length === 0) return { document, queryHash, added };
-  return { document: executed, queryHash: createHash('sha256').update(print(executed)).digest('hex'), added };
+  const moved = withKeyAliasesMoved(schema, answered);
+  const executed = moved?.document ?? answered;
+  return {
+    document: executed,
+    queryHash: executed === document ? queryHash : createHash('sha256').update(print(executed)).digest('hex'),
+    answered,
+    renamed: moved?.renamed ?? new Map(),
+    added,
+  };
 }

@@ -16,6 +16,7 @@ import type { AccessRecorder } from './access-log.ts';
 import type { Limits } from './operation-limits.ts';
 import { removeAliased } from './added-selections.ts';
 import { executedDocument, type ExecutedDocument } from './executed-document.ts';
+import { restoreKeys } from './key-aliases.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -113,11 +114,14 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     const { fields } = verdict;
     const executedFor = (allowed: DocumentNode, queryHash: string): ExecutedDocument =>
       executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined }));
+    const run = async (executed: ExecutedDocument): Promise<GatewayExecutionResult> => {
+      const result = await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash });
+      return executed.renamed.size > 0 ? restoreKeys(result, executed.renamed) : result;
+    };
     switch (verdict.kind) {
       case 'allowed': {
         const executed = executedFor(document, requestContext.queryHash);
-        const result = await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash });
-        return { result, verdict, fields, executed };
+        return { result: await run(executed), verdict, fields, executed };
       }
       case 'rejected':
         return {
@@ -133,7 +137,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
       case 'filtered': {
         const executed = verdict.document ? executedFor(verdict.document, verdict.queryHash) : undefined;
         const result = executed
-          ? await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash })
+          ? await run(executed)
           : { data: {} };
         const forbidden = restoreDeniedFields(result.data, verdict.denied, verdict.placeholder)
           .map(({ message, path, extensions }) => new GraphQLError(message, { path, extensions }));
@@ -157,7 +161,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     // Nothing leaves before it is accounted for (gateway/access-log.ts).
     const result = options.accessLog
       ? await options.accessLog.record({
-        answeredDocument: decided.executed?.document ?? requestContext.document,
+        answeredDocument: decided.executed?.answered ?? requestContext.document,
         // As Apollo Server resolved it from the document (a request need not name its only operation).
         operationName: requestContext.operationName ?? requestContext.request.operationName ?? undefined,
         queryHash: requestContext.queryHash,

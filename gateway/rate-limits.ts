@@ -96,6 +96,14 @@ export function rateLimitError(code: string, msBeforeNext: number): GraphQLError
   });
 }
 
+/**
+ * A consumer's two counters. The consumer's id is the keys' hash tag, so that under Redis
+ * Cluster both are in one slot, as a script that touches both needs.
+ */
+export function rateKeys(namespace: string, consumerId: string): { minute: string; day: string } {
+  return { minute: `${namespace}:rate:{${consumerId}}:minute`, day: `${namespace}:rate:{${consumerId}}:day` };
+}
+
 export function createRateLimits(options: { sharedStore: SharedStore; namespace: string; log: Logger }): RateLimits {
   const { log } = options;
   const redis = options.sharedStore.redis?.duplicate({ lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) as CountingRedis | undefined;
@@ -130,7 +138,8 @@ export function createRateLimits(options: { sharedStore: SharedStore; namespace:
 
   return {
     consume: async (consumer, limits) => {
-      const { refusedBy, msBeforeNext } = await count(`${options.namespace}:rate:minute:${consumer.id}`, `${options.namespace}:rate:day:${consumer.id}`, limits);
+      const keys = rateKeys(options.namespace, consumer.id);
+      const { refusedBy, msBeforeNext } = await count(keys.minute, keys.day, limits);
       if (refusedBy === 'minute') throw rateLimitError('RATE_LIMITED', msBeforeNext);
       if (refusedBy === 'day') throw rateLimitError('QUOTA_EXCEEDED', msBeforeNext);
     },

@@ -11,17 +11,20 @@ import { unusedAlias, type AddedSelections } from './added-selections.ts';
 
 const KEY_ALIAS = '__credence_subject';
 
-/** The document with `<alias>: uscc` in every selection set on Subject (fragments included). */
-export function withSubjectKeys(schema: GraphQLSchema, document: DocumentNode): AddedSelections {
+/** The document with `<alias>: uscc` in every selection set on Subject (fragments included), or null when it has none. */
+export function withSubjectKeys(schema: GraphQLSchema, document: DocumentNode): AddedSelections | null {
   const alias = unusedAlias(document, KEY_ALIAS);
   const key: FieldNode = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: alias }, name: { kind: Kind.NAME, value: KEY_FIELD.fieldName } };
   const typeInfo = new TypeInfo(schema);
+  let keys = 0;
   const keyed = visit(document, visitWithTypeInfo(typeInfo, {
     SelectionSet: {
       leave(node: SelectionSetNode): SelectionSetNode | undefined {
-        return typeInfo.getParentType()?.name === KEY_FIELD.typeName ? { ...node, selections: [...node.selections, key] } : undefined;
+        if (typeInfo.getParentType()?.name !== KEY_FIELD.typeName) return undefined;
+        keys++;
+        return { ...node, selections: [...node.selections, key] };
       },
     },
   }));
-  return { document: keyed, alias };
+  return keys > 0 ? { document: keyed, alias } : null;
 }

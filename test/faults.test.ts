@@ -22,6 +22,7 @@ import { createLogger } from '../lib/logger.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
 import { connectDatabase, departmentDatabaseName } from '../lib/stores/mongo.ts';
 import { readGatewayConfig } from '../gateway/config.ts';
+import { rateKeys } from '../gateway/rate-limits.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import { departments } from '../subgraphs/departments.ts';
 import { startSubgraph } from '../subgraphs/runtime/server.ts';
@@ -217,7 +218,7 @@ describe('faults under load', () => {
     // Back in Redis: a request is counted there again (the rate-limit key reappears).
     const direct = new Redis('redis://127.0.0.1:6379');
     try {
-      const key = `${process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence'}:rate:minute:central-bank`;
+      const key = rateKeys(process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence', 'central-bank').minute;
       const deadline = Date.now() + 10_000;
       let counted = false;
       while (!counted && Date.now() < deadline) {

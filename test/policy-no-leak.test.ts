@@ -35,10 +35,9 @@
  * 401/403/503 with no data and none of the subject's values. With a valid assertion the subgraph
  * enforces the policy by itself: a denied field refuses the whole operation, else the oracle above.
  *
- * One Apollo gateway defect is kept out of the way (it loses data, it does not leak; see the `todo`
- * regression at the end): the random operations never alias a field `uscc` on Subject
- * (reservedKeys). An object whose every field is skipped must come back `{}`, as GraphQL says:
- * the gateway guards against Apollo's null there (gateway/skip-guards.ts).
+ * Two Apollo gateway defects are not excused: an object whose every field is skipped must come
+ * back `{}`, as GraphQL says (gateway/skip-guards.ts), and a field aliased like the entity key
+ * `uscc` must keep its own value (gateway/key-aliases.ts).
  *
  * Failures print the fast-check seed and path and, per failing case, the consumer, purpose,
  * operation, variables and answer. Replay with NO_LEAK_SEED=<seed> (add NO_LEAK_PATH=<path> to
@@ -68,7 +67,7 @@ import {
 import {
   ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionIdentity, type AssertionSigner,
 } from '../lib/identity/assertion.ts';
-import { KEY_FIELD, buildApiSchema } from '../lib/policy/api-schema.ts';
+import { buildApiSchema } from '../lib/policy/api-schema.ts';
 import { applyMask } from '../lib/policy/masks.ts';
 import type { CompiledPolicy, ConsumerView, FieldDecision, MaskName, RecordRule } from '../lib/policy/model.ts';
 import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
@@ -845,7 +844,7 @@ describe('no leak: random operations through the gateway and straight to the sub
       ...callers.map((caller) => ({ weight: 6, arbitrary: forCaller(fc.constant(caller), policy.view(caller.consumer, caller.purpose)) })),
       { weight: 1, arbitrary: forCaller(fc.constantFrom(...mismatched), undefined) },
     ).map(({ caller, plan, subgraph, attack }): NoLeakCase => {
-      const operation = buildOperation(apiSchema, plan, { reservedKeys: [KEY_FIELD] });
+      const operation = buildOperation(apiSchema, plan);
       return {
         caller, operation, subgraph, attack,
         [fc.toStringMethod]: () => `${caller.consumer}/${caller.purpose}${attack ? `, ${subgraph} ${attack}` : ''}, variables ${JSON.stringify(operation.variables)}:\n${operation.text}`,
@@ -994,15 +993,21 @@ describe('no leak: random operations through the gateway and straight to the sub
     }
   });
 
-  // Apollo's query planner fetches the entity key `uscc` under its own name to join departments,
-  // and overwrites a field the caller aliased `uscc` (or nulls the subject, or fails): a wrong
-  // answer, not a leak (the code is public and in the request anyway). Upstream:
-  // apollographql/federation#3036. The random operations keep `uscc` for the key (reservedKeys).
-  it('a field aliased to the entity key\'s name keeps its value', { todo: 'apollographql/federation#3036' }, async () => {
+  // Apollo's query planner fetches the entity key `uscc` and `__typename` under their own names to
+  // join departments, and answered a field the caller aliased so with its own value
+  // (apollographql/federation#3036); the gateway moves such aliases out of its way (gateway/key-aliases.ts).
+  it('a field aliased like the entity key or __typename keeps its value, in its place', async () => {
     const code = serious();
     const subject = trueSubject(code);
+    const listings = (subject.seriousDishonestyListings as JsonObject[]).map(({ id }) => ({ id }));
     const { body } = await federation.query('query($code: ID!) { subject(uscc: $code) { uscc: name seriousDishonestyListings { id } } }', { code });
-    assert.deepEqual(body.data?.subject, { uscc: subject.name, seriousDishonestyListings: (subject.seriousDishonestyListings as JsonObject[]).map(({ id }) => ({ id })) });
+    assert.deepEqual(body.data?.subject, { uscc: subject.name, seriousDishonestyListings: listings });
+    const typename = await federation.query('query($code: ID!) { subject(uscc: $code) { seriousDishonestyListings { id } __typename: name code: uscc } }', { code });
+    assert.equal(JSON.stringify(typename.body.data?.subject), JSON.stringify({ seriousDishonestyListings: listings, __typename: subject.name, code }));
+    // In filter mode the denied field under the moved alias is put back null, under the caller's key.
+    const filtered = await federation.query('query($code: ID!) { subject(uscc: $code) { uscc: legalRepresentative { phone } name } }', { code }, PORTAL);
+    assert.deepEqual(filtered.body.data?.subject, { uscc: { phone: null }, name: subject.name });
+    assert.deepEqual(filtered.body.errors?.map(({ path }) => path), [['subject', 'uscc', 'phone']]);
   });
 
   // GraphQL answers `{}` for an object whose every field is skipped; Apollo answers null

@@ -11,7 +11,7 @@ import { createLogger } from '../lib/logger.ts';
 import type { Consumer } from '../lib/policy/model.ts';
 import { connectSharedStore, createMemoryStore, type SharedStore } from '../lib/stores/shared-store.ts';
 import { DEFAULT_CONSUMER_LIMITS } from '../gateway/config.ts';
-import { createRateLimits } from '../gateway/rate-limits.ts';
+import { createRateLimits, rateKeys } from '../gateway/rate-limits.ts';
 
 const log = createLogger('test');
 const namespace = `credence-test-rate-${process.pid}`;
@@ -46,7 +46,7 @@ for (const kind of ['redis', 'memory'] as const) {
       const limits = createRateLimits({ sharedStore: store, namespace: `${namespace}:${kind}`, log });
       try {
         // A new connection is not ready at once (what comes before is counted in memory): wait until Redis counts.
-        for (let tries = 0; store.redis && !(await store.redis.exists(`${namespace}:${kind}:rate:minute:probe`)); tries++) {
+        for (let tries = 0; store.redis && !(await store.redis.exists(rateKeys(`${namespace}:${kind}`, 'probe').minute)); tries++) {
           assert.ok(tries < 100, 'Redis never counted a request');
           await limits.consume(consumer('probe'), DEFAULT_CONSUMER_LIMITS);
           await new Promise((resolve) => setTimeout(resolve, 50));
@@ -62,9 +62,9 @@ for (const kind of ['redis', 'memory'] as const) {
         // Another consumer has counts of its own.
         assert.equal(await attempt(() => limits.consume(consumer('office'), higher)), 'served');
         if (store.redis) {
-          assert.equal(await store.redis.get(`${namespace}:${kind}:rate:minute:bank`), '6');
-          assert.equal(await store.redis.get(`${namespace}:${kind}:rate:day:bank`), '4');
-          const ttl = await store.redis.pttl(`${namespace}:${kind}:rate:day:bank`);
+          assert.equal(await store.redis.get(rateKeys(`${namespace}:${kind}`, 'bank').minute), '6');
+          assert.equal(await store.redis.get(rateKeys(`${namespace}:${kind}`, 'bank').day), '4');
+          const ttl = await store.redis.pttl(rateKeys(`${namespace}:${kind}`, 'bank').day);
           assert.ok(ttl > 86_000_000 && ttl <= 86_400_000, `day window ${ttl} ms`);
         }
       } finally {

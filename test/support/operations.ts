@@ -208,25 +208,15 @@ export interface BuiltOperation {
   code: string;
 }
 
-export interface BuildOptions {
-  /**
-   * Response keys no other field may take as an alias: entity keys. Apollo's query planner
-   * fetches `Subject.uscc` under its own name to join departments and overwrites (or chokes on)
-   * a field aliased `uscc` (apollographql/federation#3036); that is not what this test is about.
-   */
-  reservedKeys?: readonly { typeName: string; fieldName: string }[];
-}
-
 /**
  * Prints a plan as a valid operation. Aliases are resolved per type over the whole document:
  * a response key means one field (with one set of arguments) on a given type everywhere, which
  * is what the rule "fields with the same response key must be mergeable" needs.
  */
-export function buildOperation(schema: GraphQLSchema, plan: OperationPlan, options: BuildOptions = {}): BuiltOperation {
+export function buildOperation(schema: GraphQLSchema, plan: OperationPlan): BuiltOperation {
   const queryType = schema.getQueryType();
   if (!queryType) throw new Error('the schema has no query type');
   const keys = new Map<string, Map<string, string>>();
-  for (const { typeName, fieldName } of options.reservedKeys ?? []) keys.set(typeName, new Map([[fieldName, fieldName]]));
   const fragments: { name: string; type: string; text: string }[] = [];
   const usedFlags = new Set<number>();
   let usesCode = false;

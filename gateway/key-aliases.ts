@@ -1,0 +1,87 @@
+/**
+ * Apollo's query planner selects `__typename` and the entity key (`Subject.uscc`) under their own
+ * names to join departments, and merges a caller's field answered under either name with its own:
+ * `subject { uscc: name }` came back with the code, not the name (apollographql/federation#3036).
+ *
+ * So before planning, such a field is answered under an alias the operation does not use
+ * (added-selections.ts), and once Apollo has answered, the caller's response key is put back in
+ * its place. An operation without such an alias goes through unchanged.
+ */
+import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
+import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
+import { KEY_FIELD } from '../lib/policy/api-schema.ts';
+import { unusedAlias } from './added-selections.ts';
+
+export interface MovedKeys {
+  document: DocumentNode;
+  /** The caller's response key of each alias moved out of the planner's way. */
+  renamed: ReadonlyMap<string, string>;
+}
+
+/** Response keys the planner also uses on `typeName` (any type, when `typeName` is undefined). */
+const PLANNER_KEYS: readonly { key: string; typeName?: string }[] = [
+  { key: '__typename' },
+  { key: KEY_FIELD.fieldName, typeName: KEY_FIELD.typeName },
+];
+
+function clashes(field: FieldNode, parentTypeName: string | undefined): string | undefined {
+  const key = field.alias?.value;
+  if (key === undefined || key === field.name.value) return undefined;
+  return PLANNER_KEYS.find((reserved) => reserved.key === key && (reserved.typeName === undefined || reserved.typeName === parentTypeName))?.key;
+}
+
+/** The document with each field aliased like a planner's key answered under an unused alias, or null when there is none. */
+export function withKeyAliasesMoved(schema: GraphQLSchema, document: DocumentNode): MovedKeys | null {
+  const typeInfo = new TypeInfo(schema);
+  const aliases = new Map<string, string>();
+  const moved = visit(document, visitWithTypeInfo(typeInfo, {
+    Field(node: FieldNode): FieldNode | undefined {
+      const key = clashes(node, typeInfo.getParentType()?.name);
+      if (key === undefined) return undefined;
+      let alias = aliases.get(key);
+      if (alias === undefined) {
+        alias = unusedAlias(document, `__credence_as${key.replace(/^_*/, '_')}`);
+        aliases.set(key, alias);
+      }
+      return { ...node, alias: { kind: Kind.NAME, value: alias } };
+    },
+  }));
+  if (aliases.size === 0) return null;
+  return { document: moved, renamed: new Map([...aliases].map(([key, alias]) => [alias, key])) };
+}
+
+/** Puts the caller's response keys back in data, in place, each where the caller selected it. */
+function restoreDataKeys(value: unknown, renamed: ReadonlyMap<string, string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) restoreDataKeys(item, renamed);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  const entries = Object.entries(record);
+  if (entries.some(([key]) => renamed.has(key))) {
+    // Deleting and adding every key again keeps the answer's order, which is the operation's.
+    for (const [key, child] of entries) {
+      delete record[key];
+      record[renamed.get(key) ?? key] = child;
+    }
+  }
+  for (const child of Object.values(record)) restoreDataKeys(child, renamed);
+}
+
+/** The answer with the caller's response keys back in its data and in its errors' paths. */
+export function restoreKeys(result: GatewayExecutionResult, renamed: ReadonlyMap<string, string>): GatewayExecutionResult {
+  restoreDataKeys(result.data, renamed);
+  if (!result.errors?.some((error) => error.path?.some((segment) => typeof segment === 'string' && renamed.has(segment)))) return result;
+  const errors = result.errors.map((error) => (error.path
+    ? new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      originalError: error.originalError,
+      extensions: error.extensions,
+      path: error.path.map((segment) => (typeof segment === 'string' ? renamed.get(segment) ?? segment : segment)),
+    })
+    : error));
+  return { ...result, errors };
+}
