@@ -32,9 +32,13 @@ export async function connectSharedStore(log: Logger, options: SharedStoreOption
   const configured = options.url;
   const url = configured ?? options.defaultUrl ?? DEFAULT_REDIS_URL;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
+  // The first connection's failure is reported below; without a listener ioredis would print it with a stack.
+  const untilConnected = (): void => {};
+  client.on('error', untilConnected);
   try {
     await client.connect();
     await client.ping();
+    client.off('error', untilConnected);
   } catch (error) {
     client.disconnect();
     if (configured) throw new Error(`REDIS_URL is set but Redis cannot be reached: ${(error as Error).message}`, { cause: error });
