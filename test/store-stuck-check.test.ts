@@ -73,4 +73,22 @@ describe('a client whose check is stuck is replaced, and the connection answers 
     await things.create({ _id: 'b', name: 'written after' });
     assert.equal(await things.countDocuments(), 2);
   });
+
+  it('a connection its owner closes while the client is being replaced stays closed', async () => {
+    const uri = proxy.through(store.uri);
+    const options = { dbName: `credence_stuck_owner_${process.pid}`, bufferCommands: false, serverSelectionTimeoutMS: 5000, connectTimeoutMS: 10_000, heartbeatFrequencyMS: 200 };
+    const owned = await mongoose.createConnection(uri, options).asPromise();
+    guardAgainstStuckChecks(owned, { uri, options, timings: { connectTimeoutMS: 100, heartbeatFrequencyMS: 200 }, log: createLogger('test'), pollMs: 20 });
+
+    proxy.stall();
+    // The guard's own close of the stuck client is the moment the owner closes too.
+    const deadline = Date.now() + 15_000;
+    while (owned.readyState === mongoose.ConnectionStates.connected) {
+      assert.ok(Date.now() < deadline, 'the guard did not start replacing the client within 15 s');
+      await sleep(2);
+    }
+    await owned.close();
+    await sleep(1000);
+    assert.equal(owned.readyState, mongoose.ConnectionStates.disconnected);
+  });
 });

@@ -39,7 +39,8 @@ interface HeartbeatEnded { connectionId: string }
 /**
  * Watches `connection`'s server checks and, when one is stuck, closes the client and opens a new
  * one with the same URI and options (models and collections carry over). Stops when the
- * connection's owner closes it.
+ * connection's owner closes it: the owner's `close()` waits for a replacement under way, which
+ * then does not reopen, so a connection its owner closed is never opened again behind its back.
  */
 export function guardAgainstStuckChecks(connection: Connection, target: {
   uri: string;
@@ -50,9 +51,10 @@ export function guardAgainstStuckChecks(connection: Connection, target: {
   pollMs?: number;
 }): void {
   const running = new Map<string, RunningCheck>();
-  let replacing = false;
+  let replacement: Promise<void> | undefined;
   let replacementFailed = false;
   let closedByOwner = false;
+  const close = connection.close.bind(connection);
 
   const watch = (): void => {
     const client = connection.getClient();
@@ -63,9 +65,8 @@ export function guardAgainstStuckChecks(connection: Connection, target: {
   };
 
   const replaceClient = async (): Promise<void> => {
-    replacing = true;
     try {
-      await connection.close();
+      await close();
       running.clear();
       if (closedByOwner) return;
       await connection.openUri(target.uri, target.options);
@@ -77,24 +78,25 @@ export function guardAgainstStuckChecks(connection: Connection, target: {
       replacementFailed = true;
       target.log.warn({ reason: (error as Error).message }, 'store client could not be replaced yet');
     } finally {
-      replacing = false;
+      replacement = undefined;
     }
   };
 
   const poll = setInterval(() => {
-    if (replacing || closedByOwner) return;
+    if (replacement || closedByOwner) return;
     const now = Date.now();
     if (replacementFailed || [...running.values()].some((check) => isStuck(check, target.timings, now))) {
       if (!replacementFailed) target.log.warn('the store client stopped checking the store; replacing it');
-      void replaceClient();
+      replacement = replaceClient();
     }
   }, target.pollMs ?? 1000);
   poll.unref();
 
-  connection.on('close', () => {
-    if (replacing) return;
+  connection.close = async (force?: boolean): Promise<void> => {
     closedByOwner = true;
     clearInterval(poll);
-  });
+    await replacement;
+    await close(force);
+  };
   watch();
 }
