@@ -70,6 +70,16 @@ describe('penalty writes by regulators', () => {
     assert.deepEqual(await storedPenalties(), before);
   });
 
+  // The gateway adds guards to every selection set of an operation with conditions (gateway/skip-guards.ts),
+  // mutations included: they change nothing in the answer, and the mutation runs once.
+  it('answers a mutation whose selections carry conditions as GraphQL says, with nothing the gateway added', async () => {
+    const response = await federation.query(`mutation Record($input: AdministrativePenaltyInput!, $all: Boolean!) {
+      recordAdministrativePenalty(input: $input) @include(if: true) { decisionNumber @include(if: $all) fineAmount @skip(if: true) }
+    }`, { input: decision(), all: false }, ECOLOGY);
+    assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
+    assert.deepEqual(response.body.data, { recordAdministrativePenalty: {} });
+  });
+
   it('refuses another decision under a number already used (DUPLICATE_DECISION_NUMBER), data unchanged', async () => {
     const before = await storedPenalties();
     const response = await federation.query(RECORD, { input: decision({ fineAmount: 1 }) }, ECOLOGY);
