@@ -71,7 +71,7 @@ describe('penalty writes by regulators', () => {
   });
 
   // The gateway adds guards to every selection set of an operation with conditions (gateway/skip-guards.ts),
-  // mutations included: they change nothing in the answer, and the mutation runs once.
+  // mutations included, and change nothing in the answer.
   it('answers a mutation whose selections carry conditions as GraphQL says, with nothing the gateway added', async () => {
     const response = await federation.query(`mutation Record($input: AdministrativePenaltyInput!, $all: Boolean!) {
       recordAdministrativePenalty(input: $input) @include(if: true) { decisionNumber @include(if: $all) fineAmount @skip(if: true) }
