@@ -15,7 +15,7 @@ export interface ExecutedDocument {
   document: DocumentNode;
   /** Apollo caches query plans under this hash: the operation's own when nothing changed. */
   queryHash: string;
-  /** What the answer answers once the caller's keys are restored: `document` before the keys moved. */
+  /** The document the answer matches once the caller's keys are restored (`document` before they moved); the access log reads the answer with it. */
   answered: DocumentNode;
   /** The caller's response key of each moved alias, restored in the answer right after execution. */
   renamed: ReadonlyMap<string, string>;

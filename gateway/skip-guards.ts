@@ -10,7 +10,7 @@
  * selection set can be left empty, Apollo answers as GraphQL says, and the guards are removed from
  * the answer. An operation without conditions goes through unchanged.
  */
-import { Kind, visit, type DirectiveNode, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
+import { BREAK, Kind, visit, type DirectiveNode, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
 import { unusedAlias, type AddedSelections } from './added-selections.ts';
 
 const GUARD_ALIAS = '__credence_guard';
@@ -23,7 +23,7 @@ function usesConditions(document: DocumentNode): boolean {
     Directive(node: DirectiveNode) {
       if (!CONDITIONS.has(node.name.value)) return undefined;
       found = true;
-      return false;
+      return BREAK;
     },
   });
   return found;
