@@ -19,18 +19,20 @@ export interface ExecutedDocument {
   answered: DocumentNode;
   /** The caller's response key of each moved alias, restored in the answer right after execution. */
   renamed: ReadonlyMap<string, string>;
-  /** The aliases of the added selections, removed from the answer once the access log has read it. */
+  /** The aliases of the selections the gateway added (the filter's placeholders included), removed once the access log has read the answer. */
   added: string[];
 }
 
 export interface AddedFor {
   /** The access log names every subject an answer contains (subject-keys.ts). */
   accessLog: boolean;
+  /** The alias of the placeholders the policy filter already put where it emptied a selection set (policy-check.ts). */
+  placeholder?: string | undefined;
 }
 
 export function executedDocument(schema: GraphQLSchema, document: DocumentNode, queryHash: string, addedFor: AddedFor): ExecutedDocument {
   const additions = [withSkipGuards, ...(addedFor.accessLog ? [(current: DocumentNode) => withSubjectKeys(schema, current)] : [])];
-  const added: string[] = [];
+  const added = addedFor.placeholder === undefined ? [] : [addedFor.placeholder];
   let answered = document;
   for (const add of additions) {
     const addition = add(answered);

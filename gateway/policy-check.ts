@@ -22,7 +22,7 @@ import {
 } from 'graphql';
 import type { ConsumerView } from '../lib/policy/model.ts';
 import { collectRequestedFields, type RequestedField } from '../lib/policy/operation-fields.ts';
-import { removeAliased, unusedAlias } from './added-selections.ts';
+import { unusedAlias } from './added-selections.ts';
 
 /** A denied selection: `Type.field` and where it sits in the response (`@` for list items). */
 export interface DeniedSelection {
@@ -39,7 +39,8 @@ export interface FieldAccounting {
 
 export type PolicyVerdict = (
   | { kind: 'allowed' }
-  | { kind: 'rejected'; denied: readonly string[] }
+  /** Refused whole: the denied fields are `fields.denied`. */
+  | { kind: 'rejected' }
   | {
     kind: 'filtered';
     denied: readonly DeniedSelection[];
@@ -123,7 +124,7 @@ export function checkOperation(
 ): PolicyVerdict {
   const { denied, fields } = decideFields(requested, view);
   if (denied.length === 0) return { kind: 'allowed', fields };
-  if (mode === 'reject') return { kind: 'rejected', denied: fields.denied, fields: { fields: [], denied: fields.denied, masked: [] } };
+  if (mode === 'reject') return { kind: 'rejected', fields: { fields: [], denied: fields.denied, masked: [] } };
   const placeholder = unusedAlias(document, PLACEHOLDER_ALIAS);
   const filtered = withoutDeniedFields(schema, document, view, placeholder);
   const text = print(filtered);
@@ -148,13 +149,9 @@ export interface ForbiddenError {
 
 /**
  * Puts the denied fields back into the answer as null, with a FORBIDDEN error at each concrete
- * path, and removes the placeholders the filter selected.
+ * path. The filter's placeholders go with the gateway's other added selections (executed-document.ts).
  */
-export function restoreDeniedFields(
-  data: Record<string, unknown> | null | undefined,
-  denied: readonly DeniedSelection[],
-  placeholder: string,
-): ForbiddenError[] {
+export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[]): ForbiddenError[] {
   const errors: ForbiddenError[] = [];
   if (!data) return errors;
   for (const { coordinate, path } of denied) {
@@ -181,6 +178,5 @@ export function restoreDeniedFields(
     };
     visitLevel(data, 0, []);
   }
-  removeAliased(data, [placeholder]);
   return errors;
 }

@@ -112,8 +112,8 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
 
     const { verdict } = decision;
     const { fields } = verdict;
-    const executedFor = (allowed: DocumentNode, queryHash: string): ExecutedDocument =>
-      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined }));
+    const executedFor = (allowed: DocumentNode, queryHash: string, placeholder?: string): ExecutedDocument =>
+      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined, placeholder }));
     const run = async (executed: ExecutedDocument): Promise<GatewayExecutionResult> => {
       const result = await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash });
       return executed.renamed.size > 0 ? restoreKeys(result, executed.renamed) : result;
@@ -128,18 +128,18 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
           verdict,
           fields,
           result: {
-            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${verdict.denied.join(', ')}.`, {
+            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${fields.denied.join(', ')}.`, {
               // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
-              extensions: { code: ErrorCode.FORBIDDEN, deniedFields: verdict.denied, http: { status: 403 } },
+              extensions: { code: ErrorCode.FORBIDDEN, deniedFields: fields.denied, http: { status: 403 } },
             })],
           },
         };
       case 'filtered': {
-        const executed = verdict.document ? executedFor(verdict.document, verdict.queryHash) : undefined;
+        const executed = verdict.document ? executedFor(verdict.document, verdict.queryHash, verdict.placeholder) : undefined;
         const result = executed
           ? await run(executed)
           : { data: {} };
-        const forbidden = restoreDeniedFields(result.data, verdict.denied, verdict.placeholder)
+        const forbidden = restoreDeniedFields(result.data, verdict.denied)
           .map(({ message, path, extensions }) => new GraphQLError(message, { path, extensions }));
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null

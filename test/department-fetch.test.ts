@@ -67,13 +67,12 @@ describe('department calls over HTTP', () => {
   });
 
   it('fails a call that is not answered in time', async () => {
-    const started = Date.now();
     await assert.rejects(departmentFetcher(base, 200)(`${base}/slow`, { method: 'POST', headers: {}, body: '{}' }), /no answer within 200 ms/);
-    assert.ok(Date.now() - started < 2000);
   });
 
   it('fails a call whose answer is cut off', async () => {
-    await assert.rejects(departmentFetcher(base, 2000)(`${base}/cut`, { method: 'POST', headers: {}, body: '{}' }));
+    // Node reports the reset as `aborted` or the fetcher as cut off, whichever comes first; never the time limit.
+    await assert.rejects(departmentFetcher(base, 2000)(`${base}/cut`, { method: 'POST', headers: {}, body: '{}' }), /cut off|aborted/);
   });
 
   it('fails a call to a department that is not listening', async () => {

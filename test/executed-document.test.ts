@@ -5,16 +5,14 @@
  * and put back in place, and nothing added is ever under a key the caller uses.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { GraphQLError, parse, print } from 'graphql';
-import { buildApiSchema } from '../lib/policy/api-schema.ts';
-import { DEFAULT_SUPERGRAPH_PATH } from '../lib/policy/process.ts';
 import { executedDocument } from '../gateway/executed-document.ts';
 import { restoreKeys } from '../gateway/key-aliases.ts';
 import { removeAliased } from '../gateway/added-selections.ts';
+import { loadApiSchema } from './support/policy-operations.ts';
 
-const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
+const schema = loadApiSchema();
 
 function executed(query: string, accessLog = false) {
   return executedDocument(schema, parse(query), 'hash-of-the-operation', { accessLog });

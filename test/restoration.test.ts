@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { restorationSettings } from '../subgraphs/runtime/restoration-settings.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
-import { startFederation, type Caller, type Federation } from './support/federation.ts';
+import { INSPECTOR, startFederation, type Caller, type Federation } from './support/federation.ts';
 
 const BUREAU: Caller = { consumer: 'market-regulation-bureau', purpose: 'RECORD_KEEPING' };
 const DESK: Caller = { consumer: 'restoration-desk', purpose: 'CREDIT_RESTORATION' };
@@ -70,6 +71,27 @@ describe('credit restoration end to end (R5, R6)', () => {
     assert.equal(body.errors?.[0]?.extensions?.code, 'NOT_RESTORABLE');
     assert.match(body.errors?.[0]?.message ?? '', /not restored/);
     assert.ok((await portalListings()).includes(fraud), 'still published');
+  });
+
+  // The bureau names an application; the listing behind it is another department's. The refusal
+  // must not tell the bureau which listing (hence which subject) the application is about.
+  it('refuses a decision on another department\'s listing (NOT_RECORD_OWNER) without naming the listing', async () => {
+    const { body } = await federation.query('{ subjects(first: 10) { seriousDishonestyListings { id listType listedOn removedOn restoredOn } } }', undefined, INSPECTOR);
+    const listings = (body.data?.subjects as { seriousDishonestyListings: { id: string; listType: string; listedOn: string; removedOn: string | null; restoredOn: string | null }[] }[])
+      .flatMap((subject) => subject.seriousDishonestyListings);
+    // A seeded listing (recorded by no department of the demo policy) that may be applied for.
+    const seeded = listings.find((listing) => !listing.id.includes(String(process.pid)) && listing.removedOn === null && listing.restoredOn === null
+      && !restorationSettings.nonRestorable.has(listing.listType) && listing.listedOn <= daysAgo(restorationSettings.listingMinimumDays));
+    assert.ok(seeded, 'the seed has an eligible listing');
+    const applied = await federation.query(APPLY, { id: seeded.id }, DESK);
+    assert.equal(applied.body.errors, undefined, JSON.stringify(applied.body.errors));
+    const application = applied.body.data?.applyForCreditRestoration as { id: string };
+
+    const refused = await federation.query(DECIDE, { id: application.id, approve: true }, BUREAU);
+    const error = refused.body.errors?.[0];
+    assert.equal(error?.extensions?.code, 'NOT_RECORD_OWNER');
+    assert.doesNotMatch(JSON.stringify(refused.body), new RegExp(seeded.id));
+    assert.match(error?.message ?? '', new RegExp(application.id));
   });
 
   it('approves an eligible application by the listing department: gone from display and measures at once, kept in history', async () => {

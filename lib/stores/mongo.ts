@@ -80,7 +80,7 @@ export async function connectDatabase(uri: string, dbName: string, settings: { s
   // Filters built from user input can never smuggle query operators such as $ne or $where.
   connection.set('sanitizeFilter', true);
   await connection.asPromise();
-  guardAgainstStuckChecks(connection, { uri, options, timings: options, log });
+  guardAgainstStuckChecks(connection, { uri, options, log });
   return connection;
 }
 

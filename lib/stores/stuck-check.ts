@@ -45,11 +45,13 @@ interface HeartbeatEnded { connectionId: string }
 export function guardAgainstStuckChecks(connection: Connection, target: {
   uri: string;
   options: ConnectOptions;
-  /** The bounds the driver puts on a check (from `options`, which set them). */
-  timings: CheckTimings;
+  /** The bounds the driver puts on a check: `options`' own unless given (a test gives shorter ones). */
+  timings?: CheckTimings;
   log: Logger;
   pollMs?: number;
 }): void {
+  // The driver's defaults where `options` sets none.
+  const timings = target.timings ?? { connectTimeoutMS: target.options.connectTimeoutMS ?? 30_000, heartbeatFrequencyMS: target.options.heartbeatFrequencyMS ?? 10_000 };
   const running = new Map<string, RunningCheck>();
   let replacement: Promise<void> | undefined;
   let replacementFailed = false;
@@ -85,7 +87,7 @@ export function guardAgainstStuckChecks(connection: Connection, target: {
   const poll = setInterval(() => {
     if (replacement || closedByOwner) return;
     const now = Date.now();
-    if (replacementFailed || [...running.values()].some((check) => isStuck(check, target.timings, now))) {
+    if (replacementFailed || [...running.values()].some((check) => isStuck(check, timings, now))) {
       if (!replacementFailed) target.log.warn('the store client stopped checking the store; replacing it');
       replacement = replaceClient();
     }

@@ -96,7 +96,7 @@ export async function accessLogPage(
   const documents = await models.AccessRecord.find(query).sort(NEWEST_FIRST).limit(first + 1).lean<AccessRecordDocument[]>();
   const page = documents.slice(0, first);
   const last = page.at(-1);
-  return { records: page.map(shape), endCursor: last ? encodeCursor(last) : null, hasNextPage: last !== undefined && documents.length > first };
+  return { records: page.map(shape), endCursor: last ? encodeCursor(last) : null, hasNextPage: documents.length > first };
 }
 
 export async function subjectAccessReport(

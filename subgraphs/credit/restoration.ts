@@ -12,6 +12,7 @@ import { nonRestorableRefusal, restorationRefusal, type RestorationCase } from '
 import { restorationSettings } from '../runtime/restoration-settings.ts';
 import { ownRecord, updateOnce } from '../runtime/writes.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
+import { LISTING } from './writes.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -65,8 +66,9 @@ export async function decideRestoration(models: CreditModels, applicationId: str
   if (reason.trim().length === 0) throw badInput('A decision needs its reasons.', 'reason');
   const application = await models.RestorationApplication.findById(applicationId).lean<RestorationApplicationDocument>();
   if (!application) throw refused('NOT_FOUND', `No restoration application ${applicationId}.`);
-  // Who identifies, restores: only the department that made the listing decides.
-  const listing = await ownRecord(models.Listing, application.listingId, 'Listing', context);
+  // Who identifies, restores: only the department that made the listing decides. The caller named
+  // the application, not the listing: a refusal names only the application.
+  const listing = await ownRecord(models.Listing, application.listingId, { noun: LISTING.noun, described: `The listing of restoration application ${applicationId}` }, context);
   if (application.status !== 'PENDING') return withPendingDays(application, context.now);
   if (approve) {
     const excluded = nonRestorableRefusal(listingCase(listing));

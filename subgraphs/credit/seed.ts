@@ -18,13 +18,14 @@ const LIST_TYPES = [
 export async function seed(models: CreditModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
   // Only serious subjects are listed for the kinds never restored (R6).
   const { nonRestorable } = restorationSettings;
+  const restorable = LIST_TYPES.filter(([type]) => !nonRestorable.has(type));
   const listings: ListingDocument[] = [];
   const applications: RestorationApplicationDocument[] = [];
   for (const subject of subjects) {
     const random = recordRandom(subject, 'credit');
     const count = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 0], troubled: [0, 1], serious: [1, 2] });
     for (let n = 0; n < count; n++) {
-      const [listType, department, prefix, reason] = random.pick(subject.risk === 'serious' ? LIST_TYPES : LIST_TYPES.filter(([type]) => !nonRestorable.has(type)));
+      const [listType, department, prefix, reason] = random.pick(subject.risk === 'serious' ? LIST_TYPES : restorable);
       const listedOn = daysAgo(random.int(10, 1600));
       const listedBy = `${subject.city}市${department}`;
       const expiry = addDays(listedOn, 3 * 365);

@@ -21,7 +21,7 @@ export interface ListingRemovalInput {
   reason: string;
 }
 
-const LISTING: RecordKind = { recordType: 'SeriousDishonestyListing', department: 'credit', noun: 'Listing' };
+export const LISTING: RecordKind = { recordType: 'SeriousDishonestyListing', department: 'credit', noun: 'Listing' };
 
 function sameListing(stored: ListingDocument, document: ListingDocument): boolean {
   return stored.uscc === document.uscc && stored.listType === document.listType && stored.reason === document.reason

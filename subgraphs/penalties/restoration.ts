@@ -25,7 +25,7 @@ export async function restoreAdministrativePenalty(
 ): Promise<PenaltyDocument & { decisionNumber: string }> {
   const number = recordNumber(input.decisionNumber, 'decisionNumber', DECISION.noun);
   const restoration = { evidence: requiredText(input.evidence, 'evidence'), reason: requiredText(input.reason, 'reason'), decidedBy: context.view.consumer };
-  const penalty = await ownRecord(models.Penalty, number, DECISION.noun, context);
+  const penalty = await ownRecord(models.Penalty, number, DECISION, context);
   if (penalty.restoredOn) return withKey(penalty, 'decisionNumber');
   const minimumDays = restorationSettings.penaltyMinimumDays[penalty.severity];
   const refusal = restorationRefusal({

@@ -20,14 +20,14 @@ const CATEGORIES = [
 export async function seed(models: PenaltiesModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
   // The categories never restored (R6) are the particularly serious ones: SERIOUS, never restored.
   const { nonRestorable } = restorationSettings;
+  // Serious subjects draw from every category; others only from the ordinary ones.
+  const ordinary = CATEGORIES.filter(([category]) => !nonRestorable.has(category));
   const penalties: PenaltyDocument[] = [];
   for (const subject of subjects) {
     const random = recordRandom(subject, 'penalties');
     const count = recordCount(random, subject.risk, { clean: [0, 0], minor: [1, 2], troubled: [1, 3], serious: [2, 4] });
     for (let n = 0; n < count; n++) {
-      // Serious subjects draw from every category; others only from the ordinary ones.
-      const pool = subject.risk === 'serious' ? CATEGORIES : CATEGORIES.filter(([category]) => !nonRestorable.has(category));
-      const [category, regulator, legalBasis, violation] = random.pick(pool);
+      const [category, regulator, legalBasis, violation] = random.pick(subject.risk === 'serious' ? CATEGORIES : ordinary);
       const severity = nonRestorable.has(category)
         ? 'SERIOUS'
         : random.weighted(subject.risk === 'minor' ? [['MINOR', 50], ['GENERAL', 45], ['SERIOUS', 5]] : [['MINOR', 20], ['GENERAL', 50], ['SERIOUS', 30]]);

@@ -52,10 +52,10 @@ export function recordsBySubject<T extends SubjectRecord & { _id: string }>(
 }
 
 /** A per-request loader of documents by `_id`, null where none exists. */
-export function documentsById<T extends { _id: string }>(model: Model<T>, keyField?: string): DataLoader<string, T | null> {
+export function documentsById<T extends { _id: string }>(model: Model<T>, keyField: string): DataLoader<string, T | null> {
   return new DataLoader<string, T | null>(async (ids) => {
     const documents = (await model.find({ _id: oneOf(ids) }).batchSize(BATCH_SIZE).lean()) as T[];
-    const byId = new Map(documents.map((document) => [document._id, keyField ? withKey(document, keyField) : document]));
+    const byId = new Map(documents.map((document) => [document._id, withKey(document, keyField)]));
     return ids.map((id) => byId.get(id) ?? null);
   });
 }

@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../lib/errors.ts';
 
 /** Largest page a department answers (`first`). */
-export const MAX_PAGE_SIZE = 500;
+const MAX_PAGE_SIZE = 500;
 
 /** A request refused with its own code (NOT_RESTORABLE, TOO_EARLY, ...), and what the caller needs to act on it. */
 export function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {

@@ -93,16 +93,30 @@ export function assertCatalogued({ recordType, department }: RecordKind, catalog
   return item;
 }
 
-function ownerRefusal(stored: RecordedDocument, consumer: string, noun: string): GraphQLError | undefined {
+/**
+ * How a refusal names the record: by its number when the caller sent it, else only by what the
+ * caller did send (`described`), so that a refusal never tells a department a record it did not name.
+ */
+interface RecordNamed {
+  noun: string;
+  described?: string;
+}
+
+function ownerRefusal(stored: RecordedDocument, consumer: string, named: RecordNamed): GraphQLError | undefined {
   if (stored.recordedBy === consumer) return undefined;
-  return refused('NOT_RECORD_OWNER', `${noun} ${stored._id} was recorded by another department; only it may write it.`, { number: stored._id });
+  const which = named.described ?? `${named.noun} ${stored._id}`;
+  return refused('NOT_RECORD_OWNER', `${which} was recorded by another department; only it may write it.`, named.described ? {} : { number: stored._id });
 }
 
 /** The stored record `id`, which the calling department must have recorded (else RECORD_NOT_FOUND, NOT_RECORD_OWNER). */
-export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id: string, noun: string, context: Pick<PolicyContext, 'view'>): Promise<T> {
+export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id: string, named: RecordNamed, context: Pick<PolicyContext, 'view'>): Promise<T> {
   const stored = await model.findById(id).lean<T>();
-  if (!stored) throw refused('RECORD_NOT_FOUND', `No ${noun.toLowerCase()} ${id} is recorded.`, { number: id });
-  const error = ownerRefusal(stored, context.view.consumer, noun);
+  if (!stored) {
+    throw named.described
+      ? refused('RECORD_NOT_FOUND', `${named.described} is not recorded.`)
+      : refused('RECORD_NOT_FOUND', `No ${named.noun.toLowerCase()} ${id} is recorded.`, { number: id });
+  }
+  const error = ownerRefusal(stored, context.view.consumer, named);
   if (error) throw error;
   return stored;
 }
@@ -121,7 +135,7 @@ export async function updateOnce<T extends RecordedDocument>(model: Model<T>, st
 export async function recordOnce<T extends RecordedDocument>({ model, document, same, ...kind }: RecordOnceOptions<T>, context: WriteContext): Promise<T> {
   assertCatalogued(kind, context.catalogItems, document);
   const settle = (stored: T): T => {
-    const error = ownerRefusal(stored, context.view.consumer, kind.noun) ?? (same(stored, document)
+    const error = ownerRefusal(stored, context.view.consumer, kind) ?? (same(stored, document)
       ? undefined
       : refused('DUPLICATE_DECISION_NUMBER', `${kind.noun} number ${document._id} is already recorded with different content.`, { number: document._id }));
     if (error) throw error;
@@ -153,7 +167,7 @@ export async function removeOnce<T extends RemovableDocument>({ model, id, remov
     if (!entry.removedOn || (new Date(entry.removedOn).getTime() === removedOn.getTime() && entry.removalReason === reason)) return entry;
     throw refused('ALREADY_REMOVED', `${kind.noun} ${id} was already removed on ${new Date(entry.removedOn).toISOString().slice(0, 10)}.`, { number: id });
   };
-  const stored = await ownRecord(model, id, kind.noun, context);
+  const stored = await ownRecord(model, id, kind, context);
   if (stored.removedOn) return settled(stored);
   if (removedOn < stored.listedOn) throw badInput('An entry cannot be removed before it was listed.', 'removedOn');
   const allowed = grounds && [...(grounds.byValue[String(stored[grounds.field])] ?? []), LISTED_IN_ERROR];
