@@ -3,9 +3,8 @@
  * and checked then: a typo must stop the start-up rather than make a category restorable or every
  * record eligible at once. The README's table lists the variables and their defaults.
  */
-import { readFileSync } from 'node:fs';
-import { Kind, parse } from 'graphql';
-import { subgraphSdlPath } from './server.ts';
+import { Kind, type DocumentNode } from 'graphql';
+import { subgraphSdl } from './sdl.ts';
 
 export interface RestorationSettings {
   /**
@@ -35,8 +34,7 @@ const DEFAULTS = {
 /** Settings this module replaced: a deployment that still sets one must not believe it in force. */
 const REPLACED = ['CREDENCE_NON_RESTORABLE_LIST_TYPES', 'CREDENCE_NON_RESTORABLE_PENALTY_CATEGORIES'];
 
-function enumValues(department: string, enumName: string): string[] {
-  const document = parse(readFileSync(subgraphSdlPath(department), 'utf8'));
+function enumValues(department: string, document: DocumentNode, enumName: string): string[] {
   for (const definition of document.definitions) {
     if (definition.kind === Kind.ENUM_TYPE_DEFINITION && definition.name.value === enumName) {
       return (definition.values ?? []).map((value) => value.name.value);
@@ -46,10 +44,12 @@ function enumValues(department: string, enumName: string): string[] {
 }
 
 function schemaVocabulary(): RestorationVocabulary {
+  const credit = subgraphSdl('credit');
+  const penalties = subgraphSdl('penalties');
   return {
-    listTypes: enumValues('credit', 'ListType'),
-    penaltyCategories: enumValues('penalties', 'PenaltyCategory'),
-    severities: enumValues('penalties', 'Severity'),
+    listTypes: enumValues('credit', credit, 'ListType'),
+    penaltyCategories: enumValues('penalties', penalties, 'PenaltyCategory'),
+    severities: enumValues('penalties', penalties, 'Severity'),
   };
 }
 

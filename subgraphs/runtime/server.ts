@@ -3,13 +3,12 @@
  * schema from `schema/<name>.graphql`, fresh DataLoaders per request, and the policy enforced
  * on every request (enforcement.ts): only the gateway's signed assertion is accepted.
  */
-import { readFileSync } from 'node:fs';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { FastifyInstance } from 'fastify';
-import { parse, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { Connection } from 'mongoose';
 import { createHttpApp, listen, mountGraphQL } from '../../lib/http.ts';
 import { safeErrorFormatter } from '../../lib/graphql-errors.ts';
@@ -23,6 +22,7 @@ import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
 import { enforceOnSchema, policyPlugin } from './enforcement.ts';
 import { DateScalar } from './scalars.ts';
+import { subgraphSdl } from './sdl.ts';
 import type { WriteContext } from './writes.ts';
 
 type SubgraphContext = RequestContext<unknown, unknown> & WriteContext;
@@ -49,14 +49,10 @@ export interface SubgraphOptions {
   host?: string;
 }
 
-export function subgraphSdlPath(name: string): URL {
-  return new URL(`../../schema/${name}.graphql`, import.meta.url);
-}
-
 /** A department's subgraph schema with its resolvers, before enforcement is applied. */
 export function departmentSchema(department: AnyDepartment): GraphQLSchema {
   return buildSubgraphSchema([{
-    typeDefs: parse(readFileSync(subgraphSdlPath(department.name), 'utf8')),
+    typeDefs: subgraphSdl(department.name),
     resolvers: { Date: DateScalar, ...department.resolvers },
   }]);
 }
