@@ -26,14 +26,15 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Bad input: `BAD_USER_INPUT`, naming the argument or input field at fault in `extensions.field`. */
+export function badInput(message: string, field: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, field, ...extensions } });
+}
+
 /** Validates a USCC argument, throwing `BAD_USER_INPUT` that names the argument (`field`) and the failing position. */
 export function assertUscc(code: string, field = 'uscc'): string {
   const fault = checkUscc(code);
-  if (fault) {
-    throw new GraphQLError(`Invalid Unified Social Credit Code in "${field}": ${fault.message}`, {
-      extensions: { code: ErrorCode.BAD_USER_INPUT, field, position: fault.position },
-    });
-  }
+  if (fault) throw badInput(`Invalid Unified Social Credit Code in "${field}": ${fault.message}`, field, { position: fault.position });
   return code;
 }
 

@@ -4,7 +4,9 @@
  * field at fault in `extensions.field`.
  */
 import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../../lib/errors.ts';
+import { badInput } from '../../lib/errors.ts';
+
+export { badInput };
 
 /** Largest page a department answers (`first`). */
 const MAX_PAGE_SIZE = 500;
@@ -12,10 +14,6 @@ const MAX_PAGE_SIZE = 500;
 /** A request refused with its own code (NOT_RESTORABLE, TOO_EARLY, ...), and what the caller needs to act on it. */
 export function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
-}
-
-export function badInput(message: string, field: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return refused(ErrorCode.BAD_USER_INPUT, message, { field, ...extensions });
 }
 
 /** A page size (`first`): 1 to MAX_PAGE_SIZE. */
