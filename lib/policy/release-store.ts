@@ -24,12 +24,24 @@ export function releaseKeys(namespace: string): { release: (version: string) => 
  */
 const RELEASE_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
-/** Stores a signed release under the policy version it compiles to, moves the latest pointer forward, and announces it. */
-export async function publishRelease(store: SharedStore, namespace: string, release: PolicyRelease, version: string): Promise<void> {
+/**
+ * Stores a signed release under the policy version it compiles to and moves the latest pointer
+ * to it. The pointer only moves forward (`raise`), so that of two releases published at once the
+ * higher stays named; a pointer that names nothing verifiable (someone wrote it by hand, with a
+ * huge number) is overwritten, so it cannot stop releases from being found.
+ */
+export async function storeRelease(store: SharedStore, namespace: string, release: PolicyRelease, version: string, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<void> {
   const keys = releaseKeys(namespace);
   await store.set(keys.release(version), JSON.stringify(release), RELEASE_RETENTION_MS);
-  await store.raise(keys.latest, release.number, version);
-  await store.publish(keys.channel, version);
+  const latest = await readLatestRelease(store, namespace, trustedKeys);
+  if (latest?.found?.check.ok) await store.raise(keys.latest, release.number, version);
+  else await store.set(keys.latest, `${release.number} ${version}`);
+}
+
+/** Stores a signed release (`storeRelease`) and announces it to every process. */
+export async function publishRelease(store: SharedStore, namespace: string, release: PolicyRelease, version: string, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<void> {
+  await storeRelease(store, namespace, release, version, trustedKeys);
+  await store.publish(releaseKeys(namespace).channel, version);
 }
 
 /** A process's entry in the shared table of processes. */

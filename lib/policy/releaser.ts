@@ -59,7 +59,7 @@ export async function makeRelease(request: ReleaseRequest): Promise<ReleaseOutco
   if (highest.sha256 === releaseDigest(request.files)) return { kind: 'unchanged', number: highest.number };
   const release = signRelease({ files: request.files, number: highest.number + 1, key: request.key, note: request.note ?? '', now: request.now ?? new Date() });
   const path = await writeReleaseFile(request.releasesDir, release);
-  await publishRelease(request.sharedStore, request.namespace, release, loaded.policy.version);
+  await publishRelease(request.sharedStore, request.namespace, release, loaded.policy.version, request.trustedKeys);
   return { kind: 'released', release, version: loaded.policy.version, path, previous: highest.number };
 }
 

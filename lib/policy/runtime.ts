@@ -158,7 +158,7 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
   retain(active.policy);
   log.info({ number: active.release.number, version: active.policy.version }, 'policy release in force');
   // A release only this process had is made known to the others (they verify it like any other).
-  if (!inStore || active.release.number > inStore.number) await publishRelease(sharedStore, options.namespace, active.release, active.policy.version);
+  if (!inStore || active.release.number > inStore.number) await publishRelease(sharedStore, options.namespace, active.release, active.policy.version, options.trustedKeys);
 
   function inForce(): NonNullable<typeof active> {
     if (!active) throw new Error('unreachable: the runtime has a release from its start');
@@ -234,7 +234,7 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
       await consider(release, 'release folder');
       // The others learn of it from this process as from the releaser.
       const { release: now, policy } = inForce();
-      if (now === release) await publishRelease(sharedStore, options.namespace, release, policy.version);
+      if (now === release) await publishRelease(sharedStore, options.namespace, release, policy.version, options.trustedKeys);
     }, { onError: (error) => log.error({ err: error }, 'reading the release folder failed') });
   }
 
