@@ -216,9 +216,15 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
   });
 
   // The refresh: a lost announcement (a dropped connection, a restarted Redis) delays a release by one interval at most.
+  // Only the pointer is read while it names nothing newer: a release is fetched when one is due.
   const refresh = async (): Promise<void> => {
-    const latest = await latestInStore();
-    if (latest && latest.number > inForce().release.number) await consider(latest, 'shared store');
+    const pointer = await sharedStore.ranked(keys.latest);
+    latestAnnounced = pointer?.rank ?? null;
+    refreshedAt = new Date().toISOString();
+    if (pointer && pointer.rank > inForce().release.number) {
+      const latest = await latestInStore();
+      if (latest && latest.number > inForce().release.number) await consider(latest, 'shared store');
+    }
     await report();
   };
   const refreshTimer = setInterval(() => {
