@@ -126,6 +126,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   const app = createHttpApp({
     log,
     bodyLimit: config.bodyLimitBytes,
+    status: () => ({ service: 'gateway', policy: dependencies.policies.status() }),
     readiness: [
       { name: 'sharedStore', check: () => dependencies.sharedStore.ping() },
       // While the log cannot be written nothing is answered: not ready, so traffic goes elsewhere.
@@ -163,6 +164,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   });
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');
+  dependencies.policies.reportAs({ role: 'gateway', instance: config.accessLog.instance ?? `gateway@${new URL(url).host}` });
   return {
     url,
     graphqlUrl: `${url}/graphql`,

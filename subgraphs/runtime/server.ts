@@ -69,6 +69,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   const app = createHttpApp({
     log,
     readiness: [{ name: 'database', check: async () => (await connection.db?.admin().ping())?.ok === 1 }],
+    status: () => ({ service: department.name, policy: options.policies.status() }),
   });
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
@@ -100,6 +101,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   });
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);
+  options.policies.reportAs({ role: department.name, instance: `${department.name}@${new URL(url).host}` });
   return {
     name: department.name,
     url,
