@@ -36,6 +36,7 @@ import { applyMask } from '../../lib/policy/masks.ts';
 import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/records.ts';
 import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
 import { collectRequestedFields } from '../../lib/policy/operation-fields.ts';
+import { servedSubjectsMiddleware } from './served-subjects.ts';
 
 /** What enforcement needs in every request's context. */
 export interface PolicyContext {
@@ -130,6 +131,8 @@ export function enforceOnSchema(
       allowExternalErrors: true,
       fallbackError: () => forbidden('You are not allowed to see this field.'),
     }),
+    // Inside the shield, outside the record filters: only records the consumer may see name a subject.
+    servedSubjectsMiddleware(schema),
     recordFilters(schema, windows),
   );
 }
