@@ -108,32 +108,48 @@ function codesInValue(codes: Set<string>, value: unknown, key: string | undefine
   }
 }
 
-/** The codes in an argument's value (literals, variables, lists and input objects), walked with a stack of its own. */
-function codesInArgument(codes: Set<string>, node: ValueNode, key: string, variables: Record<string, unknown>): void {
+/** What a document's arguments say about subjects: the codes written in it, and the variables read under each key. */
+interface SubjectArguments {
+  literals: Set<string>;
+  variables: [name: string, key: string][];
+}
+
+/** The subject arguments of one argument's value (literals, variables, lists and input objects), walked with a stack of its own. */
+function readArgument(found: SubjectArguments, node: ValueNode, key: string): void {
   const pending: [ValueNode, string][] = [[node, key]];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [value, valueKey] = next;
-    if (value.kind === Kind.STRING) addCode(codes, valueKey, value.value);
-    else if (value.kind === Kind.VARIABLE) codesInValue(codes, variables[value.name.value], valueKey);
+    if (value.kind === Kind.STRING) addCode(found.literals, valueKey, value.value);
+    else if (value.kind === Kind.VARIABLE) found.variables.push([value.name.value, valueKey]);
     else if (value.kind === Kind.LIST) for (const item of value.values) pending.push([item, valueKey]);
     else if (value.kind === Kind.OBJECT) for (const field of value.fields) pending.push([field.value, field.name.value]);
   }
 }
 
+/** Per document (Apollo Server and the gateway reuse the parsed document of a repeated operation), read once. */
+const subjectArgumentsCache = new WeakMap<DocumentNode, SubjectArguments>();
+
 /**
- * The codes every argument of the document names (`uscc`, `subject`, at any depth of an input),
- * read once per argument: graphql-js's `visit` walks the document without recursion, and
- * fragments are read where they are defined, not expanded where they are spread.
+ * The codes every argument of the document names (`uscc`, `subject`, at any depth of an input):
+ * graphql-js's `visit` walks the document without recursion, and fragments are read where they
+ * are defined, not expanded where they are spread. What the document says is read once per
+ * document; only the variables are read per request.
  */
 export function argumentSubjects(document: DocumentNode, variables: Record<string, unknown> | undefined): Set<string> {
-  const codes = new Set<string>();
-  const variableValues = variables ?? {};
-  visit(document, {
-    Argument: (argument) => {
-      codesInArgument(codes, argument.value, argument.name.value, variableValues);
-      return false;
-    },
-  });
+  let found = subjectArgumentsCache.get(document);
+  if (!found) {
+    const read: SubjectArguments = { literals: new Set(), variables: [] };
+    visit(document, {
+      Argument: (argument) => {
+        readArgument(read, argument.value, argument.name.value);
+        return false;
+      },
+    });
+    found = read;
+    subjectArgumentsCache.set(document, found);
+  }
+  const codes = new Set(found.literals);
+  for (const [name, key] of found.variables) codesInValue(codes, variables?.[name], key);
   return codes;
 }
 

@@ -55,14 +55,14 @@ describe('the subjects of every access, and a record of every request after auth
   const latestOf = async (consumer: string): Promise<AccessRecordDocument> => {
     const [record] = await store.records.find({ kind: 'ACCESS', consumer }).sort({ at: -1, seq: -1 }).limit(1).toArray();
     assert.ok(record && record.kind === 'ACCESS', `a record of ${consumer}`);
-    return record as AccessRecordDocument;
+    return record;
   };
   const recordOf = async (response: GraphQLResponse): Promise<AccessRecordDocument> => {
     const requestId = requestIdOf(response);
     assert.ok(requestId, 'the answer names its request id');
     const record = await store.records.findOne({ kind: 'ACCESS', requestId });
     assert.ok(record && record.kind === 'ACCESS', `the request ${requestId} is recorded`);
-    return record as AccessRecordDocument;
+    return record;
   };
   /** The request ids `subjectAccessReport` lists for the subject. */
   const reportedRequests = async (code: string): Promise<string[]> => {
