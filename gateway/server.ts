@@ -14,7 +14,8 @@
  *   5. @apollo/gateway: plan and execute against the departments (keep-alive, timeouts, a
  *      circuit breaker per department), each call carrying the assertion;
  *   6. access log (access-log.ts): the request and what it was answered are recorded durably
- *      before the answer leaves; if they cannot be, no data leaves (ACCESS_LOG_UNAVAILABLE);
+ *      before the answer leaves; if they cannot be, no data leaves (ACCESS_LOG_UNAVAILABLE).
+ *      A request refused or failed anywhere after authentication is recorded as well;
  *   7. formatError: only coded, intended errors reach the consumer.
  */
 import { randomUUID } from 'node:crypto';
