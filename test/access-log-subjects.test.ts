@@ -69,6 +69,12 @@ describe('the subjects of every access, and a record of every request after auth
     const data = ok(await federation.query('query ($uscc: ID!) { subjectAccessReport(uscc: $uscc) { accesses { requestId } } }', { uscc: code }, PRIVACY_OFFICE));
     return (data.subjectAccessReport as { accesses: { requestId: string }[] }).accesses.map(({ requestId }) => requestId);
   };
+  /** A request answered without errors. */
+  const answered = async (query: string, variables: Record<string, unknown>, caller: Caller): Promise<GraphQLResponse> => {
+    const response = await federation.query(query, variables, caller);
+    ok(response);
+    return response;
+  };
   /** The request is recorded with the subject, and the subject's access report lists it. */
   const expectSubject = async (response: GraphQLResponse, code = uscc): Promise<AccessRecordDocument> => {
     const record = await recordOf(response);
@@ -95,22 +101,18 @@ describe('the subjects of every access, and a record of every request after auth
     });
 
     it('removeDishonestDebtorEntry: addressed by its case number, the entry\'s subject is recorded', async () => {
-      const response = await federation.query(`mutation ($input: DebtorEntryRemovalInput!) { removeDishonestDebtorEntry(input: $input) { caseNumber responsiblePerson { name } } }`, {
+      await expectSubject(await answered(`mutation ($input: DebtorEntryRemovalInput!) { removeDishonestDebtorEntry(input: $input) { caseNumber responsiblePerson { name } } }`, {
         input: { caseNumber, removedOn: today, reason: 'OBLIGATION_PERFORMED' },
-      }, COURT);
-      ok(response);
-      await expectSubject(response);
+      }, COURT));
     });
 
     it('recordAbnormalOperationEntry and removeAbnormalOperationEntry', async () => {
       await expectSubject(await federation.query(`mutation ($input: AbnormalOperationEntryInput!) { recordAbnormalOperationEntry(input: $input) { id } }`, {
         input: { uscc, id: abnormalId, reason: 'UNREACHABLE_AT_ADDRESS', listedOn: daysAgo(20), listedBy: '北京市朝阳区市场监督管理局' },
       }, BUREAU));
-      const removed = await federation.query(`mutation ($input: AbnormalOperationRemovalInput!) { removeAbnormalOperationEntry(input: $input) { id removedOn } }`, {
+      await expectSubject(await answered(`mutation ($input: AbnormalOperationRemovalInput!) { removeAbnormalOperationEntry(input: $input) { id removedOn } }`, {
         input: { id: abnormalId, removedOn: today, reason: 'REACHABLE_AT_ADDRESS' },
-      }, BUREAU);
-      ok(removed);
-      await expectSubject(removed);
+      }, BUREAU));
     });
 
     it('recordTaxViolationCase', async () => {
@@ -129,11 +131,9 @@ describe('the subjects of every access, and a record of every request after auth
           category: 'POLLUTION', penaltyType: 'FINE', fineAmount: 100000, severity: 'GENERAL', decidedOn: daysAgo(120),
         },
       }, REGULATOR));
-      const restored = await federation.query(`mutation ($input: PenaltyRestorationInput!) { restoreAdministrativePenalty(input: $input) { decisionNumber restoredOn } }`, {
+      await expectSubject(await answered(`mutation ($input: PenaltyRestorationInput!) { restoreAdministrativePenalty(input: $input) { decisionNumber restoredOn } }`, {
         input: { decisionNumber: penaltyNumber, evidence: '已完成整改并缴纳罚款', reason: '已纠正失信行为并消除不良影响' },
-      }, REGULATOR);
-      ok(restored);
-      await expectSubject(restored);
+      }, REGULATOR));
     });
 
     it('recordSeriousDishonestyListing', async () => {
@@ -172,11 +172,9 @@ describe('the subjects of every access, and a record of every request after auth
           basis: { number: `京市监处〔2026〕R${tag}号`, issuedBy: '北京市市场监督管理局', issuedOn: daysAgo(40) }, listedOn: daysAgo(30),
         },
       }, BUREAU));
-      const removed = await federation.query(`mutation ($input: ListingRemovalInput!) { removeSeriousDishonestyListing(input: $input) { id removedOn } }`, {
+      await expectSubject(await answered(`mutation ($input: ListingRemovalInput!) { removeSeriousDishonestyListing(input: $input) { id removedOn } }`, {
         input: { id: other, removedOn: today, reason: 'BASIS_REVOKED' },
-      }, BUREAU);
-      ok(removed);
-      await expectSubject(removed);
+      }, BUREAU));
     });
 
     it('subject and subjects queries: the subjects named and the subjects answered', async () => {

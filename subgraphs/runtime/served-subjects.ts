@@ -10,8 +10,9 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { IMiddlewareFieldMap } from 'graphql-middleware';
-import { getNamedType, isCompositeType, isObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isCompositeType, type GraphQLSchema } from 'graphql';
 import { MAX_CODE_LENGTH, SERVED_SUBJECTS_EXTENSION } from '../../lib/access-log/served-subjects.ts';
+import { afterResolving } from './field-middleware.ts';
 
 /** What collection needs in every request's context. */
 export interface ServedSubjectsContext {
@@ -36,25 +37,13 @@ function collect(value: unknown, into: Set<string>): void {
 
 /** Middleware on every declared resolver of the schema that returns an object or a list of them. */
 export function servedSubjectsMiddleware(schema: GraphQLSchema): IMiddlewareFieldMap {
-  const fields: Record<string, Record<string, (...args: never[]) => unknown>> = {};
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__')) continue;
-    for (const field of Object.values(type.getFields())) {
-      if (!field.resolve || !isCompositeType(getNamedType(field.type))) continue;
-      (fields[type.name] ??= {})[field.name] = async (
-        resolve: (parent: unknown, args: unknown, context: ServedSubjectsContext, info: unknown) => Promise<unknown>,
-        parent: unknown,
-        args: unknown,
-        context: ServedSubjectsContext,
-        info: unknown,
-      ) => {
-        const value = await resolve(parent, args, context, info);
-        if (context.servedSubjects) collect(value, context.servedSubjects);
-        return value;
-      };
-    }
-  }
-  return fields as IMiddlewareFieldMap;
+  return afterResolving<ServedSubjectsContext>(schema, (_type, field) => {
+    if (!field.resolve || !isCompositeType(getNamedType(field.type))) return undefined;
+    return (value, context) => {
+      if (context.servedSubjects) collect(value, context.servedSubjects);
+      return value;
+    };
+  });
 }
 
 /** Reports the request's served subjects in its answer's extensions, sorted. */
