@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectAccessLogStore, type AccessLogCollections } from '../lib/access-log/store.ts';
 import type { AccessRecordDocument } from '../lib/access-log/record.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
-import { startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
+import { INSPECTOR, startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
 
 const COURT: Caller = { consumer: 'people-court', purpose: 'RECORD_KEEPING' };
 const BUREAU: Caller = { consumer: 'market-regulation-bureau', purpose: 'RECORD_KEEPING' };
@@ -251,6 +251,15 @@ describe('the subjects of every access, and a record of every request after auth
       assert.equal(record.operationName, 'Deep');
       assert.deepEqual(record.errorCodes, ['VARIABLES_TOO_DEEP']);
       assert.equal(record.outcome, 'REJECTED');
+    });
+
+    // Last: it stops a department for good.
+    it('a department down: recorded as PARTIAL with DEPARTMENT_UNAVAILABLE and the subject', async () => {
+      await federation.subgraphs.get('tax')?.close();
+      const response = await federation.query(`{ subject(uscc: "${uscc}") { name taxViolations { caseNumber } } }`, undefined, INSPECTOR);
+      assert.equal(response.status, 200);
+      const record = await expectRefusal(response, 'test-inspector', 'DEPARTMENT_UNAVAILABLE', 'PARTIAL');
+      assert.deepEqual(record.subjects, [uscc]);
     });
   });
 });
