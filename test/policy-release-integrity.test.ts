@@ -65,6 +65,10 @@ const namespace = `credence-test-release-${process.pid}`;
 const key = testReleaseKey();
 const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
 const cleanup: (() => unknown)[] = [];
+/** Closes what the tests started (runtimes, watches, folders), newest first. */
+async function runCleanup(): Promise<void> {
+  while (cleanup.length > 0) await cleanup.pop()?.();
+}
 
 async function policiesCopy(): Promise<string> {
   const dir = join(await mkdtemp(join(tmpdir(), 'credence-release-')), 'policies');
@@ -111,7 +115,7 @@ describe('signed policy releases: what reaches a process', () => {
   });
 
   after(async () => {
-    for (const step of cleanup.reverse()) await step();
+    await runCleanup();
     for (const name of await store.redis!.keys(`${namespace}*`)) await store.redis!.del(name);
     await store.close();
   });
@@ -224,6 +228,7 @@ describe('every way of saving a policy file goes live (npm start\'s releaser)', 
     store = await connectSharedStore(createLogger('test'));
   });
   after(async () => {
+    await runCleanup();
     for (const name of await store.redis!.keys(`${namespace}-save-*`)) await store.redis!.del(name);
     await store.close();
   });
