@@ -102,7 +102,7 @@ describe('the compiled policy against the hand-written access matrix', () => {
       assert.ok(configured, `${type} has windows`);
       for (const severity of ['MINOR', 'GENERAL', 'SERIOUS']) {
         const record = { severity };
-        const got = RECORD_TYPES[type]?.severityField ? configured.bySeverity[severity] : configured.default;
+        const got: number | undefined = RECORD_TYPES[type]?.severityField ? configured.bySeverity[severity] : configured.default;
         assert.equal(got, windowDaysAsDescribed(type, record), `${type} (${severity})`);
       }
     }
@@ -181,9 +181,9 @@ describe('record rules at their boundaries, on dates written here', () => {
 
   it('a MINOR penalty is never displayed, even on its decision day, yet shared as current', () => {
     const penalty = { decidedOn: '2026-05-01', severity: 'MINOR', restoredOn: null };
-    check('public-portal', 'PUBLIC_DISCLOSURE', 'AdministrativePenalty', penalty, '2026-04-30', false);
     check('public-portal', 'PUBLIC_DISCLOSURE', 'AdministrativePenalty', penalty, '2026-05-01', false);
     check('public-portal', 'PUBLIC_DISCLOSURE', 'AdministrativePenalty', penalty, '2026-05-02', false);
+    check('public-portal', 'PUBLIC_DISCLOSURE', 'AdministrativePenalty', penalty, '2026-07-31', false);
     check('procurement-centre', 'BIDDER_ELIGIBILITY', 'AdministrativePenalty', penalty, '2026-05-02', true);
   });
 

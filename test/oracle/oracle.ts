@@ -203,8 +203,9 @@ export function isShownAsDescribed(typeName: string, record: Readonly<Record<str
   if (!isCurrentAsDescribed(typeName, record, now)) return false;
   if (rule === 'current') return true;
   const start = dayOf(record[matrix.recordTypes[typeName]?.starts ?? '']);
-  if (start === null) return false;
-  return now.getTime() < start + windowDaysAsDescribed(typeName, record) * DAY_MS;
+  const days = windowDaysAsDescribed(typeName, record);
+  if (start === null || days === 0) return false;
+  return now.getTime() < start + days * DAY_MS;
 }
 
 /** The fields of a record type that decide whether it is shown (a test selects them to judge answers). */
