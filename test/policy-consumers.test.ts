@@ -23,7 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import { seedSubject, type SeedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { isShownAsDescribed, maskedAsDescribed, oracleView, recordStateFields, type OracleView, type RecordRuleName } from './oracle/oracle.ts';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.ts';
-import { recordSignature, STORED_RECORD_LISTS, storedRecordSignatures } from './support/store-truth.ts';
+import { assertInspectorHoldsTheTruth } from './support/store-truth.ts';
 import {
   coordinates,
   everyField,
@@ -186,16 +186,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
     assert.equal(inspector.size, SUBJECTS, 'the inspector sees every seeded subject');
     // The inspector's answers are the truth below only because they are what the store and the
     // seed generator hold: checked here, without the gateway.
-    const stored = await storedRecordSignatures(federation.mongo.uri);
-    for (let index = 0; index < SUBJECTS; index++) {
-      const seeded = seedSubject(index);
-      const truth = inspectorSubject(seeded);
-      assert.deepEqual({ name: truth.name, legalRepresentative: truth.legalRepresentative }, { name: seeded.name, legalRepresentative: { ...seeded.legalRepresentative } }, `inspector ${seeded.uscc}: the seed generator's subject`);
-      for (const [list, { type }] of Object.entries(STORED_RECORD_LISTS)) {
-        const got = listAt(truth[list], `inspector ${seeded.uscc}.${list}`).map((record) => recordSignature(type, record)).sort();
-        assert.deepEqual(got, stored.get(seeded.uscc)?.get(list as RecordList) ?? [], `inspector ${seeded.uscc}.${list}: the store's records`);
-      }
-    }
+    await assertInspectorHoldsTheTruth(federation.mongo.uri, inspector, SUBJECTS);
 
     const subjects = Array.from({ length: SUBJECTS }, (_, index) => seedSubject(index));
     everywhere.push(...subjects.filter((subject) => subject.risk === 'serious'

@@ -29,6 +29,8 @@ export type RecordRuleName = 'current' | 'history' | 'public-window';
 export interface OracleView {
   consumer: string;
   purpose: string;
+  /** `consumer/purpose`. */
+  key: string;
   mode: 'reject' | 'filter';
   field(typeName: string, fieldName: string): ExpectedField;
   records(typeName: string): RecordRuleName;
@@ -128,6 +130,7 @@ for (const [consumer, form] of Object.entries(matrix.consumers)) {
     views.set(`${consumer}/${purpose}`, {
       consumer,
       purpose,
+      key: `${consumer}/${purpose}`,
       mode: form.mode,
       field: (typeName, fieldName) => {
         const expected = fields.get(`${typeName}.${fieldName}`);
@@ -152,7 +155,7 @@ export function oracleView(consumer: string, purpose: string): OracleView | unde
 
 /** The test inspector (test/support/federation.ts): every field in clear, every record. */
 export function everythingView(consumer: string, purpose: string): OracleView {
-  return { consumer, purpose, mode: 'reject', field: () => ({ effect: 'allow' }), records: () => 'history' };
+  return { consumer, purpose, key: `${consumer}/${purpose}`, mode: 'reject', field: () => ({ effect: 'allow' }), records: () => 'history' };
 }
 
 /** A value as the matrix says the mask shows it. */

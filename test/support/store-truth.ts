@@ -4,7 +4,9 @@
  * takes the test inspector's answers as the truth checks them against this first, so data lost
  * on the way (the same way for every consumer) cannot hide.
  */
+import assert from 'node:assert/strict';
 import { connectDatabase, departmentDatabaseName } from '../../lib/stores/mongo.ts';
+import { seedSubject } from '../../subgraphs/runtime/seed-subjects.ts';
 import { recordStateFields } from '../oracle/oracle.ts';
 
 /** Each record list of a subject: where its records are stored. */
@@ -21,7 +23,7 @@ export type StoredRecordList = keyof typeof STORED_RECORD_LISTS;
 function shown(value: unknown): string {
   if (value instanceof Date) return value.toISOString().slice(0, 10);
   if (value === null || value === undefined) return '-';
-  return String(value);
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 /** A record's state as one line: its start, end, restoration and severity fields, in the matrix's order. */
@@ -46,4 +48,28 @@ export async function storedRecordSignatures(mongoUri: string): Promise<Map<stri
     }
   }
   return bySubject;
+}
+
+/**
+ * Fails unless the test inspector's answers (uscc → subject, every field) are what the seed
+ * generator made and the store holds, for the first `count` seeded subjects.
+ */
+export async function assertInspectorHoldsTheTruth(mongoUri: string, answers: ReadonlyMap<string, Readonly<Record<string, unknown>>>, count: number): Promise<void> {
+  const stored = await storedRecordSignatures(mongoUri);
+  for (let index = 0; index < count; index++) {
+    const seeded = seedSubject(index);
+    const answered = answers.get(seeded.uscc);
+    assert.ok(answered, `the inspector answered ${seeded.uscc}`);
+    assert.deepEqual(
+      { name: answered.name, legalRepresentative: answered.legalRepresentative },
+      { name: seeded.name, legalRepresentative: { ...seeded.legalRepresentative } },
+      `inspector ${seeded.uscc}: the seed generator's subject`,
+    );
+    for (const [list, { type }] of Object.entries(STORED_RECORD_LISTS) as [StoredRecordList, (typeof STORED_RECORD_LISTS)[StoredRecordList]][]) {
+      const records: unknown = answered[list];
+      assert.ok(Array.isArray(records), `inspector ${seeded.uscc}.${list} is a list`);
+      const got: string[] = records.map((record) => recordSignature(type, record as Record<string, unknown>)).sort();
+      assert.deepEqual(got, stored.get(seeded.uscc)?.get(list) ?? [], `inspector ${seeded.uscc}.${list}: the store's records`);
+    }
+  }
 }
