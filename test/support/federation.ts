@@ -65,6 +65,8 @@ export interface Federation {
   accessLog: OpenedAccessLog;
   /** The proxy between the gateway and its access-log store, when the test asked for one. */
   accessLogProxy: TcpProxy | undefined;
+  /** The day the seed data is dated from: the start of the real (or faked) current UTC day. */
+  seedReferenceDate: Date;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
   /**
@@ -146,6 +148,9 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
+  // Seed data dated from today, not from a fixed day: records inside and past their disclosure
+  // windows, ended and restored ones, exist whenever the tests run.
+  const seedReferenceDate = new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
   let mongo = await startMongo({ dataDir, log });
   // Should anything below fail, what was started is stopped, so the test fails instead of hanging
   // on a store process still running.
@@ -157,7 +162,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => {});
   };
   try {
-    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log });
+    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log, referenceDate: seedReferenceDate });
     const sharedStore: SharedStore = await connectSharedStore(log);
     started.push(() => sharedStore.close());
     const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false });
@@ -203,6 +208,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       apiKeys,
       accessLog,
       accessLogProxy,
+      seedReferenceDate,
       assertionKeys: keys,
       stopStore: async () => {
         if (!mongo.embedded) throw new Error('the store is MONGODB_URI\'s: a test does not stop it');
