@@ -111,8 +111,7 @@ describe('policy hot reload across two gateway processes', () => {
 
     await appendFile(join(federation.policiesDir, 'rules.yaml'), ALLOW_RATINGS);
     for (const { url } of gateways) {
-      const took = await waitFor(url, (answer) => Array.isArray(answer.data?.subject?.taxCreditRatings), 2000);
-      assert.ok(took <= 2000, `took ${took} ms`);
+      await waitFor(url, (answer) => Array.isArray(answer.data?.subject?.taxCreditRatings), 2000);
     }
     const after = await Promise.all(gateways.map(({ url }) => ask(url)));
     const newVersion = after[0]?.extensions?.credence?.policyVersion;
