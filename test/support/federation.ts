@@ -69,13 +69,6 @@ export interface Federation {
   seedReferenceDate: Date;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
-  /**
-   * Stops the embedded store, as a crash of the database server would (fault tests); throws
-   * when the store is MONGODB_URI's, which a test may not stop.
-   */
-  stopStore(): Promise<void>;
-  /** Starts the embedded store again on the same port and data. */
-  restartStore(): Promise<void>;
   /** Signs assertions with the gateway's key (to test what subgraphs accept). */
   signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
   /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
@@ -151,7 +144,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   // Seed data dated from today, not from a fixed day: records inside and past their disclosure
   // windows, ended and restored ones, exist whenever the tests run.
   const seedReferenceDate = new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
-  let mongo = await startMongo({ dataDir, log });
+  const mongo = await startMongo({ dataDir, log });
   // Should anything below fail, what was started is stopped, so the test fails instead of hanging
   // on a store process still running.
   const started: (() => Promise<void> | void)[] = [async () => {
@@ -198,9 +191,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     }, { sharedStore, policies, policiesDir, signer, accessLog: accessLog.writer });
 
     return {
-      get mongo() {
-        return mongo;
-      },
+      mongo,
       gateway,
       subgraphs,
       policies,
@@ -210,13 +201,6 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       accessLogProxy,
       seedReferenceDate,
       assertionKeys: keys,
-      stopStore: async () => {
-        if (!mongo.embedded) throw new Error('the store is MONGODB_URI\'s: a test does not stop it');
-        await mongo.stop();
-      },
-      restartStore: async () => {
-        mongo = await startMongo({ dataDir, log, port: Number(new URL(mongo.uri).port) });
-      },
       signAssertion: (identity, now) => signer.sign(identity, now),
       query: async (query, variables, caller = INSPECTOR) => {
         const key = apiKeys.get(caller.consumer);
