@@ -9,13 +9,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { ASSERTION_HEADER, createAssertionSigner } from '../lib/identity/assertion.ts';
+import { ASSERTION_HEADER } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
-import { readGatewayConfig } from '../gateway/config.ts';
-import { startGateway, type Gateway } from '../gateway/server.ts';
+import type { Gateway } from '../gateway/server.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
+import { startGatewayBeside } from './support/gateway-beside.ts';
 import { assertRefused, post, type HttpAnswer } from './support/http.ts';
 import { publishPolicyChange, removeConsumerFields } from './support/policy-change.ts';
 
@@ -156,21 +156,7 @@ describe('the README\'s answers table, end to end', () => {
       const address = broken.address();
       assert.ok(address && typeof address === 'object');
       sharedStore = await connectSharedStore(createLogger('test'));
-      const config = readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: process.env.CREDENCE_REDIS_NAMESPACE });
-      gateway = await startGateway({
-        ...config,
-        port: 0,
-        subgraphUrls: {
-          ...Object.fromEntries([...federation.subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
-          tax: `http://127.0.0.1:${address.port}/graphql`,
-        },
-      }, {
-        sharedStore,
-        policies: federation.policies,
-        policiesDir: federation.policiesDir,
-        signer: createAssertionSigner({ privateKey: federation.assertionKeys.privateKeyPem, keyId: federation.assertionKeys.keyId }),
-        accessLog: federation.accessLog.writer,
-      });
+      gateway = await startGatewayBeside(federation, sharedStore, () => ({ subgraphUrls: { tax: `http://127.0.0.1:${address.port}/graphql` } }));
     });
     after(async () => {
       await gateway.close();

@@ -19,17 +19,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { trusted } from 'mongoose';
-import { createAssertionSigner, createAssertionVerifier } from '../lib/identity/assertion.ts';
+import { createAssertionVerifier } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
 import { connectDatabase, departmentDatabaseName } from '../lib/stores/mongo.ts';
-import { readGatewayConfig } from '../gateway/config.ts';
 import { rateKeys } from '../gateway/rate-limits.ts';
-import { startGateway, type Gateway } from '../gateway/server.ts';
+import type { Gateway } from '../gateway/server.ts';
 import { departments } from '../subgraphs/departments.ts';
 import { startSubgraph } from '../subgraphs/runtime/server.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { INSPECTOR, NO_LIMITS, startFederation, type Caller, type Federation } from './support/federation.ts';
+import { startGatewayBeside } from './support/gateway-beside.ts';
 import { post } from './support/http.ts';
 import { publishPolicyChange, setConsumerFields } from './support/policy-change.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
@@ -152,21 +152,10 @@ describe('faults under load', () => {
     federation = await startFederation({ subjects: 10 });
     redisProxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
     sharedStore = await connectSharedStore(createLogger('faults'), { url: `redis://127.0.0.1:${redisProxy.port}` });
-    // The same namespace as the federation's gateway, so that the two share their rate limits.
-    const config = readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: process.env.CREDENCE_REDIS_NAMESPACE });
-    gateway = await startGateway({
-      ...config,
-      port: 0,
-      subgraphUrls: Object.fromEntries([...federation.subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
+    gateway = await startGatewayBeside(federation, sharedStore, (config) => ({
       circuitCooldownMs: 300,
       defaultLimits: { ...config.defaultLimits, requestsPerMinute: NO_LIMITS.requestsPerMinute, requestsPerDay: NO_LIMITS.requestsPerDay },
-    }, {
-      sharedStore,
-      policies: federation.policies,
-      policiesDir: federation.policiesDir,
-      signer: createAssertionSigner({ privateKey: federation.assertionKeys.privateKeyPem, keyId: federation.assertionKeys.keyId }),
-      accessLog: federation.accessLog.writer,
-    });
+    }));
   });
   after(async () => {
     await gateway.close();
