@@ -18,6 +18,7 @@ import { ErrorCode } from '../lib/errors.ts';
 import { checkOperationLimits, checkSourceLimits, limitError } from './operation-limits.ts';
 import { resolvePersistedOperation, type OperationRegistry } from './persisted-operations.ts';
 import type { GatewayContext } from './policy-gateway.ts';
+import { variablesTooDeep, variablesTooDeepError } from './variable-depth.ts';
 
 const STAND_IN = '{ __typename }';
 
@@ -44,6 +45,7 @@ export function admissionPlugin(options: AdmissionOptions): ApolloServerPlugin<G
       return {
         didResolveOperation: async ({ schema, document, operation, request: resolved }) => {
           if (refusal) throw refusal;
+          if (variablesTooDeep(resolved.variables)) throw variablesTooDeepError();
           if (!operation) {
             throw new GraphQLError('The document has no operation of that name; name one of its operations in operationName.', {
               extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } },

@@ -23,6 +23,8 @@ export const ErrorCode = {
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   OPERATION_NOT_REGISTERED: 'OPERATION_NOT_REGISTERED',
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** A variable's value nested deeper than any input of the schema (HTTP 400), refused before anything walks it. */
+  VARIABLES_TOO_DEEP: 'VARIABLES_TOO_DEEP',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

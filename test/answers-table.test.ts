@@ -16,7 +16,7 @@ import type { Gateway } from '../gateway/server.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
 import { startGatewayBeside } from './support/gateway-beside.ts';
-import { assertRefused, post, type HttpAnswer } from './support/http.ts';
+import { assertRefused, post, send, type HttpAnswer } from './support/http.ts';
 import { publishPolicyChange, removeConsumerFields } from './support/policy-change.ts';
 
 const SUBJECT = seedSubject(2);
@@ -66,6 +66,18 @@ describe('the README\'s answers table, end to end', () => {
         assert.deepEqual(asked, [], 'no department was asked');
       });
     }
+
+    it('VARIABLES_TOO_DEEP: HTTP 400, extensions.limit 32, no department asked', async () => {
+      const deep = `${'['.repeat(33)}"x"${']'.repeat(33)}`;
+      const { answer, asked } = await departmentsAsked(() => send(federation.gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': federation.apiKeys.get(TAX.consumer) ?? '', 'x-credence-purpose': TAX.purpose },
+        body: `{"query":"query Deep($code: ID!) { subject(uscc: $code) { name } }","variables":{"code":${deep}}}`,
+      }));
+      assertRefused(answer, 400, 'VARIABLES_TOO_DEEP');
+      assert.equal(answer.body.errors?.[0]?.extensions?.limit, 32);
+      assert.deepEqual(asked, [], 'no department was asked');
+    });
 
     it('the same operations under their limits are answered, asking the departments (the counting sees them)', async () => {
       const { answer, asked } = await departmentsAsked(() => ask(TAX, `{ subject(uscc: "${SUBJECT.uscc}") { ${Array.from({ length: 30 }, (_, i) => `a${i}: name`).join(' ')} } }`));

@@ -16,6 +16,8 @@ import { createLogger } from '../../lib/logger.ts';
 import { buildApiSchema, isFederationInternal } from '../../lib/policy/api-schema.ts';
 import { RECORD_TYPES } from '../../lib/policy/records.ts';
 import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, startPolicyRuntime } from '../../lib/policy/process.ts';
+import { releasesDirectory } from '../../lib/policy/release.ts';
+import { releaseFolder, testReleaseKey, type TestReleaseKey } from './release.ts';
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { ConsumerLimits } from '../../lib/policy/model.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
@@ -67,6 +69,8 @@ export interface Federation {
   accessLogProxy: TcpProxy | undefined;
   /** The day the seed data is dated from: the start of the real (or faked) current UTC day. */
   seedReferenceDate: Date;
+  /** The policy release key pair the federation trusts (releases of the test's own changes are signed with it). */
+  releaseKeys: TestReleaseKey;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
   /** Signs assertions with the gateway's key (to test what subgraphs accept). */
@@ -158,7 +162,10 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log, referenceDate: seedReferenceDate });
     const sharedStore: SharedStore = await connectSharedStore(log);
     started.push(() => sharedStore.close());
-    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false });
+    // The copied policy goes into force as the federation's first signed release.
+    const releaseKeys = testReleaseKey();
+    await releaseFolder(policiesDir, releasesDirectory(policiesDir, {}), releaseKeys);
+    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false, trustedKeys: releaseKeys.trusted });
     started.push(() => policies.close());
     const keys = generateAssertionKeyPair();
     const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
@@ -201,6 +208,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       accessLogProxy,
       seedReferenceDate,
       assertionKeys: keys,
+      releaseKeys,
       signAssertion: (identity, now) => signer.sign(identity, now),
       query: async (query, variables, caller = INSPECTOR) => {
         const key = apiKeys.get(caller.consumer);
@@ -223,7 +231,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
         await accessLogProxy?.close();
         // A subgraph a test stopped already is closed; closing it again is harmless to skip.
         for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
-        policies.close();
+        await policies.close();
         await sharedStore.close();
         await dropDepartmentDatabases(mongo.uri);
         await mongo.stop();
