@@ -6,14 +6,19 @@
 import type { Logger } from '../lib/logger.ts';
 import { connectDatabase, departmentDatabaseName } from '../lib/stores/mongo.ts';
 import { departments } from './departments.ts';
-import { seedSubject } from './runtime/seed-subjects.ts';
+import { SEED_REFERENCE_DATE, seedSubject } from './runtime/seed-subjects.ts';
 import type { SeedWriter } from './runtime/department.ts';
 import type { Connection } from 'mongoose';
 
 export const DEFAULT_SUBJECT_COUNT = 2000;
 const BATCH = 2000;
 
-export async function seedAll(options: { mongoUri: string; subjects: number; log: Logger }): Promise<Record<string, number>> {
+/**
+ * Seeds every department. Dates are relative to `referenceDate` (SEED_REFERENCE_DATE unless
+ * given): a run on the same reference date writes the same data.
+ */
+export async function seedAll(options: { mongoUri: string; subjects: number; log: Logger; referenceDate?: Date }): Promise<Record<string, number>> {
+  const referenceDate = options.referenceDate ?? SEED_REFERENCE_DATE;
   const inserted: Record<string, number> = {};
   await Promise.all(departments.map(async (department) => {
     if (!department.seed) {
@@ -29,7 +34,7 @@ export async function seedAll(options: { mongoUri: string; subjects: number; log
       // Batches keep memory flat for large runs (100,000 subjects).
       for (let start = 0; start < options.subjects; start += BATCH) {
         const size = Math.min(BATCH, options.subjects - start);
-        count += await department.seed(models, Array.from({ length: size }, (_, i) => seedSubject(start + i)), write);
+        count += await department.seed(models, Array.from({ length: size }, (_, i) => seedSubject(start + i)), write, referenceDate);
       }
       inserted[department.name] = count;
     } finally {

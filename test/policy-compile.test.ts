@@ -175,14 +175,6 @@ describe('compiled views', () => {
     assert.deepEqual(auditor.apiKeys, []);
   });
 
-  it('decides a field in well under a microsecond', () => {
-    const started = process.hrtime.bigint();
-    let allowed = 0;
-    for (let i = 0; i < 1_000_000; i++) if (court.field('LegalRepresentative', i % 2 ? 'phone' : 'name').effect === 'allow') allowed++;
-    const nanoseconds = Number(process.hrtime.bigint() - started) / 1_000_000;
-    assert.equal(allowed, 500_000);
-    assert.ok(nanoseconds < 1000, `${nanoseconds} ns per decision`);
-  });
 });
 
 describe('policy version', () => {

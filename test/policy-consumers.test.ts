@@ -2,27 +2,28 @@
  * Each consumer of the matrix in DOMAIN.md, queried through the gateway, sees exactly its column.
  *
  * Two layers per consumer:
- * - the column as the compiled policy states it: an operation asking for every field the
- *   consumer's view shows gets exactly those fields, with the test inspector's values (masked
- *   where the view masks, records cut by the view's record rules); asking for every field of the
- *   schema gets the mode's answer for the denied ones (filter: null and FORBIDDEN at each path;
- *   reject: refused, naming every denied field, no data);
+ * - the column as the hand-written access matrix states it (test/oracle/access-matrix.yaml, never
+ *   the compiled policy, which is what is tested): an operation asking for every field the matrix
+ *   shows the consumer gets exactly those fields, with the test inspector's values (masked as the
+ *   matrix describes the mask, records cut by the matrix's record rules); asking for every field
+ *   of the schema gets the mode's answer for the denied ones (filter: null and FORBIDDEN at each
+ *   path; reject: refused, naming every denied field, no data);
  * - the matrix's own points, written out here independently of the rules, against real data:
  *   what each consumer must and must never see.
  *
  * Expected answers are computed from what the test inspector (every field, every record) gets
- * for the same subjects. The subjects are serious-risk ones with records in every department,
+ * for the same subjects, itself checked first against the store (read with the driver) and the
+ * seed generator. The subjects are serious-risk ones with records in every department,
  * plus, for each interesting case (a restored penalty, a restored listing, a penalty past its
  * disclosure window, ended entries...), a subject that has one; `before` fails if the seed data
  * lacks a case, so no check here can pass for want of data.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { applyMask } from '../lib/policy/masks.ts';
-import type { ConsumerView, RecordRule } from '../lib/policy/model.ts';
-import { isRecordVisible, RECORD_TYPES } from '../lib/policy/records.ts';
 import { seedSubject, type SeedSubject } from '../subgraphs/runtime/seed-subjects.ts';
+import { isShownAsDescribed, maskedAsDescribed, oracleView, recordStateFields, type OracleView, type RecordRuleName } from './oracle/oracle.ts';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.ts';
+import { assertInspectorHoldsTheTruth } from './support/store-truth.ts';
 import {
   coordinates,
   everyField,
@@ -61,10 +62,10 @@ const RECORD_LISTS = {
 type RecordList = keyof typeof RECORD_LISTS;
 const ALL_RECORD_LISTS = Object.keys(RECORD_LISTS) as RecordList[];
 
-/** The matrix's record rules, written out (not read from the policy). */
-const CURRENT: RecordRule = { ruleId: null, history: false, disclosureWindow: false };
-const PUBLIC_DISPLAY: RecordRule = { ruleId: null, history: false, disclosureWindow: true };
-const HISTORY: RecordRule = { ruleId: null, history: true, disclosureWindow: false };
+/** The matrix's record rules (test/oracle/access-matrix.yaml). */
+const CURRENT: RecordRuleName = 'current';
+const PUBLIC_DISPLAY: RecordRuleName = 'public-window';
+const HISTORY: RecordRuleName = 'history';
 
 /** Lists a subject with "records everywhere" has at least one of. */
 const LISTS_EVERYWHERE = [...ALL_RECORD_LISTS, 'annualReports', 'taxPayments', 'taxCreditRatings'];
@@ -110,10 +111,7 @@ function expectedForbidden(forbidden: readonly ExpectedForbidden[]): string[] {
 /** The selection printed for each record list: its id and every field record rules read. */
 function recordSelection(list: RecordList): string {
   const { type, id } = RECORD_LISTS[list];
-  const description = RECORD_TYPES[type];
-  assert.ok(description, `${type} is a record type`);
-  const fields = new Set([id, description.startField, description.endField, description.restoredField, description.severityField]);
-  return `${list} { ${[...fields].filter((field) => field !== undefined).join(' ')} }`;
+  return `${list} { ${[...new Set([id, ...recordStateFields(type)])].join(' ')} }`;
 }
 
 function recordsQuery(lists: readonly RecordList[]): string {
@@ -143,12 +141,14 @@ describe('each consumer of the matrix sees exactly its column', () => {
   const inspectorRecords = (subject: SeedSubject, list: RecordList | 'annualReports' | 'taxPayments' | 'taxCreditRatings'): JsonObject[] =>
     listAt(inspectorSubject(subject)[list], `inspector ${subject.uscc}.${list}`);
   /** The inspector's records of a list that a consumer with `rule` should see. */
-  const expectedRecords = (subject: SeedSubject, list: RecordList, rule: RecordRule, now: Date): JsonObject[] =>
-    inspectorRecords(subject, list).filter((record) => isRecordVisible(RECORD_LISTS[list].type, record, rule, now));
+  const expectedRecords = (subject: SeedSubject, list: RecordList, rule: RecordRuleName, now: Date): JsonObject[] =>
+    inspectorRecords(subject, list).filter((record) => isShownAsDescribed(RECORD_LISTS[list].type, record, rule, now));
 
-  const viewOf = (consumer: MatrixConsumer): ConsumerView => {
-    const view = federation.policies.current().view(consumer.id, consumer.purpose);
-    assert.ok(view, `${consumer.id} may use ${consumer.purpose}`);
+  /** What the hand-written matrix says the consumer sees (never the compiled policy: that is what is tested). */
+  const viewOf = (consumer: MatrixConsumer): OracleView => {
+    const view = oracleView(consumer.id, consumer.purpose);
+    assert.ok(view, `the matrix gives ${consumer.id} ${consumer.purpose}`);
+    assert.equal(view.mode, consumer.mode);
     return view;
   };
   const ask = (consumer: MatrixConsumer, query: string, subject: SeedSubject): Promise<GraphQLResponse> =>
@@ -184,6 +184,9 @@ describe('each consumer of the matrix sees exactly its column', () => {
     assert.equal(body.errors, undefined);
     for (const subject of listAt(body.data?.subjects, 'inspector subjects')) inspector.set(textOf(subject.uscc), subject);
     assert.equal(inspector.size, SUBJECTS, 'the inspector sees every seeded subject');
+    // The inspector's answers are the truth below only because they are what the store and the
+    // seed generator hold: checked here, without the gateway.
+    await assertInspectorHoldsTheTruth(federation.mongo.uri, inspector, SUBJECTS);
 
     const subjects = Array.from({ length: SUBJECTS }, (_, index) => seedSubject(index));
     everywhere.push(...subjects.filter((subject) => subject.risk === 'serious'
@@ -198,9 +201,9 @@ describe('each consumer of the matrix sees exactly its column', () => {
       ['a restored serious-dishonesty listing', (s) => records(s, 'seriousDishonestyListings').some((r) => hasPassed(r.restoredOn, now))],
       ['a removed serious-dishonesty listing', (s) => records(s, 'seriousDishonestyListings').some((r) => hasPassed(r.removedOn, now))],
       ['a current GENERAL or SERIOUS penalty past its disclosure window', (s) => records(s, 'administrativePenalties').some((r) =>
-        r.severity !== 'MINOR' && isRecordVisible('AdministrativePenalty', r, CURRENT, now) && !isRecordVisible('AdministrativePenalty', r, PUBLIC_DISPLAY, now))],
+        r.severity !== 'MINOR' && isShownAsDescribed('AdministrativePenalty', r, CURRENT, now) && !isShownAsDescribed('AdministrativePenalty', r, PUBLIC_DISPLAY, now))],
       ['a current MINOR penalty (never published)', (s) => records(s, 'administrativePenalties').some((r) =>
-        r.severity === 'MINOR' && isRecordVisible('AdministrativePenalty', r, CURRENT, now))],
+        r.severity === 'MINOR' && isShownAsDescribed('AdministrativePenalty', r, CURRENT, now))],
       ['a removed dishonest-debtor entry', (s) => records(s, 'dishonestDebtorEntries').some((r) => hasPassed(r.removedOn, now))],
       ['a lifted consumption-restriction order', (s) => records(s, 'consumptionRestrictions').some((r) => hasPassed(r.liftedOn, now))],
       ['a removed abnormal-operations entry', (s) => records(s, 'abnormalOperations').some((r) => hasPassed(r.removedOn, now))],
@@ -213,10 +216,10 @@ describe('each consumer of the matrix sees exactly its column', () => {
   });
   after(() => federation.close());
 
-  // ── The column as the compiled policy states it ──────────────────────────────────────────
+  // ── The column as the hand-written matrix states it ──────────────────────────────────────
 
-  /** The tests every consumer gets: its column as its compiled view states it. */
-  const compiledColumn = (consumer: MatrixConsumer): void => {
+  /** The tests every consumer gets: its column as the hand-written matrix states it. */
+  const matrixColumn = (consumer: MatrixConsumer): void => {
     it('gets every field its view shows, with the inspector\'s values, masked where masked, and only the records its rules keep', async () => {
       const view = viewOf(consumer);
       const selections = visibleFields(view);
@@ -287,11 +290,11 @@ describe('each consumer of the matrix sees exactly its column', () => {
     });
   };
 
-  // ── Each consumer: its compiled column, then the matrix's points written out ─────────────
+  // ── Each consumer: its matrix column, then the matrix's points written out ─────────────
 
   describe('public-portal (PUBLIC_DISCLOSURE, filter mode)', () => {
     const consumer = PUBLIC_PORTAL;
-    compiledColumn(consumer);
+    matrixColumn(consumer);
     const ID_NUMBER_MASKED = /^[0-9]{4}\*{10}[0-9X]{4}$/;
 
     it('shows ID numbers masked like 4101**********1234 and never a phone number', async () => {
@@ -306,8 +309,8 @@ describe('each consumer of the matrix sees exactly its column', () => {
         const representative = objectAt(got.legalRepresentative, 'legalRepresentative');
         const clear = objectAt(inspectorSubject(subject).legalRepresentative, 'inspector legalRepresentative');
         assert.match(textOf(representative.idNumber), ID_NUMBER_MASKED);
-        assert.equal(representative.idNumber, applyMask('ID_NUMBER', clear.idNumber));
-        assert.equal(representative.idNumber, applyMask('ID_NUMBER', subject.legalRepresentative.idNumber));
+        assert.equal(representative.idNumber, maskedAsDescribed('ID_NUMBER', textOf(clear.idNumber)));
+        assert.equal(representative.idNumber, maskedAsDescribed('ID_NUMBER', subject.legalRepresentative.idNumber));
         assert.equal(representative.name, subject.legalRepresentative.name);
         assert.equal(representative.phone, null);
         const expectedErrors = ['subject.legalRepresentative.phone LegalRepresentative.phone'];
@@ -367,7 +370,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
 
   describe('procurement-centre (BIDDER_ELIGIBILITY, reject mode)', () => {
     const consumer = PROCUREMENT_CENTRE;
-    compiledColumn(consumer);
+    matrixColumn(consumer);
 
     it('sees current serious-dishonesty listings with the basis documents they rest on, and no ended or restored one', async () => {
       const query = 'query Listings($uscc: ID!) { subject(uscc: $uscc) { seriousDishonestyListings { id listType listedOn removedOn restoredOn basis { number issuedBy issuedOn } } } }';
@@ -375,7 +378,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
       let withheld = 0;
       for (const subject of sample) {
         const got = await answered(consumer, query, subject);
-        const expected = expectedRecords(subject, 'seriousDishonestyListings', CURRENT, new Date())
+        const expected: JsonObject[] = expectedRecords(subject, 'seriousDishonestyListings', CURRENT, new Date())
           .map(({ id, listType, listedOn, removedOn, restoredOn, basis }) => ({ id, listType, listedOn, removedOn, restoredOn, basis }));
         assert.deepEqual(got.seriousDishonestyListings, expected, subject.uscc);
         for (const listing of expected) {
@@ -412,7 +415,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
 
   describe('court-enforcement (ENFORCEMENT, reject mode)', () => {
     const consumer = COURT_ENFORCEMENT;
-    compiledColumn(consumer);
+    matrixColumn(consumer);
 
     it('sees the legal representative\'s and listed persons\' identity and contact in clear', async () => {
       const query = `query Persons($uscc: ID!) { subject(uscc: $uscc) {
@@ -460,7 +463,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
 
   describe('tax-bureau (TAX_ADMINISTRATION, reject mode)', () => {
     const consumer = TAX_BUREAU;
-    compiledColumn(consumer);
+    matrixColumn(consumer);
 
     it('sees major tax-violation cases with amounts and decisions, and tax paid', async () => {
       const query = `query Tax($uscc: ID!) { subject(uscc: $uscc) {
@@ -501,7 +504,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
 
   describe('central-bank (CREDIT_ASSESSMENT, reject mode)', () => {
     const consumer = CENTRAL_BANK;
-    compiledColumn(consumer);
+    matrixColumn(consumer);
 
     it('gets no restored, removed or ended record: sharing stops with them', async () => {
       const withheld = { restoredPenalties: 0, restoredListings: 0 };
@@ -537,7 +540,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
 
   describe('privacy-office (AUDIT, reject mode)', () => {
     const consumer = PRIVACY_OFFICE;
-    compiledColumn(consumer);
+    matrixColumn(consumer);
 
     it('can confirm that a code belongs to a subject, and nothing more', async () => {
       for (const subject of everywhere) {

@@ -21,11 +21,14 @@ describe('shared store', () => {
       const key = `credence:test:${process.pid}`;
       await first.set(key, 'v', 200);
       assert.equal(await second.get(key), 'v');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(await second.get(key), null);
+      // Expiry is Redis's: the key carries its time to live (read from Redis, no waiting for it).
+      const ttl = await first.redis?.pttl(key);
+      assert.ok(ttl !== undefined && ttl > 0 && ttl <= 200, `time to live ${ttl} ms`);
 
-      const received = new Promise<string>((resolve) => void second.subscribe(`${key}:channel`, resolve));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      let receive: (message: string) => void = () => {};
+      const received = new Promise<string>((resolve) => { receive = resolve; });
+      // Resolves once Redis has confirmed the subscription: the message cannot be sent before it.
+      await second.subscribe(`${key}:channel`, (message) => receive(message));
       await first.publish(`${key}:channel`, 'policy changed');
       assert.equal(await received, 'policy changed');
     } finally {

@@ -50,7 +50,8 @@ describe('a client whose check is stuck is replaced, and the connection answers 
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('replaces the client with a new one on the same URI; models and collections carry over', async () => {
+  // Waits for the replacement without a clock of its own; the harness stops a wait that never ends.
+  it('replaces the client with a new one on the same URI; models and collections carry over', { timeout: 60_000 }, async () => {
     const uri = proxy.through(store.uri);
     // Checks every 200 ms, each allowed 10 s by the driver; the guard is told 100 ms (its bound is
     // then about 2.3 s with the awaited check's 200 ms and its 2 s of slack).
@@ -63,11 +64,7 @@ describe('a client whose check is stuck is replaced, and the connection answers 
 
     // Every connection open now hangs, the monitor's among them; new connections pass.
     proxy.stall();
-    const deadline = Date.now() + 15_000;
-    while (connection.getClient() === stuckClient || connection.readyState !== mongoose.ConnectionStates.connected) {
-      assert.ok(Date.now() < deadline, 'the client was not replaced within 15 s');
-      await sleep(100);
-    }
+    while (connection.getClient() === stuckClient || connection.readyState !== mongoose.ConnectionStates.connected) await sleep(100);
     assert.equal((await things.findById('a').lean())?.name, 'kept');
     await things.create({ _id: 'b', name: 'written after' });
     assert.equal(await things.countDocuments(), 2);

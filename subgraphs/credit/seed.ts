@@ -1,5 +1,5 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { addDays, daysAgo, recordCount, recordRandom, removal, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { addDays, recordCount, recordRandom, removal, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import { restorationSettings } from '../runtime/restoration-settings.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
@@ -15,7 +15,7 @@ const LIST_TYPES = [
   ['ONLINE_FRAUD', '公安局', '公网罚', '为电信网络诈骗犯罪提供帮助'],
 ] as const;
 
-export async function seed(models: CreditModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
+export async function seed(models: CreditModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
   // Only serious subjects are listed for the kinds never restored (R6).
   const { nonRestorable } = restorationSettings;
   const restorable = LIST_TYPES.filter(([type]) => !nonRestorable.has(type));
@@ -26,7 +26,7 @@ export async function seed(models: CreditModels, subjects: readonly SeedSubject[
     const count = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 0], troubled: [0, 1], serious: [1, 2] });
     for (let n = 0; n < count; n++) {
       const [listType, department, prefix, reason] = random.pick(subject.risk === 'serious' ? LIST_TYPES : restorable);
-      const listedOn = daysAgo(random.int(10, 1600));
+      const listedOn = addDays(referenceDate, -random.int(10, 1600));
       const listedBy = `${subject.city}市${department}`;
       const expiry = addDays(listedOn, 3 * 365);
       const listing: ListingDocument = {
@@ -37,14 +37,14 @@ export async function seed(models: CreditModels, subjects: readonly SeedSubject[
         basis: { number: documentNumber(random, `${subject.city}${prefix}`, listedOn), issuedBy: listedBy, issuedOn: addDays(listedOn, -random.int(5, 60)) },
         listedBy,
         listedOn,
-        ...removal(expiry < SEED_REFERENCE_DATE ? expiry : null, 'LISTING_PERIOD_EXPIRED'),
+        ...removal(expiry < referenceDate ? expiry : null, 'LISTING_PERIOD_EXPIRED'),
         restoredOn: null,
       };
       // Some subjects applied for restoration: approved where eligible, refused where excluded, or still pending.
       const appliedOn = addDays(listedOn, random.int(370, 700));
-      if (!listing.removedOn && appliedOn < SEED_REFERENCE_DATE && random.chance(0.5)) {
+      if (!listing.removedOn && appliedOn < referenceDate && random.chance(0.5)) {
         let decidedOn: Date | null = random.chance(0.3) ? null : addDays(appliedOn, random.int(5, 20));
-        if (decidedOn && decidedOn >= SEED_REFERENCE_DATE) decidedOn = null;
+        if (decidedOn && decidedOn >= referenceDate) decidedOn = null;
         const status = decidedOn === null ? 'PENDING' : nonRestorable.has(listType) ? 'REJECTED' : 'APPROVED';
         if (status === 'APPROVED') listing.restoredOn = decidedOn;
         applications.push({

@@ -1,15 +1,16 @@
-import { addDays, daysAgo, recordCount, recordRandom, removal, SEED_RECORDERS, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { addDays, recordCount, recordRandom, removal, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import type { ConsumptionRestrictionDocument, DebtorEntryDocument, JudicialModels } from './models.ts';
 
 const OBLIGATIONS = ['支付货款及利息', '偿还借款本金及利息', '支付工程款', '支付劳动报酬', '返还租赁物并支付租金', '赔偿经济损失'];
 
-function endedBy(start: Date, days: number): Date | null {
+/** The day `days` after `start`, if it has come by the reference date. */
+function endedBy(start: Date, days: number, referenceDate: Date): Date | null {
   const end = addDays(start, days);
-  return end < SEED_REFERENCE_DATE ? end : null;
+  return end < referenceDate ? end : null;
 }
 
-export async function seed(models: JudicialModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
+export async function seed(models: JudicialModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
   const entries: DebtorEntryDocument[] = [];
   const restrictions: ConsumptionRestrictionDocument[] = [];
   for (const subject of subjects) {
@@ -17,7 +18,7 @@ export async function seed(models: JudicialModels, subjects: readonly SeedSubjec
     const count = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 0], troubled: [0, 2], serious: [1, 3] });
     const court = `${subject.city}市${random.pick(['朝阳区', '海淀区', '中级', '南山区', '天河区', '西湖区'])}人民法院`;
     for (let n = 0; n < count; n++) {
-      const listedOn = daysAgo(random.int(5, 2200));
+      const listedOn = addDays(referenceDate, -random.int(5, 2200));
       const year = listedOn.getUTCFullYear();
       const caseNumber = `(${year})${subject.division.slice(0, 2)}${subject.division.slice(4)}执${subject.index}${n + 1}号`;
       const performanceStatus = random.weighted([['NOT_PERFORMED', 60], ['PARTIALLY_PERFORMED', 25], ['PERFORMED', 15]]);
@@ -34,7 +35,7 @@ export async function seed(models: JudicialModels, subjects: readonly SeedSubjec
         performanceStatus,
         responsiblePerson: subject.legalRepresentative,
         listedOn,
-        ...removal(performanceStatus === 'PERFORMED' ? endedBy(listedOn, random.int(30, 700)) : null, 'OBLIGATION_PERFORMED'),
+        ...removal(performanceStatus === 'PERFORMED' ? endedBy(listedOn, random.int(30, 700), referenceDate) : null, 'OBLIGATION_PERFORMED'),
         recordedBy: SEED_RECORDERS.judicial,
       });
       if (random.chance(0.7)) {
@@ -43,7 +44,7 @@ export async function seed(models: JudicialModels, subjects: readonly SeedSubjec
           uscc: subject.uscc,
           court,
           issuedOn: listedOn,
-          liftedOn: performanceStatus === 'PERFORMED' ? endedBy(listedOn, random.int(30, 700)) : null,
+          liftedOn: performanceStatus === 'PERFORMED' ? endedBy(listedOn, random.int(30, 700), referenceDate) : null,
         });
       }
     }

@@ -1,5 +1,5 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { addDays, daysAgo, recordCount, recordRandom, SEED_RECORDERS, SEED_REFERENCE_DATE, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { addDays, recordCount, recordRandom, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import { restorationSettings } from '../runtime/restoration-settings.ts';
 import type { PenaltiesModels, PenaltyDocument } from './models.ts';
@@ -17,7 +17,7 @@ const CATEGORIES = [
   ['ONLINE_FRAUD', '公安局网络安全保卫部门', '《中华人民共和国反电信网络诈骗法》第三十八条', '为电信网络诈骗提供支付结算帮助'],
 ] as const;
 
-export async function seed(models: PenaltiesModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
+export async function seed(models: PenaltiesModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
   // The categories never restored (R6) are the particularly serious ones: SERIOUS, never restored.
   const { nonRestorable } = restorationSettings;
   // Serious subjects draw from every category; others only from the ordinary ones.
@@ -32,7 +32,7 @@ export async function seed(models: PenaltiesModels, subjects: readonly SeedSubje
         ? 'SERIOUS'
         : random.weighted(subject.risk === 'minor' ? [['MINOR', 50], ['GENERAL', 45], ['SERIOUS', 5]] : [['MINOR', 20], ['GENERAL', 50], ['SERIOUS', 30]]);
       // Spread over five years: some inside their disclosure window, some past it.
-      const decidedOn = daysAgo(random.int(3, 1800));
+      const decidedOn = addDays(referenceDate, -random.int(3, 1800));
       const penaltyType = severity === 'SERIOUS' ? random.pick(['FINE', 'CONFISCATION', 'SUSPENSION', 'LICENCE_REVOCATION']) : random.pick(['WARNING', 'FINE']);
       const restoredOn = !nonRestorable.has(category) && severity !== 'MINOR' && random.chance(0.25) ? addDays(decidedOn, severity === 'SERIOUS' ? random.int(370, 800) : random.int(95, 300)) : null;
       penalties.push({
@@ -46,7 +46,7 @@ export async function seed(models: PenaltiesModels, subjects: readonly SeedSubje
         fineAmount: penaltyType === 'WARNING' ? 0 : random.int(5, 2000) * 1000,
         severity,
         decidedOn,
-        restoredOn: restoredOn && restoredOn < SEED_REFERENCE_DATE ? restoredOn : null,
+        restoredOn: restoredOn && restoredOn < referenceDate ? restoredOn : null,
         ...(SEED_RECORDERS.penalties[regulator] ? { recordedBy: SEED_RECORDERS.penalties[regulator] } : {}),
       });
     }

@@ -1,4 +1,4 @@
-import { daysAgo, addDays, recordCount, recordRandom, removal, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { addDays, recordCount, recordRandom, removal, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import { REMOVAL_GROUNDS } from './writes.ts';
 import type { AbnormalOperationDocument, AnnualReportDocument, RegistryModels, SubjectDocument } from './models.ts';
@@ -6,7 +6,7 @@ import type { AbnormalOperationDocument, AnnualReportDocument, RegistryModels, S
 const STREETS = ['建国路', '中山路', '人民路', '解放大道', '科技园路', '长江路', '和平街', '滨河大道', '工业园区一路', '高新大道'];
 const REASONS = ['ANNUAL_REPORT_NOT_FILED', 'UNREACHABLE_AT_ADDRESS', 'INFORMATION_NOT_DISCLOSED', 'FALSE_INFORMATION'];
 
-export async function seed(models: RegistryModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
+export async function seed(models: RegistryModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
   const subjectDocuments: SubjectDocument[] = [];
   const reports: AnnualReportDocument[] = [];
   const abnormal: AbnormalOperationDocument[] = [];
@@ -23,7 +23,7 @@ export async function seed(models: RegistryModels, subjects: readonly SeedSubjec
       status: statusByRisk,
       address: `${subject.city}市${random.pick(STREETS)}${random.int(1, 999)}号`,
       registeredCapital: random.pick([100_000, 500_000, 1_000_000, 5_000_000, 10_000_000, 50_000_000, 200_000_000]),
-      establishedOn: daysAgo(ageDays),
+      establishedOn: addDays(referenceDate, -ageDays),
       legalRepresentative: subject.legalRepresentative,
     });
     const years = Math.min(5, Math.floor(ageDays / 365));
@@ -36,7 +36,7 @@ export async function seed(models: RegistryModels, subjects: readonly SeedSubjec
     }
     const entries = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 1], troubled: [1, 2], serious: [1, 3] });
     for (let n = 0; n < entries; n++) {
-      const listedOn = daysAgo(random.int(10, 2500));
+      const listedOn = addDays(referenceDate, -random.int(10, 2500));
       const reason = random.pick(REASONS);
       abnormal.push({
         _id: `AO-${subject.uscc}-${n + 1}`,

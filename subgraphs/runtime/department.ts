@@ -27,9 +27,10 @@ export interface Department<Models, Loaders> {
   resolvers: GraphQLResolverMap<RequestContext<Models, Loaders>>;
   /**
    * Writes this department's records for the given subjects through `write`, returning how many
-   * were new; absent for a department with nothing to seed (the access log, written by gateways).
+   * were new, dated relative to `referenceDate` (the seed's "today"); absent for a department
+   * with nothing to seed (the access log, written by gateways).
    */
-  seed?(models: Models, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number>;
+  seed?(models: Models, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number>;
 }
 
 /**

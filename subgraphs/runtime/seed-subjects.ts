@@ -8,7 +8,11 @@ import { createRandom, deriveSeed, type Random } from '../../lib/random.ts';
 
 export const SEED = 20_191_225;
 
-/** Seed dates are relative to this day, so the data set is identical whenever it is generated. */
+/**
+ * The day seed dates are relative to by default, so the data set is identical whenever it is
+ * generated. Tests seed relative to the real date instead (`seedAll`'s `referenceDate`), so that
+ * records inside and past their windows exist whenever they run.
+ */
 export const SEED_REFERENCE_DATE = new Date(`${process.env.SEED_REFERENCE_DATE ?? '2026-11-01'}T00:00:00Z`);
 
 /** How much trouble a subject is in: departments draw their records from it, so records correlate. */
@@ -128,11 +132,6 @@ export const SEED_RECORDERS = {
 /** A seeded removal: the date, and the legal ground when there is one. */
 export function removal(removedOn: Date | null, reason: string): { removedOn: Date | null; removalReason: string | null } {
   return { removedOn, removalReason: removedOn ? reason : null };
-}
-
-/** A date `days` before the reference date. */
-export function daysAgo(days: number): Date {
-  return new Date(SEED_REFERENCE_DATE.getTime() - days * 86_400_000);
 }
 
 export function addDays(date: Date, days: number): Date {

@@ -1,5 +1,5 @@
 import { documentNumber } from '../runtime/basis-document.ts';
-import { daysAgo, recordCount, recordRandom, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
+import { addDays, recordCount, recordRandom, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import type { CreditRatingDocument, TaxModels, TaxPaymentDocument, ViolationCaseDocument } from './models.ts';
 
@@ -11,7 +11,7 @@ const RATINGS_BY_RISK = {
   serious: [['C', 30], ['D', 70]],
 } as const;
 
-export async function seed(models: TaxModels, subjects: readonly SeedSubject[], write: SeedWriter): Promise<number> {
+export async function seed(models: TaxModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
   const violations: ViolationCaseDocument[] = [];
   const ratings: CreditRatingDocument[] = [];
   const payments: TaxPaymentDocument[] = [];
@@ -26,7 +26,7 @@ export async function seed(models: TaxModels, subjects: readonly SeedSubject[], 
     }
     const count = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 0], troubled: [0, 1], serious: [0, 2] });
     for (let n = 0; n < count; n++) {
-      const decidedOn = daysAgo(random.int(20, 2000));
+      const decidedOn = addDays(referenceDate, -random.int(20, 2000));
       const amountInvolved = random.int(200_000, 80_000_000);
       violations.push({
         _id: `TAX-${subject.division}-${subject.index}-${n + 1}`,

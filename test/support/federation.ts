@@ -67,17 +67,12 @@ export interface Federation {
   accessLog: OpenedAccessLog;
   /** The proxy between the gateway and its access-log store, when the test asked for one. */
   accessLogProxy: TcpProxy | undefined;
+  /** The day the seed data is dated from: the start of the real (or faked) current UTC day. */
+  seedReferenceDate: Date;
   /** The policy release key pair the federation trusts (releases of the test's own changes are signed with it). */
   releaseKeys: TestReleaseKey;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
-  /**
-   * Stops the embedded store, as a crash of the database server would (fault tests); throws
-   * when the store is MONGODB_URI's, which a test may not stop.
-   */
-  stopStore(): Promise<void>;
-  /** Starts the embedded store again on the same port and data. */
-  restartStore(): Promise<void>;
   /** Signs assertions with the gateway's key (to test what subgraphs accept). */
   signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
   /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
@@ -150,7 +145,10 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
-  let mongo = await startMongo({ dataDir, log });
+  // Seed data dated from today, not from a fixed day: records inside and past their disclosure
+  // windows, ended and restored ones, exist whenever the tests run.
+  const seedReferenceDate = new Date(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`);
+  const mongo = await startMongo({ dataDir, log });
   // Should anything below fail, what was started is stopped, so the test fails instead of hanging
   // on a store process still running.
   const started: (() => Promise<void> | void)[] = [async () => {
@@ -161,7 +159,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => {});
   };
   try {
-    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log });
+    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log, referenceDate: seedReferenceDate });
     const sharedStore: SharedStore = await connectSharedStore(log);
     started.push(() => sharedStore.close());
     // The copied policy goes into force as the federation's first signed release.
@@ -200,9 +198,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     }, { sharedStore, policies, policiesDir, signer, accessLog: accessLog.writer });
 
     return {
-      get mongo() {
-        return mongo;
-      },
+      mongo,
       gateway,
       subgraphs,
       policies,
@@ -210,15 +206,9 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       apiKeys,
       accessLog,
       accessLogProxy,
+      seedReferenceDate,
       assertionKeys: keys,
       releaseKeys,
-      stopStore: async () => {
-        if (!mongo.embedded) throw new Error('the store is MONGODB_URI\'s: a test does not stop it');
-        await mongo.stop();
-      },
-      restartStore: async () => {
-        mongo = await startMongo({ dataDir, log, port: Number(new URL(mongo.uri).port) });
-      },
       signAssertion: (identity, now) => signer.sign(identity, now),
       query: async (query, variables, caller = INSPECTOR) => {
         const key = apiKeys.get(caller.consumer);

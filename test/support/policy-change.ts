@@ -57,6 +57,13 @@ export function setConsumerFields(policiesDir: string, consumerId: string, field
   });
 }
 
+/** Removes top-level fields from a consumer's entry (for example its `defaultPurpose`). */
+export function removeConsumerFields(policiesDir: string, consumerId: string, names: readonly string[]): Promise<void> {
+  return editConsumer(policiesDir, consumerId, (document, index) => {
+    for (const name of names) document.deleteIn(['consumers', index, name]);
+  });
+}
+
 /**
  * Releases what a policies folder holds now (by default the federation's own), signed with the
  * federation's release key under the next number, and waits until the federation runs under it.

@@ -1,6 +1,6 @@
 /**
- * Operations and expected answers derived from the API schema and a consumer's compiled view, for
- * tests that check what the gateway answers against what the policy says.
+ * Operations and expected answers derived from the API schema and what the hand-written access
+ * matrix (test/oracle/) says a consumer sees, for tests that check what the gateway answers.
  *
  * A selection tree lists fields of the API schema (every one, or those a predicate keeps); it is
  * printed as a query about one subject, and projected over the test inspector's answer to the
@@ -11,10 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { getNamedType, isListType, isNonNullType, isObjectType, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
 import { buildApiSchema, policyFields } from '../../lib/policy/api-schema.ts';
-import { applyMask } from '../../lib/policy/masks.ts';
-import type { ConsumerView } from '../../lib/policy/model.ts';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../lib/policy/process.ts';
-import { isRecordType, isRecordVisible } from '../../lib/policy/records.ts';
+import { isOracleRecordType, isShownAsDescribed, maskedAsDescribed, type OracleView } from '../oracle/oracle.ts';
 
 /** One selected field: on which type, what it returns, and (for objects) what is selected below it. */
 export interface FieldSelection {
@@ -82,7 +80,7 @@ export function everyField(): FieldSelection[] {
 }
 
 /** The fields below `Query.subject` a view does not deny (visible or masked). */
-export function visibleFields(view: ConsumerView): FieldSelection[] {
+export function visibleFields(view: OracleView): FieldSelection[] {
   return selectFields(loadApiSchema(), 'Subject', (typeName, fieldName) => view.field(typeName, fieldName).effect !== 'deny');
 }
 
@@ -131,7 +129,7 @@ function asObject(value: unknown, where: string): JsonObject {
 export function projectAnswer(
   source: JsonObject,
   selections: readonly FieldSelection[],
-  view: ConsumerView,
+  view: OracleView,
   now: Date,
   path: (string | number)[] = ['subject'],
   forbidden: ExpectedForbidden[] = [],
@@ -149,14 +147,13 @@ export function projectAnswer(
     if (!Object.hasOwn(source, selection.name)) throw new Error(`the inspector's answer lacks ${here.join('.')}`);
     const value = source[selection.name];
     if (decision.effect === 'mask' && decision.mask) {
-      data[selection.name] = applyMask(decision.mask, value);
+      data[selection.name] = typeof value === 'string' ? maskedAsDescribed(decision.mask, value) : value;
     } else if (selection.children === null || value === null || value === undefined) {
       data[selection.name] = value;
     } else if (selection.list) {
       if (!Array.isArray(value)) throw new Error(`expected a list at ${here.join('.')}`);
-      const rule = view.records(selection.type);
-      const visible = isRecordType(selection.type)
-        ? value.filter((item) => isRecordVisible(selection.type, asObject(item, here.join('.')), rule, now))
+      const visible = isOracleRecordType(selection.type)
+        ? value.filter((item) => isShownAsDescribed(selection.type, asObject(item, here.join('.')), view.records(selection.type), now))
         : value;
       data[selection.name] = visible.map((item, index) =>
         childAnswer(asObject(item, here.join('.')), selection, view, now, [...here, index], forbidden));
@@ -170,7 +167,7 @@ export function projectAnswer(
 function childAnswer(
   source: JsonObject,
   selection: FieldSelection,
-  view: ConsumerView,
+  view: OracleView,
   now: Date,
   path: (string | number)[],
   forbidden: ExpectedForbidden[],
