@@ -91,6 +91,8 @@ export interface FederationOptions {
   accessLog?: { checkpointEvery?: number; checkpointIntervalMs?: number; writeTimeoutMs?: number };
   /** Default limits of the gateway changed for this federation (a test sending thousands of requests raises the rate). */
   gatewayLimits?: Partial<Required<ConsumerLimits>>;
+  /** How long the gateway waits for one department call (the gateway's default otherwise). */
+  subgraphTimeoutMs?: number;
 }
 
 process.env.LOG_LEVEL ??= 'silent';
@@ -188,6 +190,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const gateway = await startGateway({
       ...config,
       defaultLimits: { ...config.defaultLimits, ...options.gatewayLimits },
+      ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
       port: 0,
       subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
     }, { sharedStore, policies, policiesDir, signer, accessLog: accessLog.writer });
