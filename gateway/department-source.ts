@@ -82,11 +82,14 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
     return error;
   }
 
-  /** Every call carries the request's signed identity; departments answer nothing without it. */
+  /**
+   * Every call carries the request's signed identity, bound to this department and to exactly
+   * this operation and these variables; departments answer nothing without it.
+   */
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions): void {
     const { identity } = context as Partial<GatewayContext>;
     if (identity) {
-      request.http?.headers.set(ASSERTION_HEADER, identity.assertion);
+      request.http?.headers.set(ASSERTION_HEADER, identity.assertionFor(this.department, request));
       request.http?.headers.set('x-request-id', identity.requestId);
     }
   }

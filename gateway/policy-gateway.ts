@@ -8,6 +8,7 @@ import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestCont
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { GraphQLError, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
+import type { DepartmentRequest } from '../lib/identity/assertion.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
 import { LruCache } from '../lib/lru-cache.ts';
 import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
@@ -25,8 +26,8 @@ export interface RequestIdentity {
   policy: CompiledPolicy;
   view: ConsumerView;
   requestId: string;
-  /** The signed assertion sent to the departments with every call of this request. */
-  assertion: string;
+  /** Signs the assertion for one department call of this request: that department, that exact request, once. */
+  assertionFor(department: string, request: DepartmentRequest): string;
 }
 
 export interface GatewayContext {
@@ -36,6 +37,14 @@ export interface GatewayContext {
 }
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+/**
+ * Bytes one character of an operation's source costs once parsed and kept (AST nodes, locations,
+ * the token list): measured with `npm run load:documents`, rounded up.
+ */
+const PARSED_BYTES_PER_CHARACTER = 60;
+/** The estimated bytes each per-document cache of the gateway may hold. */
+const DOCUMENT_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
  * How the gateway answers one operation for one policy version, consumer view and mode, with what
@@ -79,9 +88,9 @@ interface Decided {
 }
 
 export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOptions = {}): GatewayInterface {
-  const decisions = new LruCache<OperationDecision>(2000);
-  const executedDocuments = new LruCache<ExecutedDocument>(2000);
-  const schemas = new LruCache<GraphQLSchema>(200);
+  const decisions = new LruCache<OperationDecision>({ maxEntries: 2000, maxBytes: DOCUMENT_CACHE_BYTES });
+  const executedDocuments = new LruCache<ExecutedDocument>({ maxEntries: 2000, maxBytes: DOCUMENT_CACHE_BYTES });
+  const schemas = new LruCache<GraphQLSchema>({ maxEntries: 200 });
   let apiSchema: GraphQLSchema | undefined;
 
   // Only the views of the last few policy versions are asked for; the cache keeps those.
@@ -91,10 +100,13 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
   const decideAndExecute = async (executor: GatewayExecutor, requestContext: GatewayGraphQLRequestContext, identity: RequestIdentity, schema: GraphQLSchema): Promise<Decided> => {
     const operationName = requestContext.request.operationName ?? undefined;
     const document = requestContext.document;
+    // What a cached decision or executed document of this operation holds, estimated from its source.
+    const bytes = (requestContext.source?.length ?? 0) * PARSED_BYTES_PER_CHARACTER;
 
     const decision = decisions.get(
       `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${requestContext.queryHash}`,
       () => decideOperation(schema, document, operationName, identity),
+      bytes,
     );
     if (decision.kind === 'introspection') {
       const { fields } = decision;
@@ -113,7 +125,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     const { verdict } = decision;
     const { fields } = verdict;
     const executedFor = (allowed: DocumentNode, queryHash: string, placeholder?: string): ExecutedDocument =>
-      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined, placeholder }));
+      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined, placeholder }), bytes);
     const run = async (executed: ExecutedDocument): Promise<GatewayExecutionResult> => {
       const result = await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash });
       return executed.renamed.size > 0 ? restoreKeys(result, executed.renamed) : result;

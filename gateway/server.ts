@@ -71,9 +71,9 @@ export function supergraphSubgraphs(supergraphSdl: string): { name: string; url:
  * Authentication for the policy version in force: the authenticator (key index, token
  * verifier) is built once per version, then each request costs lookups and one signature.
  */
-function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (headers: IdentityHeaders) => Promise<RequestIdentity> {
+function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (headers: IdentityHeaders, requestId: string) => Promise<RequestIdentity> {
   let built: Authenticator | undefined;
-  return async (headers) => {
+  return async (headers, requestId) => {
     const policy = dependencies.policies.current();
     if (built?.policyVersion !== policy.version) built = createAuthenticator({ policy, policiesDir: dependencies.policiesDir });
     let authentication;
@@ -89,15 +89,31 @@ function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (head
     }
     const view = policy.view(authentication.consumer.id, authentication.purpose);
     if (!view) throw requestError('The declared purpose is not allowed for this consumer.', 'PURPOSE_NOT_ALLOWED', 403);
-    const requestId = randomUUID();
-    const assertion = dependencies.signer.sign({
-      consumer: authentication.consumer.id,
+    const asserted = { consumer: authentication.consumer.id, purpose: authentication.purpose, policyVersion: policy.version, requestId };
+    const { signer } = dependencies;
+    return {
+      consumer: authentication.consumer,
       purpose: authentication.purpose,
-      policyVersion: policy.version,
+      policy,
+      view,
       requestId,
-    });
-    return { consumer: authentication.consumer, purpose: authentication.purpose, policy, view, requestId, assertion };
+      assertionFor: (department, request) => signer.sign(asserted, { audience: department, request }),
+    };
   };
+}
+
+/** A refusal's JSON body with `extensions.credence.requestId`, as answered requests carry it. */
+function withRequestId(payload: string, requestId: string): string {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return payload;
+  const { extensions } = body as { extensions?: { credence?: object } };
+  if (extensions?.credence && 'requestId' in extensions.credence) return payload;
+  return JSON.stringify({ ...body, extensions: { ...extensions, credence: { ...extensions?.credence, requestId } } });
 }
 
 export async function startGateway(config: GatewayConfig, dependencies: GatewayDependencies): Promise<Gateway> {
@@ -155,8 +171,17 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     ],
   });
   await apollo.start();
+  // Every answer names its request id, refusals before any identity is known included.
+  const requestIds = new WeakMap<object, string>();
+  app.addHook('onSend', async (request, reply, payload) => {
+    const requestId = requestIds.get(request);
+    if (!requestId || reply.statusCode < 400 || typeof payload !== 'string') return payload;
+    return withRequestId(payload, requestId);
+  });
   mountGraphQL(app, apollo, async (request) => {
-    const identity = await authenticate(request.headers);
+    const requestId = randomUUID();
+    requestIds.set(request, requestId);
+    const identity = await authenticate(request.headers, requestId);
     const limits = limitsFor(identity.consumer.limits, config.defaultLimits);
     await rateLimits.consume(identity.consumer, limits);
     return { identity, limits };

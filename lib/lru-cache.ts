@@ -2,26 +2,57 @@
  * A small least-recently-used cache of computed values. Policy decisions about an operation are
  * pure functions of (policy version, consumer view, operation), and partners repeat operations,
  * so each is computed once and then looked up.
+ *
+ * Bounded by entries and, where the values are documents, by an estimate of the bytes they hold:
+ * a count alone let 2,000 distinct large documents (each a parsed tree with its token list) grow
+ * a gateway to gigabytes. The estimate is the caller's (the source text's length times what a
+ * parsed character costs); an entry larger than the whole budget is computed and not kept.
  */
-export class LruCache<Value> {
-  private readonly entries = new Map<string, Value>();
-  private readonly capacity: number;
+export interface LruCacheOptions {
+  maxEntries: number;
+  /** The most bytes the values may hold together, by the sizes given to `get` (none: entries only). */
+  maxBytes?: number;
+}
 
-  constructor(capacity: number) {
-    this.capacity = capacity;
+export class LruCache<Value> {
+  private readonly entries = new Map<string, { value: Value; bytes: number }>();
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private heldBytes = 0;
+
+  constructor(options: LruCacheOptions) {
+    this.maxEntries = options.maxEntries;
+    this.maxBytes = options.maxBytes ?? Infinity;
   }
 
-  get(key: string, compute: () => Value): Value {
+  /** Entries held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Estimated bytes held. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** The cached value of `key`, or `compute()`'s, kept with its estimated size in bytes. */
+  get(key: string, compute: () => Value, bytes = 0): Value {
     const cached = this.entries.get(key);
     if (cached !== undefined) {
       // Re-inserting moves the entry to the newest end of the Map's order.
       this.entries.delete(key);
       this.entries.set(key, cached);
-      return cached;
+      return cached.value;
     }
     const value = compute();
-    this.entries.set(key, value);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    if (bytes > this.maxBytes) return value;
+    this.entries.set(key, { value, bytes });
+    this.heldBytes += bytes;
+    while (this.entries.size > this.maxEntries || this.heldBytes > this.maxBytes) {
+      const [oldest, entry] = this.entries.entries().next().value as [string, { bytes: number }];
+      this.entries.delete(oldest);
+      this.heldBytes -= entry.bytes;
+    }
     return value;
   }
 }

@@ -240,18 +240,19 @@ describe('adversarial requests', () => {
 
   describe('direct access to a department', () => {
     const registry = (headers: Record<string, string>): Promise<HttpAnswer> => post(registryUrl, headers, GOOD_QUERY);
+    const toRegistry = { audience: 'registry', request: { query: GOOD_QUERY } };
     hostile('no assertion', 401, 'ASSERTION_MISSING', () => registry({}));
     hostile('identity headers and an API key instead of an assertion', 401, 'ASSERTION_MISSING', () =>
       registry({ 'x-credence-consumer': 'central-bank', 'x-credence-purpose': 'CREDIT_ASSESSMENT', ...as('central-bank') }));
     hostile('an assertion forged with another key', 401, 'ASSERTION_INVALID', () => {
       const stranger = generateAssertionKeyPair();
-      return registry({ [ASSERTION_HEADER]: createAssertionSigner({ privateKey: stranger.privateKeyPem, keyId: federation.assertionKeys.keyId }).sign(identity('central-bank', 'CREDIT_ASSESSMENT')) });
+      return registry({ [ASSERTION_HEADER]: createAssertionSigner({ privateKey: stranger.privateKeyPem, keyId: federation.assertionKeys.keyId }).sign(identity('central-bank', 'CREDIT_ASSESSMENT'), toRegistry) });
     });
     hostile('an assertion that is no token', 401, 'ASSERTION_INVALID', () => registry({ [ASSERTION_HEADER]: 'eyJhbGciOiJub25lIn0.e30.' }));
     hostile('an expired assertion', 401, 'ASSERTION_EXPIRED', () =>
-      registry({ [ASSERTION_HEADER]: federation.signAssertion(identity('central-bank', 'CREDIT_ASSESSMENT'), new Date(Date.now() - 120_000)) }));
+      registry({ [ASSERTION_HEADER]: federation.signAssertion(identity('central-bank', 'CREDIT_ASSESSMENT'), toRegistry, new Date(Date.now() - 120_000)) }));
     hostile('an assertion for a policy version never published', 503, 'POLICY_VERSION_UNAVAILABLE', () =>
-      registry({ [ASSERTION_HEADER]: federation.signAssertion(identity('central-bank', 'CREDIT_ASSESSMENT', '0000000000000000')) }));
+      registry({ [ASSERTION_HEADER]: federation.signAssertion(identity('central-bank', 'CREDIT_ASSESSMENT', '0000000000000000'), toRegistry) }));
   });
 
   describe('injection payloads in every argument that reaches a query', () => {

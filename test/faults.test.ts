@@ -194,6 +194,7 @@ describe('faults under load', () => {
           mongoUri: federation.mongo.uri,
           policies: federation.policies,
           assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
+          replayGuard: federation.replayGuard,
           port,
         });
         federation.subgraphs.set('penalties', restarted);

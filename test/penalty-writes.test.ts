@@ -122,13 +122,14 @@ describe('penalty writes by regulators', () => {
     const before = await storedPenalties();
     const penalties = federation.subgraphs.get('penalties');
     assert.ok(penalties);
+    const request = { query: RECORD, variables: { input: decision({ decisionNumber: 'X-4' }) } };
     const assertion = federation.signAssertion({
       consumer: PORTAL.consumer, purpose: PORTAL.purpose, policyVersion: federation.policies.current().version, requestId: 'direct-write',
-    });
+    }, { audience: 'penalties', request });
     const response = await fetch(penalties.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion },
-      body: JSON.stringify({ query: RECORD, variables: { input: decision({ decisionNumber: 'X-4' }) } }),
+      body: JSON.stringify(request),
     });
     const body = (await response.json()) as GraphQLResponse['body'];
     assert.equal(body.errors?.[0]?.extensions?.code, 'FORBIDDEN');

@@ -142,14 +142,15 @@ describe('policy hot reload across two gateway processes', () => {
     const tax = federation.subgraphs.get('tax');
     assert.ok(tax);
     const call = async (policyVersion: string): Promise<{ status: number; text: string }> => {
-      const assertion = federation.signAssertion({ consumer: PORTAL.consumer, purpose: PORTAL.purpose, policyVersion, requestId: 'pinning' });
+      const body = {
+        query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Subject { taxCreditRatings { rating } } } }',
+        variables: { r: [{ __typename: 'Subject', uscc }] },
+      };
+      const assertion = federation.signAssertion({ consumer: PORTAL.consumer, purpose: PORTAL.purpose, policyVersion, requestId: 'pinning' }, { audience: 'tax', request: body });
       const response = await fetch(tax.graphqlUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion },
-        body: JSON.stringify({
-          query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Subject { taxCreditRatings { rating } } } }',
-          variables: { r: [{ __typename: 'Subject', uscc }] },
-        }),
+        body: JSON.stringify(body),
       });
       return { status: response.status, text: await response.text() };
     };

@@ -65,7 +65,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import {
-  ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionIdentity, type AssertionSigner,
+  ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionBinding, type AssertionIdentity, type AssertionSigner,
 } from '../lib/identity/assertion.ts';
 import { buildApiSchema } from '../lib/policy/api-schema.ts';
 import { applyMask } from '../lib/policy/masks.ts';
@@ -647,7 +647,7 @@ describe('no leak: random operations through the gateway and straight to the sub
 
     const forged = generateAssertionKeyPair();
     forgedSigner = createAssertionSigner({ privateKey: forged.privateKeyPem, keyId: forged.keyId });
-    const gatewayKeyId = JSON.parse(Buffer.from(federation.signAssertion(identity(INSPECTOR.consumer, 'TESTING')).split('.')[0] ?? '', 'base64url').toString()) as { kid: string };
+    const gatewayKeyId = JSON.parse(Buffer.from(federation.signAssertion(identity(INSPECTOR.consumer, 'TESTING'), { audience: 'registry', request: {} }).split('.')[0] ?? '', 'base64url').toString()) as { kid: string };
     forgedWithGatewayKeyId = createAssertionSigner({ privateKey: forged.privateKeyPem, keyId: gatewayKeyId.kid });
   });
   after(() => federation.close());
@@ -709,7 +709,7 @@ describe('no leak: random operations through the gateway and straight to the sub
     return [...problems, ...read.problems];
   }
 
-  function assertionFor(attack: Attack, caller: Caller): Record<string, string> {
+  function assertionFor(attack: Attack, caller: Caller, call: AssertionBinding): Record<string, string> {
     const inspector = (): AssertionIdentity => identity(INSPECTOR.consumer, 'TESTING');
     switch (attack) {
       case 'no-assertion':
@@ -725,29 +725,29 @@ describe('no leak: random operations through the gateway and straight to the sub
           'x-forwarded-for': '127.0.0.1',
         };
       case 'forged-own-key':
-        return { [ASSERTION_HEADER]: forgedSigner.sign(inspector()) };
+        return { [ASSERTION_HEADER]: forgedSigner.sign(inspector(), call) };
       case 'forged-gateway-key-id':
-        return { [ASSERTION_HEADER]: forgedWithGatewayKeyId.sign(inspector()) };
+        return { [ASSERTION_HEADER]: forgedWithGatewayKeyId.sign(inspector(), call) };
       case 'tampered': {
         // The caller's real assertion with the inspector's identity and a later expiry pasted into its claims.
-        const [header, claims, signature] = federation.signAssertion(identity(caller.consumer, caller.purpose)).split('.');
+        const [header, claims, signature] = federation.signAssertion(identity(caller.consumer, caller.purpose), call).split('.');
         const original = JSON.parse(Buffer.from(claims ?? '', 'base64url').toString()) as { exp: number };
         const changed = { ...original, sub: INSPECTOR.consumer, purpose: 'TESTING', exp: original.exp + 3600 };
         return { [ASSERTION_HEADER]: `${header}.${Buffer.from(JSON.stringify(changed)).toString('base64url')}.${signature}` };
       }
       case 'expired':
-        return { [ASSERTION_HEADER]: federation.signAssertion(inspector(), new Date(Date.now() - 120_000)) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(inspector(), call, new Date(Date.now() - 120_000)) };
       case 'denied-purpose': {
         const consumer = policy.consumers.get(caller.consumer);
         const other = callers.find(({ purpose }) => !consumer?.purposes.includes(purpose))?.purpose ?? 'TESTING';
-        return { [ASSERTION_HEADER]: federation.signAssertion(identity(caller.consumer, other)) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(identity(caller.consumer, other), call) };
       }
       case 'unknown-consumer':
-        return { [ASSERTION_HEADER]: federation.signAssertion(identity('intruder', caller.purpose)) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(identity('intruder', caller.purpose), call) };
       case 'unknown-policy-version':
-        return { [ASSERTION_HEADER]: federation.signAssertion(identity(INSPECTOR.consumer, 'TESTING', '0000000000000000')) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(identity(INSPECTOR.consumer, 'TESTING', '0000000000000000'), call) };
       case 'valid':
-        return { [ASSERTION_HEADER]: federation.signAssertion(identity(caller.consumer, caller.purpose)) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(identity(caller.consumer, caller.purpose), call) };
     }
   }
 
@@ -776,11 +776,12 @@ describe('no leak: random operations through the gateway and straight to the sub
       variables: operation.variables,
     });
     const sent = new Date();
-    const answer = await post(subgraph.graphqlUrl, assertionFor(attack, caller), {
+    const body = {
       query: shaped.text,
       variables: shaped.variables,
       ...(operation.operationName ? { operationName: operation.operationName } : {}),
-    });
+    };
+    const answer = await post(subgraph.graphqlUrl, assertionFor(attack, caller, { audience: subgraphName, request: body }), body);
     const received = new Date();
     count(stats.direct, attack);
     const problems: Problem[] = [];

@@ -13,6 +13,8 @@ export interface SharedStore {
   ping(): Promise<boolean>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Sets `key` only if it is not set (Redis SET NX PX), for `ttlMs`: true when this call set it. */
+  claim(key: string, ttlMs: number): Promise<boolean>;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
   close(): Promise<void>;
@@ -63,6 +65,7 @@ function createRedisStore(client: Redis, log: Logger): SharedStore {
       if (ttlMs) await client.set(key, value, 'PX', ttlMs);
       else await client.set(key, value);
     },
+    claim: async (key, ttlMs) => (await client.set(key, '1', 'PX', ttlMs, 'NX')) === 'OK',
     publish: async (channel, message) => void (await client.publish(channel, message)),
     subscribe: async (channel, onMessage) => {
       if (!subscriber) {
@@ -93,6 +96,15 @@ export function createMemoryStore(): SharedStore {
       return entry.value;
     },
     set: async (key, value, ttlMs) => void values.set(key, { value, expiresAt: ttlMs ? Date.now() + ttlMs : Infinity }),
+    claim: async (key, ttlMs) => {
+      const now = Date.now();
+      const entry = values.get(key);
+      if (entry && entry.expiresAt >= now) return false;
+      // Claims expire by themselves in Redis; here the expired ones are swept as new ones arrive.
+      if (values.size % 1024 === 0) for (const [stale, { expiresAt }] of values) if (expiresAt < now) values.delete(stale);
+      values.set(key, { value: '1', expiresAt: now + ttlMs });
+      return true;
+    },
     publish: async (channel, message) => void bus.emit(channel, message),
     subscribe: async (channel, onMessage) => void bus.on(channel, onMessage),
     close: async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { isObjectType } from 'graphql';
 import { generateApiKey, hashApiKey } from '../../lib/identity/api-keys.ts';
 import { createAssertionSigner, createAssertionVerifier, generateAssertionKeyPair } from '../../lib/identity/assertion.ts';
+import { createReplayGuard, type ReplayGuard } from '../../lib/identity/replay-guard.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { buildApiSchema, isFederationInternal } from '../../lib/policy/api-schema.ts';
 import { RECORD_TYPES } from '../../lib/policy/records.ts';
@@ -74,7 +75,9 @@ export interface Federation {
   stopStore(): Promise<void>;
   /** Starts the embedded store again on the same port and data. */
   restartStore(): Promise<void>;
-  /** Signs assertions with the gateway's key (to test what subgraphs accept). */
+  /** The departments' replay guard (for a department a test restarts itself). */
+  replayGuard: ReplayGuard;
+  /** Signs assertions with the gateway's key, each for one department call (to test what subgraphs accept). */
   signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
   /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
   query(query: string, variables?: Record<string, unknown>, caller?: Caller): Promise<GraphQLResponse>;
@@ -168,10 +171,11 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
     const assertions = createAssertionVerifier({ publicKeys: { [keys.keyId]: keys.publicKeyPem } });
 
+    const replayGuard = createReplayGuard(sharedStore, redisNamespace);
     const subgraphs = new Map<string, SubgraphServer>();
     for (const department of departments) {
       const plugins = options.subgraphPlugins?.(department.name) ?? [];
-      const subgraph = await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions });
+      const subgraph = await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions, replayGuard });
       started.push(() => subgraph.close());
       subgraphs.set(department.name, subgraph);
     }
@@ -207,6 +211,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       accessLog,
       accessLogProxy,
       assertionKeys: keys,
+      replayGuard,
       stopStore: async () => {
         if (!mongo.embedded) throw new Error('the store is MONGODB_URI\'s: a test does not stop it');
         await mongo.stop();
@@ -214,7 +219,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       restartStore: async () => {
         mongo = await startMongo({ dataDir, log, port: Number(new URL(mongo.uri).port) });
       },
-      signAssertion: (identity, now) => signer.sign(identity, now),
+      signAssertion: (identity, binding, now) => signer.sign(identity, binding, now),
       query: async (query, variables, caller = INSPECTOR) => {
         const key = apiKeys.get(caller.consumer);
         if (!key) throw new Error(`no API key for consumer ${caller.consumer}`);
