@@ -5,7 +5,8 @@
  *      persisted-only consumer's unregistered operation is refused;
  *   2. the source's size and tokens, before it is parsed (operation-limits.ts);
  *   3. once parsed and validated: an operation must be named that the document has, then depth,
- *      aliases, root fields and cost (operation-limits.ts).
+ *      aliases, root fields and cost (operation-limits.ts), costed with the variables' coerced
+ *      values (defaults included), as the operation will run.
  *
  * Apollo Server answers an error thrown before parsing as an internal error (HTTP 500), and one
  * thrown from `didResolveOperation` as the error it is. So a refusal found before parsing is kept,
@@ -13,7 +14,7 @@
  * at `didResolveOperation`: nothing of the refused text is parsed, validated or executed.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, getVariableValues } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import { checkOperationLimits, checkSourceLimits, limitError } from './operation-limits.ts';
 import { resolvePersistedOperation, type OperationRegistry } from './persisted-operations.ts';
@@ -49,7 +50,11 @@ export function admissionPlugin(options: AdmissionOptions): ApolloServerPlugin<G
               extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } },
             });
           }
-          const violation = checkOperationLimits({ schema, document, operation, variables: resolved.variables }, limits, options.defaultListSize);
+          // The values the operation runs with: defaults included, coerced as execution will coerce them.
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], resolved.variables ?? {}, { maxErrors: 1 });
+          // Variables that do not coerce are refused by execution, before any department is asked.
+          if (!coerced.coerced) return;
+          const violation = checkOperationLimits({ schema, document, operation, variables: coerced.coerced }, limits, options.defaultListSize);
           if (violation) throw limitError(violation);
         },
       };

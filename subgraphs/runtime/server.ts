@@ -13,7 +13,7 @@ import type { Connection } from 'mongoose';
 import { createHttpApp, listen, mountGraphQL } from '../../lib/http.ts';
 import { safeErrorFormatter } from '../../lib/graphql-errors.ts';
 import { createLogger } from '../../lib/logger.ts';
-import { connectDatabase, departmentDatabaseName } from '../../lib/stores/mongo.ts';
+import { connectDatabase, departmentDatabaseName, limitQueryTime } from '../../lib/stores/mongo.ts';
 import { ErrorCode, requestError } from '../../lib/errors.ts';
 import { ASSERTION_HEADER, type AssertionVerifier, type DepartmentRequest } from '../../lib/identity/assertion.ts';
 import type { ReplayGuard } from '../../lib/identity/replay-guard.ts';
@@ -90,6 +90,8 @@ export function departmentSchema(department: AnyDepartment): GraphQLSchema {
 export async function startSubgraph(department: AnyDepartment, options: SubgraphOptions): Promise<SubgraphServer> {
   const log = createLogger(`subgraph:${department.name}`);
   const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), { log });
+  // One operation's store query cannot hold the department: each read has a time limit.
+  limitQueryTime(connection);
   const models: unknown = department.defineModels(connection);
   // Indexes are declared on the models; building them here keeps a fresh database fast.
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
