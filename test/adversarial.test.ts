@@ -279,7 +279,8 @@ describe('adversarial requests', () => {
     hostile('a penalty input whose uscc is $gt as a string', 200, 'BAD_USER_INPUT', () =>
       gateway(as('ecology-bureau', 'RECORD_KEEPING'), RECORD_PENALTY, { input: penaltyInput({ uscc: '{"$gt":""}' }) }), assertNoSubjectData);
     hostile('a restoration application for listing $ne (as a string)', 200, 'NOT_FOUND', () =>
-      gateway(as('restoration-desk', 'CREDIT_RESTORATION'), 'mutation A($id: ID!) { applyForCreditRestoration(listingId: $id, evidence: "paid") { id } }', { id: '{"$ne":null}' }), assertNoSubjectData);
+      gateway(as('restoration-desk', 'CREDIT_RESTORATION'), `mutation A($id: ID!, $basis: String!) { applyForCreditRestoration(listingId: $id, uscc: "${SUBJECT.uscc}", basisNumber: $basis, evidence: "paid") { id } }`,
+        { id: '{"$ne":null}', basis: '{"$ne":null}' }), assertNoSubjectData);
     hostile('a restoration decision on application $gt (as a JSON object)', 400, 'BAD_USER_INPUT', () =>
       gateway(as('market-regulation-bureau', 'RECORD_KEEPING'), 'mutation D($id: ID!) { decideCreditRestoration(applicationId: $id, approve: true, reason: "x") { id } }', { id: OPERATOR_OBJECTS.$gt }));
     hostile('a restoration decision on application $where (as a string)', 200, 'NOT_FOUND', () =>

@@ -87,10 +87,10 @@ describe('penalty writes by regulators', () => {
     assert.deepEqual(await storedPenalties(), before);
   });
 
-  it('refuses a number another department recorded (NOT_RECORD_OWNER), data unchanged', async () => {
+  it('refuses a penalty in another authority\'s name or category (OUTSIDE_COMPETENCE), data unchanged', async () => {
     const before = await storedPenalties();
     const response = await federation.query(RECORD, { input: decision({ authority: '北京市药品监督管理局' }) }, DRUGS);
-    assert.equal(code(response), 'NOT_RECORD_OWNER');
+    assert.equal(code(response), 'OUTSIDE_COMPETENCE');
     assert.deepEqual(await storedPenalties(), before);
   });
 

@@ -131,7 +131,8 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     }
     const view = policy.view(identity.consumer, identity.purpose);
     if (!view) throw requestError('The asserted consumer may not use this purpose.', ErrorCode.FORBIDDEN, 403);
-    return { models, loaders: department.createLoaders?.(models), catalogItems, view, policyVersion: policy.version, now: new Date() };
+    const competence = policy.consumers.get(identity.consumer)?.competence;
+    return { models, loaders: department.createLoaders?.(models), catalogItems, competence, view, policyVersion: policy.version, now: new Date() };
   });
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);
