@@ -10,7 +10,7 @@ import { GraphQLError, execute, type DocumentNode, type GraphQLSchema } from 'gr
 import { ErrorCode } from '../lib/errors.ts';
 import type { DepartmentRequest } from '../lib/identity/assertion.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
-import { LruCache } from '../lib/lru-cache.ts';
+import { LruCache, PARSED_BYTES_PER_CHARACTER } from '../lib/lru-cache.ts';
 import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
 import { accountFields, checkOperation, restoreDeniedFields, type FieldAccounting, type PolicyVerdict } from './policy-check.ts';
 import type { AccessRecorder } from './access-log.ts';
@@ -38,13 +38,8 @@ export interface GatewayContext {
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 
-/**
- * Bytes one character of an operation's source costs once parsed and kept (AST nodes, locations,
- * the token list): measured with `npm run load:documents`, rounded up.
- */
-const PARSED_BYTES_PER_CHARACTER = 60;
 /** The estimated bytes each per-document cache of the gateway may hold. */
-const DOCUMENT_CACHE_BYTES = 64 * 1024 * 1024;
+export const DOCUMENT_CACHE_BYTES = 32 * 1024 * 1024;
 
 /**
  * How the gateway answers one operation for one policy version, consumer view and mode, with what

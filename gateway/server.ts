@@ -39,7 +39,8 @@ import { limitsFor } from './operation-limits.ts';
 import { createOperationRegistry } from './persisted-operations.ts';
 import { createRateLimits } from './rate-limits.ts';
 import { DepartmentSource } from './department-source.ts';
-import { withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
+import { DOCUMENT_CACHE_BYTES, withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
+import { boundedDocumentStore } from '../lib/document-store.ts';
 import { createAccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 
@@ -162,6 +163,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     // A browser can send a "simple" request cross-site without asking; these headers it cannot.
     csrfPrevention: { requestHeaders: ['x-api-key', 'authorization', 'x-credence-purpose', 'apollo-require-preflight', 'x-apollo-operation-name'] },
     allowBatchedHttpRequests: false,
+    // Parsed documents are kept by what they hold, not by Apollo's estimate (document-store.ts).
+    documentStore: boundedDocumentStore(DOCUMENT_CACHE_BYTES),
     // Only registered operations are persisted (persisted-operations.ts); nothing registers itself.
     persistedQueries: false,
     plugins: [

@@ -8,6 +8,13 @@
  * a gateway to gigabytes. The estimate is the caller's (the source text's length times what a
  * parsed character costs); an entry larger than the whole budget is computed and not kept.
  */
+/**
+ * Bytes one character of an operation's source costs once parsed and kept (AST nodes, locations,
+ * the token list, the source itself): measured with `npm run load:documents` (about 1.4 MB per
+ * 32 KB document), rounded up. Caches of documents estimate an entry as its source length times this.
+ */
+export const PARSED_BYTES_PER_CHARACTER = 50;
+
 export interface LruCacheOptions {
   maxEntries: number;
   /** The most bytes the values may hold together, by the sizes given to `get` (none: entries only). */
@@ -37,15 +44,27 @@ export class LruCache<Value> {
 
   /** The cached value of `key`, or `compute()`'s, kept with its estimated size in bytes. */
   get(key: string, compute: () => Value, bytes = 0): Value {
-    const cached = this.entries.get(key);
-    if (cached !== undefined) {
-      // Re-inserting moves the entry to the newest end of the Map's order.
-      this.entries.delete(key);
-      this.entries.set(key, cached);
-      return cached.value;
-    }
+    const cached = this.lookup(key);
+    if (cached !== undefined) return cached;
     const value = compute();
-    if (bytes > this.maxBytes) return value;
+    this.store(key, value, bytes);
+    return value;
+  }
+
+  /** The cached value of `key`, if any (it becomes the most recently used). */
+  lookup(key: string): Value | undefined {
+    const cached = this.entries.get(key);
+    if (cached === undefined) return undefined;
+    // Re-inserting moves the entry to the newest end of the Map's order.
+    this.entries.delete(key);
+    this.entries.set(key, cached);
+    return cached.value;
+  }
+
+  /** Keeps `value` under `key` with its estimated size, evicting the least recently used beyond the bounds. */
+  store(key: string, value: Value, bytes = 0): void {
+    this.delete(key);
+    if (bytes > this.maxBytes) return;
     this.entries.set(key, { value, bytes });
     this.heldBytes += bytes;
     while (this.entries.size > this.maxEntries || this.heldBytes > this.maxBytes) {
@@ -53,6 +72,13 @@ export class LruCache<Value> {
       this.entries.delete(oldest);
       this.heldBytes -= entry.bytes;
     }
-    return value;
+  }
+
+  delete(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (!entry) return false;
+    this.entries.delete(key);
+    this.heldBytes -= entry.bytes;
+    return true;
   }
 }

@@ -22,6 +22,7 @@ import { catalogItemsByRecordType, loadCatalog } from '../../lib/policy/catalog.
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
 import { enforceOnSchema, policyPlugin } from './enforcement.ts';
+import { boundedDocumentStore } from '../../lib/document-store.ts';
 import { DateScalar } from './scalars.ts';
 import { subgraphSdl } from './sdl.ts';
 import type { WriteContext } from './writes.ts';
@@ -57,6 +58,9 @@ export interface SubgraphOptions {
  * room to spare. More is one operation's work a department refuses rather than does.
  */
 export const MAX_ENTITY_BATCH = 1000;
+
+/** The estimated bytes of parsed documents a department keeps. */
+const DOCUMENT_STORE_BYTES = 32 * 1024 * 1024;
 
 /** The request a department received, as the gateway's assertion digests it. */
 function receivedRequest(body: unknown): DepartmentRequest {
@@ -106,6 +110,8 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     schema,
     // The gateway composes from the checked-in supergraph; nobody needs to introspect a department.
     introspection: false,
+    // Parsed documents are kept by what they hold, not by Apollo's estimate (document-store.ts).
+    documentStore: boundedDocumentStore(DOCUMENT_STORE_BYTES),
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
