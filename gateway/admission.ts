@@ -3,7 +3,8 @@
  * Apollo Server plugin, in order:
  *   1. persisted operations (persisted-operations.ts): a hash becomes its registered text, and a
  *      persisted-only consumer's unregistered operation is refused;
- *   2. the source's size and tokens, before it is parsed (operation-limits.ts);
+ *   2. the source's size and tokens, before it is parsed (operation-limits.ts); then validation
+ *      against the fields the consumer may see, so that no error names another (consumer-validation.ts);
  *   3. once parsed and validated: an operation must be named that the document has, then depth,
  *      aliases, root fields and cost (operation-limits.ts), costed with the variables' coerced
  *      values (defaults included), as the operation will run.
@@ -17,6 +18,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, getVariableValues } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import { checkOperationLimits, checkSourceLimits, limitError } from './operation-limits.ts';
+import { createConsumerValidator } from './consumer-validation.ts';
 import { resolvePersistedOperation, type OperationRegistry } from './persisted-operations.ts';
 import type { GatewayContext } from './policy-gateway.ts';
 
@@ -28,14 +30,17 @@ export interface AdmissionOptions {
 }
 
 export function admissionPlugin(options: AdmissionOptions): ApolloServerPlugin<GatewayContext> {
+  const consumerValidation = createConsumerValidator();
   return {
-    requestDidStart: async ({ request, contextValue }) => {
+    requestDidStart: async ({ request, contextValue, schema }) => {
       const { limits } = contextValue;
       let refusal: GraphQLError | undefined;
       try {
         await resolvePersistedOperation(request, contextValue.identity.consumer, options.registry);
         const violation = request.query !== undefined ? checkSourceLimits(request.query, limits) : undefined;
         if (violation) throw limitError(violation);
+        const hidden = request.query !== undefined ? consumerValidation.check(schema, request.query, contextValue.identity) : undefined;
+        if (hidden) throw hidden;
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
         refusal = error;

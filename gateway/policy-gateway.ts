@@ -67,6 +67,23 @@ export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView): Gr
   }));
 }
 
+/**
+ * For a refusal: the denied fields the consumer may see under another of its purposes, and which
+ * (a field it may see under none never gets here: it does not exist for it, consumer-validation.ts).
+ */
+function underOtherPurposes(identity: RequestIdentity, coordinates: readonly string[]): string {
+  const others = identity.consumer.purposes.filter((purpose) => purpose !== identity.purpose);
+  const visible = coordinates.flatMap((coordinate) => {
+    const [typeName = '', fieldName = ''] = coordinate.split('.');
+    const purposes = others.filter((purpose) => {
+      const effect = identity.policy.view(identity.consumer.id, purpose)?.field(typeName, fieldName).effect;
+      return effect !== undefined && effect !== 'deny';
+    });
+    return purposes.length > 0 ? [`${coordinate} under ${purposes.join(', ')}`] : [];
+  });
+  return visible.length > 0 ? ` You may see ${visible.join('; ')}: declare that purpose in X-Credence-Purpose.` : '';
+}
+
 export interface PolicyGatewayOptions {
   /** Records every executed request before its answer is released (absent: no access log). */
   accessLog?: AccessRecorder;
@@ -135,7 +152,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
           verdict,
           fields,
           result: {
-            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${fields.denied.join(', ')}.`, {
+            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${fields.denied.join(', ')}.${underOtherPurposes(identity, fields.denied)}`, {
               // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
               extensions: { code: ErrorCode.FORBIDDEN, deniedFields: fields.denied, http: { status: 403 } },
             })],
@@ -147,7 +164,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
           ? await run(executed)
           : { data: {} };
         const forbidden = restoreDeniedFields(result.data, verdict.denied)
-          .map(({ message, path, extensions }) => new GraphQLError(message, { path, extensions }));
+          .map(({ message, path, extensions }) => new GraphQLError(`${message}${underOtherPurposes(identity, [extensions.field])}`, { path, extensions }));
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null
         // parent has no place in the answer, hence no error).
