@@ -77,6 +77,7 @@ import { departments } from '../subgraphs/departments.ts';
 import { departmentSchema } from '../subgraphs/runtime/server.ts';
 import { seedSubject, type RiskProfile } from '../subgraphs/runtime/seed-subjects.ts';
 import { INSPECTOR, NO_LIMITS, startFederation, type Federation } from './support/federation.ts';
+import { addPurposeSeeingEverything, publishPolicyChange } from './support/policy-change.ts';
 import {
   argumentValue,
   buildOperation,
@@ -195,6 +196,8 @@ interface Stats {
   gatewayOperations: number;
   refused: number;
   filtered: number;
+  /** Operations asking for a field the consumer may see under none of its purposes (validation fails). */
+  hidden: number;
   purposeRefused: number;
   deniedNulls: number;
   masked: number;
@@ -205,7 +208,7 @@ interface Stats {
 }
 
 function newStats(): Stats {
-  return { gatewayOperations: 0, refused: 0, filtered: 0, purposeRefused: 0, deniedNulls: 0, masked: 0, records: 0, recordsWithheld: 0, direct: new Map(), callers: new Map() };
+  return { gatewayOperations: 0, refused: 0, filtered: 0, hidden: 0, purposeRefused: 0, deniedNulls: 0, masked: 0, records: 0, recordsWithheld: 0, direct: new Map(), callers: new Map() };
 }
 
 function count(map: Map<string, number>, key: string): void {
@@ -620,6 +623,10 @@ describe('no leak: random operations through the gateway and straight to the sub
 
   before(async () => {
     federation = await startFederation({ subjects: SUBJECTS, gatewayLimits: NO_LIMITS });
+    // Two consumers, one of each mode, may see every field under a second purpose: what they are
+    // denied under their own then exists for them (refused or filtered); for the others it does not.
+    await addPurposeSeeingEverything(federation.policiesDir, ['public-portal', 'central-bank']);
+    await publishPolicyChange(federation);
     policy = federation.policies.current();
     callers = [...policy.consumers.values()].flatMap((consumer) => consumer.purposes.map((purpose) => ({ consumer: consumer.id, purpose })));
     const full = fullSelection(apiSchema, 'Subject');
@@ -691,7 +698,20 @@ describe('no leak: random operations through the gateway and straight to the sub
       checkNoData(answer, problems, 'the purpose is not allowed');
       return problems;
     }
-    const mode = policy.consumers.get(caller.consumer)?.mode ?? 'reject';
+    const consumer = policy.consumers.get(caller.consumer);
+    const mode = consumer?.mode ?? 'reject';
+    // A field the consumer may see under none of its purposes does not exist for it: the operation fails validation.
+    const views = (consumer?.purposes ?? []).map((purpose) => policy.view(caller.consumer, purpose)).filter((candidate) => candidate !== undefined);
+    const hidden = deniedCoordinates(apiSchema, operation.document, view, operation.operationName)
+      .filter((coordinate) => views.every((candidate) => deniedCoordinates(apiSchema, operation.document, candidate, operation.operationName).includes(coordinate)));
+    if (hidden.length > 0) {
+      stats.hidden++;
+      checkNoData(answer, problems, `the operation asks for ${hidden.join(', ')}, which the consumer may never see`);
+      if (answer.status !== 400 || answer.errors[0]?.extensions?.code !== 'GRAPHQL_VALIDATION_FAILED') {
+        problems.push({ kind: 'wrong', path: 'errors', message: `expected 400 GRAPHQL_VALIDATION_FAILED for ${hidden.join(', ')}, got ${answer.status} ${show(answer.errors)}` });
+      }
+      return problems;
+    }
     const denied = deniedCoordinates(apiSchema, operation.document, view, operation.operationName);
     if (denied.length > 0 && mode === 'reject') {
       stats.refused++;
@@ -870,7 +890,7 @@ describe('no leak: random operations through the gateway and straight to the sub
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const direct = [...stats.direct.values()].reduce((sum, value) => sum + value, 0);
     t.diagnostic(`${stats.gatewayOperations} gateway operations and ${direct} direct subgraph requests in ${seconds} s`);
-    t.diagnostic(`gateway: ${stats.refused} refused (reject mode), ${stats.filtered} filtered (filter mode), ${stats.purposeRefused} with a purpose not allowed`);
+    t.diagnostic(`gateway: ${stats.refused} refused (reject mode), ${stats.filtered} filtered (filter mode), ${stats.hidden} with a field never visible to the consumer, ${stats.purposeRefused} with a purpose not allowed`);
     t.diagnostic(`checked ${stats.deniedNulls} denied fields answered null, ${stats.masked} masked values, ${stats.records} records (${stats.recordsWithheld} true records withheld by record rules)`);
     t.diagnostic(`direct: ${[...stats.direct].map(([attack, n]) => `${attack} ${n}`).join(', ')}`);
     t.diagnostic(`callers: ${[...stats.callers].map(([caller, n]) => `${caller} ${n}`).join(', ')}`);
@@ -879,7 +899,7 @@ describe('no leak: random operations through the gateway and straight to the sub
     assert.ok(stats.gatewayOperations >= OPERATIONS, 'all operations were sent');
     for (const caller of callers) assert.ok((stats.callers.get(`${caller.consumer}/${caller.purpose}`) ?? 0) > 0, `${caller.consumer} was tried`);
     if (OPERATIONS >= 1000) {
-      for (const [what, n] of Object.entries({ refused: stats.refused, filtered: stats.filtered, deniedNulls: stats.deniedNulls, masked: stats.masked, records: stats.records, recordsWithheld: stats.recordsWithheld })) {
+      for (const [what, n] of Object.entries({ refused: stats.refused, filtered: stats.filtered, hidden: stats.hidden, deniedNulls: stats.deniedNulls, masked: stats.masked, records: stats.records, recordsWithheld: stats.recordsWithheld })) {
         assert.ok(n > 0, `the run exercised ${what}`);
       }
       for (const attack of Object.keys(ATTACKS)) assert.ok((stats.direct.get(attack) ?? 0) > 0, `the run tried ${attack}`);

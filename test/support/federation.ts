@@ -100,14 +100,18 @@ export interface FederationOptions {
 
 process.env.LOG_LEVEL ??= 'silent';
 
+/** `Type.*` for every object type of the API schema: a rule allowing these shows every field. */
+export function everyTypePattern(): string[] {
+  const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
+  return Object.values(schema.getTypeMap())
+    .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !isFederationInternal(type.name))
+    .map((type) => `${type.name}.*`)
+    .sort();
+}
+
 /** A policy file granting the inspector every field and all history, written beside the shipped policy. */
 function inspectorPolicy(keyHash: string): string {
-  const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
-  const types = Object.values(schema.getTypeMap())
-    .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !isFederationInternal(type.name))
-    .map((type) => type.name)
-    .sort();
-  const allow = types.map((name) => `${name}.*`);
+  const allow = everyTypePattern();
   return [
     'purposes:',
     '  - id: TESTING',

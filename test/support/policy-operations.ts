@@ -86,6 +86,11 @@ export function visibleFields(view: ConsumerView): FieldSelection[] {
   return selectFields(loadApiSchema(), 'Subject', (typeName, fieldName) => view.field(typeName, fieldName).effect !== 'deny');
 }
 
+/** The fields below `Query.subject` some of the views does not deny: what exists for a consumer with these purposes. */
+export function seenFields(views: readonly ConsumerView[]): FieldSelection[] {
+  return selectFields(loadApiSchema(), 'Subject', (typeName, fieldName) => views.some((view) => view.field(typeName, fieldName).effect !== 'deny'));
+}
+
 function printSelections(selections: readonly FieldSelection[], indent: string): string {
   if (selections.length === 0) return `${indent}__typename`;
   return selections
