@@ -2,45 +2,69 @@
  * Validation against what the consumer may see. Apollo Server validates every operation against
  * the whole API schema, so its errors could name fields and types a consumer may never see (for
  * the central bank, that `Query.accessLog` exists and what it returns). Before Apollo validates,
- * the operation is validated here against the consumer's own schema: the fields it may see under
- * at least one of its purposes. A field it may see under none behaves exactly like a field that
- * does not exist; a field it may see under another of its purposes passes, and the policy check
- * refuses it as FORBIDDEN, naming that purpose (policy-gateway.ts).
+ * the document is read here against the consumer's own view of the schema: the fields it may see
+ * under at least one of its purposes. A field it may see under none, or an object type none of
+ * whose fields it may see, is answered exactly as GraphQL answers one that does not exist, and
+ * nothing further is validated; a field it may see under another of its purposes passes, and the
+ * policy check refuses it as FORBIDDEN, naming that purpose (policy-gateway.ts).
  *
  * Decided once per (policy version, consumer, document) and cached; a repeated operation costs a
  * hash of its text and a map lookup.
  */
 import { createHash } from 'node:crypto';
-import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
-import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  BREAK, GraphQLError, TypeInfo, isInterfaceType, isObjectType, parse, visit, visitWithTypeInfo,
+  type DocumentNode, type GraphQLNamedType, type GraphQLSchema,
+} from 'graphql';
 import { LruCache } from '../lib/lru-cache.ts';
 import type { RequestIdentity } from './policy-gateway.ts';
 
-/** The API schema with only the fields `identity`'s consumer may see under some purpose (its types left empty pruned). */
-function seenUnderSomePurpose(apiSchema: GraphQLSchema, identity: RequestIdentity): GraphQLSchema {
-  const views = identity.consumer.purposes.map((purpose) => identity.policy.view(identity.consumer.id, purpose)).filter((view) => view !== undefined);
-  return pruneSchema(mapSchema(apiSchema, {
-    [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => (views.some((view) => view.field(typeName, fieldName).effect !== 'deny') ? config : null),
-  }));
+function validationFailure(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 }
 
-/** graphql-js's "Did you mean" hints name fields: the consumer gets none (as Apollo Server's hideSchemaDetailsFromClientErrors does). */
-function withoutHints(message: string): string {
-  return message.replace(/ Did you mean .+\?$/, '');
+/** The first field or object type of `document` that does not exist for the consumer, as GraphQL words its absence. */
+function firstHidden(schema: GraphQLSchema, document: DocumentNode, identity: RequestIdentity): GraphQLError | undefined {
+  const views = identity.consumer.purposes.map((purpose) => identity.policy.view(identity.consumer.id, purpose)).filter((view) => view !== undefined);
+  const seen = (typeName: string, fieldName: string): boolean => views.some((view) => view.field(typeName, fieldName).effect !== 'deny');
+  // Root types and introspection's own types exist for everyone (`{ __typename }` is always valid).
+  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((type) => type?.name));
+  const typeSeen = (type: GraphQLNamedType): boolean =>
+    !isObjectType(type) || type.name.startsWith('__') || roots.has(type.name) || Object.keys(type.getFields()).some((fieldName) => seen(type.name, fieldName));
+  const typeInfo = new TypeInfo(schema);
+  let hidden: GraphQLError | undefined;
+  visit(document, visitWithTypeInfo(typeInfo, {
+    NamedType(node) {
+      const type = schema.getType(node.name.value);
+      if (type && !typeSeen(type)) {
+        hidden = validationFailure(`Unknown type "${node.name.value}".`);
+        return BREAK;
+      }
+      return undefined;
+    },
+    Field(node) {
+      const parent = typeInfo.getParentType();
+      const name = node.name.value;
+      if (!parent || name.startsWith('__') || parent.name.startsWith('__') || !(isObjectType(parent) || isInterfaceType(parent)) || !Object.hasOwn(parent.getFields(), name)) return undefined;
+      if (seen(parent.name, name)) return undefined;
+      hidden = validationFailure(`Cannot query field "${name}" on type "${parent.name}".`);
+      return BREAK;
+    },
+  }));
+  return hidden;
 }
 
 export interface ConsumerValidator {
-  /** The refusal of `query` for this consumer (GRAPHQL_VALIDATION_FAILED, 400), or undefined when it is valid for it or does not parse. */
+  /** The refusal of `query` for this consumer (GRAPHQL_VALIDATION_FAILED, 400), or undefined when nothing in it is hidden from it or it does not parse. */
   check(apiSchema: GraphQLSchema, query: string, identity: RequestIdentity): GraphQLError | undefined;
 }
 
 export function createConsumerValidator(): ConsumerValidator {
-  const schemas = new LruCache<GraphQLSchema>({ maxEntries: 200 });
   const verdicts = new LruCache<GraphQLError | null>({ maxEntries: 10_000 });
   return {
     check(apiSchema, query, identity) {
-      const key = `${identity.policy.version}|${identity.consumer.id}`;
-      const verdict = verdicts.get(`${key}|${createHash('sha256').update(query).digest('base64url')}`, () => {
+      const key = `${identity.policy.version}|${identity.consumer.id}|${createHash('sha256').update(query).digest('base64url')}`;
+      const verdict = verdicts.get(key, () => {
         let document: DocumentNode;
         try {
           document = parse(query, { noLocation: true });
@@ -48,11 +72,7 @@ export function createConsumerValidator(): ConsumerValidator {
           // Apollo Server reports the syntax error itself, with its position.
           return null;
         }
-        const schema = schemas.get(key, () => seenUnderSomePurpose(apiSchema, identity));
-        const [error] = validate(schema, document, undefined, { maxErrors: 1 });
-        return error
-          ? new GraphQLError(withoutHints(error.message), { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } })
-          : null;
+        return firstHidden(apiSchema, document, identity) ?? null;
       });
       return verdict ?? undefined;
     },
