@@ -55,6 +55,7 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  Kind,
   parse,
   type DocumentNode,
   type FieldNode,
@@ -703,7 +704,7 @@ describe('no leak: random operations through the gateway and straight to the sub
     // A field the consumer may see under none of its purposes does not exist for it: the operation fails validation.
     const views = (consumer?.purposes ?? []).map((purpose) => policy.view(caller.consumer, purpose)).filter((candidate) => candidate !== undefined);
     // Validation reads the whole document: every operation in it, not only the one executed.
-    const operationNames = operation.document.definitions.flatMap((definition) => (definition.kind === 'OperationDefinition' ? [definition.name?.value] : []));
+    const operationNames = operation.document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? [definition.name?.value] : []));
     const deniedInDocument = (candidate: ConsumerView): string[] => [...new Set(operationNames.flatMap((name) => deniedCoordinates(apiSchema, operation.document, candidate, name)))];
     const hidden = deniedInDocument(view).filter((coordinate) => views.every((candidate) => deniedInDocument(candidate).includes(coordinate)));
     // A type condition on an object type none of whose fields the consumer may see names a type that does not exist for it.
