@@ -5,7 +5,6 @@
  * update, so it is stored whole or not at all (FerretDB 1.x needs no transaction for that), and
  * sending it again is harmless. Nothing is ever deleted: a removal is dated and reasoned.
  */
-import type { GraphQLError } from 'graphql';
 import type { Model, QueryFilter } from 'mongoose';
 import type { CatalogItem } from '../../lib/policy/catalog.ts';
 import { outsideCompetence, type Competence } from '../../lib/policy/competence.ts';
@@ -114,12 +113,6 @@ interface RecordNamed {
   described?: string;
 }
 
-function ownerRefusal(stored: RecordedDocument, consumer: string, named: RecordNamed): GraphQLError | undefined {
-  if (stored.recordedBy === consumer) return undefined;
-  const which = named.described ?? `${named.noun} ${stored._id}`;
-  return refused('NOT_RECORD_OWNER', `${which} was recorded by another department; only it may write it.`, named.described ? {} : { number: stored._id });
-}
-
 /**
  * The stored record `id`, which the calling department must have recorded. Another department's
  * record is answered as one that does not exist (RECORD_NOT_FOUND, the same words), so that no
@@ -150,12 +143,11 @@ export async function updateOnce<T extends RecordedDocument>(model: Model<T>, st
 export async function recordOnce<T extends RecordedDocument>({ model, document, same, number = document._id, ...kind }: RecordOnceOptions<T>, context: WriteContext): Promise<T> {
   assertCatalogued(kind, context.catalogItems, document);
   assertWithinCompetence(kind.recordType, document, context.competence);
+  // A number already recorded, by this department with other content or by another department,
+  // gets one answer: it does not say whose the record is.
   const settle = (stored: T): T => {
-    const error = ownerRefusal(stored, context.view.consumer, { ...kind, described: `${kind.noun} ${number}` }) ?? (same(stored, document)
-      ? undefined
-      : refused('DUPLICATE_DECISION_NUMBER', `${kind.noun} number ${number} is already recorded with different content.`, { number }));
-    if (error) throw error;
-    return stored;
+    if (stored.recordedBy === context.view.consumer && same(stored, document)) return stored;
+    throw refused('DUPLICATE_DECISION_NUMBER', `${kind.noun} number ${number} is already recorded with different content.`, { number });
   };
   const stored = await model.findById(document._id).lean<T>();
   if (stored) return settle(stored);
