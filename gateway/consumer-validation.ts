@@ -14,13 +14,14 @@
 import { createHash } from 'node:crypto';
 import {
   BREAK, GraphQLError, TypeInfo, isInterfaceType, isObjectType, parse, visit, visitWithTypeInfo,
-  type DocumentNode, type GraphQLNamedType, type GraphQLSchema,
+  type ASTNode, type DocumentNode, type GraphQLNamedType, type GraphQLSchema,
 } from 'graphql';
 import { LruCache } from '../lib/lru-cache.ts';
 import type { RequestIdentity } from './policy-gateway.ts';
 
-function validationFailure(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+/** As GraphQL validation words it, at the node's location: an answer no different from a missing field's. */
+function validationFailure(message: string, node: ASTNode): GraphQLError {
+  return new GraphQLError(message, { nodes: node, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 }
 
 /** The first field or object type of `document` that does not exist for the consumer, as GraphQL words its absence. */
@@ -37,7 +38,7 @@ function firstHidden(schema: GraphQLSchema, document: DocumentNode, identity: Re
     NamedType(node) {
       const type = schema.getType(node.name.value);
       if (type && !typeSeen(type)) {
-        hidden = validationFailure(`Unknown type "${node.name.value}".`);
+        hidden = validationFailure(`Unknown type "${node.name.value}".`, node);
         return BREAK;
       }
       return undefined;
@@ -47,7 +48,7 @@ function firstHidden(schema: GraphQLSchema, document: DocumentNode, identity: Re
       const name = node.name.value;
       if (!parent || name.startsWith('__') || parent.name.startsWith('__') || !(isObjectType(parent) || isInterfaceType(parent)) || !Object.hasOwn(parent.getFields(), name)) return undefined;
       if (seen(parent.name, name)) return undefined;
-      hidden = validationFailure(`Cannot query field "${name}" on type "${parent.name}".`);
+      hidden = validationFailure(`Cannot query field "${name}" on type "${parent.name}".`, node);
       return BREAK;
     },
   }));
@@ -67,7 +68,7 @@ export function createConsumerValidator(): ConsumerValidator {
       const verdict = verdicts.get(key, () => {
         let document: DocumentNode;
         try {
-          document = parse(query, { noLocation: true });
+          document = parse(query);
         } catch {
           // Apollo Server reports the syntax error itself, with its position.
           return null;

@@ -15,6 +15,7 @@ import { stopChild } from '../lib/stores/ferretdb.ts';
 import { freePort } from '../lib/stores/net.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
+import { addPurposeSeeingEverything, publishPolicyChange } from './support/policy-change.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PORTAL = { consumer: 'public-portal', purpose: 'PUBLIC_DISCLOSURE' };
@@ -69,6 +70,10 @@ describe('policy hot reload across two gateway processes', () => {
 
   before(async () => {
     federation = await startFederation({ subjects: 5 });
+    // What the portal is denied under its own purpose exists for it under a second one, so it is
+    // answered null with FORBIDDEN (filter mode) rather than failing validation as unknown.
+    await addPurposeSeeingEverything(federation.policiesDir, [PORTAL.consumer]);
+    await publishPolicyChange(federation);
     initialVersion = federation.policies.current().version;
     const subgraphUrls = [...federation.subgraphs].map(([name, subgraph]) => `${name}=${subgraph.graphqlUrl}`).join(',');
     for (let i = 0; i < 2; i++) {
