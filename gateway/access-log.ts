@@ -1,26 +1,38 @@
 /**
  * The access-log stage of the pipeline: after execution, before the answer leaves. What the
  * request was (consumer, purpose, policy version, operation), what it was answered (fields per
- * type, denied and masked fields, the subjects it named or received) and how it ended are written
- * to the access log (lib/access-log/writer.ts); only once the store has acknowledged the record is
- * the answer released. If the record cannot be written, the consumer gets ACCESS_LOG_UNAVAILABLE
- * (HTTP 503) and no data: an access that cannot be accounted for does not happen.
+ * type, denied and masked fields, the subjects it named, received or changed) and how it ended are
+ * written to the access log (lib/access-log/writer.ts); only once the store has acknowledged the
+ * record is the answer released. If the record cannot be written, the consumer gets
+ * ACCESS_LOG_UNAVAILABLE (HTTP 503) and no data: an access that cannot be accounted for does not
+ * happen.
  *
- * Requests refused before execution by authentication (no verified identity) are not recorded
- * here; they are in the operator's log with the key id or the failed check.
+ * Every request after authentication leaves a record, also one refused or failed before or during
+ * execution (validation, limits, purpose, rate, an internal error): `accessLogPlugin` records
+ * those the executor did not, and `recordRefusal` those refused while the request's context was
+ * being built. The subjects are the union of the codes in the arguments, the codes in the answer,
+ * and the codes the departments report having served or changed (department-source.ts): the
+ * departments can add subjects to a record, never remove one.
+ *
+ * Requests refused by authentication (no verified identity) are not recorded here; they are in
+ * the operator's log with the key id or the failed check.
  */
+import { createHash } from 'node:crypto';
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import {
-  GraphQLError, Kind,
-  type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode,
+  GraphQLError, Kind, visit,
+  type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode, type ValueNode,
 } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import { KEY_FIELD } from '../lib/policy/api-schema.ts';
 import { selectOperation } from '../lib/policy/operation-fields.ts';
+import { MAX_CODE_LENGTH } from '../lib/access-log/served-subjects.ts';
 import type { AccessEntry, AccessOutcome } from '../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 import type { FieldAccounting, PolicyVerdict } from './policy-check.ts';
-import type { RequestIdentity } from './policy-gateway.ts';
+import type { GatewayContext, RequestIdentity } from './policy-gateway.ts';
+import { LimitCode } from './operation-limits.ts';
 
 /** One executed request, as the policy stage saw it. */
 export interface ExecutedRequest {
@@ -36,6 +48,8 @@ export interface ExecutedRequest {
   /** The fields answered, denied and masked, as decided with the verdict (and cached with it). */
   fields: FieldAccounting;
   result: GatewayExecutionResult;
+  /** The codes the departments reported having served or changed for this request. */
+  servedSubjects: ReadonlySet<string>;
   startedAt: Date;
   durationMs: number;
 }
@@ -43,37 +57,106 @@ export interface ExecutedRequest {
 export interface AccessRecorder {
   /** The answer to release: the result once recorded, or ACCESS_LOG_UNAVAILABLE without data. */
   record(request: ExecutedRequest): Promise<GatewayExecutionResult>;
+  /** Records a request that was refused or failed without being executed; false when the record could not be written. */
+  recordRefused(request: RefusedRequest): Promise<boolean>;
+}
+
+/** A request refused or failed after authentication, before or instead of its execution. */
+export interface RefusedRequest {
+  identity: Pick<RequestIdentity, 'requestId' | 'purpose'> & { consumer: { id: string }; policy: { version: string } };
+  operationName: string | null;
+  /** The operation text as received (its SHA-256 is recorded), if there was one. */
+  source: string | undefined;
+  /** The parsed operation, when it was parsed: the subjects its arguments name are recorded. */
+  document?: DocumentNode | undefined;
+  variables?: Record<string, unknown> | undefined;
+  errors: readonly { extensions?: Readonly<Record<string, unknown>> | undefined }[];
+  startedAt: Date;
+}
+
+/** Per request, in its context: what the departments reported, and whether the executor recorded it. */
+export interface RequestAccess {
+  servedSubjects: Set<string>;
+  recorded: boolean;
+}
+
+export function newRequestAccess(): RequestAccess {
+  return { servedSubjects: new Set(), recorded: false };
 }
 
 /** Argument and input keys that name a subject. */
 const SUBJECT_KEYS = new Set([KEY_FIELD.fieldName, 'subject']);
-/** A code is 18 characters; anything much longer is not one and is not copied into the log. */
-const MAX_CODE_LENGTH = 32;
+
+/** Refusals (the request was not allowed), as opposed to failures: recorded as REJECTED. */
+const REFUSAL_CODES = new Set<string>([
+  ...Object.values(LimitCode), ErrorCode.FORBIDDEN, ErrorCode.RATE_LIMITED, ErrorCode.QUOTA_EXCEEDED,
+  ErrorCode.OPERATION_NOT_REGISTERED, ErrorCode.VARIABLES_TOO_DEEP, 'PURPOSE_NOT_ALLOWED',
+]);
 
 function addCode(codes: Set<string>, key: string | undefined, value: unknown): void {
   if (key !== undefined && SUBJECT_KEYS.has(key) && typeof value === 'string' && value.length <= MAX_CODE_LENGTH) codes.add(value);
 }
 
+/** The codes in a variable's value, walked with a stack of its own: a value nested however deep cannot overflow the call stack. */
 function codesInValue(codes: Set<string>, value: unknown, key: string | undefined): void {
-  if (Array.isArray(value)) for (const item of value) codesInValue(codes, item, key);
-  else if (value !== null && typeof value === 'object') for (const [name, item] of Object.entries(value)) codesInValue(codes, item, name);
-  else addCode(codes, key, value);
-}
-
-function codesInArgument(codes: Set<string>, node: ValueNode, key: string, variables: Record<string, unknown>): void {
-  switch (node.kind) {
-    case Kind.STRING: return addCode(codes, key, node.value);
-    case Kind.VARIABLE: return codesInValue(codes, variables[node.name.value], key);
-    case Kind.LIST: return node.values.forEach((item) => codesInArgument(codes, item, key, variables));
-    case Kind.OBJECT: return node.fields.forEach((field) => codesInArgument(codes, field.value, field.name.value, variables));
-    default: return undefined;
+  const pending: [unknown, string | undefined][] = [[value, key]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, itemKey] = next;
+    if (Array.isArray(item)) for (const element of item) pending.push([element, itemKey]);
+    else if (item !== null && typeof item === 'object') for (const [name, field] of Object.entries(item)) pending.push([field, name]);
+    else addCode(codes, itemKey, item);
   }
 }
 
-/** Appends a value of the answer to `level`, list items one by one (lists of lists flattened). */
+/** What a document's arguments say about subjects: the codes written in it, and the variables read under each key. */
+interface SubjectArguments {
+  literals: Set<string>;
+  variables: [name: string, key: string][];
+}
+
+/** The subject arguments of one argument's value (literals, variables, lists and input objects), walked with a stack of its own. */
+function readArgument(found: SubjectArguments, node: ValueNode, key: string): void {
+  const pending: [ValueNode, string][] = [[node, key]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, valueKey] = next;
+    if (value.kind === Kind.STRING) addCode(found.literals, valueKey, value.value);
+    else if (value.kind === Kind.VARIABLE) found.variables.push([value.name.value, valueKey]);
+    else if (value.kind === Kind.LIST) for (const item of value.values) pending.push([item, valueKey]);
+    else if (value.kind === Kind.OBJECT) for (const field of value.fields) pending.push([field.value, field.name.value]);
+  }
+}
+
+/** Per document (Apollo Server and the gateway reuse the parsed document of a repeated operation), read once. */
+const subjectArgumentsCache = new WeakMap<DocumentNode, SubjectArguments>();
+
+/**
+ * The codes every argument of the document names (`uscc`, `subject`, at any depth of an input):
+ * graphql-js's `visit` walks the document without recursion, and fragments are read where they
+ * are defined, not expanded where they are spread. What the document says is read once per
+ * document; only the variables are read per request.
+ */
+export function argumentSubjects(document: DocumentNode, variables: Record<string, unknown> | undefined): Set<string> {
+  let found = subjectArgumentsCache.get(document);
+  if (!found) {
+    const read: SubjectArguments = { literals: new Set(), variables: [] };
+    visit(document, {
+      Argument: (argument) => {
+        readArgument(read, argument.value, argument.name.value);
+        return false;
+      },
+    });
+    found = read;
+    subjectArgumentsCache.set(document, found);
+  }
+  const codes = new Set(found.literals);
+  for (const [name, key] of found.variables) codesInValue(codes, variables?.[name], key);
+  return codes;
+}
+
+/** Appends the objects of a value of the answer to `level`, list items one by one (lists of lists flattened; nulls left out). */
 function addToLevel(level: unknown[], value: unknown): void {
   if (Array.isArray(value)) for (const item of value) addToLevel(level, item);
-  else level.push(value);
+  else if (value !== null && typeof value === 'object') level.push(value);
 }
 
 /**
@@ -82,12 +165,12 @@ function addToLevel(level: unknown[], value: unknown): void {
  * neither hide a code nor pass something else off as one.
  *
  * The answer is walked a level at a time: a selection set is applied to every value at its level
- * at once (all items of a list together), so each field's arguments are read once, however many
- * items there are. A selection set reached only through empty lists is not read at all.
+ * at once (all items of a list together). A selection set reached only through empty lists or
+ * nulls is not read at all; the answer is no deeper than the operation, which passed the depth
+ * limit.
  */
 export function touchedSubjects(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined, data: unknown): string[] {
-  const codes = new Set<string>();
-  const variableValues = variables ?? {};
+  const codes = argumentSubjects(document, variables);
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -98,12 +181,11 @@ export function touchedSubjects(document: DocumentNode, operationName: string | 
     if (level.length === 0) return;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
-        for (const argument of selection.arguments ?? []) codesInArgument(codes, argument.value, argument.name.value, variableValues);
         const responseKey = selection.alias?.value ?? selection.name.value;
         const isCode = selection.name.value === KEY_FIELD.fieldName;
         const below: unknown[] = [];
         for (const value of level) {
-          const answered = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[responseKey] : undefined;
+          const answered = (value as Record<string, unknown>)[responseKey];
           if (isCode) addCode(codes, KEY_FIELD.fieldName, answered);
           if (selection.selectionSet) addToLevel(below, answered);
         }
@@ -126,6 +208,16 @@ export function touchedSubjects(document: DocumentNode, operationName: string | 
   return [...codes].sort();
 }
 
+/** The codes of the errors of an answer, sorted, each once. */
+function errorCodesOf(errors: readonly { extensions?: Readonly<Record<string, unknown>> | undefined }[] | undefined): string[] {
+  const codes = new Set<string>();
+  for (const error of errors ?? []) {
+    const code = error.extensions?.code;
+    if (typeof code === 'string') codes.add(code);
+  }
+  return [...codes].sort();
+}
+
 function outcomeOf(verdict: PolicyVerdict | null, result: GatewayExecutionResult): AccessOutcome {
   if (verdict?.kind === 'rejected') return 'REJECTED';
   const hasData = result.data !== null && result.data !== undefined && Object.keys(result.data).length > 0;
@@ -134,18 +226,21 @@ function outcomeOf(verdict: PolicyVerdict | null, result: GatewayExecutionResult
   return hasErrors ? 'PARTIAL' : 'ANSWERED';
 }
 
+function accessLogUnavailableError(): GraphQLError {
+  return new GraphQLError('The access log cannot be written at the moment, so no data is released. Retry shortly.', {
+    extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE, http: { status: 503 } },
+  });
+}
+
 export function accessLogUnavailable(): GatewayExecutionResult {
-  return {
-    errors: [new GraphQLError('The access log cannot be written at the moment, so no data is released. Retry shortly.', {
-      extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE, http: { status: 503 } },
-    })],
-  };
+  return { errors: [accessLogUnavailableError()] };
 }
 
 export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
   return {
     async record(request) {
       const { identity, result, fields } = request;
+      const subjects = touchedSubjects(request.answeredDocument, request.operationName, request.variables, result.data);
       const entry: AccessEntry = {
         at: request.startedAt,
         requestId: identity.requestId,
@@ -156,9 +251,10 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
         operationHash: request.queryHash,
         outcome: outcomeOf(request.verdict, result),
         fields: fields.fields,
-        subjects: touchedSubjects(request.answeredDocument, request.operationName, request.variables, result.data),
+        subjects: request.servedSubjects.size > 0 ? [...new Set([...subjects, ...request.servedSubjects])].sort() : subjects,
         deniedFields: fields.denied,
         maskedFields: fields.masked,
+        errorCodes: errorCodesOf(result.errors),
         durationMs: Math.round(request.durationMs),
       };
       try {
@@ -168,6 +264,98 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
         // The writer has logged why; the consumer learns only that nothing is released.
         return accessLogUnavailable();
       }
+    },
+    async recordRefused(request) {
+      const errorCodes = errorCodesOf(request.errors);
+      const subjects = request.document ? [...argumentSubjects(request.document, request.variables)].sort() : [];
+      const entry: AccessEntry = {
+        at: request.startedAt,
+        requestId: request.identity.requestId,
+        consumer: request.identity.consumer.id,
+        purpose: request.identity.purpose,
+        policyVersion: request.identity.policy.version,
+        operationName: request.operationName,
+        operationHash: createHash('sha256').update(request.source ?? '').digest('hex'),
+        outcome: errorCodes.some((code) => REFUSAL_CODES.has(code)) ? 'REJECTED' : 'FAILED',
+        fields: [],
+        subjects,
+        deniedFields: [],
+        maskedFields: [],
+        errorCodes,
+        durationMs: Date.now() - request.startedAt.getTime(),
+      };
+      try {
+        await writer.append(entry);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** The operation text and name of an HTTP request's body (POST) or query string (GET), as far as they can be read. */
+function operationOf(body: unknown, query: unknown): { source: string | undefined; operationName: string | null } {
+  const from = (value: unknown): { source: string | undefined; operationName: string | null } | undefined => {
+    if (value === null || typeof value !== 'object') return undefined;
+    const { query: text, operationName } = value as { query?: unknown; operationName?: unknown };
+    if (typeof text !== 'string') return undefined;
+    return { source: text, operationName: typeof operationName === 'string' ? operationName : null };
+  };
+  return from(body) ?? from(query) ?? { source: undefined, operationName: null };
+}
+
+/**
+ * Records a request refused while its context was built, after authentication (a purpose the
+ * consumer may not use, the rate limit): the refusal to throw, or ACCESS_LOG_UNAVAILABLE when the
+ * record could not be written.
+ */
+export async function recordRefusal(
+  recorder: AccessRecorder | undefined,
+  identity: RefusedRequest['identity'],
+  http: { body: unknown; query: unknown },
+  refusal: GraphQLError,
+): Promise<GraphQLError> {
+  if (!recorder) return refusal;
+  const written = await recorder.recordRefused({ identity, ...operationOf(http.body, http.query), errors: [refusal], startedAt: new Date() });
+  return written ? refusal : accessLogUnavailableError();
+}
+
+/**
+ * Records what the executor did not: requests refused or failed before execution (parse,
+ * validation, variables, limits, persisted operations) or that failed inside it. Listed before
+ * admission, so that it sees the operation text as received.
+ */
+export function accessLogPlugin(recorder: AccessRecorder): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: async ({ request, contextValue }) => {
+      const startedAt = new Date();
+      const source = request.query;
+      const operationName = request.operationName ?? null;
+      return {
+        willSendResponse: async ({ response, document, operationName: resolvedName }) => {
+          const { identity, access } = contextValue;
+          if (access.recorded || response.body.kind !== 'single') return;
+          const { singleResult } = response.body;
+          const errors: readonly GraphQLFormattedError[] = singleResult.errors ?? [];
+          const written = await recorder.recordRefused({
+            identity,
+            operationName: resolvedName ?? operationName,
+            source: source ?? request.query,
+            document,
+            variables: request.variables,
+            errors,
+            startedAt,
+          });
+          if (!written) {
+            const unavailable = accessLogUnavailableError();
+            response.body = { kind: 'single', singleResult: { errors: [{ message: unavailable.message, extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE } }] } };
+            response.http.status = 503;
+            return;
+          }
+          singleResult.extensions = { ...singleResult.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } };
+        },
+      };
     },
   };
 }

@@ -21,6 +21,7 @@ import { checkOperationLimits, checkSourceLimits, limitError } from './operation
 import { createConsumerValidator } from './consumer-validation.ts';
 import { resolvePersistedOperation, type OperationRegistry } from './persisted-operations.ts';
 import type { GatewayContext } from './policy-gateway.ts';
+import { variablesTooDeep, variablesTooDeepError } from './variable-depth.ts';
 
 const STAND_IN = '{ __typename }';
 
@@ -50,6 +51,7 @@ export function admissionPlugin(options: AdmissionOptions): ApolloServerPlugin<G
       return {
         didResolveOperation: async ({ schema, document, operation, request: resolved }) => {
           if (refusal) throw refusal;
+          if (variablesTooDeep(resolved.variables)) throw variablesTooDeepError();
           if (!operation) {
             throw new GraphQLError('The document has no operation of that name; name one of its operations in operationName.', {
               extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } },

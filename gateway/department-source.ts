@@ -15,6 +15,7 @@ import { ASSERTION_HEADER } from '../lib/identity/assertion.ts';
 import type { GatewayContext } from './policy-gateway.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { DepartmentTimeout, departmentFetcher } from './department-fetch.ts';
+import { collectServedSubjects } from './served-subjects.ts';
 
 export interface DepartmentSourceOptions {
   name: string;
@@ -131,6 +132,12 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
       request.http?.headers.set(ASSERTION_HEADER, identity.assertionFor(this.department, request));
       request.http?.headers.set('x-request-id', identity.requestId);
     }
+  }
+
+  /** The subjects the department reports having served go to the request's access record. */
+  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource['didReceiveResponse']>>[0]): GatewayGraphQLResponse {
+    collectServedSubjects(context, response);
+    return response;
   }
 
   override didEncounterError(error: Error): never {

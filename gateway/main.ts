@@ -18,7 +18,6 @@ const gateway = await startGateway(config, { sharedStore, policies, policiesDir,
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    policies.close();
-    void gateway.close().then(() => accessLog?.close()).then(() => sharedStore.close()).finally(() => process.exit(0));
+    void policies.close().then(() => gateway.close()).then(() => accessLog?.close()).then(() => sharedStore.close()).finally(() => process.exit(0));
   });
 }

@@ -13,7 +13,7 @@ import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model
 import { LruCache, PARSED_BYTES_PER_CHARACTER } from '../lib/lru-cache.ts';
 import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
 import { accountFields, checkOperation, restoreDeniedFields, type FieldAccounting, type PolicyVerdict } from './policy-check.ts';
-import type { AccessRecorder } from './access-log.ts';
+import type { AccessRecorder, RequestAccess } from './access-log.ts';
 import type { Limits } from './operation-limits.ts';
 import { removeAliased } from './added-selections.ts';
 import { executedDocument, type ExecutedDocument } from './executed-document.ts';
@@ -34,6 +34,8 @@ export interface GatewayContext {
   identity: RequestIdentity;
   /** The consumer's limits: its own where its policy entry sets them, the gateway's defaults elsewhere. */
   limits: Limits;
+  /** What the access log gathers of this request: the subjects the departments served, and whether it is recorded. */
+  access: RequestAccess;
 }
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
@@ -174,7 +176,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
   };
 
   const policyExecutor = (executor: GatewayExecutor): GatewayExecutor => async (requestContext) => {
-    const { identity } = requestContext.context as Partial<GatewayContext>;
+    const { identity, access } = requestContext.context as Partial<GatewayContext>;
     // Authentication sets the identity before execution; without one, nothing is answered.
     if (!identity) throw new GraphQLError('Not authenticated.', { extensions: { code: ErrorCode.UNAUTHENTICATED } });
     const schema = apiSchema;
@@ -194,10 +196,12 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
         verdict: decided.verdict,
         fields: decided.fields,
         result: decided.result,
+        servedSubjects: access?.servedSubjects ?? new Set(),
         startedAt,
         durationMs: performance.now() - started,
       })
       : decided.result;
+    if (access) access.recorded = true;
     // What the gateway added for its own use is not the consumer's to receive.
     if (decided.executed && decided.executed.added.length > 0) removeAliased(result.data, decided.executed.added);
     // Every answer says which policy version decided it and under which request id it is recorded.

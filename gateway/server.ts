@@ -14,12 +14,14 @@
  *   5. @apollo/gateway: plan and execute against the departments (keep-alive, timeouts, a
  *      circuit breaker per department), each call carrying the assertion;
  *   6. access log (access-log.ts): the request and what it was answered are recorded durably
- *      before the answer leaves; if they cannot be, no data leaves (ACCESS_LOG_UNAVAILABLE);
+ *      before the answer leaves; if they cannot be, no data leaves (ACCESS_LOG_UNAVAILABLE).
+ *      A request refused or failed anywhere after authentication is recorded as well;
  *   7. formatError: only coded, intended errors reach the consumer.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
@@ -41,7 +43,7 @@ import { createRateLimits } from './rate-limits.ts';
 import { DepartmentSource } from './department-source.ts';
 import { DOCUMENT_CACHE_BYTES, withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
 import { boundedDocumentStore } from '../lib/document-store.ts';
-import { createAccessRecorder } from './access-log.ts';
+import { accessLogPlugin, createAccessRecorder, newRequestAccess, recordRefusal, type AccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 
 export interface Gateway {
@@ -70,11 +72,14 @@ export function supergraphSubgraphs(supergraphSdl: string): { name: string; url:
 
 /**
  * Authentication for the policy version in force: the authenticator (key index, token
- * verifier) is built once per version, then each request costs lookups and one signature.
+ * verifier) is built once per version, then each request costs lookups and one signature. A
+ * purpose the authenticated consumer may not use is refused and recorded (`refused`).
  */
-function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (headers: IdentityHeaders, requestId: string) => Promise<RequestIdentity> {
+type Refuse = (identity: Parameters<typeof recordRefusal>[1], refusal: GraphQLError) => Promise<GraphQLError>;
+
+function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (headers: IdentityHeaders, requestId: string, refuse: Refuse) => Promise<RequestIdentity> {
   let built: Authenticator | undefined;
-  return async (headers, requestId) => {
+  return async (headers, requestId, refuse) => {
     const policy = dependencies.policies.current();
     if (built?.policyVersion !== policy.version) built = createAuthenticator({ policy, policiesDir: dependencies.policiesDir });
     let authentication;
@@ -84,12 +89,21 @@ function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (head
       if (error instanceof IdentityError) {
         // The detail (which key, which check) is for operators; it never contains a credential.
         log.info({ code: error.code, detail: error.detail }, 'request refused by authentication');
-        throw requestError(error.message, error.code, error.httpStatus);
+        const refusal = requestError(error.message, error.code, error.httpStatus);
+        // A purpose refused to a consumer whose credentials held: recorded like any refusal after authentication.
+        if (error.authenticated) {
+          const { consumer, purpose } = error.authenticated;
+          throw await refuse({ consumer: { id: consumer }, purpose, policy, requestId }, refusal);
+        }
+        throw refusal;
       }
       throw error;
     }
     const view = policy.view(authentication.consumer.id, authentication.purpose);
-    if (!view) throw requestError('The declared purpose is not allowed for this consumer.', 'PURPOSE_NOT_ALLOWED', 403);
+    if (!view) {
+      const refusal = requestError('The declared purpose is not allowed for this consumer.', 'PURPOSE_NOT_ALLOWED', 403);
+      throw await refuse({ consumer: authentication.consumer, purpose: authentication.purpose, policy, requestId }, refusal);
+    }
     const asserted = { consumer: authentication.consumer.id, purpose: authentication.purpose, policyVersion: policy.version, requestId };
     const { signer } = dependencies;
     return {
@@ -125,6 +139,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   if (unknown.length > 0) throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
 
   const { accessLog } = dependencies;
+  const recorder: AccessRecorder | undefined = accessLog ? createAccessRecorder(accessLog) : undefined;
   const gateway = withPolicy(new ApolloGateway({
     supergraphSdl,
     logger: log,
@@ -135,7 +150,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       log,
       circuit: { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs },
     }),
-  }), { ...(accessLog ? { accessLog: createAccessRecorder(accessLog) } : {}) });
+  }), { ...(recorder ? { accessLog: recorder } : {}) });
   const authenticate = authenticatorFor(dependencies, log);
   const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: config.redisNamespace, log });
   const operations = createOperationRegistry({ policiesDir: dependencies.policiesDir, log });
@@ -143,6 +158,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   const app = createHttpApp({
     log,
     bodyLimit: config.bodyLimitBytes,
+    status: () => ({ service: 'gateway', policy: dependencies.policies.status() }),
     readiness: [
       { name: 'sharedStore', check: () => dependencies.sharedStore.ping() },
       // While the log cannot be written nothing is answered: not ready, so traffic goes elsewhere.
@@ -170,6 +186,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     plugins: [
       fastifyApolloDrainPlugin(app),
       ApolloServerPluginLandingPageDisabled(),
+      // Before admission, so that it sees the operation as received.
+      ...(recorder ? [accessLogPlugin(recorder)] : []),
       admissionPlugin({ registry: operations, defaultListSize: DEFAULT_LIST_SIZE }),
     ],
   });
@@ -184,13 +202,20 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   mountGraphQL(app, apollo, async (request) => {
     const requestId = randomUUID();
     requestIds.set(request, requestId);
-    const identity = await authenticate(request.headers, requestId);
+    // A refusal after authentication is recorded, with the operation as far as it can be read.
+    const refuse: Refuse = (identity, refusal) => recordRefusal(recorder, identity, { body: request.body, query: request.query }, refusal);
+    const identity = await authenticate(request.headers, requestId, refuse);
     const limits = limitsFor(identity.consumer.limits, config.defaultLimits);
-    await rateLimits.consume(identity.consumer, limits);
-    return { identity, limits };
+    try {
+      await rateLimits.consume(identity.consumer, limits);
+    } catch (error) {
+      throw error instanceof GraphQLError ? await refuse(identity, error) : error;
+    }
+    return { identity, limits, access: newRequestAccess() };
   });
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');
+  dependencies.policies.reportAs({ role: 'gateway', instance: config.accessLog.instance ?? `gateway@${new URL(url).host}` });
   return {
     url,
     graphqlUrl: `${url}/graphql`,

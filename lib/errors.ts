@@ -29,6 +29,8 @@ export const ErrorCode = {
   ASSERTION_AUDIENCE_MISMATCH: 'ASSERTION_AUDIENCE_MISMATCH',
   ASSERTION_REQUEST_MISMATCH: 'ASSERTION_REQUEST_MISMATCH',
   ASSERTION_REPLAYED: 'ASSERTION_REPLAYED',
+  /** A variable's value nested deeper than any input of the schema (HTTP 400), refused before anything walks it. */
+  VARIABLES_TOO_DEEP: 'VARIABLES_TOO_DEEP',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

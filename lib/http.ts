@@ -19,6 +19,8 @@ export interface HttpAppOptions {
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
   readiness: ReadinessCheck[];
+  /** What `/status` reports: the policy release this process enforces, and since when. */
+  status: () => Record<string, unknown>;
 }
 
 function graphqlErrorBody(message: string, code: string): { errors: { message: string; extensions: { code: string } }[] } {
@@ -75,6 +77,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // No addresses and no personal data: what a stale process looks like is its release number.
+  app.get('/status', async () => options.status());
   app.get('/readyz', async (_request, reply) => {
     const results = await Promise.all(options.readiness.map(async ({ name, check }) => {
       const ok = await check().catch(() => false);

@@ -2,24 +2,34 @@
  * `npm run audit -- <command>`: the access log's maintenance tools. The store is MONGODB_URI
  * (or ACCESS_LOG_MONGODB_URI), database `<MONGODB_DB_PREFIX>audit`.
  *
- *   verify [--file export.jsonl] [--trusted-keys keys.json]   checks every chain; names each broken record; exit 1 if any
- *   export [--out file.jsonl]                                  the whole log with its chains and checkpoints, as JSON Lines
- *   prune [--retention-days N]                                 removes whole signed segments older than N days
- *                                                              (default ACCESS_LOG_RETENTION_DAYS, else 1095)
+ *   verify [--file export.jsonl] [--trusted-keys keys.json] [--witness file] [--retention-days N]
+ *            checks every chain, the set of chains against the witness, and every prune; names each
+ *            broken record; exit 1 if any
+ *   witness [--witness file]   verifies, then countersigns every chain head with the audit key into
+ *                              the witness file (from cron; the interval bounds what can be hidden)
+ *   export [--out file.jsonl]  the whole log with its chains, checkpoints and prunes, as JSON Lines
+ *   prune [--retention-days N] removes whole signed segments older than N days, under a mark signed
+ *                              with the audit key (default ACCESS_LOG_RETENTION_DAYS, else 1095)
  *
- * `--trusted-keys`: a JSON object of key id → Ed25519 public key PEM (the instances' keys, from
- * CREDENCE_ACCESS_LOG_PRIVATE_KEY); without it each chain is checked against the key it carries.
+ * Keys: CREDENCE_AUDIT_PRIVATE_KEY is the privacy office's audit key (witness, prune; never a
+ * gateway's); verify checks against CREDENCE_AUDIT_PUBLIC_KEY (or the private key's public half).
+ * The witness file is ACCESS_LOG_WITNESS_FILE unless --witness names one. `--trusted-keys`: a JSON
+ * object of key id → Ed25519 public key PEM (the instances' keys, from CREDENCE_ACCESS_LOG_PRIVATE_KEY);
+ * without it each chain is checked against the key it carries.
  */
 import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { exportLines, parseExport, pruneAccessLog, readAccessLog } from '../lib/access-log/maintenance.ts';
+import { loadAuditKey, loadAuditSigner } from '../lib/access-log/keys.ts';
+import { exportLines, parseExport, pruneAccessLog, readAccessLog, type AccessLogContents } from '../lib/access-log/maintenance.ts';
 import { connectAccessLogStore, type AccessLogCollections } from '../lib/access-log/store.ts';
 import { verifyAccessLog, type VerificationReport } from '../lib/access-log/verify.ts';
+import { WITNESS_FILE_ENV, appendWitness, readWitnessFile, witnessStatement } from '../lib/access-log/witness.ts';
 
 const USAGE = `usage: npm run audit -- <command>
 
-  verify [--file export.jsonl] [--trusted-keys keys.json]
+  verify [--file export.jsonl] [--trusted-keys keys.json] [--witness file] [--retention-days N]
+  witness [--witness file]
   export [--out file.jsonl]
   prune [--retention-days N]`;
 
@@ -46,7 +56,8 @@ function printReport(report: VerificationReport): void {
   for (const chain of report.chains) {
     const signed = chain.signedThrough === null ? 'no checkpoint yet' : `signed through ${chain.signedThrough}`;
     const pruned = chain.prunedThrough === null ? '' : `, pruned through ${chain.prunedThrough}`;
-    console.log(`  ${chain.chain}  (${chain.records} records, ${signed}, ${chain.unsignedTail} after the last checkpoint${pruned}, key ${chain.keyId ?? 'unknown'})`);
+    const witnessed = chain.witnessedThrough === null ? 'not witnessed yet' : `witnessed through ${chain.witnessedThrough}`;
+    console.log(`  ${chain.chain}  (${chain.records} records, ${signed}, ${chain.unsignedTail} after the last checkpoint, ${witnessed}${pruned}, key ${chain.keyId ?? 'unknown'})`);
   }
   for (const problem of report.problems) {
     console.log(`${problem.kind} chain ${problem.chain} seq ${problem.seq ?? '-'} (instance ${problem.instance}): ${problem.message}`);
@@ -65,15 +76,45 @@ async function main(argv: string[]): Promise<number> {
       'trusted-keys': { type: 'string' },
       out: { type: 'string' },
       'retention-days': { type: 'string' },
+      witness: { type: 'string' },
     },
   });
+  const retentionDays = (): number => {
+    const raw = values['retention-days'] ?? process.env.ACCESS_LOG_RETENTION_DAYS ?? String(DEFAULT_RETENTION_DAYS);
+    const days = Number(raw);
+    if (!Number.isInteger(days) || days < 0) throw new Error(`the retention must be a whole number of days, got "${raw}"`);
+    return days;
+  };
+  const witnessFile = values.witness ?? process.env[WITNESS_FILE_ENV];
+  /** Verification of `contents` against the witness and the audit key; printed. */
+  const verify = async (contents: AccessLogContents): Promise<VerificationReport> => {
+    const trustedKeys = values['trusted-keys'] ? JSON.parse(readFileSync(values['trusted-keys'], 'utf8')) as Record<string, string> : undefined;
+    const report = verifyAccessLog({
+      ...contents,
+      ...(trustedKeys ? { trustedKeys } : {}),
+      auditKey: loadAuditKey(),
+      witness: witnessFile ? await readWitnessFile(witnessFile) : [],
+      retentionDays: retentionDays(),
+    });
+    printReport(report);
+    if (!witnessFile) console.log(`note: no witness file (${WITNESS_FILE_ENV} or --witness): a chain deleted whole or a tail cut after its last checkpoint is found only through the chain that followed it`);
+    return report;
+  };
   switch (positionals[0]) {
     case 'verify': {
-      const trustedKeys = values['trusted-keys'] ? JSON.parse(readFileSync(values['trusted-keys'], 'utf8')) as Record<string, string> : undefined;
       const contents = values.file ? parseExport(readFileSync(values.file, 'utf8')) : await withStore(readAccessLog);
-      const report = verifyAccessLog({ ...contents, ...(trustedKeys ? { trustedKeys } : {}) });
-      printReport(report);
-      return report.ok ? 0 : 1;
+      return (await verify(contents)).ok ? 0 : 1;
+    }
+    case 'witness': {
+      if (!witnessFile) throw new Error(`name the witness file: ${WITNESS_FILE_ENV} or --witness`);
+      const signer = loadAuditSigner();
+      const contents = await withStore(readAccessLog);
+      // Never countersign a log that does not verify: the evidence already there stays as it is.
+      if (!(await verify(contents)).ok) return 1;
+      const statement = witnessStatement(contents, signer);
+      await appendWitness(witnessFile, statement);
+      console.log(`witnessed ${statement.heads.length} chain head(s) into ${witnessFile} at ${statement.at.toISOString()}`);
+      return 0;
     }
     case 'export': {
       const contents = await withStore(readAccessLog);
@@ -89,11 +130,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'prune': {
-      const raw = values['retention-days'] ?? process.env.ACCESS_LOG_RETENTION_DAYS ?? String(DEFAULT_RETENTION_DAYS);
-      const days = Number(raw);
-      if (!Number.isInteger(days) || days < 0) throw new Error(`the retention must be a whole number of days, got "${raw}"`);
+      const days = retentionDays();
+      const signer = loadAuditSigner();
       const cutoff = new Date(Date.now() - days * 86_400_000);
-      const results = await withStore((store) => pruneAccessLog(store, cutoff));
+      const results = await withStore((store) => pruneAccessLog(store, { cutoff, retentionDays: days, signer }));
       for (const { chain, throughSeq, removed } of results) console.log(`pruned ${removed} record(s) of chain ${chain} through position ${throughSeq}`);
       console.log(`retention ${days} day(s): ${results.length} chain(s) pruned; checkpoints before ${cutoff.toISOString()} anchor what remains`);
       return 0;

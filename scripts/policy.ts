@@ -9,9 +9,13 @@
  *   new-key <consumer-id>                              a fresh API key and the line to paste
  *   schema                                             regenerates policies/*.schema.json from the supergraph
  *   register-operations <consumer> <file>              registers a consumer's operations (.graphql or Apollo manifest .json)
+ *   release [--note text] [--from-release N]           validates, tests and signs the folder as the next release
+ *   verify-release [file]                              checks a release's signature (default: the newest)
+ *   release-key [--out dir]                            a new release key pair
+ *   status                                             the release every process enforces, stale ones marked
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,9 +31,10 @@ import { OPERATIONS_FOLDER, operationsOfDocument, readManifest, registerOperatio
 import { loadPolicy, loadPolicyFromTexts, readPolicyFilesAtGitRef } from '../lib/policy/load.ts';
 import type { PolicyLoadResult } from '../lib/policy/load.ts';
 import { parsePolicyFiles } from '../lib/policy/parse.ts';
-import { formatPolicyTestResults, parsePolicyTestFiles, runPolicyTests } from '../lib/policy/policy-tests.ts';
+import { formatPolicyTestResults, parsePolicyTestFiles, readPolicyTestFiles, runPolicyTests } from '../lib/policy/policy-tests.ts';
 import { formatProblem } from '../lib/policy/problems.ts';
 import type { PolicyProblem } from '../lib/policy/problems.ts';
+import { RELEASE_COMMANDS } from './policy-release.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -51,15 +56,23 @@ const USAGE = `usage: npm run policy -- <command> [options]
   register-operations <consumer-id> <file> [--dir policies]
                                                   register operations (.graphql, or an Apollo persisted query
                                                   manifest .json) in operations/<consumer-id>.json
+  release [--note <text>] [--from-release <N>] [--dir policies]
+                                                  validate, run the policy tests, sign the folder as the next
+                                                  release and publish it; --from-release N signs release N's
+                                                  content again as the next release (a rollback) and writes
+                                                  it back into the folder
+  verify-release [<file>] [--dir policies]        check a release file's signature (default: the newest)
+  release-key [--out <dir>]                       make a release key pair (release-key.pem, release-key.pub.pem)
+  status                                          the release each gateway and department enforces
 
 common: --supergraph <file> (default: $SUPERGRAPH_PATH or schema/supergraph.graphql)`;
 
 /** A mistake in the command line: the message and the usage. */
-class UsageError extends Error {}
+export class UsageError extends Error {}
 /** A problem with what the command was asked to read: the message only. */
-class CommandError extends Error {}
+export class CommandError extends Error {}
 
-function option(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+export function option(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
 }
@@ -70,11 +83,11 @@ function required(values: Record<string, string | boolean | undefined>, name: st
   return value;
 }
 
-function printProblems(io: Io, problems: readonly PolicyProblem[]): void {
+export function printProblems(io: Io, problems: readonly PolicyProblem[]): void {
   for (const problem of problems) (problem.severity === 'error' ? io.stderr : io.stdout)(formatProblem(problem));
 }
 
-interface Context {
+export interface Context {
   io: Io;
   dir: string;
   schema: () => GraphQLSchema;
@@ -165,17 +178,10 @@ async function diffCommand(ctx: Context): Promise<number> {
   return 0;
 }
 
-async function readTestFiles(dir: string): Promise<Map<string, string>> {
-  const testsDir = join(dir, 'tests');
-  if (!existsSync(testsDir)) return new Map();
-  const names = (await readdir(testsDir)).filter((name) => name.endsWith('.yaml') || name.endsWith('.yml')).sort();
-  return new Map(await Promise.all(names.map(async (name) => [`tests/${name}`, await readFile(join(testsDir, name), 'utf8')] as const)));
-}
-
 async function testCommand(ctx: Context): Promise<number> {
   const loaded = await loadOrReport(ctx, () => loadPolicy(ctx.dir, ctx.schema()));
   if (!loaded) return 1;
-  const { cases, problems } = parsePolicyTestFiles(await readTestFiles(ctx.dir));
+  const { cases, problems } = parsePolicyTestFiles(await readPolicyTestFiles(ctx.dir));
   if (problems.length > 0) {
     printProblems(ctx.io, problems);
     return 1;
@@ -260,6 +266,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   'new-key': newKeyCommand,
   schema: schemaCommand,
   'register-operations': registerOperationsCommand,
+  ...RELEASE_COMMANDS,
 };
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -278,6 +285,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         query: { type: 'string' },
         operation: { type: 'string' },
         folder: { type: 'string' },
+        note: { type: 'string' },
+        'from-release': { type: 'string' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));

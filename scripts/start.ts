@@ -12,7 +12,9 @@ import { stopChild } from '../lib/stores/ferretdb.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
 import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
 import { policiesDirectory } from '../lib/policy/process.ts';
+import { RELEASE_ENV } from '../lib/policy/release.ts';
 import { readDemoKeys } from './demo-keys.ts';
+import { startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
 import { DATA_DIRECTORY, FIRST_QUERY_LISTS, SHOWCASE_CALLER, firstQuery, showcaseCandidates, showcaseSubject } from './stack.ts';
 
 const log = createLogger('start');
@@ -20,12 +22,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
 const children: ChildProcess[] = [];
 let stopping = false;
+let localRelease: LocalReleaser | undefined;
 
 const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: Number(process.env.EMBEDDED_MONGO_PORT ?? 27018) });
 
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    await localRelease?.close();
     await Promise.all(children.map((child) => stopChild(child)));
     await mongo.stop();
   }
@@ -59,8 +63,9 @@ async function waitUntilReady(url: string, timeoutMs = 30_000): Promise<void> {
 
 // A key pair for this run: the gateway signs identity assertions, the departments check them.
 const assertionKeys = generateAssertionKeyPair();
-
 try {
+  // The local release key: every saved policy change is signed with it and goes live (development only).
+  localRelease = await startLocalReleaser({ log, policiesDir: policiesDirectory() });
   if (!(await isSeeded(mongo.uri))) {
     log.info({ subjects: DEFAULT_SUBJECT_COUNT }, 'empty store: seeding demo data');
     await seedAll({ mongoUri: mongo.uri, subjects: DEFAULT_SUBJECT_COUNT, log });
@@ -70,11 +75,17 @@ try {
       MONGODB_URI: mongo.uri,
       PORT: String(defaultSubgraphPort(name)),
       [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem,
+      [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
     });
   }
   await Promise.all(departments.map(({ name }) => waitUntilReady(`http://127.0.0.1:${defaultSubgraphPort(name)}/readyz`)));
   // The gateway writes the access log into the same store (database credence_audit).
-  run('gateway/main.ts', [], { GATEWAY_PORT: String(gatewayPort), MONGODB_URI: mongo.uri, [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem });
+  run('gateway/main.ts', [], {
+    GATEWAY_PORT: String(gatewayPort),
+    MONGODB_URI: mongo.uri,
+    [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,
+    [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
+  });
   await waitUntilReady(`http://127.0.0.1:${gatewayPort}/readyz`);
 } catch (error) {
   log.error({ err: error }, 'start-up failed');

@@ -23,7 +23,6 @@ const subgraph = await startSubgraph(departmentNamed(name), { mongoUri, port, ho
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    policies.close();
-    void subgraph.close().then(() => sharedStore.close()).finally(() => process.exit(0));
+    void policies.close().then(() => subgraph.close()).then(() => sharedStore.close()).finally(() => process.exit(0));
   });
 }

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'graphql';
 import { touchedSubjects } from '../gateway/access-log.ts';
-import { loadCheckpointSigner } from '../lib/access-log/keys.ts';
+import { loadAuditKey, loadAuditSigner, loadCheckpointSigner } from '../lib/access-log/keys.ts';
+import { witnessStatement } from '../lib/access-log/witness.ts';
 import {
-  GENESIS_HASH, canonicalJson, checkpointPayload, recordHash, recordId,
-  type AccessLogRecord, type ChainTail, type Checkpoint, type LogBody,
+  GENESIS_HASH, auditPayload, canonicalJson, checkpointPayload, recordHash, recordId,
+  type AccessLogRecord, type ChainTail, type Checkpoint, type LogBody, type PruneMark,
 } from '../lib/access-log/record.ts';
 import { verifyAccessLog } from '../lib/access-log/verify.ts';
 import { generateAssertionKeyPair } from '../lib/identity/assertion.ts';
@@ -36,6 +37,13 @@ describe('the subjects a request touched', () => {
     }`);
     const data = { subjects: [{ uscc: A, related: [] }, { uscc: B, related: [{ code: 'C-CODE' }] }, { uscc: 'E-CODE', related: null }] };
     assert.deepEqual(touchedSubjects(document, 'Q', { other: 'D-CODE' }, data), [A, B, 'C-CODE', 'D-CODE', 'E-CODE'].sort());
+  });
+
+  it('a variable nested 40,000 levels deep is read without overflowing the stack', () => {
+    let deep: unknown = { uscc: A };
+    for (let level = 0; level < 40_000; level++) deep = [deep];
+    const document = parse('query Q($input: Filter) { accessLog(filter: $input) { records { id } } }');
+    assert.deepEqual(touchedSubjects(document, 'Q', { input: deep }, null), [A]);
   });
 
   it('an alias named uscc on another field is not taken for a code', () => {
@@ -106,5 +114,62 @@ describe('verification', () => {
     const report = verifyAccessLog({ records, checkpoints, prunes: [], trustedKeys: { [genuine.keyId]: genuine.publicKeyPem } });
     assert.deepEqual(report.problems.map(({ kind, seq }) => [kind, seq]), [['UNTRUSTED_KEY', 0]]);
     assert.equal(verifyAccessLog({ records, checkpoints, prunes: [], trustedKeys: { [signer.keyId]: signer.publicKeyPem } }).ok, true);
+  });
+});
+
+describe('the set of chains, prunes and the witness', () => {
+  const auditPair = generateAssertionKeyPair();
+  const auditEnv = { CREDENCE_AUDIT_PRIVATE_KEY: auditPair.privateKeyPem };
+  const auditKey = loadAuditKey(auditEnv);
+  const auditSigner = loadAuditSigner(auditEnv);
+
+  it('a chain cut short after its last checkpoint is named by the chain that followed it', () => {
+    const first = buildChain('c1', 8, [4]);
+    const last = first.records.at(-1);
+    assert.ok(last);
+    const second = buildChain('c2', 3, [2], { chain: 'c1', seq: last.seq, hash: last.hash });
+    const report = verifyAccessLog({ records: [...first.records.slice(0, 6), ...second.records], checkpoints: [...first.checkpoints, ...second.checkpoints], prunes: [] });
+    assert.deepEqual(report.problems.map(({ kind, chain, seq }) => [kind, chain, seq]), [['DELETED', 'c1', 6]]);
+    assert.match(report.problems[0]?.message ?? '', /records 6\.\.7 are missing \(the tail was cut\)/);
+  });
+
+  it('the latest chain deleted whole, and a tail cut, are named once a witness saw them', () => {
+    const { records, checkpoints } = buildChain('c1', 8, [4]);
+    const witness = [witnessStatement({ records, checkpoints, prunes: [] }, auditSigner)];
+    assert.deepEqual(verifyAccessLog({ records, checkpoints, prunes: [], witness, auditKey }).problems, []);
+    const gone = verifyAccessLog({ records: [], checkpoints: [], prunes: [], witness, auditKey });
+    assert.deepEqual(gone.problems.map(({ kind, chain, seq }) => [kind, chain, seq]), [['DELETED', 'c1', null]]);
+    const cut = verifyAccessLog({ records: records.slice(0, 6), checkpoints, prunes: [], witness, auditKey });
+    assert.deepEqual(cut.problems.map(({ kind, seq }) => [kind, seq]), [['DELETED', 6]]);
+  });
+
+  it('a witness statement not signed by the audit key is BAD_WITNESS and witnesses nothing', () => {
+    const { records, checkpoints } = buildChain('c1', 5, [4]);
+    const forged = witnessStatement({ records, checkpoints, prunes: [] }, loadCheckpointSigner({}));
+    const report = verifyAccessLog({ records: [], checkpoints: [], prunes: [], witness: [forged], auditKey });
+    assert.deepEqual(report.problems.map(({ kind }) => kind), ['BAD_WITNESS']);
+  });
+
+  it('a prune is honoured only when the audit key signed it and its records are older than the retention period', () => {
+    const { records, checkpoints } = buildChain('c1', 10, [4, 8]);
+    const anchor = checkpoints[1];
+    assert.ok(anchor);
+    const kept = records.filter(({ seq }) => seq === 0 || seq > 8);
+    const mark = (signer: typeof auditSigner, retentionDays: number, prunedAt: Date): PruneMark => {
+      const unsigned = { chain: 'c1', throughSeq: 8, anchorHash: anchor.hash, anchorAt: anchor.at, retentionDays, prunedAt, keyId: signer.keyId };
+      return { _id: 'c1', ...unsigned, signature: signer.sign(auditPayload(unsigned)) };
+    };
+    const later = new Date(anchor.at.getTime() + 40 * 86_400_000);
+    const honoured = verifyAccessLog({ records: kept, checkpoints: [anchor], prunes: [mark(auditSigner, 30, later)], auditKey, retentionDays: 30, now: later });
+    assert.deepEqual(honoured.problems, []);
+    assert.equal(honoured.chains[0]?.prunedThrough, 8);
+
+    const kinds = (prune: PruneMark, retentionDays = 30) =>
+      verifyAccessLog({ records: kept, checkpoints: [anchor], prunes: [prune], auditKey, retentionDays, now: later }).problems.map(({ kind, seq }) => [kind, seq]);
+    assert.deepEqual(kinds(mark(loadCheckpointSigner({}), 30, later)), [['BAD_PRUNE', 1], ['DELETED', 1]], 'signed by another key');
+    assert.deepEqual(kinds(mark(auditSigner, 30, later), 60), [['BAD_PRUNE', 1], ['DELETED', 1]], 'younger than the retention period verify applies');
+    assert.deepEqual(kinds(mark(auditSigner, 0, new Date(anchor.at.getTime() + 600_000)), 30), [['BAD_PRUNE', 1], ['DELETED', 1]], 'records ten minutes old');
+    assert.deepEqual(verifyAccessLog({ records: kept, checkpoints: [anchor], prunes: [mark(auditSigner, 30, later)], now: later }).problems.map(({ kind }) => kind),
+      ['BAD_PRUNE', 'DELETED'], 'no audit key to check it against');
   });
 });

@@ -16,11 +16,23 @@ import { connectAccessLogStore, type AccessLogCollections } from '../lib/access-
 import { recordHash, recordId, type AccessLogRecord } from '../lib/access-log/record.ts';
 import { readAccessLog } from '../lib/access-log/maintenance.ts';
 import { verifyAccessLog } from '../lib/access-log/verify.ts';
+import { checkpointPayload, type Checkpoint, type PruneMark } from '../lib/access-log/record.ts';
+import { generateAssertionKeyPair } from '../lib/identity/assertion.ts';
+import { loadCheckpointSigner } from '../lib/access-log/keys.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
 import { addPurposeSeeingEverything, publishPolicyChange } from './support/policy-change.ts';
 
 const run = promisify(execFile);
+
+/** The privacy office's audit key (signs witness statements and prunes) and its witness file, for the audit commands. */
+const auditKeys = generateAssertionKeyPair();
+const witnessDir = await mkdtemp(join(tmpdir(), 'credence-witness-'));
+const AUDIT_ENV = {
+  CREDENCE_AUDIT_PRIVATE_KEY: auditKeys.privateKeyPem,
+  CREDENCE_AUDIT_PUBLIC_KEY: auditKeys.publicKeyPem,
+  ACCESS_LOG_WITNESS_FILE: join(witnessDir, 'witness.jsonl'),
+};
 
 const CENTRAL_BANK: Caller = { consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT' };
 const COURT: Caller = { consumer: 'court-enforcement', purpose: 'ENFORCEMENT' };
@@ -35,7 +47,7 @@ const requestIdOf = (response: GraphQLResponse): string =>
 async function audit(federation: Federation, args: string[]): Promise<{ code: number; stdout: string }> {
   try {
     const { stdout } = await run(process.execPath, ['scripts/audit.ts', ...args], {
-      env: { ...process.env, MONGODB_URI: federation.mongo.uri },
+      env: { ...process.env, MONGODB_URI: federation.mongo.uri, ...AUDIT_ENV },
     });
     return { code: 0, stdout };
   } catch (error) {
@@ -71,6 +83,7 @@ describe('the access log', () => {
   after(async () => {
     await store?.close();
     await federation?.close();
+    await rm(witnessDir, { recursive: true, force: true });
   });
 
   it('records each answered request before its answer: consumer, purpose, policy version, operation, fields per type, subjects, outcome', async () => {
@@ -422,16 +435,121 @@ describe('the access log', () => {
       }
     });
 
+    /** The chain's records and checkpoints matching `filter`, removed until the returned function puts them back. */
+    const removeRecords = async (filter: Record<string, unknown>) => {
+      const records = await store.records.find({ chain, ...filter }).toArray();
+      const checkpoints = await store.checkpoints.find({ chain, ...filter }).toArray();
+      await store.records.deleteMany({ _id: { $in: records.map(({ _id }) => _id) } });
+      await store.checkpoints.deleteMany({ _id: { $in: checkpoints.map(({ _id }) => _id) } });
+      return async () => {
+        if (records.length > 0) await store.records.insertMany(records);
+        if (checkpoints.length > 0) await store.checkpoints.insertMany(checkpoints);
+      };
+    };
+    /** The privacy office countersigns the chain heads as they stand (npm run audit -- witness). */
+    const witness = async (): Promise<void> => {
+      const { code, stdout } = await audit(federation, ['witness']);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /^witnessed \d+ chain head\(s\)/m);
+    };
+
+    it('a range of records deleted', async () => {
+      const restore = await removeRecords({ seq: { $gte: 5, $lte: 7 } });
+      try {
+        const stdout = await expectProblem('DELETED', 5);
+        assert.match(stdout, /records 5\.\.7 are missing/);
+      } finally {
+        await restore();
+      }
+    });
+
+    it('the tail cut after the last checkpoint, once witnessed', async () => {
+      // Leave records after the last checkpoint (checkpoints come every 4 records).
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const [last] = await store.records.find({ chain }).sort({ seq: -1 }).limit(1).toArray();
+        const [signed] = await store.checkpoints.find({ chain }).sort({ seq: -1 }).limit(1).toArray();
+        if (last && signed && last.seq > signed.seq) break;
+        await ask(`{ subject(uscc: "${seedSubject(3).uscc}") { name } }`, CENTRAL_BANK);
+      }
+      const [signed] = await store.checkpoints.find({ chain }).sort({ seq: -1 }).limit(1).toArray();
+      assert.ok(signed);
+      await witness();
+      const restore = await removeRecords({ seq: { $gt: signed.seq } });
+      try {
+        const stdout = await expectProblem('DELETED', signed.seq + 1);
+        assert.match(stdout, /the tail was cut.*the witness saw it/);
+      } finally {
+        await restore();
+      }
+    });
+
+    it('a whole chain deleted: every record and checkpoint of the instance\'s latest chain (attack b)', async () => {
+      await witness();
+      const restore = await removeRecords({});
+      try {
+        const { code, stdout } = await audit(federation, ['verify']);
+        assert.equal(code, 1, stdout);
+        assert.match(stdout, new RegExp(`^DELETED chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} seq - .*chain .* is missing.*witness`, 'm'), stdout);
+      } finally {
+        await restore();
+      }
+      assert.equal((await audit(federation, ['verify'])).code, 0, 'restored, it verifies again');
+    });
+
+    it('a forged checkpoint: signed by another key for a hash no gateway wrote', async () => {
+      const forger = loadCheckpointSigner({});
+      const [last] = await store.records.find({ chain }).sort({ seq: -1 }).limit(1).toArray();
+      assert.ok(last);
+      const unsigned = { chain, seq: last.seq + 3, hash: 'f'.repeat(64), at: new Date(), keyId: forger.keyId };
+      const forged: Checkpoint = { _id: recordId(chain, unsigned.seq), ...unsigned, signature: forger.sign(checkpointPayload(unsigned)) };
+      await store.checkpoints.insertOne(forged);
+      try {
+        const stdout = await expectProblem('BAD_CHECKPOINT', unsigned.seq);
+        assert.match(stdout, /does not carry a valid signature/);
+      } finally {
+        await store.checkpoints.deleteOne({ _id: forged._id });
+      }
+    });
+
+    it('a forged prune mark, then the records and checkpoints before it deleted (attack a)', async () => {
+      const anchor = await store.checkpoints.findOne({ chain, seq: 8 });
+      assert.ok(anchor, 'checkpoint at 8');
+      const mark = { _id: chain, chain, throughSeq: 8, prunedAt: new Date() } as PruneMark;
+      await store.prunes.insertOne(mark);
+      // What retention would remove: records 1..8, and the checkpoints before the anchor at 8.
+      const records = await store.records.find({ chain, seq: { $gt: 0, $lte: 8 } }).toArray();
+      const checkpoints = await store.checkpoints.find({ chain, seq: { $lt: 8 } }).toArray();
+      await store.records.deleteMany({ _id: { $in: records.map(({ _id }) => _id) } });
+      await store.checkpoints.deleteMany({ _id: { $in: checkpoints.map(({ _id }) => _id) } });
+      try {
+        const stdout = await expectProblem('BAD_PRUNE', 1);
+        assert.match(stdout, /^DELETED chain .* seq 1 /m);
+      } finally {
+        await store.prunes.deleteOne({ _id: mark._id });
+        await store.records.insertMany(records);
+        await store.checkpoints.insertMany(checkpoints);
+      }
+      assert.equal((await audit(federation, ['verify'])).code, 0, 'restored, it verifies again');
+    });
+
     it('retention removes whole signed segments and the rest still verifies', async () => {
       // Sign what is there, so the segment up to now is prunable.
       await federation.accessLog.close();
-      const pruned = await run(process.execPath, ['scripts/audit.ts', 'prune', '--retention-days', '0'], { env: { ...process.env, MONGODB_URI: federation.mongo.uri } });
+      const pruned = await run(process.execPath, ['scripts/audit.ts', 'prune', '--retention-days', '0'], { env: { ...process.env, MONGODB_URI: federation.mongo.uri, ...AUDIT_ENV } });
       assert.match(pruned.stdout, new RegExp(`pruned \\d+ record\\(s\\) of chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       assert.equal(await store.records.countDocuments({ chain, seq: 5 }), 0, 'old records removed');
       assert.equal(await store.records.countDocuments({ chain, seq: 0 }), 1, 'the chain start (its key) stays');
-      const { code, stdout } = await audit(federation, ['verify']);
+      const mark = await store.prunes.findOne({ chain });
+      assert.ok(mark?.signature && mark.retentionDays === 0, 'the prune is signed and names its retention rule');
+      const { code, stdout } = await audit(federation, ['verify', '--retention-days', '0']);
       assert.equal(code, 0, stdout);
       assert.match(stdout, /pruned through \d+/);
+    });
+
+    it('a signed prune of records younger than the retention period is refused by verify', async () => {
+      const { code, stdout } = await audit(federation, ['verify', '--retention-days', '1095']);
+      assert.equal(code, 1, stdout);
+      assert.match(stdout, new RegExp(`^BAD_PRUNE chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} seq 1 .*younger than the retention period`, 'm'), stdout);
     });
   });
 });

@@ -30,7 +30,7 @@ import type { PolicyProblem } from '../lib/policy/problems.ts';
 import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, policyCompiler } from '../lib/policy/process.ts';
 import { CATALOG_CATEGORIES, CLASSIFICATIONS } from '../lib/policy/catalog.ts';
 import { DEFAULT_DISCLOSURE_WINDOWS } from '../lib/policy/records.ts';
-import { readPolicyBundle } from '../lib/policy/runtime.ts';
+import { readPolicyBundle } from '../lib/policy/bundle.ts';
 import { main as policyCli } from '../scripts/policy.ts';
 import { startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
 

@@ -1,12 +1,18 @@
 /**
- * The key a gateway instance signs its access-log checkpoints with: Ed25519, as for identity
- * assertions, but a key of its own (CREDENCE_ACCESS_LOG_PRIVATE_KEY), so that the key departments
- * trust for identity can be rotated without touching the evidence trail, and the other way round.
+ * The keys of the access log, all Ed25519:
+ * - the key a gateway instance signs its checkpoints with (CREDENCE_ACCESS_LOG_PRIVATE_KEY), a key
+ *   of its own rather than the identity-assertion key, so that either can be rotated alone;
+ * - the privacy office's audit key (CREDENCE_AUDIT_PRIVATE_KEY), which signs prune marks and
+ *   witness statements. No gateway holds it: a gateway (or whoever holds its key and the store)
+ *   can neither forge a prune nor rewrite what the privacy office witnessed. Verification checks
+ *   them against its public key (CREDENCE_AUDIT_PUBLIC_KEY).
  */
-import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { assertionKeyId, generateAssertionKeyPair, unescapePem } from '../identity/assertion.ts';
 
 export const ACCESS_LOG_KEY_ENV = 'CREDENCE_ACCESS_LOG_PRIVATE_KEY';
+export const AUDIT_PRIVATE_KEY_ENV = 'CREDENCE_AUDIT_PRIVATE_KEY';
+export const AUDIT_PUBLIC_KEY_ENV = 'CREDENCE_AUDIT_PUBLIC_KEY';
 
 export interface CheckpointSigner {
   keyId: string;
@@ -17,8 +23,8 @@ export interface CheckpointSigner {
   sign(payload: Buffer): string;
 }
 
-function signerFor(privateKey: KeyObject, generated: boolean): CheckpointSigner {
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${ACCESS_LOG_KEY_ENV} must be an Ed25519 private key (got ${privateKey.asymmetricKeyType}).`);
+function signerFor(privateKey: KeyObject, generated: boolean, env = ACCESS_LOG_KEY_ENV): CheckpointSigner {
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${env} must be an Ed25519 private key (got ${privateKey.asymmetricKeyType}).`);
   const publicKey = createPublicKey(privateKey);
   return {
     keyId: assertionKeyId(publicKey),
@@ -32,11 +38,54 @@ function signerFor(privateKey: KeyObject, generated: boolean): CheckpointSigner 
 export function loadCheckpointSigner(env: NodeJS.ProcessEnv = process.env): CheckpointSigner {
   const pem = env[ACCESS_LOG_KEY_ENV];
   if (!pem || pem.trim() === '') return signerFor(createPrivateKey(generateAssertionKeyPair().privateKeyPem), true);
-  let privateKey: KeyObject;
+  return signerFor(privateKeyFrom(pem, ACCESS_LOG_KEY_ENV), false);
+}
+
+function privateKeyFrom(pem: string, env: string): KeyObject {
   try {
-    privateKey = createPrivateKey(unescapePem(pem));
+    return createPrivateKey(unescapePem(pem));
   } catch (error) {
-    throw new Error(`${ACCESS_LOG_KEY_ENV} is not a private key in PEM: ${(error as Error).message}`, { cause: error });
+    throw new Error(`${env} is not a private key in PEM: ${(error as Error).message}`, { cause: error });
   }
-  return signerFor(privateKey, false);
+}
+
+/** The privacy office's audit key, for `npm run audit -- prune` and `witness`; required there. */
+export function loadAuditSigner(env: NodeJS.ProcessEnv = process.env): CheckpointSigner {
+  const pem = env[AUDIT_PRIVATE_KEY_ENV];
+  if (!pem || pem.trim() === '') throw new Error(`Set ${AUDIT_PRIVATE_KEY_ENV} to the privacy office's Ed25519 audit key: prunes and witness statements are signed with it.`);
+  return signerFor(privateKeyFrom(pem, AUDIT_PRIVATE_KEY_ENV), false, AUDIT_PRIVATE_KEY_ENV);
+}
+
+/** Checks signatures of the audit key. */
+export interface AuditKey {
+  keyId: string;
+  verify(payload: Buffer, signature: string): boolean;
+}
+
+/** The audit key's public half (CREDENCE_AUDIT_PUBLIC_KEY, else derived from the private key), or null when neither is set. */
+export function loadAuditKey(env: NodeJS.ProcessEnv = process.env): AuditKey | null {
+  const publicPem = env[AUDIT_PUBLIC_KEY_ENV];
+  const privatePem = env[AUDIT_PRIVATE_KEY_ENV];
+  let publicKey: KeyObject;
+  if (publicPem && publicPem.trim() !== '') {
+    try {
+      publicKey = createPublicKey(unescapePem(publicPem));
+    } catch (error) {
+      throw new Error(`${AUDIT_PUBLIC_KEY_ENV} is not a public key in PEM: ${(error as Error).message}`, { cause: error });
+    }
+  } else if (privatePem && privatePem.trim() !== '') {
+    publicKey = createPublicKey(privateKeyFrom(privatePem, AUDIT_PRIVATE_KEY_ENV));
+  } else {
+    return null;
+  }
+  return {
+    keyId: assertionKeyId(publicKey),
+    verify: (payload, signature) => {
+      try {
+        return verify(null, payload, publicKey, Buffer.from(signature, 'base64url'));
+      } catch {
+        return false;
+      }
+    },
+  };
 }

@@ -3,9 +3,12 @@
  * retention. Retention removes only whole signed segments: the records of a chain up to a
  * checkpoint older than the retention period, keeping that checkpoint as the anchor the rest of
  * the chain links to and the chain's start (with its public key), so the log stays verifiable.
+ * Each prune is stated in a mark signed by the privacy office's audit key, naming the range, the
+ * anchor and the retention rule, so that a prune cannot be forged by whoever writes the store.
  */
 import type { AccessLogCollections } from './store.ts';
-import type { AccessLogRecord, Checkpoint, PruneMark } from './record.ts';
+import type { CheckpointSigner } from './keys.ts';
+import { auditPayload, type AccessLogRecord, type Checkpoint, type PruneMark } from './record.ts';
 import type { VerificationInput } from './verify.ts';
 
 export interface AccessLogContents {
@@ -35,7 +38,12 @@ export function* exportLines(contents: AccessLogContents): Generator<string> {
   for (const prune of contents.prunes) yield JSON.stringify({ type: 'prune', prune } satisfies ExportLine);
 }
 
-const DATE_KEYS = new Set(['at', 'prunedAt']);
+const DATE_KEYS = new Set(['at', 'prunedAt', 'anchorAt']);
+
+/** JSON with the access log's dates read back as dates (they hash as their ISO form either way). */
+export function parseWithDates(line: string): unknown {
+  return JSON.parse(line, (key, value: unknown) => (DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value));
+}
 
 /** Reads an export back; a line that is not one of ours is refused with its number. */
 export function parseExport(text: string): Omit<VerificationInput, 'trustedKeys'> & AccessLogContents {
@@ -44,7 +52,7 @@ export function parseExport(text: string): Omit<VerificationInput, 'trustedKeys'
     if (line.trim() === '') return;
     let parsed: ExportLine;
     try {
-      parsed = JSON.parse(line, (key, value: unknown) => (DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value)) as ExportLine;
+      parsed = parseWithDates(line) as ExportLine;
     } catch {
       throw new Error(`line ${index + 1} is not JSON`);
     }
@@ -64,21 +72,24 @@ export interface PruneResult {
 
 /**
  * Removes, per chain, the records up to the newest checkpoint signed before `cutoff` (never the
- * chain start). The retention mark is written first, so an interrupted prune is completed by
- * running it again and never looks like a deletion.
+ * chain start), under a mark signed by `signer` (the audit key) naming the range, the anchor and
+ * `retentionDays`. The mark is written first, so an interrupted prune is completed by running it
+ * again and never looks like a deletion.
  */
-export async function pruneAccessLog(store: AccessLogCollections, cutoff: Date): Promise<PruneResult[]> {
+export async function pruneAccessLog(store: AccessLogCollections, options: { cutoff: Date; retentionDays: number; signer: CheckpointSigner }): Promise<PruneResult[]> {
+  const { cutoff, retentionDays, signer } = options;
   const results: PruneResult[] = [];
   const chains = await store.records.distinct('chain', { kind: 'CHAIN_START' });
   for (const chain of chains) {
-    const anchor = await store.checkpoints.find({ chain, at: { $lt: cutoff } }).sort({ seq: -1 }).limit(1).next();
-    if (!anchor || anchor.seq < 1) continue;
     const previous = await store.prunes.findOne({ _id: chain });
-    const throughSeq = Math.max(anchor.seq, previous?.throughSeq ?? 0);
-    await store.prunes.updateOne({ _id: chain }, { $set: { chain, throughSeq, prunedAt: new Date() } }, { upsert: true });
-    const { deletedCount } = await store.records.deleteMany({ chain, seq: { $gt: 0, $lte: throughSeq } });
-    await store.checkpoints.deleteMany({ chain, seq: { $lt: throughSeq } });
-    if (deletedCount > 0) results.push({ chain, throughSeq, removed: deletedCount });
+    const anchor = await store.checkpoints.find({ chain, at: { $lt: cutoff }, seq: { $gte: Math.max(1, previous?.throughSeq ?? 0) } }).sort({ seq: -1 }).limit(1).next();
+    if (!anchor) continue;
+    const unsigned = { chain, throughSeq: anchor.seq, anchorHash: anchor.hash, anchorAt: anchor.at, retentionDays, prunedAt: new Date(), keyId: signer.keyId };
+    const mark: PruneMark = { _id: chain, ...unsigned, signature: signer.sign(auditPayload(unsigned)) };
+    await store.prunes.replaceOne({ _id: chain }, mark, { upsert: true });
+    const { deletedCount } = await store.records.deleteMany({ chain, seq: { $gt: 0, $lte: anchor.seq } });
+    await store.checkpoints.deleteMany({ chain, seq: { $lt: anchor.seq } });
+    if (deletedCount > 0) results.push({ chain, throughSeq: anchor.seq, removed: deletedCount });
   }
   return results;
 }

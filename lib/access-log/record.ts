@@ -29,6 +29,8 @@ export interface AccessEntry {
   subjects: string[];
   deniedFields: string[];
   maskedFields: string[];
+  /** The codes of the errors the request was answered with, sorted (a refusal's or a failure's; empty when answered cleanly). */
+  errorCodes?: string[];
   durationMs: number;
 }
 
@@ -75,12 +77,45 @@ export interface Checkpoint {
   signature: string;
 }
 
-/** Records 1..throughSeq of `chain` were removed by retention; checkpoint `throughSeq` is kept as the anchor. */
+/**
+ * Records 1..throughSeq of `chain` were removed by retention; checkpoint `throughSeq` is kept as
+ * the anchor. Signed by the privacy office's audit key (keys.ts), never by a gateway: a mark that
+ * key did not sign, or that removes records younger than the retention period, is BAD_PRUNE.
+ */
 export interface PruneMark {
   _id: string;
   chain: string;
   throughSeq: number;
+  /** The hash the anchor checkpoint signed: the rest of the chain links to it. */
+  anchorHash: string;
+  /** When the anchor checkpoint was signed: the newest pruned record is no younger. */
+  anchorAt: Date;
+  /** The retention rule applied: records older than this many days may be removed. */
+  retentionDays: number;
   prunedAt: Date;
+  keyId: string;
+  /** Ed25519 by the audit key over the canonical JSON of every other field but `_id`; base64url. */
+  signature: string;
+}
+
+/** A chain's last record as a witness saw it. */
+export interface WitnessedHead {
+  chain: string;
+  instance: string;
+  seq: number;
+  hash: string;
+}
+
+/**
+ * The privacy office's countersignature of every chain head it saw at `at`, signed by the audit
+ * key and kept outside the log's store (the witness file): a chain or tail deleted after it was
+ * witnessed is missed there, whoever can write the store.
+ */
+export interface WitnessStatement {
+  at: Date;
+  keyId: string;
+  heads: WitnessedHead[];
+  signature: string;
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -109,6 +144,14 @@ export function recordHash(record: Omit<AccessLogRecord, '_id' | 'hash'> & { _id
   void _id;
   void hash;
   return createHash('sha256').update(canonicalJson(sealed)).digest('hex');
+}
+
+/** The bytes an audit-key signature covers (a prune mark, a witness statement): everything but `_id` and the signature. */
+export function auditPayload(signed: object): Buffer {
+  const { _id, signature, ...covered } = signed as { _id?: unknown; signature?: unknown };
+  void _id;
+  void signature;
+  return Buffer.from(canonicalJson(covered));
 }
 
 /** The bytes a checkpoint's signature covers. */

@@ -12,19 +12,28 @@
  *   position, or one whose id does not match its position);
  * - REORDERED: a record sealed at one position found at another;
  * - BAD_CHECKPOINT: a checkpoint whose signature does not verify with the chain's key;
+ * - BAD_PRUNE: a prune mark the audit key did not sign, whose anchor does not hold, or that
+ *   removed records younger than the retention period (the records it claims are then DELETED);
+ * - BAD_WITNESS: a witness statement the audit key did not sign;
  * - UNTRUSTED_KEY: a chain signed by a key not among the trusted keys given.
+ *
+ * The set of chains: each chain start names the last record of its instance's previous chain, so
+ * a chain deleted whole, or cut short, is named by its successor; and the witness statements
+ * (witness.ts) name every chain head the privacy office saw, so that the latest chain of an
+ * instance, or the tail of one, deleted after it was witnessed is named too.
  *
  * Records after a chain's last checkpoint are linked but not yet signed: reported as the
  * chain's unsigned tail, not as a problem (a running gateway always has one, for at most the
  * checkpoint interval).
  */
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
+import type { AuditKey } from './keys.ts';
 import {
-  GENESIS_HASH, checkpointPayload, recordHash, recordId,
-  type AccessLogRecord, type Checkpoint, type PruneMark,
+  GENESIS_HASH, auditPayload, checkpointPayload, recordHash, recordId,
+  type AccessLogRecord, type Checkpoint, type PruneMark, type WitnessStatement, type WitnessedHead,
 } from './record.ts';
 
-export type ProblemKind = 'EDITED' | 'DELETED' | 'INSERTED' | 'REORDERED' | 'BAD_CHECKPOINT' | 'UNTRUSTED_KEY';
+export type ProblemKind = 'EDITED' | 'DELETED' | 'INSERTED' | 'REORDERED' | 'BAD_CHECKPOINT' | 'BAD_PRUNE' | 'BAD_WITNESS' | 'UNTRUSTED_KEY';
 
 export interface VerificationProblem {
   kind: ProblemKind;
@@ -45,6 +54,8 @@ export interface ChainSummary {
   /** Linked records after the last checkpoint. */
   unsignedTail: number;
   prunedThrough: number | null;
+  /** The last position a valid witness statement names, or null if none does. */
+  witnessedThrough: number | null;
 }
 
 export interface VerificationReport {
@@ -59,6 +70,33 @@ export interface VerificationInput {
   prunes: Iterable<PruneMark>;
   /** Key id → public key (PEM). When given, chains signed by any other key are refused. */
   trustedKeys?: Readonly<Record<string, string>>;
+  /** The privacy office's audit key: prune marks and witness statements must carry its signature. */
+  auditKey?: AuditKey | null;
+  /** The witness statements (witness.ts), oldest first. */
+  witness?: readonly WitnessStatement[];
+  /** The retention period in days: a prune of records younger than this is refused. */
+  retentionDays?: number;
+  /** The moment of verification (tests pass one). */
+  now?: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Why a prune mark does not hold, or undefined when it does. */
+function pruneFault(prune: PruneMark, anchor: Checkpoint | undefined, input: VerificationInput): string | undefined {
+  const range = `records 1..${prune.throughSeq} are marked as pruned`;
+  if (!input.auditKey) return `${range}, but no audit public key was given to check the mark (set CREDENCE_AUDIT_PUBLIC_KEY)`;
+  if (prune.keyId !== input.auditKey.keyId || typeof prune.signature !== 'string' || !input.auditKey.verify(auditPayload(prune), prune.signature)) {
+    return `${range}, but the mark does not carry a valid signature of the audit key ${input.auditKey.keyId} (forged)`;
+  }
+  if (!anchor || anchor.hash !== prune.anchorHash) return `${range}, but no valid checkpoint at ${prune.throughSeq} anchors the rest of the chain`;
+  const retentionDays = Math.max(prune.retentionDays, input.retentionDays ?? 0);
+  const now = input.now ?? new Date();
+  const prunedAt = new Date(Math.min(new Date(prune.prunedAt).getTime(), now.getTime()));
+  if (new Date(anchor.at).getTime() > prunedAt.getTime() - retentionDays * DAY_MS) {
+    return `${range}, but they were signed at ${new Date(anchor.at).toISOString()}, younger than the retention period of ${retentionDays} day(s) when pruned at ${prunedAt.toISOString()}`;
+  }
+  return undefined;
 }
 
 /** How far from its position a moved record is recognised as moved rather than edited. */
@@ -97,9 +135,10 @@ function verifyChain(
   stored: AccessLogRecord[],
   checkpoints: Checkpoint[],
   prune: PruneMark | undefined,
-  trustedKeys: Readonly<Record<string, string>> | undefined,
+  input: VerificationInput,
   problems: VerificationProblem[],
 ): ChainSummary {
+  const { trustedKeys } = input;
   const start = stored.find((record) => record.seq === 0 && record.kind === 'CHAIN_START' && record._id === recordId(chain, 0));
   const instance = start?.instance ?? stored[0]?.instance ?? 'unknown';
   const report = (kind: ProblemKind, seq: number | null, message: string): void => void problems.push({ kind, chain, instance, seq, message });
@@ -155,9 +194,9 @@ function verifyChain(
   let lastHash = GENESIS_HASH;
   let previousFlagged = false;
   if (prune) {
-    const anchor = signed.get(prune.throughSeq);
-    if (anchor) prunedThrough = prune.throughSeq;
-    else report('DELETED', 1, `records 1..${prune.throughSeq} are marked as pruned but no valid checkpoint at ${prune.throughSeq} anchors the rest of the chain`);
+    const fault = pruneFault(prune, signed.get(prune.throughSeq), input);
+    if (fault) report('BAD_PRUNE', 1, fault);
+    else prunedThrough = prune.throughSeq;
   }
 
   const byStoredHash = new Map(records.map((record) => [record.hash, record]));
@@ -211,7 +250,27 @@ function verifyChain(
     signedThrough,
     unsignedTail: Math.max(0, lastSeq - (signedThrough ?? -1)),
     prunedThrough,
+    witnessedThrough: null,
   };
+}
+
+/** The last position of each chain that a validly signed witness statement names. */
+function witnessedHeads(input: VerificationInput, problems: VerificationProblem[]): Map<string, WitnessedHead & { at: Date }> {
+  const heads = new Map<string, WitnessedHead & { at: Date }>();
+  for (const [index, statement] of (input.witness ?? []).entries()) {
+    const valid = input.auditKey !== undefined && input.auditKey !== null && statement.keyId === input.auditKey.keyId
+      && typeof statement.signature === 'string' && input.auditKey.verify(auditPayload(statement), statement.signature);
+    if (!valid) {
+      const why = input.auditKey ? `does not carry a valid signature of the audit key ${input.auditKey.keyId}` : 'cannot be checked: no audit public key was given (set CREDENCE_AUDIT_PUBLIC_KEY)';
+      problems.push({ kind: 'BAD_WITNESS', chain: '-', instance: '-', seq: null, message: `witness statement ${index + 1} (${new Date(statement.at).toISOString()}) ${why}` });
+      continue;
+    }
+    for (const head of statement.heads) {
+      const known = heads.get(head.chain);
+      if (!known || head.seq > known.seq) heads.set(head.chain, { ...head, at: new Date(statement.at) });
+    }
+  }
+  return heads;
 }
 
 export function verifyAccessLog(input: VerificationInput): VerificationReport {
@@ -220,24 +279,52 @@ export function verifyAccessLog(input: VerificationInput): VerificationReport {
   const prunes = new Map([...input.prunes].map((mark) => [mark.chain, mark]));
   const chainIds = [...new Set([...records.keys(), ...checkpoints.keys(), ...prunes.keys()])].sort();
   const problems: VerificationProblem[] = [];
-  const chains = chainIds.map((chain) => verifyChain(chain, records.get(chain) ?? [], checkpoints.get(chain) ?? [], prunes.get(chain), input.trustedKeys, problems));
+  const chains = chainIds.map((chain) => verifyChain(chain, records.get(chain) ?? [], checkpoints.get(chain) ?? [], prunes.get(chain), input, problems));
+  const summaries = new Map(chains.map((summary) => [summary.chain, summary]));
 
-  // Each chain names the previous chain of its instance: a chain removed whole is missed there.
-  const known = new Set(chainIds);
+  /** A chain's end as its successor or a witness recorded it: still there, with that hash, or pruned legitimately. */
+  const checkEnd = (end: WitnessedHead, by: string): void => {
+    const { chain, seq, hash, instance } = end;
+    const summary = summaries.get(chain);
+    if (!summary) {
+      problems.push({ kind: 'DELETED', chain, instance, seq: null, message: `chain ${chain} of instance ${instance} is missing: ${by} through position ${seq}` });
+      return;
+    }
+    if (summary.prunedThrough !== null && seq <= summary.prunedThrough) return;
+    const list = records.get(chain) ?? [];
+    const last = list.find((candidate) => candidate.seq === seq && candidate._id === recordId(chain, seq));
+    if (last && last.hash !== hash) {
+      problems.push({ kind: 'EDITED', chain, instance, seq, message: `record ${seq} of chain ${chain} was rewritten: ${by} with another hash for it` });
+      return;
+    }
+    const lastSeq = list.reduce((max, record) => Math.max(max, record.seq), -1);
+    if (!last && seq > lastSeq) {
+      problems.push({ kind: 'DELETED', chain, instance, seq: lastSeq + 1, message: `records ${lastSeq + 1}..${seq} are missing (the tail was cut): ${by} through position ${seq}` });
+    }
+  };
+
+  // Each chain names the previous chain of its instance: a chain removed whole, or cut short, is missed there.
   for (const list of records.values()) {
     for (const record of list) {
       if (record.kind !== 'CHAIN_START' || !record.previous) continue;
-      const { chain, seq, hash } = record.previous;
-      if (!known.has(chain)) {
-        problems.push({ kind: 'DELETED', chain, instance: record.instance, seq: null, message: `chain ${chain} is missing: chain ${record.chain} of instance ${record.instance} follows it` });
-        continue;
-      }
-      const last = records.get(chain)?.find((candidate) => candidate.seq === seq && candidate._id === recordId(chain, seq));
-      if (last && last.hash !== hash) {
-        problems.push({ kind: 'EDITED', chain, instance: record.instance, seq, message: `record ${seq} of chain ${chain} was rewritten: chain ${record.chain} recorded another hash for it` });
-      }
+      checkEnd({ ...record.previous, instance: record.instance }, `chain ${record.chain} of the same instance follows it`);
     }
   }
-  problems.sort((a, b) => (a.chain === b.chain ? (a.seq ?? -1) - (b.seq ?? -1) : a.chain < b.chain ? -1 : 1));
-  return { ok: problems.length === 0, chains, problems };
+  // The witness saw every chain head: the latest chain of an instance, and a cut tail, are missed there.
+  for (const head of witnessedHeads(input, problems).values()) {
+    checkEnd(head, `the witness saw it at ${head.at.toISOString()}`);
+    const summary = summaries.get(head.chain);
+    if (summary) summary.witnessedThrough = head.seq;
+  }
+
+  // One problem per kind and place, whichever check found it first.
+  const seen = new Set<string>();
+  const distinct = problems.filter(({ kind, chain, seq }) => {
+    const key = `${kind}|${chain}|${seq ?? '-'}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  distinct.sort((a, b) => (a.chain === b.chain ? (a.seq ?? -1) - (b.seq ?? -1) : a.chain < b.chain ? -1 : 1));
+  return { ok: distinct.length === 0, chains, problems: distinct };
 }

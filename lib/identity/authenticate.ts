@@ -106,16 +106,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 /** Purpose comes only after identity: a 403 is only ever given to a caller we know. */
 function choosePurpose(consumer: Consumer, declared: string | null | undefined): string {
   if (declared === null) {
-    throw new IdentityError('PURPOSE_NOT_ALLOWED', { message: 'Declare exactly one purpose in X-Credence-Purpose.' });
+    throw new IdentityError('PURPOSE_NOT_ALLOWED', { message: 'Declare exactly one purpose in X-Credence-Purpose.', authenticated: { consumer: consumer.id, purpose: '' } });
   }
   const purpose = declared?.trim() || consumer.defaultPurpose;
-  if (!purpose) throw new IdentityError('PURPOSE_REQUIRED', { message: purposeRequiredMessage(consumer) });
+  if (!purpose) throw new IdentityError('PURPOSE_REQUIRED', { message: purposeRequiredMessage(consumer), authenticated: { consumer: consumer.id, purpose: '' } });
   // Checked even for the default purpose: a policy whose default is not among the consumer's
   // purposes must not widen what the consumer sees.
   if (!consumer.purposes.includes(purpose)) {
     throw new IdentityError('PURPOSE_NOT_ALLOWED', {
       message: `The purpose ${quoteForMessage(purpose)} is not allowed for this consumer. ${allowedList(consumer)}`,
       detail: `consumer ${consumer.id}, purpose ${quoteForMessage(purpose)}`,
+      authenticated: { consumer: consumer.id, purpose },
     });
   }
   return purpose;

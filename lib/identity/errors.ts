@@ -58,13 +58,16 @@ export class IdentityError extends Error {
   readonly httpStatus: IdentityHttpStatus;
   /** For the operator's log only; never sent to the consumer. Never contains a credential. */
   readonly detail: string | undefined;
+  /** A purpose refusal: the consumer was authenticated, and the refusal is recorded in the access log under it. */
+  readonly authenticated: { consumer: string; purpose: string } | undefined;
 
-  constructor(code: IdentityErrorCode, options: { message?: string; detail?: string } = {}) {
+  constructor(code: IdentityErrorCode, options: { message?: string; detail?: string; authenticated?: { consumer: string; purpose: string } } = {}) {
     const [httpStatus, message] = CODES[code];
     super(options.message ?? message);
     this.code = code;
     this.httpStatus = httpStatus;
     this.detail = options.detail;
+    this.authenticated = options.authenticated;
   }
 }
 

@@ -16,6 +16,8 @@ import type { ExplainedField } from './explain.ts';
 import { policyTestJsonSchema } from './json-schema.ts';
 import type { PolicyProblem } from './problems.ts';
 import { parseYamlFile, positionOf, schemaProblems } from './yaml-source.ts';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 interface RawTestFile {
   consumer?: string;
@@ -190,3 +192,15 @@ export function formatPolicyTestResults(results: readonly PolicyTestResult[]): s
   lines.push('', `${results.length - failed} passed, ${failed} failed`);
   return lines.join('\n');
 }
+
+/** The test files of a policies folder (`tests/*.yaml`, by path); none when it has no tests folder. */
+export async function readPolicyTestFiles(dir: string): Promise<Map<string, string>> {
+  const testsDir = join(dir, 'tests');
+  const names = await readdir(testsDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const yaml = names.filter((name) => name.endsWith('.yaml') || name.endsWith('.yml')).sort();
+  return new Map(await Promise.all(yaml.map(async (name) => [`tests/${name}`, await readFile(join(testsDir, name), 'utf8')] as const)));
+}
+

@@ -1,7 +1,9 @@
 /**
- * The policy as a long-running process (gateway or subgraph) holds it: read from the policies
- * folder, validated against the supergraph, hot-reloaded (runtime.ts).
+ * The policy as a long-running process (gateway or subgraph) holds it: the signed release in
+ * force, compiled against the supergraph, replaced when a newer signed release arrives
+ * (runtime.ts).
  */
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.ts';
@@ -9,6 +11,7 @@ import type { SharedStore } from '../stores/shared-store.ts';
 import { buildApiSchema } from './api-schema.ts';
 import { loadPolicyFromTexts } from './load.ts';
 import { formatProblem } from './problems.ts';
+import { releasesDirectory, trustedReleaseKeys } from './release.ts';
 import { createPolicyRuntime, type PolicyCompiler, type PolicyRuntime } from './runtime.ts';
 
 export const DEFAULT_POLICIES_DIR = fileURLToPath(new URL('../../policies', import.meta.url));
@@ -17,6 +20,11 @@ export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../../schema/super
 /** POLICIES_DIR, or the `policies/` folder shipped with Credence. */
 export function policiesDirectory(env: NodeJS.ProcessEnv = process.env): string {
   return env.POLICIES_DIR ?? DEFAULT_POLICIES_DIR;
+}
+
+/** The shared store's namespace (CREDENCE_REDIS_NAMESPACE), so deployments sharing a Redis never mix. */
+export function redisNamespace(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CREDENCE_REDIS_NAMESPACE ?? 'credence';
 }
 
 /** Compiles policy bundles against one supergraph's API schema (built once). */
@@ -29,17 +37,25 @@ export function policyCompiler(supergraphSdl: string): PolicyCompiler {
 }
 
 export function startPolicyRuntime(options: {
+  /** The policies folder; its `releases/` folder holds the signed releases unless POLICY_RELEASES_DIR names another. */
   dir: string;
   sharedStore: SharedStore;
   log: Logger;
   supergraphPath?: string;
   watch?: boolean;
+  /** The trusted release keys; CREDENCE_RELEASE_PUBLIC_KEYS by default. */
+  trustedKeys?: ReadonlyMap<string, KeyObject>;
+  namespace?: string;
+  refreshMs?: number;
 }): Promise<PolicyRuntime> {
   return createPolicyRuntime({
-    dir: options.dir,
     compile: policyCompiler(readFileSync(options.supergraphPath ?? DEFAULT_SUPERGRAPH_PATH, 'utf8')),
     sharedStore: options.sharedStore,
     log: options.log,
+    trustedKeys: options.trustedKeys ?? trustedReleaseKeys(process.env),
+    releasesDir: releasesDirectory(options.dir),
     watch: options.watch ?? true,
+    namespace: options.namespace ?? redisNamespace(),
+    ...(options.refreshMs ? { refreshMs: options.refreshMs } : {}),
   });
 }

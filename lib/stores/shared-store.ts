@@ -13,6 +13,17 @@ export interface SharedStore {
   ping(): Promise<boolean>;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /**
+   * Sets `key` to `value` under `rank` unless it already holds a rank at least as high: a
+   * pointer that only moves forward, whichever of several writers arrives last.
+   */
+  raise(key: string, rank: number, value: string): Promise<void>;
+  /** The value `raise` stored and its rank; null if none. */
+  ranked(key: string): Promise<{ rank: number; value: string } | null>;
+  /** One field of a hash (a process's entry in a shared table). */
+  hset(key: string, field: string, value: string): Promise<void>;
+  hgetall(key: string): Promise<Record<string, string>>;
+  hdel(key: string, field: string): Promise<void>;
   /** Sets `key` only if it is not set (Redis SET NX PX), for `ttlMs`: true when this call set it. */
   claim(key: string, ttlMs: number): Promise<boolean>;
   publish(channel: string, message: string): Promise<void>;
@@ -50,6 +61,18 @@ export async function connectSharedStore(log: Logger, options: SharedStoreOption
   return createRedisStore(client, log);
 }
 
+/** Compares and sets in one step: ranks are whole numbers, stored as `<rank> <value>`. */
+const RAISE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(string.match(current, '^(%d+) ')) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])
+return 1`;
+
+function parseRanked(stored: string | null | undefined): { rank: number; value: string } | null {
+  const match = stored ? /^(\d+) (.*)$/s.exec(stored) : null;
+  return match ? { rank: Number(match[1]), value: match[2] ?? '' } : null;
+}
+
 function createRedisStore(client: Redis, log: Logger): SharedStore {
   let subscriber: Redis | undefined;
   // ioredis reconnects by itself; an error event without a listener would only be printed to stderr.
@@ -65,6 +88,11 @@ function createRedisStore(client: Redis, log: Logger): SharedStore {
       if (ttlMs) await client.set(key, value, 'PX', ttlMs);
       else await client.set(key, value);
     },
+    raise: async (key, rank, value) => void (await client.eval(RAISE_SCRIPT, 1, key, String(rank), value)),
+    ranked: async (key) => parseRanked(await client.get(key)),
+    hset: async (key, field, value) => void (await client.hset(key, field, value)),
+    hgetall: (key) => client.hgetall(key),
+    hdel: async (key, field) => void (await client.hdel(key, field)),
     claim: async (key, ttlMs) => (await client.set(key, '1', 'PX', ttlMs, 'NX')) === 'OK',
     publish: async (channel, message) => void (await client.publish(channel, message)),
     subscribe: async (channel, onMessage) => {
@@ -86,7 +114,9 @@ function createRedisStore(client: Redis, log: Logger): SharedStore {
 
 export function createMemoryStore(): SharedStore {
   const values = new Map<string, { value: string; expiresAt: number }>();
+  const hashes = new Map<string, Map<string, string>>();
   const bus = new EventEmitter();
+  const hash = (key: string): Map<string, string> => hashes.get(key) ?? hashes.set(key, new Map()).get(key)!;
   return {
     kind: 'memory',
     ping: async () => true,
@@ -96,6 +126,14 @@ export function createMemoryStore(): SharedStore {
       return entry.value;
     },
     set: async (key, value, ttlMs) => void values.set(key, { value, expiresAt: ttlMs ? Date.now() + ttlMs : Infinity }),
+    raise: async (key, rank, value) => {
+      const current = parseRanked(values.get(key)?.value);
+      if (!current || current.rank < rank) values.set(key, { value: `${rank} ${value}`, expiresAt: Infinity });
+    },
+    ranked: async (key) => parseRanked(values.get(key)?.value),
+    hset: async (key, field, value) => void hash(key).set(field, value),
+    hgetall: async (key) => Object.fromEntries(hashes.get(key) ?? []),
+    hdel: async (key, field) => void hashes.get(key)?.delete(field),
     claim: async (key, ttlMs) => {
       const now = Date.now();
       const entry = values.get(key);
@@ -110,6 +148,7 @@ export function createMemoryStore(): SharedStore {
     close: async () => {
       bus.removeAllListeners();
       values.clear();
+      hashes.clear();
     },
   };
 }

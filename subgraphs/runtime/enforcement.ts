@@ -36,6 +36,8 @@ import { applyMask } from '../../lib/policy/masks.ts';
 import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/records.ts';
 import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
 import { collectRequestedFields } from '../../lib/policy/operation-fields.ts';
+import { servedSubjectsMiddleware } from './served-subjects.ts';
+import { afterResolving } from './field-middleware.ts';
 
 /** What enforcement needs in every request's context. */
 export interface PolicyContext {
@@ -84,33 +86,20 @@ function shieldRules(schema: GraphQLSchema): IRules {
  * resolver (a loader does that); one without would bypass the filter, so start-up refuses it.
  */
 function recordFilters(schema: GraphQLSchema, windows: ReadonlyMap<string, DisclosureWindows>): IMiddlewareFieldMap {
-  const filters: Record<string, Record<string, (...args: never[]) => unknown>> = {};
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__')) continue;
-    for (const field of Object.values(type.getFields())) {
-      const itemType = getNamedType(field.type);
-      if (!isRecordType(itemType.name)) continue;
-      if (!isList(field.type)) continue;
-      if (!field.resolve) {
-        throw new Error(`${type.name}.${field.name} lists ${itemType.name} records without a resolver, so record rules could not filter it; declare one.`);
-      }
-      const recordType = itemType.name;
-      const typeWindows = windows.get(recordType);
-      (filters[type.name] ??= {})[field.name] = async (
-        resolve: (parent: unknown, args: unknown, context: PolicyContext, info: unknown) => Promise<unknown>,
-        parent: unknown,
-        args: unknown,
-        context: PolicyContext,
-        info: unknown,
-      ) => {
-        const records = await resolve(parent, args, context, info);
-        if (!Array.isArray(records)) return records;
-        const recordRule = context.view.records(recordType);
-        return (records as Record<string, unknown>[]).filter((record) => isRecordVisible(recordType, record, recordRule, context.now, typeWindows));
-      };
+  return afterResolving<PolicyContext>(schema, (type, field) => {
+    const itemType = getNamedType(field.type);
+    if (!isRecordType(itemType.name) || !isList(field.type)) return undefined;
+    if (!field.resolve) {
+      throw new Error(`${type.name}.${field.name} lists ${itemType.name} records without a resolver, so record rules could not filter it; declare one.`);
     }
-  }
-  return filters as IMiddlewareFieldMap;
+    const recordType = itemType.name;
+    const typeWindows = windows.get(recordType);
+    return (records, context) => {
+      if (!Array.isArray(records)) return records;
+      const recordRule = context.view.records(recordType);
+      return (records as Record<string, unknown>[]).filter((record) => isRecordVisible(recordType, record, recordRule, context.now, typeWindows));
+    };
+  });
 }
 
 /**
@@ -130,6 +119,8 @@ export function enforceOnSchema(
       allowExternalErrors: true,
       fallbackError: () => forbidden('You are not allowed to see this field.'),
     }),
+    // Inside the shield, outside the record filters: only records the consumer may see name a subject.
+    servedSubjectsMiddleware(schema),
     recordFilters(schema, windows),
   );
 }

@@ -23,11 +23,12 @@ import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
 import { enforceOnSchema, policyPlugin } from './enforcement.ts';
 import { boundedDocumentStore } from '../../lib/document-store.ts';
+import { servedSubjectsPlugin, type ServedSubjectsContext } from './served-subjects.ts';
 import { DateScalar } from './scalars.ts';
 import { subgraphSdl } from './sdl.ts';
 import type { WriteContext } from './writes.ts';
 
-type SubgraphContext = RequestContext<unknown, unknown> & WriteContext;
+type SubgraphContext = RequestContext<unknown, unknown> & WriteContext & ServedSubjectsContext;
 
 export interface SubgraphServer {
   name: string;
@@ -105,6 +106,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   const app = createHttpApp({
     log,
     readiness: [{ name: 'database', check: async () => (await connection.db?.admin().ping())?.ok === 1 }],
+    status: () => ({ service: department.name, policy: options.policies.status() }),
   });
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
@@ -116,7 +118,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), policyPlugin(schema), ...(options.plugins ?? [])],
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), policyPlugin(schema), servedSubjectsPlugin(), ...(options.plugins ?? [])],
   });
   await apollo.start();
   mountGraphQL(app, apollo, async (request): Promise<SubgraphContext> => {
@@ -138,10 +140,11 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     const view = policy.view(identity.consumer, identity.purpose);
     if (!view) throw requestError('The asserted consumer may not use this purpose.', ErrorCode.FORBIDDEN, 403);
     const competence = policy.consumers.get(identity.consumer)?.competence;
-    return { models, loaders: department.createLoaders?.(models), catalogItems, competence, view, policyVersion: policy.version, now: new Date() };
+    return { models, loaders: department.createLoaders?.(models), catalogItems, competence, view, policyVersion: policy.version, now: new Date(), servedSubjects: new Set<string>() };
   });
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);
+  options.policies.reportAs({ role: department.name, instance: `${department.name}@${new URL(url).host}` });
   return {
     name: department.name,
     url,

@@ -37,6 +37,8 @@ import { ASSERTION_ENV, generateAssertionKeyPair } from '../../lib/identity/asse
 import { API_KEY_HEADER, PURPOSE_HEADER } from '../../lib/identity/authenticate.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { policiesDirectory } from '../../lib/policy/process.ts';
+import { RELEASE_ENV } from '../../lib/policy/release.ts';
+import { releaseFolder, testReleaseKey } from '../support/release.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
 import { stopChild } from '../../lib/stores/ferretdb.ts';
 import { freePort } from '../../lib/stores/net.ts';
@@ -148,6 +150,7 @@ const gatewayProcesses: ChildProcess[] = [];
 const departmentProcesses: ChildProcess[] = [];
 let mongo: MongoServer | undefined;
 let dataDir: string | undefined;
+let releasesDir: string | undefined;
 let stopping = false;
 let cleanedUp: Promise<void> | undefined;
 
@@ -181,6 +184,7 @@ function cleanUp(): Promise<void> {
     if (mongo) await dropDepartmentDatabases(mongo.uri).catch(() => {});
     await mongo?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    if (releasesDir) await rm(releasesDir, { recursive: true, force: true });
   })();
   return cleanedUp;
 }
@@ -595,11 +599,16 @@ async function main(): Promise<boolean> {
   if (!apiKey) throw new Error(`${policiesDir}/demo-keys.md has no demo key for ${CALLER.consumer}.`);
   // A key pair for this run, as npm start makes one: Credence's gateway signs, its departments verify.
   const assertionKeys = generateAssertionKeyPair();
+  // The shipped policy, released under a release key of this run's own.
+  const releaseKey = testReleaseKey();
+  releasesDir = await mkdtemp(join(tmpdir(), 'credence-bench-releases-'));
+  await releaseFolder(policiesDir, releasesDir, releaseKey);
+  const releaseEnv = { ...releaseKey.env, [RELEASE_ENV.DIR]: releasesDir };
 
   // Credence's departments first: they build the indexes, which the bare ones then find made.
   progress('starting Credence\'s five departments, then the five bare ones');
   const credenceDepartments = await startDepartments('Credence department', 'subgraphs/main.ts',
-    { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem }, 'readyz');
+    { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv }, 'readyz');
   const bareDepartments = await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query');
 
   progress('starting the gateways');
@@ -609,7 +618,7 @@ async function main(): Promise<boolean> {
     GATEWAY_PORT: String(port), SUBGRAPH_URLS: urls.join(','), GATEWAY_REQUESTS_PER_MINUTE: '1000000000', GATEWAY_REQUESTS_PER_DAY: '1000000000',
   });
   // Credence as deployed writes the access log into the store (database <prefix>audit).
-  const credenceEnv = { MONGODB_URI: store.uri, [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem };
+  const credenceEnv = { MONGODB_URI: store.uri, [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem, ...releaseEnv };
   const credenceProcess = runNode(gatewayProcesses, 'Credence gateway', 'gateway/main.ts', [],
     { ...gatewayEnv(credencePort, credenceDepartments.urls), ...credenceEnv });
   // The same gateway without the access log, in front of the same departments.

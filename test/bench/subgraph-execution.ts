@@ -16,7 +16,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { applyMask } from '../../lib/policy/masks.ts';
 import type { ConsumerView } from '../../lib/policy/model.ts';
 import { DEFAULT_SUPERGRAPH_PATH, policyCompiler } from '../../lib/policy/process.ts';
-import { readPolicyBundle } from '../../lib/policy/runtime.ts';
+import { readPolicyBundle } from '../../lib/policy/bundle.ts';
 import { connectDatabase, departmentDatabaseName } from '../../lib/stores/mongo.ts';
 import type { RequestContext } from '../../subgraphs/runtime/department.ts';
 import { enforceOnSchema, policyPlugin, type PolicyContext } from '../../subgraphs/runtime/enforcement.ts';

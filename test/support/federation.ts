@@ -17,6 +17,8 @@ import { createLogger } from '../../lib/logger.ts';
 import { buildApiSchema, isFederationInternal } from '../../lib/policy/api-schema.ts';
 import { RECORD_TYPES } from '../../lib/policy/records.ts';
 import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, startPolicyRuntime } from '../../lib/policy/process.ts';
+import { releasesDirectory } from '../../lib/policy/release.ts';
+import { releaseFolder, testReleaseKey, type TestReleaseKey } from './release.ts';
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { ConsumerLimits } from '../../lib/policy/model.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
@@ -66,6 +68,8 @@ export interface Federation {
   accessLog: OpenedAccessLog;
   /** The proxy between the gateway and its access-log store, when the test asked for one. */
   accessLogProxy: TcpProxy | undefined;
+  /** The policy release key pair the federation trusts (releases of the test's own changes are signed with it). */
+  releaseKeys: TestReleaseKey;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
   /**
@@ -94,6 +98,8 @@ export interface FederationOptions {
   accessLog?: { checkpointEvery?: number; checkpointIntervalMs?: number; writeTimeoutMs?: number };
   /** Default limits of the gateway changed for this federation (a test sending thousands of requests raises the rate). */
   gatewayLimits?: Partial<Required<ConsumerLimits>>;
+  /** Changes to the copied policy folder made before its first release (a test's own consumers or purposes). */
+  preparePolicies?: (policiesDir: string) => Promise<void>;
   /** How long the gateway waits for one department call (the gateway's default otherwise). */
   subgraphTimeoutMs?: number;
 }
@@ -153,6 +159,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true });
   const inspectorKey = generateApiKey();
   await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
+  await options.preparePolicies?.(policiesDir);
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
   let mongo = await startMongo({ dataDir, log });
@@ -169,7 +176,10 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log });
     const sharedStore: SharedStore = await connectSharedStore(log);
     started.push(() => sharedStore.close());
-    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false });
+    // The copied policy goes into force as the federation's first signed release.
+    const releaseKeys = testReleaseKey();
+    await releaseFolder(policiesDir, releasesDirectory(policiesDir, {}), releaseKeys);
+    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false, trustedKeys: releaseKeys.trusted });
     started.push(() => policies.close());
     const keys = generateAssertionKeyPair();
     const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
@@ -216,6 +226,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       accessLogProxy,
       assertionKeys: keys,
       replayGuard,
+      releaseKeys,
       stopStore: async () => {
         if (!mongo.embedded) throw new Error('the store is MONGODB_URI\'s: a test does not stop it');
         await mongo.stop();
@@ -245,7 +256,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
         await accessLogProxy?.close();
         // A subgraph a test stopped already is closed; closing it again is harmless to skip.
         for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
-        policies.close();
+        await policies.close();
         await sharedStore.close();
         await dropDepartmentDatabases(mongo.uri);
         await mongo.stop();

@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSeq, parseDocument, type Document } from 'yaml';
 import { createLogger } from '../../lib/logger.ts';
-import { startPolicyRuntime } from '../../lib/policy/process.ts';
+import { readFileSync } from 'node:fs';
+import { buildApiSchema } from '../../lib/policy/api-schema.ts';
+import { readPolicyBundle } from '../../lib/policy/bundle.ts';
+import { DEFAULT_SUPERGRAPH_PATH, redisNamespace } from '../../lib/policy/process.ts';
+import { formatProblem } from '../../lib/policy/problems.ts';
+import { releasesDirectory } from '../../lib/policy/release.ts';
+import { makeRelease } from '../../lib/policy/releaser.ts';
 import { connectSharedStore } from '../../lib/stores/shared-store.ts';
 import { everyTypePattern, type Federation } from './federation.ts';
 
@@ -77,9 +83,10 @@ export async function addPurposeSeeingEverything(policiesDir: string, consumerId
 }
 
 /**
- * Publishes what a policies folder holds now (by default the federation's own) and waits until
- * the federation runs under it. Returns the new policy version. Publishing another folder is what
- * a process on another machine, with its own copy of the files, does.
+ * Releases what a policies folder holds now (by default the federation's own), signed with the
+ * federation's release key under the next number, and waits until the federation runs under it.
+ * Returns the new policy version. Releasing another folder is what an officer's workstation, with
+ * its own copy of the files, does.
  */
 export async function publishPolicyChange(federation: Federation, dir = federation.policiesDir, timeoutMs = 5000): Promise<string> {
   const log = createLogger('test-policy-change');
@@ -89,17 +96,26 @@ export async function publishPolicyChange(federation: Federation, dir = federati
     if (sharedStore.kind !== 'redis') {
       throw new Error('no Redis: a policy change cannot reach the federation through an in-memory shared store of another connection');
     }
-    // Starting a runtime reads, validates and announces the folder's policy (an invalid one throws).
-    const runtime = await startPolicyRuntime({ dir, sharedStore, log, watch: false });
-    runtime.close();
-    const version = runtime.current().version;
-    if (version === before) throw new Error('the policy files did not change: nothing to publish');
+    const outcome = await makeRelease({
+      files: await readPolicyBundle(dir),
+      // The test's own change is what is released; the shipped policy tests are not its business.
+      tests: new Map(),
+      schema: buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8')),
+      key: federation.releaseKeys.key,
+      trustedKeys: federation.releaseKeys.trusted,
+      releasesDir: releasesDirectory(dir, {}),
+      sharedStore,
+      namespace: redisNamespace(),
+    });
+    if (outcome.kind === 'invalid') throw new Error(`the changed policy is invalid:\n${outcome.problems.map(formatProblem).join('\n')}`);
+    if (outcome.kind !== 'released') throw new Error(`nothing released: ${outcome.kind}`);
+    if (outcome.version === before) throw new Error('the policy files did not change: nothing to publish');
     const deadline = Date.now() + timeoutMs;
-    while (federation.policies.current().version !== version) {
-      if (Date.now() > deadline) throw new Error(`the federation did not activate policy version ${version} within ${timeoutMs} ms`);
+    while (federation.policies.current().version !== outcome.version) {
+      if (Date.now() > deadline) throw new Error(`the federation did not activate policy version ${outcome.version} within ${timeoutMs} ms`);
       await sleep(20);
     }
-    return version;
+    return outcome.version;
   } finally {
     await sharedStore.close();
   }
