@@ -22,6 +22,8 @@ export interface CircuitBreaker {
   tryAcquire(): boolean;
   succeeded(): void;
   failed(): void;
+  /** A call let through ended with nothing to say about this circuit: its probe slot, if it held it, is free again. */
+  release(): void;
 }
 
 export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBreaker {
@@ -61,6 +63,9 @@ export function createCircuitBreaker(options: CircuitBreakerOptions): CircuitBre
     failed: () => {
       failures += 1;
       if (state === 'half-open' || failures >= options.failureThreshold) open();
+    },
+    release: () => {
+      probing = false;
     },
   };
 }

@@ -40,6 +40,13 @@ function headersOf(response: IncomingMessage): Headers {
   return headers;
 }
 
+/** A call that got no whole answer within its time: the department is slow for this operation, not known to be down. */
+export class DepartmentTimeout extends Error {
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+  }
+}
+
 /** A fetcher for the department at `url`: one keep-alive agent, every call over within `timeoutMs`. */
 export function departmentFetcher(url: string, timeoutMs: number): Fetcher {
   const secure = url.startsWith('https:');
@@ -48,7 +55,7 @@ export function departmentFetcher(url: string, timeoutMs: number): Fetcher {
   return (target, init = {}) => new Promise<FetcherResponse>((resolve, reject) => {
     const request = send(target, { method: init.method ?? 'GET', headers: init.headers, agent });
     // The whole call, answer included: a department that answers slowly is as unavailable as one that does not.
-    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => request.destroy(new DepartmentTimeout(timeoutMs)), timeoutMs);
     const fail = (error: Error): void => {
       clearTimeout(timer);
       reject(error);

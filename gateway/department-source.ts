@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.ts';
 import { ASSERTION_HEADER } from '../lib/identity/assertion.ts';
 import type { GatewayContext } from './policy-gateway.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
-import { departmentFetcher } from './department-fetch.ts';
+import { DepartmentTimeout, departmentFetcher } from './department-fetch.ts';
 import { collectServedSubjects } from './served-subjects.ts';
 
 export interface DepartmentSourceOptions {
@@ -46,48 +46,90 @@ function safeJson(text: string): unknown {
 
 /** The errors that say the department itself failed (as opposed to refusing a request): they count against its circuit. */
 const unavailableErrors = new WeakSet<Error>();
+/** The errors of a call that timed out: they count against the calling consumer's own circuit only. */
+const timedOutErrors = new WeakSet<Error>();
 
+/**
+ * Two kinds of circuit per department. The shared one counts what says the department itself is
+ * failing (unreachable, cut off, HTTP 5xx) and, open, answers every consumer at once. A timeout
+ * says only that this operation was slow: one consumer's expensive operations could time out
+ * every call and so switch the department off for everyone. Timeouts count against the calling
+ * consumer's own circuit instead, which, open, answers only that consumer at once.
+ */
 export class DepartmentSource extends RemoteGraphQLDataSource {
   readonly department: string;
   readonly circuit: CircuitBreaker;
+  private readonly consumerCircuits = new Map<string, CircuitBreaker>();
+  private readonly circuitOptions: DepartmentSourceOptions['circuit'];
   private readonly log: Logger;
 
   constructor(options: DepartmentSourceOptions) {
     super({ url: options.url, fetcher: departmentFetcher(options.url, options.timeoutMs) });
     this.department = options.name;
     this.log = options.log;
+    this.circuitOptions = options.circuit;
     this.circuit = createCircuitBreaker({
       ...options.circuit,
       onStateChange: (state) => this.log.warn({ department: this.department, state }, 'department circuit changed state'),
     });
   }
 
+  /** The circuit of one consumer's calls to this department (consumers are the policy's, so few). */
+  private consumerCircuit(consumer: string): CircuitBreaker {
+    let circuit = this.consumerCircuits.get(consumer);
+    if (!circuit) {
+      circuit = createCircuitBreaker({
+        ...this.circuitOptions,
+        onStateChange: (state) => this.log.warn({ department: this.department, consumer, state }, 'department circuit of one consumer changed state'),
+      });
+      this.consumerCircuits.set(consumer, circuit);
+    }
+    return circuit;
+  }
+
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
-    if (!this.circuit.tryAcquire()) throw this.unavailable();
+    const own = this.consumerCircuit((options.context as Partial<GatewayContext>).identity?.consumer.id ?? '');
+    if (!own.tryAcquire()) throw this.unavailable();
+    if (!this.circuit.tryAcquire()) {
+      own.release();
+      throw this.unavailable();
+    }
     try {
       const response = await super.process(options);
       this.circuit.succeeded();
+      own.succeeded();
       return response;
     } catch (error) {
-      if (error instanceof Error && unavailableErrors.has(error)) this.circuit.failed();
-      else this.circuit.succeeded();
+      if (error instanceof Error && timedOutErrors.has(error)) {
+        own.failed();
+        this.circuit.release();
+      } else if (error instanceof Error && unavailableErrors.has(error)) {
+        this.circuit.failed();
+        own.release();
+      } else {
+        this.circuit.succeeded();
+        own.succeeded();
+      }
       throw error;
     }
   }
 
-  private unavailable(): GraphQLError {
+  private unavailable(timedOut = false): GraphQLError {
     const error = new GraphQLError(`The ${this.department} department is unavailable; its fields are null in this answer.`, {
       extensions: { code: ErrorCode.DEPARTMENT_UNAVAILABLE, department: this.department },
     });
-    unavailableErrors.add(error);
+    (timedOut ? timedOutErrors : unavailableErrors).add(error);
     return error;
   }
 
-  /** Every call carries the request's signed identity; departments answer nothing without it. */
+  /**
+   * Every call carries the request's signed identity, bound to this department and to exactly
+   * this operation and these variables; departments answer nothing without it.
+   */
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions): void {
     const { identity } = context as Partial<GatewayContext>;
     if (identity) {
-      request.http?.headers.set(ASSERTION_HEADER, identity.assertion);
+      request.http?.headers.set(ASSERTION_HEADER, identity.assertionFor(this.department, request));
       request.http?.headers.set('x-request-id', identity.requestId);
     }
   }
@@ -111,6 +153,6 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
       throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, department: this.department } });
     }
     this.log.warn({ department: this.department, reason: error.message }, 'department call failed');
-    throw this.unavailable();
+    throw this.unavailable(error instanceof DepartmentTimeout);
   }
 }

@@ -8,8 +8,9 @@ import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestCont
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { GraphQLError, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
+import type { DepartmentRequest } from '../lib/identity/assertion.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
-import { LruCache } from '../lib/lru-cache.ts';
+import { LruCache, PARSED_BYTES_PER_CHARACTER } from '../lib/lru-cache.ts';
 import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
 import { accountFields, checkOperation, restoreDeniedFields, type FieldAccounting, type PolicyVerdict } from './policy-check.ts';
 import type { AccessRecorder, RequestAccess } from './access-log.ts';
@@ -25,8 +26,8 @@ export interface RequestIdentity {
   policy: CompiledPolicy;
   view: ConsumerView;
   requestId: string;
-  /** The signed assertion sent to the departments with every call of this request. */
-  assertion: string;
+  /** Signs the assertion for one department call of this request: that department, that exact request, once. */
+  assertionFor(department: string, request: DepartmentRequest): string;
 }
 
 export interface GatewayContext {
@@ -38,6 +39,9 @@ export interface GatewayContext {
 }
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+/** The estimated bytes each per-document cache of the gateway may hold. */
+export const DOCUMENT_CACHE_BYTES = 32 * 1024 * 1024;
 
 /**
  * How the gateway answers one operation for one policy version, consumer view and mode, with what
@@ -65,6 +69,23 @@ export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView): Gr
   }));
 }
 
+/**
+ * For a refusal: the denied fields the consumer may see under another of its purposes, and which
+ * (a field it may see under none never gets here: it does not exist for it, consumer-validation.ts).
+ */
+function underOtherPurposes(identity: RequestIdentity, coordinates: readonly string[]): string {
+  const others = identity.consumer.purposes.filter((purpose) => purpose !== identity.purpose);
+  const visible = coordinates.flatMap((coordinate) => {
+    const [typeName = '', fieldName = ''] = coordinate.split('.');
+    const purposes = others.filter((purpose) => {
+      const effect = identity.policy.view(identity.consumer.id, purpose)?.field(typeName, fieldName).effect;
+      return effect !== undefined && effect !== 'deny';
+    });
+    return purposes.length > 0 ? [`${coordinate} under ${purposes.join(', ')}`] : [];
+  });
+  return visible.length > 0 ? ` You may see ${visible.join('; ')}: declare that purpose in X-Credence-Purpose.` : '';
+}
+
 export interface PolicyGatewayOptions {
   /** Records every executed request before its answer is released (absent: no access log). */
   accessLog?: AccessRecorder;
@@ -81,9 +102,9 @@ interface Decided {
 }
 
 export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOptions = {}): GatewayInterface {
-  const decisions = new LruCache<OperationDecision>(2000);
-  const executedDocuments = new LruCache<ExecutedDocument>(2000);
-  const schemas = new LruCache<GraphQLSchema>(200);
+  const decisions = new LruCache<OperationDecision>({ maxEntries: 2000, maxBytes: DOCUMENT_CACHE_BYTES });
+  const executedDocuments = new LruCache<ExecutedDocument>({ maxEntries: 2000, maxBytes: DOCUMENT_CACHE_BYTES });
+  const schemas = new LruCache<GraphQLSchema>({ maxEntries: 200 });
   let apiSchema: GraphQLSchema | undefined;
 
   // Only the views of the last few policy versions are asked for; the cache keeps those.
@@ -93,10 +114,13 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
   const decideAndExecute = async (executor: GatewayExecutor, requestContext: GatewayGraphQLRequestContext, identity: RequestIdentity, schema: GraphQLSchema): Promise<Decided> => {
     const operationName = requestContext.request.operationName ?? undefined;
     const document = requestContext.document;
+    // What a cached decision or executed document of this operation holds, estimated from its source.
+    const bytes = (requestContext.source?.length ?? 0) * PARSED_BYTES_PER_CHARACTER;
 
     const decision = decisions.get(
       `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${requestContext.queryHash}`,
       () => decideOperation(schema, document, operationName, identity),
+      bytes,
     );
     if (decision.kind === 'introspection') {
       const { fields } = decision;
@@ -115,7 +139,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     const { verdict } = decision;
     const { fields } = verdict;
     const executedFor = (allowed: DocumentNode, queryHash: string, placeholder?: string): ExecutedDocument =>
-      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined, placeholder }));
+      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined, placeholder }), bytes);
     const run = async (executed: ExecutedDocument): Promise<GatewayExecutionResult> => {
       const result = await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash });
       return executed.renamed.size > 0 ? restoreKeys(result, executed.renamed) : result;
@@ -130,7 +154,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
           verdict,
           fields,
           result: {
-            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${fields.denied.join(', ')}.`, {
+            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${fields.denied.join(', ')}.${underOtherPurposes(identity, fields.denied)}`, {
               // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
               extensions: { code: ErrorCode.FORBIDDEN, deniedFields: fields.denied, http: { status: 403 } },
             })],
@@ -142,7 +166,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
           ? await run(executed)
           : { data: {} };
         const forbidden = restoreDeniedFields(result.data, verdict.denied)
-          .map(({ message, path, extensions }) => new GraphQLError(message, { path, extensions }));
+          .map(({ message, path, extensions }) => new GraphQLError(`${message}${underOtherPurposes(identity, [extensions.field])}`, { path, extensions }));
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null
         // parent has no place in the answer, hence no error).

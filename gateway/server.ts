@@ -41,7 +41,8 @@ import { limitsFor } from './operation-limits.ts';
 import { createOperationRegistry } from './persisted-operations.ts';
 import { createRateLimits } from './rate-limits.ts';
 import { DepartmentSource } from './department-source.ts';
-import { withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
+import { DOCUMENT_CACHE_BYTES, withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
+import { boundedDocumentStore } from '../lib/document-store.ts';
 import { accessLogPlugin, createAccessRecorder, newRequestAccess, recordRefusal, type AccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 
@@ -76,9 +77,9 @@ export function supergraphSubgraphs(supergraphSdl: string): { name: string; url:
  */
 type Refuse = (identity: Parameters<typeof recordRefusal>[1], refusal: GraphQLError) => Promise<GraphQLError>;
 
-function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (headers: IdentityHeaders, refuse: Refuse) => Promise<RequestIdentity> {
+function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (headers: IdentityHeaders, requestId: string, refuse: Refuse) => Promise<RequestIdentity> {
   let built: Authenticator | undefined;
-  return async (headers, refuse) => {
+  return async (headers, requestId, refuse) => {
     const policy = dependencies.policies.current();
     if (built?.policyVersion !== policy.version) built = createAuthenticator({ policy, policiesDir: dependencies.policiesDir });
     let authentication;
@@ -92,26 +93,42 @@ function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (head
         // A purpose refused to a consumer whose credentials held: recorded like any refusal after authentication.
         if (error.authenticated) {
           const { consumer, purpose } = error.authenticated;
-          throw await refuse({ consumer: { id: consumer }, purpose, policy, requestId: randomUUID() }, refusal);
+          throw await refuse({ consumer: { id: consumer }, purpose, policy, requestId }, refusal);
         }
         throw refusal;
       }
       throw error;
     }
     const view = policy.view(authentication.consumer.id, authentication.purpose);
-    const requestId = randomUUID();
     if (!view) {
       const refusal = requestError('The declared purpose is not allowed for this consumer.', 'PURPOSE_NOT_ALLOWED', 403);
       throw await refuse({ consumer: authentication.consumer, purpose: authentication.purpose, policy, requestId }, refusal);
     }
-    const assertion = dependencies.signer.sign({
-      consumer: authentication.consumer.id,
+    const asserted = { consumer: authentication.consumer.id, purpose: authentication.purpose, policyVersion: policy.version, requestId };
+    const { signer } = dependencies;
+    return {
+      consumer: authentication.consumer,
       purpose: authentication.purpose,
-      policyVersion: policy.version,
+      policy,
+      view,
       requestId,
-    });
-    return { consumer: authentication.consumer, purpose: authentication.purpose, policy, view, requestId, assertion };
+      assertionFor: (department, request) => signer.sign(asserted, { audience: department, request }),
+    };
   };
+}
+
+/** A refusal's JSON body with `extensions.credence.requestId`, as answered requests carry it. */
+function withRequestId(payload: string, requestId: string): string {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return payload;
+  const { extensions } = body as { extensions?: { credence?: object } };
+  if (extensions?.credence && 'requestId' in extensions.credence) return payload;
+  return JSON.stringify({ ...body, extensions: { ...extensions, credence: { ...extensions?.credence, requestId } } });
 }
 
 export async function startGateway(config: GatewayConfig, dependencies: GatewayDependencies): Promise<Gateway> {
@@ -162,6 +179,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     // A browser can send a "simple" request cross-site without asking; these headers it cannot.
     csrfPrevention: { requestHeaders: ['x-api-key', 'authorization', 'x-credence-purpose', 'apollo-require-preflight', 'x-apollo-operation-name'] },
     allowBatchedHttpRequests: false,
+    // Parsed documents are kept by what they hold, not by Apollo's estimate (document-store.ts).
+    documentStore: boundedDocumentStore(DOCUMENT_CACHE_BYTES),
     // Only registered operations are persisted (persisted-operations.ts); nothing registers itself.
     persistedQueries: false,
     plugins: [
@@ -173,10 +192,19 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     ],
   });
   await apollo.start();
+  // Every answer names its request id, refusals before any identity is known included.
+  const requestIds = new WeakMap<object, string>();
+  app.addHook('onSend', async (request, reply, payload) => {
+    const requestId = requestIds.get(request);
+    if (!requestId || reply.statusCode < 400 || typeof payload !== 'string') return payload;
+    return withRequestId(payload, requestId);
+  });
   mountGraphQL(app, apollo, async (request) => {
+    const requestId = randomUUID();
+    requestIds.set(request, requestId);
     // A refusal after authentication is recorded, with the operation as far as it can be read.
     const refuse: Refuse = (identity, refusal) => recordRefusal(recorder, identity, { body: request.body, query: request.query }, refusal);
-    const identity = await authenticate(request.headers, refuse);
+    const identity = await authenticate(request.headers, requestId, refuse);
     const limits = limitsFor(identity.consumer.limits, config.defaultLimits);
     try {
       await rateLimits.consume(identity.consumer, limits);

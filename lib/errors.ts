@@ -23,6 +23,12 @@ export const ErrorCode = {
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   OPERATION_NOT_REGISTERED: 'OPERATION_NOT_REGISTERED',
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** A write outside the consumer's competence (authority, kind of record, basis issuer): nothing is written. */
+  OUTSIDE_COMPETENCE: 'OUTSIDE_COMPETENCE',
+  /** A department's gateway assertion was issued for another department, another request, or was used already (401). */
+  ASSERTION_AUDIENCE_MISMATCH: 'ASSERTION_AUDIENCE_MISMATCH',
+  ASSERTION_REQUEST_MISMATCH: 'ASSERTION_REQUEST_MISMATCH',
+  ASSERTION_REPLAYED: 'ASSERTION_REPLAYED',
   /** A variable's value nested deeper than any input of the schema (HTTP 400), refused before anything walks it. */
   VARIABLES_TOO_DEEP: 'VARIABLES_TOO_DEEP',
 } as const;

@@ -1,5 +1,6 @@
 /** Runs one department as a process: `node subgraphs/main.ts <name>` (MONGODB_URI, PORT and the assertion keys from the environment). */
 import { createAssertionVerifier, loadAssertionKeys } from '../lib/identity/assertion.ts';
+import { createReplayGuard } from '../lib/identity/replay-guard.ts';
 import { createLogger } from '../lib/logger.ts';
 import { policiesDirectory, startPolicyRuntime } from '../lib/policy/process.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
@@ -16,7 +17,9 @@ const log = createLogger(`subgraph:${name}`);
 const assertions = createAssertionVerifier(loadAssertionKeys(process.env, 'verifier'));
 const sharedStore = await connectSharedStore(log);
 const policies = await startPolicyRuntime({ dir: policiesDirectory(), sharedStore, log });
-const subgraph = await startSubgraph(departmentNamed(name), { mongoUri, port, host: process.env.HOST ?? '127.0.0.1', policies, assertions });
+const subgraph = await startSubgraph(departmentNamed(name), { mongoUri, port, host: process.env.HOST ?? '127.0.0.1', policies, assertions,
+  replayGuard: createReplayGuard(sharedStore, process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence'),
+});
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

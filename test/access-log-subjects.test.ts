@@ -146,7 +146,8 @@ describe('the subjects of every access, and a record of every request after auth
     });
 
     it('applyForCreditRestoration: addressed by the listing id, the listing\'s subject is recorded', async () => {
-      const response = await federation.query('mutation ($id: ID!) { applyForCreditRestoration(listingId: $id, evidence: "整改完成") { id status } }', { id: listingId }, DESK);
+      const response = await federation.query('mutation ($id: ID!, $uscc: ID!, $basisNumber: String!) { applyForCreditRestoration(listingId: $id, uscc: $uscc, basisNumber: $basisNumber, evidence: "整改完成") { id status } }',
+        { id: listingId, uscc, basisNumber: `京市监处〔2025〕S${tag}号` }, DESK);
       applicationId = (ok(response).applyForCreditRestoration as { id: string }).id;
       await expectSubject(response);
     });

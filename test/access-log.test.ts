@@ -21,6 +21,7 @@ import { generateAssertionKeyPair } from '../lib/identity/assertion.ts';
 import { loadCheckpointSigner } from '../lib/access-log/keys.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
+import { addPurposeSeeingEverything, publishPolicyChange } from './support/policy-change.ts';
 
 const run = promisify(execFile);
 
@@ -74,6 +75,10 @@ describe('the access log', () => {
       accessLog: { checkpointEvery: 4, checkpointIntervalMs: 60_000, writeTimeoutMs: 1500 },
     });
     store = await connectAccessLogStore(federation.mongo.uri);
+    // Fields these consumers are denied under their own purpose then exist for them (they may see
+    // them under a second one): asked for, they are refused by policy and recorded so.
+    await addPurposeSeeingEverything(federation.policiesDir, ['central-bank', 'public-portal', 'court-enforcement', 'tax-bureau']);
+    await publishPolicyChange(federation);
   });
   after(async () => {
     await store?.close();
@@ -115,13 +120,13 @@ describe('the access log', () => {
 
   it('records a request refused by policy with its denied fields, and a masked field as masked', async () => {
     const uscc = seedSubject(1).uscc;
-    const refused = await ask(`{ subject(uscc: "${uscc}") { name legalRepresentative { idNumber } } }`, CENTRAL_BANK);
+    const refused = await ask(`{ subject(uscc: "${uscc}") { name legalRepresentative { phone } } }`, CENTRAL_BANK);
     assert.equal(refused.status, 403);
     const rejected = await recordOf(requestIdOf(refused));
     assert.ok(rejected && rejected.kind === 'ACCESS');
     assert.equal(rejected.outcome, 'REJECTED');
     assert.deepEqual(rejected.fields, []);
-    assert.deepEqual(rejected.deniedFields, ['LegalRepresentative.idNumber']);
+    assert.deepEqual(rejected.deniedFields, ['LegalRepresentative.phone']);
 
     const masked = await ask(`{ subject(uscc: "${uscc}") { name legalRepresentative { idNumber phone } } }`, PORTAL);
     const record = await recordOf(requestIdOf(masked));

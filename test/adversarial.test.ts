@@ -14,8 +14,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { UnsecuredJWT } from 'jose';
 import { ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionIdentity } from '../lib/identity/assertion.ts';
+import { LruCache } from '../lib/lru-cache.ts';
 import { operationHash, operationsOfDocument, registerOperations } from '../lib/policy/persisted-operations.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
@@ -56,6 +59,32 @@ function penaltyInput(overrides: Record<string, unknown> = {}): Record<string, u
   };
 }
 
+/** How long the gateway waits for a department here, and how long the tax department holds an operation named Slow. */
+const DEPARTMENT_TIMEOUT_MS = 5000;
+const SLOW_OPERATION = /^Slow__/;
+
+/** What a department received with its last call: the assertion and the body, as an eavesdropper on the way would capture them. */
+interface CapturedCall {
+  assertion: string;
+  body: { query: string; variables?: Record<string, unknown>; operationName?: string };
+}
+
+/** A department's observer: captures each call's assertion and body; the tax department also holds operations named Slow past the gateway's timeout. */
+function observe(department: string, captured: Map<string, CapturedCall>): ApolloServerPlugin {
+  return {
+    async requestDidStart({ request }) {
+      const assertion = request.http?.headers.get(ASSERTION_HEADER);
+      if (assertion && request.query) {
+        captured.set(department, {
+          assertion,
+          body: { query: request.query, ...(request.variables ? { variables: request.variables } : {}), ...(request.operationName ? { operationName: request.operationName } : {}) },
+        });
+      }
+      if (department === 'tax' && SLOW_OPERATION.test(request.operationName ?? '')) await sleep(DEPARTMENT_TIMEOUT_MS + 500);
+    },
+  };
+}
+
 /** A refusal with several errors (one per offending node), every one with the code. */
 function assertEveryError(answer: HttpAnswer, status: number, code: string): void {
   assert.equal(answer.status, status, answer.text);
@@ -76,6 +105,7 @@ describe('adversarial requests', () => {
   let federation: Federation;
   let issuerKey: IssuerKey;
   let registryUrl: string;
+  const captured = new Map<string, CapturedCall>();
 
   const key = (consumer: string): string => {
     const value = federation.apiKeys.get(consumer);
@@ -109,13 +139,15 @@ describe('adversarial requests', () => {
   }
 
   before(async () => {
-    federation = await startFederation({ subjects: 10 });
+    federation = await startFederation({ subjects: 10, subgraphTimeoutMs: DEPARTMENT_TIMEOUT_MS, subgraphPlugins: (department) => [observe(department, captured)] });
     registryUrl = federation.subgraphs.get('registry')?.graphqlUrl ?? '';
     issuerKey = await newIssuerKey('adversarial-court-idp');
     await writeFile(join(federation.policiesDir, 'keys', 'court-idp.jwks.json'), JSON.stringify({ keys: [issuerKey.jwk] }));
     await setConsumerFields(federation.policiesDir, 'tax-bureau', { limits: { requestsPerMinute: 3 } });
     await setConsumerFields(federation.policiesDir, 'privacy-office', { limits: { requestsPerDay: 2 } });
     await setConsumerFields(federation.policiesDir, 'procurement-centre', { persistedOperationsOnly: true });
+    // A consumer with two purposes, for the validation cases: it sees nothing under the second.
+    await setConsumerFields(federation.policiesDir, 'court-enforcement', { purposes: ['ENFORCEMENT', 'TAX_ADMINISTRATION'] });
     await registerOperations(federation.policiesDir, 'procurement-centre', operationsOfDocument(PROCUREMENT_OPERATION));
     await publishPolicyChange(federation);
   });
@@ -202,24 +234,25 @@ describe('adversarial requests', () => {
     hostile('another consumer\'s purpose', 403, 'PURPOSE_NOT_ALLOWED', () => gateway(as('central-bank', 'ENFORCEMENT'), GOOD_QUERY));
     hostile('a purpose that does not exist', 403, 'PURPOSE_NOT_ALLOWED', () => gateway(as('central-bank', 'EVERYTHING'), GOOD_QUERY));
     hostile('two purposes in one header', 403, 'PURPOSE_NOT_ALLOWED', () => gateway(as('central-bank', 'CREDIT_ASSESSMENT, AUDIT'), GOOD_QUERY));
-    hostile('a field the policy denies, for a reject-mode consumer', 403, 'FORBIDDEN', () =>
+    hostile('a field the consumer may see under none of its purposes: as if it did not exist', 400, 'GRAPHQL_VALIDATION_FAILED', () =>
       gateway(as('court-enforcement'), `{ subject(uscc: "${SUBJECT.uscc}") { annualReports { revenue } } }`));
   });
 
   describe('direct access to a department', () => {
     const registry = (headers: Record<string, string>): Promise<HttpAnswer> => post(registryUrl, headers, GOOD_QUERY);
+    const toRegistry = { audience: 'registry', request: { query: GOOD_QUERY } };
     hostile('no assertion', 401, 'ASSERTION_MISSING', () => registry({}));
     hostile('identity headers and an API key instead of an assertion', 401, 'ASSERTION_MISSING', () =>
       registry({ 'x-credence-consumer': 'central-bank', 'x-credence-purpose': 'CREDIT_ASSESSMENT', ...as('central-bank') }));
     hostile('an assertion forged with another key', 401, 'ASSERTION_INVALID', () => {
       const stranger = generateAssertionKeyPair();
-      return registry({ [ASSERTION_HEADER]: createAssertionSigner({ privateKey: stranger.privateKeyPem, keyId: federation.assertionKeys.keyId }).sign(identity('central-bank', 'CREDIT_ASSESSMENT')) });
+      return registry({ [ASSERTION_HEADER]: createAssertionSigner({ privateKey: stranger.privateKeyPem, keyId: federation.assertionKeys.keyId }).sign(identity('central-bank', 'CREDIT_ASSESSMENT'), toRegistry) });
     });
     hostile('an assertion that is no token', 401, 'ASSERTION_INVALID', () => registry({ [ASSERTION_HEADER]: 'eyJhbGciOiJub25lIn0.e30.' }));
     hostile('an expired assertion', 401, 'ASSERTION_EXPIRED', () =>
-      registry({ [ASSERTION_HEADER]: federation.signAssertion(identity('central-bank', 'CREDIT_ASSESSMENT'), new Date(Date.now() - 120_000)) }));
+      registry({ [ASSERTION_HEADER]: federation.signAssertion(identity('central-bank', 'CREDIT_ASSESSMENT'), toRegistry, new Date(Date.now() - 120_000)) }));
     hostile('an assertion for a policy version never published', 503, 'POLICY_VERSION_UNAVAILABLE', () =>
-      registry({ [ASSERTION_HEADER]: federation.signAssertion(identity('central-bank', 'CREDIT_ASSESSMENT', '0000000000000000')) }));
+      registry({ [ASSERTION_HEADER]: federation.signAssertion(identity('central-bank', 'CREDIT_ASSESSMENT', '0000000000000000'), toRegistry) }));
   });
 
   describe('injection payloads in every argument that reaches a query', () => {
@@ -246,7 +279,8 @@ describe('adversarial requests', () => {
     hostile('a penalty input whose uscc is $gt as a string', 200, 'BAD_USER_INPUT', () =>
       gateway(as('ecology-bureau', 'RECORD_KEEPING'), RECORD_PENALTY, { input: penaltyInput({ uscc: '{"$gt":""}' }) }), assertNoSubjectData);
     hostile('a restoration application for listing $ne (as a string)', 200, 'NOT_FOUND', () =>
-      gateway(as('restoration-desk', 'CREDIT_RESTORATION'), 'mutation A($id: ID!) { applyForCreditRestoration(listingId: $id, evidence: "paid") { id } }', { id: '{"$ne":null}' }), assertNoSubjectData);
+      gateway(as('restoration-desk', 'CREDIT_RESTORATION'), `mutation A($id: ID!, $basis: String!) { applyForCreditRestoration(listingId: $id, uscc: "${SUBJECT.uscc}", basisNumber: $basis, evidence: "paid") { id } }`,
+        { id: '{"$ne":null}', basis: '{"$ne":null}' }), assertNoSubjectData);
     hostile('a restoration decision on application $gt (as a JSON object)', 400, 'BAD_USER_INPUT', () =>
       gateway(as('market-regulation-bureau', 'RECORD_KEEPING'), 'mutation D($id: ID!) { decideCreditRestoration(applicationId: $id, approve: true, reason: "x") { id } }', { id: OPERATOR_OBJECTS.$gt }));
     hostile('a restoration decision on application $where (as a string)', 200, 'NOT_FOUND', () =>
@@ -318,6 +352,172 @@ describe('adversarial requests', () => {
         { persistedQuery: { version: 1, sha256Hash: registeredHash } });
       assert.equal(answer.status, 200, answer.text);
       assert.deepEqual(answer.body.data?.subject, { uscc: SUBJECT.uscc, name: SUBJECT.name });
+    });
+  });
+  describe('boundaries that hold', () => {
+    const department = (name: string): string => federation.subgraphs.get(name)?.graphqlUrl ?? '';
+    const replay = (url: string, assertion: string, body: CapturedCall['body']): Promise<HttpAnswer> =>
+      send(url, { method: 'POST', headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion }, body: JSON.stringify(body) });
+    const ecology = (): Record<string, string> => as('ecology-bureau', 'RECORD_KEEPING');
+    const drugs = (): Record<string, string> => as('drug-administration', 'RECORD_KEEPING');
+    const RESTORE_PENALTY = 'mutation R($input: PenaltyRestorationInput!) { restoreAdministrativePenalty(input: $input) { decisionNumber } }';
+    const inspect = async (query: string): Promise<Record<string, unknown>> => {
+      const answer = await federation.query(query);
+      assert.equal(answer.body.errors, undefined, JSON.stringify(answer.body));
+      return answer.body.data ?? {};
+    };
+
+    it('assertion replay: an assertion captured on its way to one department is refused by another department, with another query, and a second time (401)', async () => {
+      const served = await bank(`{ subject(uscc: "${SUBJECT.uscc}") { name taxViolations { caseNumber } } }`);
+      assert.equal(served.status, 200, served.text);
+      const sent = captured.get('tax');
+      assert.ok(sent, 'the tax department was called with an assertion');
+      const elsewhere = await replay(department('registry'), sent.assertion, { query: '{ subjects(first: 500) { uscc name legalRepresentative { idNumber phone } } }' });
+      assertRefused(elsewhere, 401, 'ASSERTION_AUDIENCE_MISMATCH');
+      const otherQuery = await replay(department('tax'), sent.assertion, { ...sent.body, query: `${sent.body.query} ` });
+      assertRefused(otherQuery, 401, 'ASSERTION_REQUEST_MISMATCH');
+      const otherVariables = await replay(department('tax'), sent.assertion, { ...sent.body, variables: { ...sent.body.variables, extra: 1 } });
+      assertRefused(otherVariables, 401, 'ASSERTION_REQUEST_MISMATCH');
+      const again = await replay(department('tax'), sent.assertion, sent.body);
+      assertRefused(again, 401, 'ASSERTION_REPLAYED');
+      await assertStillServes();
+    });
+
+    hostile('limits use coerced variable values: a variable\'s default of 10,000,000 is costed as sent', 400, 'QUERY_TOO_COMPLEX', () =>
+      bank('query L($n: Int = 10000000) { a1: subjects(first: $n) { uscc name } a2: subjects(first: $n) { uscc name } }'));
+
+    it('departments bound their own work: an entity batch over the department\'s limit is refused by the department', async () => {
+      const representations = Array.from({ length: 2001 }, (_, i) => ({ __typename: 'Subject', uscc: seedSubject(i % 10).uscc }));
+      const body = { query: 'query E($representations: [_Any!]!) { _entities(representations: $representations) { ... on Subject { uscc name } } }', variables: { representations } };
+      const assertion = federation.signAssertion({ ...identity('test-inspector', 'TESTING'), requestId: `batch-${process.pid}` }, { audience: 'registry', request: body });
+      const answer = await replay(department('registry'), assertion, body);
+      assertRefused(answer, 400, 'QUERY_TOO_COMPLEX');
+      await assertStillServes();
+    });
+
+    it('departments bound their own work: one consumer\'s operations timing out do not switch the department off for other consumers', async () => {
+      // More slow operations than the failures that open a circuit (5 by default), all at once.
+      const slow = await Promise.all(Array.from({ length: 7 }, () => federation.query(`query Slow { subject(uscc: "${SUBJECT.uscc}") { taxViolations { caseNumber } } }`)));
+      for (const answer of slow) assert.equal(answer.body.errors?.[0]?.extensions?.code, 'DEPARTMENT_UNAVAILABLE', JSON.stringify(answer.body));
+      const other = await bank(`{ subject(uscc: "${SUBJECT.uscc}") { taxViolations { caseNumber } } }`);
+      assert.equal(other.body.errors, undefined, other.text);
+      assert.ok(Array.isArray((other.body.data?.subject as { taxViolations: unknown[] }).taxViolations));
+    });
+
+    it('memory: a cache bounded by size in bytes evicts the oldest entries once its byte budget is full', () => {
+      const cache = new LruCache<string>({ maxEntries: 1000, maxBytes: 10_000 });
+      for (let i = 0; i < 100; i += 1) cache.get(`key-${i}`, () => 'x'.repeat(1000), 1000);
+      assert.ok(cache.bytes <= 10_000, `${cache.bytes} bytes held`);
+      assert.ok(cache.size <= 10, `${cache.size} entries held`);
+      let recomputed = false;
+      cache.get('key-99', () => {
+        recomputed = true;
+        return '';
+      }, 0);
+      assert.equal(recomputed, false, 'the newest entry is kept');
+    });
+
+    it('competence: a regulator recording a penalty in another authority\'s name and category is refused (OUTSIDE_COMPETENCE), and nothing is written', async () => {
+      const decisionNumber = `COMP-${process.pid}-drug`;
+      const answer = await gateway(ecology(), RECORD_PENALTY, { input: penaltyInput({ decisionNumber, authority: '北京市药品监督管理局', category: 'DRUG_QUALITY' }) });
+      assert.equal(answer.body.errors?.[0]?.extensions?.code, 'OUTSIDE_COMPETENCE', answer.text);
+      assert.equal(answer.body.data?.recordAdministrativePenalty ?? null, null);
+      const stored = await inspect(`{ subject(uscc: "${seedSubject(3).uscc}") { administrativePenalties { decisionNumber } } }`);
+      assert.ok(!JSON.stringify(stored).includes(decisionNumber), 'nothing written');
+      const ownAuthorityOtherCategory = await gateway(ecology(), RECORD_PENALTY, { input: penaltyInput({ decisionNumber: `${decisionNumber}-2`, category: 'DRUG_QUALITY' }) });
+      assert.equal(ownAuthorityOtherCategory.body.errors?.[0]?.extensions?.code, 'OUTSIDE_COMPETENCE', ownAuthorityOtherCategory.text);
+    });
+
+    it('competence: market regulation listing a judgment debtor, or on a court\'s basis document, is refused (OUTSIDE_COMPETENCE), and nothing is written', async () => {
+      const list = 'mutation L($input: SeriousDishonestyListingInput!) { recordSeriousDishonestyListing(input: $input) { id } }';
+      const listing = (overrides: Record<string, unknown>) => ({
+        uscc: seedSubject(4).uscc, id: `COMP-LIST-${process.pid}-${String(overrides.listType)}`, listType: 'SERIOUS_ILLEGAL_DISHONESTY', reason: '严重违法失信',
+        basis: { number: '京市监罚〔2026〕1号', issuedBy: '北京市市场监督管理局', issuedOn: '2026-09-01' }, listedOn: '2026-10-01', ...overrides,
+      });
+      const courtBasis = { number: '（2026）京01执1号', issuedBy: '北京市朝阳区人民法院', issuedOn: '2026-09-01' };
+      for (const input of [listing({ listType: 'DISHONEST_JUDGMENT_DEBTOR', basis: courtBasis }), listing({ basis: courtBasis })]) {
+        const answer = await gateway(as('market-regulation-bureau', 'RECORD_KEEPING'), list, { input });
+        assert.equal(answer.body.errors?.[0]?.extensions?.code, 'OUTSIDE_COMPETENCE', answer.text);
+      }
+      const stored = await inspect(`{ subject(uscc: "${seedSubject(4).uscc}") { seriousDishonestyListings { id } } }`);
+      assert.ok(!JSON.stringify(stored).includes('COMP-LIST'), 'nothing written');
+    });
+
+    it('competence: decision numbers are unique per issuing authority, so two authorities may use the same number', async () => {
+      const decisionNumber = `SHARED-${process.pid}`;
+      const first = await gateway(ecology(), RECORD_PENALTY, { input: penaltyInput({ decisionNumber }) });
+      assert.equal(first.body.errors, undefined, first.text);
+      const second = await gateway(drugs(), RECORD_PENALTY, { input: penaltyInput({ decisionNumber, authority: '北京市药品监督管理局', category: 'DRUG_QUALITY' }) });
+      assert.equal(second.body.errors, undefined, second.text);
+      assert.equal((second.body.data?.recordAdministrativePenalty as { authority: string }).authority, '北京市药品监督管理局');
+      const again = await gateway(ecology(), RECORD_PENALTY, { input: penaltyInput({ decisionNumber, fineAmount: 2 }) });
+      assert.equal(again.body.errors?.[0]?.extensions?.code, 'DUPLICATE_DECISION_NUMBER', again.text);
+    });
+
+    it('probing: another authority\'s decision number and a number never recorded get the same refusal', async () => {
+      const decisionNumber = `PROBE-${process.pid}`;
+      const recorded = await gateway(ecology(), RECORD_PENALTY, { input: penaltyInput({ decisionNumber, decidedOn: '2020-01-01' }) });
+      assert.equal(recorded.body.errors, undefined, recorded.text);
+      const restore = (number: string) => gateway(drugs(), RESTORE_PENALTY, { input: { decisionNumber: number, evidence: '已整改', reason: '符合条件' } });
+      const existing = await restore(decisionNumber);
+      const missing = await restore(`${decisionNumber}-never`);
+      const shape = (answer: HttpAnswer, number: string) => JSON.stringify({ status: answer.status, errors: answer.body.errors, data: answer.body.data }).replaceAll(number, '<number>');
+      assert.equal(shape(existing, decisionNumber), shape(missing, `${decisionNumber}-never`));
+      assert.equal(existing.body.errors?.[0]?.extensions?.code, 'RECORD_NOT_FOUND', existing.text);
+    });
+
+    it('probing: a restoration application must carry the applicant\'s code and basis document number; every other case gets one uniform refusal', async () => {
+      const data = await inspect('{ subjects(first: 10) { uscc seriousDishonestyListings { id basis { number } } } }');
+      const subjects = data.subjects as { uscc: string; seriousDishonestyListings: { id: string; basis: { number: string } }[] }[];
+      const owner = subjects.find((subject) => subject.seriousDishonestyListings.length > 0);
+      assert.ok(owner, 'a seeded subject with a listing');
+      const listing = owner.seriousDishonestyListings[0]!;
+      const other = subjects.find((subject) => subject.uscc !== owner.uscc)!;
+      const apply = (listingId: string, uscc: string, basisNumber: string) => gateway(as('restoration-desk', 'CREDIT_RESTORATION'),
+        'mutation A($listingId: ID!, $uscc: ID!, $basisNumber: String!) { applyForCreditRestoration(listingId: $listingId, uscc: $uscc, basisNumber: $basisNumber, evidence: "已整改") { id status } }',
+        { listingId, uscc, basisNumber });
+      const refusals = [
+        await apply(listing.id, other.uscc, listing.basis.number),
+        await apply(listing.id, owner.uscc, `${listing.basis.number}-x`),
+        await apply(`${listing.id}-none`, owner.uscc, listing.basis.number),
+        await apply(`SDL-${owner.uscc}-9`, owner.uscc, listing.basis.number),
+      ];
+      for (const refusal of refusals) {
+        assert.equal(refusal.body.errors?.[0]?.extensions?.code, 'NOT_FOUND', refusal.text);
+        assert.equal(JSON.stringify(refusal.body.errors?.map(({ message, extensions }) => ({ message, extensions }))), JSON.stringify(refusals[0]!.body.errors?.map(({ message, extensions }) => ({ message, extensions }))));
+      }
+    });
+
+    hostile('jwt lifetime: a token valid for 10 years', 401, 'INVALID_TOKEN', async () =>
+      gateway({ authorization: `Bearer ${await courtToken(issuerKey, { exp: Math.floor(Date.now() / 1000) + 10 * 365 * 86_400 })}` }, GOOD_QUERY));
+    hostile('jwt lifetime: a token issued a year in the future', 401, 'INVALID_TOKEN', async () => {
+      const iat = Math.floor(Date.now() / 1000) + 365 * 86_400;
+      return gateway({ authorization: `Bearer ${await courtToken(issuerKey, { iat, exp: iat + 300 })}` }, GOOD_QUERY);
+    });
+
+    it('validation errors do not name hidden fields: a field the consumer may see under none of its purposes behaves like one that does not exist', async () => {
+      const hidden = await bank('{ accessLog(first: 1) { bogus } }');
+      const absent = await bank('{ accessLogs(first: 1) { bogus } }');
+      assertRefused(hidden, 400, 'GRAPHQL_VALIDATION_FAILED');
+      assert.equal(hidden.body.errors?.[0]?.message, 'Cannot query field "accessLog" on type "Query".');
+      assert.equal(JSON.stringify(hidden.body.errors).replaceAll('accessLog', '<field>'), JSON.stringify(absent.body.errors).replaceAll('accessLogs', '<field>'));
+      const missingArgument = await gateway(as('court-enforcement'), '{ subject { name } }');
+      assertRefused(missingArgument, 400, 'GRAPHQL_VALIDATION_FAILED');
+      const underOtherPurpose = await gateway(as('court-enforcement', 'TAX_ADMINISTRATION'), `{ subject(uscc: "${SUBJECT.uscc}") { name dishonestDebtorEntries { caseNumber } } }`);
+      assertRefused(underOtherPurpose, 403, 'FORBIDDEN');
+      assert.match(underOtherPurpose.body.errors?.[0]?.message ?? '', /ENFORCEMENT/);
+      const neverVisible = await gateway(as('court-enforcement', 'TAX_ADMINISTRATION'), `{ subject(uscc: "${SUBJECT.uscc}") { annualReports { revenue } } }`);
+      assertRefused(neverVisible, 400, 'GRAPHQL_VALIDATION_FAILED');
+      assert.equal(neverVisible.body.errors?.[0]?.message, 'Cannot query field "annualReports" on type "Subject".');
+      assert.doesNotMatch(neverVisible.text, /AnnualReport\b|revenue/);
+    });
+
+    it('requestId on refusals: 401 and 403 answers carry the request id', async () => {
+      for (const answer of [await gateway({}, GOOD_QUERY), await gateway(as('central-bank', 'ENFORCEMENT'), GOOD_QUERY)]) {
+        assert.ok([401, 403].includes(answer.status), answer.text);
+        const credence = (answer.body as { extensions?: { credence?: { requestId?: unknown } } }).extensions?.credence;
+        assert.match(String(credence?.requestId), /^[0-9a-f-]{36}$/, answer.text);
+      }
     });
   });
 });

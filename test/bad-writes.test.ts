@@ -114,14 +114,14 @@ describe('bad writes get their own error, and the data is unchanged afterwards',
     assert.equal(short.body.errors?.[0]?.extensions?.position, 0);
   });
 
-  it("another department's record: NOT_RECORD_OWNER, for a write and for a removal", async () => {
-    await refusedWithoutChange(PENALTY, penalty({ authority: '北京市药品监督管理局' }), DRUGS, 'NOT_RECORD_OWNER');
+  it("a write outside the department's competence (OUTSIDE_COMPETENCE); another department's record answered as unknown (RECORD_NOT_FOUND)", async () => {
+    await refusedWithoutChange(PENALTY, penalty({ authority: '北京市药品监督管理局' }), DRUGS, 'OUTSIDE_COMPETENCE');
     // Seeded listings were made by departments other than the demo market-regulation bureau.
     const seeded = await federation.query('{ subjects(first: 10) { seriousDishonestyListings { id removedOn } } }', undefined, INSPECTOR);
     const listing = (seeded.body.data?.subjects as { seriousDishonestyListings: { id: string; removedOn: string | null }[] }[])
       .flatMap((subject) => subject.seriousDishonestyListings).find((candidate) => candidate.removedOn === null);
     assert.ok(listing, 'the seed has a current listing');
-    await refusedWithoutChange(REMOVE_LISTING, { id: listing.id, removedOn: daysAgo(0), reason: 'LISTED_IN_ERROR' }, BUREAU, 'NOT_RECORD_OWNER');
+    await refusedWithoutChange(REMOVE_LISTING, { id: listing.id, removedOn: daysAgo(0), reason: 'LISTED_IN_ERROR' }, BUREAU, 'RECORD_NOT_FOUND');
   });
 
   it('a duplicate decision number with other content: DUPLICATE_DECISION_NUMBER', async () => {

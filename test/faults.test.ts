@@ -189,6 +189,7 @@ describe('faults under load', () => {
           mongoUri: federation.mongo.uri,
           policies: federation.policies,
           assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
+          replayGuard: federation.replayGuard,
           port,
         });
         federation.subgraphs.set('penalties', restarted);
@@ -244,6 +245,7 @@ describe('faults under load', () => {
         mongoUri: storeProxy.through(federation.mongo.uri),
         policies: federation.policies,
         assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
+        replayGuard: federation.replayGuard,
         port: Number(new URL(running.url).port),
       }));
       await recovery();
@@ -261,7 +263,7 @@ describe('faults under load', () => {
       // Read from the store itself, not through a department.
       const connection = await connectDatabase(federation.mongo.uri, departmentDatabaseName('penalties'));
       try {
-        const stored = new Set((await connection.collection<{ _id: string }>('penalties').find({ _id: trusted({ $in: result.acknowledged }) }).project<{ _id: string }>({ _id: 1 }).toArray()).map((document) => document._id));
+        const stored = new Set((await connection.collection<{ decisionNumber: string }>('penalties').find({ decisionNumber: trusted({ $in: result.acknowledged }) }).project<{ decisionNumber: string }>({ decisionNumber: 1 }).toArray()).map((document) => document.decisionNumber));
         assert.deepEqual(result.acknowledged.filter((number) => !stored.has(number)), [], 'acknowledged decisions missing from the store');
       } finally {
         await connection.close();

@@ -216,6 +216,8 @@ describe('the gateway over HTTP', () => {
   describe('direct access to a department', () => {
     let registryUrl: string;
     const registry = (headers: Record<string, string>, query = SUBJECT_QUERY): Promise<HttpAnswer> => post(registryUrl, headers, query);
+    /** A call to the registry with `query`, as the gateway binds its assertion. */
+    const toRegistry = (query = SUBJECT_QUERY) => ({ audience: 'registry', request: { query } });
     const identity = (consumer: string, purpose: string, policyVersion = federation.policies.current().version): AssertionIdentity =>
       ({ consumer, purpose, policyVersion, requestId: `test-${consumer}` });
     /** Nothing of the subject's legal representative in the answer. */
@@ -248,11 +250,11 @@ describe('the gateway over HTTP', () => {
     });
 
     it('answers an assertion signed with another key with 401 ASSERTION_INVALID, whatever key id it names', async () => {
-      const genuine = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT'));
+      const genuine = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT'), toRegistry());
       const gatewayKeyId = (JSON.parse(Buffer.from(genuine.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid: string }).kid;
       const stranger = generateAssertionKeyPair();
       for (const keyId of [stranger.keyId, gatewayKeyId]) {
-        const forged = createAssertionSigner({ privateKey: stranger.privateKeyPem, keyId }).sign(identity('court-enforcement', 'ENFORCEMENT'));
+        const forged = createAssertionSigner({ privateKey: stranger.privateKeyPem, keyId }).sign(identity('court-enforcement', 'ENFORCEMENT'), toRegistry());
         const answer = await registry({ [ASSERTION_HEADER]: forged });
         assertRefused(answer, 401, 'ASSERTION_INVALID');
         assertNoPersonalData(answer);
@@ -260,16 +262,16 @@ describe('the gateway over HTTP', () => {
     });
 
     it('answers an expired assertion with 401 ASSERTION_EXPIRED', async () => {
-      const stale = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT'), new Date(Date.now() - 120_000));
+      const stale = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT'), toRegistry(), new Date(Date.now() - 120_000));
       const answer = await registry({ [ASSERTION_HEADER]: stale });
       assertRefused(answer, 401, 'ASSERTION_EXPIRED');
       assertNoPersonalData(answer);
     });
 
     it('enforces the asserted consumer\'s policy itself: the public portal asking for LegalRepresentative.phone gets FORBIDDEN and no phone', async () => {
-      const assertion = federation.signAssertion(identity('public-portal', 'PUBLIC_DISCLOSURE'));
-      const answer = await registry({ [ASSERTION_HEADER]: assertion },
-        `{ subject(uscc: "${SUBJECT.uscc}") { name legalRepresentative { name phone } } }`);
+      const query = `{ subject(uscc: "${SUBJECT.uscc}") { name legalRepresentative { name phone } } }`;
+      const assertion = federation.signAssertion(identity('public-portal', 'PUBLIC_DISCLOSURE'), toRegistry(query));
+      const answer = await registry({ [ASSERTION_HEADER]: assertion }, query);
       assert.equal(answer.body.errors?.[0]?.extensions?.code, 'FORBIDDEN', answer.text);
       assert.deepEqual(answer.body.errors?.[0]?.extensions?.deniedFields, ['LegalRepresentative.phone']);
       assert.equal(answer.body.data ?? null, null, 'the whole operation is refused');
@@ -277,9 +279,9 @@ describe('the gateway over HTTP', () => {
     });
 
     it('masks for the asserted consumer itself: the public portal gets the ID number masked from the department', async () => {
-      const assertion = federation.signAssertion(identity('public-portal', 'PUBLIC_DISCLOSURE'));
-      const answer = await registry({ [ASSERTION_HEADER]: assertion },
-        `{ subject(uscc: "${SUBJECT.uscc}") { legalRepresentative { name idNumber } } }`);
+      const query = `{ subject(uscc: "${SUBJECT.uscc}") { legalRepresentative { name idNumber } } }`;
+      const assertion = federation.signAssertion(identity('public-portal', 'PUBLIC_DISCLOSURE'), toRegistry(query));
+      const answer = await registry({ [ASSERTION_HEADER]: assertion }, query);
       assert.equal(answer.body.errors, undefined, answer.text);
       const id = SUBJECT.legalRepresentative.idNumber;
       assert.deepEqual(answer.body.data?.subject, {
@@ -288,7 +290,7 @@ describe('the gateway over HTTP', () => {
     });
 
     it('answers an assertion for a policy version it does not know with 503 POLICY_VERSION_UNAVAILABLE', async () => {
-      const assertion = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT', '0123456789abcdef'));
+      const assertion = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT', '0123456789abcdef'), toRegistry());
       const answer = await registry({ [ASSERTION_HEADER]: assertion });
       assertRefused(answer, 503, 'POLICY_VERSION_UNAVAILABLE');
       assertNoPersonalData(answer);

@@ -8,12 +8,15 @@ import {
   createAssertionVerifier,
   generateAssertionKeyPair,
   loadAssertionKeys,
+  requestDigest,
 } from '../lib/identity/assertion.ts';
 import { IdentityError } from '../lib/identity/errors.ts';
 import type { IdentityErrorCode } from '../lib/identity/errors.ts';
 
 const identity = { consumer: 'tax-bureau', purpose: 'credit-review', policyVersion: 'sha256:abc', requestId: 'req-1' };
 const now = new Date('2026-06-01T12:00:00Z');
+/** The one department call the assertions here are for. */
+const call = { audience: 'registry', request: { query: '{ subject(uscc: "x") { name } }', variables: { a: 1 } } };
 const gatewayKeys = generateAssertionKeyPair();
 
 function throwsIdentity(fn: () => unknown, code: IdentityErrorCode): IdentityError {
@@ -36,7 +39,7 @@ function handMade(header: object, claims: object, privateKeyPem = gatewayKeys.pr
 
 const iat = Math.floor(now.getTime() / 1000);
 const goodHeader = { alg: 'EdDSA', typ: 'credence-assertion+jwt', kid: gatewayKeys.keyId };
-const goodClaims = { iss: 'credence-gateway', aud: 'credence-subgraphs', sub: 'tax-bureau', purpose: 'p', pv: 'v', rid: 'r', iat, exp: iat + 30 };
+const goodClaims = { iss: 'credence-gateway', aud: 'registry', sub: 'tax-bureau', purpose: 'p', pv: 'v', rid: 'r', rd: requestDigest(call.request), jti: 'j-1', iat, exp: iat + 30 };
 
 describe('gateway identity assertion', () => {
   const signer = createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: gatewayKeys.keyId });
@@ -44,11 +47,14 @@ describe('gateway identity assertion', () => {
 
   it('round-trips consumer, purpose, policy version and request id', () => {
     assert.equal(ASSERTION_HEADER, 'x-credence-assertion');
-    const token = signer.sign(identity, now);
+    const token = signer.sign(identity, call, now);
     const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as unknown;
     assert.deepEqual(header, { alg: 'EdDSA', typ: 'credence-assertion+jwt', kid: gatewayKeys.keyId });
-    assert.deepEqual(verifier.verify(token, new Date(now.getTime() + 10_000)), {
+    const verified = verifier.verify(token, call, new Date(now.getTime() + 10_000));
+    assert.match(verified.assertionId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(verified, {
       ...identity,
+      assertionId: verified.assertionId,
       issuedAt: now,
       expiresAt: new Date(now.getTime() + 30_000),
       keyId: gatewayKeys.keyId,
@@ -62,22 +68,22 @@ describe('gateway identity assertion', () => {
   });
 
   it('refuses a missing assertion', () => {
-    throwsIdentity(() => verifier.verify(undefined, now), 'ASSERTION_MISSING');
-    throwsIdentity(() => verifier.verify('', now), 'ASSERTION_MISSING');
+    throwsIdentity(() => verifier.verify(undefined, call, now), 'ASSERTION_MISSING');
+    throwsIdentity(() => verifier.verify('', call, now), 'ASSERTION_MISSING');
   });
 
   it('refuses a tampered payload', () => {
-    const [header, , signature] = signer.sign(identity, now).split('.') as [string, string, string];
+    const [header, , signature] = signer.sign(identity, call, now).split('.') as [string, string, string];
     const forged = Buffer.from(JSON.stringify({ ...goodClaims, sub: 'credit-office' })).toString('base64url');
-    throwsIdentity(() => verifier.verify(`${header}.${forged}.${signature}`, now), 'ASSERTION_INVALID');
+    throwsIdentity(() => verifier.verify(`${header}.${forged}.${signature}`, call, now), 'ASSERTION_INVALID');
   });
 
   it('refuses an assertion signed with another key, under a known or an unknown key id', () => {
     const other = generateAssertionKeyPair();
     const sameKid = createAssertionSigner({ privateKey: other.privateKeyPem, keyId: gatewayKeys.keyId });
-    throwsIdentity(() => verifier.verify(sameKid.sign(identity, now), now), 'ASSERTION_INVALID');
+    throwsIdentity(() => verifier.verify(sameKid.sign(identity, call, now), call, now), 'ASSERTION_INVALID');
     const ownKid = createAssertionSigner({ privateKey: other.privateKeyPem, keyId: other.keyId });
-    const error = throwsIdentity(() => verifier.verify(ownKid.sign(identity, now), now), 'ASSERTION_INVALID');
+    const error = throwsIdentity(() => verifier.verify(ownKid.sign(identity, call, now), call, now), 'ASSERTION_INVALID');
     assert.match(error.detail ?? '', /unknown key id/);
   });
 
@@ -85,36 +91,38 @@ describe('gateway identity assertion', () => {
     const next = generateAssertionKeyPair();
     const both = createAssertionVerifier({ publicKeys: { [gatewayKeys.keyId]: gatewayKeys.publicKeyPem, [next.keyId]: next.publicKeyPem } });
     const nextSigner = createAssertionSigner({ privateKey: next.privateKeyPem, keyId: next.keyId });
-    assert.equal(both.verify(signer.sign(identity, now), now).keyId, gatewayKeys.keyId);
-    assert.equal(both.verify(nextSigner.sign(identity, now), now).keyId, next.keyId);
+    assert.equal(both.verify(signer.sign(identity, call, now), call, now).keyId, gatewayKeys.keyId);
+    assert.equal(both.verify(nextSigner.sign(identity, call, now), call, now).keyId, next.keyId);
   });
 
   it('refuses an expired assertion, tolerating a few seconds of clock skew', () => {
-    const token = signer.sign(identity, now);
-    assert.equal(verifier.verify(token, new Date(now.getTime() + 32_000)).consumer, 'tax-bureau');
-    throwsIdentity(() => verifier.verify(token, new Date(now.getTime() + 36_000)), 'ASSERTION_EXPIRED');
+    const token = signer.sign(identity, call, now);
+    assert.equal(verifier.verify(token, call, new Date(now.getTime() + 32_000)).consumer, 'tax-bureau');
+    throwsIdentity(() => verifier.verify(token, call, new Date(now.getTime() + 36_000)), 'ASSERTION_EXPIRED');
   });
 
   it('refuses lifetimes over 60 seconds, in the signer and in the verifier', () => {
     assert.throws(() => createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: 'k', lifetimeSeconds: 61 }), /1 to 60/);
     assert.throws(() => createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: 'k', lifetimeSeconds: 0 }), /1 to 60/);
     const sixty = createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: gatewayKeys.keyId, lifetimeSeconds: 60 });
-    assert.equal(verifier.verify(sixty.sign(identity, now), now).expiresAt.getTime() - now.getTime(), 60_000);
+    assert.equal(verifier.verify(sixty.sign(identity, call, now), call, now).expiresAt.getTime() - now.getTime(), 60_000);
     const longLived = handMade(goodHeader, { ...goodClaims, exp: iat + 3600 });
-    const error = throwsIdentity(() => verifier.verify(longLived, now), 'ASSERTION_INVALID');
+    const error = throwsIdentity(() => verifier.verify(longLived, call, now), 'ASSERTION_INVALID');
     assert.match(error.detail ?? '', /lifetime/);
   });
 
   it('refuses the wrong audience, issuer, type or algorithm, and malformed tokens', () => {
-    assert.equal(verifier.verify(handMade(goodHeader, goodClaims), now).consumer, 'tax-bureau');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, aud: 'elsewhere' }), now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, iss: 'someone' }), now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade({ ...goodHeader, typ: 'JWT' }, goodClaims), now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade({ ...goodHeader, alg: 'none' }, goodClaims), now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, iat: iat + 600, exp: iat + 630 }), now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, sub: undefined }), now), 'ASSERTION_INVALID');
-    for (const junk of ['a.b', 'a.b.c.d', 'x-consumer: tax-bureau', `${signer.sign(identity, now)}!`, 'e30.e30.' + 'A'.repeat(5000)]) {
-      throwsIdentity(() => verifier.verify(junk, now), 'ASSERTION_INVALID');
+    assert.equal(verifier.verify(handMade(goodHeader, goodClaims), call, now).consumer, 'tax-bureau');
+    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, aud: 'elsewhere' }), call, now), 'ASSERTION_AUDIENCE_MISMATCH');
+    throwsIdentity(() => verifier.verify(handMade(goodHeader, goodClaims), { ...call, request: { ...call.request, variables: { a: 2 } } }, now), 'ASSERTION_REQUEST_MISMATCH');
+    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, rd: undefined }), call, now), 'ASSERTION_INVALID');
+    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, iss: 'someone' }), call, now), 'ASSERTION_INVALID');
+    throwsIdentity(() => verifier.verify(handMade({ ...goodHeader, typ: 'JWT' }, goodClaims), call, now), 'ASSERTION_INVALID');
+    throwsIdentity(() => verifier.verify(handMade({ ...goodHeader, alg: 'none' }, goodClaims), call, now), 'ASSERTION_INVALID');
+    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, iat: iat + 600, exp: iat + 630 }), call, now), 'ASSERTION_INVALID');
+    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, sub: undefined }), call, now), 'ASSERTION_INVALID');
+    for (const junk of ['a.b', 'a.b.c.d', 'x-consumer: tax-bureau', `${signer.sign(identity, call, now)}!`, 'e30.e30.' + 'A'.repeat(5000)]) {
+      throwsIdentity(() => verifier.verify(junk, call, now), 'ASSERTION_INVALID');
     }
   });
 
@@ -135,8 +143,8 @@ describe('loadAssertionKeys', () => {
     assert.equal(signerOptions.keyId, gatewayKeys.keyId);
     const verifierOptions = loadAssertionKeys(env, 'verifier');
     assert.deepEqual(Object.keys(verifierOptions.publicKeys), [gatewayKeys.keyId]);
-    const token = createAssertionSigner(signerOptions).sign(identity, now);
-    assert.equal(createAssertionVerifier(verifierOptions).verify(token, now).consumer, 'tax-bureau');
+    const token = createAssertionSigner(signerOptions).sign(identity, call, now);
+    assert.equal(createAssertionVerifier(verifierOptions).verify(token, call, now).consumer, 'tax-bureau');
   });
 
   it('loads a JSON object of key id to PEM, for rotation', () => {

@@ -87,10 +87,10 @@ describe('penalty writes by regulators', () => {
     assert.deepEqual(await storedPenalties(), before);
   });
 
-  it('refuses a number another department recorded (NOT_RECORD_OWNER), data unchanged', async () => {
+  it('refuses a penalty in another authority\'s name or category (OUTSIDE_COMPETENCE), data unchanged', async () => {
     const before = await storedPenalties();
     const response = await federation.query(RECORD, { input: decision({ authority: '北京市药品监督管理局' }) }, DRUGS);
-    assert.equal(code(response), 'NOT_RECORD_OWNER');
+    assert.equal(code(response), 'OUTSIDE_COMPETENCE');
     assert.deepEqual(await storedPenalties(), before);
   });
 
@@ -114,7 +114,7 @@ describe('penalty writes by regulators', () => {
     const before = await storedPenalties();
     const response = await federation.query(RECORD, { input: decision({ decisionNumber: 'X-3' }) }, PORTAL);
     assert.equal(response.body.data?.recordAdministrativePenalty ?? null, null);
-    assert.equal(code(response), 'FORBIDDEN');
+    assert.equal(code(response), 'GRAPHQL_VALIDATION_FAILED', 'for the portal the mutation does not exist');
     assert.deepEqual(await storedPenalties(), before);
   });
 
@@ -122,13 +122,14 @@ describe('penalty writes by regulators', () => {
     const before = await storedPenalties();
     const penalties = federation.subgraphs.get('penalties');
     assert.ok(penalties);
+    const request = { query: RECORD, variables: { input: decision({ decisionNumber: 'X-4' }) } };
     const assertion = federation.signAssertion({
       consumer: PORTAL.consumer, purpose: PORTAL.purpose, policyVersion: federation.policies.current().version, requestId: 'direct-write',
-    });
+    }, { audience: 'penalties', request });
     const response = await fetch(penalties.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion },
-      body: JSON.stringify({ query: RECORD, variables: { input: decision({ decisionNumber: 'X-4' }) } }),
+      body: JSON.stringify(request),
     });
     const body = (await response.json()) as GraphQLResponse['body'];
     assert.equal(body.errors?.[0]?.extensions?.code, 'FORBIDDEN');

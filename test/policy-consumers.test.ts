@@ -1,6 +1,9 @@
 /**
  * Each consumer of the matrix in DOMAIN.md, queried through the gateway, sees exactly its column.
  *
+ * Each consumer also has a second purpose under which it sees every field, so that what it is
+ * denied under its own purpose exists for it and gets its mode's answer.
+ *
  * Two layers per consumer:
  * - the column as the hand-written access matrix states it (test/oracle/access-matrix.yaml, never
  *   the compiled policy, which is what is tested): an operation asking for every field the matrix
@@ -20,14 +23,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parse } from 'graphql';
+import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
+import type { ConsumerView } from '../lib/policy/model.ts';
 import { seedSubject, type SeedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { isShownAsDescribed, maskedAsDescribed, oracleView, recordStateFields, type OracleView, type RecordRuleName } from './oracle/oracle.ts';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.ts';
+import { addPurposeSeeingEverything, publishPolicyChange } from './support/policy-change.ts';
 import { assertInspectorHoldsTheTruth } from './support/store-truth.ts';
 import {
   coordinates,
   everyField,
+  loadApiSchema,
   projectAnswer,
+  seenFields,
   subjectQuery,
   subjectsQuery,
   visibleFields,
@@ -151,6 +160,16 @@ describe('each consumer of the matrix sees exactly its column', () => {
     assert.equal(view.mode, consumer.mode);
     return view;
   };
+  /** The consumer's views under each of its purposes: a field none of them shows does not exist for it. */
+  const viewsOf = (consumer: MatrixConsumer): ConsumerView[] => {
+    const policy = federation.policies.current();
+    return (policy.consumers.get(consumer.id)?.purposes ?? []).map((purpose) => policy.view(consumer.id, purpose)).filter((view) => view !== undefined);
+  };
+  /** Of `Type.field` coordinates, those the consumer may see under none of its purposes. */
+  const hiddenFrom = (consumer: MatrixConsumer, fields: readonly string[]): string[] => fields.filter((coordinate) => {
+    const [typeName = '', fieldName = ''] = coordinate.split('.');
+    return viewsOf(consumer).every((view) => view.field(typeName, fieldName).effect === 'deny');
+  });
   const ask = (consumer: MatrixConsumer, query: string, subject: SeedSubject): Promise<GraphQLResponse> =>
     federation.query(query, { uscc: subject.uscc }, { consumer: consumer.id, purpose: consumer.purpose });
 
@@ -162,10 +181,24 @@ describe('each consumer of the matrix sees exactly its column', () => {
     return objectAt(body.data?.subject, `${consumer.id} / ${subject.uscc}: subject`);
   };
 
-  /** A query a reject-mode consumer is refused: FORBIDDEN naming the denied fields, no data. */
+  /**
+   * A query a reject-mode consumer is refused: FORBIDDEN naming the denied fields, no data; or,
+   * when it asks for a field the consumer may see under none of its purposes, a validation
+   * failure as for a field that does not exist, naming that field (then `denied` is every such
+   * field the query asks for).
+   */
   const refused = async (consumer: MatrixConsumer, query: string, subject: SeedSubject): Promise<{ denied: string[]; text: string }> => {
     const { status, body } = await ask(consumer, query, subject);
     const text = JSON.stringify(body);
+    const unknown = /^Cannot query field "(\w+)" on type "(\w+)"\.$/.exec(body.errors?.[0]?.message ?? '');
+    if (status === 400) {
+      assert.equal(body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED', text);
+      assert.ok(unknown, `a field that does not exist for ${consumer.id} (${text})`);
+      assert.deepEqual(hiddenFrom(consumer, [`${unknown[2]}.${unknown[1]}`]), [`${unknown[2]}.${unknown[1]}`], 'it is one the consumer may never see');
+      assert.equal(body.data ?? null, null, `${consumer.id}: no data`);
+      const asked = [...new Set(collectRequestedFields(loadApiSchema(), parse(query)).map(({ typeName, fieldName }) => `${typeName}.${fieldName}`))];
+      return { denied: hiddenFrom(consumer, asked), text };
+    }
     assert.equal(status, 403, `${consumer.id}: refused by policy (${text})`);
     assert.equal(body.data ?? null, null, `${consumer.id}: no data`);
     assert.equal(body.errors?.length, 1, `${consumer.id}: one error`);
@@ -179,6 +212,11 @@ describe('each consumer of the matrix sees exactly its column', () => {
 
   before(async () => {
     federation = await startFederation({ subjects: SUBJECTS });
+    // Each consumer may also see every field under a second purpose: under its own, a denied field
+    // then exists for it and gets its mode's answer (a field it may see under no purpose at all
+    // fails validation as an unknown one: test/adversarial.test.ts).
+    await addPurposeSeeingEverything(federation.policiesDir, [PUBLIC_PORTAL, PROCUREMENT_CENTRE, COURT_ENFORCEMENT, TAX_BUREAU, CENTRAL_BANK, PRIVACY_OFFICE].map(({ id }) => id));
+    await publishPolicyChange(federation);
     const { status, body } = await federation.query(subjectsQuery(everyField()), { first: SUBJECTS });
     assert.equal(status, 200, JSON.stringify(body.errors));
     assert.equal(body.errors, undefined);
@@ -232,13 +270,25 @@ describe('each consumer of the matrix sees exactly its column', () => {
       }
     });
 
+    it('fails validation, as for an unknown field, when asking for every field of the schema, some of which it may see under no purpose', async () => {
+      const hidden = hiddenFrom(consumer, coordinates(everyField()));
+      const [subject] = everywhere;
+      assert.ok(subject);
+      const { status, body } = await ask(consumer, subjectQuery(everyField()), subject);
+      if (hidden.length === 0) return assert.notEqual(status, 400);
+      assert.equal(status, 400, JSON.stringify(body));
+      assert.equal(body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+      assert.equal(body.data ?? null, null);
+    });
+
     if (consumer.mode === 'filter') {
-      it('answers every denied field of the schema as null, with FORBIDDEN at its path, and the rest as usual', async () => {
+      it('answers every denied field that exists for it as null, with FORBIDDEN at its path, and the rest as usual', async () => {
         const view = viewOf(consumer);
-        const query = subjectQuery(everyField());
+        const fields = seenFields(viewsOf(consumer));
+        const query = subjectQuery(fields);
         for (const subject of sample) {
           const { status, body } = await ask(consumer, query, subject);
-          const expected = projectAnswer(inspectorSubject(subject), everyField(), view, new Date());
+          const expected = projectAnswer(inspectorSubject(subject), fields, view, new Date());
           assert.equal(status, 200);
           assert.ok(expected.forbidden.length > 0, 'the schema has fields this consumer is denied');
           assert.deepEqual(body.data?.subject, expected.data, `${consumer.id} / ${subject.uscc}`);
@@ -246,16 +296,17 @@ describe('each consumer of the matrix sees exactly its column', () => {
         }
       });
     } else {
-      it('refuses an operation asking for every field of the schema, naming exactly the denied ones, with no data', async () => {
+      it('refuses an operation asking for every field that exists for it, naming exactly the denied ones, with no data', async () => {
         const view = viewOf(consumer);
-        const deniedFields = coordinates(everyField()).filter((coordinate) => {
+        const fields = seenFields(viewsOf(consumer));
+        const deniedFields = coordinates(fields).filter((coordinate) => {
           const [typeName = '', fieldName = ''] = coordinate.split('.');
           return view.field(typeName, fieldName).effect === 'deny';
         });
         assert.ok(deniedFields.length > 0, 'the schema has fields this consumer is denied');
         const [subject] = everywhere;
         assert.ok(subject);
-        const { denied, text } = await refused(consumer, subjectQuery(everyField()), subject);
+        const { denied, text } = await refused(consumer, subjectQuery(fields), subject);
         assert.deepEqual(denied, deniedFields);
         assert.ok(!text.includes(subject.name), 'nothing of the subject in the answer');
       });
@@ -328,12 +379,13 @@ describe('each consumer of the matrix sees exactly its column', () => {
       assert.ok(listedPersons > 0, 'some listed persons were shown (masked)');
     });
 
-    it('never shows annual-report financials or tax paid (trade secrets)', async () => {
+    it('never shows annual-report financials or tax paid (trade secrets): they do not exist for it', async () => {
       const query = 'query Secrets($uscc: ID!) { subject(uscc: $uscc) { name annualReports { year revenue profit totalAssets } taxPayments { year amount } } }';
       for (const subject of everywhere) {
-        const { body } = await ask(consumer, query, subject);
-        assert.deepEqual(body.data?.subject, { name: subject.name, annualReports: null, taxPayments: null });
-        assert.deepEqual(forbiddenErrors(body), ['subject.annualReports Subject.annualReports', 'subject.taxPayments Subject.taxPayments']);
+        const { status, body } = await ask(consumer, query, subject);
+        assert.equal(status, 400);
+        assert.deepEqual(body.errors?.map(({ message, extensions }) => [message, extensions?.code]), [['Cannot query field "annualReports" on type "Subject".', 'GRAPHQL_VALIDATION_FAILED']]);
+        assert.equal(body.data ?? null, null);
         const text = JSON.stringify(body);
         for (const report of inspectorRecords(subject, 'annualReports')) assert.ok(!text.includes(String(report.revenue)), 'no revenue figure');
         for (const payment of inspectorRecords(subject, 'taxPayments')) assert.ok(!text.includes(String(payment.amount)), 'no tax figure');

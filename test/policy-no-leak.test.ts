@@ -57,6 +57,7 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  Kind,
   parse,
   type DocumentNode,
   type FieldNode,
@@ -67,7 +68,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import {
-  ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionIdentity, type AssertionSigner,
+  ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionBinding, type AssertionIdentity, type AssertionSigner,
 } from '../lib/identity/assertion.ts';
 import { buildApiSchema } from '../lib/policy/api-schema.ts';
 import { DEFAULT_SUPERGRAPH_PATH } from '../lib/policy/process.ts';
@@ -78,7 +79,9 @@ import {
   everythingView, isOracleRecordType, isShownAsDescribed, maskedAsDescribed, ORACLE_CONSUMERS, oracleView, recordStateFields,
   type ExpectedField, type OracleView, type RecordRuleName,
 } from './oracle/oracle.ts';
+import type { ConsumerView } from '../lib/policy/model.ts';
 import { INSPECTOR, NO_LIMITS, startFederation, type Federation } from './support/federation.ts';
+import { addPurposeSeeingEverything, publishPolicyChange } from './support/policy-change.ts';
 import { namedFields } from './support/requested-fields.ts';
 import { assertInspectorHoldsTheTruth } from './support/store-truth.ts';
 import {
@@ -113,6 +116,26 @@ const ALLOWED: ExpectedField = { effect: 'allow' };
  * policy, which is what is tested; the test inspector sees everything. Undefined: the purpose is
  * not the caller's.
  */
+/**
+ * The consumers given a second purpose, TESTING (test/support/policy-change.ts), under which
+ * they see every field no rule for all their purposes denies. The purpose is the test's
+ * scaffolding, never called: it only makes the fields denied under their own purpose exist.
+ */
+const SECOND_PURPOSE: ReadonlySet<string> = new Set(['public-portal', 'central-bank']);
+
+/**
+ * Whether a field exists for a consumer: the matrix lets it see the field under one of its own
+ * purposes, or the test's second purpose does (read from the compiled policy: scaffolding, not
+ * the policy under test).
+ */
+function existsFor(consumer: string, typeName: string, fieldName: string, secondPurpose: ReadonlyMap<string, ConsumerView>): boolean {
+  if (consumer === INSPECTOR.consumer) return true;
+  if (secondPurpose.get(consumer)?.field(typeName, fieldName).effect !== undefined
+    && secondPurpose.get(consumer)?.field(typeName, fieldName).effect !== 'deny') return true;
+  const purposes = ORACLE_CONSUMERS.find(({ id }) => id === consumer)?.purposes ?? [];
+  return purposes.some((purpose) => oracleView(consumer, purpose)?.field(typeName, fieldName).effect !== 'deny');
+}
+
 function expectedView(consumer: string, purpose: string): OracleView | undefined {
   if (consumer === INSPECTOR.consumer) return purpose === INSPECTOR.purpose ? everythingView(consumer, purpose) : undefined;
   return oracleView(consumer, purpose);
@@ -209,6 +232,8 @@ interface Stats {
   gatewayOperations: number;
   refused: number;
   filtered: number;
+  /** Operations asking for a field the consumer may see under none of its purposes (validation fails). */
+  hidden: number;
   purposeRefused: number;
   deniedNulls: number;
   masked: number;
@@ -219,7 +244,7 @@ interface Stats {
 }
 
 function newStats(): Stats {
-  return { gatewayOperations: 0, refused: 0, filtered: 0, purposeRefused: 0, deniedNulls: 0, masked: 0, records: 0, recordsWithheld: 0, direct: new Map(), callers: new Map() };
+  return { gatewayOperations: 0, refused: 0, filtered: 0, hidden: 0, purposeRefused: 0, deniedNulls: 0, masked: 0, records: 0, recordsWithheld: 0, direct: new Map(), callers: new Map() };
 }
 
 function count(map: Map<string, number>, key: string): void {
@@ -629,11 +654,23 @@ describe('no leak: random operations through the gateway and straight to the sub
   let federation: Federation;
   let truth: Truth;
   let callers: Caller[];
+  let secondPurpose: ReadonlyMap<string, ConsumerView>;
   let forgedSigner: AssertionSigner;
   let forgedWithGatewayKeyId: AssertionSigner;
 
   before(async () => {
     federation = await startFederation({ subjects: SUBJECTS, gatewayLimits: NO_LIMITS });
+    // Two consumers, one of each mode, may also see every field but the trade secrets under a
+    // second purpose (never called with it): what they are denied under their own then exists for
+    // them (refused or filtered); for the others it does not (validation fails, as for an unknown field).
+    await addPurposeSeeingEverything(federation.policiesDir, [...SECOND_PURPOSE]);
+    await publishPolicyChange(federation);
+    const policy = federation.policies.current();
+    secondPurpose = new Map([...SECOND_PURPOSE].flatMap((consumer) => {
+      const view = policy.view(consumer, 'TESTING');
+      return view ? [[consumer, view] as const] : [];
+    }));
+    assert.equal(secondPurpose.size, SECOND_PURPOSE.size, 'the second purpose is in force');
     callers = [
       ...ORACLE_CONSUMERS.flatMap((consumer) => consumer.purposes.map((purpose) => ({ consumer: consumer.id, purpose }))),
       { consumer: INSPECTOR.consumer, purpose: 'TESTING' },
@@ -664,7 +701,7 @@ describe('no leak: random operations through the gateway and straight to the sub
 
     const forged = generateAssertionKeyPair();
     forgedSigner = createAssertionSigner({ privateKey: forged.privateKeyPem, keyId: forged.keyId });
-    const gatewayKeyId = JSON.parse(Buffer.from(federation.signAssertion(identity(INSPECTOR.consumer, 'TESTING')).split('.')[0] ?? '', 'base64url').toString()) as { kid: string };
+    const gatewayKeyId = JSON.parse(Buffer.from(federation.signAssertion(identity(INSPECTOR.consumer, 'TESTING'), { audience: 'registry', request: {} }).split('.')[0] ?? '', 'base64url').toString()) as { kid: string };
     forgedWithGatewayKeyId = createAssertionSigner({ privateKey: forged.privateKeyPem, keyId: gatewayKeyId.kid });
   });
   after(() => federation.close());
@@ -709,6 +746,28 @@ describe('no leak: random operations through the gateway and straight to the sub
       return problems;
     }
     const mode = view.mode;
+    // A field the consumer may see under none of its purposes does not exist for it: the operation fails validation.
+    // Validation reads the whole document: every operation in it, not only the one executed.
+    const operationNames = operation.document.definitions.flatMap((definition) => (definition.kind === Kind.OPERATION_DEFINITION ? [definition.name?.value] : []));
+    const deniedInDocument = [...new Set(operationNames.flatMap((name) => deniedCoordinates(apiSchema, operation.document, view, name)))];
+    const hidden = deniedInDocument.filter((coordinate) => {
+      const [typeName = '', fieldName = ''] = coordinate.split('.');
+      return !existsFor(caller.consumer, typeName, fieldName, secondPurpose);
+    });
+    // A type condition on an object type none of whose fields the consumer may see names a type that does not exist for it.
+    const unknownType = /^Unknown type "(\w+)"\.$/.exec(answer.errors[0]?.message ?? '')?.[1];
+    const hiddenType = unknownType !== undefined && operation.text.includes(`on ${unknownType}`)
+      && isObjectType(apiSchema.getType(unknownType))
+      && Object.keys((apiSchema.getType(unknownType) as GraphQLObjectType).getFields()).every((fieldName) => !existsFor(caller.consumer, unknownType, fieldName, secondPurpose));
+    if (hidden.length > 0 || hiddenType) {
+      stats.hidden++;
+      const what = hiddenType ? `type ${unknownType}` : hidden.join(', ');
+      checkNoData(answer, problems, `the operation asks for ${what}, which the consumer may never see`);
+      if (answer.status !== 400 || answer.errors[0]?.extensions?.code !== 'GRAPHQL_VALIDATION_FAILED') {
+        problems.push({ kind: 'wrong', path: 'errors', message: `expected 400 GRAPHQL_VALIDATION_FAILED for ${what}, got ${answer.status} ${show(answer.errors)}` });
+      }
+      return problems;
+    }
     const denied = deniedCoordinates(apiSchema, operation.document, view, operation.operationName);
     if (denied.length > 0 && mode === 'reject') {
       stats.refused++;
@@ -726,7 +785,7 @@ describe('no leak: random operations through the gateway and straight to the sub
     return [...problems, ...read.problems];
   }
 
-  function assertionFor(attack: Attack, caller: Caller): Record<string, string> {
+  function assertionFor(attack: Attack, caller: Caller, call: AssertionBinding): Record<string, string> {
     const inspector = (): AssertionIdentity => identity(INSPECTOR.consumer, 'TESTING');
     switch (attack) {
       case 'no-assertion':
@@ -742,28 +801,28 @@ describe('no leak: random operations through the gateway and straight to the sub
           'x-forwarded-for': '127.0.0.1',
         };
       case 'forged-own-key':
-        return { [ASSERTION_HEADER]: forgedSigner.sign(inspector()) };
+        return { [ASSERTION_HEADER]: forgedSigner.sign(inspector(), call) };
       case 'forged-gateway-key-id':
-        return { [ASSERTION_HEADER]: forgedWithGatewayKeyId.sign(inspector()) };
+        return { [ASSERTION_HEADER]: forgedWithGatewayKeyId.sign(inspector(), call) };
       case 'tampered': {
         // The caller's real assertion with the inspector's identity and a later expiry pasted into its claims.
-        const [header, claims, signature] = federation.signAssertion(identity(caller.consumer, caller.purpose)).split('.');
+        const [header, claims, signature] = federation.signAssertion(identity(caller.consumer, caller.purpose), call).split('.');
         const original = JSON.parse(Buffer.from(claims ?? '', 'base64url').toString()) as { exp: number };
         const changed = { ...original, sub: INSPECTOR.consumer, purpose: 'TESTING', exp: original.exp + 3600 };
         return { [ASSERTION_HEADER]: `${header}.${Buffer.from(JSON.stringify(changed)).toString('base64url')}.${signature}` };
       }
       case 'expired':
-        return { [ASSERTION_HEADER]: federation.signAssertion(inspector(), new Date(Date.now() - 120_000)) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(inspector(), call, new Date(Date.now() - 120_000)) };
       case 'denied-purpose': {
-        const other = callers.find(({ purpose }) => !expectedView(caller.consumer, purpose))?.purpose ?? 'TESTING';
-        return { [ASSERTION_HEADER]: federation.signAssertion(identity(caller.consumer, other)) };
+        const other = callers.find(({ purpose }) => purpose !== 'TESTING' && !expectedView(caller.consumer, purpose))?.purpose ?? 'NO_SUCH_PURPOSE';
+        return { [ASSERTION_HEADER]: federation.signAssertion(identity(caller.consumer, other), call) };
       }
       case 'unknown-consumer':
-        return { [ASSERTION_HEADER]: federation.signAssertion(identity('intruder', caller.purpose)) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(identity('intruder', caller.purpose), call) };
       case 'unknown-policy-version':
-        return { [ASSERTION_HEADER]: federation.signAssertion(identity(INSPECTOR.consumer, 'TESTING', '0000000000000000')) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(identity(INSPECTOR.consumer, 'TESTING', '0000000000000000'), call) };
       case 'valid':
-        return { [ASSERTION_HEADER]: federation.signAssertion(identity(caller.consumer, caller.purpose)) };
+        return { [ASSERTION_HEADER]: federation.signAssertion(identity(caller.consumer, caller.purpose), call) };
     }
   }
 
@@ -792,11 +851,12 @@ describe('no leak: random operations through the gateway and straight to the sub
       variables: operation.variables,
     });
     const sent = new Date();
-    const answer = await post(subgraph.graphqlUrl, assertionFor(attack, caller), {
+    const body = {
       query: shaped.text,
       variables: shaped.variables,
       ...(operation.operationName ? { operationName: operation.operationName } : {}),
-    });
+    };
+    const answer = await post(subgraph.graphqlUrl, assertionFor(attack, caller, { audience: subgraphName, request: body }), body);
     const received = new Date();
     count(stats.direct, attack);
     const problems: Problem[] = [];
@@ -885,7 +945,7 @@ describe('no leak: random operations through the gateway and straight to the sub
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const direct = [...stats.direct.values()].reduce((sum, value) => sum + value, 0);
     t.diagnostic(`${stats.gatewayOperations} gateway operations and ${direct} direct subgraph requests in ${seconds} s`);
-    t.diagnostic(`gateway: ${stats.refused} refused (reject mode), ${stats.filtered} filtered (filter mode), ${stats.purposeRefused} with a purpose not allowed`);
+    t.diagnostic(`gateway: ${stats.refused} refused (reject mode), ${stats.filtered} filtered (filter mode), ${stats.hidden} with a field never visible to the consumer, ${stats.purposeRefused} with a purpose not allowed`);
     t.diagnostic(`checked ${stats.deniedNulls} denied fields answered null, ${stats.masked} masked values, ${stats.records} records (${stats.recordsWithheld} true records withheld by record rules)`);
     t.diagnostic(`direct: ${[...stats.direct].map(([attack, n]) => `${attack} ${n}`).join(', ')}`);
     t.diagnostic(`callers: ${[...stats.callers].map(([caller, n]) => `${caller} ${n}`).join(', ')}`);
@@ -894,7 +954,7 @@ describe('no leak: random operations through the gateway and straight to the sub
     assert.ok(stats.gatewayOperations >= OPERATIONS, 'all operations were sent');
     for (const caller of callers) assert.ok((stats.callers.get(`${caller.consumer}/${caller.purpose}`) ?? 0) > 0, `${caller.consumer} was tried`);
     if (OPERATIONS >= 1000) {
-      for (const [what, n] of Object.entries({ refused: stats.refused, filtered: stats.filtered, deniedNulls: stats.deniedNulls, masked: stats.masked, records: stats.records, recordsWithheld: stats.recordsWithheld })) {
+      for (const [what, n] of Object.entries({ refused: stats.refused, filtered: stats.filtered, hidden: stats.hidden, deniedNulls: stats.deniedNulls, masked: stats.masked, records: stats.records, recordsWithheld: stats.recordsWithheld })) {
         assert.ok(n > 0, `the run exercised ${what}`);
       }
       for (const attack of Object.keys(ATTACKS)) assert.ok((stats.direct.get(attack) ?? 0) > 0, `the run tried ${attack}`);
@@ -940,9 +1000,10 @@ describe('no leak: random operations through the gateway and straight to the sub
     assert.deepEqual(filtered.data, { subject: { legalRepresentative: { name: null } } });
     assert.equal(errorAt(filtered, ['subject', 'legalRepresentative', 'name'])?.extensions?.field, 'LegalRepresentative.phone');
 
+    // Annual reports exist for the bank under none of its purposes: refused as a field that does not exist.
     const refused = await clean(BANK, 'query($code: ID!) { subject(uscc: $code) { name: annualReports { year } } }', { code });
     assert.equal(refused.data ?? null, null);
-    assert.deepEqual(refused.errors[0]?.extensions?.deniedFields, ['AnnualReport.year', 'Subject.annualReports']);
+    assert.equal(refused.errors[0]?.message, 'Cannot query field "annualReports" on type "Subject".');
   });
 
   it('an allowed field aliased to a denied field\'s name is answered, as the allowed field', async () => {
@@ -964,10 +1025,14 @@ describe('no leak: random operations through the gateway and straight to the sub
 
   it('a denied field only under @skip(if: true) still counts: refused in reject mode, null with an error in filter mode', async () => {
     const code = serious();
+    // The court may see annual reports and tax paid under none of its purposes: they do not exist for it, skipped or not.
     const refused = await clean(COURT, 'query($code: ID!) { subject(uscc: $code) { name annualReports @skip(if: true) { year } } }', { code });
-    assert.deepEqual(refused.errors[0]?.extensions?.deniedFields, ['AnnualReport.year', 'Subject.annualReports']);
+    assert.equal(refused.errors[0]?.message, 'Cannot query field "annualReports" on type "Subject".');
     const byVariable = await clean(COURT, 'query($code: ID!, $show: Boolean!) { subject(uscc: $code) { name taxPayments @include(if: $show) { amount } } }', { code, show: false });
-    assert.deepEqual(byVariable.errors[0]?.extensions?.deniedFields, ['Subject.taxPayments', 'TaxPayment.amount']);
+    assert.equal(byVariable.errors[0]?.message, 'Cannot query field "taxPayments" on type "Subject".');
+    // The bank may see pending applications under its second purpose: skipped, they still count, and are refused.
+    const bankRefused = await clean(BANK, 'query($code: ID!) { subject(uscc: $code) { name } pendingRestorationApplications @skip(if: true) { id } }', { code });
+    assert.equal(bankRefused.errors[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(bankRefused.errors));
 
     const filtered = await clean(PORTAL, 'query($code: ID!) { subject(uscc: $code) { legalRepresentative { name phone @skip(if: true) } } }', { code });
     const representative = trueSubject(code).legalRepresentative as JsonObject;

@@ -22,7 +22,9 @@ const uscc = seedSubject(7).uscc;
 const daysAgo = (days: number): string => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
 
 const LIST = 'mutation ($input: SeriousDishonestyListingInput!) { recordSeriousDishonestyListing(input: $input) { id } }';
-const APPLY = 'mutation ($id: ID!) { applyForCreditRestoration(listingId: $id, evidence: "整改完成，已消除不良影响") { id status pendingDays } }';
+const APPLY = 'mutation ($id: ID!, $uscc: ID!, $basisNumber: String!) { applyForCreditRestoration(listingId: $id, uscc: $uscc, basisNumber: $basisNumber, evidence: "整改完成，已消除不良影响") { id status pendingDays } }';
+/** What an application for a listing this test made carries. */
+const applicationFor = (id: string): Record<string, string> => ({ id, uscc, basisNumber: `京市监处〔2025〕${id}号` });
 const DECIDE = 'mutation ($id: ID!, $approve: Boolean!) { decideCreditRestoration(applicationId: $id, approve: $approve, reason: "已纠正失信行为并消除不良影响") { id status decidedOn } }';
 
 function listingInput(id: string, listType: string): Record<string, unknown> {
@@ -67,7 +69,7 @@ describe('credit restoration end to end (R5, R6)', () => {
   });
 
   it('refuses restoration of an online-fraud listing with the reason (R6)', async () => {
-    const { body } = await federation.query(APPLY, { id: fraud }, DESK);
+    const { body } = await federation.query(APPLY, applicationFor(fraud), DESK);
     assert.equal(body.errors?.[0]?.extensions?.code, 'NOT_RESTORABLE');
     assert.match(body.errors?.[0]?.message ?? '', /not restored/);
     assert.ok((await portalListings()).includes(fraud), 'still published');
@@ -75,27 +77,27 @@ describe('credit restoration end to end (R5, R6)', () => {
 
   // The bureau names an application; the listing behind it is another department's. The refusal
   // must not tell the bureau which listing (hence which subject) the application is about.
-  it('refuses a decision on another department\'s listing (NOT_RECORD_OWNER) without naming the listing', async () => {
-    const { body } = await federation.query('{ subjects(first: 10) { seriousDishonestyListings { id listType listedOn removedOn restoredOn } } }', undefined, INSPECTOR);
-    const listings = (body.data?.subjects as { seriousDishonestyListings: { id: string; listType: string; listedOn: string; removedOn: string | null; restoredOn: string | null }[] }[])
-      .flatMap((subject) => subject.seriousDishonestyListings);
+  it('refuses a decision on another department\'s listing as an unknown application (NOT_FOUND) without naming the listing', async () => {
+    const { body } = await federation.query('{ subjects(first: 10) { uscc seriousDishonestyListings { id listType listedOn removedOn restoredOn basis { number } } } }', undefined, INSPECTOR);
+    const listings = (body.data?.subjects as { uscc: string; seriousDishonestyListings: { id: string; listType: string; listedOn: string; removedOn: string | null; restoredOn: string | null; basis: { number: string } }[] }[])
+      .flatMap((subject) => subject.seriousDishonestyListings.map((listing) => ({ ...listing, uscc: subject.uscc })));
     // A seeded listing (recorded by no department of the demo policy) that may be applied for.
     const seeded = listings.find((listing) => !listing.id.includes(String(process.pid)) && listing.removedOn === null && listing.restoredOn === null
       && !restorationSettings.nonRestorable.has(listing.listType) && listing.listedOn <= daysAgo(restorationSettings.listingMinimumDays));
     assert.ok(seeded, 'the seed has an eligible listing');
-    const applied = await federation.query(APPLY, { id: seeded.id }, DESK);
+    const applied = await federation.query(APPLY, { id: seeded.id, uscc: seeded.uscc, basisNumber: seeded.basis.number }, DESK);
     assert.equal(applied.body.errors, undefined, JSON.stringify(applied.body.errors));
     const application = applied.body.data?.applyForCreditRestoration as { id: string };
 
     const refused = await federation.query(DECIDE, { id: application.id, approve: true }, BUREAU);
     const error = refused.body.errors?.[0];
-    assert.equal(error?.extensions?.code, 'NOT_RECORD_OWNER');
+    assert.equal(error?.extensions?.code, 'NOT_FOUND');
     assert.doesNotMatch(JSON.stringify(refused.body), new RegExp(seeded.id));
     assert.match(error?.message ?? '', new RegExp(application.id));
   });
 
   it('approves an eligible application by the listing department: gone from display and measures at once, kept in history', async () => {
-    const applied = await federation.query(APPLY, { id: eligible }, DESK);
+    const applied = await federation.query(APPLY, applicationFor(eligible), DESK);
     assert.equal(applied.body.errors, undefined, JSON.stringify(applied.body.errors));
     const application = applied.body.data?.applyForCreditRestoration as { id: string; status: string; pendingDays: number };
     assert.equal(application.status, 'PENDING');
@@ -104,7 +106,7 @@ describe('credit restoration end to end (R5, R6)', () => {
     assert.deepEqual(pending.body.data?.pendingRestorationApplications, [{ id: application.id, pendingDays: 0 }]);
 
     const stranger = await federation.query(DECIDE, { id: application.id, approve: true }, REGULATOR);
-    assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'FORBIDDEN', 'another department may not decide');
+    assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED', 'another department may not decide: for it the mutation does not exist');
 
     const decided = await federation.query(DECIDE, { id: application.id, approve: true }, BUREAU);
     assert.equal(decided.body.errors, undefined, JSON.stringify(decided.body.errors));
@@ -155,14 +157,14 @@ describe('credit restoration of administrative penalties (R5, R6)', () => {
     return (body.data?.subject as { administrativePenalties: { decisionNumber: string }[] }).administrativePenalties.map(({ decisionNumber }) => decisionNumber);
   }
 
-  it('refuses a vaccine-quality penalty (NOT_RESTORABLE, R6), one before its minimum publication (TOO_EARLY), and another regulator (NOT_RECORD_OWNER)', async () => {
+  it('refuses a vaccine-quality penalty (NOT_RESTORABLE, R6), one before its minimum publication (TOO_EARLY), and another regulator\'s as unknown (RECORD_NOT_FOUND)', async () => {
     const excluded = await federation.query(RESTORE, restoration(vaccine), DRUGS);
     assert.equal(excluded.body.errors?.[0]?.extensions?.code, 'NOT_RESTORABLE');
     const early = await federation.query(RESTORE, restoration(recent), REGULATOR);
     assert.deepEqual([early.body.errors?.[0]?.extensions?.code, early.body.errors?.[0]?.extensions?.eligibleFrom],
       ['TOO_EARLY', new Date(Date.now() - 120 * 86_400_000 + 365 * 86_400_000).toISOString().slice(0, 10)]);
     const stranger = await federation.query(RESTORE, restoration(general), DRUGS);
-    assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'NOT_RECORD_OWNER');
+    assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'RECORD_NOT_FOUND');
     const shown = await portalPenalties();
     assert.ok([general, recent, vaccine].every((number) => shown.includes(number)), 'all three still published');
   });

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { IdentityError } from './errors.ts';
 
@@ -11,11 +11,15 @@ import { IdentityError } from './errors.ts';
  * incoming request on the gateway's hot path and verification once per subgraph call, and
  * node:crypto is synchronous and several times cheaper than jose's async WebCrypto path. The
  * format stays a standard JWS, so any JOSE library can inspect or verify an assertion.
+ *
+ * An assertion is bound to one department call: its audience is the department, `rd` is the
+ * digest of the exact operation and variables sent to it, and `jti` makes it single-use (the
+ * department claims it in a replay cache, replay-guard.ts). Captured on its way, it opens no other
+ * department, carries no other query, and does not work twice.
  */
 
 export const ASSERTION_HEADER = 'x-credence-assertion';
 export const ASSERTION_ISSUER = 'credence-gateway';
-export const ASSERTION_AUDIENCE = 'credence-subgraphs';
 export const ASSERTION_TYPE = 'credence-assertion+jwt';
 
 /** The longest an assertion may live: it only has to survive one request's subgraph calls. */
@@ -33,7 +37,31 @@ export interface AssertionIdentity {
   requestId: string;
 }
 
+/** What a department is asked in one call, as sent: the assertion's digest covers exactly this. */
+export interface DepartmentRequest {
+  query?: string | undefined;
+  variables?: Readonly<Record<string, unknown>> | null | undefined;
+  operationName?: string | null | undefined;
+}
+
+/** The one call an assertion is good for: the department (audience) and the request sent to it. */
+export interface AssertionBinding {
+  audience: string;
+  request: DepartmentRequest;
+}
+
+/**
+ * The digest of a department request: SHA-256 over its query, operation name and variables as
+ * JSON. The department computes it over the body it parsed; JSON text that parses to the same
+ * values serializes back the same, so both sides agree without keeping the raw body.
+ */
+export function requestDigest(request: DepartmentRequest): string {
+  return createHash('sha256').update(JSON.stringify([request.query ?? '', request.operationName ?? null, request.variables ?? {}])).digest('base64url');
+}
+
 export interface AssertedIdentity extends AssertionIdentity {
+  /** The assertion's own id: a department accepts it once (replay-guard.ts). */
+  assertionId: string;
   issuedAt: Date;
   expiresAt: Date;
   /** Which gateway key signed it (for logs during key rotation). */
@@ -48,6 +76,9 @@ interface AssertionClaims {
   purpose: string;
   pv: string;
   rid: string;
+  /** The digest of the request the assertion was issued for (requestDigest). */
+  rd: string;
+  jti: string;
   iat: number;
   exp: number;
 }
@@ -60,7 +91,7 @@ export interface AssertionSignerOptions {
 
 export interface AssertionSigner {
   readonly keyId: string;
-  sign(identity: AssertionIdentity, now?: Date): string;
+  sign(identity: AssertionIdentity, binding: AssertionBinding, now?: Date): string;
 }
 
 export function createAssertionSigner(options: AssertionSignerOptions): AssertionSigner {
@@ -76,7 +107,7 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
 
   return {
     keyId: options.keyId,
-    sign(identity, now = new Date()) {
+    sign(identity, binding, now = new Date()) {
       for (const field of ['consumer', 'purpose', 'policyVersion', 'requestId'] as const) {
         if (typeof identity[field] !== 'string' || identity[field] === '') {
           throw new TypeError(`Assertion identity: ${field} must be a non-empty string`);
@@ -85,11 +116,13 @@ export function createAssertionSigner(options: AssertionSignerOptions): Assertio
       const iat = Math.floor(now.getTime() / 1000);
       const claims: AssertionClaims = {
         iss: ASSERTION_ISSUER,
-        aud: ASSERTION_AUDIENCE,
+        aud: binding.audience,
         sub: identity.consumer,
         purpose: identity.purpose,
         pv: identity.policyVersion,
         rid: identity.requestId,
+        rd: requestDigest(binding.request),
+        jti: randomUUID(),
         iat,
         exp: iat + lifetime,
       };
@@ -108,8 +141,13 @@ export interface AssertionVerifierOptions {
 }
 
 export interface AssertionVerifier {
-  /** Throws ASSERTION_MISSING, ASSERTION_INVALID or ASSERTION_EXPIRED (all 401). */
-  verify(token: string | undefined, now?: Date): AssertedIdentity;
+  /**
+   * Checks the assertion for the call it arrived with: this department (audience) and this
+   * request. Throws ASSERTION_MISSING, ASSERTION_INVALID, ASSERTION_EXPIRED,
+   * ASSERTION_AUDIENCE_MISMATCH or ASSERTION_REQUEST_MISMATCH (all 401). Single use is the
+   * caller's to check, with the returned assertionId (replay-guard.ts).
+   */
+  verify(token: string | undefined, call: AssertionBinding, now?: Date): AssertedIdentity;
 }
 
 export function createAssertionVerifier(options: AssertionVerifierOptions): AssertionVerifier {
@@ -121,7 +159,7 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
   if (keys.size === 0) throw new Error('Assertion verifier: at least one public key is required');
 
   return {
-    verify(token, now = new Date()) {
+    verify(token, call, now = new Date()) {
       if (token === undefined || token === '') throw new IdentityError('ASSERTION_MISSING');
       const invalid = (detail: string) => new IdentityError('ASSERTION_INVALID', { detail });
       if (token.length > MAX_ASSERTION_LENGTH) throw invalid('too long');
@@ -153,7 +191,7 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
       // Only now, with the signature checked, are the claims worth reading.
       const claims = decodeJson(encodedClaims);
       if (!isAssertionClaims(claims)) throw invalid('malformed claims');
-      if (claims.iss !== ASSERTION_ISSUER || claims.aud !== ASSERTION_AUDIENCE) throw invalid('wrong issuer or audience');
+      if (claims.iss !== ASSERTION_ISSUER) throw invalid('wrong issuer');
       // Checked here too, not only by the signer: a subgraph must not honour a long-lived
       // assertion from a misconfigured or older gateway.
       if (claims.exp - claims.iat > MAX_ASSERTION_LIFETIME_SECONDS || claims.exp <= claims.iat) {
@@ -162,12 +200,15 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
       const nowSeconds = now.getTime() / 1000;
       if (claims.iat > nowSeconds + tolerance) throw invalid('issued in the future');
       if (claims.exp <= nowSeconds - tolerance) throw new IdentityError('ASSERTION_EXPIRED');
+      if (claims.aud !== call.audience) throw new IdentityError('ASSERTION_AUDIENCE_MISMATCH', { detail: `issued for ${JSON.stringify(claims.aud.slice(0, 64))}` });
+      if (claims.rd !== requestDigest(call.request)) throw new IdentityError('ASSERTION_REQUEST_MISMATCH');
 
       return {
         consumer: claims.sub,
         purpose: claims.purpose,
         policyVersion: claims.pv,
         requestId: claims.rid,
+        assertionId: claims.jti,
         issuedAt: new Date(claims.iat * 1000),
         expiresAt: new Date(claims.exp * 1000),
         keyId: header.kid,
@@ -276,7 +317,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isAssertionClaims(value: Record<string, unknown> | undefined): value is Record<string, unknown> & AssertionClaims {
   if (!value) return false;
-  for (const name of ['iss', 'aud', 'sub', 'purpose', 'pv', 'rid'] as const) {
+  for (const name of ['iss', 'aud', 'sub', 'purpose', 'pv', 'rid', 'rd', 'jti'] as const) {
     if (typeof value[name] !== 'string' || value[name] === '') return false;
   }
   return Number.isInteger(value.iat) && Number.isInteger(value.exp);

@@ -32,6 +32,14 @@ const CODES = {
   /** Subgraphs: bad format or signature, unknown key id, wrong iss/aud, lifetime over 60 s. */
   ASSERTION_INVALID: [401, 'The gateway identity assertion is not valid.'],
   ASSERTION_EXPIRED: [401, 'The gateway identity assertion has expired.'],
+  /** Subgraphs: the assertion was issued for a call to another department. */
+  ASSERTION_AUDIENCE_MISMATCH: [401, 'The gateway identity assertion was issued for another department.'],
+  /** Subgraphs: the assertion was issued for another operation or other variables than those received. */
+  ASSERTION_REQUEST_MISMATCH: [401, 'The gateway identity assertion was issued for another request.'],
+  /** Subgraphs: the assertion was already used; each is good for one call. */
+  ASSERTION_REPLAYED: [401, 'The gateway identity assertion was already used.'],
+  /** Subgraphs: whether the assertion was already used cannot be checked now (the shared store is unreachable). */
+  ASSERTION_CHECK_UNAVAILABLE: [503, 'The gateway identity assertion cannot be checked now; try again shortly.'],
   /** No X-Credence-Purpose, and the consumer has no default purpose. */
   PURPOSE_REQUIRED: [403, 'Declare the purpose of this request in X-Credence-Purpose.'],
   /** The declared (or default) purpose is not one the policy allows this consumer. */

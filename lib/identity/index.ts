@@ -6,7 +6,6 @@ export type { ApiKeyIndex, ApiKeyLookup } from './api-keys.ts';
 export { ALLOWED_JWT_ALGORITHMS, createJwtVerifier } from './jwt.ts';
 export type { JwtVerifier, JwtVerifierOptions, VerifiedJwt } from './jwt.ts';
 export {
-  ASSERTION_AUDIENCE,
   ASSERTION_ENV,
   ASSERTION_HEADER,
   ASSERTION_ISSUER,
@@ -17,14 +16,19 @@ export {
   createAssertionVerifier,
   generateAssertionKeyPair,
   loadAssertionKeys,
+  requestDigest,
 } from './assertion.ts';
 export type {
   AssertedIdentity,
+  AssertionBinding,
   AssertionIdentity,
   AssertionSigner,
   AssertionSignerOptions,
   AssertionVerifier,
   AssertionVerifierOptions,
+  DepartmentRequest,
 } from './assertion.ts';
+export { createReplayGuard } from './replay-guard.ts';
+export type { ReplayGuard } from './replay-guard.ts';
 export { API_KEY_HEADER, PURPOSE_HEADER, createAuthenticator } from './authenticate.ts';
 export type { Authentication, Authenticator, AuthenticatorOptions, IdentityHeaders } from './authenticate.ts';

@@ -19,6 +19,9 @@ export const ALLOWED_JWT_ALGORITHMS = ['ES256', 'EdDSA', 'RS256'] as const;
 /** Default clock skew allowed on exp/nbf/iat between the issuer and the gateway. */
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 
+/** The longest a token may be valid (exp - iat, or exp - now without iat) unless its issuer's entry says otherwise. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600;
+
 export interface JwtVerifierOptions {
   /** The policies folder: `jwksFile` paths are relative to it. */
   policiesDir: string;
@@ -81,12 +84,30 @@ export function createJwtVerifier(issuers: readonly Issuer[], options: JwtVerifi
         if (typeof payload.sub !== 'string' || payload.sub === '') {
           throw new IdentityError('INVALID_TOKEN', { detail: '"sub" is not a non-empty string' });
         }
+        checkLifetime(payload, entry.issuer, clockTolerance, now ?? new Date());
         return { issuer: entry.issuer.issuer, subject: payload.sub };
       } catch (error) {
         throw toIdentityError(error, entry.issuer.issuer);
       }
     },
   };
+}
+
+/**
+ * A stolen token is only as dangerous as it is long-lived: refuse one valid for longer than its
+ * issuer's maximum lifetime (from iat, or from now when it has none), and one issued in the future
+ * beyond the clock tolerance.
+ */
+function checkLifetime(payload: { iat?: number | undefined; exp?: number | undefined }, issuer: Issuer, clockTolerance: number, now: Date): void {
+  const nowSeconds = now.getTime() / 1000;
+  const maxLifetime = issuer.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + clockTolerance) {
+    throw new IdentityError('INVALID_TOKEN', { detail: `issuer ${issuer.issuer}: iat is in the future` });
+  }
+  const from = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
+  if (typeof payload.exp === 'number' && payload.exp - from > maxLifetime + clockTolerance) {
+    throw new IdentityError('INVALID_TOKEN', { detail: `issuer ${issuer.issuer}: valid for ${Math.round(payload.exp - from)} s, more than ${maxLifetime} s` });
+  }
 }
 
 function toIdentityError(error: unknown, issuer: string): IdentityError {

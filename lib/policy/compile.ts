@@ -10,7 +10,8 @@ import type { GraphQLSchema } from 'graphql';
 import { DEFAULT_RECORD_RULE } from './model.ts';
 import type { ApiKeyCredential, CompiledPolicy, Consumer, ConsumerView, FieldDecision, Issuer, RecordRule } from './model.ts';
 import { isAlwaysAllowed, policyFields, policyTypes } from './api-schema.ts';
-import type { PolicySource } from './parse.ts';
+import type { CompetenceSource, PolicySource } from './parse.ts';
+import type { Competence } from './competence.ts';
 import type { Resolution, ResolvedView } from './resolve.ts';
 
 /** The rule id of decisions no policy file can change: `Subject.uscc` and `__typename`. */
@@ -87,6 +88,15 @@ function toDate(text: string | undefined): Date | undefined {
   return text === undefined ? undefined : new Date(text);
 }
 
+function compileCompetence(source: CompetenceSource): Competence {
+  const authorities = Object.freeze([...source.authorities]);
+  const records = new Map(Object.entries(source.records).map(([recordType, record]) => [recordType, Object.freeze({
+    ...(record.kinds ? { kinds: Object.freeze([...record.kinds]) } : {}),
+    basisIssuers: Object.freeze([...(record.basisIssuers ?? authorities)]),
+  })]));
+  return Object.freeze({ authorities, records });
+}
+
 function compileConsumers(source: PolicySource): Map<string, Consumer> {
   const consumers = new Map<string, Consumer>();
   for (const consumer of source.consumers) {
@@ -106,6 +116,7 @@ function compileConsumers(source: PolicySource): Map<string, Consumer> {
       anonymous: consumer.anonymous,
       ...(consumer.limits !== undefined ? { limits: Object.freeze({ ...consumer.limits }) } : {}),
       ...(consumer.persistedOperationsOnly !== undefined ? { persistedOperationsOnly: consumer.persistedOperationsOnly } : {}),
+      ...(consumer.competence !== undefined ? { competence: compileCompetence(consumer.competence) } : {}),
     }));
   }
   return consumers;
@@ -131,7 +142,7 @@ export function compilePolicy(
     if (!byPurpose) views.set(view.consumer, (byPurpose = new Map<string, ConsumerView>()));
     byPurpose.set(view.purpose, compileView(view, schema));
   }
-  const issuers: Issuer[] = source.issuers.map(({ issuer, audience, jwksFile, jwksUri }) => {
+  const issuers: Issuer[] = source.issuers.map(({ issuer, audience, jwksFile, jwksUri, maxTokenLifetimeSeconds }) => {
     const jwks = jwksFile !== undefined ? keyFiles.get(jwksFile) : undefined;
     return Object.freeze({
       issuer,
@@ -139,6 +150,7 @@ export function compilePolicy(
       ...(jwksFile !== undefined ? { jwksFile } : {}),
       ...(jwks !== undefined ? { jwks } : {}),
       ...(jwksUri !== undefined ? { jwksUri } : {}),
+      ...(maxTokenLifetimeSeconds !== undefined ? { maxTokenLifetimeSeconds } : {}),
     });
   });
   return Object.freeze({

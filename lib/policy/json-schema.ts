@@ -124,6 +124,7 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
           audience: { description: 'The aud claim the tokens must carry for Credence.', type: 'string', minLength: 1 },
           jwksFile: { description: 'JSON Web Key Set file, relative to the policies folder.', type: 'string', minLength: 1 },
           jwksUri: { description: 'Or the https URL of the issuer\'s JSON Web Key Set.', type: 'string', pattern: '^https://' },
+          maxTokenLifetimeSeconds: { description: 'The longest a token of this issuer may be valid (exp - iat), in seconds. Default 3600 (1 hour).', type: 'integer', minimum: 1, maximum: 86400 },
         },
         oneOf: [{ required: ['jwksFile'] }, { required: ['jwksUri'] }],
       },
@@ -187,6 +188,28 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
               documentBytes: { description: 'Size of one document in bytes.', $ref: '#/definitions/limit' },
               requestsPerMinute: { description: 'Requests per minute, across all gateway instances (then HTTP 429 RATE_LIMITED).', $ref: '#/definitions/limit' },
               requestsPerDay: { description: 'Requests per day, across all gateway instances (then HTTP 429 QUOTA_EXCEEDED).', $ref: '#/definitions/limit' },
+            },
+          },
+          competence: {
+            description: 'For a consumer that records decisions: the authorities it represents and the records within its competence. A write outside it is refused (OUTSIDE_COMPETENCE). Without it, the consumer records nothing.',
+            type: 'object',
+            additionalProperties: false,
+            required: ['authorities', 'records'],
+            properties: {
+              authorities: { description: 'The authorities it acts for, as records name them (a penalty\'s authority, a court, the body listing an abnormal operation).', type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+              records: {
+                description: 'Record types it may record: record type -> the kinds within its competence and whose basis documents it may record on.',
+                type: 'object',
+                minProperties: 1,
+                additionalProperties: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    kinds: { description: 'The kinds (category, list type, violation type, reason) it may record; required where the record type has kinds.', type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+                    basisIssuers: { description: 'Issuers of the basis documents it may record on; default: its own authorities.', type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+                  },
+                },
+              },
             },
           },
           persistedOperationsOnly: { description: 'true: only operations registered for this consumer in operations/<consumer>.json are executed (npm run policy -- register-operations).', type: 'boolean' },

@@ -6,6 +6,8 @@
  * planning; every subgraph enforces it again at query time.
  */
 
+import type { Competence } from './competence.ts';
+
 /** What a consumer gets for one field: the value, a masked value, or nothing. */
 export type Effect = 'allow' | 'mask' | 'deny';
 
@@ -103,6 +105,8 @@ export interface Consumer {
   limits?: Readonly<ConsumerLimits>;
   /** True: only operations registered for this consumer (policies/operations/) are executed. */
   persistedOperationsOnly?: boolean;
+  /** For a writing consumer: the authorities it represents and what it may record (competence.ts); absent, it records nothing. */
+  competence?: Competence;
 }
 
 /** A trusted token issuer: where its signing keys come from. */
@@ -119,6 +123,8 @@ export interface Issuer {
   jwks?: string;
   /** Or a JWKS URL. */
   jwksUri?: string;
+  /** The longest a token of this issuer may be valid, in seconds (default 3600). */
+  maxTokenLifetimeSeconds?: number;
 }
 
 export interface CompiledPolicy {

@@ -14,7 +14,7 @@ import type { Place, YamlFile } from './yaml-source.ts';
 /** The shape the JSON Schema guarantees for one file. */
 interface RawPolicyFile {
   purposes?: { id: string; description: string }[];
-  issuers?: { issuer: string; audience: string; jwksFile?: string; jwksUri?: string }[];
+  issuers?: { issuer: string; audience: string; jwksFile?: string; jwksUri?: string; maxTokenLifetimeSeconds?: number }[];
   consumers?: {
     id: string;
     name: string;
@@ -24,6 +24,7 @@ interface RawPolicyFile {
     anonymous?: boolean;
     limits?: ConsumerLimits;
     persistedOperationsOnly?: boolean;
+    competence?: CompetenceSource;
     credentials?: {
       apiKeys?: { id: string; sha256: string; notBefore?: string; notAfter?: string; revoked?: boolean }[];
       jwt?: { issuer: string; subject: string }[];
@@ -43,9 +44,15 @@ interface RawPolicyFile {
   }[];
 }
 
+/** A consumer's competence as written: authorities, and per record type its kinds and basis issuers. */
+export interface CompetenceSource {
+  authorities: string[];
+  records: Record<string, { kinds?: string[]; basisIssuers?: string[] }>;
+}
+
 export interface PurposeSource { place: Place; id: string; description: string }
 
-export interface IssuerSource { place: Place; issuer: string; audience: string; jwksFile?: string; jwksUri?: string }
+export interface IssuerSource { place: Place; issuer: string; audience: string; jwksFile?: string; jwksUri?: string; maxTokenLifetimeSeconds?: number }
 
 export interface ApiKeySource {
   place: Place;
@@ -67,6 +74,7 @@ export interface ConsumerSource {
   anonymous: boolean;
   limits?: ConsumerLimits;
   persistedOperationsOnly?: boolean;
+  competence?: CompetenceSource;
   apiKeys: readonly ApiKeySource[];
   jwt: readonly { place: Place; issuer: string; subject: string }[];
 }
@@ -175,6 +183,7 @@ export function parsePolicyFiles(texts: ReadonlyMap<string, string>): ParseResul
         anonymous: consumer.anonymous ?? false,
         ...(consumer.limits !== undefined ? { limits: consumer.limits } : {}),
         ...(consumer.persistedOperationsOnly !== undefined ? { persistedOperationsOnly: consumer.persistedOperationsOnly } : {}),
+        ...(consumer.competence !== undefined ? { competence: consumer.competence } : {}),
         apiKeys: (consumer.credentials?.apiKeys ?? []).map((key, k) => ({
           ...key, revoked: key.revoked ?? false, place: child(place, 'credentials', 'apiKeys', k),
         })),

@@ -23,6 +23,7 @@ export type ProblemCode =
   | 'purpose-not-allowed'
   | 'default-purpose'
   | 'credentials'
+  | 'competence'
   | 'unknown-issuer'
   | 'jwks'
   | 'unused'

@@ -3,20 +3,21 @@
  * the text that causes it and says what to do. Warnings (unused names, fields no query can reach)
  * never stop a policy from loading.
  */
-import { isEnumType, isInputObjectType, isScalarType, isUnionType } from 'graphql';
+import { getNamedType, isEnumType, isInputObjectType, isScalarType, isUnionType } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import {
   getPolicyType, isAlwaysAllowed, isFederationInternal, isMaskable, KEY_FIELD, policyFields, policyTypeOf, policyTypes,
 } from './api-schema.ts';
 import type { PolicyType } from './api-schema.ts';
 import { RECORD_TYPES, isRecordType } from './records.ts';
+import { WRITTEN_RECORDS } from './competence.ts';
 import { patternPlace } from './parse.ts';
 import type { ConsumerSource, PolicySource, RuleSource } from './parse.ts';
 import { closest, suggestion } from './problems.ts';
 import type { PolicyProblem } from './problems.ts';
 import { resolvePolicy, ruleConsumerIds, SET_PREFIX } from './resolve.ts';
 import type { FieldEntry, Resolution, ResolvedView } from './resolve.ts';
-import { child, ProblemSink } from './yaml-source.ts';
+import { child, keyOf, ProblemSink } from './yaml-source.ts';
 import type { Place } from './yaml-source.ts';
 
 export interface ValidationResult {
@@ -198,12 +199,50 @@ function checkConsumer(consumer: ConsumerSource, purposes: ReadonlySet<string>, 
       sink.error(child(key.place, 'notAfter'), 'credentials', `key ${key.id} stops (notAfter) before it starts (notBefore)`, 'notAfter must be later than notBefore');
     }
   }
+  checkCompetence(consumer, ctx);
   consumer.jwt.forEach((jwt) => {
     if (!issuers.has(jwt.issuer)) {
       sink.error(child(jwt.place, 'issuer'), 'unknown-issuer', `unknown issuer "${jwt.issuer}"`,
         issuers.size > 0 ? suggestion(jwt.issuer, [...issuers], 'issuer') : 'list the issuer under issuers: with its audience and keys');
     }
   });
+}
+
+/** The values of the enum field `fieldName` of `typeName` in the schema, if it is one. */
+function enumValues(schema: GraphQLSchema, typeName: string, fieldName: string): string[] | undefined {
+  const field = getPolicyType(schema, typeName)?.getFields()[fieldName];
+  const type = field ? getNamedType(field.type) : undefined;
+  return type && isEnumType(type) ? type.getValues().map((value) => value.name) : undefined;
+}
+
+/** A consumer's competence: record types that can be written, kinds that exist (and are given where the type has kinds). */
+function checkCompetence(consumer: ConsumerSource, { schema, sink }: Context): void {
+  if (!consumer.competence) return;
+  const written = Object.keys(WRITTEN_RECORDS);
+  for (const [recordType, record] of Object.entries(consumer.competence.records)) {
+    const place = keyOf(child(consumer.place, 'competence', 'records'), recordType);
+    const fields = WRITTEN_RECORDS[recordType];
+    if (!fields) {
+      sink.error(place, 'competence', `${recordType} is not a record type a department writes`, suggestion(recordType, written, 'record type'));
+      continue;
+    }
+    const values = fields.kind ? enumValues(schema, recordType, fields.kind) : undefined;
+    if (fields.kind && !record.kinds) {
+      sink.error(place, 'competence', `${consumer.id} may record ${recordType} records of which ${fields.kind}? list them under kinds`,
+        `one or more of ${(values ?? []).join(', ')}`);
+    }
+    if (!fields.kind && record.kinds) {
+      sink.error(child(consumer.place, 'competence', 'records', recordType, 'kinds'), 'competence', `${recordType} records have no kinds`, 'remove kinds');
+    }
+    if (!fields.basis && record.basisIssuers) {
+      sink.error(child(consumer.place, 'competence', 'records', recordType, 'basisIssuers'), 'competence', `${recordType} records rest on no basis document`, 'remove basisIssuers');
+    }
+    record.kinds?.forEach((kind, index) => {
+      if (values && !values.includes(kind)) {
+        sink.error(child(consumer.place, 'competence', 'records', recordType, 'kinds', index), 'competence', `${kind} is not a ${fields.kind} of ${recordType} records`, suggestion(kind, values, fields.kind ?? 'kind'));
+      }
+    });
+  }
 }
 
 function checkConsumers(ctx: Context, purposes: ReadonlySet<string>): Map<string, ConsumerSource> {
@@ -227,6 +266,19 @@ function checkConsumers(ctx: Context, purposes: ReadonlySet<string>): Map<string
     } else {
       hashes.set(key.sha256, key);
     }
+  }
+  // An authority is represented by one consumer: otherwise two departments could write in its name.
+  const representatives = new Map<string, ConsumerSource>();
+  for (const consumer of source.consumers) {
+    consumer.competence?.authorities.forEach((authority, index) => {
+      const earlier = representatives.get(authority);
+      if (earlier && earlier !== consumer) {
+        sink.error(child(consumer.place, 'competence', 'authorities', index), 'competence',
+          `${authority} is already represented by ${earlier.id} (${sink.where(earlier.place)})`, 'an authority records through one consumer: remove it from one of them');
+      } else {
+        representatives.set(authority, consumer);
+      }
+    });
   }
   const subjects = new Map<string, Place>();
   for (const consumer of source.consumers) {

@@ -2,7 +2,7 @@
  * MongoDB-compatible storage: MONGODB_URI when given, otherwise an embedded server started by
  * the project itself (FerretDB where Go is present, else mongodb-memory-server).
  */
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type Schema } from 'mongoose';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../logger.ts';
 import { chooseFerretdbBackend, hasGo, startFerretdb, type EmbeddedMongo } from './ferretdb.ts';
@@ -87,4 +87,20 @@ export async function connectDatabase(uri: string, dbName: string, settings: { s
 /** The database name of a department: one database per department, as in production. */
 export function departmentDatabaseName(department: string): string {
   return `${process.env.MONGODB_DB_PREFIX ?? 'credence_'}${department}`;
+}
+
+/**
+ * The longest one store query of a department may run (the server's maxTimeMS): well inside the
+ * gateway's time for a department call, so that one operation's expensive query ends as that
+ * operation's error instead of holding the department until the gateway gives up on it.
+ */
+export const STORE_QUERY_TIME_LIMIT_MS = 5000;
+
+/** Sets maxTimeMS on every read of the models `connection` compiles from now on, unless a query sets its own. */
+export function limitQueryTime(connection: Connection, maxTimeMS = STORE_QUERY_TIME_LIMIT_MS): void {
+  connection.plugin((schema: Schema) => {
+    schema.pre(['find', 'findOne', 'countDocuments', 'distinct'], function setTimeLimit() {
+      if (this.getOptions().maxTimeMS === undefined) this.maxTimeMS(maxTimeMS);
+    });
+  });
 }

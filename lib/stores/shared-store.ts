@@ -24,6 +24,8 @@ export interface SharedStore {
   hset(key: string, field: string, value: string): Promise<void>;
   hgetall(key: string): Promise<Record<string, string>>;
   hdel(key: string, field: string): Promise<void>;
+  /** Sets `key` only if it is not set (Redis SET NX PX), for `ttlMs`: true when this call set it. */
+  claim(key: string, ttlMs: number): Promise<boolean>;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
   close(): Promise<void>;
@@ -91,6 +93,7 @@ function createRedisStore(client: Redis, log: Logger): SharedStore {
     hset: async (key, field, value) => void (await client.hset(key, field, value)),
     hgetall: (key) => client.hgetall(key),
     hdel: async (key, field) => void (await client.hdel(key, field)),
+    claim: async (key, ttlMs) => (await client.set(key, '1', 'PX', ttlMs, 'NX')) === 'OK',
     publish: async (channel, message) => void (await client.publish(channel, message)),
     subscribe: async (channel, onMessage) => {
       if (!subscriber) {
@@ -131,6 +134,15 @@ export function createMemoryStore(): SharedStore {
     hset: async (key, field, value) => void hash(key).set(field, value),
     hgetall: async (key) => Object.fromEntries(hashes.get(key) ?? []),
     hdel: async (key, field) => void hashes.get(key)?.delete(field),
+    claim: async (key, ttlMs) => {
+      const now = Date.now();
+      const entry = values.get(key);
+      if (entry && entry.expiresAt >= now) return false;
+      // Claims expire by themselves in Redis; here the expired ones are swept as new ones arrive.
+      if (values.size % 1024 === 0) for (const [stale, { expiresAt }] of values) if (expiresAt < now) values.delete(stale);
+      values.set(key, { value: '1', expiresAt: now + ttlMs });
+      return true;
+    },
     publish: async (channel, message) => void bus.emit(channel, message),
     subscribe: async (channel, onMessage) => void bus.on(channel, onMessage),
     close: async () => {

@@ -8,7 +8,7 @@ import type { WriteContext } from '../runtime/writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import { applicableMeasures } from './applicable-measures.ts';
 import { recordSeriousDishonestyListing, removeSeriousDishonestyListing, type ListingRemovalInput, type SeriousDishonestyListingInput } from './writes.ts';
-import { applyForRestoration, decideRestoration, pendingApplications, withPendingDays } from './restoration.ts';
+import { applyForRestoration, decideRestoration, pendingApplications, withPendingDays, type RestorationApplicationInput } from './restoration.ts';
 import type { CreditLoaders } from './loaders.ts';
 import type { CreditModels, RestorationApplicationDocument } from './models.ts';
 import { catalogValue, measuresValue } from './reference.ts';
@@ -37,8 +37,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
       recordSeriousDishonestyListing(context.models, args.input, context as Context & WriteContext),
     removeSeriousDishonestyListing: (_root, args: { input: ListingRemovalInput }, context) =>
       removeSeriousDishonestyListing(context.models, args.input, context as Context & WriteContext),
-    applyForCreditRestoration: (_root, args: { listingId: string; evidence: string }, context) =>
-      applyForRestoration(context.models, args.listingId, args.evidence, context as Context & PolicyContext),
+    applyForCreditRestoration: (_root, args: RestorationApplicationInput, context) =>
+      applyForRestoration(context.models, args, context as Context & PolicyContext),
     decideCreditRestoration: (_root, args: { applicationId: string; approve: boolean; reason: string }, context) =>
       decideRestoration(context.models, args.applicationId, args.approve, args.reason, context as Context & PolicyContext),
   },

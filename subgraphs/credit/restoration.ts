@@ -5,6 +5,8 @@
  * the measures it triggered, from that moment, with nothing deleted.
  */
 import { randomUUID } from 'node:crypto';
+import type { GraphQLError } from 'graphql';
+import { assertUscc } from '../../lib/errors.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
 import { withKey } from '../runtime/loaders.ts';
 import { badInput, refused } from '../runtime/refusals.ts';
@@ -29,10 +31,26 @@ export function withPendingDays(application: RestorationApplicationDocument, now
   return { ...withKey(application, 'id'), pendingDays };
 }
 
-export async function applyForRestoration(models: CreditModels, listingId: string, evidence: string, context: PolicyContext) {
+/** What an application carries: the listing, and what only its subject holds (its code, the basis document's number). */
+export interface RestorationApplicationInput {
+  listingId: string;
+  uscc: string;
+  basisNumber: string;
+  evidence: string;
+}
+
+/** The one refusal for every application that does not match a listing: it tells nothing of the listing's existence. */
+function noMatchingListing(): GraphQLError {
+  return refused('NOT_FOUND', 'No listing matches this listing id, subject code and basis document number.');
+}
+
+export async function applyForRestoration(models: CreditModels, { listingId, uscc, basisNumber, evidence }: RestorationApplicationInput, context: PolicyContext) {
   if (evidence.trim().length === 0) throw badInput('Restoration needs evidence that the behaviour was corrected.', 'evidence');
+  assertUscc(uscc);
   const listing = await models.Listing.findById(listingId).lean<ListingDocument>();
-  if (!listing) throw refused('NOT_FOUND', `No listing ${listingId}.`);
+  // The desk may not read listings: until the applicant has shown it holds the listing's subject
+  // code and basis document number, every case is answered alike, and nothing is written.
+  if (!listing || listing.uscc !== uscc || listing.basis.number !== basisNumber.trim()) throw noMatchingListing();
   const refusal = restorationRefusal({
     ...listingCase(listing),
     ineligible: inForce(listing, context.now) ? undefined : 'The listing is no longer in force: there is nothing to restore.',
@@ -65,10 +83,13 @@ export async function applyForRestoration(models: CreditModels, listingId: strin
 export async function decideRestoration(models: CreditModels, applicationId: string, approve: boolean, reason: string, context: PolicyContext) {
   if (reason.trim().length === 0) throw badInput('A decision needs its reasons.', 'reason');
   const application = await models.RestorationApplication.findById(applicationId).lean<RestorationApplicationDocument>();
-  if (!application) throw refused('NOT_FOUND', `No restoration application ${applicationId}.`);
-  // Who identifies, restores: only the department that made the listing decides. The caller named
-  // the application, not the listing: a refusal names only the application.
-  const listing = await ownRecord(models.Listing, application.listingId, { noun: LISTING.noun, described: `The listing of restoration application ${applicationId}` }, context);
+  const notFound = refused('NOT_FOUND', `No restoration application ${applicationId} awaits your decision.`);
+  if (!application) throw notFound;
+  // Who identifies, restores: only the department that made the listing decides. An application
+  // on another department's listing is answered as one that does not exist.
+  const listing = await ownRecord(models.Listing, application.listingId, { noun: LISTING.noun }, context).catch(() => {
+    throw notFound;
+  });
   if (application.status !== 'PENDING') return withPendingDays(application, context.now);
   if (approve) {
     const excluded = nonRestorableRefusal(listingCase(listing));

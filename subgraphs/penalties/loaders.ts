@@ -3,7 +3,7 @@ import type { PenaltiesModels } from './models.ts';
 
 export function createLoaders(models: PenaltiesModels) {
   return {
-    penalties: recordsBySubject(models.Penalty, { uscc: 1, decidedOn: -1 }, 'decisionNumber'),
+    penalties: recordsBySubject(models.Penalty, { uscc: 1, decidedOn: -1 }),
   };
 }
 

@@ -1,8 +1,9 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
 export interface PenaltyDocument {
-  /** The decision number. */
+  /** The issuing authority and the decision number (penaltyKey): numbers are unique per authority, not across authorities. */
   _id: string;
+  decisionNumber: string;
   uscc: string;
   authority: string;
   legalBasis: string;
@@ -19,6 +20,11 @@ export interface PenaltyDocument {
   recordedBy?: string;
 }
 
+/** The key of a decision: its authority and its number, so that two authorities may use the same number. */
+export function penaltyKey(authority: string, decisionNumber: string): string {
+  return JSON.stringify([authority, decisionNumber]);
+}
+
 export interface PenaltiesModels {
   Penalty: Model<PenaltyDocument>;
 }
@@ -26,6 +32,7 @@ export interface PenaltiesModels {
 export function defineModels(connection: Connection): PenaltiesModels {
   const penalty = new Schema<PenaltyDocument>({
     _id: String,
+    decisionNumber: { type: String, required: true },
     uscc: { type: String, required: true },
     authority: { type: String, required: true },
     legalBasis: { type: String, required: true },

@@ -4,12 +4,11 @@
  * with reasons. Approval sets `restoredOn`: record rules stop public display and sharing at once;
  * nothing is deleted. Particularly serious categories are never restored.
  */
-import { withKey } from '../runtime/loaders.ts';
 import { recordNumber, requiredText } from '../runtime/refusals.ts';
 import { restorationRefusal } from '../runtime/restoration.ts';
 import { restorationSettings } from '../runtime/restoration-settings.ts';
 import { ownRecord, updateOnce, type WriteContext } from '../runtime/writes.ts';
-import type { PenaltiesModels, PenaltyDocument } from './models.ts';
+import { penaltyKey, type PenaltiesModels, type PenaltyDocument } from './models.ts';
 import { DECISION } from './writes.ts';
 
 export interface PenaltyRestorationInput {
@@ -22,11 +21,18 @@ export async function restoreAdministrativePenalty(
   models: PenaltiesModels,
   input: PenaltyRestorationInput,
   context: WriteContext,
-): Promise<PenaltyDocument & { decisionNumber: string }> {
+): Promise<PenaltyDocument> {
   const number = recordNumber(input.decisionNumber, 'decisionNumber', DECISION.noun);
   const restoration = { evidence: requiredText(input.evidence, 'evidence'), reason: requiredText(input.reason, 'reason'), decidedBy: context.view.consumer };
-  const penalty = await ownRecord(models.Penalty, number, DECISION, context);
-  if (penalty.restoredOn) return withKey(penalty, 'decisionNumber');
+  // A number names a decision only together with its authority: the caller's own authorities are searched.
+  const keys = (context.competence?.authorities ?? []).map((authority) => penaltyKey(authority, number));
+  let key = keys[0] ?? penaltyKey('', number);
+  for (const candidate of keys.slice(1)) {
+    if (await models.Penalty.exists({ _id: key })) break;
+    key = candidate;
+  }
+  const penalty = await ownRecord(models.Penalty, key, { ...DECISION, number }, context);
+  if (penalty.restoredOn) return penalty;
   const minimumDays = restorationSettings.penaltyMinimumDays[penalty.severity];
   const refusal = restorationRefusal({
     kind: { field: 'category', value: penalty.category },
@@ -36,5 +42,5 @@ export async function restoreAdministrativePenalty(
     minimumDays: minimumDays ?? 0,
   }, context.now);
   if (refusal) throw refusal;
-  return withKey(await updateOnce(models.Penalty, penalty, 'restoredOn', { restoredOn: context.now, restoration }), 'decisionNumber');
+  return updateOnce(models.Penalty, penalty, 'restoredOn', { restoredOn: context.now, restoration });
 }

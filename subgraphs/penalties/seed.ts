@@ -2,7 +2,7 @@ import { documentNumber } from '../runtime/basis-document.ts';
 import { addDays, recordCount, recordRandom, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import { restorationSettings } from '../runtime/restoration-settings.ts';
-import type { PenaltiesModels, PenaltyDocument } from './models.ts';
+import { penaltyKey, type PenaltiesModels, type PenaltyDocument } from './models.ts';
 
 /** Category, regulator, legal basis and typical violation. */
 const CATEGORIES = [
@@ -35,10 +35,13 @@ export async function seed(models: PenaltiesModels, subjects: readonly SeedSubje
       const decidedOn = addDays(referenceDate, -random.int(3, 1800));
       const penaltyType = severity === 'SERIOUS' ? random.pick(['FINE', 'CONFISCATION', 'SUSPENSION', 'LICENCE_REVOCATION']) : random.pick(['WARNING', 'FINE']);
       const restoredOn = !nonRestorable.has(category) && severity !== 'MINOR' && random.chance(0.25) ? addDays(decidedOn, severity === 'SERIOUS' ? random.int(370, 800) : random.int(95, 300)) : null;
+      const decisionNumber = documentNumber(random, `${subject.city}${regulator.slice(0, 2)}罚`, decidedOn).replace('号', `-${subject.index}-${n + 1}号`);
+      const authority = `${subject.city}市${regulator}`;
       penalties.push({
-        _id: documentNumber(random, `${subject.city}${regulator.slice(0, 2)}罚`, decidedOn).replace('号', `-${subject.index}-${n + 1}号`),
+        _id: penaltyKey(authority, decisionNumber),
+        decisionNumber,
         uscc: subject.uscc,
-        authority: `${subject.city}市${regulator}`,
+        authority,
         legalBasis,
         violation,
         category,

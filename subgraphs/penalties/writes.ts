@@ -1,13 +1,12 @@
-/** Writes by the regulators: a penalty decision is recorded once, by the department that made it. */
+/** Writes by the regulators: a penalty decision is recorded once, by the department that made it; its number is unique per authority. */
 import { assertUscc } from '../../lib/errors.ts';
-import { withKey } from '../runtime/loaders.ts';
 import { badInput, nonNegative, notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
 import { restorationSettings } from '../runtime/restoration-settings.ts';
 import { recordOnce, type RecordKind, type WriteContext } from '../runtime/writes.ts';
-import type { PenaltiesModels, PenaltyDocument } from './models.ts';
+import { penaltyKey, type PenaltiesModels, type PenaltyDocument } from './models.ts';
 
 /** What a regulator submits: the penalty's own fields, its number under its schema name. */
-export type AdministrativePenaltyInput = Omit<PenaltyDocument, '_id' | 'restoredOn' | 'restoration' | 'recordedBy'> & { decisionNumber: string };
+export type AdministrativePenaltyInput = Omit<PenaltyDocument, '_id' | 'restoredOn' | 'restoration' | 'recordedBy'>;
 
 export const DECISION: RecordKind = { recordType: 'AdministrativePenalty', department: 'penalties', noun: 'Decision' };
 
@@ -32,12 +31,15 @@ export async function recordAdministrativePenalty(
   models: PenaltiesModels,
   input: AdministrativePenaltyInput,
   context: WriteContext,
-): Promise<PenaltyDocument & { decisionNumber: string }> {
+): Promise<PenaltyDocument> {
   validate(input, context.now);
+  const decisionNumber = recordNumber(input.decisionNumber, 'decisionNumber', DECISION.noun);
+  const authority = requiredText(input.authority, 'authority');
   const document: PenaltyDocument = {
-    _id: recordNumber(input.decisionNumber, 'decisionNumber', DECISION.noun),
+    _id: penaltyKey(authority, decisionNumber),
+    decisionNumber,
     uscc: input.uscc,
-    authority: requiredText(input.authority, 'authority'),
+    authority,
     legalBasis: requiredText(input.legalBasis, 'legalBasis'),
     violation: requiredText(input.violation, 'violation'),
     category: input.category,
@@ -48,5 +50,5 @@ export async function recordAdministrativePenalty(
     restoredOn: null,
     recordedBy: context.view.consumer,
   };
-  return withKey(await recordOnce({ ...DECISION, model: models.Penalty, document, same: sameDecision }, context), 'decisionNumber');
+  return recordOnce({ ...DECISION, model: models.Penalty, document, same: sameDecision, number: decisionNumber }, context);
 }

@@ -157,9 +157,13 @@ function maskAt(value: unknown, path: readonly string[], depth: number, mask: Ma
   return record;
 }
 
+/** The estimated bytes the verdict cache of one department may hold. */
+const VERDICT_CACHE_BYTES = 32 * 1024 * 1024;
+
 /** The guard (step 2) and the masks (step 5), as one Apollo Server plugin. */
 export function policyPlugin(schema: GraphQLSchema, cacheSize = 1000): ApolloServerPlugin<PolicyContext> {
-  const verdicts = new LruCache<OperationVerdict>(cacheSize);
+  // A verdict holds field names and paths, a few per selected field: bounded by the source's size too.
+  const verdicts = new LruCache<OperationVerdict>({ maxEntries: cacheSize, maxBytes: VERDICT_CACHE_BYTES });
   return {
     async requestDidStart() {
       let verdict: OperationVerdict | undefined;
@@ -167,7 +171,7 @@ export function policyPlugin(schema: GraphQLSchema, cacheSize = 1000): ApolloSer
         async didResolveOperation(requestContext) {
           const { view, policyVersion } = requestContext.contextValue;
           const key = `${policyVersion}|${view.key}|${requestContext.operationName ?? ''}|${requestContext.queryHash}`;
-          verdict = verdicts.get(key, () => decideOperation(requestContext, schema));
+          verdict = verdicts.get(key, () => decideOperation(requestContext, schema), requestContext.source.length * 2);
           if (verdict.denied.length > 0) {
             throw forbidden(`This operation selects fields your policy denies: ${verdict.denied.join(', ')}.`, {
               deniedFields: verdict.denied,

@@ -8,19 +8,21 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { FastifyInstance } from 'fastify';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Connection } from 'mongoose';
 import { createHttpApp, listen, mountGraphQL } from '../../lib/http.ts';
 import { safeErrorFormatter } from '../../lib/graphql-errors.ts';
 import { createLogger } from '../../lib/logger.ts';
-import { connectDatabase, departmentDatabaseName } from '../../lib/stores/mongo.ts';
+import { connectDatabase, departmentDatabaseName, limitQueryTime } from '../../lib/stores/mongo.ts';
 import { ErrorCode, requestError } from '../../lib/errors.ts';
-import { ASSERTION_HEADER, type AssertionVerifier } from '../../lib/identity/assertion.ts';
+import { ASSERTION_HEADER, type AssertionVerifier, type DepartmentRequest } from '../../lib/identity/assertion.ts';
+import type { ReplayGuard } from '../../lib/identity/replay-guard.ts';
 import { IdentityError } from '../../lib/identity/errors.ts';
 import { catalogItemsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
 import { enforceOnSchema, policyPlugin } from './enforcement.ts';
+import { boundedDocumentStore } from '../../lib/document-store.ts';
 import { servedSubjectsPlugin, type ServedSubjectsContext } from './served-subjects.ts';
 import { DateScalar } from './scalars.ts';
 import { subgraphSdl } from './sdl.ts';
@@ -44,10 +46,42 @@ export interface SubgraphOptions {
   policies: PolicyRuntime;
   /** Checks the gateway's signed identity assertion. */
   assertions: AssertionVerifier;
+  /** Accepts each assertion once (through the shared store, so across instances). */
+  replayGuard: ReplayGuard;
   /** Extra Apollo Server plugins (observers in tests, for example). */
   plugins?: ApolloServerPlugin[];
   port?: number;
   host?: string;
+}
+
+/**
+ * The most entities one call may ask a department for: a page of subjects (500 at most) with
+ * room to spare. More is one operation's work a department refuses rather than does.
+ */
+export const MAX_ENTITY_BATCH = 1000;
+
+/** The estimated bytes of parsed documents a department keeps. */
+const DOCUMENT_STORE_BYTES = 32 * 1024 * 1024;
+
+/** The request a department received, as the gateway's assertion digests it. */
+function receivedRequest(body: unknown): DepartmentRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
+  const { query, variables, operationName } = body as Record<string, unknown>;
+  return {
+    ...(typeof query === 'string' ? { query } : {}),
+    ...(typeof variables === 'object' && variables !== null ? { variables: variables as Record<string, unknown> } : {}),
+    ...(typeof operationName === 'string' ? { operationName } : {}),
+  };
+}
+
+/** QUERY_TOO_COMPLEX (400) for an entity batch over MAX_ENTITY_BATCH: the gateway passes the refusal on and its circuit does not count it. */
+function checkEntityBatch(request: DepartmentRequest): void {
+  const representations = request.variables?.representations;
+  if (Array.isArray(representations) && representations.length > MAX_ENTITY_BATCH) {
+    throw new GraphQLError(`A department answers at most ${MAX_ENTITY_BATCH} entities per call; ask for fewer items.`, {
+      extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_ENTITY_BATCH, http: { status: 400 } },
+    });
+  }
 }
 
 /** A department's subgraph schema with its resolvers, before enforcement is applied. */
@@ -61,6 +95,8 @@ export function departmentSchema(department: AnyDepartment): GraphQLSchema {
 export async function startSubgraph(department: AnyDepartment, options: SubgraphOptions): Promise<SubgraphServer> {
   const log = createLogger(`subgraph:${department.name}`);
   const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), { log });
+  // One operation's store query cannot hold the department: each read has a time limit.
+  limitQueryTime(connection);
   const models: unknown = department.defineModels(connection);
   // Indexes are declared on the models; building them here keeps a fresh database fast.
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
@@ -76,6 +112,8 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     schema,
     // The gateway composes from the checked-in supergraph; nobody needs to introspect a department.
     introspection: false,
+    // Parsed documents are kept by what they hold, not by Apollo's estimate (document-store.ts).
+    documentStore: boundedDocumentStore(DOCUMENT_STORE_BYTES),
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
@@ -85,9 +123,12 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   await apollo.start();
   mountGraphQL(app, apollo, async (request): Promise<SubgraphContext> => {
     const header = request.headers[ASSERTION_HEADER];
+    const received = receivedRequest(request.body);
     let identity;
     try {
-      identity = options.assertions.verify(typeof header === 'string' ? header : undefined);
+      identity = options.assertions.verify(typeof header === 'string' ? header : undefined, { audience: department.name, request: received });
+      checkEntityBatch(received);
+      await options.replayGuard.claim(identity);
     } catch (error) {
       if (error instanceof IdentityError) throw requestError(error.message, error.code, error.httpStatus);
       throw error;
@@ -98,7 +139,8 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     }
     const view = policy.view(identity.consumer, identity.purpose);
     if (!view) throw requestError('The asserted consumer may not use this purpose.', ErrorCode.FORBIDDEN, 403);
-    return { models, loaders: department.createLoaders?.(models), catalogItems, view, policyVersion: policy.version, now: new Date(), servedSubjects: new Set<string>() };
+    const competence = policy.consumers.get(identity.consumer)?.competence;
+    return { models, loaders: department.createLoaders?.(models), catalogItems, competence, view, policyVersion: policy.version, now: new Date(), servedSubjects: new Set<string>() };
   });
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);

@@ -5,9 +5,10 @@
  * update, so it is stored whole or not at all (FerretDB 1.x needs no transaction for that), and
  * sending it again is harmless. Nothing is ever deleted: a removal is dated and reasoned.
  */
-import type { GraphQLError } from 'graphql';
 import type { Model, QueryFilter } from 'mongoose';
 import type { CatalogItem } from '../../lib/policy/catalog.ts';
+import { outsideCompetence, type Competence } from '../../lib/policy/competence.ts';
+import { ErrorCode } from '../../lib/errors.ts';
 import type { PolicyContext } from './enforcement.ts';
 import { badInput, notInFuture, refused } from './refusals.ts';
 
@@ -15,9 +16,11 @@ import { badInput, notInFuture, refused } from './refusals.ts';
 export interface WriteContext extends PolicyContext {
   /** Each record type's item in the catalog in force, resolved when the subgraph started (R1). */
   catalogItems: ReadonlyMap<string, CatalogItem>;
+  /** What the calling consumer may record, in whose name (its policy entry's competence). */
+  competence?: Competence | undefined;
 }
 
-/** A decision document: its number is its `_id`; `recordedBy` is the consumer (department) that recorded it. */
+/** A decision document: its number (or its issuer and number) is its `_id`; `recordedBy` is the consumer (department) that recorded it. */
 export interface RecordedDocument {
   _id: string;
   recordedBy?: string;
@@ -45,6 +48,8 @@ export interface RecordOnceOptions<T extends RecordedDocument> extends RecordKin
   document: T;
   /** Whether a stored document is the same decision as the one being recorded. */
   same: (stored: T, document: T) => boolean;
+  /** The number as the department wrote it, for messages (default: the `_id`). */
+  number?: string;
 }
 
 /**
@@ -93,6 +98,12 @@ export function assertCatalogued({ recordType, department }: RecordKind, catalog
   return item;
 }
 
+/** OUTSIDE_COMPETENCE when the record is not the calling consumer's to make (its policy's competence). */
+export function assertWithinCompetence(recordType: string, record: object, competence: Competence | undefined): void {
+  const reason = outsideCompetence(competence, recordType, record);
+  if (reason) throw refused(ErrorCode.OUTSIDE_COMPETENCE, reason, { recordType });
+}
+
 /**
  * How a refusal names the record: by its number when the caller sent it, else only by what the
  * caller did send (`described`), so that a refusal never tells a department a record it did not name.
@@ -102,22 +113,19 @@ interface RecordNamed {
   described?: string;
 }
 
-function ownerRefusal(stored: RecordedDocument, consumer: string, named: RecordNamed): GraphQLError | undefined {
-  if (stored.recordedBy === consumer) return undefined;
-  const which = named.described ?? `${named.noun} ${stored._id}`;
-  return refused('NOT_RECORD_OWNER', `${which} was recorded by another department; only it may write it.`, named.described ? {} : { number: stored._id });
-}
-
-/** The stored record `id`, which the calling department must have recorded (else RECORD_NOT_FOUND, NOT_RECORD_OWNER). */
-export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id: string, named: RecordNamed, context: Pick<PolicyContext, 'view'>): Promise<T> {
+/**
+ * The stored record `id`, which the calling department must have recorded. Another department's
+ * record is answered as one that does not exist (RECORD_NOT_FOUND, the same words), so that no
+ * answer tells a department whether another's number exists.
+ */
+export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id: string, named: RecordNamed & { number?: string }, context: Pick<PolicyContext, 'view'>): Promise<T> {
   const stored = await model.findById(id).lean<T>();
-  if (!stored) {
+  if (!stored || stored.recordedBy !== context.view.consumer) {
+    const number = named.number ?? id;
     throw named.described
       ? refused('RECORD_NOT_FOUND', `${named.described} is not recorded.`)
-      : refused('RECORD_NOT_FOUND', `No ${named.noun.toLowerCase()} ${id} is recorded.`, { number: id });
+      : refused('RECORD_NOT_FOUND', `No ${named.noun.toLowerCase()} ${number} is recorded.`, { number });
   }
-  const error = ownerRefusal(stored, context.view.consumer, named);
-  if (error) throw error;
   return stored;
 }
 
@@ -132,14 +140,14 @@ export async function updateOnce<T extends RecordedDocument>(model: Model<T>, st
 }
 
 /** Records `document`, or returns the stored one when it is the same decision by the same department. */
-export async function recordOnce<T extends RecordedDocument>({ model, document, same, ...kind }: RecordOnceOptions<T>, context: WriteContext): Promise<T> {
+export async function recordOnce<T extends RecordedDocument>({ model, document, same, number = document._id, ...kind }: RecordOnceOptions<T>, context: WriteContext): Promise<T> {
   assertCatalogued(kind, context.catalogItems, document);
+  assertWithinCompetence(kind.recordType, document, context.competence);
+  // A number already recorded, by this department with other content or by another department,
+  // gets one answer: it does not say whose the record is.
   const settle = (stored: T): T => {
-    const error = ownerRefusal(stored, context.view.consumer, kind) ?? (same(stored, document)
-      ? undefined
-      : refused('DUPLICATE_DECISION_NUMBER', `${kind.noun} number ${document._id} is already recorded with different content.`, { number: document._id }));
-    if (error) throw error;
-    return stored;
+    if (stored.recordedBy === context.view.consumer && same(stored, document)) return stored;
+    throw refused('DUPLICATE_DECISION_NUMBER', `${kind.noun} number ${number} is already recorded with different content.`, { number });
   };
   const stored = await model.findById(document._id).lean<T>();
   if (stored) return settle(stored);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { isObjectType } from 'graphql';
 import { generateApiKey, hashApiKey } from '../../lib/identity/api-keys.ts';
 import { createAssertionSigner, createAssertionVerifier, generateAssertionKeyPair } from '../../lib/identity/assertion.ts';
+import { createReplayGuard, type ReplayGuard } from '../../lib/identity/replay-guard.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { buildApiSchema, isFederationInternal } from '../../lib/policy/api-schema.ts';
 import { RECORD_TYPES } from '../../lib/policy/records.ts';
@@ -73,7 +74,9 @@ export interface Federation {
   releaseKeys: TestReleaseKey;
   /** The gateway's assertion key pair (for gateway processes a test starts itself). */
   assertionKeys: { privateKeyPem: string; publicKeyPem: string; keyId: string };
-  /** Signs assertions with the gateway's key (to test what subgraphs accept). */
+  /** The departments' replay guard (for a department a test restarts itself). */
+  replayGuard: ReplayGuard;
+  /** Signs assertions with the gateway's key, each for one department call (to test what subgraphs accept). */
   signAssertion: ReturnType<typeof createAssertionSigner>['sign'];
   /** POSTs a GraphQL operation to the gateway as `caller` (the inspector by default). */
   query(query: string, variables?: Record<string, unknown>, caller?: Caller): Promise<GraphQLResponse>;
@@ -90,18 +93,26 @@ export interface FederationOptions {
   accessLog?: { checkpointEvery?: number; checkpointIntervalMs?: number; writeTimeoutMs?: number };
   /** Default limits of the gateway changed for this federation (a test sending thousands of requests raises the rate). */
   gatewayLimits?: Partial<Required<ConsumerLimits>>;
+  /** Changes to the copied policy folder made before its first release (a test's own consumers or purposes). */
+  preparePolicies?: (policiesDir: string) => Promise<void>;
+  /** How long the gateway waits for one department call (the gateway's default otherwise). */
+  subgraphTimeoutMs?: number;
 }
 
 process.env.LOG_LEVEL ??= 'silent';
 
+/** `Type.*` for every object type of the API schema: a rule allowing these shows every field. */
+export function everyTypePattern(): string[] {
+  const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
+  return Object.values(schema.getTypeMap())
+    .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !isFederationInternal(type.name))
+    .map((type) => `${type.name}.*`)
+    .sort();
+}
+
 /** A policy file granting the inspector every field and all history, written beside the shipped policy. */
 function inspectorPolicy(keyHash: string): string {
-  const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
-  const types = Object.values(schema.getTypeMap())
-    .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !isFederationInternal(type.name))
-    .map((type) => type.name)
-    .sort();
-  const allow = types.map((name) => `${name}.*`);
+  const allow = everyTypePattern();
   return [
     'purposes:',
     '  - id: TESTING',
@@ -143,6 +154,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true });
   const inspectorKey = generateApiKey();
   await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
+  await options.preparePolicies?.(policiesDir);
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
   // Seed data dated from today, not from a fixed day: records inside and past their disclosure
@@ -171,10 +183,11 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
     const assertions = createAssertionVerifier({ publicKeys: { [keys.keyId]: keys.publicKeyPem } });
 
+    const replayGuard = createReplayGuard(sharedStore, redisNamespace);
     const subgraphs = new Map<string, SubgraphServer>();
     for (const department of departments) {
       const plugins = options.subgraphPlugins?.(department.name) ?? [];
-      const subgraph = await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions });
+      const subgraph = await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions, replayGuard });
       started.push(() => subgraph.close());
       subgraphs.set(department.name, subgraph);
     }
@@ -193,6 +206,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const gateway = await startGateway({
       ...config,
       defaultLimits: { ...config.defaultLimits, ...options.gatewayLimits },
+      ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
       port: 0,
       subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
     }, { sharedStore, policies, policiesDir, signer, accessLog: accessLog.writer });
@@ -208,8 +222,9 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       accessLogProxy,
       seedReferenceDate,
       assertionKeys: keys,
+      replayGuard,
       releaseKeys,
-      signAssertion: (identity, now) => signer.sign(identity, now),
+      signAssertion: (identity, binding, now) => signer.sign(identity, binding, now),
       query: async (query, variables, caller = INSPECTOR) => {
         const key = apiKeys.get(caller.consumer);
         if (!key) throw new Error(`no API key for consumer ${caller.consumer}`);

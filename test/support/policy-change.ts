@@ -20,7 +20,7 @@ import { formatProblem } from '../../lib/policy/problems.ts';
 import { releasesDirectory } from '../../lib/policy/release.ts';
 import { makeRelease } from '../../lib/policy/releaser.ts';
 import { connectSharedStore } from '../../lib/stores/shared-store.ts';
-import type { Federation } from './federation.ts';
+import { everyTypePattern, type Federation } from './federation.ts';
 
 /** An API key entry as consumers.yaml writes it. */
 export interface ApiKeyEntry {
@@ -62,6 +62,37 @@ export function removeConsumerFields(policiesDir: string, consumerId: string, na
   return editConsumer(policiesDir, consumerId, (document, index) => {
     for (const name of names) document.deleteIn(['consumers', index, name]);
   });
+}
+
+/**
+ * What the second purpose leaves out: the trade secrets, which the shipped policy denies to most
+ * consumers by a rule no wildcard overrides (rules.yaml, set trade-secrets), written here by hand.
+ */
+export const SEES_EVERYTHING_BUT: readonly string[] = ['Subject.annualReports', 'AnnualReport.*', 'Subject.taxPayments', 'TaxPayment.*'];
+
+/**
+ * Gives consumers a second purpose, TESTING (the test inspector's), under which they may see every
+ * field that no rule for all their purposes denies (trade secrets and ID numbers stay denied to
+ * those the shared rules protect). A field they are denied under their own purpose only then
+ * exists for them (they may see it under TESTING), so it is refused as FORBIDDEN (reject) or
+ * answered null (filter) rather than failing validation as a field they may see under none.
+ */
+export async function addPurposeSeeingEverything(policiesDir: string, consumerIds: readonly string[]): Promise<void> {
+  for (const id of consumerIds) {
+    await editConsumer(policiesDir, id, (document, index) => {
+      document.addIn(['consumers', index, 'purposes'], 'TESTING');
+    });
+  }
+  await writeFile(join(policiesDir, 'test-second-purpose.yaml'), [
+    'rules:',
+    '  - id: test-second-purpose-everything',
+    '    description: Under the test purpose these consumers see every field.',
+    `    consumers: [${consumerIds.join(', ')}]`,
+    '    purposes: [TESTING]',
+    // Trade secrets stay denied to everyone the shared rule protects (a wildcard could not override its wildcards).
+    `    allow: [${everyTypePattern().filter((pattern) => !SEES_EVERYTHING_BUT.includes(pattern)).join(', ')}]`,
+    '',
+  ].join('\n'));
 }
 
 /**

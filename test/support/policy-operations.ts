@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { getNamedType, isListType, isNonNullType, isObjectType, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
 import { buildApiSchema, policyFields } from '../../lib/policy/api-schema.ts';
+import type { ConsumerView } from '../../lib/policy/model.ts';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../lib/policy/process.ts';
 import { isOracleRecordType, isShownAsDescribed, maskedAsDescribed, type OracleView } from '../oracle/oracle.ts';
 
@@ -82,6 +83,11 @@ export function everyField(): FieldSelection[] {
 /** The fields below `Query.subject` a view does not deny (visible or masked). */
 export function visibleFields(view: OracleView): FieldSelection[] {
   return selectFields(loadApiSchema(), 'Subject', (typeName, fieldName) => view.field(typeName, fieldName).effect !== 'deny');
+}
+
+/** The fields below `Query.subject` some of the views does not deny: what exists for a consumer with these purposes. */
+export function seenFields(views: readonly ConsumerView[]): FieldSelection[] {
+  return selectFields(loadApiSchema(), 'Subject', (typeName, fieldName) => views.some((view) => view.field(typeName, fieldName).effect !== 'deny'));
 }
 
 function printSelections(selections: readonly FieldSelection[], indent: string): string {
