@@ -1,6 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, randomUUID, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { IdentityError } from './errors.ts';
+import {
+  assertEd25519, ed25519KeyId, generateEd25519KeyPair, parseEd25519PublicKeys, toEd25519PrivateKey, toEd25519PublicKey as toPublicKey, unescapePem,
+  type Ed25519KeyPair,
+} from './ed25519-keys.ts';
+
+export { unescapePem };
 
 /**
  * The gateway's identity assertion. Headers such as "x-consumer" can be forged by anyone who
@@ -221,13 +227,8 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
  * A fresh Ed25519 key pair. The key id is derived from the public key, so the same key always
  * has the same id and a subgraph given only the PEM can compute it.
  */
-export function generateAssertionKeyPair(): { privateKeyPem: string; publicKeyPem: string; keyId: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return {
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    keyId: assertionKeyId(publicKey),
-  };
+export function generateAssertionKeyPair(): Ed25519KeyPair {
+  return generateEd25519KeyPair();
 }
 
 /**
@@ -235,9 +236,7 @@ export function generateAssertionKeyPair(): { privateKeyPem: string; publicKeyPe
  * characters (96 bits) of the SHA-256 of the public key's SPKI encoding.
  */
 export function assertionKeyId(key: KeyObject | string): string {
-  const publicKey = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64url').slice(0, 16);
+  return ed25519KeyId(key);
 }
 
 export const ASSERTION_ENV = {
@@ -262,38 +261,12 @@ export function loadAssertionKeys(env: NodeJS.ProcessEnv, role: 'verifier'): Ass
 export function loadAssertionKeys(env: NodeJS.ProcessEnv, role: 'signer' | 'verifier'): AssertionSignerOptions | AssertionVerifierOptions {
   if (role === 'signer') {
     const pem = required(env, ASSERTION_ENV.PRIVATE_KEY, 'an Ed25519 private key in PEM (PKCS#8)');
-    let privateKey: KeyObject;
-    try {
-      privateKey = createPrivateKey(unescapePem(pem));
-      assertEd25519(privateKey, 'private', 'the key');
-    } catch (error) {
-      throw new Error(`${ASSERTION_ENV.PRIVATE_KEY} is not an Ed25519 private key in PEM: ${(error as Error).message}`);
-    }
+    const privateKey = toEd25519PrivateKey(pem, ASSERTION_ENV.PRIVATE_KEY);
     const keyId = env[ASSERTION_ENV.KEY_ID]?.trim() || assertionKeyId(privateKey);
     return { privateKey, keyId };
   }
-
-  const raw = required(env, ASSERTION_ENV.PUBLIC_KEYS, 'a public key PEM or a JSON object of key id → PEM').trim();
-  const publicKeys: Record<string, KeyObject> = {};
-  if (raw.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch (error) {
-      throw new Error(`${ASSERTION_ENV.PUBLIC_KEYS} looks like JSON but does not parse: ${(error as Error).message}`);
-    }
-    if (!isRecord(parsed) || Object.keys(parsed).length === 0) {
-      throw new Error(`${ASSERTION_ENV.PUBLIC_KEYS} must be a non-empty JSON object of key id → public key PEM`);
-    }
-    for (const [kid, pem] of Object.entries(parsed)) {
-      if (typeof pem !== 'string') throw new Error(`${ASSERTION_ENV.PUBLIC_KEYS}: key "${kid}" must be a PEM string`);
-      publicKeys[kid] = toPublicKey(unescapePem(pem), `${ASSERTION_ENV.PUBLIC_KEYS}: key "${kid}"`);
-    }
-  } else {
-    const key = toPublicKey(unescapePem(raw), ASSERTION_ENV.PUBLIC_KEYS);
-    publicKeys[assertionKeyId(key)] = key;
-  }
-  return { publicKeys };
+  const raw = required(env, ASSERTION_ENV.PUBLIC_KEYS, 'a public key PEM or a JSON object of key id → PEM');
+  return { publicKeys: Object.fromEntries(parseEd25519PublicKeys(raw, ASSERTION_ENV.PUBLIC_KEYS)) };
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -323,32 +296,8 @@ function isAssertionClaims(value: Record<string, unknown> | undefined): value is
   return Number.isInteger(value.iat) && Number.isInteger(value.exp);
 }
 
-/** A public KeyObject from a PEM or KeyObject, refusing private keys: a subgraph must never hold the signing key. */
-function toPublicKey(key: KeyObject | string, what: string): KeyObject {
-  let publicKey: KeyObject;
-  try {
-    if (typeof key === 'string') {
-      if (key.includes('PRIVATE KEY')) throw new Error('this is a private key; subgraphs need only the public key');
-      publicKey = createPublicKey(key);
-    } else {
-      publicKey = key;
-    }
-    assertEd25519(publicKey, 'public', 'the key');
-  } catch (error) {
-    throw new Error(`${what} is not an Ed25519 public key in PEM: ${(error as Error).message}`);
-  }
-  return publicKey;
-}
 
-function assertEd25519(key: KeyObject, type: 'public' | 'private', what: string): void {
-  if (key.type !== type || key.asymmetricKeyType !== 'ed25519') {
-    throw new Error(`${what} must be an Ed25519 ${type} key (got ${key.asymmetricKeyType ?? key.type} ${key.type})`);
-  }
-}
 
-export function unescapePem(value: string): string {
-  return value.includes('\\n') ? value.replace(/\\n/g, '\n') : value;
-}
 
 function required(env: NodeJS.ProcessEnv, name: string, what: string): string {
   const value = env[name];
