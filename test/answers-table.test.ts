@@ -17,7 +17,7 @@ import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
 import { startGatewayBeside } from './support/gateway-beside.ts';
 import { assertRefused, post, send, type HttpAnswer } from './support/http.ts';
-import { publishPolicyChange, removeConsumerFields } from './support/policy-change.ts';
+import { addPurposeSeeingEverything, publishPolicyChange, removeConsumerFields } from './support/policy-change.ts';
 
 const SUBJECT = seedSubject(2);
 const TAX: { consumer: string; purpose: string } = { consumer: 'tax-bureau', purpose: 'TAX_ADMINISTRATION' };
@@ -88,26 +88,33 @@ describe('the README\'s answers table, end to end', () => {
   });
 
   describe('a field the policy denies', () => {
+    // A field the consumer may see under none of its purposes does not exist for it (the row
+    // above); a second purpose under which it may see the field makes it a denied one.
+    before(async () => {
+      await addPurposeSeeingEverything(federation.policiesDir, ['central-bank', 'public-portal']);
+      await publishPolicyChange(federation);
+    });
+
     it('reject mode: FORBIDDEN with extensions.deniedFields, no data, no department asked', async () => {
       const { answer, asked } = await departmentsAsked(() => ask({ consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT' },
-        `{ subject(uscc: "${SUBJECT.uscc}") { name taxPayments { amount } } }`));
+        `{ subject(uscc: "${SUBJECT.uscc}") { name taxCreditRatings { rating } } }`));
       assertRefused(answer, 403, 'FORBIDDEN');
-      assert.deepEqual(answer.body.errors?.[0]?.extensions?.deniedFields, ['Subject.taxPayments', 'TaxPayment.amount']);
+      assert.deepEqual(answer.body.errors?.[0]?.extensions?.deniedFields, ['Subject.taxCreditRatings', 'TaxCreditRating.rating']);
       assert.deepEqual(asked, []);
     });
 
     it('filter mode: null with FORBIDDEN at its path, and the departments are never asked for it', async () => {
       const { answer, asked } = await departmentsAsked(() => ask({ consumer: 'public-portal', purpose: 'PUBLIC_DISCLOSURE' },
-        `{ subject(uscc: "${SUBJECT.uscc}") { name legalRepresentative { name phone } taxPayments { amount } } }`));
+        `{ subject(uscc: "${SUBJECT.uscc}") { name legalRepresentative { name phone } taxCreditRatings { rating } } }`));
       assert.equal(answer.status, 200, answer.text);
-      assert.deepEqual(answer.body.data, { subject: { name: SUBJECT.name, legalRepresentative: { name: SUBJECT.legalRepresentative.name, phone: null }, taxPayments: null } });
+      assert.deepEqual(answer.body.data, { subject: { name: SUBJECT.name, legalRepresentative: { name: SUBJECT.legalRepresentative.name, phone: null }, taxCreditRatings: null } });
       assert.deepEqual(answer.body.errors?.map((error) => [error.extensions?.code, error.path?.join('.'), error.extensions?.field]), [
         ['FORBIDDEN', 'subject.legalRepresentative.phone', 'LegalRepresentative.phone'],
-        ['FORBIDDEN', 'subject.taxPayments', 'Subject.taxPayments'],
+        ['FORBIDDEN', 'subject.taxCreditRatings', 'Subject.taxCreditRatings'],
       ]);
-      // Only the registry is asked, and not for the phone; the tax department (tax paid) not at all.
+      // Only the registry is asked, and not for the phone; the tax department (tax ratings) not at all.
       assert.deepEqual(asked.map(({ department }) => department), ['registry']);
-      assert.doesNotMatch(asked[0]?.query ?? '', /phone|taxPayments/);
+      assert.doesNotMatch(asked[0]?.query ?? '', /phone|taxCreditRatings/);
     });
   });
 

@@ -14,6 +14,7 @@ import { enforceOnSchema, policyPlugin, type PolicyContext } from '../subgraphs/
 import { departmentSchema } from '../subgraphs/runtime/server.ts';
 import { seedSubjects } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
+import { penaltyKey } from '../subgraphs/penalties/models.ts';
 
 const DAY = 86_400_000;
 const QUERY = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Subject { administrativePenalties { decisionNumber } } } }';
@@ -40,7 +41,7 @@ describe('disclosure windows from the catalog', () => {
       const found = (await models.Penalty.find({ severity: 'GENERAL', restoredOn: null }).lean())
         .find((p) => seeded.has(p.uscc) && now - p.decidedOn.getTime() > 30 * DAY && now - p.decidedOn.getTime() < 300 * DAY);
       assert.ok(found, 'the seed has a recent GENERAL penalty');
-      const target = { uscc: found.uscc, decisionNumber: found._id };
+      const target = { uscc: found.uscc, decisionNumber: found.decisionNumber };
       const view = federation.policies.current().view('public-portal', 'PUBLIC_DISCLOSURE');
       assert.ok(view);
       const shown = async (windows?: ReadonlyMap<string, DisclosureWindows>, uscc = target.uscc, at = new Date()): Promise<string[]> => {
@@ -69,7 +70,7 @@ describe('disclosure windows from the catalog', () => {
       // 2025-03-01 is displayed through 2026-02-28 and gone on 2026-03-01 (365 days).
       const uscc = '91110000600037341L';
       await models.Penalty.collection.insertOne({
-        _id: '京环罚〔2025〕0301号' as never, uscc, authority: '北京市生态环境局', legalBasis: '《中华人民共和国大气污染防治法》第九十九条',
+        _id: penaltyKey('北京市生态环境局', '京环罚〔2025〕0301号') as never, decisionNumber: '京环罚〔2025〕0301号', uscc, authority: '北京市生态环境局', legalBasis: '《中华人民共和国大气污染防治法》第九十九条',
         violation: '超标排放大气污染物', category: 'POLLUTION', penaltyType: 'FINE', fineAmount: 100000, severity: 'GENERAL',
         decidedOn: new Date('2025-03-01T00:00:00Z'), restoredOn: null,
       });

@@ -16,13 +16,22 @@ function isPolicyFile(path: string): boolean {
   return !NOT_POLICY.some((folder) => path.startsWith(folder)) && (path.endsWith('.yaml') || path.endsWith('.yml') || path.endsWith('.json'));
 }
 
-export async function readPolicyBundle(dir: string): Promise<PolicyBundle> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files: Record<string, string> = {};
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const path = relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/');
-    if (isPolicyFile(path)) files[path] = await readFile(join(dir, path), 'utf8');
+/** The files below a folder, by path; hidden folders and files (`.git`, editors' swap files) are not policy. */
+async function filesUnder(root: string, dir: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) paths.push(...(await filesUnder(root, path)));
+    else if (entry.isFile()) paths.push(relative(root, path).split(sep).join('/'));
   }
-  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+  return paths;
+}
+
+export async function readPolicyBundle(dir: string): Promise<PolicyBundle> {
+  const files: Record<string, string> = {};
+  for (const path of (await filesUnder(dir, dir)).filter(isPolicyFile).sort((a, b) => a.localeCompare(b))) {
+    files[path] = await readFile(join(dir, path), 'utf8');
+  }
+  return files;
 }

@@ -29,8 +29,10 @@ export interface FolderWatchOptions {
 async function directoriesUnder(root: string): Promise<string[]> {
   try {
     if (!(await stat(root)).isDirectory()) return [];
-    const entries = await readdir(root, { recursive: true, withFileTypes: true });
-    return [root, ...entries.filter((entry) => entry.isDirectory()).map((entry) => join(entry.parentPath, entry.name))];
+    const entries = await readdir(root, { withFileTypes: true });
+    // Hidden folders (a `.git` inside the folder, an editor's state) hold no policy.
+    const below = entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => join(root, entry.name));
+    return [root, ...(await Promise.all(below.map(directoriesUnder))).flat()];
   } catch (error) {
     // A folder that does not exist (yet) is watched for once it does.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
@@ -49,7 +51,7 @@ export function watchFolder(root: string, onChange: () => unknown, options: Fold
     if (closed) return;
     clearTimeout(settle);
     settle = setTimeout(() => {
-      running = running.then(look, options.onError);
+      running = running.then(look).catch(options.onError);
     }, settleMs);
   };
 
