@@ -37,12 +37,15 @@ export interface PolicyRelease {
   signature: string;
 }
 
-/** What is known of a release without its files: what a process reports as in force. */
-export type ReleaseSummary = Pick<PolicyRelease, 'number' | 'sha256' | 'signedAt' | 'keyId' | 'note'>;
+/**
+ * What a process reports as in force (on `/status`, which anyone reaching the process can read):
+ * identifying facts only. The officers' note stays in the release file and `verify-release`.
+ */
+export type ReleaseSummary = Pick<PolicyRelease, 'number' | 'sha256' | 'signedAt' | 'keyId'>;
 
 export function summarize(release: PolicyRelease): ReleaseSummary {
-  const { number, sha256, signedAt, keyId, note } = release;
-  return { number, sha256, signedAt, keyId, note };
+  const { number, sha256, signedAt, keyId } = release;
+  return { number, sha256, signedAt, keyId };
 }
 
 /** Why a release was refused: each a security event when it came from storage. */
