@@ -22,6 +22,8 @@ import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { DATA_DIRECTORY } from './stack.ts';
 
 export const LOCAL_RELEASE_KEY_PATH = join(DATA_DIRECTORY, 'release-key.pem');
+/** Where `npm start` keeps this machine's releases (POLICY_RELEASES_DIR for the processes it starts). */
+export const LOCAL_RELEASES_DIR = join(DATA_DIRECTORY, 'releases');
 
 /** The local release key, made on first use; readable by its owner only. */
 export async function localReleaseKey(): Promise<{ key: ReleaseKey; publicKeyPem: string }> {

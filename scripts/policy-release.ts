@@ -20,7 +20,7 @@ import {
 import { readFleet } from '../lib/policy/release-store.ts';
 import { makeRelease } from '../lib/policy/releaser.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
-import { LOCAL_RELEASE_KEY_PATH } from './local-releaser.ts';
+import { LOCAL_RELEASE_KEY_PATH, LOCAL_RELEASES_DIR } from './local-releaser.ts';
 import { CommandError, UsageError, option, printProblems, type Context } from './policy.ts';
 
 /** The signing key: CREDENCE_RELEASE_PRIVATE_KEY, else `npm start`'s local key (development). */
@@ -41,6 +41,15 @@ function verifyingKeys(ctx: Context, key?: ReleaseKey): Map<string, KeyObject> {
   const local = existsSync(LOCAL_RELEASE_KEY_PATH) ? releaseKeyFromPem(readFileSync(LOCAL_RELEASE_KEY_PATH, 'utf8'), LOCAL_RELEASE_KEY_PATH) : undefined;
   if (local) return new Map([[local.keyId, createPublicKey(local.privateKey)]]);
   throw new CommandError(`${RELEASE_ENV.PUBLIC_KEYS} is not set: it must hold the release key's public key (PEM).`);
+}
+
+/**
+ * POLICY_RELEASES_DIR, else `npm start`'s folder in .data/ when its local key signs (development),
+ * else `releases/` in the policies folder.
+ */
+function releasesDirFor(ctx: Context): string {
+  if (!ctx.io.env[RELEASE_ENV.DIR] && !ctx.io.env[RELEASE_ENV.PRIVATE_KEY]?.trim() && existsSync(LOCAL_RELEASE_KEY_PATH)) return LOCAL_RELEASES_DIR;
+  return releasesDirectory(ctx.dir, ctx.io.env);
 }
 
 async function withSharedStore<T>(run: (store: SharedStore) => Promise<T>): Promise<T> {
@@ -75,7 +84,7 @@ async function releaseCommand(ctx: Context): Promise<number> {
   const key = signingKey(ctx);
   const trustedKeys = verifyingKeys(ctx, key);
   if (!trustedKeys.has(key.keyId)) throw new CommandError(`the signing key "${key.keyId}" is not among ${RELEASE_ENV.PUBLIC_KEYS}: processes would refuse its release`);
-  const releasesDir = releasesDirectory(ctx.dir, ctx.io.env);
+  const releasesDir = releasesDirFor(ctx);
   const from = option(ctx.values, 'from-release');
   const restored = from === undefined ? undefined : await releaseNumbered(ctx, releasesDir, from, trustedKeys);
   const note = option(ctx.values, 'note') ?? (restored ? `rollback to the content of release ${restored.number}` : '');
@@ -120,7 +129,7 @@ async function releaseCommand(ctx: Context): Promise<number> {
 }
 
 async function verifyReleaseCommand(ctx: Context): Promise<number> {
-  const releasesDir = releasesDirectory(ctx.dir, ctx.io.env);
+  const releasesDir = releasesDirFor(ctx);
   let path = ctx.positionals[0] ? resolve(ctx.io.cwd, ctx.positionals[0]) : undefined;
   if (!path) {
     const newest = (await readdir(releasesDir).catch(() => [])).filter((name) => /^release-\d+\.json$/.test(name)).sort().pop();

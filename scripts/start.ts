@@ -14,7 +14,7 @@ import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
 import { policiesDirectory } from '../lib/policy/process.ts';
 import { RELEASE_ENV } from '../lib/policy/release.ts';
 import { readDemoKeys } from './demo-keys.ts';
-import { startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
+import { LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
 import { DATA_DIRECTORY, FIRST_QUERY_LISTS, SHOWCASE_CALLER, firstQuery, showcaseCandidates, showcaseSubject } from './stack.ts';
 
 const log = createLogger('start');
@@ -22,6 +22,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
 const children: ChildProcess[] = [];
 let stopping = false;
+// This machine's releases, signed with its local key, stay with its store in .data/, out of the
+// policies folder that is committed (and that tests copy).
+process.env[RELEASE_ENV.DIR] ??= LOCAL_RELEASES_DIR;
 let localRelease: LocalReleaser | undefined;
 
 const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: Number(process.env.EMBEDDED_MONGO_PORT ?? 27018) });

@@ -13,6 +13,7 @@ import { RELEASE_ENV, releaseDigest } from '../lib/policy/release.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { createLogger } from '../lib/logger.ts';
 import { main } from '../scripts/policy.ts';
+import { isPolicySource } from './support/release.ts';
 
 describe('npm run policy -- release and its companions', () => {
   let work: string;
@@ -32,7 +33,7 @@ describe('npm run policy -- release and its companions', () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'credence-release-cli-'));
     dir = join(work, 'policies');
-    await cp(DEFAULT_POLICIES_DIR, dir, { recursive: true });
+    await cp(DEFAULT_POLICIES_DIR, dir, { recursive: true, filter: isPolicySource });
     const made = await cli(['release-key', '--out', join(work, 'keys')]);
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.stdout, /^release key [\w-]{16}/);

@@ -23,7 +23,7 @@ import { releaseOnSave } from '../lib/policy/releaser.ts';
 import type { PolicyRuntime } from '../lib/policy/runtime.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
 import { createLogger } from '../lib/logger.ts';
-import { releaseFolder, testReleaseKey } from './support/release.ts';
+import { isPolicySource, releaseFolder, testReleaseKey } from './support/release.ts';
 
 const ALLOW_RATINGS = `
   - id: release-test-portal-ratings
@@ -72,7 +72,7 @@ async function runCleanup(): Promise<void> {
 
 async function policiesCopy(): Promise<string> {
   const dir = join(await mkdtemp(join(tmpdir(), 'credence-release-')), 'policies');
-  await cp(DEFAULT_POLICIES_DIR, dir, { recursive: true });
+  await cp(DEFAULT_POLICIES_DIR, dir, { recursive: true, filter: isPolicySource });
   cleanup.push(() => rm(join(dir, '..'), { recursive: true, force: true }));
   return dir;
 }

@@ -18,7 +18,7 @@ import { buildApiSchema, isFederationInternal } from '../../lib/policy/api-schem
 import { RECORD_TYPES } from '../../lib/policy/records.ts';
 import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, startPolicyRuntime } from '../../lib/policy/process.ts';
 import { releasesDirectory } from '../../lib/policy/release.ts';
-import { releaseFolder, testReleaseKey, type TestReleaseKey } from './release.ts';
+import { isPolicySource, releaseFolder, testReleaseKey, type TestReleaseKey } from './release.ts';
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { ConsumerLimits } from '../../lib/policy/model.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
@@ -151,7 +151,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   process.env.CREDENCE_REDIS_NAMESPACE = redisNamespace;
 
   const policiesDir = join(dataDir, 'policies');
-  await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true });
+  await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true, filter: isPolicySource });
   const inspectorKey = generateApiKey();
   await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
   await options.preparePolicies?.(policiesDir);

@@ -5,6 +5,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { generateEd25519KeyPair, type Ed25519KeyPair } from '../../lib/identity/ed25519-keys.ts';
 import { readPolicyBundle } from '../../lib/policy/bundle.ts';
+import { DEFAULT_POLICIES_DIR } from '../../lib/policy/process.ts';
 import { RELEASE_ENV, releaseKeyFromPem, signRelease, writeReleaseFile, type PolicyRelease, type ReleaseKey } from '../../lib/policy/release.ts';
 
 export interface TestReleaseKey extends Ed25519KeyPair {
@@ -30,4 +31,9 @@ export async function releaseFolder(policiesDir: string, releasesDir: string, ke
   const release = signRelease({ files: await readPolicyBundle(policiesDir), number, key: key.key, note: 'test release' });
   await writeReleaseFile(releasesDir, release);
   return release;
+}
+
+/** Copies of the shipped policies take its files, never a machine's own signed releases (`releases/`). */
+export function isPolicySource(source: string): boolean {
+  return !/[\\/]releases([\\/]|$)/.test(source.slice(DEFAULT_POLICIES_DIR.length));
 }
