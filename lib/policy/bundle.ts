@@ -12,7 +12,7 @@ export type PolicyBundle = Readonly<Record<string, string>>;
 /** Folders of a policies folder that are not policy: its tests and its signed releases. */
 const NOT_POLICY = ['tests/', 'releases/'];
 
-function isPolicyFile(path: string): boolean {
+export function isPolicyFile(path: string): boolean {
   return !NOT_POLICY.some((folder) => path.startsWith(folder)) && (path.endsWith('.yaml') || path.endsWith('.yml') || path.endsWith('.json'));
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
+import { isPolicyFile } from './bundle.ts';
 import type { CompiledPolicy } from './model.ts';
 import { buildApiSchema } from './api-schema.ts';
 import { compilePolicy, policyVersion } from './compile.ts';
@@ -74,7 +75,7 @@ export async function readPolicyDir(dir: string): Promise<Map<string, string>> {
 /**
  * The files of a policies folder at a git ref (`git ls-tree`, `git show <ref>:<path>`), so that
  * `diff` can compare a proposed change with what runs in production. Policy files and key files;
- * `tests/` is left out. A ref without the folder gives no files (an empty policy); a name that
+ * `tests/` and `releases/` are left out (bundle.ts). A ref without the folder gives no files (an empty policy); a name that
  * is not a commit throws.
  */
 export function readPolicyFilesAtGitRef(ref: string, options: { cwd: string; folder?: string }): Map<string, string> {
@@ -89,7 +90,7 @@ export function readPolicyFilesAtGitRef(ref: string, options: { cwd: string; fol
   const texts = new Map<string, string>();
   for (const path of git(['ls-tree', '-r', '--name-only', '--full-name', ref, '--', prefix]).split('\n').sort()) {
     const name = path.slice(prefix.length);
-    if (!path.startsWith(prefix) || name.startsWith('tests/') || !(isPolicyFileName(name) || name.endsWith('.json'))) continue;
+    if (!path.startsWith(prefix) || !isPolicyFile(name)) continue;
     texts.set(name, git(['show', `${ref}:${path}`]));
   }
   return texts;
