@@ -170,7 +170,7 @@ describe('R1: every record type and exposed field maps to a catalog item; policy
     }
   });
 
-  it('every record type is catalogued, and the catalog\'s disclosure windows are the defaults of DOMAIN.md', async () => {
+  it('every record type is catalogued, and the catalog\'s disclosure windows are the defaults of docs/domain.md', async () => {
     const catalog = loadCatalog();
     const recordTypes = catalog.items.flatMap((item) => (item.recordType ? [item.recordType] : []));
     assert.deepEqual(new Set(recordTypes).size, recordTypes.length, 'one item per record type');

@@ -26,7 +26,7 @@ describe('disclosure windows from the catalog', () => {
   });
   after(() => federation.close());
 
-  it('ships the windows of DOMAIN.md: MINOR not published, GENERAL a year, SERIOUS three years', () => {
+  it('ships the windows of docs/domain.md: MINOR not published, GENERAL a year, SERIOUS three years', () => {
     assert.deepEqual(disclosureWindowsByRecordType(loadCatalog()).get('AdministrativePenalty')?.bySeverity, DEFAULT_DISCLOSURE_WINDOWS.bySeverity);
   });
 

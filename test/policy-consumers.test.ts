@@ -1,5 +1,5 @@
 /**
- * Each consumer of the matrix in DOMAIN.md, queried through the gateway, sees exactly its column.
+ * Each consumer of the domain's consumer matrix, queried through the gateway, sees exactly its column.
  *
  * Each consumer also has a second purpose under which it sees every field, so that what it is
  * denied under its own purpose exists for it and gets its mode's answer.

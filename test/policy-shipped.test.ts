@@ -1,6 +1,6 @@
 /**
  * The policy shipped in policies/: it validates against the shipped supergraph without warnings,
- * it says what DOMAIN.md's consumer matrix says, and the files beside it are in step with it.
+ * it says what the consumer matrix of the domain says, and the files beside it are in step with it.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
