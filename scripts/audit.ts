@@ -1,6 +1,7 @@
 /**
- * `npm run audit -- <command>`: the access log's maintenance tools. The store is MONGODB_URI
- * (or ACCESS_LOG_MONGODB_URI), database `<MONGODB_DB_PREFIX>audit`.
+ * `npm run audit -- <command>`: the access log's maintenance tools. The store is
+ * ACCESS_LOG_MONGODB_URI, else MONGODB_URI, else the store of a running `npm start` (named in
+ * .data/store.json); database `<MONGODB_DB_PREFIX>audit`.
  *
  *   verify [--file export.jsonl] [--trusted-keys keys.json] [--witness file] [--retention-days N]
  *            checks every chain, the set of chains against the witness, and every prune; names each
@@ -24,6 +25,7 @@ import { loadAuditKey, loadAuditSigner } from '../lib/access-log/keys.ts';
 import { exportLines, parseExport, pruneAccessLog, readAccessLog, type AccessLogContents } from '../lib/access-log/maintenance.ts';
 import { connectAccessLogStore, type AccessLogCollections } from '../lib/access-log/store.ts';
 import { verifyAccessLog, type VerificationReport } from '../lib/access-log/verify.ts';
+import { STORE_FILE, runningStore } from './stack.ts';
 import { WITNESS_FILE_ENV, appendWitness, readWitnessFile, witnessStatement } from '../lib/access-log/witness.ts';
 
 const USAGE = `usage: npm run audit -- <command>
@@ -35,10 +37,20 @@ const USAGE = `usage: npm run audit -- <command>
 
 const DEFAULT_RETENTION_DAYS = 1095;
 
+/** The access log's store, and says which (on standard error, so exports to standard output stay clean). */
 function storeUri(): string {
-  const uri = process.env.ACCESS_LOG_MONGODB_URI || process.env.MONGODB_URI;
-  if (!uri) throw new Error('Set MONGODB_URI (or ACCESS_LOG_MONGODB_URI) to the store of the access log, or verify an export with --file.');
-  return uri;
+  const configured = process.env.ACCESS_LOG_MONGODB_URI || process.env.MONGODB_URI;
+  if (configured) {
+    console.error(`store: ${process.env.ACCESS_LOG_MONGODB_URI ? 'ACCESS_LOG_MONGODB_URI' : 'MONGODB_URI'}`);
+    return configured;
+  }
+  const running = runningStore();
+  if (running) {
+    console.error(`store: ${running.description}, run by npm start (pid ${running.pid}, ${STORE_FILE})`);
+    return running.uri;
+  }
+  throw new Error('No store: set MONGODB_URI (or ACCESS_LOG_MONGODB_URI) to the store of the access log, run `npm start` '
+    + '(its store is found by itself), or verify an export with --file.');
 }
 
 async function withStore<T>(job: (store: AccessLogCollections) => Promise<T>): Promise<T> {

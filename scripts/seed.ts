@@ -1,16 +1,23 @@
-/** `npm run seed -- [--subjects N]`: writes demo data into MONGODB_URI, or into the embedded store of `npm start`. */
+/**
+ * `npm run seed -- [--subjects N]`: writes demo data into MONGODB_URI, else into the store of a
+ * running `npm start` (.data/store.json), else into the embedded store, started for the purpose.
+ */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../lib/logger.ts';
-import { startMongo } from '../lib/stores/mongo.ts';
+import { startMongo, type MongoServer } from '../lib/stores/mongo.ts';
 import { DEFAULT_SUBJECT_COUNT, seedAll } from '../subgraphs/seed.ts';
-import { DATA_DIRECTORY } from './stack.ts';
+import { DATA_DIRECTORY, STORE_FILE, runningStore } from './stack.ts';
 
 const { values } = parseArgs({ options: { subjects: { type: 'string', default: String(DEFAULT_SUBJECT_COUNT) } } });
 const subjects = Number(values.subjects);
 if (!Number.isInteger(subjects) || subjects < 1) throw new Error(`--subjects must be a positive integer, got "${values.subjects}".`);
 
 const log = createLogger('seed');
-const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: 27018 });
+const running = process.env.MONGODB_URI ? undefined : runningStore();
+const mongo: MongoServer = running
+  ? { uri: running.uri, description: `${running.description}, run by npm start (pid ${running.pid}, ${STORE_FILE})`, embedded: false, stop: async () => {} }
+  : await startMongo({ dataDir: DATA_DIRECTORY, log, port: Number(process.env.EMBEDDED_MONGO_PORT ?? 27018) });
+console.log(`store: ${mongo.description}`);
 try {
   const started = Date.now();
   const inserted = await seedAll({ mongoUri: mongo.uri, subjects, log });

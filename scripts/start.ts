@@ -1,26 +1,37 @@
 /**
  * `npm start`: the whole federation on one machine. Starts the store (embedded unless
- * MONGODB_URI is set), seeds it when empty, starts each department and the gateway as their own
- * processes, and prints the URL and a first query. Ctrl-C stops everything it started.
+ * MONGODB_URI is set) and says where it is in .data/store.json for the other commands, seeds it
+ * when empty, starts each department and the gateway as their own processes (restarted with a
+ * back-off when one stops: supervisor.ts), and prints the URL and a first query. Ctrl-C stops
+ * everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
-import { stopChild } from '../lib/stores/ferretdb.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
 import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
 import { policiesDirectory } from '../lib/policy/process.ts';
 import { RELEASE_ENV } from '../lib/policy/release.ts';
 import { readDemoKeys } from './demo-keys.ts';
 import { LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
-import { DATA_DIRECTORY, FIRST_QUERY_LISTS, SHOWCASE_CALLER, firstQuery, showcaseCandidates, showcaseSubject } from './stack.ts';
+import {
+  DATA_DIRECTORY, FIRST_QUERY_LISTS, PID_DIRECTORY, SHOWCASE_CALLER, firstQuery, removePidFiles, removeRunningStore, showcaseCandidates, showcaseSubject,
+  writePidFile, writeRunningStore,
+} from './stack.ts';
+import { supervise, type Supervised } from './supervisor.ts';
 
 const log = createLogger('start');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
-const children: ChildProcess[] = [];
+/** Departments listen on 4001..4005, or on DEPARTMENT_BASE_PORT + 0..4. */
+const departmentPort = (name: string): number => process.env.DEPARTMENT_BASE_PORT
+  ? Number(process.env.DEPARTMENT_BASE_PORT) + departments.findIndex((department) => department.name === name)
+  : defaultSubgraphPort(name);
+const seedSubjects = Number(process.env.SEED_SUBJECTS ?? DEFAULT_SUBJECT_COUNT);
+const processes: Supervised[] = [];
 let stopping = false;
 // This machine's releases, signed with its local key, stay with its store in .data/, out of the
 // policies folder that is committed (and that tests copy).
@@ -28,30 +39,32 @@ process.env[RELEASE_ENV.DIR] ??= LOCAL_RELEASES_DIR;
 let localRelease: LocalReleaser | undefined;
 
 const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: Number(process.env.EMBEDDED_MONGO_PORT ?? 27018) });
+// The command-line tools (npm run audit, npm run seed) use this store when no MONGODB_URI is set.
+if (mongo.embedded) writeRunningStore({ uri: mongo.uri, description: mongo.description });
 
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     await localRelease?.close();
-    await Promise.all(children.map((child) => stopChild(child)));
+    await Promise.all(processes.map((supervised) => supervised.stop()));
+    removePidFiles();
+    removeRunningStore();
     await mongo.stop();
   }
   process.exit(code);
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(0));
 
-function run(script: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    // Ctrl-C in a terminal reaches every process of the group: a child that stopped cleanly was
-    // asked to, and so is everything else. Only a crash is reported as one.
-    const askedToStop = code === 0 || signal === 'SIGINT' || signal === 'SIGTERM';
-    if (!askedToStop) log.error({ script, args, code, signal }, 'a process stopped unexpectedly; stopping everything');
-    void shutdown(askedToStop ? 0 : 1);
-  });
-  children.push(child);
-  return child;
+/** Starts one process under supervision: reported and restarted when it stops without being asked. */
+function run(name: string, script: string, args: string[], env: Record<string, string>): void {
+  processes.push(supervise({
+    name,
+    log,
+    start: (): ChildProcess => spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] }),
+    onStart: (child) => {
+      if (child.pid) writePidFile(name, child.pid);
+    },
+  }));
 }
 
 async function waitUntilReady(url: string, timeoutMs = 30_000): Promise<void> {
@@ -70,22 +83,23 @@ try {
   // The local release key: every saved policy change is signed with it and goes live (development only).
   localRelease = await startLocalReleaser({ log, policiesDir: policiesDirectory() });
   if (!(await isSeeded(mongo.uri))) {
-    log.info({ subjects: DEFAULT_SUBJECT_COUNT }, 'empty store: seeding demo data');
-    await seedAll({ mongoUri: mongo.uri, subjects: DEFAULT_SUBJECT_COUNT, log });
+    log.info({ subjects: seedSubjects }, 'empty store: seeding demo data');
+    await seedAll({ mongoUri: mongo.uri, subjects: seedSubjects, log });
   }
   for (const { name } of departments) {
-    run('subgraphs/main.ts', [name], {
+    run(name, 'subgraphs/main.ts', [name], {
       MONGODB_URI: mongo.uri,
-      PORT: String(defaultSubgraphPort(name)),
+      PORT: String(departmentPort(name)),
       [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem,
       [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
     });
   }
-  await Promise.all(departments.map(({ name }) => waitUntilReady(`http://127.0.0.1:${defaultSubgraphPort(name)}/readyz`)));
+  await Promise.all(departments.map(({ name }) => waitUntilReady(`http://127.0.0.1:${departmentPort(name)}/readyz`)));
   // The gateway writes the access log into the same store (database credence_audit).
-  run('gateway/main.ts', [], {
+  run('gateway', 'gateway/main.ts', [], {
     GATEWAY_PORT: String(gatewayPort),
     MONGODB_URI: mongo.uri,
+    SUBGRAPH_URLS: departments.map(({ name }) => `${name}=http://127.0.0.1:${departmentPort(name)}/graphql`).join(','),
     [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,
     [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
   });
@@ -112,8 +126,8 @@ async function findShowcaseSubject(): Promise<string> {
 const body = JSON.stringify({ query: firstQuery(await findShowcaseSubject()) });
 console.log(`
 Credence is running: ${url}
-  departments: ${departments.map(({ name }) => `${name} :${defaultSubgraphPort(name)}`).join(', ')}
-  store: ${mongo.description}
+  departments: ${departments.map(({ name }) => `${name} :${departmentPort(name)}`).join(', ')}
+  store: ${mongo.description}${mongo.embedded ? ' (npm run audit and npm run seed find it while this runs)' : ''}
 
 A first query, joining all five departments for one subject:
 
@@ -122,6 +136,9 @@ curl -s ${url} -H 'content-type: application/json' \\
   -d '${body}'
 
 (${SHOWCASE_CALLER.consumer} is a demo consumer of policies/; its demo key and the others are in policies/demo-keys.md.)
+
+A department down: kill $(cat ${relative(root, PID_DIRECTORY) || PID_DIRECTORY}/tax.pid) and send the query again; the department
+is restarted after a second, and the full answer comes back.
 
 Press Ctrl-C to stop every process started here.
 `);
