@@ -37,12 +37,17 @@ export async function hasGo(): Promise<boolean> {
 /** How often a long build step says it is still working. */
 const PROGRESS_INTERVAL_MS = 10_000;
 
+export interface BuildOptions {
+  /** How often a running step logs its progress (default 10 s). */
+  progressIntervalMs?: number;
+}
+
 /**
  * Runs one step of the build, streaming its standard error line by line to `onLine`, and logs
- * every PROGRESS_INTERVAL_MS that it is still running, with `progress()` (what it has done so far).
+ * every `intervalMs` that it is still running, with `progress()` (what it has done so far).
  */
 function runStep(options: {
-  log: Logger; step: string; command: string; args: string[]; cwd?: string;
+  log: Logger; step: string; command: string; args: string[]; cwd?: string; intervalMs: number;
   onLine?: (line: string) => void; progress?: () => Record<string, unknown>;
 }): Promise<string> {
   const { log, step } = options;
@@ -64,7 +69,7 @@ function runStep(options: {
       for (const line of lines) options.onLine?.(line);
       stderrTail = (stderrTail + chunk.toString()).slice(-4000);
     });
-    const timer = setInterval(() => log.info({ step, elapsed: elapsed(), ...options.progress?.() }, `FerretDB build: still ${step}`), PROGRESS_INTERVAL_MS);
+    const timer = setInterval(() => log.info({ step, elapsed: elapsed(), ...options.progress?.() }, `FerretDB build: still ${step}`), options.intervalMs);
     child.once('error', (error) => {
       clearInterval(timer);
       reject(error);
@@ -88,11 +93,12 @@ function runStep(options: {
  * first build takes minutes: each step is logged as it starts and ends, and every 10 s while it
  * runs, compilation with the count of packages compiled out of those the binary needs.
  */
-export async function ensureFerretdbBinary(log: Logger): Promise<string> {
+export async function ensureFerretdbBinary(log: Logger, options: BuildOptions = {}): Promise<string> {
+  const intervalMs = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
   const binary = join(cacheDirectory(), `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
   if (await exists(binary)) return binary;
   log.info({ version: FERRETDB_VERSION, into: binary }, 'building the embedded FerretDB once (3 steps, about 4 minutes the first time)');
-  const stdout = await runStep({ log, step: 'step 1 of 3, downloading the FerretDB sources', command: 'go', args: ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`] });
+  const stdout = await runStep({ log, step: 'step 1 of 3, downloading the FerretDB sources', intervalMs, command: 'go', args: ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`] });
   const moduleDir = (JSON.parse(stdout) as { Dir?: string }).Dir;
   if (!moduleDir) throw new Error(`go mod download did not return a directory for ${FERRETDB_MODULE}`);
   const scratch = join(tmpdir(), `credence-ferretdb-build-${process.pid}`);
@@ -103,12 +109,12 @@ export async function ensureFerretdbBinary(log: Logger): Promise<string> {
   await mkdir(join(cacheDirectory(), `ferretdb-${FERRETDB_VERSION}`), { recursive: true });
   const partial = `${binary}.partial-${process.pid}`;
   try {
-    const packages = (await runStep({ log, step: 'step 2 of 3, downloading its dependencies', command: 'go', args: ['list', '-deps', './cmd/ferretdb'], cwd: scratch }))
+    const packages = (await runStep({ log, step: 'step 2 of 3, downloading its dependencies', intervalMs, command: 'go', args: ['list', '-deps', './cmd/ferretdb'], cwd: scratch }))
       .split('\n').filter((line) => line.trim() !== '').length;
     let compiled = 0;
     // `go build -v` names each package as it compiles it (those already in Go's build cache are not compiled again).
     await runStep({
-      log, step: 'step 3 of 3, compiling', command: 'go', args: ['build', '-v', '-o', partial, './cmd/ferretdb'], cwd: scratch,
+      log, step: 'step 3 of 3, compiling', intervalMs, command: 'go', args: ['build', '-v', '-o', partial, './cmd/ferretdb'], cwd: scratch,
       onLine: (line) => { if (line.trim() !== '' && !line.startsWith('#')) compiled++; },
       progress: () => ({ compiled: `${compiled} of at most ${packages} packages` }),
     });
