@@ -3,6 +3,7 @@
  * the project itself (FerretDB where Go is present, else mongodb-memory-server).
  */
 import mongoose, { type Connection, type Schema } from 'mongoose';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../logger.ts';
 import { chooseFerretdbBackend, hasGo, startFerretdb, type EmbeddedMongo } from './ferretdb.ts';
@@ -28,7 +29,10 @@ export async function startMongo(options: { dataDir: string; log: Logger; port?:
   } else {
     options.log.warn('Go not found: starting mongodb-memory-server instead of FerretDB');
     const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-    const memory = await MongoMemoryServer.create({ instance: { port, ip: '127.0.0.1', dbPath: join(options.dataDir, 'mongod') } });
+    // mongodb-memory-server reads the folder before mongod would create it: it must exist.
+    const dbPath = join(options.dataDir, 'mongod');
+    await mkdir(dbPath, { recursive: true });
+    const memory = await MongoMemoryServer.create({ instance: { port, ip: '127.0.0.1', dbPath } });
     server = { uri: memory.getUri(), description: 'mongodb-memory-server', stop: async () => void (await memory.stop()) };
   }
   return { uri: server.uri, description: server.description, embedded: true, stop: server.stop };
