@@ -67,9 +67,19 @@ function run(name: string, script: string, args: string[], env: Record<string, s
   }));
 }
 
-async function waitUntilReady(url: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Departments and the gateway are ready in seconds on an idle machine; a loaded one (a test suite
+ * running beside, a laptop on battery) can take minutes to start six Node processes, so the wait
+ * is long and is not silent.
+ */
+async function waitUntilReady(url: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let nextReport = Date.now() + 15_000;
   while (Date.now() < deadline) {
+    if (Date.now() >= nextReport) {
+      log.info({ url }, 'still waiting for it to be ready (a loaded machine starts processes slowly)');
+      nextReport += 15_000;
+    }
     const ready = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
