@@ -10,7 +10,7 @@ import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
 import { stopChild } from '../lib/stores/ferretdb.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
-import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
+import { DEFAULT_SUBJECT_COUNT, ensureDemoData } from '../subgraphs/seed.ts';
 import { policiesDirectory } from '../lib/policy/process.ts';
 import { RELEASE_ENV } from '../lib/policy/release.ts';
 import { readDemoKeys } from './demo-keys.ts';
@@ -69,10 +69,7 @@ const assertionKeys = generateAssertionKeyPair();
 try {
   // The local release key: every saved policy change is signed with it and goes live (development only).
   localRelease = await startLocalReleaser({ log, policiesDir: policiesDirectory() });
-  if (!(await isSeeded(mongo.uri))) {
-    log.info({ subjects: DEFAULT_SUBJECT_COUNT }, 'empty store: seeding demo data');
-    await seedAll({ mongoUri: mongo.uri, subjects: DEFAULT_SUBJECT_COUNT, log });
-  }
+  await ensureDemoData({ mongoUri: mongo.uri, embedded: mongo.embedded, subjects: DEFAULT_SUBJECT_COUNT, log });
   for (const { name } of departments) {
     run('subgraphs/main.ts', [name], {
       MONGODB_URI: mongo.uri,
