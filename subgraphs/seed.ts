@@ -112,7 +112,7 @@ async function markSeedFormat(mongoUri: string): Promise<void> {
 
 /** Drops every department's demo data, the access log's database excepted: accesses are never discarded with demo data. */
 async function dropDemoData(mongoUri: string): Promise<void> {
-  await Promise.all(departments.filter((department) => department.seed).map(async (department) => {
+  await Promise.all(departments.filter((department) => department.seed !== undefined).map(async (department) => {
     const connection = await connectDatabase(mongoUri, departmentDatabaseName(department.name));
     try {
       await connection.dropDatabase();
