@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
+import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
 import { DEFAULT_SUBJECT_COUNT, seedAll } from '../subgraphs/seed.ts';
 import { DATA_DIRECTORY } from './stack.ts';
 
@@ -14,6 +15,7 @@ const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: 27018 });
 try {
   const started = Date.now();
   const inserted = await seedAll({ mongoUri: mongo.uri, subjects, log });
+  await mongo.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
   console.log(`seeded ${subjects} subjects in ${((Date.now() - started) / 1000).toFixed(1)} s; new documents per department:`, inserted);
 } finally {
   await mongo.stop();

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
+import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
 import { stopChild } from '../lib/stores/ferretdb.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
 import { DEFAULT_SUBJECT_COUNT, ensureDemoData } from '../subgraphs/seed.ts';
@@ -79,6 +80,9 @@ try {
     });
   }
   await Promise.all(departments.map(({ name }) => waitUntilReady(`http://127.0.0.1:${defaultSubgraphPort(name)}/readyz`)));
+  // Every department has declared its indexes: the store gets the ones its queries can use (FerretDB on PostgreSQL).
+  const adapted = await mongo.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
+  if (adapted.length > 0) log.info({ indexes: adapted.length }, 'store indexes adapted for FerretDB on PostgreSQL');
   // The gateway writes the access log into the same store (database credence_audit).
   run('gateway/main.ts', [], {
     GATEWAY_PORT: String(gatewayPort),

@@ -40,6 +40,7 @@ import { policiesDirectory } from '../../lib/policy/process.ts';
 import { RELEASE_ENV } from '../../lib/policy/release.ts';
 import { releaseFolder, testReleaseKey } from '../support/release.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
+import { ACCESS_LOG_DEPARTMENT } from '../../lib/access-log/store.ts';
 import { stopChild } from '../../lib/stores/ferretdb.ts';
 import { freePort } from '../../lib/stores/net.ts';
 import { readDemoKeys } from '../../scripts/demo-keys.ts';
@@ -610,6 +611,8 @@ async function main(): Promise<boolean> {
   const credenceDepartments = await startDepartments('Credence department', 'subgraphs/main.ts',
     { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv }, 'readyz');
   const bareDepartments = await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query');
+  // As npm start does: indexes FerretDB on PostgreSQL can use, for both stacks alike.
+  await store.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
 
   progress('starting the gateways');
   const [credencePort, unloggedPort, barePort] = [await freePort(), await freePort(), await freePort()];
