@@ -17,9 +17,27 @@ const BATCH = 2000;
  * Seeds every department. Dates are relative to `referenceDate` (SEED_REFERENCE_DATE unless
  * given): a run on the same reference date writes the same data.
  */
-export async function seedAll(options: { mongoUri: string; subjects: number; log: Logger; referenceDate?: Date }): Promise<Record<string, number>> {
+export async function seedAll(options: {
+  mongoUri: string;
+  subjects: number;
+  log: Logger;
+  referenceDate?: Date;
+  /** Told how many subjects every department has written so far, after each batch (a large register takes minutes). */
+  onProgress?: (subjectsDone: number) => void;
+}): Promise<Record<string, number>> {
   const referenceDate = options.referenceDate ?? SEED_REFERENCE_DATE;
   const inserted: Record<string, number> = {};
+  // Per department, how many subjects it has written; progress is the slowest department's.
+  const done = new Map<string, number>(departments.filter((department) => department.seed !== undefined).map((department) => [department.name, 0]));
+  let reported = 0;
+  const advance = (department: string, subjects: number): void => {
+    done.set(department, subjects);
+    const slowest = Math.min(...done.values());
+    if (slowest > reported) {
+      reported = slowest;
+      options.onProgress?.(slowest);
+    }
+  };
   await Promise.all(departments.map(async (department) => {
     if (!department.seed) {
       inserted[department.name] = 0;
@@ -35,6 +53,7 @@ export async function seedAll(options: { mongoUri: string; subjects: number; log
       for (let start = 0; start < options.subjects; start += BATCH) {
         const size = Math.min(BATCH, options.subjects - start);
         count += await department.seed(models, Array.from({ length: size }, (_, i) => seedSubject(start + i)), write, referenceDate);
+        advance(department.name, start + size);
       }
       inserted[department.name] = count;
     } finally {

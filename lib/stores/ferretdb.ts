@@ -115,19 +115,24 @@ export async function chooseFerretdbBackend(env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * FerretDB's PostgreSQL connection with custom plans for every statement: FerretDB names the
- * filtered field as a statement parameter, and only a plan made for the actual field can use an
- * index on it (ferretdb-indexes.ts). A URL that already sets the mode keeps its own.
+ * FerretDB's PostgreSQL connection, with settings the URL does not choose itself:
+ * - custom plans for every statement: FerretDB names the filtered field as a statement
+ *   parameter, and only a plan made for the actual field can use an index on it
+ *   (ferretdb-indexes.ts);
+ * - a pool of at most 10 connections (FerretDB's default is 50): a machine's PostgreSQL allows
+ *   100 clients in all, and a few embedded stores at once (tests, a benchmark, npm start) would
+ *   take them all, refusing everyone "too many clients". Two cores need nowhere near 10.
  */
-export function withCustomPlans(url: string): string {
+export function ferretdbPostgresUrl(url: string): string {
   const parsed = new URL(url);
   if (!parsed.searchParams.has('plan_cache_mode')) parsed.searchParams.set('plan_cache_mode', 'force_custom_plan');
+  if (!parsed.searchParams.has('pool_max_conns')) parsed.searchParams.set('pool_max_conns', '10');
   return parsed.toString();
 }
 
 function backendArguments(backend: FerretdbBackend, dataDir: string): string[] {
   return backend.handler === 'postgresql'
-    ? ['--handler=postgresql', `--postgresql-url=${withCustomPlans(backend.url)}`]
+    ? ['--handler=postgresql', `--postgresql-url=${ferretdbPostgresUrl(backend.url)}`]
     : ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`];
 }
 
