@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { mongo } from 'mongoose';
-import { isFerretdb } from '../lib/stores/mongo.ts';
+import { isFerretdb, STORE_QUERY_TIME_LIMIT_MS } from '../lib/stores/mongo.ts';
 import { startFederation, type Federation } from './support/federation.ts';
 
 const LIST_QUERY = `{
@@ -51,6 +51,8 @@ it('lists 100 subjects with records from all five departments using one command 
   const commands = new Map<string, Map<string, number>>();
   /** Per department and collection, the filter of every find, as JSON. */
   const filters = new Map<string, Map<string, string[]>>();
+  /** The time limit of every find: each department bounds its own reads. */
+  const timeLimits = new Set<number>();
   const ferretdb = await isFerretdb([...federation.subgraphs.values()][0]!.connection);
   const listeners = [...federation.subgraphs].map(([name, subgraph]) => {
     const perCollection = new Map<string, number>();
@@ -63,7 +65,10 @@ it('lists 100 subjects with records from all five departments using one command 
       // A getMore names its collection apart; it counts against that collection like any other command.
       const collection = String(event.commandName === 'getMore' ? command.collection : command[event.commandName]);
       perCollection.set(collection, (perCollection.get(collection) ?? 0) + 1);
-      if (event.commandName === 'find') filtersPerCollection.set(collection, [...(filtersPerCollection.get(collection) ?? []), JSON.stringify(command.filter)]);
+      if (event.commandName === 'find') {
+        filtersPerCollection.set(collection, [...(filtersPerCollection.get(collection) ?? []), JSON.stringify(command.filter)]);
+        timeLimits.add(Number(command.maxTimeMS));
+      }
     };
     subgraph.connection.getClient().on('commandStarted', listener);
     return () => subgraph.connection.getClient().off('commandStarted', listener);
@@ -74,6 +79,7 @@ it('lists 100 subjects with records from all five departments using one command 
   listeners.forEach((stop) => stop());
 
   assert.equal(body.errors, undefined);
+  assert.deepEqual([...timeLimits], [STORE_QUERY_TIME_LIMIT_MS], 'every read carries the store\'s time limit');
   const subjects = body.data?.subjects as Record<string, unknown[]>[];
   assert.equal(subjects.length, 100);
   // The data is real: some subjects have records in each department.

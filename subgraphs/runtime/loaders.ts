@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { trusted, type Connection, type Model, type QueryFilter } from 'mongoose';
-import { isFerretdb } from '../../lib/stores/mongo.ts';
+import type { Connection, Model } from 'mongoose';
+import { isFerretdb, STORE_QUERY_TIME_LIMIT_MS } from '../../lib/stores/mongo.ts';
 
 /**
  * Records per reply: large enough that a batch of a request comes back in one round trip
@@ -24,13 +24,17 @@ export function withKey<T extends { _id: string }, K extends string>(document: T
  * one round trip. FerretDB 1.x does not push `$in` down: it reads the whole collection and
  * filters it itself, a cost that grows with the register. It does push equality down, which an
  * index serves (lib/stores/ferretdb-indexes.ts), so on FerretDB each key is asked alone, all at
- * once. Operators are marked `trusted` because the connection sanitizes every filter: only
- * operators written here in code reach the database, never ones from input.
+ * once.
  */
 async function findByKeys<T>(query: KeyedQuery<T>, keys: readonly string[]): Promise<T[]> {
+  // The filter goes to the driver as built here, without mongoose's sanitizing: a key is a code,
+  // never an object that could carry an operator ($ne, $where), whatever a caller passes.
+  for (const key of keys) {
+    if (typeof key !== 'string') throw new TypeError(`a ${query.collection}.${query.field} key must be a string`);
+  }
   if (keys.length === 1) return query.find(keys[0] as string);
   if (await isFerretdb(query.connection)) return (await Promise.all(keys.map((key) => query.find(key)))).flat();
-  return query.find(trusted<{ $in: string[] }>({ $in: [...keys] }));
+  return query.find({ $in: [...keys] });
 }
 
 /** The query a loader sends for its keys: built once, used by the loader and by the plan test (test/store-plans.test.ts). */
@@ -43,17 +47,22 @@ export interface KeyedQuery<T = unknown> {
   explain(key: string): Promise<unknown>;
 }
 
+/**
+ * Reads through the driver's collection, not a mongoose query: the documents come back plain
+ * (as `lean()` would give them) without mongoose building, casting and hooking a query per call,
+ * which was about a tenth of a department's CPU per call. The time limit the connection's
+ * plugin sets on mongoose reads is set here instead.
+ */
 function keyedQuery<T>(model: Model<T>, field: string, sort?: Record<string, 1 | -1>): KeyedQuery<T> {
-  const build = (value: string | { $in: string[] }) => {
-    const query = model.find({ [field]: value } as QueryFilter<T>).batchSize(BATCH_SIZE);
-    return sort ? query.sort(sort) : query;
-  };
+  const options = { batchSize: BATCH_SIZE, maxTimeMS: STORE_QUERY_TIME_LIMIT_MS, ...(sort ? { sort } : {}) };
+  const cursor = (value: string | { $in: string[] }) => model.collection.find({ [field]: value }, options);
   return {
     collection: model.collection.collectionName,
     field,
     connection: model.db,
-    find: (value) => build(value).lean<T[]>().exec(),
-    explain: (key) => build(key).explain(),
+    // The collection holds this model's documents; the driver types them as plain documents.
+    find: async (value) => (await cursor(value).toArray()) as unknown as T[],
+    explain: (key) => cursor(key).explain(),
   };
 }
 
