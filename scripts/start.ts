@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
+import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
-import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
+import { DEFAULT_SUBJECT_COUNT, ensureDemoData } from '../subgraphs/seed.ts';
 import { policiesDirectory } from '../lib/policy/process.ts';
 import { RELEASE_ENV } from '../lib/policy/release.ts';
 import { readDemoKeys } from './demo-keys.ts';
@@ -92,10 +93,7 @@ const assertionKeys = generateAssertionKeyPair();
 try {
   // The local release key: every saved policy change is signed with it and goes live (development only).
   localRelease = await startLocalReleaser({ log, policiesDir: policiesDirectory() });
-  if (!(await isSeeded(mongo.uri))) {
-    log.info({ subjects: seedSubjects }, 'empty store: seeding demo data');
-    await seedAll({ mongoUri: mongo.uri, subjects: seedSubjects, log });
-  }
+  await ensureDemoData({ mongoUri: mongo.uri, embedded: mongo.embedded, subjects: seedSubjects, log });
   for (const { name } of departments) {
     run(name, 'subgraphs/main.ts', [name], {
       MONGODB_URI: mongo.uri,
@@ -105,6 +103,9 @@ try {
     });
   }
   await Promise.all(departments.map(({ name }) => waitUntilReady(`http://127.0.0.1:${departmentPort(name)}/readyz`)));
+  // Every department has declared its indexes: the store gets the ones its queries can use (FerretDB on PostgreSQL).
+  const adapted = await mongo.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
+  if (adapted.length > 0) log.info({ indexes: adapted.length }, 'store indexes adapted for FerretDB on PostgreSQL');
   // The gateway writes the access log into the same store (database credence_audit).
   run('gateway', 'gateway/main.ts', [], {
     GATEWAY_PORT: String(gatewayPort),

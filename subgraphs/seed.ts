@@ -17,9 +17,27 @@ const BATCH = 2000;
  * Seeds every department. Dates are relative to `referenceDate` (SEED_REFERENCE_DATE unless
  * given): a run on the same reference date writes the same data.
  */
-export async function seedAll(options: { mongoUri: string; subjects: number; log: Logger; referenceDate?: Date }): Promise<Record<string, number>> {
+export async function seedAll(options: {
+  mongoUri: string;
+  subjects: number;
+  log: Logger;
+  referenceDate?: Date;
+  /** Told how many subjects every department has written so far, after each batch (a large register takes minutes). */
+  onProgress?: (subjectsDone: number) => void;
+}): Promise<Record<string, number>> {
   const referenceDate = options.referenceDate ?? SEED_REFERENCE_DATE;
   const inserted: Record<string, number> = {};
+  // Per department, how many subjects it has written; progress is the slowest department's.
+  const done = new Map<string, number>(departments.filter((department) => department.seed !== undefined).map((department) => [department.name, 0]));
+  let reported = 0;
+  const advance = (department: string, subjects: number): void => {
+    done.set(department, subjects);
+    const slowest = Math.min(...done.values());
+    if (slowest > reported) {
+      reported = slowest;
+      options.onProgress?.(slowest);
+    }
+  };
   await Promise.all(departments.map(async (department) => {
     if (!department.seed) {
       inserted[department.name] = 0;
@@ -35,12 +53,14 @@ export async function seedAll(options: { mongoUri: string; subjects: number; log
       for (let start = 0; start < options.subjects; start += BATCH) {
         const size = Math.min(BATCH, options.subjects - start);
         count += await department.seed(models, Array.from({ length: size }, (_, i) => seedSubject(start + i)), write, referenceDate);
+        advance(department.name, start + size);
       }
       inserted[department.name] = count;
     } finally {
       await connection.close();
     }
   }));
+  await markSeedFormat(options.mongoUri);
   options.log.info({ subjects: options.subjects, inserted }, 'seed data written');
   return inserted;
 }
@@ -72,12 +92,74 @@ function createSeedWriter(connection: Connection): SeedWriter {
   };
 }
 
-/** True when the registry already holds subjects (then `npm start` does not seed again). */
-export async function isSeeded(mongoUri: string): Promise<boolean> {
-  const connection = await connectDatabase(mongoUri, departmentDatabaseName('registry'));
+/**
+ * The shape of the demo data this code writes. Raise it whenever a seeded document changes shape
+ * (a new required field, a new `_id` scheme): a store seeded by older code then answers with
+ * documents the departments cannot read (issue 15 keyed penalties by authority and decision
+ * number, and an older store answered `decisionNumber` with INTERNAL_SERVER_ERROR).
+ */
+export const SEED_FORMAT = 2;
+
+/** Where the format of the seeded data is kept: beside the subjects it describes. */
+const SEED_INFO = { database: 'registry', collection: 'seed_info', id: 'demo' } as const;
+
+export type SeedState = 'empty' | 'current' | 'outdated';
+
+/** Whether the store holds no demo data, data of this code's format, or data an older version wrote. */
+export async function seedState(mongoUri: string): Promise<SeedState> {
+  const connection = await connectDatabase(mongoUri, departmentDatabaseName(SEED_INFO.database));
   try {
-    return (await connection.collection('subjects').findOne({}, { projection: { _id: 1 } })) !== null;
+    const subject = await connection.collection('subjects').findOne({}, { projection: { _id: 1 } });
+    if (subject === null) return 'empty';
+    const info = await connection.collection<{ _id: string; format: number }>(SEED_INFO.collection).findOne({ _id: SEED_INFO.id });
+    return info?.format === SEED_FORMAT ? 'current' : 'outdated';
   } finally {
     await connection.close();
   }
+}
+
+/** Records that the store's demo data is of this code's format (after a complete seed only). */
+async function markSeedFormat(mongoUri: string): Promise<void> {
+  const connection = await connectDatabase(mongoUri, departmentDatabaseName(SEED_INFO.database));
+  try {
+    await connection.collection<{ _id: string; format: number }>(SEED_INFO.collection)
+      .replaceOne({ _id: SEED_INFO.id }, { format: SEED_FORMAT }, { upsert: true });
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Drops every department's demo data, the access log's database excepted: accesses are never discarded with demo data. */
+async function dropDemoData(mongoUri: string): Promise<void> {
+  await Promise.all(departments.filter((department) => department.seed !== undefined).map(async (department) => {
+    const connection = await connectDatabase(mongoUri, departmentDatabaseName(department.name));
+    try {
+      await connection.dropDatabase();
+    } finally {
+      await connection.close();
+    }
+  }));
+}
+
+/**
+ * What `npm start` does with the store before the departments start: seeds an empty one; and
+ * replaces demo data an older version wrote, but only in the embedded store, which holds nothing
+ * else. A store the operator named (MONGODB_URI) is never dropped: outdated data there stops the
+ * start with what to do.
+ */
+export async function ensureDemoData(options: { mongoUri: string; embedded: boolean; subjects: number; log: Logger }): Promise<SeedState> {
+  const state = await seedState(options.mongoUri);
+  if (state === 'current') return state;
+  if (state === 'outdated') {
+    if (!options.embedded) {
+      throw new Error(`The store at MONGODB_URI holds demo data of an older format (this version writes format ${SEED_FORMAT}). `
+        + 'Empty its department databases, or point MONGODB_URI at an empty store, and start again.');
+    }
+    options.log.warn({ format: SEED_FORMAT }, 'the embedded store holds demo data of an older version: replacing it (the access log is kept)');
+    await dropDemoData(options.mongoUri);
+  } else {
+    options.log.info({ subjects: options.subjects }, 'empty store: seeding demo data');
+  }
+  await seedAll({ mongoUri: options.mongoUri, subjects: options.subjects, log: options.log });
+  return state;
 }

@@ -19,6 +19,8 @@ export interface EmbeddedMongo {
   uri: string;
   /** What runs, in words, for start-up messages. */
   description: string;
+  /** The PostgreSQL FerretDB stores into, when it does (its indexes are adapted there: ferretdb-indexes.ts). */
+  postgresUrl?: string;
   stop: () => Promise<void>;
 }
 
@@ -173,9 +175,25 @@ export async function chooseFerretdbBackend(env: NodeJS.ProcessEnv = process.env
   return (await isListening(5432)) ? { handler: 'postgresql', url: LOCAL_POSTGRESQL_URL } : { handler: 'sqlite' };
 }
 
+/**
+ * FerretDB's PostgreSQL connection, with settings the URL does not choose itself:
+ * - custom plans for every statement: FerretDB names the filtered field as a statement
+ *   parameter, and only a plan made for the actual field can use an index on it
+ *   (ferretdb-indexes.ts);
+ * - a pool of at most 10 connections (FerretDB's default is 50): a machine's PostgreSQL allows
+ *   100 clients in all, and a few embedded stores at once (tests, a benchmark, npm start) would
+ *   take them all, refusing everyone "too many clients". Two cores need nowhere near 10.
+ */
+export function ferretdbPostgresUrl(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('plan_cache_mode')) parsed.searchParams.set('plan_cache_mode', 'force_custom_plan');
+  if (!parsed.searchParams.has('pool_max_conns')) parsed.searchParams.set('pool_max_conns', '10');
+  return parsed.toString();
+}
+
 function backendArguments(backend: FerretdbBackend, dataDir: string): string[] {
   return backend.handler === 'postgresql'
-    ? ['--handler=postgresql', `--postgresql-url=${backend.url}`]
+    ? ['--handler=postgresql', `--postgresql-url=${ferretdbPostgresUrl(backend.url)}`]
     : ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`];
 }
 
@@ -204,6 +222,7 @@ export async function startFerretdb(options: { dataDir: string; port: number; lo
   options.log.info({ port: options.port, backend: options.backend.handler }, 'embedded FerretDB started');
   return {
     uri: `mongodb://127.0.0.1:${options.port}/`,
+    ...(options.backend.handler === 'postgresql' ? { postgresUrl: options.backend.url } : {}),
     description: `embedded FerretDB ${FERRETDB_VERSION} on ${options.backend.handler === 'postgresql' ? 'PostgreSQL' : `SQLite in ${options.dataDir}`}`,
     stop: () => stopGuarded(child),
   };

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../logger.ts';
 import { chooseFerretdbBackend, hasGo, startFerretdb, type EmbeddedMongo } from './ferretdb.ts';
+import { mirrorIndexesForFerretdb, type MirroredIndex } from './ferretdb-indexes.ts';
 import { freePort } from './net.ts';
 import { guardAgainstStuckChecks } from './stuck-check.ts';
 
@@ -16,12 +17,22 @@ export interface MongoServer {
   description: string;
   /** True when this process started the server (and so stops it). */
   embedded: boolean;
+  /**
+   * Gives the store the indexes its queries can use, after the departments have declared theirs:
+   * on FerretDB over PostgreSQL, GIN twins of the declared indexes (ferretdb-indexes.ts);
+   * elsewhere nothing is needed. Idempotent; returns what it created. `except` names departments
+   * whose databases are left as they are (the access log: written on every request, read rarely,
+   * it would pay an index update per record for queries that are not on any request's path).
+   */
+  adaptIndexes(options?: { except?: readonly string[] }): Promise<MirroredIndex[]>;
   stop(): Promise<void>;
 }
 
+const NOTHING_TO_ADAPT = async (): Promise<MirroredIndex[]> => [];
+
 export async function startMongo(options: { dataDir: string; log: Logger; port?: number }): Promise<MongoServer> {
   const configured = process.env.MONGODB_URI;
-  if (configured) return { uri: configured, description: 'MONGODB_URI', embedded: false, stop: async () => {} };
+  if (configured) return { uri: configured, description: 'MONGODB_URI', embedded: false, adaptIndexes: NOTHING_TO_ADAPT, stop: async () => {} };
   const port = options.port ?? (await freePort());
   let server: EmbeddedMongo;
   if (await hasGo()) {
@@ -35,7 +46,11 @@ export async function startMongo(options: { dataDir: string; log: Logger; port?:
     const memory = await MongoMemoryServer.create({ instance: { port, ip: '127.0.0.1', dbPath } });
     server = { uri: memory.getUri(), description: 'mongodb-memory-server', stop: async () => void (await memory.stop()) };
   }
-  return { uri: server.uri, description: server.description, embedded: true, stop: server.stop };
+  const { postgresUrl } = server;
+  const adaptIndexes = postgresUrl
+    ? (adapt: { except?: readonly string[] } = {}) => mirrorIndexesForFerretdb(postgresUrl, departmentDatabaseName(''), (adapt.except ?? []).map(departmentDatabaseName))
+    : NOTHING_TO_ADAPT;
+  return { uri: server.uri, description: server.description, embedded: true, adaptIndexes, stop: server.stop };
 }
 
 /**
@@ -107,4 +122,23 @@ export function limitQueryTime(connection: Connection, maxTimeMS = STORE_QUERY_T
       if (this.getOptions().maxTimeMS === undefined) this.maxTimeMS(maxTimeMS);
     });
   });
+}
+
+const ferretdbConnections = new WeakMap<Connection, Promise<boolean>>();
+
+/**
+ * Whether the connection's server is FerretDB (its buildInfo names a FerretDB version), asked once
+ * per connection: some filters MongoDB serves from an index FerretDB 1.x evaluates by scanning
+ * (`$in`), so code that queries by many keys asks differently (subgraphs/runtime/loaders.ts).
+ */
+export function isFerretdb(connection: Connection): Promise<boolean> {
+  let answer = ferretdbConnections.get(connection);
+  if (!answer) {
+    const { db } = connection;
+    answer = db
+      ? db.admin().command({ buildInfo: 1 }).then((info) => typeof info.ferretdbVersion === 'string', () => false)
+      : Promise.resolve(false);
+    ferretdbConnections.set(connection, answer);
+  }
+  return answer;
 }

@@ -1,30 +1,43 @@
 /**
- * `npm run bench`: what Credence's policy enforcement costs, measured two ways in one run.
+ * `npm run bench`: what Credence costs, measured side by side in one run, on a partner's real
+ * workload: the partner query (one subject with its records from all five departments) about a
+ * random subject among many (1,000 by default), sent two ways: one document with the code as a
+ * variable, and a new literal document per request (planned afresh every time).
  *
- * 1. Gateway end to end, on the query a partner actually sends (one subject, records from all
- *    five departments): Credence's gateway (API key, purpose, policy check before planning,
- *    signed assertions) in front of Credence's five enforcing departments, against a bare
- *    @apollo/gateway (bare-gateway.ts) in front of five bare departments (bare-subgraph.ts: the
- *    same resolvers, models and loaders, no enforcement). All twelve are processes of their own
- *    over the same freshly seeded store. Rounds alternate between the two stacks so that drift
- *    on a noisy machine (CPU frequency, other load, garbage piling up) falls on both alike.
- *    Target: Credence at least 0.9× the bare requests per second.
- * 2. The access log: the same Credence stack and query through two Credence gateways, one
- *    writing the access log (durable, hash-chained, group commit; the production setting) and
- *    one with ACCESS_LOG=off, in alternating rounds. Targets: at least 0.9× the requests per
- *    second and at most 1.1× the p50 latency of the gateway without the log.
+ * 1. End to end: four stacks over the same freshly seeded store, in rotating rounds so that drift
+ *    on a noisy machine falls on all alike:
+ *    - Credence with every check on (API key, purpose, policy, rate limits, signed assertions,
+ *      enforcing departments, the access log written before each answer);
+ *    - a bare @apollo/gateway (bare-gateway.ts) in front of bare departments (bare-subgraph.ts:
+ *      the same resolvers, models and loaders, no enforcement);
+ *    - Hive Gateway (hive-gateway.ts) in front of the same bare departments;
+ *    - a direct reader (direct-reader.ts): one process doing the same lookups with the MongoDB
+ *      driver, the floor this store allows.
+ *    Targets: Credence at least 1.0× the bare @apollo/gateway's requests/s, 0.95× Hive Gateway's
+ *    and 0.5× the direct reader's, with variables and with literal documents.
+ * 2. The access log: Credence with the access log against the same gateway with ACCESS_LOG=off,
+ *    same departments, variables workload. Targets: at least 0.9× the requests per second and at
+ *    most 1.1× the p50 latency.
  * 3. Subgraph execution (subgraph-execution.ts): one department executing a 2,000-row entity
  *    list with enforcement against without, in process. Target: at most 1.5× the time.
  *
- *   npm run bench -- [--subjects 2000] [--duration 5] [--connections 10] [--rounds 6] [--warmup 3]
- *                    [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
+ * Each stack's CPU per request is read from /proc by process group: its gateway, its departments,
+ * and the store (FerretDB and PostgreSQL's processes, shared by all stacks; on a quiet machine it is
+ * the store's work for the stack under load).
+ *
+ *   npm run bench -- [--subjects 2000] [--mix 1000] [--duration 5] [--connections 10] [--rounds 4]
+ *                    [--warmup 3] [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
  *                    [--only end-to-end|access-log|execution]
+ *   npm run bench -- --scale [--scale-sizes 2000,100000,1000000]
+ *     the partner query through Credence at each register size, seeded in turn (a larger size
+ *     extends the smaller one) into one store. Target: at the largest size at least 0.8× the
+ *     requests/s of the smallest.
  *
  * Progress goes to stderr, the results and a summary against the targets to stdout. Exits 1 if
  * any request failed or enforcement could not be verified (a missed target is reported, not an
  * error: one run on a shared 2-core machine is not a verdict).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,6 +53,7 @@ import { policiesDirectory } from '../../lib/policy/process.ts';
 import { RELEASE_ENV } from '../../lib/policy/release.ts';
 import { releaseFolder, testReleaseKey } from '../support/release.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
+import { ACCESS_LOG_DEPARTMENT } from '../../lib/access-log/store.ts';
 import { stopChild } from '../../lib/stores/ferretdb.ts';
 import { freePort } from '../../lib/stores/net.ts';
 import { readDemoKeys } from '../../scripts/demo-keys.ts';
@@ -57,12 +71,15 @@ const { values: cli } = parseArgs({
     subjects: { type: 'string', default: String(DEFAULT_SUBJECT_COUNT) },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '3' },
     rows: { type: 'string', default: '2000' },
     'exec-batch': { type: 'string', default: '20' },
     'exec-rounds': { type: 'string', default: '8' },
     only: { type: 'string' },
+    mix: { type: 'string', default: '1000' },
+    scale: { type: 'boolean', default: false },
+    'scale-sizes': { type: 'string', default: '2000,100000,1000000' },
   },
   strict: true,
 });
@@ -87,6 +104,10 @@ const settings = {
   rounds: integerArg('rounds', cli.rounds, 1),
   /** Seconds of unmeasured load per gateway first, so JIT and query-plan caches are warm in round 1. */
   warmup: integerArg('warmup', cli.warmup, 0),
+  /** How many distinct subjects the requests are drawn from. */
+  mix: integerArg('mix', cli.mix, 1),
+  scale: cli.scale,
+  scaleSizes: cli['scale-sizes'].split(',').map((size) => integerArg('scale-sizes', size.trim(), 1)).sort((a, b) => a - b),
   execution: {
     rows: integerArg('rows', cli.rows, 1),
     batch: integerArg('exec-batch', cli['exec-batch'], 1),
@@ -96,8 +117,14 @@ const settings = {
 
 /** The issue's acceptance: what each comparison should show. */
 const TARGETS = {
-  /** Credence's requests per second relative to the bare stack's, at least. */
-  gatewayThroughput: 0.9,
+  /** Credence's requests per second relative to the bare @apollo/gateway's, at least. */
+  gatewayThroughput: 1.0,
+  /** ...relative to Hive Gateway's, at least. */
+  hiveThroughput: 0.95,
+  /** ...relative to the direct reader's, at least. */
+  directThroughput: 0.5,
+  /** Requests per second at the largest register relative to the smallest, at least. */
+  scaleThroughput: 0.8,
   /** Enforced execution time relative to unenforced, at most. */
   subgraphExecution: 1.5,
   /** Requests per second with the access log relative to without, at least. */
@@ -105,9 +132,6 @@ const TARGETS = {
   /** p50 latency with the access log relative to without, at most. */
   accessLogLatency: 1.1,
 };
-
-/** How many subjects the request mix rotates through, so the load is not one document read over and over. */
-const SUBJECTS_IN_MIX = 8;
 
 /**
  * Who Credence's requests are sent as: a consumer of the shipped policy allowed every field of
@@ -120,13 +144,48 @@ const CALLER = { consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT' } as con
 /** The department lists of the partner query, one per department beyond the registry. */
 const DEPARTMENT_LISTS = ['dishonestDebtorEntries', 'taxViolations', 'administrativePenalties', 'seriousDishonestyListings'] as const;
 
-/** One subject with its registry data and its records from the four other departments. */
+/** What the partner query asks of a subject: its registry data and its records from the four other departments. */
+const PARTNER_SELECTION = '{ name status legalRepresentative { name } '
+  + 'dishonestDebtorEntries { caseNumber court performanceStatus } '
+  + 'taxViolations { caseNumber violationType decidedOn } '
+  + 'administrativePenalties { decisionNumber category severity decidedOn } '
+  + 'seriousDishonestyListings { listType listedOn basis { number issuedBy } } }';
+
+/** The partner query about one subject, written into the document. */
 function partnerQuery(uscc: string): string {
-  return `{ subject(uscc: "${uscc}") { name status legalRepresentative { name } `
-    + 'dishonestDebtorEntries { caseNumber court performanceStatus } '
-    + 'taxViolations { caseNumber violationType decidedOn } '
-    + 'administrativePenalties { decisionNumber category severity decidedOn } '
-    + 'seriousDishonestyListings { listType listedOn basis { number issuedBy } } } }';
+  return `{ subject(uscc: "${uscc}") ${PARTNER_SELECTION} }`;
+}
+
+/** The partner query as one document, the subject's code a variable. */
+const PARTNER_DOCUMENT = `query Partner($uscc: ID!) { subject(uscc: $uscc) ${PARTNER_SELECTION} }`;
+
+/** A way of sending the partner query: each call gives the next request's body. */
+interface Workload {
+  name: string;
+  body(): string;
+  /** A body about a fixed subject, for probes between rounds. */
+  probe: string;
+}
+
+/** Random subjects among `subjects`, with variables or as a new literal document each time. */
+function workloads(subjects: readonly string[]): { variables: Workload; literal: Workload } {
+  const pick = (): string => subjects[Math.floor(Math.random() * subjects.length)] ?? '';
+  const probeSubject = subjects[0] ?? '';
+  let sent = 0;
+  return {
+    variables: {
+      name: `one document with variables, random subjects among ${subjects.length}`,
+      body: () => JSON.stringify({ query: PARTNER_DOCUMENT, variables: { uscc: pick() } }),
+      probe: JSON.stringify({ query: PARTNER_DOCUMENT, variables: { uscc: probeSubject } }),
+    },
+    literal: {
+      // The comment makes every document new text: parsed, validated and planned afresh, as a
+      // partner's generated queries would be.
+      name: `a new literal document per request, random subjects among ${subjects.length}`,
+      body: () => JSON.stringify({ query: `${partnerQuery(pick())} # request ${++sent}` }),
+      probe: JSON.stringify({ query: partnerQuery(probeSubject) }),
+    },
+  };
 }
 
 // Every child gets LOG_LEVEL=warn regardless, so a debug setting here cannot slow one side down.
@@ -258,6 +317,9 @@ interface Target {
   departmentPids: number[];
 }
 
+/** The store's processes (FerretDB and PostgreSQL's), shared by every stack; read again each round, as PostgreSQL starts backends as connections open. */
+let storePids: () => number[] = () => [];
+
 /**
  * CPU milliseconds a process has used (user + system), from /proc/<pid>/stat. Throughput on a
  * 2-core machine shared with the departments and the store is noisy; the CPU a gateway spends per
@@ -272,21 +334,33 @@ function cpuMilliseconds(pid: number): number {
 }
 
 function cpuOf(pids: readonly number[]): number {
-  return pids.reduce((total, pid) => total + cpuMilliseconds(pid), 0);
+  // A process may end between listing and reading it (a PostgreSQL backend closing).
+  return pids.reduce((total, pid) => total + (() => {
+    try {
+      return cpuMilliseconds(pid);
+    } catch {
+      return 0;
+    }
+  })(), 0);
 }
 
-/**
- * The serious-risk subjects among those seeded: they have records in every department (the
- * central bank sees current records only, so a list may still come back empty for one of them;
- * the department is called all the same).
- */
-function benchmarkSubjects(seeded: number): string[] {
+/** The pids `pgrep` finds for its arguments (none when it finds none). */
+function pgrep(...args: string[]): number[] {
+  const found = spawnSync('pgrep', args, { encoding: 'utf8' });
+  return found.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** The store's CPU: the FerretDB listening on `port` and every PostgreSQL process (the bench assumes a machine otherwise quiet). */
+function storeProcesses(uri: string): () => number[] {
+  const port = new URL(uri).port;
+  return () => [...pgrep('-f', `ferretdb .*--listen-addr=127.0.0.1:${port}`), ...pgrep('-u', 'postgres')];
+}
+
+/** `count` distinct subjects among the first `seeded`, spread over the whole register. */
+function mixSubjects(seeded: number, count: number): string[] {
+  const step = Math.max(1, Math.floor(seeded / count));
   const subjects: string[] = [];
-  for (let index = 0; index < seeded && subjects.length < SUBJECTS_IN_MIX; index++) {
-    const subject = seedSubject(index);
-    if (subject.risk === 'serious') subjects.push(subject.uscc);
-  }
-  if (subjects.length === 0) throw new Error(`--subjects ${seeded} seeds no subject with records in every department; seed more.`);
+  for (let index = 0; index < seeded && subjects.length < count; index += step) subjects.push(seedSubject(index).uscc);
   return subjects;
 }
 
@@ -363,17 +437,21 @@ interface Round {
   cpuMs: number;
   /** CPU milliseconds its five department processes used during the round. */
   departmentCpuMs: number;
+  /** CPU milliseconds the store's processes used during the round. */
+  storeCpuMs: number;
 }
 
-async function load(target: Target, headers: Record<string, string>, bodies: string[], seconds: number, connections: number): Promise<Round> {
+async function load(target: Target, headers: Record<string, string>, workload: Workload, seconds: number, connections: number): Promise<Round> {
   const cpuBefore = cpuMilliseconds(target.pid);
   const departmentCpuBefore = cpuOf(target.departmentPids);
+  const store = storePids();
+  const storeCpuBefore = cpuOf(store);
   const result = await autocannon({
     url: target.url,
     method: 'POST',
     headers,
-    // Each connection cycles through the bodies in turn.
-    requests: bodies.map((body) => ({ body })),
+    // Every request gets a body of its own: a random subject (and, literal, a new document).
+    requests: [{ setupRequest: (request) => ({ ...request, body: workload.body() }) }],
     duration: seconds,
     connections,
     // A 200 can still be a failed query (a department unavailable); those count as mismatches.
@@ -389,6 +467,7 @@ async function load(target: Target, headers: Record<string, string>, bodies: str
     graphqlErrors: result.mismatches,
     cpuMs: cpuMilliseconds(target.pid) - cpuBefore,
     departmentCpuMs: cpuOf(target.departmentPids) - departmentCpuBefore,
+    storeCpuMs: cpuOf(store) - storeCpuBefore,
   };
 }
 
@@ -406,6 +485,8 @@ interface Summary {
   cpuPerRequest: number;
   /** CPU milliseconds of the five departments together per answered request, over all rounds. */
   departmentCpuPerRequest: number;
+  /** CPU milliseconds of the store per answered request, over all rounds. */
+  storeCpuPerRequest: number;
   failures: { connectionErrors: number; non2xx: number; graphqlErrors: number; emptyRounds: number; total: number };
 }
 
@@ -434,11 +515,12 @@ function summarise(target: Target, rounds: Round[]): Summary {
     p99: median(rounds.map((round) => round.p99)),
     cpuPerRequest: sum(rounds.map((round) => round.cpuMs)) / requests,
     departmentCpuPerRequest: sum(rounds.map((round) => round.departmentCpuMs)) / requests,
+    storeCpuPerRequest: sum(rounds.map((round) => round.storeCpuMs)) / requests,
     failures: { connectionErrors, non2xx, graphqlErrors, emptyRounds, total: connectionErrors + non2xx + graphqlErrors + emptyRounds },
   };
 }
 
-const COLUMNS = [28, 10, 9, 9, 13, 13, 8] as const;
+const COLUMNS = [34, 9, 8, 8, 10, 10, 10, 7] as const;
 
 function row(cells: readonly string[]): string {
   return cells.map((cell, i) => (i === 0 ? cell.padEnd(COLUMNS[0]) : cell.padStart(COLUMNS[i] ?? 10))).join(' ');
@@ -448,7 +530,8 @@ function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}×`;
 }
 
-function printComparison(label: string, a: Summary, b: Summary): void {
+/** The summaries side by side, then the first relative to each of the others. */
+function printComparison(label: string, summaries: readonly Summary[]): void {
   const line = (summary: Summary): string => `${row([
     summary.target.name,
     summary.requestsPerSecond.toFixed(1),
@@ -457,27 +540,29 @@ function printComparison(label: string, a: Summary, b: Summary): void {
     summary.p99.toFixed(0),
     summary.cpuPerRequest.toFixed(2),
     summary.departmentCpuPerRequest.toFixed(2),
+    summary.storeCpuPerRequest.toFixed(2),
     String(summary.failures.total),
   ])}   ${summary.rounds.map((round) => (round.requests / round.seconds).toFixed(1)).join(', ')}`;
+  const [first, ...others] = summaries;
   const output = [
     '',
     `${label}`,
     `  ${settings.rounds} round(s) × ${settings.duration} s each, ${settings.connections} connections, after ${settings.warmup} s warm-up; `
-      + 'req/s = all requests / all seconds; p50, p99 = median of the per-round values; '
-      + 'gw CPU = gateway process CPU ms per request; depts CPU = its departments\' CPU ms per request',
-    row(['stack', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU ms/req', 'depts CPU', 'errors']) + '   req/s per round',
-    line(a),
-    line(b),
-    row([
-      `${a.target.name} / ${b.target.name}`,
-      ratio(a.requestsPerSecond, b.requestsPerSecond),
-      ratio(a.p50, b.p50),
-      ratio(a.p99, b.p99),
-      ratio(a.cpuPerRequest, b.cpuPerRequest),
-      ratio(a.departmentCpuPerRequest, b.departmentCpuPerRequest),
-    ]),
+      + 'req/s = all requests / all seconds; p50, p99 = median of the per-round values; CPU = ms per request of the '
+      + 'gateway process, its departments together, and the store (FerretDB and PostgreSQL)',
+    row(['stack', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU', 'depts CPU', 'store CPU', 'errors']) + '   req/s per round',
+    ...summaries.map(line),
+    ...(first ? others.map((other) => row([
+      `${first.target.name} / ${other.target.name}`,
+      ratio(first.requestsPerSecond, other.requestsPerSecond),
+      ratio(first.p50, other.p50),
+      ratio(first.p99, other.p99),
+      ratio(first.cpuPerRequest, other.cpuPerRequest),
+      other.departmentCpuPerRequest > 0 ? ratio(first.departmentCpuPerRequest, other.departmentCpuPerRequest) : '',
+      ratio(first.storeCpuPerRequest, other.storeCpuPerRequest),
+    ])) : []),
   ];
-  for (const summary of [a, b]) {
+  for (const summary of summaries) {
     const { connectionErrors, non2xx, graphqlErrors, emptyRounds, total } = summary.failures;
     if (total > 0) {
       output.push(`  ${summary.target.name}: ${connectionErrors} connection errors/timeouts, ${non2xx} non-2xx, `
@@ -494,36 +579,35 @@ interface Side {
 }
 
 /**
- * Loads `a` and `b` in alternating rounds with the same request mix and prints them side by side,
- * `a` relative to `b`. Returns both summaries; either may hold failed requests.
+ * Loads every side in turn with the same workload, in rounds whose order rotates (so that a
+ * steady drift, the store warming up or other load fading, favours none), and prints them side by
+ * side, the first relative to each other. Returns the summaries in the order given.
  */
-async function compare(label: string, a: Side, b: Side, bodies: string[]): Promise<[Summary, Summary]> {
-  const probe = bodies[0] ?? '';
+async function compare(label: string, sides: readonly Side[], workload: Workload): Promise<Summary[]> {
   const idle = new Map<Side, number>();
-  for (const side of [a, b]) idle.set(side, await idleLatency(side.target, side.headers, probe));
+  for (const side of sides) idle.set(side, await idleLatency(side.target, side.headers, workload.probe));
   const run = async (side: Side, seconds: number): Promise<Round> => {
-    const round = await load(side.target, side.headers, bodies, seconds, settings.connections);
-    await settle(side.target, side.headers, probe, idle.get(side) ?? 0);
+    const round = await load(side.target, side.headers, workload, seconds, settings.connections);
+    await settle(side.target, side.headers, workload.probe, idle.get(side) ?? 0);
     return round;
   };
 
   if (settings.warmup > 0) {
-    for (const side of [a, b]) {
+    for (const side of sides) {
       progress(`${label}: warming up ${side.target.name} (${settings.warmup} s)`);
       await run(side, settings.warmup);
     }
   }
-  const rounds = new Map<Side, Round[]>([[a, []], [b, []]]);
-  for (let round = 1; round <= settings.rounds; round++) {
-    // ABBA: which stack goes first alternates too, so a steady drift (the store warming up,
-    // other load fading) favours neither; with a fixed order the second would always gain.
-    for (const side of round % 2 === 1 ? [a, b] : [b, a]) {
-      progress(`${label}: round ${round}/${settings.rounds}, ${side.target.name} (${settings.duration} s)`);
+  const rounds = new Map<Side, Round[]>(sides.map((side) => [side, []]));
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)];
+    for (const side of round % 2 === 1 ? order.reverse() : order) {
+      progress(`${label}: round ${round + 1}/${settings.rounds}, ${side.target.name} (${settings.duration} s)`);
       rounds.get(side)?.push(await run(side, settings.duration));
     }
   }
-  const summaries: [Summary, Summary] = [summarise(a.target, rounds.get(a) ?? []), summarise(b.target, rounds.get(b) ?? [])];
-  printComparison(label, ...summaries);
+  const summaries = sides.map((side) => summarise(side.target, rounds.get(side) ?? []));
+  printComparison(`${label}; ${workload.name}`, summaries);
   return summaries;
 }
 
@@ -544,38 +628,65 @@ function printExecution(result: ExecutionComparison): void {
   ].join('\n'));
 }
 
-interface Results {
-  endToEnd?: [Summary, Summary];
-  accessLog?: [Summary, Summary];
-  execution?: ExecutionComparison;
+/** The four stacks of the end-to-end comparison, in the order they are printed. */
+interface EndToEnd {
+  credence: Summary;
+  bare: Summary;
+  hive: Summary;
+  direct: Summary;
 }
 
-function printSummary({ endToEnd, accessLog, execution }: Results): void {
-  const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
-  const label = (text: string): string => text.padEnd(52);
+interface Results {
+  endToEnd?: { variables: EndToEnd; literal: EndToEnd };
+  accessLog?: Summary[];
+  execution?: ExecutionComparison;
+  scale?: ScalePoint[];
+}
+
+/** One register size of `--scale`. */
+interface ScalePoint {
+  subjects: number;
+  summary: Summary;
+}
+
+const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
+const summaryLabel = (text: string): string => text.padEnd(58);
+
+/** A summary line: `measured` against a target that it must reach (at least) or stay under (at most). */
+function targetLine(text: string, measured: number, target: number, at: 'least' | 'most'): string {
+  const met = at === 'least' ? measured >= target : measured <= target;
+  return `  ${summaryLabel(text)}${measured.toFixed(2)}×  (target ${at === 'least' ? '≥' : '≤'} ${target.toFixed(2)}×)  ${verdict(met)}`;
+}
+
+function printSummary({ endToEnd, accessLog, execution, scale }: Results): void {
   const lines = ['', 'Summary'];
-  if (endToEnd) {
-    const [credence, bare] = endToEnd;
-    const throughput = credence.requestsPerSecond / bare.requestsPerSecond;
+  for (const [name, stacks] of endToEnd ? [['variables', endToEnd.variables], ['literal', endToEnd.literal]] as const : []) {
+    const { credence, bare, hive, direct } = stacks;
     lines.push(
-      `  ${label('gateway req/s ratio, Credence / bare')}${throughput.toFixed(2)}×  (target ≥ ${TARGETS.gatewayThroughput.toFixed(2)}×)  ${verdict(throughput >= TARGETS.gatewayThroughput)}`,
-      `  ${label('CPU per request, Credence / bare')}gateway ${ratio(credence.cpuPerRequest, bare.cpuPerRequest)}, departments ${ratio(credence.departmentCpuPerRequest, bare.departmentCpuPerRequest)}  (no target; `
-        + `Credence's gateway and departments together spend ${(credence.cpuPerRequest + credence.departmentCpuPerRequest - bare.cpuPerRequest - bare.departmentCpuPerRequest).toFixed(2)} ms more CPU per request)`,
+      targetLine(`${name}: req/s, Credence / bare @apollo/gateway`, credence.requestsPerSecond / bare.requestsPerSecond, TARGETS.gatewayThroughput, 'least'),
+      targetLine(`${name}: req/s, Credence / Hive Gateway`, credence.requestsPerSecond / hive.requestsPerSecond, TARGETS.hiveThroughput, 'least'),
+      targetLine(`${name}: req/s, Credence / direct reader`, credence.requestsPerSecond / direct.requestsPerSecond, TARGETS.directThroughput, 'least'),
+      `  ${summaryLabel(`${name}: CPU ms per request, Credence vs bare`)}gateway ${credence.cpuPerRequest.toFixed(2)} vs ${bare.cpuPerRequest.toFixed(2)}, `
+        + `departments ${credence.departmentCpuPerRequest.toFixed(2)} vs ${bare.departmentCpuPerRequest.toFixed(2)}, store ${credence.storeCpuPerRequest.toFixed(2)} vs ${bare.storeCpuPerRequest.toFixed(2)}`,
     );
   }
-  if (accessLog) {
-    const [on, off] = accessLog;
-    const throughput = on.requestsPerSecond / off.requestsPerSecond;
-    const latency = on.p50 / off.p50;
+  const [on, off] = accessLog ?? [];
+  if (on && off) {
     lines.push(
-      `  ${label('access log req/s ratio, on / off')}${throughput.toFixed(2)}×  (target ≥ ${TARGETS.accessLogThroughput.toFixed(2)}×)  ${verdict(throughput >= TARGETS.accessLogThroughput)}`,
-      `  ${label('access log p50 ratio, on / off')}${latency.toFixed(2)}×  (target ≤ ${TARGETS.accessLogLatency.toFixed(2)}×)  ${verdict(latency <= TARGETS.accessLogLatency)}`,
-      `  ${label('access log gateway CPU per request, on / off')}${ratio(on.cpuPerRequest, off.cpuPerRequest)}  (no target; ${(on.cpuPerRequest - off.cpuPerRequest).toFixed(2)} ms more per request)`,
+      targetLine('access log req/s, on / off', on.requestsPerSecond / off.requestsPerSecond, TARGETS.accessLogThroughput, 'least'),
+      targetLine('access log p50, on / off', on.p50 / off.p50, TARGETS.accessLogLatency, 'most'),
+      `  ${summaryLabel('access log CPU per request, on / off')}gateway ${ratio(on.cpuPerRequest, off.cpuPerRequest)} (${(on.cpuPerRequest - off.cpuPerRequest).toFixed(2)} ms more), `
+        + `store ${(on.storeCpuPerRequest - off.storeCpuPerRequest).toFixed(2)} ms more (no target)`,
     );
   }
   if (execution) {
-    const executionRatio = execution.enforcedMs / execution.bareMs;
-    lines.push(`  ${label('subgraph execution, with / without enforcement')}${executionRatio.toFixed(2)}×  (target ≤ ${TARGETS.subgraphExecution.toFixed(2)}×)  ${verdict(executionRatio <= TARGETS.subgraphExecution)}, enforcement verified`);
+    lines.push(`${targetLine('subgraph execution, with / without enforcement', execution.enforcedMs / execution.bareMs, TARGETS.subgraphExecution, 'most')}, enforcement verified`);
+  }
+  const smallest = scale?.[0];
+  const largest = scale?.at(-1);
+  if (smallest && largest && largest !== smallest) {
+    lines.push(targetLine(`req/s at ${largest.subjects.toLocaleString('en')} subjects / at ${smallest.subjects.toLocaleString('en')}`,
+      largest.summary.requestsPerSecond / smallest.summary.requestsPerSecond, TARGETS.scaleThroughput, 'least'));
   }
   console.log(lines.join('\n'));
 }
@@ -583,17 +694,26 @@ function printSummary({ endToEnd, accessLog, execution }: Results): void {
 // ---------------------------------------------------------------------------------------------
 // The run
 
-async function main(): Promise<boolean> {
-  // Databases of this run only (children inherit the prefix), dropped at the end: every run
-  // starts from the same freshly seeded state, whatever earlier runs left behind.
-  process.env.MONGODB_DB_PREFIX = `credence_bench_${process.pid}_`;
-  if (!process.env.MONGODB_URI) dataDir = await mkdtemp(join(tmpdir(), 'credence-bench-'));
-  // With MONGODB_URI set, startMongo uses it and ignores the data directory.
-  const store = await startMongo({ dataDir: dataDir ?? '', log });
-  mongo = store;
-  progress(`seeding ${settings.subjects} subjects into ${store.embedded ? 'an embedded store' : 'MONGODB_URI'}`);
-  await seedAll({ mongoUri: store.uri, subjects: settings.subjects, log });
+/** What every stack is started with. */
+interface Stacks {
+  credence: Side;
+  unlogged: Side;
+  bare: Side;
+  hive: Side;
+  direct: Side;
+}
 
+/** Seeds `subjects` (adding only what is missing) and gives the store the indexes its queries can use. */
+async function seedRegister(store: MongoServer, subjects: number): Promise<void> {
+  const started = Date.now();
+  progress(`seeding ${subjects.toLocaleString('en')} subjects into ${store.embedded ? 'an embedded store' : 'MONGODB_URI'}`);
+  await seedAll({ mongoUri: store.uri, subjects, log, onProgress: (done) => progress(`  ${done.toLocaleString('en')} of ${subjects.toLocaleString('en')} subjects seeded`) });
+  await store.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
+  progress(`seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** Starts the stacks: Credence's departments and two Credence gateways (access log on and off), the bare departments, and the three reference servers. */
+async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promise<Stacks> {
   const policiesDir = policiesDirectory();
   const apiKey = readDemoKeys(policiesDir).get(CALLER.consumer);
   if (!apiKey) throw new Error(`${policiesDir}/demo-keys.md has no demo key for ${CALLER.consumer}.`);
@@ -606,67 +726,159 @@ async function main(): Promise<boolean> {
   const releaseEnv = { ...releaseKey.env, [RELEASE_ENV.DIR]: releasesDir };
 
   // Credence's departments first: they build the indexes, which the bare ones then find made.
-  progress('starting Credence\'s five departments, then the five bare ones');
+  progress(only === 'all' ? 'starting Credence\'s five departments, then the five bare ones' : 'starting Credence\'s five departments');
   const credenceDepartments = await startDepartments('Credence department', 'subgraphs/main.ts',
     { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv }, 'readyz');
-  const bareDepartments = await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query');
+  const bareDepartments = only === 'all'
+    ? await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query')
+    : { urls: [], processes: [] };
+  // As npm start does: indexes FerretDB on PostgreSQL can use, for every stack alike.
+  await store.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
 
   progress('starting the gateways');
-  const [credencePort, unloggedPort, barePort] = [await freePort(), await freePort(), await freePort()];
+  const ports = { credence: await freePort(), unlogged: await freePort(), bare: await freePort(), hive: await freePort(), direct: await freePort() };
   // The rate limits are counted as in production (in Redis) but set high enough never to refuse the bench.
   const gatewayEnv = (port: number, urls: string[]): Record<string, string> => ({
     GATEWAY_PORT: String(port), SUBGRAPH_URLS: urls.join(','), GATEWAY_REQUESTS_PER_MINUTE: '1000000000', GATEWAY_REQUESTS_PER_DAY: '1000000000',
   });
   // Credence as deployed writes the access log into the store (database <prefix>audit).
   const credenceEnv = { MONGODB_URI: store.uri, [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem, ...releaseEnv };
-  const credenceProcess = runNode(gatewayProcesses, 'Credence gateway', 'gateway/main.ts', [],
-    { ...gatewayEnv(credencePort, credenceDepartments.urls), ...credenceEnv });
-  // The same gateway without the access log, in front of the same departments.
-  const unloggedProcess = runNode(gatewayProcesses, 'Credence gateway without the access log', 'gateway/main.ts', [],
-    { ...gatewayEnv(unloggedPort, credenceDepartments.urls), ...credenceEnv, ACCESS_LOG: 'off' });
-  const bareProcess = runNode(gatewayProcesses, 'bare @apollo/gateway', 'test/bench/bare-gateway.ts', [], gatewayEnv(barePort, bareDepartments.urls));
   const pids = (processes: ChildProcess[]): number[] => processes.map((child) => child.pid ?? 0);
-  const credence: Target = { name: 'Credence', url: `http://127.0.0.1:${credencePort}/graphql`, pid: credenceProcess.pid ?? 0, departmentPids: pids(credenceDepartments.processes) };
-  const unlogged: Target = { name: 'Credence, access log off', url: `http://127.0.0.1:${unloggedPort}/graphql`, pid: unloggedProcess.pid ?? 0, departmentPids: pids(credenceDepartments.processes) };
-  const bare: Target = { name: 'bare @apollo/gateway', url: `http://127.0.0.1:${barePort}/graphql`, pid: bareProcess.pid ?? 0, departmentPids: pids(bareDepartments.processes) };
-  await Promise.all([
-    waitUntil(credence.name, () => isOk(`http://127.0.0.1:${credencePort}/readyz`)),
-    waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${unloggedPort}/readyz`)),
-    waitUntil(bare.name, () => isOk(bare.url, TYPENAME_PROBE)),
-  ]);
+  const target = (name: string, url: string, child: ChildProcess, departmentProcesses: ChildProcess[]): Target =>
+    ({ name, url, pid: child.pid ?? 0, departmentPids: pids(departmentProcesses) });
+  const credenceHeaders = { ...JSON_HEADERS, [API_KEY_HEADER]: apiKey, [PURPOSE_HEADER]: CALLER.purpose };
 
-  // Credence's requests carry what a partner's do; the bare stack has no use for either header.
-  const credenceSide: Side = { target: credence, headers: { ...JSON_HEADERS, [API_KEY_HEADER]: apiKey, [PURPOSE_HEADER]: CALLER.purpose } };
-  const bareSide: Side = { target: bare, headers: JSON_HEADERS };
-  const unloggedSide: Side = { target: unlogged, headers: credenceSide.headers };
-  const subjects = benchmarkSubjects(settings.subjects);
-  const bodies = subjects.map((uscc) => JSON.stringify({ query: partnerQuery(uscc) }));
-  const records = new Map<Side, number>([[credenceSide, 0], [bareSide, 0]]);
-  for (const side of [credenceSide, bareSide]) {
-    for (const body of bodies) records.set(side, (records.get(side) ?? 0) + await verify(side.target, side.headers, body));
+  const credence = target('Credence', `http://127.0.0.1:${ports.credence}/graphql`,
+    runNode(gatewayProcesses, 'Credence gateway', 'gateway/main.ts', [], { ...gatewayEnv(ports.credence, credenceDepartments.urls), ...credenceEnv }),
+    credenceDepartments.processes);
+  // The same gateway without the access log, in front of the same departments.
+  const unlogged = target('Credence, access log off', `http://127.0.0.1:${ports.unlogged}/graphql`,
+    runNode(gatewayProcesses, 'Credence gateway without the access log', 'gateway/main.ts', [],
+      { ...gatewayEnv(ports.unlogged, credenceDepartments.urls), ...credenceEnv, ACCESS_LOG: 'off' }),
+    credenceDepartments.processes);
+  const readiness = [
+    waitUntil(credence.name, () => isOk(`http://127.0.0.1:${ports.credence}/readyz`)),
+    waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${ports.unlogged}/readyz`)),
+  ];
+  let bare = credence;
+  let hive = credence;
+  let direct = credence;
+  if (only === 'all') {
+    bare = target('bare @apollo/gateway', `http://127.0.0.1:${ports.bare}/graphql`,
+      runNode(gatewayProcesses, 'bare @apollo/gateway', 'test/bench/bare-gateway.ts', [], gatewayEnv(ports.bare, bareDepartments.urls)),
+      bareDepartments.processes);
+    hive = target('Hive Gateway', `http://127.0.0.1:${ports.hive}/graphql`,
+      runNode(gatewayProcesses, 'Hive Gateway', 'test/bench/hive-gateway.ts', [], gatewayEnv(ports.hive, bareDepartments.urls)),
+      bareDepartments.processes);
+    direct = target('direct reader', `http://127.0.0.1:${ports.direct}/`,
+      runNode(gatewayProcesses, 'direct reader', 'test/bench/direct-reader.ts', [], { MONGODB_URI: store.uri, PORT: String(ports.direct) }),
+      []);
+    readiness.push(
+      waitUntil(bare.name, () => isOk(bare.url, TYPENAME_PROBE)),
+      waitUntil(hive.name, () => isOk(hive.url, TYPENAME_PROBE)),
+      waitUntil(direct.name, () => isOk(direct.url, { method: 'POST', body: JSON.stringify({ variables: { uscc: seedSubject(0).uscc } }) })),
+    );
   }
-  progress(`both gateways answer the partner query without errors; rotating among ${subjects.length} subjects`);
-  console.log(`store: ${store.description}, ${settings.subjects} subjects seeded, ${subjects.length} in the request mix`);
+  await Promise.all(readiness);
+  return {
+    credence: { target: credence, headers: credenceHeaders },
+    unlogged: { target: unlogged, headers: credenceHeaders },
+    bare: { target: bare, headers: JSON_HEADERS },
+    hive: { target: hive, headers: JSON_HEADERS },
+    direct: { target: direct, headers: JSON_HEADERS },
+  };
+}
+
+/** Every stack answers a sample of the workload with the partner's answer and no errors, before any load: a benchmark of error answers would be worthless. */
+async function verifyStacks(sides: readonly Side[], workload: Workload): Promise<Map<Side, number>> {
+  const records = new Map<Side, number>();
+  const sample = Array.from({ length: 20 }, () => workload.body());
+  for (const side of sides) {
+    for (const body of sample) records.set(side, (records.get(side) ?? 0) + await verify(side.target, side.headers, body));
+  }
+  return records;
+}
+
+async function runComparisons(store: MongoServer): Promise<Results> {
+  const stacks = await startStacks(store, 'all');
+  const subjects = mixSubjects(settings.subjects, settings.mix);
+  const { variables, literal } = workloads(subjects);
+  const fourStacks = [stacks.credence, stacks.bare, stacks.hive, stacks.direct];
+  const records = await verifyStacks([...fourStacks, stacks.unlogged], variables);
+  await verifyStacks(fourStacks, literal);
+  progress('every stack answers the partner query without errors');
+  console.log(`store: ${store.description}, ${settings.subjects.toLocaleString('en')} subjects seeded, requests about random subjects among ${subjects.length}`);
   console.log(`query (Credence as ${CALLER.consumer} / ${CALLER.purpose}, reject mode, allowed in full): ${partnerQuery('<code>')}`);
-  console.log(`department records per answer, mean over the mix: Credence ${((records.get(credenceSide) ?? 0) / bodies.length).toFixed(1)} `
-    + `(current records only, as the policy shares them), bare ${((records.get(bareSide) ?? 0) / bodies.length).toFixed(1)} (every record)`);
+  console.log(`department records per answer, mean over 20 sampled subjects: ${fourStacks.map((side) => `${side.target.name} ${((records.get(side) ?? 0) / 20).toFixed(1)}`).join(', ')} `
+    + '(Credence shares current records only, as the policy says; the others return every record)');
 
   const results: Results = {};
   if (settings.comparisons.has('end-to-end')) {
-    results.endToEnd = await compare('Gateway end to end: Credence (enforcing, access log on) vs bare @apollo/gateway and bare departments: one subject, all five departments',
-      credenceSide, bareSide, bodies);
+    const endToEnd = async (workload: Workload): Promise<EndToEnd> => {
+      const [credence, bare, hive, direct] = await compare('End to end: the partner query through Credence (every check on, access log included) and three reference stacks on the same store', fourStacks, workload);
+      if (!credence || !bare || !hive || !direct) throw new Error('a stack has no summary');
+      return { credence, bare, hive, direct };
+    };
+    results.endToEnd = { variables: await endToEnd(variables), literal: await endToEnd(literal) };
   }
   if (settings.comparisons.has('access-log')) {
-    await verify(unlogged, unloggedSide.headers, bodies[0] ?? '');
     results.accessLog = await compare('Access log: Credence with the access log (durable before each answer, group commit) vs the same gateway with ACCESS_LOG=off, same departments',
-      credenceSide, unloggedSide, bodies);
+      [stacks.credence, stacks.unlogged], variables);
   }
   if (settings.comparisons.has('execution')) {
-    results.execution = await compareSubgraphExecution({ mongoUri: store.uri, policiesDir, settings: settings.execution, progress });
+    results.execution = await compareSubgraphExecution({ mongoUri: store.uri, policiesDir: policiesDirectory(), settings: settings.execution, progress });
     printExecution(results.execution);
   }
+  return results;
+}
+
+/** `--scale`: the partner query through Credence at each register size, seeded in turn into one store. */
+async function runScale(store: MongoServer): Promise<Results> {
+  const [first, ...larger] = settings.scaleSizes;
+  if (first === undefined) throw new Error('--scale-sizes names no size.');
+  await seedRegister(store, first);
+  const stacks = await startStacks(store, 'credence');
+  const points: ScalePoint[] = [];
+  for (const subjects of [first, ...larger]) {
+    if (subjects !== first) await seedRegister(store, subjects);
+    const { variables } = workloads(mixSubjects(subjects, settings.mix));
+    await verifyStacks([stacks.credence], variables);
+    const [summary] = await compare(`Scale: Credence, every check on, at ${subjects.toLocaleString('en')} subjects`, [stacks.credence], variables);
+    if (summary) points.push({ subjects, summary });
+  }
+  console.log(['', 'Scale: the partner query through Credence by register size',
+    row(['subjects', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU', 'depts CPU', 'store CPU', 'vs first']),
+    ...points.map(({ subjects, summary }) => row([subjects.toLocaleString('en'), summary.requestsPerSecond.toFixed(1), summary.p50.toFixed(0), summary.p99.toFixed(0),
+      summary.cpuPerRequest.toFixed(2), summary.departmentCpuPerRequest.toFixed(2), summary.storeCpuPerRequest.toFixed(2),
+      ratio(summary.requestsPerSecond, points[0]?.summary.requestsPerSecond ?? NaN)])),
+  ].join('\n'));
+  return { scale: points };
+}
+
+async function main(): Promise<boolean> {
+  // Databases of this run only (children inherit the prefix), dropped at the end: every run
+  // starts from the same freshly seeded state, whatever earlier runs left behind.
+  process.env.MONGODB_DB_PREFIX = `credence_bench_${process.pid}_`;
+  if (!process.env.MONGODB_URI) dataDir = await mkdtemp(join(tmpdir(), 'credence-bench-'));
+  // With MONGODB_URI set, startMongo uses it and ignores the data directory.
+  const store = await startMongo({ dataDir: dataDir ?? '', log });
+  mongo = store;
+  storePids = storeProcesses(store.uri);
+  let results: Results;
+  if (settings.scale) {
+    results = await runScale(store);
+  } else {
+    await seedRegister(store, settings.subjects);
+    results = await runComparisons(store);
+  }
   printSummary(results);
-  return [...(results.endToEnd ?? []), ...(results.accessLog ?? [])].every((summary) => summary.failures.total === 0);
+  const endToEnd: EndToEnd[] = results.endToEnd ? [results.endToEnd.variables, results.endToEnd.literal] : [];
+  const summaries: Summary[] = [
+    ...endToEnd.flatMap(({ credence, bare, hive, direct }) => [credence, bare, hive, direct]),
+    ...(results.accessLog ?? []),
+    ...(results.scale ?? []).map(({ summary }) => summary),
+  ];
+  return summaries.every((summary) => summary.failures.total === 0);
 }
 
 let exitCode = 1;

@@ -22,6 +22,7 @@ import { isPolicySource, releaseFolder, testReleaseKey, type TestReleaseKey } fr
 import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
 import type { ConsumerLimits } from '../../lib/policy/model.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
+import { ACCESS_LOG_DEPARTMENT } from '../../lib/access-log/store.ts';
 import { startAccessLog, type OpenedAccessLog } from '../../lib/access-log/process.ts';
 import { connectSharedStore, type SharedStore } from '../../lib/stores/shared-store.ts';
 import { readGatewayConfig } from '../../gateway/config.ts';
@@ -191,6 +192,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
       started.push(() => subgraph.close());
       subgraphs.set(department.name, subgraph);
     }
+    // As npm start does: the store gets the indexes its queries can use once every department has declared its own.
+    await mongo.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
     const config = readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: redisNamespace });
     const mongoPort = Number(new URL(mongo.uri).port);
     const accessLogProxy = options.accessLogThroughProxy ? await startTcpProxy({ host: '127.0.0.1', port: mongoPort }) : undefined;

@@ -1,0 +1,94 @@
+/**
+ * Indexes FerretDB on PostgreSQL can use. FerretDB 1.x turns an equality filter into
+ * `_jsonb->$1 @> $2`, the field name a parameter, and the btree expression index it builds for a
+ * declared index (`(_jsonb->'field')`) serves neither that operator nor a parameterised field: every
+ * find was a sequential scan, its cost growing with the register (FerretDB/FerretDB#4646, #4209).
+ * A GIN index on the same expression serves `@>` once the planner sees the field's name, which
+ * it does with custom plans (`plan_cache_mode=force_custom_plan`, set on FerretDB's connection
+ * URL by ferretdb.ts).
+ *
+ * So for each collection FerretDB keeps in the given PostgreSQL, the leading field of every index
+ * the models declare (and `_id`) gets a GIN index on that expression, next to FerretDB's own. Only
+ * top-level fields: FerretDB pushes no dotted path down. Idempotent: run it after the
+ * departments have created their indexes, and again after a large seed (it also refreshes the
+ * tables' statistics) or whenever a collection may be new.
+ *
+ * Equality only: `$in`, `$or` and ranges are not pushed down by FerretDB 1.x at all, so the
+ * loaders (subgraphs/runtime/loaders.ts) ask FerretDB one equality per key.
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+
+/** FerretDB's description of one collection, from `<schema>._ferretdb_database_metadata`. */
+interface CollectionMetadata {
+  _id: string;
+  table: string;
+  indexes?: { name: string; key: Record<string, number> }[];
+}
+
+export interface MirroredIndex {
+  schema: string;
+  collection: string;
+  field: string;
+  index: string;
+}
+
+/** PostgreSQL's names are at most 63 bytes: a readable prefix and a hash keep them unique. */
+function ginIndexName(table: string, field: string): string {
+  const digest = createHash('sha256').update(`${table}\0${field}`).digest('hex').slice(0, 8);
+  return `${table.slice(0, 32)}_${field.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 16)}_${digest}_gin`;
+}
+
+const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const quoteLiteral = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+/** The fields worth a GIN index: `_id` and the leading field of each declared index, top-level only. */
+function leadingFields(metadata: CollectionMetadata): string[] {
+  const fields = new Set(['_id']);
+  for (const index of metadata.indexes ?? []) {
+    const [first] = Object.keys(index.key);
+    if (first !== undefined && !first.includes('.')) fields.add(first);
+  }
+  return [...fields];
+}
+
+/**
+ * Creates the missing GIN indexes for every FerretDB collection in the schemas (FerretDB's
+ * databases) whose name starts with `schemaPrefix`, but those named in `exceptSchemas`; returns
+ * the ones it created.
+ */
+export async function mirrorIndexesForFerretdb(postgresUrl: string, schemaPrefix: string, exceptSchemas: readonly string[] = []): Promise<MirroredIndex[]> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    const schemas = await client.query<{ schema: string }>(
+      `SELECT table_schema AS schema FROM information_schema.tables
+        WHERE table_name = '_ferretdb_database_metadata' AND starts_with(table_schema, $1)`,
+      [schemaPrefix],
+    );
+    const existing = new Set((await client.query<{ indexname: string }>(
+      'SELECT indexname FROM pg_indexes WHERE starts_with(schemaname, $1)', [schemaPrefix],
+    )).rows.map(({ indexname }) => indexname));
+    const created: MirroredIndex[] = [];
+    for (const { schema } of schemas.rows.filter((row) => !exceptSchemas.includes(row.schema))) {
+      const collections = await client.query<{ metadata: CollectionMetadata }>(
+        `SELECT _jsonb AS metadata FROM ${quoteIdentifier(schema)}._ferretdb_database_metadata`,
+      );
+      for (const { metadata } of collections.rows) {
+        const table = `${quoteIdentifier(schema)}.${quoteIdentifier(metadata.table)}`;
+        const missing = leadingFields(metadata).filter((field) => !existing.has(ginIndexName(metadata.table, field)));
+        for (const field of missing) {
+          const index = ginIndexName(metadata.table, field);
+          await client.query(`CREATE INDEX IF NOT EXISTS ${quoteIdentifier(index)} ON ${table} USING gin ((_jsonb -> ${quoteLiteral(field)}))`);
+          created.push({ schema, collection: metadata._id, field, index });
+        }
+        // Fresh statistics, so the planner takes the indexes at once rather than after autovacuum:
+        // planned with the row count of a register ten times smaller, an equality can still scan.
+        await client.query(`ANALYZE ${table}`);
+      }
+    }
+    return created;
+  } finally {
+    await client.end();
+  }
+}
