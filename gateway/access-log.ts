@@ -25,8 +25,8 @@ import {
   type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode, type ValueNode,
 } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
-import { KEY_FIELD } from '../lib/policy/api-schema.ts';
-import { selectOperation } from '../lib/policy/operation-fields.ts';
+import { KEY_FIELD } from '../lib/policy/decision/api-schema.ts';
+import { selectOperation } from '../lib/policy/decision/operation-fields.ts';
 import { MAX_CODE_LENGTH } from '../lib/access-log/served-subjects.ts';
 import type { AccessEntry, AccessOutcome } from '../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';

@@ -1,7 +1,7 @@
 /** The gateway's configuration, read once from the environment (see the README's table). */
 import { fileURLToPath } from 'node:url';
 import type { AccessLogConfig } from '../lib/access-log/process.ts';
-import type { ConsumerLimits } from '../lib/policy/model.ts';
+import type { ConsumerLimits } from '../lib/policy/decision/model.ts';
 
 export interface GatewayConfig {
   host: string;

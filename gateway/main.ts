@@ -2,7 +2,7 @@
 import { startAccessLog } from '../lib/access-log/process.ts';
 import { createAssertionSigner, loadAssertionKeys } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
-import { policiesDirectory, startPolicyRuntime } from '../lib/policy/process.ts';
+import { policiesDirectory, startPolicyRuntime } from '../lib/policy/releases/process-policy.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { readGatewayConfig } from './config.ts';
 import { startGateway } from './server.ts';

@@ -18,7 +18,7 @@ import {
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
   type OperationDefinitionNode, type SelectionSetNode, type ValueNode,
 } from 'graphql';
-import type { ConsumerLimits } from '../lib/policy/model.ts';
+import type { ConsumerLimits } from '../lib/policy/decision/model.ts';
 
 export type Limits = Readonly<Required<ConsumerLimits>>;
 

@@ -12,8 +12,8 @@
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Consumer } from '../lib/policy/model.ts';
-import { operationHash, readRegisteredOperations } from '../lib/policy/persisted-operations.ts';
+import type { Consumer } from '../lib/policy/decision/model.ts';
+import { operationHash, readRegisteredOperations } from '../lib/policy/decision/registered-operations.ts';
 
 export interface OperationRegistry {
   /** The registered text of `hash` for `consumer`, reading the folder again if it is not known. */

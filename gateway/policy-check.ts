@@ -20,8 +20,8 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import type { ConsumerView } from '../lib/policy/model.ts';
-import { collectRequestedFields, type RequestedField } from '../lib/policy/operation-fields.ts';
+import type { ConsumerView } from '../lib/policy/decision/model.ts';
+import { collectRequestedFields, type RequestedField } from '../lib/policy/decision/operation-fields.ts';
 import { unusedAlias } from './added-selections.ts';
 
 /** A denied selection: `Type.field` and where it sits in the response (`@` for list items). */

@@ -18,7 +18,7 @@ import { GraphQLError } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
-import type { Consumer } from '../lib/policy/model.ts';
+import type { Consumer } from '../lib/policy/decision/model.ts';
 import type { Limits } from './operation-limits.ts';
 
 export interface RateLimits {

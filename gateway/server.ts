@@ -34,7 +34,7 @@ import { requestError } from '../lib/errors.ts';
 import { createAuthenticator, type Authenticator, type IdentityHeaders } from '../lib/identity/authenticate.ts';
 import type { AssertionSigner } from '../lib/identity/assertion.ts';
 import { IdentityError } from '../lib/identity/errors.ts';
-import type { PolicyRuntime } from '../lib/policy/runtime.ts';
+import type { PolicyRuntime } from '../lib/policy/releases/policy-in-force.ts';
 import { DEFAULT_LIST_SIZE, type GatewayConfig } from './config.ts';
 import { admissionPlugin } from './admission.ts';
 import { limitsFor } from './operation-limits.ts';

@@ -10,15 +10,15 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { generateEd25519KeyPair } from '../lib/identity/ed25519-keys.ts';
 import { createLogger } from '../lib/logger.ts';
-import { readPolicyBundle, type PolicyBundle } from '../lib/policy/bundle.ts';
-import { redisNamespace } from '../lib/policy/process.ts';
-import { formatPolicyTestResults, readPolicyTestFiles } from '../lib/policy/policy-tests.ts';
+import { readPolicyBundle, type PolicyBundle } from '../lib/policy/loading/bundle.ts';
+import { redisNamespace } from '../lib/policy/releases/process-policy.ts';
+import { formatPolicyTestResults, readPolicyTestFiles } from '../lib/policy/officers/policy-tests.ts';
 import {
   RELEASE_ENV, parseJson, releaseDigest, releaseFileName, releaseKeyFromPem, releasesDirectory, trustedReleaseKeys, verifyRelease,
   type PolicyRelease, type ReleaseKey,
-} from '../lib/policy/release.ts';
-import { readFleet } from '../lib/policy/release-store.ts';
-import { makeRelease } from '../lib/policy/releaser.ts';
+} from '../lib/policy/releases/signed-release.ts';
+import { readFleet } from '../lib/policy/releases/release-store.ts';
+import { makeRelease } from '../lib/policy/officers/releaser.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
 import { LOCAL_RELEASE_KEY_PATH, LOCAL_RELEASES_DIR } from './local-releaser.ts';
 import { CommandError, UsageError, option, printProblems, type Context } from './policy.ts';

@@ -2,7 +2,7 @@
 import { createAssertionVerifier, loadAssertionKeys } from '../lib/identity/assertion.ts';
 import { createReplayGuard } from '../lib/identity/replay-guard.ts';
 import { createLogger } from '../lib/logger.ts';
-import { policiesDirectory, startPolicyRuntime } from '../lib/policy/process.ts';
+import { policiesDirectory, startPolicyRuntime } from '../lib/policy/releases/process-policy.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { departmentNamed, defaultSubgraphPort } from './departments.ts';
 import { startSubgraph } from './runtime/server.ts';

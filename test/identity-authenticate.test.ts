@@ -10,7 +10,7 @@ import { createAuthenticator } from '../lib/identity/authenticate.ts';
 import type { Authenticator, IdentityHeaders } from '../lib/identity/authenticate.ts';
 import { IdentityError } from '../lib/identity/errors.ts';
 import type { IdentityErrorCode } from '../lib/identity/errors.ts';
-import type { CompiledPolicy, Consumer, Issuer } from '../lib/policy/model.ts';
+import type { CompiledPolicy, Consumer, Issuer } from '../lib/policy/decision/model.ts';
 
 const ISSUER = 'https://idp.example.gov';
 const now = new Date('2026-06-01T12:00:00Z');

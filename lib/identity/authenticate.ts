@@ -1,4 +1,4 @@
-import type { CompiledPolicy, Consumer } from '../policy/model.ts';
+import type { CompiledPolicy, Consumer } from '../policy/decision/model.ts';
 import { createApiKeyIndex } from './api-keys.ts';
 import { IdentityError, quoteForMessage } from './errors.ts';
 import { createJwtVerifier } from './jwt.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
-import type { Issuer } from '../policy/model.ts';
+import type { Issuer } from '../policy/decision/model.ts';
 import { IdentityError, quoteForMessage } from './errors.ts';
 
 /**

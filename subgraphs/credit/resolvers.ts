@@ -1,7 +1,7 @@
-import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
+import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/reference/catalog.ts';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { loadMeasures } from '../../lib/policy/measures.ts';
-import type { DisclosureWindows } from '../../lib/policy/records.ts';
+import { loadMeasures } from '../../lib/policy/reference/measures.ts';
+import type { DisclosureWindows } from '../../lib/policy/decision/records.ts';
 import type { RequestContext } from '../runtime/department.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
 import type { WriteContext } from '../runtime/writes.ts';

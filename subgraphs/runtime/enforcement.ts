@@ -31,11 +31,11 @@ import {
 } from 'graphql';
 import { ErrorCode } from '../../lib/errors.ts';
 import { LruCache } from '../../lib/lru-cache.ts';
-import type { ConsumerView, MaskName } from '../../lib/policy/model.ts';
-import { applyMask } from '../../lib/policy/masks.ts';
-import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/records.ts';
-import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
-import { collectRequestedFields } from '../../lib/policy/operation-fields.ts';
+import type { ConsumerView, MaskName } from '../../lib/policy/decision/model.ts';
+import { applyMask } from '../../lib/policy/decision/masks.ts';
+import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/decision/records.ts';
+import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/reference/catalog.ts';
+import { collectRequestedFields } from '../../lib/policy/decision/operation-fields.ts';
 import { servedSubjectsMiddleware } from './served-subjects.ts';
 import { afterResolving } from './field-middleware.ts';
 
@@ -131,7 +131,7 @@ interface OperationVerdict {
   masks: { path: readonly string[]; mask: MaskName }[];
 }
 
-function decideOperation(requestContext: GraphQLRequestContextDidResolveOperation<PolicyContext>, schema: GraphQLSchema): OperationVerdict {
+function decideDepartmentOperation(requestContext: GraphQLRequestContextDidResolveOperation<PolicyContext>, schema: GraphQLSchema): OperationVerdict {
   const { view } = requestContext.contextValue;
   const denied = new Set<string>();
   const masks: OperationVerdict['masks'] = [];
@@ -171,7 +171,7 @@ export function policyPlugin(schema: GraphQLSchema, cacheSize = 1000): ApolloSer
         async didResolveOperation(requestContext) {
           const { view, policyVersion } = requestContext.contextValue;
           const key = `${policyVersion}|${view.key}|${requestContext.operationName ?? ''}|${requestContext.queryHash}`;
-          verdict = verdicts.get(key, () => decideOperation(requestContext, schema), requestContext.source.length * 2);
+          verdict = verdicts.get(key, () => decideDepartmentOperation(requestContext, schema), requestContext.source.length * 2);
           if (verdict.denied.length > 0) {
             throw forbidden(`This operation selects fields your policy denies: ${verdict.denied.join(', ')}.`, {
               deniedFields: verdict.denied,

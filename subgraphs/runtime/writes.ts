@@ -6,8 +6,8 @@
  * sending it again is harmless. Nothing is ever deleted: a removal is dated and reasoned.
  */
 import type { Model, QueryFilter } from 'mongoose';
-import type { CatalogItem } from '../../lib/policy/catalog.ts';
-import { outsideCompetence, type Competence } from '../../lib/policy/competence.ts';
+import type { CatalogItem } from '../../lib/policy/reference/catalog.ts';
+import { outsideCompetence, type Competence } from '../../lib/policy/decision/competence.ts';
 import { ErrorCode } from '../../lib/errors.ts';
 import type { PolicyContext } from './enforcement.ts';
 import { badInput, notInFuture, refused } from './refusals.ts';

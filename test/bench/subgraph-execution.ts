@@ -13,10 +13,10 @@
 import { readFileSync } from 'node:fs';
 import { ApolloServer, type GraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { applyMask } from '../../lib/policy/masks.ts';
-import type { ConsumerView } from '../../lib/policy/model.ts';
-import { DEFAULT_SUPERGRAPH_PATH, policyCompiler } from '../../lib/policy/process.ts';
-import { readPolicyBundle } from '../../lib/policy/bundle.ts';
+import { applyMask } from '../../lib/policy/decision/masks.ts';
+import type { ConsumerView } from '../../lib/policy/decision/model.ts';
+import { DEFAULT_SUPERGRAPH_PATH, policyCompiler } from '../../lib/policy/releases/process-policy.ts';
+import { readPolicyBundle } from '../../lib/policy/loading/bundle.ts';
 import { connectDatabase, departmentDatabaseName } from '../../lib/stores/mongo.ts';
 import type { RequestContext } from '../../subgraphs/runtime/department.ts';
 import { enforceOnSchema, policyPlugin, type PolicyContext } from '../../subgraphs/runtime/enforcement.ts';

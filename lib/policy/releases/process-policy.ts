@@ -1,21 +1,21 @@
 /**
  * The policy as a long-running process (gateway or subgraph) holds it: the signed release in
  * force, compiled against the supergraph, replaced when a newer signed release arrives
- * (runtime.ts).
+ * (policy-in-force.ts).
  */
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../logger.ts';
-import type { SharedStore } from '../stores/shared-store.ts';
-import { buildApiSchema } from './api-schema.ts';
-import { loadPolicyFromTexts } from './load.ts';
-import { formatProblem } from './problems.ts';
-import { releasesDirectory, trustedReleaseKeys } from './release.ts';
-import { createPolicyRuntime, type PolicyCompiler, type PolicyRuntime } from './runtime.ts';
+import type { Logger } from '../../logger.ts';
+import type { SharedStore } from '../../stores/shared-store.ts';
+import { buildApiSchema } from '../decision/api-schema.ts';
+import { loadPolicyFromTexts } from '../loading/load-policy.ts';
+import { formatProblem } from '../loading/problems.ts';
+import { releasesDirectory, trustedReleaseKeys } from './signed-release.ts';
+import { createPolicyRuntime, type PolicyCompiler, type PolicyRuntime } from './policy-in-force.ts';
 
-export const DEFAULT_POLICIES_DIR = fileURLToPath(new URL('../../policies', import.meta.url));
-export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url));
+export const DEFAULT_POLICIES_DIR = fileURLToPath(new URL('../../../policies', import.meta.url));
+export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../../../schema/supergraph.graphql', import.meta.url));
 
 /** POLICIES_DIR, or the `policies/` folder shipped with Credence. */
 export function policiesDirectory(env: NodeJS.ProcessEnv = process.env): string {

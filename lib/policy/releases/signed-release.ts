@@ -14,8 +14,8 @@
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ed25519KeyId, parseEd25519PublicKeys, toEd25519PrivateKey } from '../identity/ed25519-keys.ts';
-import type { PolicyBundle } from './bundle.ts';
+import { ed25519KeyId, parseEd25519PublicKeys, toEd25519PrivateKey } from '../../identity/ed25519-keys.ts';
+import type { PolicyBundle } from '../loading/bundle.ts';
 
 export const RELEASE_FORMAT = 'credence-policy-release/1';
 

@@ -5,14 +5,14 @@
  * belongs to exactly one item is checked against the schema by catalog-coverage.ts.
  */
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_DISCLOSURE_WINDOWS, RECORD_TYPES } from './records.ts';
-import type { DisclosureWindows } from './records.ts';
-import type { PolicyProblem } from './problems.ts';
+import { DEFAULT_DISCLOSURE_WINDOWS, RECORD_TYPES } from '../decision/records.ts';
+import type { DisclosureWindows } from '../decision/records.ts';
+import type { PolicyProblem } from '../loading/problems.ts';
 import { parseReferenceFile, readReferenceFile, ReferenceDataError } from './reference-data.ts';
-import { child, ProblemSink } from './yaml-source.ts';
-import type { Place, YamlFile } from './yaml-source.ts';
+import { child, ProblemSink } from '../loading/yaml-source.ts';
+import type { Place, YamlFile } from '../loading/yaml-source.ts';
 
-export const DEFAULT_CATALOG_PATH = fileURLToPath(new URL('../../schema/catalog.yaml', import.meta.url));
+export const DEFAULT_CATALOG_PATH = fileURLToPath(new URL('../../../schema/catalog.yaml', import.meta.url));
 
 /**
  * The catalog this deployment runs on: `CREDENCE_CATALOG_PATH` when set (a national platform
@@ -48,7 +48,7 @@ export interface CatalogItem {
   /** The subgraph the information comes from. */
   department: string;
   legalBasis: string;
-  /** The record type (records.ts) the item catalogues, if its information is a record. */
+  /** The record type (decision/records.ts) the item catalogues, if its information is a record. */
   recordType?: string;
   /**
    * The kinds of record the catalog includes, by the value of one enum field (a listing's
