@@ -34,6 +34,7 @@ import { parsePolicyFiles } from '../lib/policy/loading/parse.ts';
 import { formatPolicyTestResults, parsePolicyTestFiles, readPolicyTestFiles, runPolicyTests } from '../lib/policy/officers/policy-tests.ts';
 import { formatProblem } from '../lib/policy/loading/problems.ts';
 import type { PolicyProblem } from '../lib/policy/loading/problems.ts';
+import { policyCommandEnvironment, readToolSettings } from './config.ts';
 import { RELEASE_COMMANDS } from './policy-release.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -332,7 +333,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     stdout: (text) => console.log(text),
     stderr: (text) => console.error(text),
     // npm runs scripts from the package root; INIT_CWD is where the officer typed the command.
-    cwd: process.env['INIT_CWD'] ?? process.cwd(),
-    env: process.env,
+    cwd: readToolSettings().invocationDir ?? process.cwd(),
+    env: policyCommandEnvironment(),
   });
 }

@@ -6,28 +6,30 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
+import { orExitOnConfigError } from '../lib/config/read.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
 import { stopChild } from '../lib/stores/ferretdb.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
 import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
-import { policiesDirectory } from '../lib/policy/releases/process-policy.ts';
 import { RELEASE_ENV } from '../lib/policy/releases/signed-release.ts';
+import { childEnvironment, readToolSettings } from './config.ts';
 import { readDemoKeys } from './demo-keys.ts';
 import { LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
 import { DATA_DIRECTORY, FIRST_QUERY_LISTS, SHOWCASE_CALLER, firstQuery, showcaseCandidates, showcaseSubject } from './stack.ts';
 
+const settings = orExitOnConfigError(() => readToolSettings());
 const log = createLogger('start');
 const root = fileURLToPath(new URL('..', import.meta.url));
-const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
+const { gatewayPort } = settings;
 const children: ChildProcess[] = [];
 let stopping = false;
 // This machine's releases, signed with its local key, stay with its store in .data/, out of the
 // policies folder that is committed (and that tests copy).
-process.env[RELEASE_ENV.DIR] ??= LOCAL_RELEASES_DIR;
+const releasesDir = settings.shared.releasesDir ?? LOCAL_RELEASES_DIR;
 let localRelease: LocalReleaser | undefined;
 
-const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: Number(process.env.EMBEDDED_MONGO_PORT ?? 27018) });
+const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: settings.embeddedMongoPort });
 
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
@@ -41,7 +43,7 @@ async function shutdown(code: number): Promise<never> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(0));
 
 function run(script: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [script, ...args], { cwd: root, env: childEnvironment({ [RELEASE_ENV.DIR]: releasesDir, ...env }), stdio: ['ignore', 'inherit', 'inherit'] });
   child.once('exit', (code, signal) => {
     if (stopping) return;
     // Ctrl-C in a terminal reaches every process of the group: a child that stopped cleanly was
@@ -68,10 +70,10 @@ async function waitUntilReady(url: string, timeoutMs = 30_000): Promise<void> {
 const assertionKeys = generateAssertionKeyPair();
 try {
   // The local release key: every saved policy change is signed with it and goes live (development only).
-  localRelease = await startLocalReleaser({ log, policiesDir: policiesDirectory() });
+  localRelease = await startLocalReleaser({ log, policiesDir: settings.shared.policiesDir, releasesDir, supergraphPath: settings.supergraphPath });
   if (!(await isSeeded(mongo.uri))) {
     log.info({ subjects: DEFAULT_SUBJECT_COUNT }, 'empty store: seeding demo data');
-    await seedAll({ mongoUri: mongo.uri, subjects: DEFAULT_SUBJECT_COUNT, log });
+    await seedAll({ mongoUri: mongo.uri, subjects: DEFAULT_SUBJECT_COUNT, log, referenceDate: settings.seedReferenceDate });
   }
   for (const { name } of departments) {
     run('subgraphs/main.ts', [name], {
@@ -96,7 +98,7 @@ try {
 }
 
 const url = `http://127.0.0.1:${gatewayPort}/graphql`;
-const apiKey = readDemoKeys(policiesDirectory()).get(SHOWCASE_CALLER.consumer) ?? '';
+const apiKey = readDemoKeys(settings.shared.policiesDir).get(SHOWCASE_CALLER.consumer) ?? '';
 const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-credence-purpose': SHOWCASE_CALLER.purpose };
 
 /** The first candidate whose answer has records from every department, so the first query shows the join. */

@@ -1,6 +1,6 @@
 import { trusted } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { assertUscc } from '../../lib/errors.ts';
+import { assertUscc } from '../../lib/error-registry.ts';
 import { withKey } from '../runtime/loaders.ts';
 import { pageSize } from '../runtime/refusals.ts';
 import type { RequestContext } from '../runtime/department.ts';
