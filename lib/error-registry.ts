@@ -43,7 +43,7 @@ export const ERRORS = {
   BAD_REQUEST: { status: 400, scope: 'request', message: 'The request is malformed.', extensions: [], raisedBy: 'both' },
   BATCHING_NOT_ALLOWED: { status: 400, scope: 'request', message: 'Batched requests are not accepted; send one operation per request.', extensions: [], raisedBy: 'both' },
   GRAPHQL_VALIDATION_FAILED: { status: 400, scope: 'request', message: 'The operation is not valid against your schema.', extensions: [], raisedBy: 'both' },
-  NOT_FOUND: { status: 404, scope: 'field', message: 'Not found.', extensions: [], raisedBy: 'both' },
+  NOT_FOUND: { status: 200, scope: 'field', message: 'Not found.', extensions: [], raisedBy: 'both' },
   // Operation limits, before any department is asked.
   DOCUMENT_TOO_LARGE: limit('The document is larger than {limit} bytes.'),
   TOO_MANY_TOKENS: limit('The document has more than {limit} tokens.'),
