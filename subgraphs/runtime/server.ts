@@ -23,12 +23,11 @@ import type { PolicyRuntime } from '../../lib/policy/releases/policy-in-force.ts
 import type { AnyDepartment, RequestContext } from './department.ts';
 import { enforceOnSchema, policyPlugin } from './enforcement.ts';
 import { boundedDocumentStore } from '../../lib/document-store.ts';
-import { servedSubjectsPlugin, type ServedSubjectsContext } from './served-subjects.ts';
+import { servedSubjectsPlugin } from './served-subjects.ts';
 import { DateScalar } from './scalars.ts';
 import { subgraphSdl } from './sdl.ts';
-import type { WriteContext } from './writes.ts';
 
-type SubgraphContext = RequestContext<unknown, unknown> & WriteContext & ServedSubjectsContext;
+type SubgraphContext = RequestContext<unknown, unknown>;
 
 export interface SubgraphServer {
   name: string;

@@ -63,7 +63,8 @@ const entitiesQuery = (legalRepresentative: string): string =>
 const QUERY = entitiesQuery(MASKED.field);
 const DENIED_QUERY = entitiesQuery(`${MASKED.field} ${DENIED.field}`);
 
-type RegistryContext = RequestContext<RegistryModels, RegistryLoaders>;
+/** The bare side: models and loaders only (reads need none of the enforcement's context). */
+type RegistryContext = Pick<RequestContext<RegistryModels, RegistryLoaders>, 'models' | 'loaders'>;
 type EnforcedContext = RegistryContext & PolicyContext;
 
 interface Row {
