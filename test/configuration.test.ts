@@ -6,12 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ConfigError, EXIT_CONFIG } from '../lib/config/read.ts';
 import { readSharedSettings } from '../lib/config/shared.ts';
 import { readGatewayConfig, readGatewayProcessConfig } from '../gateway/config.ts';
+import { ACCESS_LOG_KEY_ENV, AUDIT_PRIVATE_KEY_ENV, AUDIT_PUBLIC_KEY_ENV } from '../lib/access-log/keys.ts';
+import { WITNESS_FILE_ENV } from '../lib/access-log/witness.ts';
+import { ASSERTION_ENV } from '../lib/identity/assertion.ts';
+import { RELEASE_ENV } from '../lib/policy/releases/signed-release.ts';
 import { readDepartmentProcessConfig } from '../subgraphs/runtime/config.ts';
 import { readToolSettings } from '../scripts/config.ts';
 
@@ -137,5 +142,19 @@ describe('department code reads nothing from the environment when imported', () 
       cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CREDENCE_RESTORATION_MINIMUM_DAYS: 'soon' },
     });
     assert.match(stdout, /^imported\nread: CREDENCE_RESTORATION_MINIMUM_DAYS must be a whole number/);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('names every variable the configuration modules read', () => {
+    const modules = ['lib/config/shared.ts', 'gateway/config.ts', 'subgraphs/runtime/config.ts', 'scripts/config.ts', 'subgraphs/runtime/restoration-settings.ts'];
+    const named = modules.flatMap((path) => [...readFileSync(new URL(`../${path}`, import.meta.url), 'utf8').matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT|HOST)'/g)].map(([, name]) => name ?? ''));
+    const constants = [ACCESS_LOG_KEY_ENV, AUDIT_PRIVATE_KEY_ENV, AUDIT_PUBLIC_KEY_ENV, WITNESS_FILE_ENV, ...Object.values(ASSERTION_ENV), ...Object.values(RELEASE_ENV)];
+    const variables = [...new Set([...named, ...constants, 'ACCESS_LOG', 'LOG_LEVEL'])].sort();
+    assert.ok(variables.length >= 45, `the modules name the variables (found ${variables.length})`);
+    const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
+    // A row of its own, or (the replaced restoration variables) named in the row of what replaced it.
+    const documented = new Set([...doc.matchAll(/^\| `([A-Z_]+)` \|/gm), ...doc.matchAll(/`(CREDENCE_NON_RESTORABLE_[A-Z_]+)`/g)].map(([, name]) => name));
+    assert.deepEqual(variables.filter((name) => !documented.has(name)), []);
   });
 });
