@@ -62,7 +62,3 @@ export function readSharedSettings(env: Environment = process.env): SharedSettin
 /** This process's shared settings. */
 export const sharedSettings = (): SharedSettings => readSharedSettings(process.env);
 
-/** The variables that carry keys, by role: parsed (and checked) by the modules that use the keys. */
-export function keyVariables(names: readonly string[], env: Environment = process.env): Environment {
-  return Object.fromEntries(names.map((name) => [name, env[name]]));
-}
