@@ -21,18 +21,17 @@ import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import {
-  GraphQLError, Kind, visit,
+  Kind, visit, type GraphQLError,
   type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode, type ValueNode,
 } from 'graphql';
-import { ErrorCode } from '../lib/errors.ts';
-import { KEY_FIELD } from '../lib/policy/api-schema.ts';
-import { selectOperation } from '../lib/policy/operation-fields.ts';
+import { codedError, ErrorCode, LimitCode } from '../lib/error-registry.ts';
+import { KEY_FIELD } from '../lib/policy/decision/api-schema.ts';
+import { selectOperation } from '../lib/policy/decision/operation-fields.ts';
 import { MAX_CODE_LENGTH } from '../lib/access-log/served-subjects.ts';
 import type { AccessEntry, AccessOutcome } from '../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 import type { FieldAccounting, PolicyVerdict } from './policy-check.ts';
 import type { GatewayContext, RequestIdentity } from './policy-gateway.ts';
-import { LimitCode } from './operation-limits.ts';
 
 /** One executed request, as the policy stage saw it. */
 export interface ExecutedRequest {
@@ -90,7 +89,7 @@ const SUBJECT_KEYS = new Set([KEY_FIELD.fieldName, 'subject']);
 /** Refusals (the request was not allowed), as opposed to failures: recorded as REJECTED. */
 const REFUSAL_CODES = new Set<string>([
   ...Object.values(LimitCode), ErrorCode.FORBIDDEN, ErrorCode.RATE_LIMITED, ErrorCode.QUOTA_EXCEEDED,
-  ErrorCode.OPERATION_NOT_REGISTERED, ErrorCode.VARIABLES_TOO_DEEP, 'PURPOSE_NOT_ALLOWED',
+  ErrorCode.OPERATION_NOT_REGISTERED, ErrorCode.VARIABLES_TOO_DEEP, ErrorCode.PURPOSE_NOT_ALLOWED,
 ]);
 
 function addCode(codes: Set<string>, key: string | undefined, value: unknown): void {
@@ -227,9 +226,7 @@ function outcomeOf(verdict: PolicyVerdict | null, result: GatewayExecutionResult
 }
 
 function accessLogUnavailableError(): GraphQLError {
-  return new GraphQLError('The access log cannot be written at the moment, so no data is released. Retry shortly.', {
-    extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE, http: { status: 503 } },
-  });
+  return codedError(ErrorCode.ACCESS_LOG_UNAVAILABLE);
 }
 
 export function accessLogUnavailable(): GatewayExecutionResult {

@@ -16,7 +16,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, getVariableValues } from 'graphql';
-import { ErrorCode } from '../lib/errors.ts';
+import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import { checkOperationLimits, checkSourceLimits, limitError } from './operation-limits.ts';
 import { createConsumerValidator } from './consumer-validation.ts';
 import { resolvePersistedOperation, type OperationRegistry } from './persisted-operations.ts';
@@ -53,9 +53,7 @@ export function admissionPlugin(options: AdmissionOptions): ApolloServerPlugin<G
           if (refusal) throw refusal;
           if (variablesTooDeep(resolved.variables)) throw variablesTooDeepError();
           if (!operation) {
-            throw new GraphQLError('The document has no operation of that name; name one of its operations in operationName.', {
-              extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE, http: { status: 400 } },
-            });
+            throw codedError(ErrorCode.OPERATION_RESOLUTION_FAILURE);
           }
           // The values the operation runs with: defaults included, coerced as execution will coerce them.
           const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], resolved.variables ?? {}, { maxErrors: 1 });

@@ -1,7 +1,19 @@
-/** The gateway's configuration, read once from the environment (see the README's table). */
-import { fileURLToPath } from 'node:url';
+/**
+ * The gateway's configuration: every setting the gateway process reads, read once from the
+ * environment at start-up and checked then (docs/configuration.md lists them). A setting that
+ * cannot be used stops the start with a message naming the variable; the only other module that
+ * reads the environment is lib/config/shared.ts, for the settings every process shares.
+ */
+import type { KeyObject } from 'node:crypto';
 import type { AccessLogConfig } from '../lib/access-log/process.ts';
-import type { ConsumerLimits } from '../lib/policy/model.ts';
+import { ACCESS_LOG_KEY_ENV } from '../lib/access-log/keys.ts';
+import { ConfigError, integer, oneOf, optional, parsed, port, text, type Environment } from '../lib/config/read.ts';
+import { DEFAULT_SUPERGRAPH_PATH, readSharedSettings, type SharedSettings } from '../lib/config/shared.ts';
+import { ASSERTION_ENV, loadAssertionKeys, type AssertionSignerOptions } from '../lib/identity/assertion.ts';
+import type { ConsumerLimits } from '../lib/policy/decision/model.ts';
+import { RELEASE_ENV, trustedReleaseKeys } from '../lib/policy/releases/signed-release.ts';
+
+export { DEFAULT_SUPERGRAPH_PATH };
 
 export interface GatewayConfig {
   host: string;
@@ -25,6 +37,16 @@ export interface GatewayConfig {
   redisNamespace: string;
 }
 
+/** What the gateway process needs besides `GatewayConfig` (which tests build for in-process gateways). */
+export interface GatewayProcessConfig {
+  gateway: GatewayConfig;
+  shared: SharedSettings;
+  /** CREDENCE_ASSERTION_PRIVATE_KEY (and CREDENCE_ASSERTION_KEY_ID): signs the identity assertions sent to departments. */
+  assertionSigner: AssertionSignerOptions;
+  /** CREDENCE_RELEASE_PUBLIC_KEYS: the policy release keys the gateway trusts. */
+  trustedReleaseKeys: ReadonlyMap<string, KeyObject>;
+}
+
 /**
  * The limits of a consumer whose policy entry sets none (`limits:` in policies/consumers.yaml
  * overrides each). Sized for the schema: data is at most 4 levels deep, but the standard
@@ -45,15 +67,6 @@ export const DEFAULT_CONSUMER_LIMITS: Readonly<Required<ConsumerLimits>> = Objec
 /** Items a list field is assumed to return, for cost, when no `first`/`limit` argument says. */
 export const DEFAULT_LIST_SIZE = 5;
 
-export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url));
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}".`);
-  return value;
-}
 
 /** Parses `registry=http://host:4001/graphql,tax=http://host:4003/graphql`. */
 export function parseSubgraphUrls(raw: string | undefined): Record<string, string> {
@@ -62,17 +75,18 @@ export function parseSubgraphUrls(raw: string | undefined): Record<string, strin
     const separator = pair.indexOf('=');
     const name = pair.slice(0, separator).trim();
     const url = pair.slice(separator + 1).trim();
-    if (separator < 1 || !URL.canParse(url)) throw new Error(`SUBGRAPH_URLS entry "${pair}" is not of the form name=http://host:port/graphql.`);
+    if (separator < 1 || !URL.canParse(url)) throw new ConfigError('SUBGRAPH_URLS', `SUBGRAPH_URLS entry "${pair}" is not of the form name=http://host:port/graphql.`);
     return [name, url] as const;
   });
   return Object.fromEntries(entries);
 }
 
-export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+export function readGatewayConfig(env: Environment = process.env): GatewayConfig {
+  const shared = readSharedSettings(env);
   return {
-    host: env.GATEWAY_HOST ?? '127.0.0.1',
-    port: integer(env, 'GATEWAY_PORT', 4000),
-    supergraphPath: env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH,
+    host: text(env, 'GATEWAY_HOST', '127.0.0.1'),
+    port: port(env, 'GATEWAY_PORT', 4000),
+    supergraphPath: text(env, 'SUPERGRAPH_PATH', DEFAULT_SUPERGRAPH_PATH),
     subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS),
     subgraphTimeoutMs: integer(env, 'SUBGRAPH_TIMEOUT_MS', 10_000),
     bodyLimitBytes: integer(env, 'GATEWAY_BODY_LIMIT_BYTES', 256 * 1024),
@@ -83,14 +97,25 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       requestsPerMinute: integer(env, 'GATEWAY_REQUESTS_PER_MINUTE', DEFAULT_CONSUMER_LIMITS.requestsPerMinute),
       requestsPerDay: integer(env, 'GATEWAY_REQUESTS_PER_DAY', DEFAULT_CONSUMER_LIMITS.requestsPerDay),
     },
-    redisNamespace: env.CREDENCE_REDIS_NAMESPACE ?? 'credence',
+    redisNamespace: shared.redisNamespace,
     accessLog: {
-      enabled: env.ACCESS_LOG !== 'off',
-      mongoUri: env.ACCESS_LOG_MONGODB_URI || env.MONGODB_URI,
-      instance: env.CREDENCE_GATEWAY_INSTANCE || undefined,
+      enabled: oneOf(env, 'ACCESS_LOG', ['on', 'off'], 'on') === 'on',
+      mongoUri: optional(env, 'ACCESS_LOG_MONGODB_URI') ?? shared.mongoUri,
+      instance: optional(env, 'CREDENCE_GATEWAY_INSTANCE'),
+      checkpointKeyPem: optional(env, ACCESS_LOG_KEY_ENV),
       checkpointEvery: integer(env, 'ACCESS_LOG_CHECKPOINT_EVERY', 1000),
       checkpointIntervalMs: integer(env, 'ACCESS_LOG_CHECKPOINT_INTERVAL_MS', 5000),
       writeTimeoutMs: integer(env, 'ACCESS_LOG_WRITE_TIMEOUT_MS', 3000),
     },
+  };
+}
+
+/** Everything the gateway process reads, for gateway/main.ts: stops the start on the first setting it cannot use. */
+export function readGatewayProcessConfig(env: Environment = process.env): GatewayProcessConfig {
+  return {
+    gateway: readGatewayConfig(env),
+    shared: readSharedSettings(env),
+    assertionSigner: parsed(ASSERTION_ENV.PRIVATE_KEY, () => loadAssertionKeys(env, 'signer')),
+    trustedReleaseKeys: parsed(RELEASE_ENV.PUBLIC_KEYS, () => trustedReleaseKeys(env)),
   };
 }

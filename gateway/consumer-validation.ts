@@ -13,15 +13,16 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  BREAK, GraphQLError, TypeInfo, isInterfaceType, isObjectType, parse, visit, visitWithTypeInfo,
+  BREAK, TypeInfo, type GraphQLError, isInterfaceType, isObjectType, parse, visit, visitWithTypeInfo,
   type ASTNode, type DocumentNode, type GraphQLNamedType, type GraphQLSchema,
 } from 'graphql';
+import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import { LruCache } from '../lib/lru-cache.ts';
 import type { RequestIdentity } from './policy-gateway.ts';
 
 /** As GraphQL validation words it, at the node's location: an answer no different from a missing field's. */
 function validationFailure(message: string, node: ASTNode): GraphQLError {
-  return new GraphQLError(message, { nodes: node, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+  return codedError(ErrorCode.GRAPHQL_VALIDATION_FAILED, message, {}, { nodes: node });
 }
 
 /** The first field or object type of `document` that does not exist for the consumer, as GraphQL words its absence. */

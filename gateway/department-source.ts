@@ -9,7 +9,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../lib/errors.ts';
+import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import type { Logger } from '../lib/logger.ts';
 import { ASSERTION_HEADER } from '../lib/identity/assertion.ts';
 import type { GatewayContext } from './policy-gateway.ts';
@@ -115,9 +115,7 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
   }
 
   private unavailable(timedOut = false): GraphQLError {
-    const error = new GraphQLError(`The ${this.department} department is unavailable; its fields are null in this answer.`, {
-      extensions: { code: ErrorCode.DEPARTMENT_UNAVAILABLE, department: this.department },
-    });
+    const error = codedError(ErrorCode.DEPARTMENT_UNAVAILABLE, undefined, { department: this.department });
     (timedOut ? timedOutErrors : unavailableErrors).add(error);
     return error;
   }

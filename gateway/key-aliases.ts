@@ -9,7 +9,7 @@
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
-import { KEY_FIELD } from '../lib/policy/api-schema.ts';
+import { KEY_FIELD } from '../lib/policy/decision/api-schema.ts';
 import { unusedAlias } from './added-selections.ts';
 
 export interface MovedKeys {

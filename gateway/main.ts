@@ -1,18 +1,19 @@
-/** Runs the gateway as a process: `node gateway/main.ts` (configuration in the README's table). */
+/** Runs the gateway as a process: `node gateway/main.ts` (its settings: gateway/config.ts, docs/configuration.md). */
 import { startAccessLog } from '../lib/access-log/process.ts';
-import { createAssertionSigner, loadAssertionKeys } from '../lib/identity/assertion.ts';
+import { orExitOnConfigError } from '../lib/config/read.ts';
+import { createAssertionSigner } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
-import { policiesDirectory, startPolicyRuntime } from '../lib/policy/process.ts';
+import { startPolicyRuntime } from '../lib/policy/releases/process-policy.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
-import { readGatewayConfig } from './config.ts';
+import { readGatewayProcessConfig } from './config.ts';
 import { startGateway } from './server.ts';
 
+const { gateway: config, shared, assertionSigner, trustedReleaseKeys } = orExitOnConfigError(() => readGatewayProcessConfig());
 const log = createLogger('gateway');
-const config = readGatewayConfig();
-const signer = createAssertionSigner(loadAssertionKeys(process.env, 'signer'));
-const sharedStore = await connectSharedStore(log);
-const policiesDir = policiesDirectory();
-const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, supergraphPath: config.supergraphPath });
+const signer = createAssertionSigner(assertionSigner);
+const sharedStore = await connectSharedStore(log, { url: shared.redisUrl });
+const policiesDir = shared.policiesDir;
+const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, supergraphPath: config.supergraphPath, trustedKeys: trustedReleaseKeys, namespace: shared.redisNamespace });
 const accessLog = await startAccessLog(config.accessLog, { log, port: config.port });
 const gateway = await startGateway(config, { sharedStore, policies, policiesDir, signer, accessLog: accessLog?.writer });
 

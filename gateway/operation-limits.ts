@@ -14,23 +14,15 @@
  * Each refusal is a GraphQL error with its own code and the limit in `extensions.limit`.
  */
 import {
-  GraphQLError, Kind, Lexer, Source, TokenKind, getNamedType, getNullableType, isInterfaceType, isListType, isObjectType,
+  Kind, Lexer, Source, TokenKind, getNamedType, getNullableType, isInterfaceType, isListType, isObjectType, type GraphQLError,
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
   type OperationDefinitionNode, type SelectionSetNode, type ValueNode,
 } from 'graphql';
-import type { ConsumerLimits } from '../lib/policy/model.ts';
+import { codedError, LimitCode } from '../lib/error-registry.ts';
+import type { ConsumerLimits } from '../lib/policy/decision/model.ts';
 
 export type Limits = Readonly<Required<ConsumerLimits>>;
 
-export const LimitCode = {
-  DOCUMENT_TOO_LARGE: 'DOCUMENT_TOO_LARGE',
-  TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
-  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
-  TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
-  TOO_MANY_ROOT_FIELDS: 'TOO_MANY_ROOT_FIELDS',
-  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
-} as const;
-export type LimitCode = (typeof LimitCode)[keyof typeof LimitCode];
 
 export interface LimitViolation {
   code: LimitCode;
@@ -165,5 +157,5 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
 }
 
 export function limitError(violation: LimitViolation): GraphQLError {
-  return new GraphQLError(violation.message, { extensions: { code: violation.code, limit: violation.limit, http: { status: 400 } } });
+  return codedError(violation.code, violation.message, { limit: violation.limit });
 }

@@ -9,11 +9,10 @@
  * consumer `OPERATION_NOT_REGISTERED`. A hash the gateway does not know makes it read the folder
  * again (at most once per `reloadIntervalMs`), so newly registered operations work without restart.
  */
-import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../lib/errors.ts';
+import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Consumer } from '../lib/policy/model.ts';
-import { operationHash, readRegisteredOperations } from '../lib/policy/persisted-operations.ts';
+import type { Consumer } from '../lib/policy/decision/model.ts';
+import { operationHash, readRegisteredOperations } from '../lib/policy/decision/registered-operations.ts';
 
 export interface OperationRegistry {
   /** The registered text of `hash` for `consumer`, reading the folder again if it is not known. */
@@ -46,9 +45,6 @@ export function createOperationRegistry(options: { policiesDir: string; log: Log
   };
 }
 
-function refusal(message: string, code: string, status: number): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status } } });
-}
 
 interface PersistedQueryExtension {
   version?: unknown;
@@ -72,20 +68,20 @@ export async function resolvePersistedOperation(request: PersistableRequest, con
     request.extensions = otherExtensions;
     const hash = persistedQuery.sha256Hash;
     if (persistedQuery.version !== 1 || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
-      throw refusal('Send persistedQuery as { version: 1, sha256Hash: <64 hex digits> }.', ErrorCode.BAD_REQUEST, 400);
+      throw codedError(ErrorCode.BAD_REQUEST, 'Send persistedQuery as { version: 1, sha256Hash: <64 hex digits> }.');
     }
     if (request.query === undefined) {
       const body = await registry.find(consumer.id, hash);
-      if (body === undefined) throw refusal('No operation with this hash is registered for you.', ErrorCode.PERSISTED_QUERY_NOT_FOUND, 400);
+      if (body === undefined) throw codedError(ErrorCode.PERSISTED_QUERY_NOT_FOUND);
       request.query = body;
     } else if (operationHash(request.query) !== hash) {
-      throw refusal('The persisted query hash does not match the query sent.', ErrorCode.BAD_REQUEST, 400);
+      throw codedError(ErrorCode.BAD_REQUEST, 'The persisted query hash does not match the query sent.');
     }
   }
   if (consumer.persistedOperationsOnly) {
     const registered = request.query !== undefined && (await registry.find(consumer.id, operationHash(request.query))) !== undefined;
     if (!registered) {
-      throw refusal('Your consumer may run only registered operations; send the hash of one (policies/README.md).', ErrorCode.OPERATION_NOT_REGISTERED, 403);
+      throw codedError(ErrorCode.OPERATION_NOT_REGISTERED);
     }
   }
 }

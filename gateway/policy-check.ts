@@ -20,9 +20,10 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import type { ConsumerView } from '../lib/policy/model.ts';
-import { collectRequestedFields, type RequestedField } from '../lib/policy/operation-fields.ts';
+import type { ConsumerView } from '../lib/policy/decision/model.ts';
+import { collectRequestedFields, type RequestedField } from '../lib/policy/decision/operation-fields.ts';
 import { unusedAlias } from './added-selections.ts';
+import { ErrorCode } from '../lib/error-registry.ts';
 
 /** A denied selection: `Type.field` and where it sits in the response (`@` for list items). */
 export interface DeniedSelection {
@@ -144,7 +145,7 @@ const MAX_FORBIDDEN_ERRORS = 100;
 export interface ForbiddenError {
   message: string;
   path: (string | number)[];
-  extensions: { code: 'FORBIDDEN'; field: string };
+  extensions: { code: typeof ErrorCode.FORBIDDEN; field: string };
 }
 
 /**
@@ -169,7 +170,7 @@ export function restoreDeniedFields(data: Record<string, unknown> | null | undef
           errors.push({
             message: `You are not allowed to see ${coordinate} for this purpose.`,
             path: [...concrete, segment],
-            extensions: { code: 'FORBIDDEN', field: coordinate },
+            extensions: { code: ErrorCode.FORBIDDEN, field: coordinate },
           });
         }
         return;

@@ -7,11 +7,11 @@
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { GraphQLError, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { ErrorCode } from '../lib/errors.ts';
+import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import type { DepartmentRequest } from '../lib/identity/assertion.ts';
-import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
+import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/decision/model.ts';
 import { LruCache, PARSED_BYTES_PER_CHARACTER } from '../lib/lru-cache.ts';
-import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
+import { collectRequestedFields } from '../lib/policy/decision/operation-fields.ts';
 import { accountFields, checkOperation, restoreDeniedFields, type FieldAccounting, type PolicyVerdict } from './policy-check.ts';
 import type { AccessRecorder, RequestAccess } from './access-log.ts';
 import type { Limits } from './operation-limits.ts';
@@ -125,7 +125,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     if (decision.kind === 'introspection') {
       const { fields } = decision;
       if (!decision.alone) {
-        return { result: { errors: [new GraphQLError('Send introspection in an operation of its own.', { extensions: { code: ErrorCode.BAD_REQUEST } })] }, verdict: null, fields };
+        return { result: { errors: [codedError(ErrorCode.BAD_REQUEST, 'Send introspection in an operation of its own.', {}, { inAnswer: true })] }, verdict: null, fields };
       }
       const result = await (execute({
         schema: schemaFor(schema, identity),
@@ -154,9 +154,9 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
           verdict,
           fields,
           result: {
-            errors: [new GraphQLError(`This operation asks for fields your policy denies for purpose ${identity.purpose}: ${fields.denied.join(', ')}.${underOtherPurposes(identity, fields.denied)}`, {
-              // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
-              extensions: { code: ErrorCode.FORBIDDEN, deniedFields: fields.denied, http: { status: 403 } },
+            // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
+            errors: [codedError(ErrorCode.FORBIDDEN, `This operation asks for fields your policy denies for purpose ${identity.purpose}: ${fields.denied.join(', ')}.${underOtherPurposes(identity, fields.denied)}`, {
+              deniedFields: fields.denied,
             })],
           },
         };
@@ -178,9 +178,9 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
   const policyExecutor = (executor: GatewayExecutor): GatewayExecutor => async (requestContext) => {
     const { identity, access } = requestContext.context as Partial<GatewayContext>;
     // Authentication sets the identity before execution; without one, nothing is answered.
-    if (!identity) throw new GraphQLError('Not authenticated.', { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+    if (!identity) throw codedError(ErrorCode.UNAUTHENTICATED, undefined, {}, { inAnswer: true });
     const schema = apiSchema;
-    if (!schema) throw new GraphQLError('The gateway has no schema yet.', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } });
+    if (!schema) throw codedError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway has no schema yet.');
     const startedAt = new Date();
     const started = performance.now();
     const decided = await decideAndExecute(executor, requestContext, identity, schema);

@@ -13,12 +13,12 @@
  * gateway refusing everyone or limiting no one. The switch both ways is logged. The connection
  * used here never queues commands, so a Redis outage costs no wait.
  */
-import { HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import type { Redis } from 'ioredis';
+import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
-import type { Consumer } from '../lib/policy/model.ts';
+import type { Consumer } from '../lib/policy/decision/model.ts';
 import type { Limits } from './operation-limits.ts';
 
 export interface RateLimits {
@@ -86,14 +86,9 @@ function memoryCounter(): (minuteKey: string, dayKey: string, limits: Limits) =>
   };
 }
 
-export function rateLimitError(code: string, msBeforeNext: number): GraphQLError {
+export function rateLimitError(code: typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.QUOTA_EXCEEDED, msBeforeNext: number): GraphQLError {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  const message = code === 'QUOTA_EXCEEDED'
-    ? `Your daily quota is used up; try again in ${seconds} s.`
-    : `Too many requests; try again in ${seconds} s.`;
-  return new GraphQLError(message, {
-    extensions: { code, retryAfterSeconds: seconds, http: { status: 429, headers: new HeaderMap([['retry-after', String(seconds)]]) } },
-  });
+  return codedError(code, undefined, { retryAfterSeconds: seconds }, { headers: { 'retry-after': String(seconds) } });
 }
 
 /**
@@ -140,8 +135,8 @@ export function createRateLimits(options: { sharedStore: SharedStore; namespace:
     consume: async (consumer, limits) => {
       const keys = rateKeys(options.namespace, consumer.id);
       const { refusedBy, msBeforeNext } = await count(keys.minute, keys.day, limits);
-      if (refusedBy === 'minute') throw rateLimitError('RATE_LIMITED', msBeforeNext);
-      if (refusedBy === 'day') throw rateLimitError('QUOTA_EXCEEDED', msBeforeNext);
+      if (refusedBy === 'minute') throw rateLimitError(ErrorCode.RATE_LIMITED, msBeforeNext);
+      if (refusedBy === 'day') throw rateLimitError(ErrorCode.QUOTA_EXCEEDED, msBeforeNext);
     },
     close: () => redis?.disconnect(),
   };

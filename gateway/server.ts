@@ -30,11 +30,11 @@ import { createHttpApp, listen, mountGraphQL } from '../lib/http.ts';
 import { safeErrorFormatter } from '../lib/graphql-errors.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
-import { requestError } from '../lib/errors.ts';
+import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import { createAuthenticator, type Authenticator, type IdentityHeaders } from '../lib/identity/authenticate.ts';
 import type { AssertionSigner } from '../lib/identity/assertion.ts';
-import { IdentityError } from '../lib/identity/errors.ts';
-import type { PolicyRuntime } from '../lib/policy/runtime.ts';
+import { IdentityError } from '../lib/identity/identity-error.ts';
+import type { PolicyRuntime } from '../lib/policy/releases/policy-in-force.ts';
 import { DEFAULT_LIST_SIZE, type GatewayConfig } from './config.ts';
 import { admissionPlugin } from './admission.ts';
 import { limitsFor } from './operation-limits.ts';
@@ -89,7 +89,7 @@ function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (head
       if (error instanceof IdentityError) {
         // The detail (which key, which check) is for operators; it never contains a credential.
         log.info({ code: error.code, detail: error.detail }, 'request refused by authentication');
-        const refusal = requestError(error.message, error.code, error.httpStatus);
+        const refusal = error.toGraphQLError();
         // A purpose refused to a consumer whose credentials held: recorded like any refusal after authentication.
         if (error.authenticated) {
           const { consumer, purpose } = error.authenticated;
@@ -101,7 +101,7 @@ function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (head
     }
     const view = policy.view(authentication.consumer.id, authentication.purpose);
     if (!view) {
-      const refusal = requestError('The declared purpose is not allowed for this consumer.', 'PURPOSE_NOT_ALLOWED', 403);
+      const refusal = codedError(ErrorCode.PURPOSE_NOT_ALLOWED);
       throw await refuse({ consumer: authentication.consumer, purpose: authentication.purpose, policy, requestId }, refusal);
     }
     const asserted = { consumer: authentication.consumer.id, purpose: authentication.purpose, policyVersion: policy.version, requestId };

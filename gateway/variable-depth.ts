@@ -4,8 +4,8 @@
  * before the gateway or Apollo walks it: a variable nested 40,000 levels deep once overflowed the
  * call stack. The check itself keeps a stack of its own and stops at the limit.
  */
-import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../lib/errors.ts';
+import type { GraphQLError } from 'graphql';
+import { codedError, ErrorCode } from '../lib/error-registry.ts';
 
 export const MAX_VARIABLE_DEPTH = 32;
 
@@ -22,7 +22,5 @@ export function variablesTooDeep(variables: Readonly<Record<string, unknown>> | 
 }
 
 export function variablesTooDeepError(limit = MAX_VARIABLE_DEPTH): GraphQLError {
-  return new GraphQLError(`A variable's value nests lists or objects more than ${limit} levels deep.`, {
-    extensions: { code: ErrorCode.VARIABLES_TOO_DEEP, limit, http: { status: 400 } },
-  });
+  return codedError(ErrorCode.VARIABLES_TOO_DEEP, undefined, { limit });
 }

@@ -1,7 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from './logger.ts';
-import { ErrorCode } from './errors.ts';
+import { ErrorCode, registryMessage } from './error-registry.ts';
 
 /** Errors of the MongoDB driver and mongoose that mean the store cannot be reached (not a bad query). */
 const STORE_UNREACHABLE = /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|PoolCleared|NotConnected|TopologyClosed|ClientClosed)Error$/;
@@ -44,14 +44,14 @@ export function safeErrorFormatter(log: Logger) {
     if (isStoreUnavailable(original)) {
       log.warn({ reason: (original as Error).message, path: formatted.path }, 'store unavailable');
       return {
-        message: 'The store is unavailable; try again shortly.',
+        message: registryMessage(ErrorCode.STORE_UNAVAILABLE),
         ...(formatted.path ? { path: formatted.path } : {}),
         extensions: { code: ErrorCode.STORE_UNAVAILABLE },
       };
     }
     log.error({ err: original, path: formatted.path }, 'internal error while resolving');
     return {
-      message: 'Internal error.',
+      message: registryMessage(ErrorCode.INTERNAL_SERVER_ERROR),
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };

@@ -7,7 +7,7 @@ import type { ApolloServer, BaseContext } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from './logger.ts';
-import { ErrorCode } from './errors.ts';
+import { ErrorCode } from './error-registry.ts';
 
 export interface ReadinessCheck {
   name: string;

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { sharedSettings } from './config/shared.ts';
 
 /**
  * Operational logs: structured JSON on stderr. They carry no personal data and no query
@@ -42,7 +43,7 @@ function scrubValue(value: unknown, depth: number): unknown {
 export function createLogger(name: string): Logger {
   return pino({
     name,
-    level: process.env.LOG_LEVEL ?? 'info',
+    level: sharedSettings().logLevel,
     base: { service: name },
     redact: { paths: REDACTED_PATHS, censor: REDACTED },
     formatters: { log: (object) => scrubValue(object, 0) as Record<string, unknown> },

@@ -21,7 +21,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { loadAuditKey, loadAuditSigner } from '../lib/access-log/keys.ts';
+import { auditKey, auditSigner, readToolSettings } from './config.ts';
 import { exportLines, parseExport, pruneAccessLog, readAccessLog, type AccessLogContents } from '../lib/access-log/maintenance.ts';
 import { connectAccessLogStore, type AccessLogCollections } from '../lib/access-log/store.ts';
 import { verifyAccessLog, type VerificationReport } from '../lib/access-log/verify.ts';
@@ -35,14 +35,12 @@ const USAGE = `usage: npm run audit -- <command>
   export [--out file.jsonl]
   prune [--retention-days N]`;
 
-const DEFAULT_RETENTION_DAYS = 1095;
-
 /** The access log's store, and says which (on standard error, so exports to standard output stay clean). */
 function storeUri(): string {
-  const configured = process.env.ACCESS_LOG_MONGODB_URI || process.env.MONGODB_URI;
-  if (configured) {
-    console.error(`store: ${process.env.ACCESS_LOG_MONGODB_URI ? 'ACCESS_LOG_MONGODB_URI' : 'MONGODB_URI'}`);
-    return configured;
+  const settings = readToolSettings();
+  if (settings.accessLogMongoUri) {
+    console.error(`store: ${settings.accessLogMongoUriFrom}`);
+    return settings.accessLogMongoUri;
   }
   const running = runningStore();
   if (running) {
@@ -92,19 +90,19 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const retentionDays = (): number => {
-    const raw = values['retention-days'] ?? process.env.ACCESS_LOG_RETENTION_DAYS ?? String(DEFAULT_RETENTION_DAYS);
+    const raw = values['retention-days'] ?? String(readToolSettings().retentionDays);
     const days = Number(raw);
     if (!Number.isInteger(days) || days < 0) throw new Error(`the retention must be a whole number of days, got "${raw}"`);
     return days;
   };
-  const witnessFile = values.witness ?? process.env[WITNESS_FILE_ENV];
+  const witnessFile = values.witness ?? readToolSettings().witnessFile;
   /** Verification of `contents` against the witness and the audit key; printed. */
   const verify = async (contents: AccessLogContents): Promise<VerificationReport> => {
     const trustedKeys = values['trusted-keys'] ? JSON.parse(readFileSync(values['trusted-keys'], 'utf8')) as Record<string, string> : undefined;
     const report = verifyAccessLog({
       ...contents,
       ...(trustedKeys ? { trustedKeys } : {}),
-      auditKey: loadAuditKey(),
+      auditKey: auditKey(),
       witness: witnessFile ? await readWitnessFile(witnessFile) : [],
       retentionDays: retentionDays(),
     });
@@ -119,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'witness': {
       if (!witnessFile) throw new Error(`name the witness file: ${WITNESS_FILE_ENV} or --witness`);
-      const signer = loadAuditSigner();
+      const signer = auditSigner();
       const contents = await withStore(readAccessLog);
       // Never countersign a log that does not verify: the evidence already there stays as it is.
       if (!(await verify(contents)).ok) return 1;
@@ -143,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'prune': {
       const days = retentionDays();
-      const signer = loadAuditSigner();
+      const signer = auditSigner();
       const cutoff = new Date(Date.now() - days * 86_400_000);
       const results = await withStore((store) => pruneAccessLog(store, { cutoff, retentionDays: days, signer }));
       for (const { chain, throughSeq, removed } of results) console.log(`pruned ${removed} record(s) of chain ${chain} through position ${throughSeq}`);

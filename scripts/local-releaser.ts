@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { generateEd25519KeyPair } from '../lib/identity/ed25519-keys.ts';
 import type { Logger } from '../lib/logger.ts';
-import { buildApiSchema } from '../lib/policy/api-schema.ts';
-import { readPolicyBundle } from '../lib/policy/bundle.ts';
-import { DEFAULT_SUPERGRAPH_PATH, redisNamespace } from '../lib/policy/process.ts';
-import { readPolicyTestFiles } from '../lib/policy/policy-tests.ts';
-import { formatProblem } from '../lib/policy/problems.ts';
-import { releaseKeyFromPem, releasesDirectory, type ReleaseKey } from '../lib/policy/release.ts';
-import { makeRelease, releaseOnSave } from '../lib/policy/releaser.ts';
+import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
+import { readPolicyBundle } from '../lib/policy/loading/bundle.ts';
+import { redisNamespace } from '../lib/policy/releases/process-policy.ts';
+import { readPolicyTestFiles } from '../lib/policy/officers/policy-tests.ts';
+import { formatProblem } from '../lib/policy/loading/problems.ts';
+import { releaseKeyFromPem, type ReleaseKey } from '../lib/policy/releases/signed-release.ts';
+import { makeRelease, releaseOnSave } from '../lib/policy/officers/releaser.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { DATA_DIRECTORY } from './stack.ts';
 
@@ -46,14 +46,14 @@ export interface LocalReleaser {
   close(): Promise<void>;
 }
 
-export async function startLocalReleaser(options: { log: Logger; policiesDir: string }): Promise<LocalReleaser> {
+export async function startLocalReleaser(options: { log: Logger; policiesDir: string; releasesDir: string; supergraphPath: string }): Promise<LocalReleaser> {
   const { key, publicKeyPem } = await localReleaseKey();
   const sharedStore = await connectSharedStore(options.log);
   const common = {
-    schema: buildApiSchema(readFileSync(process.env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH, 'utf8')),
+    schema: buildApiSchema(readFileSync(options.supergraphPath, 'utf8')),
     key,
     trustedKeys: new Map([[key.keyId, createPublicKey(key.privateKey)]]),
-    releasesDir: releasesDirectory(options.policiesDir),
+    releasesDir: options.releasesDir,
     sharedStore,
     namespace: redisNamespace(),
   };

@@ -10,18 +10,20 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { generateEd25519KeyPair } from '../lib/identity/ed25519-keys.ts';
 import { createLogger } from '../lib/logger.ts';
-import { readPolicyBundle, type PolicyBundle } from '../lib/policy/bundle.ts';
-import { redisNamespace } from '../lib/policy/process.ts';
-import { formatPolicyTestResults, readPolicyTestFiles } from '../lib/policy/policy-tests.ts';
+import { readPolicyBundle, type PolicyBundle } from '../lib/policy/loading/bundle.ts';
+import { redisNamespace } from '../lib/policy/releases/process-policy.ts';
+import { formatPolicyTestResults, readPolicyTestFiles } from '../lib/policy/officers/policy-tests.ts';
 import {
   RELEASE_ENV, parseJson, releaseDigest, releaseFileName, releaseKeyFromPem, releasesDirectory, trustedReleaseKeys, verifyRelease,
   type PolicyRelease, type ReleaseKey,
-} from '../lib/policy/release.ts';
-import { readFleet } from '../lib/policy/release-store.ts';
-import { makeRelease } from '../lib/policy/releaser.ts';
+} from '../lib/policy/releases/signed-release.ts';
+import { readFleet } from '../lib/policy/releases/release-store.ts';
+import { makeRelease } from '../lib/policy/officers/releaser.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
 import { LOCAL_RELEASE_KEY_PATH, LOCAL_RELEASES_DIR } from './local-releaser.ts';
 import { CommandError, UsageError, option, printProblems, type Context } from './policy.ts';
+import type { Environment } from '../lib/config/read.ts';
+import { readSharedSettings } from '../lib/config/shared.ts';
 
 /** The signing key: CREDENCE_RELEASE_PRIVATE_KEY, else `npm start`'s local key (development). */
 function signingKey(ctx: Context): ReleaseKey {
@@ -52,8 +54,8 @@ function releasesDirFor(ctx: Context): string {
   return releasesDirectory(ctx.dir, ctx.io.env);
 }
 
-async function withSharedStore<T>(run: (store: SharedStore) => Promise<T>): Promise<T> {
-  const store = await connectSharedStore(createLogger('policy'), { url: process.env.REDIS_URL });
+async function withSharedStore<T>(env: Environment, run: (store: SharedStore) => Promise<T>): Promise<T> {
+  const store = await connectSharedStore(createLogger('policy'), { url: readSharedSettings(env).redisUrl });
   try {
     return await run(store);
   } finally {
@@ -91,7 +93,7 @@ async function releaseCommand(ctx: Context): Promise<number> {
   const files = restored?.files ?? (await readPolicyBundle(ctx.dir));
   // A rollback restores content that passed its own tests when it was first released.
   const tests = restored ? new Map<string, string>() : await readPolicyTestFiles(ctx.dir);
-  const outcome = await withSharedStore((sharedStore) => makeRelease({
+  const outcome = await withSharedStore(ctx.io.env, (sharedStore) => makeRelease({
     files,
     tests,
     schema: ctx.schema(),
@@ -170,7 +172,7 @@ async function releaseKeyCommand(ctx: Context): Promise<number> {
 }
 
 async function statusCommand(ctx: Context): Promise<number> {
-  const fleet = await withSharedStore((store) => readFleet(store, redisNamespace(ctx.io.env)));
+  const fleet = await withSharedStore(ctx.io.env, (store) => readFleet(store, redisNamespace(ctx.io.env)));
   if (ctx.json) {
     ctx.io.stdout(JSON.stringify(fleet, null, 2));
   } else if (fleet.processes.length === 0) {

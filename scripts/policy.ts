@@ -22,18 +22,19 @@ import { parseArgs } from 'node:util';
 import { parse, validate } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { generateApiKey, hashApiKey } from '../lib/identity/api-keys.ts';
-import { buildApiSchema } from '../lib/policy/api-schema.ts';
-import { coverageReport, formatCoverage } from '../lib/policy/coverage.ts';
-import { diffPolicies, formatPolicyDiff } from '../lib/policy/diff.ts';
-import { explainOperation, formatExplanation } from '../lib/policy/explain.ts';
-import { generatedJsonSchemaFiles, NAME_PATTERN } from '../lib/policy/json-schema.ts';
-import { OPERATIONS_FOLDER, operationsOfDocument, readManifest, registerOperations, type RegisteredOperation } from '../lib/policy/persisted-operations.ts';
-import { loadPolicy, loadPolicyFromTexts, readPolicyFilesAtGitRef } from '../lib/policy/load.ts';
-import type { PolicyLoadResult } from '../lib/policy/load.ts';
-import { parsePolicyFiles } from '../lib/policy/parse.ts';
-import { formatPolicyTestResults, parsePolicyTestFiles, readPolicyTestFiles, runPolicyTests } from '../lib/policy/policy-tests.ts';
-import { formatProblem } from '../lib/policy/problems.ts';
-import type { PolicyProblem } from '../lib/policy/problems.ts';
+import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
+import { coverageReport, formatCoverage } from '../lib/policy/officers/coverage.ts';
+import { diffPolicies, formatPolicyDiff } from '../lib/policy/officers/diff.ts';
+import { explainOperation, formatExplanation } from '../lib/policy/officers/explain.ts';
+import { generatedJsonSchemaFiles, NAME_PATTERN } from '../lib/policy/officers/json-schema.ts';
+import { OPERATIONS_FOLDER, operationsOfDocument, readManifest, registerOperations, type RegisteredOperation } from '../lib/policy/decision/registered-operations.ts';
+import { loadPolicy, loadPolicyFromTexts, readPolicyFilesAtGitRef } from '../lib/policy/loading/load-policy.ts';
+import type { PolicyLoadResult } from '../lib/policy/loading/load-policy.ts';
+import { parsePolicyFiles } from '../lib/policy/loading/parse.ts';
+import { formatPolicyTestResults, parsePolicyTestFiles, readPolicyTestFiles, runPolicyTests } from '../lib/policy/officers/policy-tests.ts';
+import { formatProblem } from '../lib/policy/loading/problems.ts';
+import type { PolicyProblem } from '../lib/policy/loading/problems.ts';
+import { policyCommandEnvironment, readToolSettings } from './config.ts';
 import { RELEASE_COMMANDS } from './policy-release.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -332,7 +333,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     stdout: (text) => console.log(text),
     stderr: (text) => console.error(text),
     // npm runs scripts from the package root; INIT_CWD is where the officer typed the command.
-    cwd: process.env['INIT_CWD'] ?? process.cwd(),
-    env: process.env,
+    cwd: readToolSettings().invocationDir ?? process.cwd(),
+    env: policyCommandEnvironment(),
   });
 }

@@ -4,13 +4,12 @@
  * store it runs, its processes' id files, and the first query it suggests.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
+import { dataDirectory } from './config.ts';
 
-export const DATA_DIRECTORY = process.env.CREDENCE_DATA_DIR
-  ? resolve(process.env.CREDENCE_DATA_DIR)
-  : fileURLToPath(new URL('../.data', import.meta.url));
+export const DATA_DIRECTORY = dataDirectory() ?? fileURLToPath(new URL('../.data', import.meta.url));
 
 /** Where a running `npm start` says which store it runs, for the command-line tools. */
 export const STORE_FILE = join(DATA_DIRECTORY, 'store.json');

@@ -9,13 +9,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
+import { orExitOnConfigError } from '../lib/config/read.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
 import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
-import { DEFAULT_SUBJECT_COUNT, ensureDemoData } from '../subgraphs/seed.ts';
-import { policiesDirectory } from '../lib/policy/process.ts';
-import { RELEASE_ENV } from '../lib/policy/release.ts';
+import { ensureDemoData } from '../subgraphs/seed.ts';
+import { RELEASE_ENV } from '../lib/policy/releases/signed-release.ts';
+import { childEnvironment, readToolSettings } from './config.ts';
 import { readDemoKeys } from './demo-keys.ts';
 import { LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
 import {
@@ -24,22 +25,22 @@ import {
 } from './stack.ts';
 import { supervise, type Supervised } from './supervisor.ts';
 
+const settings = orExitOnConfigError(() => readToolSettings());
 const log = createLogger('start');
 const root = fileURLToPath(new URL('..', import.meta.url));
-const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
+const { gatewayPort } = settings;
 /** Departments listen on 4001..4005, or on DEPARTMENT_BASE_PORT + 0..4. */
-const departmentPort = (name: string): number => process.env.DEPARTMENT_BASE_PORT
-  ? Number(process.env.DEPARTMENT_BASE_PORT) + departments.findIndex((department) => department.name === name)
+const departmentPort = (name: string): number => settings.departmentBasePort !== undefined
+  ? settings.departmentBasePort + departments.findIndex((department) => department.name === name)
   : defaultSubgraphPort(name);
-const seedSubjects = Number(process.env.SEED_SUBJECTS ?? DEFAULT_SUBJECT_COUNT);
 const processes: Supervised[] = [];
 let stopping = false;
 // This machine's releases, signed with its local key, stay with its store in .data/, out of the
 // policies folder that is committed (and that tests copy).
-process.env[RELEASE_ENV.DIR] ??= LOCAL_RELEASES_DIR;
+const releasesDir = settings.shared.releasesDir ?? LOCAL_RELEASES_DIR;
 let localRelease: LocalReleaser | undefined;
 
-const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: Number(process.env.EMBEDDED_MONGO_PORT ?? 27018) });
+const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: settings.embeddedMongoPort });
 // The command-line tools (npm run audit, npm run seed) use this store when no MONGODB_URI is set.
 if (mongo.embedded) writeRunningStore({ uri: mongo.uri, description: mongo.description });
 
@@ -61,7 +62,7 @@ function run(name: string, script: string, args: string[], env: Record<string, s
   processes.push(supervise({
     name,
     log,
-    start: (): ChildProcess => spawn(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] }),
+    start: (): ChildProcess => spawn(process.execPath, [script, ...args], { cwd: root, env: childEnvironment({ [RELEASE_ENV.DIR]: releasesDir, ...env }), stdio: ['ignore', 'inherit', 'inherit'] }),
     onStart: (child) => {
       if (child.pid) writePidFile(name, child.pid);
     },
@@ -92,8 +93,8 @@ async function waitUntilReady(url: string, timeoutMs = 300_000): Promise<void> {
 const assertionKeys = generateAssertionKeyPair();
 try {
   // The local release key: every saved policy change is signed with it and goes live (development only).
-  localRelease = await startLocalReleaser({ log, policiesDir: policiesDirectory() });
-  await ensureDemoData({ mongoUri: mongo.uri, embedded: mongo.embedded, subjects: seedSubjects, log });
+  localRelease = await startLocalReleaser({ log, policiesDir: settings.shared.policiesDir, releasesDir, supergraphPath: settings.supergraphPath });
+  await ensureDemoData({ mongoUri: mongo.uri, embedded: mongo.embedded, subjects: settings.seedSubjects, log, referenceDate: settings.seedReferenceDate });
   for (const { name } of departments) {
     run(name, 'subgraphs/main.ts', [name], {
       MONGODB_URI: mongo.uri,
@@ -121,7 +122,7 @@ try {
 }
 
 const url = `http://127.0.0.1:${gatewayPort}/graphql`;
-const apiKey = readDemoKeys(policiesDirectory()).get(SHOWCASE_CALLER.consumer) ?? '';
+const apiKey = readDemoKeys(settings.shared.policiesDir).get(SHOWCASE_CALLER.consumer) ?? '';
 const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-credence-purpose': SHOWCASE_CALLER.purpose };
 
 /** The first candidate whose answer has records from every department, so the first query shows the join. */

@@ -1,24 +1,31 @@
-/** Runs one department as a process: `node subgraphs/main.ts <name>` (MONGODB_URI, PORT and the assertion keys from the environment). */
-import { createAssertionVerifier, loadAssertionKeys } from '../lib/identity/assertion.ts';
+/** Runs one department as a process: `node subgraphs/main.ts <name>` (its settings: subgraphs/runtime/config.ts, docs/configuration.md). */
+import { ConfigError, orExitOnConfigError } from '../lib/config/read.ts';
+import { createAssertionVerifier } from '../lib/identity/assertion.ts';
 import { createReplayGuard } from '../lib/identity/replay-guard.ts';
 import { createLogger } from '../lib/logger.ts';
-import { policiesDirectory, startPolicyRuntime } from '../lib/policy/process.ts';
+import { startPolicyRuntime } from '../lib/policy/releases/process-policy.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { departmentNamed, defaultSubgraphPort } from './departments.ts';
+import { readDepartmentProcessConfig } from './runtime/config.ts';
 import { startSubgraph } from './runtime/server.ts';
 
-const name = process.argv[2];
-if (!name) throw new Error('usage: node subgraphs/main.ts <department>');
-const mongoUri = process.env.MONGODB_URI;
-if (!mongoUri) throw new Error('MONGODB_URI is required to run a subgraph on its own (npm start provides one).');
-const port = process.env.PORT ? Number(process.env.PORT) : defaultSubgraphPort(name);
+const name = process.argv[2] ?? '';
+const { department, config } = orExitOnConfigError(() => {
+  if (!name) throw new ConfigError('argv', 'usage: node subgraphs/main.ts <department>');
+  try {
+    departmentNamed(name);
+  } catch (error) {
+    throw new ConfigError('argv', (error as Error).message);
+  }
+  return { department: departmentNamed(name), config: readDepartmentProcessConfig(defaultSubgraphPort(name)) };
+});
 
 const log = createLogger(`subgraph:${name}`);
-const assertions = createAssertionVerifier(loadAssertionKeys(process.env, 'verifier'));
-const sharedStore = await connectSharedStore(log);
-const policies = await startPolicyRuntime({ dir: policiesDirectory(), sharedStore, log });
-const subgraph = await startSubgraph(departmentNamed(name), { mongoUri, port, host: process.env.HOST ?? '127.0.0.1', policies, assertions,
-  replayGuard: createReplayGuard(sharedStore, process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence'),
+const assertions = createAssertionVerifier(config.assertionKeys);
+const sharedStore = await connectSharedStore(log, { url: config.shared.redisUrl });
+const policies = await startPolicyRuntime({ dir: config.shared.policiesDir, sharedStore, log, trustedKeys: config.trustedReleaseKeys, namespace: config.shared.redisNamespace });
+const subgraph = await startSubgraph(department, { mongoUri: config.mongoUri, port: config.port, host: config.host, policies, assertions,
+  replayGuard: createReplayGuard(sharedStore, config.shared.redisNamespace),
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

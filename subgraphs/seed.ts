@@ -147,7 +147,7 @@ async function dropDemoData(mongoUri: string): Promise<void> {
  * else. A store the operator named (MONGODB_URI) is never dropped: outdated data there stops the
  * start with what to do.
  */
-export async function ensureDemoData(options: { mongoUri: string; embedded: boolean; subjects: number; log: Logger }): Promise<SeedState> {
+export async function ensureDemoData(options: { mongoUri: string; embedded: boolean; subjects: number; log: Logger; referenceDate?: Date }): Promise<SeedState> {
   const state = await seedState(options.mongoUri);
   if (state === 'current') return state;
   if (state === 'outdated') {
@@ -160,6 +160,6 @@ export async function ensureDemoData(options: { mongoUri: string; embedded: bool
   } else {
     options.log.info({ subjects: options.subjects }, 'empty store: seeding demo data');
   }
-  await seedAll({ mongoUri: options.mongoUri, subjects: options.subjects, log: options.log });
+  await seedAll({ mongoUri: options.mongoUri, subjects: options.subjects, log: options.log, ...(options.referenceDate ? { referenceDate: options.referenceDate } : {}) });
   return state;
 }

@@ -19,7 +19,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { UnsecuredJWT } from 'jose';
 import { ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionIdentity } from '../lib/identity/assertion.ts';
 import { LruCache } from '../lib/lru-cache.ts';
-import { operationHash, operationsOfDocument, registerOperations } from '../lib/policy/persisted-operations.ts';
+import { operationHash, operationsOfDocument, registerOperations } from '../lib/policy/decision/registered-operations.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
 import { assertRefused, post, send, type HttpAnswer } from './support/http.ts';

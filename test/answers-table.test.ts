@@ -7,8 +7,10 @@
  * nothing of it in the answer.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { ERRORS, isErrorCode, type ErrorCode } from '../lib/error-registry.ts';
 import { ASSERTION_HEADER } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
@@ -20,6 +22,64 @@ import { assertRefused, post, send, type HttpAnswer } from './support/http.ts';
 import { addPurposeSeeingEverything, publishPolicyChange, removeConsumerFields } from './support/policy-change.ts';
 
 const SUBJECT = seedSubject(2);
+
+/** The rows of the README's table of answers: situation, answer, tests. */
+function readmeAnswerRows(): { situation: string; answer: string }[] {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('| Situation | Answer |');
+  assert.ok(start >= 0, 'the README has its table of answers');
+  const lines = readme.slice(start).split('\n');
+  const table = lines.slice(2, lines.findIndex((line) => !line.startsWith('|')));
+  return table.map((line) => {
+    const [situation = '', answer = ''] = line.split(' | ').map((cell) => cell.replace(/^\| /, ''));
+    return { situation, answer };
+  });
+}
+
+/** The codes an answer cell names, each with the HTTP status stated before it in the cell (if any). */
+function codesIn(answer: string): { code: string; status: number | undefined }[] {
+  const found: { code: string; status: number | undefined }[] = [];
+  let status: number | undefined;
+  for (const match of answer.matchAll(/HTTP (\d{3})|`([A-Z][A-Z_]+)`/g)) {
+    if (match[1]) status = Number(match[1]);
+    else if (match[2]) found.push({ code: match[2], status });
+  }
+  return found;
+}
+
+/** docs/errors.md's row for a code, as the registry says it. */
+function documentedRow(code: ErrorCode): string {
+  const entry = ERRORS[code];
+  const status = entry.scope === 'request' ? String(entry.status) : '200, at the field';
+  const extensions = entry.extensions.length > 0 ? entry.extensions.map((name) => `\`${name}\``).join(', ') : '–';
+  return `| \`${code}\` | ${status} | ${entry.raisedBy} | ${extensions} | ${entry.message} |`;
+}
+
+describe('the README\'s answers table against the error registry', () => {
+  const rows = readmeAnswerRows();
+
+  it('every code in the table is a registry code', () => {
+    const codes = rows.flatMap(({ answer }) => codesIn(answer).map(({ code }) => code));
+    assert.ok(codes.length >= 30, `the table names the codes (found ${codes.length})`);
+    assert.deepEqual(codes.filter((code) => !isErrorCode(code)), []);
+  });
+
+  it('every HTTP status the table states for a code is the registry\'s status of that code', () => {
+    const stated = rows.flatMap(({ situation, answer }) => codesIn(answer)
+      .filter(({ status }) => status !== undefined)
+      .map(({ code, status }) => ({ situation, code, status })));
+    assert.ok(stated.length >= 20, `statuses are stated (found ${stated.length})`);
+    const differing = stated.filter(({ code, status }) => isErrorCode(code) && !(ERRORS[code].scope === 'request' && ERRORS[code].status === status));
+    assert.deepEqual(differing, []);
+  });
+
+  it('docs/errors.md lists every registry code, row for row as the registry says it', () => {
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    const documented = doc.split('\n').filter((line) => /^\| `[A-Z_]+` \|/.test(line));
+    const expected = (Object.keys(ERRORS) as ErrorCode[]).map(documentedRow);
+    assert.deepEqual(documented, expected, 'docs/errors.md is out of date: its rows must be the expected ones');
+  });
+});
 const TAX: { consumer: string; purpose: string } = { consumer: 'tax-bureau', purpose: 'TAX_ADMINISTRATION' };
 
 describe('the README\'s answers table, end to end', () => {

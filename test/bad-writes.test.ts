@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_CATALOG_PATH } from '../lib/policy/catalog.ts';
+import { DEFAULT_CATALOG_PATH } from '../lib/policy/reference/catalog.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { INSPECTOR, startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
 import { storeSnapshot } from './support/store-snapshot.ts';

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApolloServer } from '@apollo/server';
-import { disclosureWindowsByRecordType, loadCatalog } from '../lib/policy/catalog.ts';
-import { DEFAULT_DISCLOSURE_WINDOWS, type DisclosureWindows } from '../lib/policy/records.ts';
+import { disclosureWindowsByRecordType, loadCatalog } from '../lib/policy/reference/catalog.ts';
+import { DEFAULT_DISCLOSURE_WINDOWS, type DisclosureWindows } from '../lib/policy/decision/records.ts';
 import { connectDatabase, departmentDatabaseName } from '../lib/stores/mongo.ts';
 import { penalties } from '../subgraphs/penalties/index.ts';
 import { enforceOnSchema, policyPlugin, type PolicyContext } from '../subgraphs/runtime/enforcement.ts';

@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import mongoose from 'mongoose';
 import { createLogger } from '../lib/logger.ts';
+import { readSharedSettings } from '../lib/config/shared.ts';
 import { chooseFerretdbBackend, startFerretdb } from '../lib/stores/ferretdb.ts';
 import { freePort } from '../lib/stores/net.ts';
 
 const log = createLogger('test');
 
 it('chooses the backend from the environment', async () => {
-  assert.deepEqual(await chooseFerretdbBackend({ FERRETDB_POSTGRESQL_URL: 'postgres://db.example/ferret' }), { handler: 'postgresql', url: 'postgres://db.example/ferret' });
-  assert.deepEqual(await chooseFerretdbBackend({ FERRETDB_HANDLER: 'sqlite' }), { handler: 'sqlite' });
+  assert.deepEqual(await chooseFerretdbBackend(readSharedSettings({ FERRETDB_POSTGRESQL_URL: 'postgres://db.example/ferret' }).ferretdb), { handler: 'postgresql', url: 'postgres://db.example/ferret' });
+  assert.deepEqual(await chooseFerretdbBackend(readSharedSettings({ FERRETDB_HANDLER: 'sqlite' }).ferretdb), { handler: 'sqlite' });
 });
 
 it('serves reads and writes on SQLite files, for machines without PostgreSQL', async () => {

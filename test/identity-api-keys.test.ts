@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createApiKeyIndex, generateApiKey, hashApiKey } from '../lib/identity/api-keys.ts';
-import type { ApiKeyCredential, Consumer } from '../lib/policy/model.ts';
+import type { ApiKeyCredential, Consumer } from '../lib/policy/decision/model.ts';
 
 function consumer(id: string, apiKeys: ApiKeyCredential[]): Consumer {
   return { id, name: id, purposes: ['audit'], mode: 'reject', apiKeys, jwt: [], anonymous: false };

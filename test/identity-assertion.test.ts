@@ -10,8 +10,8 @@ import {
   loadAssertionKeys,
   requestDigest,
 } from '../lib/identity/assertion.ts';
-import { IdentityError } from '../lib/identity/errors.ts';
-import type { IdentityErrorCode } from '../lib/identity/errors.ts';
+import { IdentityError } from '../lib/identity/identity-error.ts';
+import type { IdentityErrorCode } from '../lib/identity/identity-error.ts';
 
 const identity = { consumer: 'tax-bureau', purpose: 'credit-review', policyVersion: 'sha256:abc', requestId: 'req-1' };
 const now = new Date('2026-06-01T12:00:00Z');

@@ -8,9 +8,9 @@ import type { CryptoKey } from 'jose';
 import { generateApiKey, hashApiKey } from '../lib/identity/api-keys.ts';
 import { createAuthenticator } from '../lib/identity/authenticate.ts';
 import type { Authenticator, IdentityHeaders } from '../lib/identity/authenticate.ts';
-import { IdentityError } from '../lib/identity/errors.ts';
-import type { IdentityErrorCode } from '../lib/identity/errors.ts';
-import type { CompiledPolicy, Consumer, Issuer } from '../lib/policy/model.ts';
+import { IdentityError } from '../lib/identity/identity-error.ts';
+import type { IdentityErrorCode } from '../lib/identity/identity-error.ts';
+import type { CompiledPolicy, Consumer, Issuer } from '../lib/policy/decision/model.ts';
 
 const ISSUER = 'https://idp.example.gov';
 const now = new Date('2026-06-01T12:00:00Z');

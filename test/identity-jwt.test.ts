@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
-import { IdentityError } from '../lib/identity/errors.ts';
-import type { IdentityErrorCode } from '../lib/identity/errors.ts';
+import { IdentityError } from '../lib/identity/identity-error.ts';
+import type { IdentityErrorCode } from '../lib/identity/identity-error.ts';
 import { createJwtVerifier } from '../lib/identity/jwt.ts';
 import type { JwtVerifier } from '../lib/identity/jwt.ts';
 

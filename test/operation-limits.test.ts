@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { getIntrospectionQuery, parse } from 'graphql';
-import { buildApiSchema } from '../lib/policy/api-schema.ts';
-import { selectOperation } from '../lib/policy/operation-fields.ts';
-import { DEFAULT_SUPERGRAPH_PATH } from '../lib/policy/process.ts';
+import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
+import { selectOperation } from '../lib/policy/decision/operation-fields.ts';
+import { DEFAULT_SUPERGRAPH_PATH } from '../lib/policy/releases/process-policy.ts';
 import { DEFAULT_CONSUMER_LIMITS, DEFAULT_LIST_SIZE } from '../gateway/config.ts';
 import { checkOperationLimits, checkSourceLimits, limitsFor, type Limits } from '../gateway/operation-limits.ts';
 

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { buildApiSchema, policyFields, policyTypes } from '../lib/policy/api-schema.ts';
-import { ALWAYS_ALLOWED_RULE_ID, policyVersion } from '../lib/policy/compile.ts';
-import { loadPolicyFromTexts } from '../lib/policy/load.ts';
-import type { CompiledPolicy } from '../lib/policy/model.ts';
-import { DEFAULT_RECORD_RULE } from '../lib/policy/model.ts';
-import { formatProblem } from '../lib/policy/problems.ts';
+import { buildApiSchema, policyFields, policyTypes } from '../lib/policy/decision/api-schema.ts';
+import { ALWAYS_ALLOWED_RULE_ID, policyVersion } from '../lib/policy/decision/compile.ts';
+import { loadPolicyFromTexts } from '../lib/policy/loading/load-policy.ts';
+import type { CompiledPolicy } from '../lib/policy/decision/model.ts';
+import { DEFAULT_RECORD_RULE } from '../lib/policy/decision/model.ts';
+import { formatProblem } from '../lib/policy/loading/problems.ts';
 
 const schema = buildApiSchema(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));
 

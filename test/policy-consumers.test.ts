@@ -24,8 +24,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'graphql';
-import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
-import type { ConsumerView } from '../lib/policy/model.ts';
+import { collectRequestedFields } from '../lib/policy/decision/operation-fields.ts';
+import type { ConsumerView } from '../lib/policy/decision/model.ts';
 import { seedSubject, type SeedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { isShownAsDescribed, maskedAsDescribed, oracleView, recordStateFields, type OracleView, type RecordRuleName } from './oracle/oracle.ts';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.ts';

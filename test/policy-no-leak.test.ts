@@ -70,8 +70,8 @@ import {
 import {
   ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionBinding, type AssertionIdentity, type AssertionSigner,
 } from '../lib/identity/assertion.ts';
-import { buildApiSchema } from '../lib/policy/api-schema.ts';
-import { DEFAULT_SUPERGRAPH_PATH } from '../lib/policy/process.ts';
+import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
+import { DEFAULT_SUPERGRAPH_PATH } from '../lib/policy/releases/process-policy.ts';
 import { departments } from '../subgraphs/departments.ts';
 import { departmentSchema } from '../subgraphs/runtime/server.ts';
 import { seedSubject, type RiskProfile } from '../subgraphs/runtime/seed-subjects.ts';
@@ -79,7 +79,7 @@ import {
   everythingView, isOracleRecordType, isShownAsDescribed, maskedAsDescribed, ORACLE_CONSUMERS, oracleView, recordStateFields,
   type ExpectedField, type OracleView, type RecordRuleName,
 } from './oracle/oracle.ts';
-import type { ConsumerView } from '../lib/policy/model.ts';
+import type { ConsumerView } from '../lib/policy/decision/model.ts';
 import { INSPECTOR, NO_LIMITS, startFederation, type Federation } from './support/federation.ts';
 import { addPurposeSeeingEverything, publishPolicyChange } from './support/policy-change.ts';
 import { namedFields } from './support/requested-fields.ts';

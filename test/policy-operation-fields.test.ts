@@ -8,8 +8,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { getNamedType, isCompositeType, isObjectType, parse, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
 import type { GraphQLObjectType } from 'graphql';
-import { buildApiSchema } from '../lib/policy/api-schema.ts';
-import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
+import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
+import { collectRequestedFields } from '../lib/policy/decision/operation-fields.ts';
 
 const schema = buildApiSchema(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));
 

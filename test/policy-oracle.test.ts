@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { buildApiSchema, policyFields, policyTypes } from '../lib/policy/api-schema.ts';
-import { disclosureWindowsByRecordType, loadCatalog } from '../lib/policy/catalog.ts';
-import { loadPolicy } from '../lib/policy/load.ts';
-import { applyMask } from '../lib/policy/masks.ts';
-import type { CompiledPolicy, MaskName, RecordRule } from '../lib/policy/model.ts';
-import { formatProblem } from '../lib/policy/problems.ts';
-import { isRecordVisible, RECORD_TYPES } from '../lib/policy/records.ts';
+import { buildApiSchema, policyFields, policyTypes } from '../lib/policy/decision/api-schema.ts';
+import { disclosureWindowsByRecordType, loadCatalog } from '../lib/policy/reference/catalog.ts';
+import { loadPolicy } from '../lib/policy/loading/load-policy.ts';
+import { applyMask } from '../lib/policy/decision/masks.ts';
+import type { CompiledPolicy, MaskName, RecordRule } from '../lib/policy/decision/model.ts';
+import { formatProblem } from '../lib/policy/loading/problems.ts';
+import { isRecordVisible, RECORD_TYPES } from '../lib/policy/decision/records.ts';
 import {
   isShownAsDescribed, maskedAsDescribed, ORACLE_CONSUMERS, ORACLE_MASKS, ORACLE_RECORD_TYPES, oracleView, windowDaysAsDescribed,
   type RecordRuleName,

@@ -7,9 +7,9 @@ import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readPolicyBundle } from '../lib/policy/bundle.ts';
-import { DEFAULT_POLICIES_DIR } from '../lib/policy/process.ts';
-import { RELEASE_ENV, releaseDigest } from '../lib/policy/release.ts';
+import { readPolicyBundle } from '../lib/policy/loading/bundle.ts';
+import { DEFAULT_POLICIES_DIR } from '../lib/policy/releases/process-policy.ts';
+import { RELEASE_ENV, releaseDigest } from '../lib/policy/releases/signed-release.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { createLogger } from '../lib/logger.ts';
 import { main } from '../scripts/policy.ts';

@@ -7,12 +7,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hashApiKey } from '../lib/identity/api-keys.ts';
-import { buildApiSchema, policyFields, policyTypes } from '../lib/policy/api-schema.ts';
-import { generatedJsonSchemaFiles } from '../lib/policy/json-schema.ts';
-import { loadPolicy } from '../lib/policy/load.ts';
-import type { CompiledPolicy, ConsumerView } from '../lib/policy/model.ts';
-import { formatProblem } from '../lib/policy/problems.ts';
-import { RECORD_TYPES } from '../lib/policy/records.ts';
+import { buildApiSchema, policyFields, policyTypes } from '../lib/policy/decision/api-schema.ts';
+import { generatedJsonSchemaFiles } from '../lib/policy/officers/json-schema.ts';
+import { loadPolicy } from '../lib/policy/loading/load-policy.ts';
+import type { CompiledPolicy, ConsumerView } from '../lib/policy/decision/model.ts';
+import { formatProblem } from '../lib/policy/loading/problems.ts';
+import { RECORD_TYPES } from '../lib/policy/decision/records.ts';
 
 const POLICIES = fileURLToPath(new URL('../policies/', import.meta.url));
 const schema = buildApiSchema(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));

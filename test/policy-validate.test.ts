@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { buildApiSchema } from '../lib/policy/api-schema.ts';
-import { loadPolicyFromTexts } from '../lib/policy/load.ts';
-import type { PolicyLoadResult } from '../lib/policy/load.ts';
-import { formatProblem } from '../lib/policy/problems.ts';
-import type { PolicyProblem, ProblemCode } from '../lib/policy/problems.ts';
+import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
+import { loadPolicyFromTexts } from '../lib/policy/loading/load-policy.ts';
+import type { PolicyLoadResult } from '../lib/policy/loading/load-policy.ts';
+import { formatProblem } from '../lib/policy/loading/problems.ts';
+import type { PolicyProblem, ProblemCode } from '../lib/policy/loading/problems.ts';
 
 const schema = buildApiSchema(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));
 const HASH = (digit: string): string => digit.repeat(64);

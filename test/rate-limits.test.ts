@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { GraphQLError } from 'graphql';
 import { createLogger } from '../lib/logger.ts';
-import type { Consumer } from '../lib/policy/model.ts';
+import type { Consumer } from '../lib/policy/decision/model.ts';
 import { connectSharedStore, createMemoryStore, type SharedStore } from '../lib/stores/shared-store.ts';
 import { DEFAULT_CONSUMER_LIMITS } from '../gateway/config.ts';
 import { createRateLimits, rateKeys } from '../gateway/rate-limits.ts';

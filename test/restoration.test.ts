@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { restorationSettings } from '../subgraphs/runtime/restoration-settings.ts';
+import { restorationSettings } from '../subgraphs/runtime/config.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { INSPECTOR, startFederation, type Caller, type Federation } from './support/federation.ts';
 
@@ -83,7 +83,7 @@ describe('credit restoration end to end (R5, R6)', () => {
       .flatMap((subject) => subject.seriousDishonestyListings.map((listing) => ({ ...listing, uscc: subject.uscc })));
     // A seeded listing (recorded by no department of the demo policy) that may be applied for.
     const seeded = listings.find((listing) => !listing.id.includes(String(process.pid)) && listing.removedOn === null && listing.restoredOn === null
-      && !restorationSettings.nonRestorable.has(listing.listType) && listing.listedOn <= daysAgo(restorationSettings.listingMinimumDays));
+      && !restorationSettings().nonRestorable.has(listing.listType) && listing.listedOn <= daysAgo(restorationSettings().listingMinimumDays));
     assert.ok(seeded, 'the seed has an eligible listing');
     const applied = await federation.query(APPLY, { id: seeded.id, uscc: seeded.uscc, basisNumber: seeded.basis.number }, DESK);
     assert.equal(applied.body.errors, undefined, JSON.stringify(applied.body.errors));

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../lib/logger.ts';
 import { checkUscc } from '../lib/uscc.ts';
 import { connectDatabase, departmentDatabaseName, startMongo, type MongoServer } from '../lib/stores/mongo.ts';
-import { restorationSettings } from '../subgraphs/runtime/restoration-settings.ts';
+import { restorationSettings } from '../subgraphs/runtime/config.ts';
 import { seedSubject, seedSubjects, SEED_REFERENCE_DATE } from '../subgraphs/runtime/seed-subjects.ts';
 import { seedAll } from '../subgraphs/seed.ts';
 import { dropDepartmentDatabases } from './support/databases.ts';
@@ -65,7 +65,7 @@ describe('seeding the departments', () => {
       assert.ok(penalties.some((p) => p.decidedOn > yearAgo), 'some decided within the last year');
       assert.ok(penalties.some((p) => p.decidedOn < yearAgo), 'some decided before that');
       assert.ok(penalties.some((p) => p.restoredOn !== null), 'some restored');
-      const nonRestorable = penalties.filter((p) => restorationSettings.nonRestorable.has(p.category));
+      const nonRestorable = penalties.filter((p) => restorationSettings().nonRestorable.has(p.category));
       assert.ok(nonRestorable.length > 0, 'some in non-restorable categories');
       assert.ok(nonRestorable.every((p) => p.severity === 'SERIOUS' && p.restoredOn === null), 'never restored, always serious');
       assert.deepEqual(new Set(penalties.map((p) => p.severity)), new Set(['MINOR', 'GENERAL', 'SERIOUS']));
@@ -82,7 +82,7 @@ describe('seeding the departments', () => {
       for (const listing of listings) {
         assert.ok(listing.basis?.number && listing.basis.issuedBy && listing.basis.issuedOn instanceof Date, `listing ${listing._id} has its basis`);
       }
-      const excluded = listings.filter((l) => restorationSettings.nonRestorable.has(l.listType));
+      const excluded = listings.filter((l) => restorationSettings().nonRestorable.has(l.listType));
       assert.ok(excluded.length > 0, 'some listings of kinds never restored');
       assert.ok(excluded.every((l) => l.restoredOn === null));
       const applications = await connection.collection<RestorationApplicationDocument>('restoration_applications').find({}).toArray();

@@ -16,6 +16,7 @@ import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
 import { connectDatabase, departmentDatabaseName, isFerretdb, startMongo, type MongoServer } from '../lib/stores/mongo.ts';
 import { departments } from '../subgraphs/departments.ts';
 import { chooseFerretdbBackend } from '../lib/stores/ferretdb.ts';
+import { sharedSettings } from '../lib/config/shared.ts';
 import { keyedQueryOf } from '../subgraphs/runtime/loaders.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { seedAll } from '../subgraphs/seed.ts';
@@ -58,7 +59,7 @@ describe('store plans: every per-request query is served by an index', () => {
     // A few seeded rows are cheaper to scan than to look up, and PostgreSQL rightly scans them.
     // With sequential scans priced out for this test's FerretDB, a scan in a plan means that no
     // index could serve the query, which is what this test is about.
-    const backend = await chooseFerretdbBackend();
+    const backend = await chooseFerretdbBackend(sharedSettings().ferretdb);
     if (!process.env.MONGODB_URI && backend.handler === 'postgresql') {
       const url = new URL(backend.url);
       url.searchParams.set('enable_seqscan', 'off');

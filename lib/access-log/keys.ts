@@ -8,6 +8,7 @@
  *   them against its public key (CREDENCE_AUDIT_PUBLIC_KEY).
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { Environment } from '../config/read.ts';
 import { assertionKeyId, generateAssertionKeyPair, unescapePem } from '../identity/assertion.ts';
 
 export const ACCESS_LOG_KEY_ENV = 'CREDENCE_ACCESS_LOG_PRIVATE_KEY';
@@ -35,7 +36,7 @@ function signerFor(privateKey: KeyObject, generated: boolean, env = ACCESS_LOG_K
 }
 
 /** The instance's key from the environment, or a fresh one for this process when none is set. */
-export function loadCheckpointSigner(env: NodeJS.ProcessEnv = process.env): CheckpointSigner {
+export function loadCheckpointSigner(env: Environment): CheckpointSigner {
   const pem = env[ACCESS_LOG_KEY_ENV];
   if (!pem || pem.trim() === '') return signerFor(createPrivateKey(generateAssertionKeyPair().privateKeyPem), true);
   return signerFor(privateKeyFrom(pem, ACCESS_LOG_KEY_ENV), false);
@@ -50,7 +51,7 @@ function privateKeyFrom(pem: string, env: string): KeyObject {
 }
 
 /** The privacy office's audit key, for `npm run audit -- prune` and `witness`; required there. */
-export function loadAuditSigner(env: NodeJS.ProcessEnv = process.env): CheckpointSigner {
+export function loadAuditSigner(env: Environment): CheckpointSigner {
   const pem = env[AUDIT_PRIVATE_KEY_ENV];
   if (!pem || pem.trim() === '') throw new Error(`Set ${AUDIT_PRIVATE_KEY_ENV} to the privacy office's Ed25519 audit key: prunes and witness statements are signed with it.`);
   return signerFor(privateKeyFrom(pem, AUDIT_PRIVATE_KEY_ENV), false, AUDIT_PRIVATE_KEY_ENV);
@@ -63,7 +64,7 @@ export interface AuditKey {
 }
 
 /** The audit key's public half (CREDENCE_AUDIT_PUBLIC_KEY, else derived from the private key), or null when neither is set. */
-export function loadAuditKey(env: NodeJS.ProcessEnv = process.env): AuditKey | null {
+export function loadAuditKey(env: Environment): AuditKey | null {
   const publicPem = env[AUDIT_PUBLIC_KEY_ENV];
   const privatePem = env[AUDIT_PRIVATE_KEY_ENV];
   let publicKey: KeyObject;

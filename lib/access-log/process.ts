@@ -1,6 +1,6 @@
 /** Opening and closing a gateway's access log from its configuration (gateway/main.ts, tests). */
 import type { Logger } from '../logger.ts';
-import { loadCheckpointSigner } from './keys.ts';
+import { ACCESS_LOG_KEY_ENV, loadCheckpointSigner } from './keys.ts';
 import { connectAccessLogStore } from './store.ts';
 import { defaultInstanceName, openAccessLogWriter, type AccessLogWriter } from './writer.ts';
 
@@ -14,6 +14,8 @@ export interface AccessLogConfig {
   checkpointEvery: number;
   checkpointIntervalMs: number;
   writeTimeoutMs: number;
+  /** CREDENCE_ACCESS_LOG_PRIVATE_KEY: the key signing this instance's checkpoints; unset, one is generated for the process. */
+  checkpointKeyPem?: string | undefined;
 }
 
 export interface OpenedAccessLog {
@@ -22,7 +24,7 @@ export interface OpenedAccessLog {
   close(): Promise<void>;
 }
 
-export async function startAccessLog(config: AccessLogConfig, options: { log: Logger; port: number; env?: NodeJS.ProcessEnv }): Promise<OpenedAccessLog | undefined> {
+export async function startAccessLog(config: AccessLogConfig, options: { log: Logger; port: number }): Promise<OpenedAccessLog | undefined> {
   if (!config.enabled) {
     options.log.warn('ACCESS_LOG=off: requests are answered without an access log (for benchmarks and development only)');
     return undefined;
@@ -31,7 +33,7 @@ export async function startAccessLog(config: AccessLogConfig, options: { log: Lo
   const store = await connectAccessLogStore(config.mongoUri, { serverSelectionTimeoutMs: Math.min(config.writeTimeoutMs, 2000) });
   const writer = await openAccessLogWriter({
     store,
-    signer: loadCheckpointSigner(options.env),
+    signer: loadCheckpointSigner({ [ACCESS_LOG_KEY_ENV]: config.checkpointKeyPem }),
     instance: config.instance ?? defaultInstanceName(options.port),
     log: options.log,
     checkpointEvery: config.checkpointEvery,

@@ -57,9 +57,9 @@ export class AccessLogUnavailableError extends Error {
   }
 }
 
-/** `gateway@<host>:<port>` unless CREDENCE_GATEWAY_INSTANCE names it. */
+/** `gateway@<host>:<port>`, for an instance its configuration does not name (CREDENCE_GATEWAY_INSTANCE). */
 export function defaultInstanceName(port: number): string {
-  return process.env.CREDENCE_GATEWAY_INSTANCE || `gateway@${hostname()}:${port || process.pid}`;
+  return `gateway@${hostname()}:${port || process.pid}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiKeyCredential, Consumer } from '../policy/model.ts';
+import type { ApiKeyCredential, Consumer } from '../policy/decision/model.ts';
 
 /**
  * API keys: random secrets handed to a partner agency once; the policy stores only their hash.

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, randomUUID, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { IdentityError } from './errors.ts';
+import { ErrorCode } from '../error-registry.ts';
+import { IdentityError } from './identity-error.ts';
 import {
   assertEd25519, ed25519KeyId, generateEd25519KeyPair, parseEd25519PublicKeys, toEd25519PrivateKey, toEd25519PublicKey as toPublicKey, unescapePem,
   type Ed25519KeyPair,
@@ -166,8 +167,8 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
 
   return {
     verify(token, call, now = new Date()) {
-      if (token === undefined || token === '') throw new IdentityError('ASSERTION_MISSING');
-      const invalid = (detail: string) => new IdentityError('ASSERTION_INVALID', { detail });
+      if (token === undefined || token === '') throw new IdentityError(ErrorCode.ASSERTION_MISSING);
+      const invalid = (detail: string) => new IdentityError(ErrorCode.ASSERTION_INVALID, { detail });
       if (token.length > MAX_ASSERTION_LENGTH) throw invalid('too long');
 
       const parts = token.split('.');
@@ -205,9 +206,9 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
       }
       const nowSeconds = now.getTime() / 1000;
       if (claims.iat > nowSeconds + tolerance) throw invalid('issued in the future');
-      if (claims.exp <= nowSeconds - tolerance) throw new IdentityError('ASSERTION_EXPIRED');
-      if (claims.aud !== call.audience) throw new IdentityError('ASSERTION_AUDIENCE_MISMATCH', { detail: `issued for ${JSON.stringify(claims.aud.slice(0, 64))}` });
-      if (claims.rd !== requestDigest(call.request)) throw new IdentityError('ASSERTION_REQUEST_MISMATCH');
+      if (claims.exp <= nowSeconds - tolerance) throw new IdentityError(ErrorCode.ASSERTION_EXPIRED);
+      if (claims.aud !== call.audience) throw new IdentityError(ErrorCode.ASSERTION_AUDIENCE_MISMATCH, { detail: `issued for ${JSON.stringify(claims.aud.slice(0, 64))}` });
+      if (claims.rd !== requestDigest(call.request)) throw new IdentityError(ErrorCode.ASSERTION_REQUEST_MISMATCH);
 
       return {
         consumer: claims.sub,

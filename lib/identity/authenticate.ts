@@ -1,6 +1,7 @@
-import type { CompiledPolicy, Consumer } from '../policy/model.ts';
+import type { CompiledPolicy, Consumer } from '../policy/decision/model.ts';
 import { createApiKeyIndex } from './api-keys.ts';
-import { IdentityError, quoteForMessage } from './errors.ts';
+import { ErrorCode } from '../error-registry.ts';
+import { IdentityError, quoteForMessage } from './identity-error.ts';
 import { createJwtVerifier } from './jwt.ts';
 
 /**
@@ -62,16 +63,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const authorization = headers.authorization;
     // An empty header counts as sent: a client whose key variable is unset should be told,
     // not silently served as the anonymous consumer.
-    if (apiKey !== undefined && authorization !== undefined) throw new IdentityError('AMBIGUOUS_CREDENTIALS');
+    if (apiKey !== undefined && authorization !== undefined) throw new IdentityError(ErrorCode.AMBIGUOUS_CREDENTIALS);
 
     if (apiKey !== undefined) {
       if (apiKey === null) {
-        throw new IdentityError('AMBIGUOUS_CREDENTIALS', { message: 'Send one X-Api-Key header, not several.' });
+        throw new IdentityError(ErrorCode.AMBIGUOUS_CREDENTIALS, { message: 'Send one X-Api-Key header, not several.' });
       }
       const found = apiKeys.find(apiKey, now);
       if ('error' in found) {
         // One message for every failure: the caller learns nothing about which keys exist.
-        throw new IdentityError('INVALID_API_KEY', {
+        throw new IdentityError(ErrorCode.INVALID_API_KEY, {
           detail: found.keyId ? `API key ${found.keyId}: ${found.error}` : 'unknown API key',
         });
       }
@@ -81,16 +82,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (authorization !== undefined) {
       const token = BEARER.exec(authorization)?.[1];
       if (!token) {
-        throw new IdentityError('INVALID_TOKEN', { message: 'The Authorization header must be "Bearer <token>".' });
+        throw new IdentityError(ErrorCode.INVALID_TOKEN, { message: 'The Authorization header must be "Bearer <token>".' });
       }
       const { issuer, subject } = await jwtVerifier.verify(token, now);
       const consumer = byJwtSubject.get(issuer)?.get(subject);
-      if (!consumer) throw new IdentityError('UNKNOWN_SUBJECT', { detail: `issuer ${issuer}, subject ${subject}` });
+      if (!consumer) throw new IdentityError(ErrorCode.UNKNOWN_SUBJECT, { detail: `issuer ${issuer}, subject ${subject}` });
       return { consumer, credential: 'jwt' };
     }
 
     if (anonymous) return { consumer: anonymous, credential: 'anonymous' };
-    throw new IdentityError('CREDENTIALS_REQUIRED');
+    throw new IdentityError(ErrorCode.CREDENTIALS_REQUIRED);
   }
 
   return {
@@ -106,14 +107,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 /** Purpose comes only after identity: a 403 is only ever given to a caller we know. */
 function choosePurpose(consumer: Consumer, declared: string | null | undefined): string {
   if (declared === null) {
-    throw new IdentityError('PURPOSE_NOT_ALLOWED', { message: 'Declare exactly one purpose in X-Credence-Purpose.', authenticated: { consumer: consumer.id, purpose: '' } });
+    throw new IdentityError(ErrorCode.PURPOSE_NOT_ALLOWED, { message: 'Declare exactly one purpose in X-Credence-Purpose.', authenticated: { consumer: consumer.id, purpose: '' } });
   }
   const purpose = declared?.trim() || consumer.defaultPurpose;
-  if (!purpose) throw new IdentityError('PURPOSE_REQUIRED', { message: purposeRequiredMessage(consumer), authenticated: { consumer: consumer.id, purpose: '' } });
+  if (!purpose) throw new IdentityError(ErrorCode.PURPOSE_REQUIRED, { message: purposeRequiredMessage(consumer), authenticated: { consumer: consumer.id, purpose: '' } });
   // Checked even for the default purpose: a policy whose default is not among the consumer's
   // purposes must not widen what the consumer sees.
   if (!consumer.purposes.includes(purpose)) {
-    throw new IdentityError('PURPOSE_NOT_ALLOWED', {
+    throw new IdentityError(ErrorCode.PURPOSE_NOT_ALLOWED, {
       message: `The purpose ${quoteForMessage(purpose)} is not allowed for this consumer. ${allowedList(consumer)}`,
       detail: `consumer ${consumer.id}, purpose ${quoteForMessage(purpose)}`,
       authenticated: { consumer: consumer.id, purpose },

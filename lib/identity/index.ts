@@ -1,6 +1,6 @@
 /** Who is calling (gateway) and who the gateway says is calling (subgraphs). */
-export { IDENTITY_ERROR_CODES, IdentityError } from './errors.ts';
-export type { IdentityErrorCode, IdentityHttpStatus } from './errors.ts';
+export { IDENTITY_ERROR_CODES, IdentityError } from './identity-error.ts';
+export type { IdentityErrorCode, IdentityHttpStatus } from './identity-error.ts';
 export { API_KEY_PREFIX, createApiKeyIndex, generateApiKey, hashApiKey } from './api-keys.ts';
 export type { ApiKeyIndex, ApiKeyLookup } from './api-keys.ts';
 export { ALLOWED_JWT_ALGORITHMS, createJwtVerifier } from './jwt.ts';

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
-import type { Issuer } from '../policy/model.ts';
-import { IdentityError, quoteForMessage } from './errors.ts';
+import type { Issuer } from '../policy/decision/model.ts';
+import { ErrorCode } from '../error-registry.ts';
+import { IdentityError, quoteForMessage } from './identity-error.ts';
 
 /**
  * Bearer tokens (JWTs) from the identity providers a policy trusts (`issuers`). Each issuer has
@@ -59,14 +60,14 @@ export function createJwtVerifier(issuers: readonly Issuer[], options: JwtVerifi
       try {
         claimedIssuer = decodeJwt(token).iss;
       } catch {
-        throw new IdentityError('INVALID_TOKEN', { detail: 'not a decodable JWT' });
+        throw new IdentityError(ErrorCode.INVALID_TOKEN, { detail: 'not a decodable JWT' });
       }
       if (typeof claimedIssuer !== 'string') {
-        throw new IdentityError('INVALID_TOKEN', { detail: 'no "iss" claim' });
+        throw new IdentityError(ErrorCode.INVALID_TOKEN, { detail: 'no "iss" claim' });
       }
       const entry = byIssuer.get(claimedIssuer);
       if (!entry) {
-        throw new IdentityError('UNKNOWN_ISSUER', {
+        throw new IdentityError(ErrorCode.UNKNOWN_ISSUER, {
           message: `Tokens from issuer ${quoteForMessage(claimedIssuer, 200)} are not accepted by Credence.`,
         });
       }
@@ -82,7 +83,7 @@ export function createJwtVerifier(issuers: readonly Issuer[], options: JwtVerifi
           ...(now ? { currentDate: now } : {}),
         });
         if (typeof payload.sub !== 'string' || payload.sub === '') {
-          throw new IdentityError('INVALID_TOKEN', { detail: '"sub" is not a non-empty string' });
+          throw new IdentityError(ErrorCode.INVALID_TOKEN, { detail: '"sub" is not a non-empty string' });
         }
         checkLifetime(payload, entry.issuer, clockTolerance, now ?? new Date());
         return { issuer: entry.issuer.issuer, subject: payload.sub };
@@ -102,23 +103,23 @@ function checkLifetime(payload: { iat?: number | undefined; exp?: number | undef
   const nowSeconds = now.getTime() / 1000;
   const maxLifetime = issuer.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   if (typeof payload.iat === 'number' && payload.iat > nowSeconds + clockTolerance) {
-    throw new IdentityError('INVALID_TOKEN', { detail: `issuer ${issuer.issuer}: iat is in the future` });
+    throw new IdentityError(ErrorCode.INVALID_TOKEN, { detail: `issuer ${issuer.issuer}: iat is in the future` });
   }
   const from = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
   if (typeof payload.exp === 'number' && payload.exp - from > maxLifetime + clockTolerance) {
-    throw new IdentityError('INVALID_TOKEN', { detail: `issuer ${issuer.issuer}: valid for ${Math.round(payload.exp - from)} s, more than ${maxLifetime} s` });
+    throw new IdentityError(ErrorCode.INVALID_TOKEN, { detail: `issuer ${issuer.issuer}: valid for ${Math.round(payload.exp - from)} s, more than ${maxLifetime} s` });
   }
 }
 
 function toIdentityError(error: unknown, issuer: string): IdentityError {
   if (error instanceof IdentityError) return error;
   if (error instanceof errors.JWTExpired) {
-    return new IdentityError('TOKEN_EXPIRED', { detail: `issuer ${issuer}: ${error.code}` });
+    return new IdentityError(ErrorCode.TOKEN_EXPIRED, { detail: `issuer ${issuer}: ${error.code}` });
   }
   // jose's messages name the failed check (audience, nbf, signature, alg) and never contain the
   // token; they go to the log, while the consumer gets the generic INVALID_TOKEN message.
   const reason = error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'unexpected verification failure';
-  return new IdentityError('INVALID_TOKEN', { detail: `issuer ${issuer}: ${reason}` });
+  return new IdentityError(ErrorCode.INVALID_TOKEN, { detail: `issuer ${issuer}: ${reason}` });
 }
 
 function keySetOf(issuer: Issuer, policiesDir: string): JWTVerifyGetKey {
@@ -188,7 +189,7 @@ function remoteKeySet(issuer: Issuer, jwksUri: string): JWTVerifyGetKey {
       // Anything else (network, timeout, non-200, not JSON) is the issuer being unreachable:
       // answering 401 would tell a partner its valid token is bad.
       const reason = error instanceof Error ? error.message : String(error);
-      throw new IdentityError('ISSUER_UNAVAILABLE', { detail: `issuer ${issuer.issuer}: JWKS ${url.origin}${url.pathname}: ${reason}` });
+      throw new IdentityError(ErrorCode.ISSUER_UNAVAILABLE, { detail: `issuer ${issuer.issuer}: JWKS ${url.origin}${url.pathname}: ${reason}` });
     }
   };
 }

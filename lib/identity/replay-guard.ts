@@ -6,7 +6,8 @@
  * assertion. One Redis round trip per department call.
  */
 import type { SharedStore } from '../stores/shared-store.ts';
-import { IdentityError } from './errors.ts';
+import { ErrorCode } from '../error-registry.ts';
+import { IdentityError } from './identity-error.ts';
 import type { AssertedIdentity } from './assertion.ts';
 
 /** Clock skew tolerated on the assertion's expiry: the claim is kept this much longer. */
@@ -25,9 +26,9 @@ export function createReplayGuard(store: SharedStore, namespace: string): Replay
         first = await store.claim(`${namespace}:assertion:${assertionId}`, Math.max(1, expiresAt.getTime() - now.getTime()) + CLAIM_MARGIN_MS);
       } catch (error) {
         // Fail closed: an assertion whose single use cannot be checked is not honoured.
-        throw new IdentityError('ASSERTION_CHECK_UNAVAILABLE', { detail: (error as Error).message });
+        throw new IdentityError(ErrorCode.ASSERTION_CHECK_UNAVAILABLE, { detail: (error as Error).message });
       }
-      if (!first) throw new IdentityError('ASSERTION_REPLAYED', { detail: `assertion ${assertionId}` });
+      if (!first) throw new IdentityError(ErrorCode.ASSERTION_REPLAYED, { detail: `assertion ${assertionId}` });
     },
   };
 }

@@ -4,10 +4,11 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, writeFile, access, rm, chmod } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from 'node:net';
+import { sharedSettings, type SharedSettings } from '../config/shared.ts';
 import type { Logger } from '../logger.ts';
 
 const run = promisify(execFile);
@@ -25,7 +26,7 @@ export interface EmbeddedMongo {
 }
 
 export function cacheDirectory(): string {
-  return join(process.env.CREDENCE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'credence'));
+  return sharedSettings().cacheDir;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -169,9 +170,9 @@ function isListening(port: number): Promise<boolean> {
 }
 
 /** FERRETDB_POSTGRESQL_URL if set; else FERRETDB_HANDLER=sqlite forces SQLite; else local PostgreSQL if it answers; else SQLite. */
-export async function chooseFerretdbBackend(env: NodeJS.ProcessEnv = process.env): Promise<FerretdbBackend> {
-  if (env.FERRETDB_POSTGRESQL_URL) return { handler: 'postgresql', url: env.FERRETDB_POSTGRESQL_URL };
-  if (env.FERRETDB_HANDLER === 'sqlite') return { handler: 'sqlite' };
+export async function chooseFerretdbBackend(settings: SharedSettings['ferretdb']): Promise<FerretdbBackend> {
+  if (settings.postgresqlUrl) return { handler: 'postgresql', url: settings.postgresqlUrl };
+  if (settings.handler === 'sqlite') return { handler: 'sqlite' };
   return (await isListening(5432)) ? { handler: 'postgresql', url: LOCAL_POSTGRESQL_URL } : { handler: 'sqlite' };
 }
 

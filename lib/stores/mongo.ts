@@ -5,6 +5,7 @@
 import mongoose, { type Connection, type Schema } from 'mongoose';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sharedSettings } from '../config/shared.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { chooseFerretdbBackend, hasGo, startFerretdb, type EmbeddedMongo } from './ferretdb.ts';
 import { mirrorIndexesForFerretdb, type MirroredIndex } from './ferretdb-indexes.ts';
@@ -31,7 +32,7 @@ export interface MongoServer {
 const NOTHING_TO_ADAPT = async (): Promise<MirroredIndex[]> => [];
 
 export async function startMongo(options: { dataDir: string; log: Logger; port?: number }): Promise<MongoServer> {
-  const configured = process.env.MONGODB_URI;
+  const configured = sharedSettings().mongoUri;
   if (configured) return { uri: configured, description: 'MONGODB_URI', embedded: false, adaptIndexes: NOTHING_TO_ADAPT, stop: async () => {} };
   const port = options.port ?? (await freePort());
   let server: EmbeddedMongo;
@@ -58,7 +59,8 @@ export async function startMongo(options: { dataDir: string; log: Logger; port?:
  * connections but refuses FerretDB (authentication, say) falls back to SQLite with a warning.
  */
 async function startWorkingFerretdb(options: { dataDir: string; port: number; log: Logger }): Promise<EmbeddedMongo> {
-  const backend = await chooseFerretdbBackend();
+  const { ferretdb } = sharedSettings();
+  const backend = await chooseFerretdbBackend(ferretdb);
   const server = await startFerretdb({ ...options, backend });
   const client = new mongoose.mongo.MongoClient(server.uri, { serverSelectionTimeoutMS: 5000 });
   try {
@@ -66,7 +68,7 @@ async function startWorkingFerretdb(options: { dataDir: string; port: number; lo
     return server;
   } catch (error) {
     await server.stop();
-    if (backend.handler === 'sqlite' || process.env.FERRETDB_POSTGRESQL_URL) throw error;
+    if (backend.handler === 'sqlite' || ferretdb.postgresqlUrl) throw error;
     options.log.warn({ reason: (error as Error).message }, 'FerretDB cannot use the local PostgreSQL; using SQLite');
     return startFerretdb({ ...options, backend: { handler: 'sqlite' } });
   } finally {
@@ -105,7 +107,7 @@ export async function connectDatabase(uri: string, dbName: string, settings: { s
 
 /** The database name of a department: one database per department, as in production. */
 export function departmentDatabaseName(department: string): string {
-  return `${process.env.MONGODB_DB_PREFIX ?? 'credence_'}${department}`;
+  return `${sharedSettings().mongoDbPrefix}${department}`;
 }
 
 /**

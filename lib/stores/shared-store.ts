@@ -3,6 +3,7 @@
  * through ioredis, or a single-instance in-memory fallback when no Redis can be reached.
  */
 import { EventEmitter } from 'node:events';
+import { sharedSettings } from '../config/shared.ts';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 
@@ -41,7 +42,7 @@ export interface SharedStoreOptions {
 }
 
 /** REDIS_URL if set (and then it must work); else local Redis if reachable; else memory, announced in the log. */
-export async function connectSharedStore(log: Logger, options: SharedStoreOptions = { url: process.env.REDIS_URL }): Promise<SharedStore> {
+export async function connectSharedStore(log: Logger, options: SharedStoreOptions = { url: sharedSettings().redisUrl }): Promise<SharedStore> {
   const configured = options.url;
   const url = configured ?? options.defaultUrl ?? DEFAULT_REDIS_URL;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });

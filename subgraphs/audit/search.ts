@@ -5,9 +5,9 @@
  * schema here, once per record, so that no per-row resolver runs.
  */
 import { trusted } from 'mongoose';
-import { assertUscc } from '../../lib/errors.ts';
+import { assertUscc, codedError, ErrorCode } from '../../lib/error-registry.ts';
 import { withKey } from '../runtime/loaders.ts';
-import { badInput, pageSize } from '../runtime/refusals.ts';
+import { pageSize } from '../runtime/refusals.ts';
 import type { AccessRecordDocument, AuditModels } from './models.ts';
 
 export interface AccessLogFilter {
@@ -66,7 +66,7 @@ function decodeCursor(raw: string): Cursor {
   } catch {
     // answered below
   }
-  throw badInput('"after" is not a cursor of the access log: pass the endCursor of a page.', 'after');
+  throw codedError(ErrorCode.BAD_USER_INPUT, '"after" is not a cursor of the access log: pass the endCursor of a page.', { field: 'after' });
 }
 
 function filterQuery(filter: AccessLogFilter | null | undefined): Record<string, unknown> {
@@ -76,11 +76,11 @@ function filterQuery(filter: AccessLogFilter | null | undefined): Record<string,
   if (filter.purpose) query.purpose = filter.purpose;
   if (filter.subject) query.subjects = assertUscc(filter.subject, 'filter.subject');
   if (filter.field) {
-    if (!FIELD_COORDINATE.test(filter.field)) throw badInput('"filter.field" must be written Type.field, for example Subject.name.', 'filter.field');
+    if (!FIELD_COORDINATE.test(filter.field)) throw codedError(ErrorCode.BAD_USER_INPUT, '"filter.field" must be written Type.field, for example Subject.name.', { field: 'filter.field' });
     query.fields = filter.field;
   }
   if (filter.from || filter.to) {
-    if (filter.from && filter.to && filter.from >= filter.to) throw badInput('"filter.from" must be before "filter.to".', 'filter.from');
+    if (filter.from && filter.to && filter.from >= filter.to) throw codedError(ErrorCode.BAD_USER_INPUT, '"filter.from" must be before "filter.to".', { field: 'filter.from' });
     query.at = trusted({ ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) });
   }
   return query;

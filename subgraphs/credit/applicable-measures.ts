@@ -3,10 +3,10 @@
  * listings trigger now. Computed at query time from the listings the request already loads, so a
  * listing that ends, expires or is restored lifts its measures at once, with no job to run.
  */
-import type { RecordRule } from '../../lib/policy/model.ts';
-import { isRecordVisible, type DisclosureWindows } from '../../lib/policy/records.ts';
-import { measuresForListType } from '../../lib/policy/measures.ts';
-import type { Measure, MeasuresList } from '../../lib/policy/measures.ts';
+import type { RecordRule } from '../../lib/policy/decision/model.ts';
+import { isRecordVisible, type DisclosureWindows } from '../../lib/policy/decision/records.ts';
+import { measuresForListType } from '../../lib/policy/reference/measures.ts';
+import type { Measure, MeasuresList } from '../../lib/policy/reference/measures.ts';
 import type { ListingDocument } from './models.ts';
 
 /** `ApplicableMeasure` of the schema: the measure and the listing that triggers it. */

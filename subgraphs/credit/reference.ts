@@ -3,10 +3,10 @@
  * `Query.measures`): read once at start from the shipped YAML, shaped for GraphQL once, and
  * answered from memory on every request (no database, no per-request work).
  */
-import { loadCatalog } from '../../lib/policy/catalog.ts';
-import type { CatalogItem, DisclosureRule, RecordKinds } from '../../lib/policy/catalog.ts';
-import { loadMeasures } from '../../lib/policy/measures.ts';
-import type { Measure } from '../../lib/policy/measures.ts';
+import { loadCatalog } from '../../lib/policy/reference/catalog.ts';
+import type { CatalogItem, DisclosureRule, RecordKinds } from '../../lib/policy/reference/catalog.ts';
+import { loadMeasures } from '../../lib/policy/reference/measures.ts';
+import type { Measure } from '../../lib/policy/reference/measures.ts';
 
 /** `DisclosureWindow` of the schema. */
 export interface DisclosureWindowValue {

@@ -1,10 +1,8 @@
-import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
+import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/reference/catalog.ts';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { loadMeasures } from '../../lib/policy/measures.ts';
-import type { DisclosureWindows } from '../../lib/policy/records.ts';
+import { loadMeasures } from '../../lib/policy/reference/measures.ts';
+import type { DisclosureWindows } from '../../lib/policy/decision/records.ts';
 import type { RequestContext } from '../runtime/department.ts';
-import type { PolicyContext } from '../runtime/enforcement.ts';
-import type { WriteContext } from '../runtime/writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import { applicableMeasures } from './applicable-measures.ts';
 import { recordSeriousDishonestyListing, removeSeriousDishonestyListing, type ListingRemovalInput, type SeriousDishonestyListingInput } from './writes.ts';
@@ -23,28 +21,28 @@ function listingWindows(): DisclosureWindows | undefined {
  * The subgraph server adds the caller's policy context to every request (runtime/server.ts); it is
  * optional here only so that this map fits the runtime's department type.
  */
-type Context = RequestContext<CreditModels, CreditLoaders> & Partial<PolicyContext>;
+type Context = RequestContext<CreditModels, CreditLoaders>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
     catalog: () => catalogValue(),
     measures: () => measuresValue(),
-    pendingRestorationApplications: (_root, _args, context) => pendingApplications(context.models, context as Context & PolicyContext),
+    pendingRestorationApplications: (_root, _args, context) => pendingApplications(context.models, context),
   },
   Mutation: {
     // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).
     recordSeriousDishonestyListing: (_root, args: { input: SeriousDishonestyListingInput }, context) =>
-      recordSeriousDishonestyListing(context.models, args.input, context as Context & WriteContext),
+      recordSeriousDishonestyListing(context.models, args.input, context),
     removeSeriousDishonestyListing: (_root, args: { input: ListingRemovalInput }, context) =>
-      removeSeriousDishonestyListing(context.models, args.input, context as Context & WriteContext),
+      removeSeriousDishonestyListing(context.models, args.input, context),
     applyForCreditRestoration: (_root, args: RestorationApplicationInput, context) =>
-      applyForRestoration(context.models, args, context as Context & PolicyContext),
+      applyForRestoration(context.models, args, context),
     decideCreditRestoration: (_root, args: { applicationId: string; approve: boolean; reason: string }, context) =>
-      decideRestoration(context.models, args.applicationId, args.approve, args.reason, context as Context & PolicyContext),
+      decideRestoration(context.models, args.applicationId, args.approve, args.reason, context),
   },
   RestorationApplication: {
     pendingDays: (application: RestorationApplicationDocument, _args, context) =>
-      withPendingDays(application, (context as Context & PolicyContext).now ?? new Date()).pendingDays,
+      withPendingDays(application, context.now).pendingDays,
   },
   Subject: {
     __resolveReference: resolveSubjectReference,
@@ -55,8 +53,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
       applicableMeasures(
         await loaders.listings.load(subject.uscc),
         loadMeasures(),
-        now ?? new Date(),
-        view?.records('SeriousDishonestyListing'),
+        now,
+        view.records('SeriousDishonestyListing'),
         listingWindows(),
       ),
   },

@@ -6,12 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GraphQLError } from 'graphql';
-import { assertUscc } from '../../lib/errors.ts';
+import { assertUscc, codedError, ErrorCode } from '../../lib/error-registry.ts';
 import type { PolicyContext } from '../runtime/enforcement.ts';
 import { withKey } from '../runtime/loaders.ts';
-import { badInput, refused } from '../runtime/refusals.ts';
 import { nonRestorableRefusal, restorationRefusal, type RestorationCase } from '../runtime/restoration.ts';
-import { restorationSettings } from '../runtime/restoration-settings.ts';
+import { restorationSettings } from '../runtime/config.ts';
 import { ownRecord, updateOnce } from '../runtime/writes.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 import { LISTING } from './writes.ts';
@@ -41,11 +40,11 @@ export interface RestorationApplicationInput {
 
 /** The one refusal for every application that does not match a listing: it tells nothing of the listing's existence. */
 function noMatchingListing(): GraphQLError {
-  return refused('NOT_FOUND', 'No listing matches this listing id, subject code and basis document number.');
+  return codedError(ErrorCode.NOT_FOUND, 'No listing matches this listing id, subject code and basis document number.');
 }
 
 export async function applyForRestoration(models: CreditModels, { listingId, uscc, basisNumber, evidence }: RestorationApplicationInput, context: PolicyContext) {
-  if (evidence.trim().length === 0) throw badInput('Restoration needs evidence that the behaviour was corrected.', 'evidence');
+  if (evidence.trim().length === 0) throw codedError(ErrorCode.BAD_USER_INPUT, 'Restoration needs evidence that the behaviour was corrected.', { field: 'evidence' });
   assertUscc(uscc);
   const listing = await models.Listing.findById(listingId).lean<ListingDocument>();
   // The desk may not read listings: until the applicant has shown it holds the listing's subject
@@ -55,7 +54,7 @@ export async function applyForRestoration(models: CreditModels, { listingId, usc
     ...listingCase(listing),
     ineligible: inForce(listing, context.now) ? undefined : 'The listing is no longer in force: there is nothing to restore.',
     publishedOn: listing.listedOn,
-    minimumDays: restorationSettings.listingMinimumDays,
+    minimumDays: restorationSettings().listingMinimumDays,
   }, context.now);
   if (refusal) throw refusal;
   const pending = await models.RestorationApplication.findOne({ listingId, status: 'PENDING' }).lean<RestorationApplicationDocument>();
@@ -81,9 +80,9 @@ export async function applyForRestoration(models: CreditModels, { listingId, usc
  * nothing is left half-decided for long and nothing is ever deleted.
  */
 export async function decideRestoration(models: CreditModels, applicationId: string, approve: boolean, reason: string, context: PolicyContext) {
-  if (reason.trim().length === 0) throw badInput('A decision needs its reasons.', 'reason');
+  if (reason.trim().length === 0) throw codedError(ErrorCode.BAD_USER_INPUT, 'A decision needs its reasons.', { field: 'reason' });
   const application = await models.RestorationApplication.findById(applicationId).lean<RestorationApplicationDocument>();
-  const notFound = refused('NOT_FOUND', `No restoration application ${applicationId} awaits your decision.`);
+  const notFound = codedError(ErrorCode.NOT_FOUND, `No restoration application ${applicationId} awaits your decision.`);
   if (!application) throw notFound;
   // Who identifies, restores: only the department that made the listing decides. An application
   // on another department's listing is answered as one that does not exist.

@@ -1,7 +1,7 @@
 import { documentNumber } from '../runtime/basis-document.ts';
 import { addDays, recordCount, recordRandom, removal, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
-import { restorationSettings } from '../runtime/restoration-settings.ts';
+import { restorationSettings } from '../runtime/config.ts';
 import type { CreditModels, ListingDocument, RestorationApplicationDocument } from './models.ts';
 
 /** List type, the department that lists, its document prefix and the reason. */
@@ -17,7 +17,7 @@ const LIST_TYPES = [
 
 export async function seed(models: CreditModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
   // Only serious subjects are listed for the kinds never restored (R6).
-  const { nonRestorable } = restorationSettings;
+  const { nonRestorable } = restorationSettings();
   const restorable = LIST_TYPES.filter(([type]) => !nonRestorable.has(type));
   const listings: ListingDocument[] = [];
   const applications: RestorationApplicationDocument[] = [];

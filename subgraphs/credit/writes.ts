@@ -1,5 +1,5 @@
 /** Listings by the departments that make the findings: each rests on its basis document (R4) and leaves the list only on a legal ground. */
-import { assertUscc } from '../../lib/errors.ts';
+import { assertUscc } from '../../lib/error-registry.ts';
 import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
 import { withKey } from '../runtime/loaders.ts';
 import { notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';

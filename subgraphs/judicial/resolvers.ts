@@ -1,6 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
-import type { WriteContext } from '../runtime/writes.ts';
 import { recordDishonestDebtorEntry, removeDishonestDebtorEntry, type DebtorEntryRemovalInput, type DishonestDebtorEntryInput } from './writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { JudicialLoaders } from './loaders.ts';
@@ -12,9 +11,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
     // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).
     recordDishonestDebtorEntry: (_root, args: { input: DishonestDebtorEntryInput }, context) =>
-      recordDishonestDebtorEntry(context.models, args.input, context as Context & WriteContext),
+      recordDishonestDebtorEntry(context.models, args.input, context),
     removeDishonestDebtorEntry: (_root, args: { input: DebtorEntryRemovalInput }, context) =>
-      removeDishonestDebtorEntry(context.models, args.input, context as Context & WriteContext),
+      removeDishonestDebtorEntry(context.models, args.input, context),
   },
   Subject: {
     __resolveReference: resolveSubjectReference,

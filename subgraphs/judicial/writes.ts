@@ -4,11 +4,11 @@
  * provisions set (obligation performed, settlement performed, enforcement terminated, basis
  * revoked, term expired, listed in error).
  */
-import { assertUscc } from '../../lib/errors.ts';
+import { assertUscc, codedError, ErrorCode } from '../../lib/error-registry.ts';
 import { residentIdFault } from '../../lib/resident-id.ts';
 import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
 import { withKey } from '../runtime/loaders.ts';
-import { badInput, notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
+import { notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
 import type { NaturalPerson } from '../runtime/seed-subjects.ts';
 import { recordOnce, removeOnce, type RecordKind, type WriteContext } from '../runtime/writes.ts';
 import type { DebtorEntryDocument, JudicialModels } from './models.ts';
@@ -36,9 +36,9 @@ function responsiblePerson(input: NaturalPerson): NaturalPerson {
   const idNumber = input.idNumber.trim().toUpperCase();
   const fault = residentIdFault(idNumber);
   // The message names the rule, never the number: it is personal information.
-  if (fault) throw badInput(fault, 'responsiblePerson.idNumber');
+  if (fault) throw codedError(ErrorCode.BAD_USER_INPUT, fault, { field: 'responsiblePerson.idNumber' });
   const phone = input.phone.trim();
-  if (!/^\+?[\d -]{5,20}$/.test(phone)) throw badInput('A phone number has 5 to 20 digits.', 'responsiblePerson.phone');
+  if (!/^\+?[\d -]{5,20}$/.test(phone)) throw codedError(ErrorCode.BAD_USER_INPUT, 'A phone number has 5 to 20 digits.', { field: 'responsiblePerson.phone' });
   return { name: requiredText(input.name, 'responsiblePerson.name'), idNumber, phone };
 }
 
@@ -56,7 +56,7 @@ export async function recordDishonestDebtorEntry(
 ): Promise<DebtorEntryDocument & { caseNumber: string }> {
   assertUscc(input.uscc, 'input.uscc');
   // A debtor who has performed the obligation is not listed (SPC provisions, art. 1).
-  if (input.performanceStatus === 'PERFORMED') throw badInput('A debtor who has performed the obligation is not listed.', 'performanceStatus');
+  if (input.performanceStatus === 'PERFORMED') throw codedError(ErrorCode.BAD_USER_INPUT, 'A debtor who has performed the obligation is not listed.', { field: 'performanceStatus' });
   const document: DebtorEntryDocument = {
     _id: recordNumber(input.caseNumber, 'caseNumber', ENTRY.noun),
     uscc: input.uscc,

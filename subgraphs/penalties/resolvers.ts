@@ -1,6 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
-import type { WriteContext } from '../runtime/writes.ts';
 import { recordAdministrativePenalty, type AdministrativePenaltyInput } from './writes.ts';
 import { restoreAdministrativePenalty, type PenaltyRestorationInput } from './restoration.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
@@ -13,9 +12,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
     // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).
     recordAdministrativePenalty: (_root, args: { input: AdministrativePenaltyInput }, context) =>
-      recordAdministrativePenalty(context.models, args.input, context as Context & WriteContext),
+      recordAdministrativePenalty(context.models, args.input, context),
     restoreAdministrativePenalty: (_root, args: { input: PenaltyRestorationInput }, context) =>
-      restoreAdministrativePenalty(context.models, args.input, context as Context & WriteContext),
+      restoreAdministrativePenalty(context.models, args.input, context),
   },
   Subject: {
     __resolveReference: resolveSubjectReference,

@@ -6,7 +6,7 @@
  */
 import { recordNumber, requiredText } from '../runtime/refusals.ts';
 import { restorationRefusal } from '../runtime/restoration.ts';
-import { restorationSettings } from '../runtime/restoration-settings.ts';
+import { restorationSettings } from '../runtime/config.ts';
 import { ownRecord, updateOnce, type WriteContext } from '../runtime/writes.ts';
 import { penaltyKey, type PenaltiesModels, type PenaltyDocument } from './models.ts';
 import { DECISION } from './writes.ts';
@@ -33,7 +33,7 @@ export async function restoreAdministrativePenalty(
   }
   const penalty = await ownRecord(models.Penalty, key, { ...DECISION, number }, context);
   if (penalty.restoredOn) return penalty;
-  const minimumDays = restorationSettings.penaltyMinimumDays[penalty.severity];
+  const minimumDays = restorationSettings().penaltyMinimumDays[penalty.severity];
   const refusal = restorationRefusal({
     kind: { field: 'category', value: penalty.category },
     records: 'penalties',

@@ -1,7 +1,7 @@
 import { documentNumber } from '../runtime/basis-document.ts';
 import { addDays, recordCount, recordRandom, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
-import { restorationSettings } from '../runtime/restoration-settings.ts';
+import { restorationSettings } from '../runtime/config.ts';
 import { penaltyKey, type PenaltiesModels, type PenaltyDocument } from './models.ts';
 
 /** Category, regulator, legal basis and typical violation. */
@@ -19,7 +19,7 @@ const CATEGORIES = [
 
 export async function seed(models: PenaltiesModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
   // The categories never restored (R6) are the particularly serious ones: SERIOUS, never restored.
-  const { nonRestorable } = restorationSettings;
+  const { nonRestorable } = restorationSettings();
   // Serious subjects draw from every category; others only from the ordinary ones.
   const ordinary = CATEGORIES.filter(([category]) => !nonRestorable.has(category));
   const penalties: PenaltyDocument[] = [];

@@ -1,7 +1,7 @@
 /** Writes by the regulators: a penalty decision is recorded once, by the department that made it; its number is unique per authority. */
-import { assertUscc } from '../../lib/errors.ts';
-import { badInput, nonNegative, notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
-import { restorationSettings } from '../runtime/restoration-settings.ts';
+import { assertUscc, codedError, ErrorCode } from '../../lib/error-registry.ts';
+import { nonNegative, notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
+import { restorationSettings } from '../runtime/config.ts';
 import { recordOnce, type RecordKind, type WriteContext } from '../runtime/writes.ts';
 import { penaltyKey, type PenaltiesModels, type PenaltyDocument } from './models.ts';
 
@@ -14,8 +14,8 @@ function validate(input: AdministrativePenaltyInput, now: Date): void {
   assertUscc(input.uscc, 'input.uscc');
   notInFuture(input.decidedOn, 'decidedOn', now);
   // The categories never restored (R6) are the particularly serious ones: they are recorded as SERIOUS.
-  if (restorationSettings.nonRestorable.has(input.category) && input.severity !== 'SERIOUS') {
-    throw badInput(`A ${input.category} penalty is always SERIOUS.`, 'severity');
+  if (restorationSettings().nonRestorable.has(input.category) && input.severity !== 'SERIOUS') {
+    throw codedError(ErrorCode.BAD_USER_INPUT, `A ${input.category} penalty is always SERIOUS.`, { field: 'severity' });
   }
 }
 

@@ -1,10 +1,9 @@
 import { trusted } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { assertUscc } from '../../lib/errors.ts';
+import { assertUscc } from '../../lib/error-registry.ts';
 import { withKey } from '../runtime/loaders.ts';
 import { pageSize } from '../runtime/refusals.ts';
 import type { RequestContext } from '../runtime/department.ts';
-import type { WriteContext } from '../runtime/writes.ts';
 import { recordAbnormalOperationEntry, removeAbnormalOperationEntry, type AbnormalOperationEntryInput, type AbnormalOperationRemovalInput } from './writes.ts';
 import type { RegistryLoaders } from './loaders.ts';
 import type { RegistryModels, SubjectDocument } from './models.ts';
@@ -26,9 +25,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
     // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).
     recordAbnormalOperationEntry: (_root, args: { input: AbnormalOperationEntryInput }, context) =>
-      recordAbnormalOperationEntry(context.models, args.input, context as Context & WriteContext),
+      recordAbnormalOperationEntry(context.models, args.input, context),
     removeAbnormalOperationEntry: (_root, args: { input: AbnormalOperationRemovalInput }, context) =>
-      removeAbnormalOperationEntry(context.models, args.input, context as Context & WriteContext),
+      removeAbnormalOperationEntry(context.models, args.input, context),
   },
   Subject: {
     __resolveReference: (reference: { uscc: string }, { loaders }: Context) => loaders.subject.load(reference.uscc),

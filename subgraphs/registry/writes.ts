@@ -2,9 +2,9 @@
  * Writes by market regulation: entries in the list of enterprises with abnormal operations, and
  * their removal once the subject has corrected the ground it was listed on.
  */
-import { assertUscc } from '../../lib/errors.ts';
+import { assertUscc, codedError, ErrorCode } from '../../lib/error-registry.ts';
 import { withKey } from '../runtime/loaders.ts';
-import { notInFuture, recordNumber, refused, requiredText } from '../runtime/refusals.ts';
+import { notInFuture, recordNumber, requiredText } from '../runtime/refusals.ts';
 import { recordOnce, removeOnce, type RecordKind, type RemovalGrounds, type WriteContext } from '../runtime/writes.ts';
 import type { AbnormalOperationDocument, RegistryModels } from './models.ts';
 
@@ -63,7 +63,7 @@ export async function recordAbnormalOperationEntry(
   };
   // Market regulation keeps the register: it lists only subjects registered with it.
   if (!(await models.Subject.exists({ _id: input.uscc }))) {
-    throw refused('SUBJECT_NOT_FOUND', `No subject ${input.uscc} is registered.`, { field: 'uscc' });
+    throw codedError(ErrorCode.SUBJECT_NOT_FOUND, `No subject ${input.uscc} is registered.`, { field: 'uscc' });
   }
   return withKey(await recordOnce({ ...ENTRY, model: models.AbnormalOperation, document, same: sameEntry }, context), 'id');
 }

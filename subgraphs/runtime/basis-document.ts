@@ -1,5 +1,5 @@
 import type { Random } from '../../lib/random.ts';
-import { badInput, refused } from './refusals.ts';
+import { codedError, ErrorCode } from '../../lib/error-registry.ts';
 
 /** The document a record rests on (R4): number, issuing authority and date. */
 export interface BasisDocument {
@@ -30,13 +30,13 @@ export function requireBasisDocument(input: BasisDocumentInput | null | undefine
     return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
   });
   if (!input || missing.length > 0) {
-    throw refused('BASIS_DOCUMENT_REQUIRED', `The record must rest on a law-enforcement document: its ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (R4).`, {
+    throw codedError(ErrorCode.BASIS_DOCUMENT_REQUIRED, `The record must rest on a law-enforcement document: its ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (R4).`, {
       field, missing,
     });
   }
   const basis = { number: String(input.number).trim(), issuedBy: String(input.issuedBy).trim(), issuedOn: input.issuedOn as Date };
-  if (basis.issuedOn > now) throw badInput('A basis document cannot be dated in the future.', `${field}.issuedOn`);
-  if (basis.issuedOn > recordedOn) throw badInput('A record cannot precede its basis document.', `${field}.issuedOn`);
+  if (basis.issuedOn > now) throw codedError(ErrorCode.BAD_USER_INPUT, 'A basis document cannot be dated in the future.', { field: `${field}.issuedOn` });
+  if (basis.issuedOn > recordedOn) throw codedError(ErrorCode.BAD_USER_INPUT, 'A record cannot precede its basis document.', { field: `${field}.issuedOn` });
   return basis;
 }
 

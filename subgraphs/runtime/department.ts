@@ -6,12 +6,19 @@
 import type { Connection, Model } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { SeedSubject } from './seed-subjects.ts';
+import type { ServedSubjectsContext } from './served-subjects.ts';
+import type { WriteContext } from './writes.ts';
 
 /** Inserts those of `documents` whose `_id` is not stored yet; returns how many it inserted. */
 export type SeedWriter = <T extends { _id: string }>(model: Model<T>, documents: readonly T[]) => Promise<number>;
 
-/** What every resolver receives: the department's models and this request's loaders (fresh per request, so nothing leaks between requests). */
-export interface RequestContext<Models, Loaders> {
+/**
+ * What every resolver receives, as the subgraph server builds it for each request
+ * (runtime/server.ts): the department's models and this request's loaders (fresh per request,
+ * so nothing leaks between requests), the caller's policy view, version and moment, the catalog
+ * in force and the caller's competence (writes), and the subjects served (the access log).
+ */
+export interface RequestContext<Models, Loaders> extends WriteContext, ServedSubjectsContext {
   models: Models;
   loaders: Loaders;
 }

@@ -21,7 +21,6 @@ import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } fro
 import { applyMiddlewareToDeclaredResolvers, type IMiddlewareFieldMap } from 'graphql-middleware';
 import { allow, deny, rule, shield, type IRule, type IRules } from 'graphql-shield';
 import {
-  GraphQLError,
   getNamedType,
   isListType,
   isNonNullType,
@@ -29,13 +28,13 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
-import { ErrorCode } from '../../lib/errors.ts';
+import { codedError, ErrorCode } from '../../lib/error-registry.ts';
 import { LruCache } from '../../lib/lru-cache.ts';
-import type { ConsumerView, MaskName } from '../../lib/policy/model.ts';
-import { applyMask } from '../../lib/policy/masks.ts';
-import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/records.ts';
-import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
-import { collectRequestedFields } from '../../lib/policy/operation-fields.ts';
+import type { ConsumerView, MaskName } from '../../lib/policy/decision/model.ts';
+import { applyMask } from '../../lib/policy/decision/masks.ts';
+import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/decision/records.ts';
+import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/reference/catalog.ts';
+import { collectRequestedFields } from '../../lib/policy/decision/operation-fields.ts';
 import { servedSubjectsMiddleware } from './served-subjects.ts';
 import { afterResolving } from './field-middleware.ts';
 
@@ -49,9 +48,6 @@ export interface PolicyContext {
 
 const FEDERATION_FIELDS = new Set(['_entities', '_service']);
 
-function forbidden(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, ...extensions } });
-}
 
 function isList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
@@ -117,7 +113,7 @@ export function enforceOnSchema(
       fallbackRule: deny,
       // A resolver's own coded error (BAD_USER_INPUT, say) must reach the consumer as it is.
       allowExternalErrors: true,
-      fallbackError: () => forbidden('You are not allowed to see this field.'),
+      fallbackError: () => codedError(ErrorCode.FORBIDDEN, undefined, {}, { inAnswer: true }),
     }),
     // Inside the shield, outside the record filters: only records the consumer may see name a subject.
     servedSubjectsMiddleware(schema),
@@ -131,7 +127,7 @@ interface OperationVerdict {
   masks: { path: readonly string[]; mask: MaskName }[];
 }
 
-function decideOperation(requestContext: GraphQLRequestContextDidResolveOperation<PolicyContext>, schema: GraphQLSchema): OperationVerdict {
+function decideDepartmentOperation(requestContext: GraphQLRequestContextDidResolveOperation<PolicyContext>, schema: GraphQLSchema): OperationVerdict {
   const { view } = requestContext.contextValue;
   const denied = new Set<string>();
   const masks: OperationVerdict['masks'] = [];
@@ -171,11 +167,11 @@ export function policyPlugin(schema: GraphQLSchema, cacheSize = 1000): ApolloSer
         async didResolveOperation(requestContext) {
           const { view, policyVersion } = requestContext.contextValue;
           const key = `${policyVersion}|${view.key}|${requestContext.operationName ?? ''}|${requestContext.queryHash}`;
-          verdict = verdicts.get(key, () => decideOperation(requestContext, schema), requestContext.source.length * 2);
+          verdict = verdicts.get(key, () => decideDepartmentOperation(requestContext, schema), requestContext.source.length * 2);
           if (verdict.denied.length > 0) {
-            throw forbidden(`This operation selects fields your policy denies: ${verdict.denied.join(', ')}.`, {
+            throw codedError(ErrorCode.FORBIDDEN, `This operation selects fields your policy denies: ${verdict.denied.join(', ')}.`, {
               deniedFields: verdict.denied,
-            });
+            }, { inAnswer: true });
           }
         },
         async willSendResponse(requestContext) {

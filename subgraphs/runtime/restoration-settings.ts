@@ -1,9 +1,10 @@
 /**
- * Credit restoration settings (R5, R6), read from the environment once, when the process starts,
- * and checked then: a typo must stop the start-up rather than make a category restorable or every
- * record eligible at once. The README's table lists the variables and their defaults.
+ * Credit restoration settings (R5, R6): parsing and checking the variables, so that a typo stops
+ * the start-up rather than make a category restorable or every record eligible at once. The
+ * department's configuration (config.ts) reads them; docs/configuration.md lists them.
  */
 import { Kind, type DocumentNode } from 'graphql';
+import type { Environment } from '../../lib/config/read.ts';
 import { subgraphSdl } from './sdl.ts';
 
 export interface RestorationSettings {
@@ -63,7 +64,7 @@ function list(raw: string): string[] {
   return raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
 }
 
-export function readRestorationSettings(env: NodeJS.ProcessEnv = process.env, vocabulary: RestorationVocabulary = schemaVocabulary()): RestorationSettings {
+export function readRestorationSettings(env: Environment, vocabulary: RestorationVocabulary = schemaVocabulary()): RestorationSettings {
   const replaced = REPLACED.filter((name) => env[name] !== undefined);
   if (replaced.length > 0) {
     throw new Error(`${replaced.join(' and ')} ${replaced.length > 1 ? 'were' : 'was'} replaced by CREDENCE_NON_RESTORABLE_CATEGORIES, one list of the list types and penalty categories never restored.`);
@@ -91,6 +92,3 @@ export function readRestorationSettings(env: NodeJS.ProcessEnv = process.env, vo
     penaltyMinimumDays,
   };
 }
-
-/** The settings in force in this process. */
-export const restorationSettings: RestorationSettings = readRestorationSettings();

@@ -4,8 +4,8 @@
  * passed. The settings come from restoration-settings.ts.
  */
 import type { GraphQLError } from 'graphql';
-import { refused } from './refusals.ts';
-import { restorationSettings } from './restoration-settings.ts';
+import { restorationSettings } from './config.ts';
+import { codedError, ErrorCode } from '../../lib/error-registry.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -24,8 +24,8 @@ export interface RestorationCase {
 
 /** NOT_RESTORABLE when the case is of a kind never restored (R6); undefined otherwise. */
 export function nonRestorableRefusal({ kind, records }: Pick<RestorationCase, 'kind' | 'records'>): GraphQLError | undefined {
-  if (!restorationSettings.nonRestorable.has(kind.value)) return undefined;
-  return refused('NOT_RESTORABLE', `${kind.value} ${records} are particularly serious cases that are not restored; their history stays findable (R6).`, {
+  if (!restorationSettings().nonRestorable.has(kind.value)) return undefined;
+  return codedError(ErrorCode.NOT_RESTORABLE, `${kind.value} ${records} are particularly serious cases that are not restored; their history stays findable (R6).`, {
     [kind.field]: kind.value,
   });
 }
@@ -34,9 +34,9 @@ export function nonRestorableRefusal({ kind, records }: Pick<RestorationCase, 'k
 export function restorationRefusal(record: RestorationCase, now: Date): GraphQLError | undefined {
   const excluded = nonRestorableRefusal(record);
   if (excluded) return excluded;
-  if (record.ineligible) return refused('NOT_ELIGIBLE', record.ineligible);
+  if (record.ineligible) return codedError(ErrorCode.NOT_ELIGIBLE, record.ineligible);
   const eligibleFrom = new Date(record.publishedOn.getTime() + record.minimumDays * DAY_MS);
   if (eligibleFrom <= now) return undefined;
   const day = eligibleFrom.toISOString().slice(0, 10);
-  return refused('TOO_EARLY', `Restoration is possible once the minimum publication period has passed, from ${day}.`, { eligibleFrom: day });
+  return codedError(ErrorCode.TOO_EARLY, `Restoration is possible once the minimum publication period has passed, from ${day}.`, { eligibleFrom: day });
 }

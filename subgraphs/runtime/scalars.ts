@@ -1,10 +1,11 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { codedError, ErrorCode } from '../../lib/error-registry.ts';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function parseDate(value: unknown): Date {
   if (typeof value !== 'string' || !ISO_DATE.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new GraphQLError('A Date must be a string of the form YYYY-MM-DD.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw codedError(ErrorCode.BAD_USER_INPUT, 'A Date must be a string of the form YYYY-MM-DD.');
   }
   return new Date(`${value}T00:00:00Z`);
 }
@@ -19,7 +20,7 @@ export const DateScalar = new GraphQLScalarType<Date, string>({
   },
   parseValue: parseDate,
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('A Date must be a string of the form YYYY-MM-DD.', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (ast.kind !== Kind.STRING) throw codedError(ErrorCode.BAD_USER_INPUT, 'A Date must be a string of the form YYYY-MM-DD.');
     return parseDate(ast.value);
   },
 });
@@ -30,7 +31,7 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\
 function parseDateTime(value: unknown): Date {
   const date = typeof value === 'string' && ISO_INSTANT.test(value) ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) {
-    throw new GraphQLError('A DateTime must be an ISO 8601 instant with its time zone, for example 2026-11-27T08:30:00Z.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw codedError(ErrorCode.BAD_USER_INPUT, 'A DateTime must be an ISO 8601 instant with its time zone, for example 2026-11-27T08:30:00Z.');
   }
   return date;
 }

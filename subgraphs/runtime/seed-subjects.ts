@@ -10,10 +10,11 @@ export const SEED = 20_191_225;
 
 /**
  * The day seed dates are relative to by default, so the data set is identical whenever it is
- * generated. Tests seed relative to the real date instead (`seedAll`'s `referenceDate`), so that
- * records inside and past their windows exist whenever they run.
+ * generated (the tools' SEED_REFERENCE_DATE, scripts/config.ts, names another). Tests seed
+ * relative to the real date instead (`seedAll`'s `referenceDate`), so that records inside and
+ * past their windows exist whenever they run.
  */
-export const SEED_REFERENCE_DATE = new Date(`${process.env.SEED_REFERENCE_DATE ?? '2026-11-01'}T00:00:00Z`);
+export const SEED_REFERENCE_DATE = new Date('2026-11-01T00:00:00Z');
 
 /** How much trouble a subject is in: departments draw their records from it, so records correlate. */
 export type RiskProfile = 'clean' | 'minor' | 'troubled' | 'serious';

@@ -8,27 +8,26 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { FastifyInstance } from 'fastify';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { Connection } from 'mongoose';
 import { createHttpApp, listen, mountGraphQL } from '../../lib/http.ts';
 import { safeErrorFormatter } from '../../lib/graphql-errors.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { connectDatabase, departmentDatabaseName, limitQueryTime } from '../../lib/stores/mongo.ts';
-import { ErrorCode, requestError } from '../../lib/errors.ts';
+import { codedError, ErrorCode } from '../../lib/error-registry.ts';
 import { ASSERTION_HEADER, type AssertionVerifier, type DepartmentRequest } from '../../lib/identity/assertion.ts';
 import type { ReplayGuard } from '../../lib/identity/replay-guard.ts';
-import { IdentityError } from '../../lib/identity/errors.ts';
-import { catalogItemsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
-import type { PolicyRuntime } from '../../lib/policy/runtime.ts';
+import { IdentityError } from '../../lib/identity/identity-error.ts';
+import { catalogItemsByRecordType, loadCatalog } from '../../lib/policy/reference/catalog.ts';
+import type { PolicyRuntime } from '../../lib/policy/releases/policy-in-force.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
 import { enforceOnSchema, policyPlugin } from './enforcement.ts';
 import { boundedDocumentStore } from '../../lib/document-store.ts';
-import { servedSubjectsPlugin, type ServedSubjectsContext } from './served-subjects.ts';
+import { servedSubjectsPlugin } from './served-subjects.ts';
 import { DateScalar } from './scalars.ts';
 import { subgraphSdl } from './sdl.ts';
-import type { WriteContext } from './writes.ts';
 
-type SubgraphContext = RequestContext<unknown, unknown> & WriteContext & ServedSubjectsContext;
+type SubgraphContext = RequestContext<unknown, unknown>;
 
 export interface SubgraphServer {
   name: string;
@@ -78,9 +77,7 @@ function receivedRequest(body: unknown): DepartmentRequest {
 function checkEntityBatch(request: DepartmentRequest): void {
   const representations = request.variables?.representations;
   if (Array.isArray(representations) && representations.length > MAX_ENTITY_BATCH) {
-    throw new GraphQLError(`A department answers at most ${MAX_ENTITY_BATCH} entities per call; ask for fewer items.`, {
-      extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_ENTITY_BATCH, http: { status: 400 } },
-    });
+    throw codedError(ErrorCode.QUERY_TOO_COMPLEX, `A department answers at most ${MAX_ENTITY_BATCH} entities per call; ask for fewer items.`, { limit: MAX_ENTITY_BATCH });
   }
 }
 
@@ -130,15 +127,15 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
       checkEntityBatch(received);
       await options.replayGuard.claim(identity);
     } catch (error) {
-      if (error instanceof IdentityError) throw requestError(error.message, error.code, error.httpStatus);
+      if (error instanceof IdentityError) throw error.toGraphQLError();
       throw error;
     }
     const policy = await options.policies.version(identity.policyVersion);
     if (!policy) {
-      throw requestError('The policy version this request was checked under is not available here yet; retry.', ErrorCode.POLICY_VERSION_UNAVAILABLE, 503);
+      throw codedError(ErrorCode.POLICY_VERSION_UNAVAILABLE);
     }
     const view = policy.view(identity.consumer, identity.purpose);
-    if (!view) throw requestError('The asserted consumer may not use this purpose.', ErrorCode.FORBIDDEN, 403);
+    if (!view) throw codedError(ErrorCode.FORBIDDEN, 'The asserted consumer may not use this purpose.');
     const competence = policy.consumers.get(identity.consumer)?.competence;
     return { models, loaders: department.createLoaders?.(models), catalogItems, competence, view, policyVersion: policy.version, now: new Date(), servedSubjects: new Set<string>() };
   });

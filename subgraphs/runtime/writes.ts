@@ -6,11 +6,11 @@
  * sending it again is harmless. Nothing is ever deleted: a removal is dated and reasoned.
  */
 import type { Model, QueryFilter } from 'mongoose';
-import type { CatalogItem } from '../../lib/policy/catalog.ts';
-import { outsideCompetence, type Competence } from '../../lib/policy/competence.ts';
-import { ErrorCode } from '../../lib/errors.ts';
+import type { CatalogItem } from '../../lib/policy/reference/catalog.ts';
+import { outsideCompetence, type Competence } from '../../lib/policy/decision/competence.ts';
+import { ErrorCode, codedError } from '../../lib/error-registry.ts';
 import type { PolicyContext } from './enforcement.ts';
-import { badInput, notInFuture, refused } from './refusals.ts';
+import { notInFuture } from './refusals.ts';
 
 /** What a write reads from its request: who writes and when, and the catalog in force. */
 export interface WriteContext extends PolicyContext {
@@ -82,16 +82,16 @@ const LISTED_IN_ERROR = 'LISTED_IN_ERROR';
 export function assertCatalogued({ recordType, department }: RecordKind, catalogItems: WriteContext['catalogItems'], record?: object): CatalogItem {
   const item = catalogItems.get(recordType);
   if (!item) {
-    throw refused('NOT_IN_CATALOG', `${recordType} records are not in the national catalog, so they cannot be recorded (R1).`, { recordType });
+    throw codedError(ErrorCode.NOT_IN_CATALOG, `${recordType} records are not in the national catalog, so they cannot be recorded (R1).`, { recordType });
   }
   if (item.department !== department) {
-    throw refused('NOT_IN_CATALOG', `The national catalog lists ${recordType} records (item ${item.code}) as coming from ${item.department}, not ${department} (R1).`, {
+    throw codedError(ErrorCode.NOT_IN_CATALOG, `The national catalog lists ${recordType} records (item ${item.code}) as coming from ${item.department}, not ${department} (R1).`, {
       recordType, catalogItem: item.code,
     });
   }
   const kind = item.kinds && record ? (record as Record<string, unknown>)[item.kinds.field] : undefined;
   if (item.kinds && typeof kind === 'string' && !item.kinds.values.includes(kind)) {
-    throw refused('NOT_IN_CATALOG', `The national catalog in force does not include ${kind} in item ${item.code}, so it cannot be recorded (R1).`, {
+    throw codedError(ErrorCode.NOT_IN_CATALOG, `The national catalog in force does not include ${kind} in item ${item.code}, so it cannot be recorded (R1).`, {
       recordType, catalogItem: item.code, [item.kinds.field]: kind,
     });
   }
@@ -101,7 +101,7 @@ export function assertCatalogued({ recordType, department }: RecordKind, catalog
 /** OUTSIDE_COMPETENCE when the record is not the calling consumer's to make (its policy's competence). */
 export function assertWithinCompetence(recordType: string, record: object, competence: Competence | undefined): void {
   const reason = outsideCompetence(competence, recordType, record);
-  if (reason) throw refused(ErrorCode.OUTSIDE_COMPETENCE, reason, { recordType });
+  if (reason) throw codedError(ErrorCode.OUTSIDE_COMPETENCE, reason, { recordType });
 }
 
 /**
@@ -123,8 +123,8 @@ export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id:
   if (!stored || stored.recordedBy !== context.view.consumer) {
     const number = named.number ?? id;
     throw named.described
-      ? refused('RECORD_NOT_FOUND', `${named.described} is not recorded.`)
-      : refused('RECORD_NOT_FOUND', `No ${named.noun.toLowerCase()} ${number} is recorded.`, { number });
+      ? codedError(ErrorCode.RECORD_NOT_FOUND, `${named.described} is not recorded.`)
+      : codedError(ErrorCode.RECORD_NOT_FOUND, `No ${named.noun.toLowerCase()} ${number} is recorded.`, { number });
   }
   return stored;
 }
@@ -147,7 +147,7 @@ export async function recordOnce<T extends RecordedDocument>({ model, document, 
   // gets one answer: it does not say whose the record is.
   const settle = (stored: T): T => {
     if (stored.recordedBy === context.view.consumer && same(stored, document)) return stored;
-    throw refused('DUPLICATE_DECISION_NUMBER', `${kind.noun} number ${number} is already recorded with different content.`, { number });
+    throw codedError(ErrorCode.DUPLICATE_DECISION_NUMBER, `${kind.noun} number ${number} is already recorded with different content.`, { number });
   };
   const stored = await model.findById(document._id).lean<T>();
   if (stored) return settle(stored);
@@ -173,14 +173,14 @@ export async function removeOnce<T extends RemovableDocument>({ model, id, remov
   notInFuture(removedOn, 'removedOn', context.now);
   const settled = (entry: T): T => {
     if (!entry.removedOn || (new Date(entry.removedOn).getTime() === removedOn.getTime() && entry.removalReason === reason)) return entry;
-    throw refused('ALREADY_REMOVED', `${kind.noun} ${id} was already removed on ${new Date(entry.removedOn).toISOString().slice(0, 10)}.`, { number: id });
+    throw codedError(ErrorCode.ALREADY_REMOVED, `${kind.noun} ${id} was already removed on ${new Date(entry.removedOn).toISOString().slice(0, 10)}.`, { number: id });
   };
   const stored = await ownRecord(model, id, kind, context);
   if (stored.removedOn) return settled(stored);
-  if (removedOn < stored.listedOn) throw badInput('An entry cannot be removed before it was listed.', 'removedOn');
+  if (removedOn < stored.listedOn) throw codedError(ErrorCode.BAD_USER_INPUT, 'An entry cannot be removed before it was listed.', { field: 'removedOn' });
   const allowed = grounds && [...(grounds.byValue[String(stored[grounds.field])] ?? []), LISTED_IN_ERROR];
   if (allowed && !allowed.includes(reason)) {
-    throw refused('REMOVAL_NOT_ALLOWED', `This entry may leave its list only for ${allowed.join(' or ')}, not ${reason}.`, { allowedReasons: allowed });
+    throw codedError(ErrorCode.REMOVAL_NOT_ALLOWED, `This entry may leave its list only for ${allowed.join(' or ')}, not ${reason}.`, { allowedReasons: allowed });
   }
   return settled(await updateOnce(model, stored, 'removedOn', { removedOn, removalReason: reason } as Partial<T>));
 }

@@ -1,6 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
-import type { WriteContext } from '../runtime/writes.ts';
 import { recordTaxViolationCase, type TaxViolationCaseInput } from './writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { TaxLoaders } from './loaders.ts';
@@ -12,7 +11,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
     // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).
     recordTaxViolationCase: (_root, args: { input: TaxViolationCaseInput }, context) =>
-      recordTaxViolationCase(context.models, args.input, context as Context & WriteContext),
+      recordTaxViolationCase(context.models, args.input, context),
   },
   Subject: {
     __resolveReference: resolveSubjectReference,

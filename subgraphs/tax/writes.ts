@@ -1,5 +1,5 @@
 /** Writes by the tax authority: major tax-violation cases, each on its decision document. */
-import { assertUscc } from '../../lib/errors.ts';
+import { assertUscc } from '../../lib/error-registry.ts';
 import { requireBasisDocument, sameBasisDocument, type BasisDocumentInput } from '../runtime/basis-document.ts';
 import { withKey } from '../runtime/loaders.ts';
 import { nonNegative, notInFuture, recordNumber } from '../runtime/refusals.ts';

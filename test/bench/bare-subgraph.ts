@@ -28,7 +28,8 @@ const models: unknown = department.defineModels(connection);
 // The same indexes the real department builds at start (already there when it ran first).
 await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
 
-const server = new ApolloServer<RequestContext<unknown, unknown>>({ schema: departmentSchema(department) });
+// Reads only: a bare server gives its resolvers the models and loaders, none of the enforcement's context.
+const server = new ApolloServer<Pick<RequestContext<unknown, unknown>, 'models' | 'loaders'>>({ schema: departmentSchema(department) });
 const { url } = await startStandaloneServer(server, {
   listen: { port, host: '127.0.0.1' },
   // Fresh loaders per request, as in the real department: nothing is cached between requests.

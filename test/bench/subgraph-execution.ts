@@ -13,10 +13,10 @@
 import { readFileSync } from 'node:fs';
 import { ApolloServer, type GraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { applyMask } from '../../lib/policy/masks.ts';
-import type { ConsumerView } from '../../lib/policy/model.ts';
-import { DEFAULT_SUPERGRAPH_PATH, policyCompiler } from '../../lib/policy/process.ts';
-import { readPolicyBundle } from '../../lib/policy/bundle.ts';
+import { applyMask } from '../../lib/policy/decision/masks.ts';
+import type { ConsumerView } from '../../lib/policy/decision/model.ts';
+import { DEFAULT_SUPERGRAPH_PATH, policyCompiler } from '../../lib/policy/releases/process-policy.ts';
+import { readPolicyBundle } from '../../lib/policy/loading/bundle.ts';
 import { connectDatabase, departmentDatabaseName } from '../../lib/stores/mongo.ts';
 import type { RequestContext } from '../../subgraphs/runtime/department.ts';
 import { enforceOnSchema, policyPlugin, type PolicyContext } from '../../subgraphs/runtime/enforcement.ts';
@@ -63,7 +63,8 @@ const entitiesQuery = (legalRepresentative: string): string =>
 const QUERY = entitiesQuery(MASKED.field);
 const DENIED_QUERY = entitiesQuery(`${MASKED.field} ${DENIED.field}`);
 
-type RegistryContext = RequestContext<RegistryModels, RegistryLoaders>;
+/** The bare side: models and loaders only (reads need none of the enforcement's context). */
+type RegistryContext = Pick<RequestContext<RegistryModels, RegistryLoaders>, 'models' | 'loaders'>;
 type EnforcedContext = RegistryContext & PolicyContext;
 
 interface Row {

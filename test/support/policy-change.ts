@@ -13,12 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isSeq, parseDocument, type Document } from 'yaml';
 import { createLogger } from '../../lib/logger.ts';
 import { readFileSync } from 'node:fs';
-import { buildApiSchema } from '../../lib/policy/api-schema.ts';
-import { readPolicyBundle } from '../../lib/policy/bundle.ts';
-import { DEFAULT_SUPERGRAPH_PATH, redisNamespace } from '../../lib/policy/process.ts';
-import { formatProblem } from '../../lib/policy/problems.ts';
-import { releasesDirectory } from '../../lib/policy/release.ts';
-import { makeRelease } from '../../lib/policy/releaser.ts';
+import { buildApiSchema } from '../../lib/policy/decision/api-schema.ts';
+import { readPolicyBundle } from '../../lib/policy/loading/bundle.ts';
+import { DEFAULT_SUPERGRAPH_PATH, redisNamespace } from '../../lib/policy/releases/process-policy.ts';
+import { formatProblem } from '../../lib/policy/loading/problems.ts';
+import { releasesDirectory } from '../../lib/policy/releases/signed-release.ts';
+import { makeRelease } from '../../lib/policy/officers/releaser.ts';
 import { connectSharedStore } from '../../lib/stores/shared-store.ts';
 import { everyTypePattern, type Federation } from './federation.ts';
 

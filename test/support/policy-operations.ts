@@ -10,9 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { getNamedType, isListType, isNonNullType, isObjectType, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
-import { buildApiSchema, policyFields } from '../../lib/policy/api-schema.ts';
-import type { ConsumerView } from '../../lib/policy/model.ts';
-import { DEFAULT_SUPERGRAPH_PATH } from '../../lib/policy/process.ts';
+import { buildApiSchema, policyFields } from '../../lib/policy/decision/api-schema.ts';
+import type { ConsumerView } from '../../lib/policy/decision/model.ts';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../lib/policy/releases/process-policy.ts';
 import { isOracleRecordType, isShownAsDescribed, maskedAsDescribed, type OracleView } from '../oracle/oracle.ts';
 
 /** One selected field: on which type, what it returns, and (for objects) what is selected below it. */

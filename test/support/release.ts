@@ -4,9 +4,9 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { generateEd25519KeyPair, type Ed25519KeyPair } from '../../lib/identity/ed25519-keys.ts';
-import { readPolicyBundle } from '../../lib/policy/bundle.ts';
-import { DEFAULT_POLICIES_DIR } from '../../lib/policy/process.ts';
-import { RELEASE_ENV, releaseKeyFromPem, signRelease, writeReleaseFile, type PolicyRelease, type ReleaseKey } from '../../lib/policy/release.ts';
+import { readPolicyBundle } from '../../lib/policy/loading/bundle.ts';
+import { DEFAULT_POLICIES_DIR } from '../../lib/policy/releases/process-policy.ts';
+import { RELEASE_ENV, releaseKeyFromPem, signRelease, writeReleaseFile, type PolicyRelease, type ReleaseKey } from '../../lib/policy/releases/signed-release.ts';
 
 export interface TestReleaseKey extends Ed25519KeyPair {
   key: ReleaseKey;

@@ -1,6 +1,6 @@
 /**
  * The fields an operation names, for tests, written apart from the product's own walk
- * (lib/policy/operation-fields.ts), so that a mistake there cannot also be the test's expectation.
+ * (lib/policy/decision/operation-fields.ts), so that a mistake there cannot also be the test's expectation.
  *
  * Every field counts, under `@skip`/`@include` too (the policy's promise is conservative), once
  * per place it appears after fragments are spread, with its response path (`@` for each list).

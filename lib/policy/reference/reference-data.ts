@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
-import { formatProblem } from './problems.ts';
-import type { PolicyProblem } from './problems.ts';
-import { parseYamlFile, schemaProblems } from './yaml-source.ts';
-import type { YamlFile } from './yaml-source.ts';
+import { formatProblem } from '../loading/problems.ts';
+import type { PolicyProblem } from '../loading/problems.ts';
+import { parseYamlFile, schemaProblems } from '../loading/yaml-source.ts';
+import type { YamlFile } from '../loading/yaml-source.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** A reference file's name in problems: relative to the project, as officers and editors see it. */
 export function displayName(path: string): string {

@@ -8,17 +8,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import type { GraphQLSchema } from 'graphql';
 import { isPolicyFile } from './bundle.ts';
-import type { CompiledPolicy } from './model.ts';
-import { buildApiSchema } from './api-schema.ts';
-import { compilePolicy, policyVersion } from './compile.ts';
+import type { CompiledPolicy } from '../decision/model.ts';
+import { buildApiSchema } from '../decision/api-schema.ts';
+import { compilePolicy, policyVersion } from '../decision/compile.ts';
 import { parsePolicyFiles } from './parse.ts';
 import type { PolicySource } from './parse.ts';
 import { sortProblems } from './problems.ts';
 import type { PolicyProblem } from './problems.ts';
-import { validatePolicy } from './validate.ts';
-import { referenceDataProblems, shippedReferenceData } from './catalog-coverage.ts';
-import type { ReferenceData } from './catalog-coverage.ts';
-import { ReferenceDataError } from './reference-data.ts';
+import { validatePolicy } from '../officers/validate.ts';
+import { referenceDataProblems, shippedReferenceData } from '../reference/catalog-coverage.ts';
+import type { ReferenceData } from '../reference/catalog-coverage.ts';
+import { ReferenceDataError } from '../reference/reference-data.ts';
 import { child, positionOf, ProblemSink } from './yaml-source.ts';
 
 /** What explanations show about a rule. */

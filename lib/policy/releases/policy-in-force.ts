@@ -1,7 +1,7 @@
 /**
  * The policy in force in one process, and how a release reaches every process.
  *
- * A process enforces only signed releases (release.ts): at start the highest-numbered one that
+ * A process enforces only signed releases (signed-release.ts): at start the highest-numbered one that
  * verifies, from its release folder or from the shared store; afterwards a higher one, announced
  * on the shared store's channel, found there by the periodic refresh (should an announcement be
  * lost), or written into the release folder. Whatever arrives is verified against the trusted
@@ -17,12 +17,12 @@
  * process that fell behind is visible.
  */
 import type { KeyObject } from 'node:crypto';
-import type { Logger } from '../logger.ts';
-import type { SharedStore } from '../stores/shared-store.ts';
-import type { PolicyBundle } from './bundle.ts';
+import type { Logger } from '../../logger.ts';
+import type { SharedStore } from '../../stores/shared-store.ts';
+import type { PolicyBundle } from '../loading/bundle.ts';
 import { watchFolder, type FolderWatch } from './folder-watch.ts';
-import type { CompiledPolicy } from './model.ts';
-import { highestReleaseIn, summarize, type PolicyRelease, type ReleaseSummary } from './release.ts';
+import type { CompiledPolicy } from '../decision/model.ts';
+import { highestReleaseIn, summarize, type PolicyRelease, type ReleaseSummary } from './signed-release.ts';
 import { publishRelease, readLatestRelease, readPublishedRelease, releaseKeys, type ProcessReport } from './release-store.ts';
 
 export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: readonly string[] };

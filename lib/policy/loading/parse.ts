@@ -1,13 +1,13 @@
 /**
  * parse: policy file texts -> `PolicySource`, the merged content of all files with the place of
  * every item, once each file is valid YAML of the right shape. Meaning (references, the schema,
- * conflicts) is checked later by validate.ts.
+ * conflicts) is checked later by officers/validate.ts.
  */
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import type { ConsumerLimits, MaskName } from './model.ts';
+import type { ConsumerLimits, MaskName } from '../decision/model.ts';
 import type { PolicyProblem } from './problems.ts';
-import { policyFileJsonSchema } from './json-schema.ts';
+import { policyFileJsonSchema } from '../officers/json-schema.ts';
 import { child, keyOf, parseYamlFile, schemaProblems } from './yaml-source.ts';
 import type { Place, YamlFile } from './yaml-source.ts';
 

@@ -7,18 +7,18 @@ import { getNamedType, isEnumType, isInputObjectType, isScalarType, isUnionType 
 import type { GraphQLSchema } from 'graphql';
 import {
   getPolicyType, isAlwaysAllowed, isFederationInternal, isMaskable, KEY_FIELD, policyFields, policyTypeOf, policyTypes,
-} from './api-schema.ts';
-import type { PolicyType } from './api-schema.ts';
-import { RECORD_TYPES, isRecordType } from './records.ts';
-import { WRITTEN_RECORDS } from './competence.ts';
-import { patternPlace } from './parse.ts';
-import type { ConsumerSource, PolicySource, RuleSource } from './parse.ts';
-import { closest, suggestion } from './problems.ts';
-import type { PolicyProblem } from './problems.ts';
-import { resolvePolicy, ruleConsumerIds, SET_PREFIX } from './resolve.ts';
-import type { FieldEntry, Resolution, ResolvedView } from './resolve.ts';
-import { child, keyOf, ProblemSink } from './yaml-source.ts';
-import type { Place } from './yaml-source.ts';
+} from '../decision/api-schema.ts';
+import type { PolicyType } from '../decision/api-schema.ts';
+import { RECORD_TYPES, isRecordType } from '../decision/records.ts';
+import { WRITTEN_RECORDS } from '../decision/competence.ts';
+import { patternPlace } from '../loading/parse.ts';
+import type { ConsumerSource, PolicySource, RuleSource } from '../loading/parse.ts';
+import { closest, suggestion } from '../loading/problems.ts';
+import type { PolicyProblem } from '../loading/problems.ts';
+import { resolvePolicy, ruleConsumerIds, SET_PREFIX } from '../decision/resolve.ts';
+import type { FieldEntry, Resolution, ResolvedView } from '../decision/resolve.ts';
+import { child, keyOf, ProblemSink } from '../loading/yaml-source.ts';
+import type { Place } from '../loading/yaml-source.ts';
 
 export interface ValidationResult {
   problems: PolicyProblem[];

@@ -1,30 +1,30 @@
 /**
  * The policy as a long-running process (gateway or subgraph) holds it: the signed release in
  * force, compiled against the supergraph, replaced when a newer signed release arrives
- * (runtime.ts).
+ * (policy-in-force.ts).
  */
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Logger } from '../logger.ts';
-import type { SharedStore } from '../stores/shared-store.ts';
-import { buildApiSchema } from './api-schema.ts';
-import { loadPolicyFromTexts } from './load.ts';
-import { formatProblem } from './problems.ts';
-import { releasesDirectory, trustedReleaseKeys } from './release.ts';
-import { createPolicyRuntime, type PolicyCompiler, type PolicyRuntime } from './runtime.ts';
+import type { Logger } from '../../logger.ts';
+import type { SharedStore } from '../../stores/shared-store.ts';
+import { buildApiSchema } from '../decision/api-schema.ts';
+import { loadPolicyFromTexts } from '../loading/load-policy.ts';
+import { formatProblem } from '../loading/problems.ts';
+import { releasesDirectory } from './signed-release.ts';
+import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, readSharedSettings } from '../../config/shared.ts';
+import type { Environment } from '../../config/read.ts';
+import { createPolicyRuntime, type PolicyCompiler, type PolicyRuntime } from './policy-in-force.ts';
 
-export const DEFAULT_POLICIES_DIR = fileURLToPath(new URL('../../policies', import.meta.url));
-export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url));
+export { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH };
 
 /** POLICIES_DIR, or the `policies/` folder shipped with Credence. */
-export function policiesDirectory(env: NodeJS.ProcessEnv = process.env): string {
-  return env.POLICIES_DIR ?? DEFAULT_POLICIES_DIR;
+export function policiesDirectory(env?: Environment): string {
+  return readSharedSettings(env).policiesDir;
 }
 
 /** The shared store's namespace (CREDENCE_REDIS_NAMESPACE), so deployments sharing a Redis never mix. */
-export function redisNamespace(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CREDENCE_REDIS_NAMESPACE ?? 'credence';
+export function redisNamespace(env?: Environment): string {
+  return readSharedSettings(env).redisNamespace;
 }
 
 /** Compiles policy bundles against one supergraph's API schema (built once). */
@@ -43,8 +43,8 @@ export function startPolicyRuntime(options: {
   log: Logger;
   supergraphPath?: string;
   watch?: boolean;
-  /** The trusted release keys; CREDENCE_RELEASE_PUBLIC_KEYS by default. */
-  trustedKeys?: ReadonlyMap<string, KeyObject>;
+  /** The trusted release keys (CREDENCE_RELEASE_PUBLIC_KEYS, read by the process's configuration). */
+  trustedKeys: ReadonlyMap<string, KeyObject>;
   namespace?: string;
   refreshMs?: number;
 }): Promise<PolicyRuntime> {
@@ -52,7 +52,7 @@ export function startPolicyRuntime(options: {
     compile: policyCompiler(readFileSync(options.supergraphPath ?? DEFAULT_SUPERGRAPH_PATH, 'utf8')),
     sharedStore: options.sharedStore,
     log: options.log,
-    trustedKeys: options.trustedKeys ?? trustedReleaseKeys(process.env),
+    trustedKeys: options.trustedKeys,
     releasesDir: releasesDirectory(options.dir),
     watch: options.watch ?? true,
     namespace: options.namespace ?? redisNamespace(),

@@ -14,8 +14,10 @@
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ed25519KeyId, parseEd25519PublicKeys, toEd25519PrivateKey } from '../identity/ed25519-keys.ts';
-import type { PolicyBundle } from './bundle.ts';
+import { ed25519KeyId, parseEd25519PublicKeys, toEd25519PrivateKey } from '../../identity/ed25519-keys.ts';
+import type { Environment } from '../../config/read.ts';
+import { readSharedSettings } from '../../config/shared.ts';
+import type { PolicyBundle } from '../loading/bundle.ts';
 
 export const RELEASE_FORMAT = 'credence-policy-release/1';
 
@@ -132,7 +134,7 @@ export const RELEASE_ENV = {
 } as const;
 
 /** The trusted release keys of a process, failing at start-up with the variable's name when wrong. */
-export function trustedReleaseKeys(env: NodeJS.ProcessEnv): Map<string, KeyObject> {
+export function trustedReleaseKeys(env: Environment): Map<string, KeyObject> {
   const raw = env[RELEASE_ENV.PUBLIC_KEYS];
   if (!raw?.trim()) {
     throw new Error(`${RELEASE_ENV.PUBLIC_KEYS} is not set: it must hold the policy release key's public key (PEM), or a JSON object of key id → PEM. `
@@ -142,8 +144,8 @@ export function trustedReleaseKeys(env: NodeJS.ProcessEnv): Map<string, KeyObjec
 }
 
 /** The release folder of a policies folder, unless POLICY_RELEASES_DIR names another. */
-export function releasesDirectory(policiesDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env[RELEASE_ENV.DIR] ?? join(policiesDir, 'releases');
+export function releasesDirectory(policiesDir: string, env?: Environment): string {
+  return readSharedSettings(env).releasesDir ?? join(policiesDir, 'releases');
 }
 
 /** A release file's name: the number, zero-padded so that names sort as numbers do. */

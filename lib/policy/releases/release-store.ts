@@ -1,12 +1,12 @@
 /**
  * Where releases meet the shared store (Redis): the keys, publishing a release, and the table in
  * which every process reports the release it enforces. The shared store is untrusted storage:
- * everything read from it is verified (runtime.ts) or shown as what a process claims (status).
+ * everything read from it is verified (policy-in-force.ts) or shown as what a process claims (status).
  */
 import type { KeyObject } from 'node:crypto';
-import type { SharedStore } from '../stores/shared-store.ts';
-import { parseJson, verifyRelease, type PolicyRelease, type ReleaseCheck } from './release.ts';
-import type { ReleaseInForce } from './runtime.ts';
+import type { SharedStore } from '../../stores/shared-store.ts';
+import { parseJson, verifyRelease, type PolicyRelease, type ReleaseCheck } from './signed-release.ts';
+import type { ReleaseInForce } from './policy-in-force.ts';
 
 export function releaseKeys(namespace: string): { release: (version: string) => string; latest: string; channel: string; processes: string } {
   return {

@@ -4,23 +4,24 @@
  * classification, source department, legal basis and public disclosure rule. That every API field
  * belongs to exactly one item is checked against the schema by catalog-coverage.ts.
  */
-import { fileURLToPath } from 'node:url';
-import { DEFAULT_DISCLOSURE_WINDOWS, RECORD_TYPES } from './records.ts';
-import type { DisclosureWindows } from './records.ts';
-import type { PolicyProblem } from './problems.ts';
+import type { Environment } from '../../config/read.ts';
+import { DEFAULT_CATALOG_PATH, readSharedSettings } from '../../config/shared.ts';
+import { DEFAULT_DISCLOSURE_WINDOWS, RECORD_TYPES } from '../decision/records.ts';
+import type { DisclosureWindows } from '../decision/records.ts';
+import type { PolicyProblem } from '../loading/problems.ts';
 import { parseReferenceFile, readReferenceFile, ReferenceDataError } from './reference-data.ts';
-import { child, ProblemSink } from './yaml-source.ts';
-import type { Place, YamlFile } from './yaml-source.ts';
+import { child, ProblemSink } from '../loading/yaml-source.ts';
+import type { Place, YamlFile } from '../loading/yaml-source.ts';
 
-export const DEFAULT_CATALOG_PATH = fileURLToPath(new URL('../../schema/catalog.yaml', import.meta.url));
+export { DEFAULT_CATALOG_PATH };
 
 /**
  * The catalog this deployment runs on: `CREDENCE_CATALOG_PATH` when set (a national platform
  * that adapts disclosure windows or items ships its own file), else the shipped one. Every
  * process of a deployment must read the same file.
  */
-export function configuredCatalogPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.CREDENCE_CATALOG_PATH || DEFAULT_CATALOG_PATH;
+export function configuredCatalogPath(env?: Environment): string {
+  return readSharedSettings(env).catalogPath;
 }
 
 /** The catalog's categories; the GraphQL enum `CatalogCategory` lists the same values (tested). */
@@ -48,7 +49,7 @@ export interface CatalogItem {
   /** The subgraph the information comes from. */
   department: string;
   legalBasis: string;
-  /** The record type (records.ts) the item catalogues, if its information is a record. */
+  /** The record type (decision/records.ts) the item catalogues, if its information is a record. */
   recordType?: string;
   /**
    * The kinds of record the catalog includes, by the value of one enum field (a listing's

@@ -7,16 +7,16 @@
  */
 import { getNamedType, isEnumType } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
-import { policyFields, policyTypes } from './api-schema.ts';
+import { policyFields, policyTypes } from '../decision/api-schema.ts';
 import { itemPlace, loadCatalog } from './catalog.ts';
 import type { Catalog, RecordKinds } from './catalog.ts';
 import { loadMeasures, measurePlace } from './measures.ts';
 import type { MeasuresList } from './measures.ts';
-import { suggestion } from './problems.ts';
-import type { PolicyProblem } from './problems.ts';
-import { RECORD_TYPES } from './records.ts';
-import { ProblemSink } from './yaml-source.ts';
-import type { Place } from './yaml-source.ts';
+import { suggestion } from '../loading/problems.ts';
+import type { PolicyProblem } from '../loading/problems.ts';
+import { RECORD_TYPES } from '../decision/records.ts';
+import { ProblemSink } from '../loading/yaml-source.ts';
+import type { Place } from '../loading/yaml-source.ts';
 
 /** The catalog and measures list a policy is checked with. */
 export interface ReferenceData {

@@ -7,15 +7,15 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
-import type { Logger } from '../logger.ts';
-import type { SharedStore } from '../stores/shared-store.ts';
-import { readPolicyBundle, type PolicyBundle } from './bundle.ts';
-import { watchFolder, type FolderWatch } from './folder-watch.ts';
-import { loadPolicyFromTexts } from './load.ts';
+import type { Logger } from '../../logger.ts';
+import type { SharedStore } from '../../stores/shared-store.ts';
+import { readPolicyBundle, type PolicyBundle } from '../loading/bundle.ts';
+import { watchFolder, type FolderWatch } from '../releases/folder-watch.ts';
+import { loadPolicyFromTexts } from '../loading/load-policy.ts';
 import { parsePolicyTestFiles, runPolicyTests, type PolicyTestResult } from './policy-tests.ts';
-import { formatProblem, type PolicyProblem } from './problems.ts';
-import { highestReleaseIn, releaseDigest, signRelease, writeReleaseFile, type PolicyRelease, type ReleaseKey } from './release.ts';
-import { publishRelease, readLatestRelease } from './release-store.ts';
+import { formatProblem, type PolicyProblem } from '../loading/problems.ts';
+import { highestReleaseIn, releaseDigest, signRelease, writeReleaseFile, type PolicyRelease, type ReleaseKey } from '../releases/signed-release.ts';
+import { publishRelease, readLatestRelease } from '../releases/release-store.ts';
 
 export interface ReleaseRequest {
   files: PolicyBundle;

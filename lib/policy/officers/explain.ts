@@ -4,12 +4,12 @@
  */
 import { getNamedType, validate } from 'graphql';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
-import type { CompiledPolicy, Effect, MaskName, RecordRule } from './model.ts';
-import { getPolicyType } from './api-schema.ts';
+import type { CompiledPolicy, Effect, MaskName, RecordRule } from '../decision/model.ts';
+import { getPolicyType } from '../decision/api-schema.ts';
 import { describeRecordRule } from './coverage.ts';
-import type { RuleSummary } from './load.ts';
-import { collectRequestedFields } from './operation-fields.ts';
-import { isRecordType } from './records.ts';
+import type { RuleSummary } from '../loading/load-policy.ts';
+import { collectRequestedFields } from '../decision/operation-fields.ts';
+import { isRecordType } from '../decision/records.ts';
 
 export interface ExplainedField {
   /** Response path, `.`-joined, `@` for list items: `subjects.@.name`. */

@@ -10,7 +10,7 @@ import type { GraphQLSchema } from 'graphql';
 import { DEFAULT_RECORD_RULE } from './model.ts';
 import type { ApiKeyCredential, CompiledPolicy, Consumer, ConsumerView, FieldDecision, Issuer, RecordRule } from './model.ts';
 import { isAlwaysAllowed, policyFields, policyTypes } from './api-schema.ts';
-import type { CompetenceSource, PolicySource } from './parse.ts';
+import type { CompetenceSource, PolicySource } from '../loading/parse.ts';
 import type { Competence } from './competence.ts';
 import type { Resolution, ResolvedView } from './resolve.ts';
 

@@ -4,9 +4,9 @@
  * before approving a policy change.
  */
 import type { GraphQLSchema } from 'graphql';
-import type { CompiledPolicy, ConsumerView, MaskName, RecordRule } from './model.ts';
-import { policyFields, policyTypes } from './api-schema.ts';
-import { RECORD_TYPES } from './records.ts';
+import type { CompiledPolicy, ConsumerView, MaskName, RecordRule } from '../decision/model.ts';
+import { policyFields, policyTypes } from '../decision/api-schema.ts';
+import { RECORD_TYPES } from '../decision/records.ts';
 
 export interface TypeCoverage {
   typeName: string;
@@ -60,7 +60,7 @@ export function coverageReport(policy: CompiledPolicy, schema: GraphQLSchema): V
 
 /** "current records only", "also history", "current, inside the disclosure window". */
 export function describeRecordRule(rule: RecordRule): string {
-  // A disclosure window only ever shows current records (records.ts), whatever history says.
+  // A disclosure window only ever shows current records (decision/records.ts), whatever history says.
   if (rule.disclosureWindow) return 'current, inside the disclosure window';
   return rule.history ? 'current and history' : 'current only';
 }

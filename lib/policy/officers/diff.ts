@@ -4,11 +4,11 @@
  * Rule ids are not compared: renaming or moving a rule changes nothing anyone sees.
  */
 import type { GraphQLSchema } from 'graphql';
-import type { CompiledPolicy, Consumer, ConsumerView, FieldDecision, MaskName, RecordRule } from './model.ts';
-import { DEFAULT_RECORD_RULE } from './model.ts';
-import { isAlwaysAllowed, policyFields, policyTypes } from './api-schema.ts';
+import type { CompiledPolicy, Consumer, ConsumerView, FieldDecision, MaskName, RecordRule } from '../decision/model.ts';
+import { DEFAULT_RECORD_RULE } from '../decision/model.ts';
+import { isAlwaysAllowed, policyFields, policyTypes } from '../decision/api-schema.ts';
 import { describeRecordRule } from './coverage.ts';
-import { RECORD_TYPES } from './records.ts';
+import { RECORD_TYPES } from '../decision/records.ts';
 
 export interface FieldGain {
   coordinate: string;

@@ -10,12 +10,12 @@ import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { parse } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
-import type { CompiledPolicy, MaskName } from './model.ts';
+import type { CompiledPolicy, MaskName } from '../decision/model.ts';
 import { explainOperation } from './explain.ts';
 import type { ExplainedField } from './explain.ts';
 import { policyTestJsonSchema } from './json-schema.ts';
-import type { PolicyProblem } from './problems.ts';
-import { parseYamlFile, positionOf, schemaProblems } from './yaml-source.ts';
+import type { PolicyProblem } from '../loading/problems.ts';
+import { parseYamlFile, positionOf, schemaProblems } from '../loading/yaml-source.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 

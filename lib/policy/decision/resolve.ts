@@ -12,9 +12,9 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Effect, MaskName } from './model.ts';
 import { getPolicyType, isAlwaysAllowed, policyFields } from './api-schema.ts';
-import { patternPlace } from './parse.ts';
-import type { PolicySource, RuleSource } from './parse.ts';
-import type { Place } from './yaml-source.ts';
+import { patternPlace } from '../loading/parse.ts';
+import type { PolicySource, RuleSource } from '../loading/parse.ts';
+import type { Place } from '../loading/yaml-source.ts';
 
 export const SET_PREFIX = 'set:';
 

@@ -4,12 +4,12 @@
  * here so that the list cannot ship a mandatory one.
  */
 import { fileURLToPath } from 'node:url';
-import type { PolicyProblem } from './problems.ts';
+import type { PolicyProblem } from '../loading/problems.ts';
 import { parseReferenceFile, readReferenceFile, ReferenceDataError } from './reference-data.ts';
-import { child, ProblemSink } from './yaml-source.ts';
-import type { Place, YamlFile } from './yaml-source.ts';
+import { child, ProblemSink } from '../loading/yaml-source.ts';
+import type { Place, YamlFile } from '../loading/yaml-source.ts';
 
-export const DEFAULT_MEASURES_PATH = fileURLToPath(new URL('../../schema/measures.yaml', import.meta.url));
+export const DEFAULT_MEASURES_PATH = fileURLToPath(new URL('../../../schema/measures.yaml', import.meta.url));
 
 /** The groups of the list; the GraphQL enum `MeasureGroup` lists the same values (tested). */
 export const MEASURE_GROUPS = ['RESTRICTING_RIGHTS', 'MANAGEMENT', 'MARKET_AND_SOCIAL'] as const;

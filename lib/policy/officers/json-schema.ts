@@ -6,9 +6,9 @@
  * The checked-in copies in `policies/` are generated from these with the API schema's field names
  * as completion examples (`npm run policy -- schema`); a test fails when they are stale.
  */
-import { MASK_NAMES } from './model.ts';
-import { RECORD_TYPES } from './records.ts';
-import { policyFields, policyTypes } from './api-schema.ts';
+import { MASK_NAMES } from '../decision/model.ts';
+import { RECORD_TYPES } from '../decision/records.ts';
+import { policyFields, policyTypes } from '../decision/api-schema.ts';
 import type { GraphQLSchema } from 'graphql';
 
 export type JsonSchema = { [key: string]: JsonValue };
