@@ -17,16 +17,17 @@
  * Requests refused by authentication (no verified identity) are not recorded here; they are in
  * the operator's log with the key id or the failed check.
  */
-import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import {
   GraphQLError, Kind, visit,
-  type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode, type ValueNode,
+  type DocumentNode, type GraphQLFormattedError, type ValueNode,
 } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import { KEY_FIELD } from '../lib/policy/api-schema.ts';
 import { selectOperation } from '../lib/policy/operation-fields.ts';
+import { fragmentsOf, walkSelections, type OperationWalker } from '../lib/graphql/operation-walk.ts';
+import { documentHash } from '../lib/graphql/document-hash.ts';
 import { MAX_CODE_LENGTH } from '../lib/access-log/served-subjects.ts';
 import type { AccessEntry, AccessOutcome } from '../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
@@ -171,40 +172,24 @@ function addToLevel(level: unknown[], value: unknown): void {
  */
 export function touchedSubjects(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined, data: unknown): string[] {
   const codes = argumentSubjects(document, variables);
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  // The fragments being expanded on the way down to the current selection set.
-  const active = new Set<string>();
-  const walk = (selectionSet: SelectionSetNode, level: readonly unknown[]): void => {
-    if (level.length === 0) return;
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        const responseKey = selection.alias?.value ?? selection.name.value;
-        const isCode = selection.name.value === KEY_FIELD.fieldName;
-        const below: unknown[] = [];
-        for (const value of level) {
-          const answered = (value as Record<string, unknown>)[responseKey];
-          if (isCode) addCode(codes, KEY_FIELD.fieldName, answered);
-          if (selection.selectionSet) addToLevel(below, answered);
-        }
-        if (selection.selectionSet) walk(selection.selectionSet, below);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.selectionSet, level);
-      } else {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        if (!fragment || active.has(name)) continue;
-        active.add(name);
-        walk(fragment.selectionSet, level);
-        active.delete(name);
+  // Each selection set is applied to the answer's objects at its level (fragments expand in place).
+  const walker: OperationWalker<unknown[]> = {
+    fragments: fragmentsOf(document),
+    field: (selection, _parent, _definition, level) => {
+      const responseKey = selection.alias?.value ?? selection.name.value;
+      const isCode = selection.name.value === KEY_FIELD.fieldName;
+      const below: unknown[] = [];
+      for (const value of level) {
+        const answered = (value as Record<string, unknown>)[responseKey];
+        if (isCode) addCode(codes, KEY_FIELD.fieldName, answered);
+        if (selection.selectionSet) addToLevel(below, answered);
       }
-    }
+      return below.length > 0 ? below : undefined;
+    },
   };
   const root: unknown[] = [];
   addToLevel(root, data);
-  walk(selectOperation(document, operationName).selectionSet, root);
+  if (root.length > 0) walkSelections(walker, selectOperation(document, operationName).selectionSet, undefined, root);
   return [...codes].sort();
 }
 
@@ -275,7 +260,7 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
         purpose: request.identity.purpose,
         policyVersion: request.identity.policy.version,
         operationName: request.operationName,
-        operationHash: createHash('sha256').update(request.source ?? '').digest('hex'),
+        operationHash: documentHash(request.source ?? ''),
         outcome: errorCodes.some((code) => REFUSAL_CODES.has(code)) ? 'REJECTED' : 'FAILED',
         fields: [],
         subjects,

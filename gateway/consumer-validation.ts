@@ -11,13 +11,13 @@
  * Decided once per (policy version, consumer, document) and cached; a repeated operation costs a
  * hash of its text and a map lookup.
  */
-import { createHash } from 'node:crypto';
 import {
   BREAK, GraphQLError, TypeInfo, isInterfaceType, isObjectType, parse, visit, visitWithTypeInfo,
   type ASTNode, type DocumentNode, type GraphQLNamedType, type GraphQLSchema,
 } from 'graphql';
 import { LruCache } from '../lib/lru-cache.ts';
 import type { RequestIdentity } from './policy-gateway.ts';
+import { documentHash } from '../lib/graphql/document-hash.ts';
 
 /** As GraphQL validation words it, at the node's location: an answer no different from a missing field's. */
 function validationFailure(message: string, node: ASTNode): GraphQLError {
@@ -64,7 +64,7 @@ export function createConsumerValidator(): ConsumerValidator {
   const verdicts = new LruCache<GraphQLError | null>({ maxEntries: 10_000 });
   return {
     check(apiSchema, query, identity) {
-      const key = `${identity.policy.version}|${identity.consumer.id}|${createHash('sha256').update(query).digest('base64url')}`;
+      const key = `${identity.policy.version}|${identity.consumer.id}|${documentHash(query)}`;
       const verdict = verdicts.get(key, () => {
         let document: DocumentNode;
         try {

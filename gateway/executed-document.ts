@@ -4,8 +4,8 @@
  * (added-selections.ts) and the caller's aliases that clash with the planner's moved out of its
  * way (key-aliases.ts). Built once per document and cached by the caller.
  */
-import { createHash } from 'node:crypto';
-import { print, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { printedDocumentHash } from '../lib/graphql/document-hash.ts';
 import { withKeyAliasesMoved } from './key-aliases.ts';
 import { withSkipGuards } from './skip-guards.ts';
 import { withSubjectKeys } from './subject-keys.ts';
@@ -44,7 +44,7 @@ export function executedDocument(schema: GraphQLSchema, document: DocumentNode, 
   const executed = moved?.document ?? answered;
   return {
     document: executed,
-    queryHash: executed === document ? queryHash : createHash('sha256').update(print(executed)).digest('hex'),
+    queryHash: executed === document ? queryHash : printedDocumentHash(executed),
     answered,
     renamed: moved?.renamed ?? new Map(),
     added,

@@ -11,6 +11,7 @@ import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
 import { KEY_FIELD } from '../lib/policy/api-schema.ts';
 import { unusedAlias } from './added-selections.ts';
+import { forEachObject } from '../lib/graphql/answer-walk.ts';
 
 export interface MovedKeys {
   document: DocumentNode;
@@ -52,21 +53,15 @@ export function withKeyAliasesMoved(schema: GraphQLSchema, document: DocumentNod
 
 /** Puts the caller's response keys back in data, in place, each where the caller selected it. */
 function restoreDataKeys(value: unknown, renamed: ReadonlyMap<string, string>): void {
-  if (Array.isArray(value)) {
-    for (const item of value) restoreDataKeys(item, renamed);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const record = value as Record<string, unknown>;
-  const entries = Object.entries(record);
-  if (entries.some(([key]) => renamed.has(key))) {
+  forEachObject(value, (record) => {
+    const entries = Object.entries(record);
+    if (!entries.some(([key]) => renamed.has(key))) return;
     // Deleting and adding every key again keeps the answer's order, which is the operation's.
     for (const [key, child] of entries) {
       delete record[key];
       record[renamed.get(key) ?? key] = child;
     }
-  }
-  for (const child of Object.values(record)) restoreDataKeys(child, renamed);
+  });
 }
 
 /** The answer with the caller's response keys back in its data and in its errors' paths. */

@@ -33,6 +33,7 @@ import { ErrorCode } from '../../lib/errors.ts';
 import { LruCache } from '../../lib/lru-cache.ts';
 import type { ConsumerView, MaskName } from '../../lib/policy/model.ts';
 import { applyMask } from '../../lib/policy/masks.ts';
+import { forEachAtPath } from '../../lib/graphql/answer-walk.ts';
 import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/records.ts';
 import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/catalog.ts';
 import { collectRequestedFields } from '../../lib/policy/operation-fields.ts';
@@ -144,17 +145,13 @@ function decideOperation(requestContext: GraphQLRequestContextDidResolveOperatio
   return { denied: [...denied].sort(), masks };
 }
 
-function maskAt(value: unknown, path: readonly string[], depth: number, mask: MaskName): unknown {
-  if (value === null || value === undefined) return value;
-  if (depth === path.length) return applyMask(mask, value);
-  const segment = path[depth] as string;
-  if (segment === '@') {
-    return Array.isArray(value) ? value.map((item) => maskAt(item, path, depth + 1, mask)) : value;
-  }
-  if (typeof value !== 'object') return value;
-  const record = value as Record<string, unknown>;
-  if (Object.hasOwn(record, segment)) record[segment] = maskAt(record[segment], path, depth + 1, mask);
-  return record;
+/** Masks the field at `path` of the answer wherever the answer holds it (each list item's, for a path through lists). */
+function maskAt(data: unknown, path: readonly string[], mask: MaskName): void {
+  forEachAtPath(data, path, (holder, key) => {
+    if (!Object.hasOwn(holder, key)) return;
+    const value = holder[key];
+    if (value !== null && value !== undefined) holder[key] = applyMask(mask, value);
+  });
 }
 
 /** The estimated bytes the verdict cache of one department may hold. */
@@ -181,7 +178,7 @@ export function policyPlugin(schema: GraphQLSchema, cacheSize = 1000): ApolloSer
         async willSendResponse(requestContext) {
           const body = requestContext.response.body;
           if (!verdict || verdict.masks.length === 0 || body.kind !== 'single' || !body.singleResult.data) return;
-          for (const { path, mask } of verdict.masks) maskAt(body.singleResult.data, path, 0, mask);
+          for (const { path, mask } of verdict.masks) maskAt(body.singleResult.data, path, mask);
         },
       };
     },
