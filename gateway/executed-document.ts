@@ -6,9 +6,9 @@
  */
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { printedDocumentHash } from '../lib/graphql/document-hash.ts';
-import { withKeyAliasesMoved } from './key-aliases.ts';
-import { withSkipGuards } from './skip-guards.ts';
-import { withSubjectKeys } from './subject-keys.ts';
+import { withKeyAliasesMoved } from './stages/key-aliases.ts';
+import { withSkipGuards } from './stages/skip-guards.ts';
+import { withSubjectKeys } from './stages/subject-keys.ts';
 
 export interface ExecutedDocument {
   /** What Apollo plans and executes. */

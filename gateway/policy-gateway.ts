@@ -17,7 +17,7 @@ import type { AccessRecorder, RequestAccess } from './access-log.ts';
 import type { Limits } from './operation-limits.ts';
 import { removeAliased } from './added-selections.ts';
 import { executedDocument, type ExecutedDocument } from './executed-document.ts';
-import { restoreKeys } from './key-aliases.ts';
+import { restoreKeys } from './stages/key-aliases.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {

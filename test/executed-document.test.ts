@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphQLError, parse, print } from 'graphql';
 import { executedDocument } from '../gateway/executed-document.ts';
-import { restoreKeys } from '../gateway/key-aliases.ts';
+import { restoreKeys } from '../gateway/stages/key-aliases.ts';
 import { removeAliased } from '../gateway/added-selections.ts';
 import { loadApiSchema } from './support/policy-operations.ts';
 

@@ -11,7 +11,7 @@
  * the answer. An operation without conditions goes through unchanged.
  */
 import { BREAK, Kind, visit, type DirectiveNode, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
-import { unusedAlias, type AddedSelections } from './added-selections.ts';
+import { unusedAlias, type AddedSelections } from '../added-selections.ts';
 
 const GUARD_ALIAS = '__credence_guard';
 

@@ -9,9 +9,9 @@
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
-import { KEY_FIELD } from '../lib/policy/api-schema.ts';
-import { unusedAlias } from './added-selections.ts';
-import { forEachObject } from '../lib/graphql/answer-walk.ts';
+import { KEY_FIELD } from '../../lib/policy/api-schema.ts';
+import { unusedAlias } from '../added-selections.ts';
+import { forEachObject } from '../../lib/graphql/answer-walk.ts';
 
 export interface MovedKeys {
   document: DocumentNode;

@@ -6,8 +6,8 @@
  * is unaffected, and the departments already fetch the code to join on.
  */
 import { Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
-import { KEY_FIELD } from '../lib/policy/api-schema.ts';
-import { unusedAlias, type AddedSelections } from './added-selections.ts';
+import { KEY_FIELD } from '../../lib/policy/api-schema.ts';
+import { unusedAlias, type AddedSelections } from '../added-selections.ts';
 
 const KEY_ALIAS = '__credence_subject';
 
