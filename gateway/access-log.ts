@@ -1,5 +1,5 @@
 /**
- * The access-log stage of the pipeline: after execution, before the answer leaves. What the
+ * The access log's records of the gateway's requests: after execution, before the answer leaves. What the
  * request was (consumer, purpose, policy version, operation), what it was answered (fields per
  * type, denied and masked fields, the subjects it named, received or changed) and how it ended are
  * written to the access log (lib/access-log/writer.ts); only once the store has acknowledged the
@@ -8,20 +8,18 @@
  * happen.
  *
  * Every request after authentication leaves a record, also one refused or failed before or during
- * execution (validation, limits, purpose, rate, an internal error): `accessLogPlugin` records
- * those the executor did not, and `recordRefusal` those refused while the request's context was
- * being built. The subjects are the union of the codes in the arguments, the codes in the answer,
+ * execution (validation, limits, purpose, rate, an internal error): the access-recording stage of
+ * the pipeline (stages/access-recording.ts) records those the execution did not. The subjects are the union of the codes in the arguments, the codes in the answer,
  * and the codes the departments report having served or changed (department-source.ts): the
  * departments can add subjects to a record, never remove one.
  *
  * Requests refused by authentication (no verified identity) are not recorded here; they are in
  * the operator's log with the key id or the failed check.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import {
   GraphQLError, Kind, visit,
-  type DocumentNode, type GraphQLFormattedError, type ValueNode,
+  type DocumentNode, type ValueNode,
 } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import { KEY_FIELD } from '../lib/policy/api-schema.ts';
@@ -32,7 +30,7 @@ import { MAX_CODE_LENGTH } from '../lib/access-log/served-subjects.ts';
 import type { AccessEntry, AccessOutcome } from '../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 import type { FieldAccounting, PolicyVerdict } from './policy-check.ts';
-import type { GatewayContext, RequestIdentity } from './policy-gateway.ts';
+import type { RequestIdentity } from './stages/stage.ts';
 import { LimitCode } from './operation-limits.ts';
 
 /** One executed request, as the policy stage saw it. */
@@ -73,16 +71,6 @@ export interface RefusedRequest {
   variables?: Record<string, unknown> | undefined;
   errors: readonly { extensions?: Readonly<Record<string, unknown>> | undefined }[];
   startedAt: Date;
-}
-
-/** Per request, in its context: what the departments reported, and whether the executor recorded it. */
-export interface RequestAccess {
-  servedSubjects: Set<string>;
-  recorded: boolean;
-}
-
-export function newRequestAccess(): RequestAccess {
-  return { servedSubjects: new Set(), recorded: false };
 }
 
 /** Argument and input keys that name a subject. */
@@ -211,7 +199,7 @@ function outcomeOf(verdict: PolicyVerdict | null, result: GatewayExecutionResult
   return hasErrors ? 'PARTIAL' : 'ANSWERED';
 }
 
-function accessLogUnavailableError(): GraphQLError {
+export function accessLogUnavailableError(): GraphQLError {
   return new GraphQLError('The access log cannot be written at the moment, so no data is released. Retry shortly.', {
     extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE, http: { status: 503 } },
   });
@@ -275,72 +263,6 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
       } catch {
         return false;
       }
-    },
-  };
-}
-
-/** The operation text and name of an HTTP request's body (POST) or query string (GET), as far as they can be read. */
-function operationOf(body: unknown, query: unknown): { source: string | undefined; operationName: string | null } {
-  const from = (value: unknown): { source: string | undefined; operationName: string | null } | undefined => {
-    if (value === null || typeof value !== 'object') return undefined;
-    const { query: text, operationName } = value as { query?: unknown; operationName?: unknown };
-    if (typeof text !== 'string') return undefined;
-    return { source: text, operationName: typeof operationName === 'string' ? operationName : null };
-  };
-  return from(body) ?? from(query) ?? { source: undefined, operationName: null };
-}
-
-/**
- * Records a request refused while its context was built, after authentication (a purpose the
- * consumer may not use, the rate limit): the refusal to throw, or ACCESS_LOG_UNAVAILABLE when the
- * record could not be written.
- */
-export async function recordRefusal(
-  recorder: AccessRecorder | undefined,
-  identity: RefusedRequest['identity'],
-  http: { body: unknown; query: unknown },
-  refusal: GraphQLError,
-): Promise<GraphQLError> {
-  if (!recorder) return refusal;
-  const written = await recorder.recordRefused({ identity, ...operationOf(http.body, http.query), errors: [refusal], startedAt: new Date() });
-  return written ? refusal : accessLogUnavailableError();
-}
-
-/**
- * Records what the executor did not: requests refused or failed before execution (parse,
- * validation, variables, limits, persisted operations) or that failed inside it. Listed before
- * admission, so that it sees the operation text as received.
- */
-export function accessLogPlugin(recorder: AccessRecorder): ApolloServerPlugin<GatewayContext> {
-  return {
-    requestDidStart: async ({ request, contextValue }) => {
-      const startedAt = new Date();
-      const source = request.query;
-      const operationName = request.operationName ?? null;
-      return {
-        willSendResponse: async ({ response, document, operationName: resolvedName }) => {
-          const { identity, access } = contextValue;
-          if (access.recorded || response.body.kind !== 'single') return;
-          const { singleResult } = response.body;
-          const errors: readonly GraphQLFormattedError[] = singleResult.errors ?? [];
-          const written = await recorder.recordRefused({
-            identity,
-            operationName: resolvedName ?? operationName,
-            source: source ?? request.query,
-            document,
-            variables: request.variables,
-            errors,
-            startedAt,
-          });
-          if (!written) {
-            const unavailable = accessLogUnavailableError();
-            response.body = { kind: 'single', singleResult: { errors: [{ message: unavailable.message, extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE } }] } };
-            response.http.status = 503;
-            return;
-          }
-          singleResult.extensions = { ...singleResult.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } };
-        },
-      };
     },
   };
 }

@@ -16,7 +16,7 @@ import {
   type ASTNode, type DocumentNode, type GraphQLNamedType, type GraphQLSchema,
 } from 'graphql';
 import { LruCache } from '../lib/lru-cache.ts';
-import type { RequestIdentity } from './policy-gateway.ts';
+import type { RequestIdentity } from './stages/stage.ts';
 import { documentHash } from '../lib/graphql/document-hash.ts';
 
 /** As GraphQL validation words it, at the node's location: an answer no different from a missing field's. */

@@ -11,6 +11,7 @@ import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
 import { KEY_FIELD } from '../../lib/policy/api-schema.ts';
 import { unusedAlias } from '../added-selections.ts';
+import type { Stage } from './stage.ts';
 import { forEachObject } from '../../lib/graphql/answer-walk.ts';
 
 export interface MovedKeys {
@@ -79,4 +80,36 @@ export function restoreKeys(result: GatewayExecutionResult, renamed: ReadonlyMap
     })
     : error));
   return { ...result, errors };
+}
+
+const movedDocuments = new WeakMap<DocumentNode, MovedKeys | null>();
+
+/**
+ * Stage: key aliases. `prepare` moves the clashing aliases (once per document); `finish` puts the
+ * caller's keys back in the answer and gives the stages to the left the document the answer now
+ * matches again.
+ */
+export function keyAliasesStage(): Stage {
+  const moves = new WeakMap<object, { before: DocumentNode; renamed: ReadonlyMap<string, string> }>();
+  return {
+    name: 'key aliases',
+    prepare(execution) {
+      const { document } = execution;
+      if (!document) return;
+      let moved = movedDocuments.get(document);
+      if (moved === undefined) {
+        moved = withKeyAliasesMoved(execution.apiSchema, document);
+        movedDocuments.set(document, moved);
+      }
+      if (!moved) return;
+      moves.set(execution, { before: document, renamed: moved.renamed });
+      execution.document = moved.document;
+    },
+    finish(execution, answer) {
+      const move = moves.get(execution);
+      if (!move) return answer;
+      execution.document = move.before;
+      return restoreKeys(answer, move.renamed);
+    },
+  };
 }
