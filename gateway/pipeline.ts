@@ -52,15 +52,19 @@ export function gatewayStages(dependencies: PipelineDependencies): Stage[] {
   const { accessLog } = dependencies;
   return [
     transportRefusals,
+    // The outer layers: what they do on the way out (right to left) covers every answer after them.
     requestIdStage(),
-    authenticationStage(dependencies),
-    purposeStage(dependencies),
-    rateLimitStage(dependencies),
-    persistedOperationStage(dependencies),
-    admissionLimitsStage(dependencies),
     versionStampStage,
     stripAddedStage,
     ...(accessLog ? [accessRecordingStage(accessLog)] : []),
+    // Who asks, for what, and whether it may ask now.
+    authenticationStage(dependencies),
+    purposeStage(dependencies),
+    rateLimitStage(dependencies),
+    // Admission: what the operation is, and whether it is within the consumer's limits.
+    persistedOperationStage(dependencies),
+    admissionLimitsStage(dependencies),
+    // Execution: each rewrite of the document, inward; each undo, outward.
     policyDecisionStage(),
     deniedFieldsStage,
     skipGuardsStage,
@@ -100,13 +104,13 @@ export function createPipeline(stages: readonly Stage[]): Pipeline {
     stages,
     async context(http) {
       const request: ContextRequest = { http, access: { servedSubjects: new Set(), recorded: false } };
-      for (const [index, stage] of contextStages.entries()) {
+      for (const stage of contextStages) {
         try {
           await stage.context?.(request);
         } catch (error) {
           if (!(error instanceof GraphQLError)) throw error;
           let refusal = error;
-          for (const before of contextStages.slice(0, index).reverse()) {
+          for (const before of stages.slice(0, stages.indexOf(stage)).reverse()) {
             if (before.contextRefused) refusal = await before.contextRefused(request, refusal);
           }
           throw refusal;

@@ -15,7 +15,7 @@ import type { Stage } from './stage.ts';
 
 export interface AuthenticationDependencies {
   /** The policy in force, kept current by hot reload. */
-  policies: PolicyRuntime;
+  policies: Pick<PolicyRuntime, 'current'>;
   /** The folder the policy was read from (issuers' key files are relative to it). */
   policiesDir: string;
   log: Logger;
