@@ -10,7 +10,7 @@
  * Every request after authentication leaves a record, also one refused or failed before or during
  * execution (validation, limits, purpose, rate, an internal error): the access-recording stage of
  * the pipeline (stages/access-recording.ts) records those the execution did not. The subjects are the union of the codes in the arguments, the codes in the answer,
- * and the codes the departments report having served or changed (department-source.ts): the
+ * and the codes the departments report having served or changed (stages/department-calls.ts): the
  * departments can add subjects to a record, never remove one.
  *
  * Requests refused by authentication (no verified identity) are not recorded here; they are in

@@ -6,7 +6,7 @@
  * under at least one of its purposes. A field it may see under none, or an object type none of
  * whose fields it may see, is answered exactly as GraphQL answers one that does not exist, and
  * nothing further is validated; a field it may see under another of its purposes passes, and the
- * policy check refuses it as FORBIDDEN, naming that purpose (policy-gateway.ts).
+ * policy check refuses it as FORBIDDEN, naming that purpose (stages/policy-decision.ts).
  *
  * Decided once per (policy version, consumer, document) and cached; a repeated operation costs a
  * hash of its text and a map lookup.

@@ -150,7 +150,7 @@ export interface ForbiddenError {
 
 /**
  * Puts the denied fields back into the answer as null, with a FORBIDDEN error at each concrete
- * path. The filter's placeholders go with the gateway's other added selections (executed-document.ts).
+ * path. The filter's placeholders go with the gateway's other added selections (stages/strip-added.ts).
  */
 export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[]): ForbiddenError[] {
   const errors: ForbiddenError[] = [];
