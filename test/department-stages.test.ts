@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { GraphQLError, parse } from 'graphql';
+import { parse, type GraphQLError } from 'graphql';
 import type { GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { registry } from '../subgraphs/registry/index.ts';
 import { departmentSchema } from '../subgraphs/runtime/server.ts';
