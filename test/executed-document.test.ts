@@ -15,12 +15,11 @@ import { departmentCallsStage } from '../gateway/stages/department-calls.ts';
 import { keyAliasesStage } from '../gateway/stages/key-aliases.ts';
 import { skipGuardsStage } from '../gateway/stages/skip-guards.ts';
 import { subjectKeysStage } from '../gateway/stages/subject-keys.ts';
-import type { Execution, RequestIdentity } from '../gateway/stages/stage.ts';
+import type { RequestIdentity } from '../gateway/stages/stage.ts';
+import { executionOf } from './support/pipeline.ts';
 import { restoreKeys } from '../gateway/stages/key-aliases.ts';
 import { removeAliased } from '../gateway/added-selections.ts';
-import { loadApiSchema } from './support/policy-operations.ts';
 
-const schema = loadApiSchema();
 
 interface Executed {
   /** What Apollo was handed, and under which hash. */
@@ -41,17 +40,7 @@ async function executeDocument(document: DocumentNode, accessLog: boolean, data:
     return { data: structuredClone(data) };
   };
   const stages = [skipGuardsStage, ...(accessLog ? [subjectKeysStage] : []), keyAliasesStage(), departmentCallsStage];
-  const execution: Execution = {
-    requestContext: { document, queryHash: 'hash-of-the-operation', request: {} } as GatewayGraphQLRequestContext,
-    identity: {} as RequestIdentity,
-    access: { servedSubjects: new Set(), recorded: false },
-    apiSchema: schema,
-    executor,
-    document,
-    verdict: null,
-    fields: { fields: [], denied: [], masked: [] },
-    added: [],
-  };
+  const execution = executionOf(document, {} as RequestIdentity, executor, undefined, 'hash-of-the-operation');
   const answer = await createPipeline(stages).execute(execution);
   assert.ok(handed);
   return { document: handed.document, queryHash: handed.queryHash, answered: execution.document, added: execution.added, answer: answer.data };

@@ -11,7 +11,7 @@ import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
 import { KEY_FIELD } from '../../lib/policy/api-schema.ts';
 import { unusedAlias } from '../added-selections.ts';
-import type { Stage } from './stage.ts';
+import { oncePerDocument, type Stage } from './stage.ts';
 import { forEachObject } from '../../lib/graphql/answer-walk.ts';
 
 export interface MovedKeys {
@@ -82,8 +82,6 @@ export function restoreKeys(result: GatewayExecutionResult, renamed: ReadonlyMap
   return { ...result, errors };
 }
 
-const movedDocuments = new WeakMap<DocumentNode, MovedKeys | null>();
-
 /**
  * Stage: key aliases. `prepare` moves the clashing aliases (once per document); `finish` puts the
  * caller's keys back in the answer and gives the stages to the left the document the answer now
@@ -91,16 +89,19 @@ const movedDocuments = new WeakMap<DocumentNode, MovedKeys | null>();
  */
 export function keyAliasesStage(): Stage {
   const moves = new WeakMap<object, { before: DocumentNode; renamed: ReadonlyMap<string, string> }>();
+  const movedIn = new WeakMap<GraphQLSchema, (document: DocumentNode) => MovedKeys | null>();
   return {
     name: 'key aliases',
     prepare(execution) {
       const { document } = execution;
       if (!document) return;
-      let moved = movedDocuments.get(document);
-      if (moved === undefined) {
-        moved = withKeyAliasesMoved(execution.apiSchema, document);
-        movedDocuments.set(document, moved);
+      let move = movedIn.get(execution.apiSchema);
+      if (!move) {
+        const schema = execution.apiSchema;
+        move = oncePerDocument((current) => withKeyAliasesMoved(schema, current));
+        movedIn.set(schema, move);
       }
+      const moved = move(document);
       if (!moved) return;
       moves.set(execution, { before: document, renamed: moved.renamed });
       execution.document = moved.document;

@@ -12,7 +12,7 @@
  */
 import { BREAK, Kind, visit, type DirectiveNode, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
 import { unusedAlias, type AddedSelections } from '../added-selections.ts';
-import type { Stage } from './stage.ts';
+import { addingSelections, type Stage } from './stage.ts';
 
 const GUARD_ALIAS = '__credence_guard';
 
@@ -44,21 +44,5 @@ export function withSkipGuards(document: DocumentNode): AddedSelections | null {
   return { document: withGuards, alias };
 }
 
-const guarded = new WeakMap<DocumentNode, AddedSelections | null>();
-
 /** Stage: skip guards. The rewrite is made once per document; its undo is the strip stage's one walk (the guard's alias is registered). */
-export const skipGuardsStage: Stage = {
-  name: 'skip guards',
-  prepare(execution) {
-    const { document } = execution;
-    if (!document) return;
-    let addition = guarded.get(document);
-    if (addition === undefined) {
-      addition = withSkipGuards(document);
-      guarded.set(document, addition);
-    }
-    if (!addition) return;
-    execution.document = addition.document;
-    execution.added.push(addition.alias);
-  },
-};
+export const skipGuardsStage: Stage = addingSelections('skip guards', withSkipGuards);

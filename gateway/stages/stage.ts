@@ -138,3 +138,38 @@ export interface Stage {
   sent?(answer: SentAnswer): Awaitable<void>;
   httpAnswer?(request: object, status: number, payload: string): string;
 }
+
+/** A rewrite of a document made once per document object (a repeated operation's parsed document is the same object), then looked up. */
+export function oncePerDocument<T>(rewrite: (document: DocumentNode) => T): (document: DocumentNode) => T {
+  const done = new WeakMap<DocumentNode, { result: T }>();
+  return (document) => {
+    let found = done.get(document);
+    if (!found) {
+      found = { result: rewrite(document) };
+      done.set(document, found);
+    }
+    return found.result;
+  };
+}
+
+/** A stage that adds selections for the gateway's own use (once per document) and registers their alias for the strip stage. */
+export function addingSelections(name: string, add: (document: DocumentNode, schema: GraphQLSchema) => { document: DocumentNode; alias: string } | null): Stage {
+  const added = new WeakMap<GraphQLSchema, (document: DocumentNode) => { document: DocumentNode; alias: string } | null>();
+  return {
+    name,
+    prepare(execution) {
+      const { document, apiSchema } = execution;
+      if (!document) return;
+      let addTo = added.get(apiSchema);
+      if (!addTo) {
+        const schema = apiSchema;
+        addTo = oncePerDocument((current) => add(current, schema));
+        added.set(apiSchema, addTo);
+      }
+      const addition = addTo(document);
+      if (!addition) return;
+      execution.document = addition.document;
+      execution.added.push(addition.alias);
+    },
+  };
+}

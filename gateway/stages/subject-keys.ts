@@ -8,7 +8,7 @@
 import { Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { KEY_FIELD } from '../../lib/policy/api-schema.ts';
 import { unusedAlias, type AddedSelections } from '../added-selections.ts';
-import type { Stage } from './stage.ts';
+import { addingSelections, type Stage } from './stage.ts';
 
 const KEY_ALIAS = '__credence_subject';
 
@@ -30,24 +30,8 @@ export function withSubjectKeys(schema: GraphQLSchema, document: DocumentNode): 
   return keys > 0 ? { document: keyed, alias } : null;
 }
 
-const keyed = new WeakMap<DocumentNode, AddedSelections | null>();
-
 /**
  * Stage: subject keys (only with the access log on). The rewrite is made once per document; the
  * access log reads the codes, and the strip stage's one walk removes them (the alias is registered).
  */
-export const subjectKeysStage: Stage = {
-  name: 'subject keys',
-  prepare(execution) {
-    const { document } = execution;
-    if (!document) return;
-    let addition = keyed.get(document);
-    if (addition === undefined) {
-      addition = withSubjectKeys(execution.apiSchema, document);
-      keyed.set(document, addition);
-    }
-    if (!addition) return;
-    execution.document = addition.document;
-    execution.added.push(addition.alias);
-  },
-};
+export const subjectKeysStage: Stage = addingSelections('subject keys', (document, schema) => withSubjectKeys(schema, document));

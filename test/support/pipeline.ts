@@ -6,7 +6,7 @@
  * that a test sees exactly the document the stages hand to the planner.
  */
 import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { execute, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { execute, parse, print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createAssertionSigner, generateAssertionKeyPair } from '../../lib/identity/assertion.ts';
 import { documentHash } from '../../lib/graphql/document-hash.ts';
 import { loadPolicy } from '../../lib/policy/load.ts';
@@ -56,13 +56,13 @@ export function answering(data: Record<string, unknown>, handed: Handed = { docu
   };
 }
 
-export function executionOf(query: string, identity: RequestIdentity, executor: GatewayExecutor, variables?: Record<string, unknown>): Execution {
-  const document = parse(query);
+export function executionOf(query: string | DocumentNode, identity: RequestIdentity, executor: GatewayExecutor, variables?: Record<string, unknown>, queryHash?: string): Execution {
+  const document = typeof query === 'string' ? parse(query) : query;
   const requestContext = {
     document,
-    source: query,
-    queryHash: documentHash(query),
-    request: { query, variables },
+    source: typeof query === 'string' ? query : undefined,
+    queryHash: queryHash ?? documentHash(typeof query === 'string' ? query : print(query)),
+    request: { query: typeof query === 'string' ? query : print(query), variables },
     context: {},
   } as unknown as GatewayGraphQLRequestContext;
   return {
