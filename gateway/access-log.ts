@@ -1,5 +1,5 @@
 /**
- * The access-log stage of the pipeline: after execution, before the answer leaves. What the
+ * The access log's records of the gateway's requests: after execution, before the answer leaves. What the
  * request was (consumer, purpose, policy version, operation), what it was answered (fields per
  * type, denied and masked fields, the subjects it named, received or changed) and how it ended are
  * written to the access log (lib/access-log/writer.ts); only once the store has acknowledged the
@@ -8,30 +8,30 @@
  * happen.
  *
  * Every request after authentication leaves a record, also one refused or failed before or during
- * execution (validation, limits, purpose, rate, an internal error): `accessLogPlugin` records
- * those the executor did not, and `recordRefusal` those refused while the request's context was
- * being built. The subjects are the union of the codes in the arguments, the codes in the answer,
- * and the codes the departments report having served or changed (department-source.ts): the
+ * execution (validation, limits, purpose, rate, an internal error): the access-recording stage of
+ * the pipeline (stages/access-recording.ts) records those the execution did not. The subjects are the union of the codes in the arguments, the codes in the answer,
+ * and the codes the departments report having served or changed (stages/department-calls.ts): the
  * departments can add subjects to a record, never remove one.
  *
  * Requests refused by authentication (no verified identity) are not recorded here; they are in
  * the operator's log with the key id or the failed check.
  */
-import { createHash } from 'node:crypto';
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
-import {
-  Kind, visit, type GraphQLError,
-  type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type SelectionSetNode, type ValueNode,
+import type {
+  GraphQLError} from 'graphql';
+import { Kind, visit,
+  type DocumentNode, type ValueNode,
 } from 'graphql';
 import { codedError, ErrorCode, LimitCode } from '../lib/error-registry.ts';
 import { KEY_FIELD } from '../lib/policy/decision/api-schema.ts';
 import { selectOperation } from '../lib/policy/decision/operation-fields.ts';
+import { fragmentsOf, walkSelections, type OperationWalker } from '../lib/graphql/operation-walk.ts';
+import { documentHash } from '../lib/graphql/document-hash.ts';
 import { MAX_CODE_LENGTH } from '../lib/access-log/served-subjects.ts';
 import type { AccessEntry, AccessOutcome } from '../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 import type { FieldAccounting, PolicyVerdict } from './policy-check.ts';
-import type { GatewayContext, RequestIdentity } from './policy-gateway.ts';
+import type { RequestIdentity } from './stages/stage.ts';
 
 /** One executed request, as the policy stage saw it. */
 export interface ExecutedRequest {
@@ -71,16 +71,6 @@ export interface RefusedRequest {
   variables?: Record<string, unknown> | undefined;
   errors: readonly { extensions?: Readonly<Record<string, unknown>> | undefined }[];
   startedAt: Date;
-}
-
-/** Per request, in its context: what the departments reported, and whether the executor recorded it. */
-export interface RequestAccess {
-  servedSubjects: Set<string>;
-  recorded: boolean;
-}
-
-export function newRequestAccess(): RequestAccess {
-  return { servedSubjects: new Set(), recorded: false };
 }
 
 /** Argument and input keys that name a subject. */
@@ -170,40 +160,24 @@ function addToLevel(level: unknown[], value: unknown): void {
  */
 export function touchedSubjects(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined, data: unknown): string[] {
   const codes = argumentSubjects(document, variables);
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  // The fragments being expanded on the way down to the current selection set.
-  const active = new Set<string>();
-  const walk = (selectionSet: SelectionSetNode, level: readonly unknown[]): void => {
-    if (level.length === 0) return;
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        const responseKey = selection.alias?.value ?? selection.name.value;
-        const isCode = selection.name.value === KEY_FIELD.fieldName;
-        const below: unknown[] = [];
-        for (const value of level) {
-          const answered = (value as Record<string, unknown>)[responseKey];
-          if (isCode) addCode(codes, KEY_FIELD.fieldName, answered);
-          if (selection.selectionSet) addToLevel(below, answered);
-        }
-        if (selection.selectionSet) walk(selection.selectionSet, below);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        walk(selection.selectionSet, level);
-      } else {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        if (!fragment || active.has(name)) continue;
-        active.add(name);
-        walk(fragment.selectionSet, level);
-        active.delete(name);
+  // Each selection set is applied to the answer's objects at its level (fragments expand in place).
+  const walker: OperationWalker<unknown[]> = {
+    fragments: fragmentsOf(document),
+    field: (selection, _parent, _definition, level) => {
+      const responseKey = selection.alias?.value ?? selection.name.value;
+      const isCode = selection.name.value === KEY_FIELD.fieldName;
+      const below: unknown[] = [];
+      for (const value of level) {
+        const answered = (value as Record<string, unknown>)[responseKey];
+        if (isCode) addCode(codes, KEY_FIELD.fieldName, answered);
+        if (selection.selectionSet) addToLevel(below, answered);
       }
-    }
+      return below.length > 0 ? below : undefined;
+    },
   };
   const root: unknown[] = [];
   addToLevel(root, data);
-  walk(selectOperation(document, operationName).selectionSet, root);
+  if (root.length > 0) walkSelections(walker, selectOperation(document, operationName).selectionSet, undefined, root);
   return [...codes].sort();
 }
 
@@ -225,7 +199,7 @@ function outcomeOf(verdict: PolicyVerdict | null, result: GatewayExecutionResult
   return hasErrors ? 'PARTIAL' : 'ANSWERED';
 }
 
-function accessLogUnavailableError(): GraphQLError {
+export function accessLogUnavailableError(): GraphQLError {
   return codedError(ErrorCode.ACCESS_LOG_UNAVAILABLE);
 }
 
@@ -272,7 +246,7 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
         purpose: request.identity.purpose,
         policyVersion: request.identity.policy.version,
         operationName: request.operationName,
-        operationHash: createHash('sha256').update(request.source ?? '').digest('hex'),
+        operationHash: documentHash(request.source ?? ''),
         outcome: errorCodes.some((code) => REFUSAL_CODES.has(code)) ? 'REJECTED' : 'FAILED',
         fields: [],
         subjects,
@@ -287,72 +261,6 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
       } catch {
         return false;
       }
-    },
-  };
-}
-
-/** The operation text and name of an HTTP request's body (POST) or query string (GET), as far as they can be read. */
-function operationOf(body: unknown, query: unknown): { source: string | undefined; operationName: string | null } {
-  const from = (value: unknown): { source: string | undefined; operationName: string | null } | undefined => {
-    if (value === null || typeof value !== 'object') return undefined;
-    const { query: text, operationName } = value as { query?: unknown; operationName?: unknown };
-    if (typeof text !== 'string') return undefined;
-    return { source: text, operationName: typeof operationName === 'string' ? operationName : null };
-  };
-  return from(body) ?? from(query) ?? { source: undefined, operationName: null };
-}
-
-/**
- * Records a request refused while its context was built, after authentication (a purpose the
- * consumer may not use, the rate limit): the refusal to throw, or ACCESS_LOG_UNAVAILABLE when the
- * record could not be written.
- */
-export async function recordRefusal(
-  recorder: AccessRecorder | undefined,
-  identity: RefusedRequest['identity'],
-  http: { body: unknown; query: unknown },
-  refusal: GraphQLError,
-): Promise<GraphQLError> {
-  if (!recorder) return refusal;
-  const written = await recorder.recordRefused({ identity, ...operationOf(http.body, http.query), errors: [refusal], startedAt: new Date() });
-  return written ? refusal : accessLogUnavailableError();
-}
-
-/**
- * Records what the executor did not: requests refused or failed before execution (parse,
- * validation, variables, limits, persisted operations) or that failed inside it. Listed before
- * admission, so that it sees the operation text as received.
- */
-export function accessLogPlugin(recorder: AccessRecorder): ApolloServerPlugin<GatewayContext> {
-  return {
-    requestDidStart: async ({ request, contextValue }) => {
-      const startedAt = new Date();
-      const source = request.query;
-      const operationName = request.operationName ?? null;
-      return {
-        willSendResponse: async ({ response, document, operationName: resolvedName }) => {
-          const { identity, access } = contextValue;
-          if (access.recorded || response.body.kind !== 'single') return;
-          const { singleResult } = response.body;
-          const errors: readonly GraphQLFormattedError[] = singleResult.errors ?? [];
-          const written = await recorder.recordRefused({
-            identity,
-            operationName: resolvedName ?? operationName,
-            source: source ?? request.query,
-            document,
-            variables: request.variables,
-            errors,
-            startedAt,
-          });
-          if (!written) {
-            const unavailable = accessLogUnavailableError();
-            response.body = { kind: 'single', singleResult: { errors: [{ message: unavailable.message, extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE } }] } };
-            response.http.status = 503;
-            return;
-          }
-          singleResult.extensions = { ...singleResult.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } };
-        },
-      };
     },
   };
 }

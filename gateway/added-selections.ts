@@ -5,6 +5,7 @@
  * removing them from the answer never removes a field the consumer asked for.
  */
 import { visit, type DocumentNode } from 'graphql';
+import { forEachObject } from '../lib/graphql/answer-walk.ts';
 
 /** A document with selections added under one alias. */
 export interface AddedSelections {
@@ -24,12 +25,7 @@ export function unusedAlias(document: DocumentNode, base: string): string {
 
 /** Removes what was answered under any of `aliases` from an answer, at every depth, in place. */
 export function removeAliased(value: unknown, aliases: readonly string[]): void {
-  if (Array.isArray(value)) {
-    for (const item of value) removeAliased(item, aliases);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const record = value as Record<string, unknown>;
-  for (const alias of aliases) delete record[alias];
-  for (const child of Object.values(record)) removeAliased(child, aliases);
+  forEachObject(value, (record) => {
+    for (const alias of aliases) delete record[alias];
+  });
 }

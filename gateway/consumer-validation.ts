@@ -6,19 +6,19 @@
  * under at least one of its purposes. A field it may see under none, or an object type none of
  * whose fields it may see, is answered exactly as GraphQL answers one that does not exist, and
  * nothing further is validated; a field it may see under another of its purposes passes, and the
- * policy check refuses it as FORBIDDEN, naming that purpose (policy-gateway.ts).
+ * policy check refuses it as FORBIDDEN, naming that purpose (stages/policy-decision.ts).
  *
  * Decided once per (policy version, consumer, document) and cached; a repeated operation costs a
  * hash of its text and a map lookup.
  */
-import { createHash } from 'node:crypto';
 import {
   BREAK, TypeInfo, type GraphQLError, isInterfaceType, isObjectType, parse, visit, visitWithTypeInfo,
   type ASTNode, type DocumentNode, type GraphQLNamedType, type GraphQLSchema,
 } from 'graphql';
 import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import { LruCache } from '../lib/lru-cache.ts';
-import type { RequestIdentity } from './policy-gateway.ts';
+import type { RequestIdentity } from './stages/stage.ts';
+import { documentHash } from '../lib/graphql/document-hash.ts';
 
 /** As GraphQL validation words it, at the node's location: an answer no different from a missing field's. */
 function validationFailure(message: string, node: ASTNode): GraphQLError {
@@ -65,7 +65,7 @@ export function createConsumerValidator(): ConsumerValidator {
   const verdicts = new LruCache<GraphQLError | null>({ maxEntries: 10_000 });
   return {
     check(apiSchema, query, identity) {
-      const key = `${identity.policy.version}|${identity.consumer.id}|${createHash('sha256').update(query).digest('base64url')}`;
+      const key = `${identity.policy.version}|${identity.consumer.id}|${documentHash(query)}`;
       const verdict = verdicts.get(key, () => {
         let document: DocumentNode;
         try {

@@ -11,14 +11,15 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import type { Logger } from '../lib/logger.ts';
-import { ASSERTION_HEADER } from '../lib/identity/assertion.ts';
-import type { GatewayContext } from './policy-gateway.ts';
+import type { GatewayContext } from './stages/stage.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { DepartmentTimeout, departmentFetcher } from './department-fetch.ts';
-import { collectServedSubjects } from './served-subjects.ts';
+import type { Pipeline } from './pipeline.ts';
 
 export interface DepartmentSourceOptions {
   name: string;
+  /** The stages that act on each call and on its answer (assertion, request id, served subjects). */
+  calls: Pick<Pipeline, 'departmentCall' | 'departmentAnswered'>;
   url: string;
   timeoutMs: number;
   log: Logger;
@@ -62,11 +63,13 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
   private readonly consumerCircuits = new Map<string, CircuitBreaker>();
   private readonly circuitOptions: DepartmentSourceOptions['circuit'];
   private readonly log: Logger;
+  private readonly calls: DepartmentSourceOptions['calls'];
 
   constructor(options: DepartmentSourceOptions) {
     super({ url: options.url, fetcher: departmentFetcher(options.url, options.timeoutMs) });
     this.department = options.name;
     this.log = options.log;
+    this.calls = options.calls;
     this.circuitOptions = options.circuit;
     this.circuit = createCircuitBreaker({
       ...options.circuit,
@@ -120,21 +123,14 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
     return error;
   }
 
-  /**
-   * Every call carries the request's signed identity, bound to this department and to exactly
-   * this operation and these variables; departments answer nothing without it.
-   */
+  /** What the pipeline's stages add to every call (the signed assertion, the request id: gateway/stages/). */
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions): void {
-    const { identity } = context as Partial<GatewayContext>;
-    if (identity) {
-      request.http?.headers.set(ASSERTION_HEADER, identity.assertionFor(this.department, request));
-      request.http?.headers.set('x-request-id', identity.requestId);
-    }
+    this.calls.departmentCall({ department: this.department, request, context: context as Partial<GatewayContext> });
   }
 
-  /** The subjects the department reports having served go to the request's access record. */
-  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource['didReceiveResponse']>>[0]): GatewayGraphQLResponse {
-    collectServedSubjects(context, response);
+  /** What the pipeline's stages read from every answer (the subjects the department reports serving). */
+  override didReceiveResponse({ request, response, context }: Parameters<NonNullable<RemoteGraphQLDataSource['didReceiveResponse']>>[0]): GatewayGraphQLResponse {
+    this.calls.departmentAnswered({ department: this.department, request, context: context as Partial<GatewayContext> }, response);
     return response;
   }
 

@@ -13,12 +13,13 @@
  *
  * Each refusal is a GraphQL error with its own code and the limit in `extensions.limit`.
  */
-import {
-  Kind, Lexer, Source, TokenKind, getNamedType, getNullableType, isInterfaceType, isListType, isObjectType, type GraphQLError,
-  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema,
-  type OperationDefinitionNode, type SelectionSetNode, type ValueNode,
+import type {
+  GraphQLError} from 'graphql';
+import { Kind, Lexer, Source, TokenKind, getNullableType, isListType,
+  type DocumentNode, type FieldNode, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type ValueNode,
 } from 'graphql';
 import { codedError, LimitCode } from '../lib/error-registry.ts';
+import { fragmentsOf, walkSelections, type OperationWalker } from '../lib/graphql/operation-walk.ts';
 import type { ConsumerLimits } from '../lib/policy/decision/model.ts';
 
 export type Limits = Readonly<Required<ConsumerLimits>>;
@@ -102,8 +103,6 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
   const variables = operation.variables ?? {};
   const rootType = schema.getRootType(definition.operation);
   if (!rootType) return undefined;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const node of document.definitions) if (node.kind === Kind.FRAGMENT_DEFINITION) fragments.set(node.name.value, node);
 
   let aliases = 0;
   let rootFields = 0;
@@ -112,25 +111,11 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
     throw new LimitExceeded({ code, limit, message });
   };
 
-  // The fragments being expanded on the way down to the current selection.
-  const spreads = new Set<string>();
-  const walk = (selectionSet: SelectionSetNode, parentType: GraphQLNamedType | undefined, depth: number, multiplier: number): void => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
-        walk(selection.selectionSet, type, depth, multiplier);
-        continue;
-      }
-      if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        // A cycle never gets here (validation refuses it); the check keeps this walk finite regardless.
-        if (!fragment || spreads.has(name)) continue;
-        spreads.add(name);
-        walk(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), depth, multiplier);
-        spreads.delete(name);
-        continue;
-      }
+  // Each selection set is walked knowing its depth and the items each of its fields is counted for.
+  const walker: OperationWalker<{ depth: number; multiplier: number }> = {
+    schema,
+    fragments: fragmentsOf(document),
+    field: (selection, _parent, fieldDefinition, { depth, multiplier }) => {
       const fieldDepth = depth + 1;
       if (fieldDepth > limits.depth) exceed(LimitCode.QUERY_TOO_DEEP, limits.depth, `The operation is nested deeper than ${limits.depth} levels.`);
       if (selection.alias && ++aliases > limits.aliases) exceed(LimitCode.TOO_MANY_ALIASES, limits.aliases, `The operation has more than ${limits.aliases} aliases.`);
@@ -139,16 +124,14 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
       }
       cost += multiplier;
       if (cost > limits.cost) exceed(LimitCode.QUERY_TOO_COMPLEX, limits.cost, `The operation's estimated cost is above ${limits.cost}; ask for fewer items or fields.`);
-      if (!selection.selectionSet) continue;
-      const fields = parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields() : undefined;
-      const fieldDefinition = fields?.[selection.name.value];
+      if (!selection.selectionSet) return undefined;
       const items = fieldDefinition && isListType(getNullableType(fieldDefinition.type)) ? listSize(selection, fieldDefinition, variables, defaultListSize) : 1;
-      walk(selection.selectionSet, fieldDefinition ? getNamedType(fieldDefinition.type) : undefined, fieldDepth, multiplier * items);
-    }
+      return { depth: fieldDepth, multiplier: multiplier * items };
+    },
   };
 
   try {
-    walk(definition.selectionSet, rootType, 0, 1);
+    walkSelections(walker, definition.selectionSet, rootType, { depth: 0, multiplier: 1 });
   } catch (error) {
     if (error instanceof LimitExceeded) return error.violation;
     throw error;

@@ -8,7 +8,6 @@
  * A check depends only on (policy version, consumer view, operation), so it is computed once and
  * cached: a partner's repeated operation costs a map lookup.
  */
-import { createHash } from 'node:crypto';
 import {
   Kind,
   TypeInfo,
@@ -23,6 +22,8 @@ import {
 import type { ConsumerView } from '../lib/policy/decision/model.ts';
 import { collectRequestedFields, type RequestedField } from '../lib/policy/decision/operation-fields.ts';
 import { unusedAlias } from './added-selections.ts';
+import { forEachAtPath } from '../lib/graphql/answer-walk.ts';
+import { documentHash } from '../lib/graphql/document-hash.ts';
 import { ErrorCode } from '../lib/error-registry.ts';
 
 /** A denied selection: `Type.field` and where it sits in the response (`@` for list items). */
@@ -133,7 +134,7 @@ export function checkOperation(
     kind: 'filtered',
     denied,
     document: rootIsEmpty(filtered, placeholder) ? null : filtered,
-    queryHash: createHash('sha256').update(text).digest('hex'),
+    queryHash: documentHash(text),
     placeholder,
     fields,
   };
@@ -150,34 +151,18 @@ export interface ForbiddenError {
 
 /**
  * Puts the denied fields back into the answer as null, with a FORBIDDEN error at each concrete
- * path. The filter's placeholders go with the gateway's other added selections (executed-document.ts).
+ * path. The filter's placeholders go with the gateway's other added selections (stages/strip-added.ts).
  */
 export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[]): ForbiddenError[] {
   const errors: ForbiddenError[] = [];
   if (!data) return errors;
   for (const { coordinate, path } of denied) {
-    const visitLevel = (value: unknown, depth: number, concrete: (string | number)[]): void => {
-      if (value === null || value === undefined || typeof value !== 'object') return;
-      const segment = path[depth] as string;
-      if (segment === '@') {
-        if (Array.isArray(value)) value.forEach((item, index) => visitLevel(item, depth + 1, [...concrete, index]));
-        return;
+    forEachAtPath(data, path, (holder, key, at) => {
+      holder[key] = null;
+      if (errors.length < MAX_FORBIDDEN_ERRORS) {
+        errors.push({ message: `You are not allowed to see ${coordinate} for this purpose.`, path: [...at], extensions: { code: ErrorCode.FORBIDDEN, field: coordinate } });
       }
-      const record = value as Record<string, unknown>;
-      if (depth === path.length - 1) {
-        record[segment] = null;
-        if (errors.length < MAX_FORBIDDEN_ERRORS) {
-          errors.push({
-            message: `You are not allowed to see ${coordinate} for this purpose.`,
-            path: [...concrete, segment],
-            extensions: { code: ErrorCode.FORBIDDEN, field: coordinate },
-          });
-        }
-        return;
-      }
-      visitLevel(record[segment], depth + 1, [...concrete, segment]);
-    };
-    visitLevel(data, 0, []);
+    });
   }
   return errors;
 }

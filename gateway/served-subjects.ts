@@ -6,7 +6,7 @@
  */
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { SERVED_SUBJECTS_EXTENSION, servedSubjectsIn } from '../lib/access-log/served-subjects.ts';
-import type { GatewayContext } from './policy-gateway.ts';
+import type { GatewayContext } from './stages/stage.ts';
 
 export function collectServedSubjects(context: unknown, response: GatewayGraphQLResponse): void {
   const { extensions } = response;

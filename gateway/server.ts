@@ -1,49 +1,32 @@
 /**
  * The Credence gateway: Apollo Server on Fastify with @apollo/gateway serving a static
- * supergraph. The request pipeline, in order:
- *   1. HTTP (Fastify): body size limit, malformed bodies answered as GraphQL errors;
- *      batches refused; security headers on every answer;
- *   2. authentication (context function): API key or bearer token, declared purpose, the policy
- *      version in force, and a signed assertion of all three for the departments; then the
- *      consumer's rate limit and quota (rate-limits.ts);
- *   3. admission (admission.ts): persisted operations resolved or refused, size and tokens
- *      checked; Apollo Server parses and validates (no schema hints in errors); then depth,
- *      aliases, root fields and cost (operation-limits.ts);
- *   4. policy check before planning (policy-gateway.ts): reject, or filter denied fields out;
- *      introspection answered from the consumer's own schema;
- *   5. @apollo/gateway: plan and execute against the departments (keep-alive, timeouts, a
- *      circuit breaker per department), each call carrying the assertion;
- *   6. access log (access-log.ts): the request and what it was answered are recorded durably
- *      before the answer leaves; if they cannot be, no data leaves (ACCESS_LOG_UNAVAILABLE).
- *      A request refused or failed anywhere after authentication is recorded as well;
- *   7. formatError: only coded, intended errors reach the consumer.
+ * supergraph. Every stage a request passes, in order, is listed in gateway/pipeline.ts; this
+ * module builds the hosts (Fastify, Apollo Server, @apollo/gateway and its data sources) and
+ * hands each moment of a request to the pipeline. formatError lets only coded, intended errors
+ * reach the consumer.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp, listen, mountGraphQL } from '../lib/http.ts';
 import { safeErrorFormatter } from '../lib/graphql-errors.ts';
-import { createLogger, type Logger } from '../lib/logger.ts';
+import { createLogger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
-import { codedError, ErrorCode } from '../lib/error-registry.ts';
-import { createAuthenticator, type Authenticator, type IdentityHeaders } from '../lib/identity/authenticate.ts';
 import type { AssertionSigner } from '../lib/identity/assertion.ts';
-import { IdentityError } from '../lib/identity/identity-error.ts';
 import type { PolicyRuntime } from '../lib/policy/releases/policy-in-force.ts';
 import { DEFAULT_LIST_SIZE, type GatewayConfig } from './config.ts';
-import { admissionPlugin } from './admission.ts';
-import { limitsFor } from './operation-limits.ts';
 import { createOperationRegistry } from './persisted-operations.ts';
 import { createRateLimits } from './rate-limits.ts';
 import { DepartmentSource } from './department-source.ts';
-import { DOCUMENT_CACHE_BYTES, withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
+import { DOCUMENT_CACHE_BYTES, withPipeline } from './policy-gateway.ts';
+import type { GatewayContext } from './stages/stage.ts';
+import { createPipeline, gatewayStages } from './pipeline.ts';
+import { transportRefusals } from './stages/transport-refusals.ts';
 import { boundedDocumentStore } from '../lib/document-store.ts';
-import { accessLogPlugin, createAccessRecorder, newRequestAccess, recordRefusal, type AccessRecorder } from './access-log.ts';
+import { createAccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 
 export interface Gateway {
@@ -70,67 +53,6 @@ export function supergraphSubgraphs(supergraphSdl: string): { name: string; url:
   return [...supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)].map(([, name = '', url = '']) => ({ name, url }));
 }
 
-/**
- * Authentication for the policy version in force: the authenticator (key index, token
- * verifier) is built once per version, then each request costs lookups and one signature. A
- * purpose the authenticated consumer may not use is refused and recorded (`refused`).
- */
-type Refuse = (identity: Parameters<typeof recordRefusal>[1], refusal: GraphQLError) => Promise<GraphQLError>;
-
-function authenticatorFor(dependencies: GatewayDependencies, log: Logger): (headers: IdentityHeaders, requestId: string, refuse: Refuse) => Promise<RequestIdentity> {
-  let built: Authenticator | undefined;
-  return async (headers, requestId, refuse) => {
-    const policy = dependencies.policies.current();
-    if (built?.policyVersion !== policy.version) built = createAuthenticator({ policy, policiesDir: dependencies.policiesDir });
-    let authentication;
-    try {
-      authentication = await built.authenticate(headers);
-    } catch (error) {
-      if (error instanceof IdentityError) {
-        // The detail (which key, which check) is for operators; it never contains a credential.
-        log.info({ code: error.code, detail: error.detail }, 'request refused by authentication');
-        const refusal = error.toGraphQLError();
-        // A purpose refused to a consumer whose credentials held: recorded like any refusal after authentication.
-        if (error.authenticated) {
-          const { consumer, purpose } = error.authenticated;
-          throw await refuse({ consumer: { id: consumer }, purpose, policy, requestId }, refusal);
-        }
-        throw refusal;
-      }
-      throw error;
-    }
-    const view = policy.view(authentication.consumer.id, authentication.purpose);
-    if (!view) {
-      const refusal = codedError(ErrorCode.PURPOSE_NOT_ALLOWED);
-      throw await refuse({ consumer: authentication.consumer, purpose: authentication.purpose, policy, requestId }, refusal);
-    }
-    const asserted = { consumer: authentication.consumer.id, purpose: authentication.purpose, policyVersion: policy.version, requestId };
-    const { signer } = dependencies;
-    return {
-      consumer: authentication.consumer,
-      purpose: authentication.purpose,
-      policy,
-      view,
-      requestId,
-      assertionFor: (department, request) => signer.sign(asserted, { audience: department, request }),
-    };
-  };
-}
-
-/** A refusal's JSON body with `extensions.credence.requestId`, as answered requests carry it. */
-function withRequestId(payload: string, requestId: string): string {
-  let body: unknown;
-  try {
-    body = JSON.parse(payload);
-  } catch {
-    return payload;
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return payload;
-  const { extensions } = body as { extensions?: { credence?: object } };
-  if (extensions?.credence && 'requestId' in extensions.credence) return payload;
-  return JSON.stringify({ ...body, extensions: { ...extensions, credence: { ...extensions?.credence, requestId } } });
-}
-
 export async function startGateway(config: GatewayConfig, dependencies: GatewayDependencies): Promise<Gateway> {
   const log = createLogger('gateway');
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
@@ -139,21 +61,30 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   if (unknown.length > 0) throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
 
   const { accessLog } = dependencies;
-  const recorder: AccessRecorder | undefined = accessLog ? createAccessRecorder(accessLog) : undefined;
-  const gateway = withPolicy(new ApolloGateway({
+  const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: config.redisNamespace, log });
+  const pipeline = createPipeline(gatewayStages({
+    policies: dependencies.policies,
+    policiesDir: dependencies.policiesDir,
+    signer: dependencies.signer,
+    log,
+    defaultLimits: config.defaultLimits,
+    defaultListSize: DEFAULT_LIST_SIZE,
+    rateLimits,
+    operations: createOperationRegistry({ policiesDir: dependencies.policiesDir, log }),
+    accessLog: accessLog ? createAccessRecorder(accessLog) : undefined,
+  }));
+  const gateway = withPipeline(new ApolloGateway({
     supergraphSdl,
     logger: log,
     buildService: ({ name }) => new DepartmentSource({
       name,
+      calls: pipeline,
       url: subgraphs.find((subgraph) => subgraph.name === name)?.url ?? '',
       timeoutMs: config.subgraphTimeoutMs,
       log,
       circuit: { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs },
     }),
-  }), { ...(recorder ? { accessLog: recorder } : {}) });
-  const authenticate = authenticatorFor(dependencies, log);
-  const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: config.redisNamespace, log });
-  const operations = createOperationRegistry({ policiesDir: dependencies.policiesDir, log });
+  }), pipeline);
 
   const app = createHttpApp({
     log,
@@ -186,33 +117,14 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     plugins: [
       fastifyApolloDrainPlugin(app),
       ApolloServerPluginLandingPageDisabled(),
-      // Before admission, so that it sees the operation as received.
-      ...(recorder ? [accessLogPlugin(recorder)] : []),
-      admissionPlugin({ registry: operations, defaultListSize: DEFAULT_LIST_SIZE }),
+      // Admission, and the answers Apollo Server produces without executing (refusals).
+      pipeline.plugin(),
     ],
   });
   await apollo.start();
-  // Every answer names its request id, refusals before any identity is known included.
-  const requestIds = new WeakMap<object, string>();
-  app.addHook('onSend', async (request, reply, payload) => {
-    const requestId = requestIds.get(request);
-    if (!requestId || reply.statusCode < 400 || typeof payload !== 'string') return payload;
-    return withRequestId(payload, requestId);
-  });
-  mountGraphQL(app, apollo, async (request) => {
-    const requestId = randomUUID();
-    requestIds.set(request, requestId);
-    // A refusal after authentication is recorded, with the operation as far as it can be read.
-    const refuse: Refuse = (identity, refusal) => recordRefusal(recorder, identity, { body: request.body, query: request.query }, refusal);
-    const identity = await authenticate(request.headers, requestId, refuse);
-    const limits = limitsFor(identity.consumer.limits, config.defaultLimits);
-    try {
-      await rateLimits.consume(identity.consumer, limits);
-    } catch (error) {
-      throw error instanceof GraphQLError ? await refuse(identity, error) : error;
-    }
-    return { identity, limits, access: newRequestAccess() };
-  });
+  // Every refusal's HTTP body names its request id, refusals before any identity is known included.
+  app.addHook('onSend', async (request, reply, payload) => (typeof payload === 'string' ? pipeline.httpAnswer(request, reply.statusCode, payload) : payload));
+  mountGraphQL(app, apollo, (request) => pipeline.context({ key: request, headers: request.headers, body: request.body, query: request.query }), transportRefusals.preHandler);
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');
   dependencies.policies.reportAs({ role: 'gateway', instance: config.accessLog.instance ?? `gateway@${new URL(url).host}` });

@@ -94,17 +94,19 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
  * Serves an Apollo Server at /graphql (GET for queries, POST for everything). A batch (a JSON
  * array of operations) is refused whole: one request, one operation, one set of limits.
  */
+export async function refuseBatches(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (!Array.isArray(request.body)) return undefined;
+  // Returning the reply tells Fastify the answer is sent and the handler must not run.
+  return reply.code(400).send(graphqlErrorBody('Batched requests are not accepted; send one operation per request.', ErrorCode.BATCHING_NOT_ALLOWED));
+}
+
 export function mountGraphQL<Context extends BaseContext>(
   app: FastifyInstance,
   apollo: ApolloServer<Context>,
   context: (request: FastifyRequest, reply: FastifyReply) => Promise<Context>,
+  preHandler: typeof refuseBatches = refuseBatches,
 ): void {
-  // Returning the reply tells Fastify the answer is sent and the handler must not run.
-  const refuseBatches = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (!Array.isArray(request.body)) return undefined;
-    return reply.code(400).send(graphqlErrorBody('Batched requests are not accepted; send one operation per request.', ErrorCode.BATCHING_NOT_ALLOWED));
-  };
-  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], preHandler: refuseBatches, handler: fastifyApolloHandler(apollo, { context }) });
+  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], preHandler, handler: fastifyApolloHandler(apollo, { context }) });
 }
 
 /** Listens and returns the base URL (port 0 picks a free port). */

@@ -10,7 +10,7 @@ import { disclosureWindowsByRecordType, loadCatalog } from '../lib/policy/refere
 import { DEFAULT_DISCLOSURE_WINDOWS, type DisclosureWindows } from '../lib/policy/decision/records.ts';
 import { connectDatabase, departmentDatabaseName } from '../lib/stores/mongo.ts';
 import { penalties } from '../subgraphs/penalties/index.ts';
-import { enforceOnSchema, policyPlugin, type PolicyContext } from '../subgraphs/runtime/enforcement.ts';
+import { departmentStages, enforceOnSchema, policyPlugin, type PolicyContext } from '../subgraphs/runtime/enforcement.ts';
 import { departmentSchema } from '../subgraphs/runtime/server.ts';
 import { seedSubjects } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
@@ -45,8 +45,10 @@ describe('disclosure windows from the catalog', () => {
       const view = federation.policies.current().view('public-portal', 'PUBLIC_DISCLOSURE');
       assert.ok(view);
       const shown = async (windows?: ReadonlyMap<string, DisclosureWindows>, uscc = target.uscc, at = new Date()): Promise<string[]> => {
-        const schema = enforceOnSchema(departmentSchema(penalties), windows);
-        const server = new ApolloServer<PolicyContext & { models: unknown; loaders: unknown }>({ schema, plugins: [policyPlugin(schema)] });
+        const base = departmentSchema(penalties);
+        const stages = departmentStages(base, windows ? { windows } : {});
+        const schema = enforceOnSchema(base, stages);
+        const server = new ApolloServer<PolicyContext & { models: unknown; loaders: unknown }>({ schema, plugins: [policyPlugin(schema, stages)] });
         await server.start();
         try {
           const response = await server.executeOperation(

@@ -70,6 +70,32 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The writer's phase, as far as the store is concerned: writable, or broken since a write failed
+ * (requests fail fast with the cause until `retryAfterMs` has passed; the next write then reads the
+ * chain's tail back and continues from it).
+ */
+type WriterPhase =
+  | { kind: 'writable' }
+  | { kind: 'broken'; since: number; cause: unknown };
+
+/** Where this process's chain stands. */
+interface ChainPosition {
+  /** The next record's position and the hash it links to. */
+  next: { seq: number; prev: string };
+  /** The last record the store acknowledged. */
+  acknowledged: ChainTail | null;
+  /** The position the last checkpoint signed (-1: none yet). */
+  checkpointedSeq: number;
+}
+
+/** What arrives between writes: records wait for the next write (group commit); closed, nothing more is accepted. */
+interface Intake {
+  accepting: boolean;
+  pending: Waiting[];
+  scheduled: boolean;
+}
+
 interface Waiting {
   entry: AccessEntry;
   resolve: () => void;
@@ -94,15 +120,12 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
   // Sortable by start time, unique across processes of one instance.
   const chain = `${instance}/${new Date().toISOString()}/${randomBytes(3).toString('hex')}`;
 
-  /** The next position and the hash it links to. */
-  let next = { seq: 0, prev: GENESIS_HASH };
-  /** The last record the store acknowledged. */
-  let acknowledged: ChainTail | null = null;
-  let lastCheckpointSeq = -1;
-  let broken: { since: number; cause: unknown } | null = null;
-  let pending: Waiting[] = [];
-  let scheduled = false;
-  let closed = false;
+  /** Where the chain stands: the next position and the hash it links to, the last record the store acknowledged, the last one signed. */
+  const position: ChainPosition = { next: { seq: 0, prev: GENESIS_HASH }, acknowledged: null, checkpointedSeq: -1 };
+  /** Whether the store takes writes (the writer's phase). */
+  let phase: WriterPhase = { kind: 'writable' };
+  /** Records waiting for the next write, and whether that write is scheduled. */
+  const intake: Intake = { accepting: true, pending: [], scheduled: false };
   // One write at a time, in order: the chain is a sequence. Not two in flight: the later batch
   // could be stored while the earlier one is lost (a timeout, a crash of this process), which
   // leaves positions missing inside the chain, and verify rightly calls that deletion. With one
@@ -116,10 +139,11 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
   };
 
   const seal = (body: LogBody): AccessLogRecord => {
+    const { next } = position;
     const unsealed = { ...body, chain, seq: next.seq, instance, prev: next.prev } as Omit<AccessLogRecord, '_id' | 'hash'>;
     const hash = recordHash(unsealed);
     const record = { _id: recordId(chain, next.seq), ...unsealed, hash } as AccessLogRecord;
-    next = { seq: next.seq + 1, prev: hash };
+    position.next = { seq: next.seq + 1, prev: hash };
     return record;
   };
 
@@ -132,32 +156,33 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
       : store.records.insertMany(records, { ordered: true, ...DURABLE_WRITE });
     await withTimeout(written, writeTimeoutMs);
     const last = records.at(-1);
-    if (last) acknowledged = { chain, seq: last.seq, hash: last.hash };
+    if (last) position.acknowledged = { chain, seq: last.seq, hash: last.hash };
   };
 
   /** After a failure: continue from what the store holds, marking records of refused requests. */
   const recover = async (): Promise<void> => {
     const tail = await withTimeout(store.records.find({ chain }).sort({ seq: -1 }).limit(1).next(), writeTimeoutMs);
+    const { acknowledged } = position;
     const ackedSeq = acknowledged?.seq ?? -1;
     if (tail && tail.seq > ackedSeq) {
-      next = { seq: tail.seq + 1, prev: tail.hash };
+      position.next = { seq: tail.seq + 1, prev: tail.hash };
       await insert([seal({ kind: 'WITHHELD', at: new Date(), fromSeq: ackedSeq + 1, toSeq: tail.seq })]);
     } else if (acknowledged) {
       // Nothing of the failed batch arrived (or acknowledged records vanished, which verify reports).
-      next = { seq: acknowledged.seq + 1, prev: acknowledged.hash };
+      position.next = { seq: acknowledged.seq + 1, prev: acknowledged.hash };
     }
-    log.warn({ chain, resumedAt: next.seq }, 'access log writable again');
-    broken = null;
+    log.warn({ chain, resumedAt: position.next.seq }, 'access log writable again');
+    phase = { kind: 'writable' };
   };
 
   const checkpoint = async (): Promise<void> => {
-    const tail = acknowledged;
-    if (!tail || tail.seq <= lastCheckpointSeq) return;
+    const tail = position.acknowledged;
+    if (!tail || tail.seq <= position.checkpointedSeq) return;
     const unsigned = { chain, seq: tail.seq, hash: tail.hash, at: new Date(), keyId: signer.keyId };
     const document: Checkpoint = { _id: recordId(chain, tail.seq), ...unsigned, signature: signer.sign(checkpointPayload(unsigned)) };
     try {
       await withTimeout(store.checkpoints.insertOne(document, DURABLE_WRITE), writeTimeoutMs);
-      lastCheckpointSeq = tail.seq;
+      position.checkpointedSeq = tail.seq;
     } catch (error) {
       // The records are durable; the checkpoint is written with the next one.
       log.warn({ chain, seq: tail.seq, reason: (error as Error).message }, 'access-log checkpoint not written yet');
@@ -165,31 +190,30 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
   };
 
   const flush = async (): Promise<void> => {
-    scheduled = false;
-    while (pending.length > 0) {
-      const batch = pending.slice(0, maxBatch);
-      pending = pending.slice(batch.length);
+    intake.scheduled = false;
+    while (intake.pending.length > 0) {
+      const batch = intake.pending.splice(0, maxBatch);
       let attempted = false;
       try {
-        if (broken) {
-          if (Date.now() - broken.since < retryAfterMs) throw broken.cause;
+        if (phase.kind === 'broken') {
+          if (Date.now() - phase.since < retryAfterMs) throw phase.cause;
           attempted = true;
           await recover();
         }
         attempted = true;
-        const before = next;
+        const before = position.next;
         try {
           await insert(batch.map(({ entry }) => seal({ kind: 'ACCESS', ...entry })));
         } catch (error) {
-          next = before;
+          position.next = before;
           throw error;
         }
         for (const waiting of batch) waiting.resolve();
-        if ((acknowledged?.seq ?? 0) - lastCheckpointSeq >= checkpointEvery) await checkpoint();
+        if ((position.acknowledged?.seq ?? 0) - position.checkpointedSeq >= checkpointEvery) await checkpoint();
       } catch (cause) {
-        if (!broken) log.error({ chain, reason: (cause as Error).message }, 'access log unavailable: answers are withheld until it can be written');
+        if (phase.kind !== 'broken') log.error({ chain, reason: (cause as Error).message }, 'access log unavailable: answers are withheld until it can be written');
         // Failing fast does not postpone the next attempt; a failed attempt does.
-        if (attempted || !broken) broken = { since: Date.now(), cause };
+        if (attempted || phase.kind !== 'broken') phase = { kind: 'broken', since: Date.now(), cause };
         const error = new AccessLogUnavailableError(cause);
         for (const waiting of batch) waiting.reject(error);
       }
@@ -204,7 +228,7 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
   log.info({ chain, previous: previous?.chain ?? null }, 'access log chain opened');
 
   const timer = setInterval(() => {
-    if (!broken && (acknowledged?.seq ?? -1) > lastCheckpointSeq) void exclusive(checkpoint);
+    if (phase.kind === 'writable' && (position.acknowledged?.seq ?? -1) > position.checkpointedSeq) void exclusive(checkpoint);
   }, checkpointIntervalMs);
   timer.unref();
 
@@ -212,11 +236,11 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
     chain,
     instance,
     append(entry) {
-      if (closed) return Promise.reject(new AccessLogUnavailableError(new Error('the access log is closed')));
+      if (!intake.accepting) return Promise.reject(new AccessLogUnavailableError(new Error('the access log is closed')));
       return new Promise<void>((resolve, reject) => {
-        pending.push({ entry, resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
+        intake.pending.push({ entry, resolve, reject });
+        if (!intake.scheduled) {
+          intake.scheduled = true;
           // Records arriving in the same turn of the event loop share the write.
           setImmediate(() => void exclusive(flush));
         }
@@ -227,10 +251,10 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
       return reply.ok === 1;
     },
     async close() {
-      closed = true;
+      intake.accepting = false;
       clearInterval(timer);
       await exclusive(flush);
-      if (!broken) await exclusive(checkpoint);
+      if (phase.kind === 'writable') await exclusive(checkpoint);
     },
   };
 }

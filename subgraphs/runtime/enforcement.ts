@@ -1,23 +1,28 @@
 /**
  * Policy enforcement inside a department's subgraph, so that the policy holds even for a request
- * that never passed the gateway's check. In the order a request meets them:
+ * that never passed the gateway's check. Identity comes first: only an assertion signed by the
+ * gateway is accepted (the context function, server.ts). Then the stages `departmentStages`
+ * lists, in the order a request meets them (the same onion as the gateway's pipeline: hooks on
+ * the way in run left to right, on the way out right to left; middleware wraps the declared
+ * resolvers outermost first):
  *
- *  1. identity: only an assertion signed by the gateway is accepted (context function);
- *  2. operation guard: before anything executes, every field the operation selects (including
+ *  1. operation guard: before anything executes, every field the operation selects (including
  *     default-resolved fields and entity fields under `_entities`) is decided for the asserted
  *     consumer and purpose; one denied field refuses the whole operation, so a mutation never
  *     runs with part of its payload denied;
- *  3. graphql-shield on every declared resolver, deny by default, with `_entities` and
+ *  2. graphql-shield on every declared resolver, deny by default, with `_entities` and
  *     `_service` allowed explicitly;
+ *  3. served subjects: the subjects of what a resolver returned, inside the shield and outside
+ *     the record rules, so that only records the consumer may see name a subject;
  *  4. record rules: lists of record types are filtered by the consumer's record rule (history,
  *     disclosure windows) as they are resolved;
  *  5. masks: masked fields are rewritten in the response, whatever resolver produced them.
  *
  * Middleware wraps only declared resolvers (graphql-shield on every field made execution 6 to 12
- * times slower); the guard in step 2 is what makes rules hold on default-resolved fields, and it
+ * times slower); the guard in step 1 is what makes rules hold on default-resolved fields, and it
  * is computed once per operation, consumer and policy version, not per row.
  */
-import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { applyMiddlewareToDeclaredResolvers, type IMiddlewareFieldMap } from 'graphql-middleware';
 import { allow, deny, rule, shield, type IRule, type IRules } from 'graphql-shield';
 import {
@@ -32,6 +37,7 @@ import { codedError, ErrorCode } from '../../lib/error-registry.ts';
 import { LruCache } from '../../lib/lru-cache.ts';
 import type { ConsumerView, MaskName } from '../../lib/policy/decision/model.ts';
 import { applyMask } from '../../lib/policy/decision/masks.ts';
+import { forEachAtPath } from '../../lib/graphql/answer-walk.ts';
 import { isRecordType, isRecordVisible, type DisclosureWindows } from '../../lib/policy/decision/records.ts';
 import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/reference/catalog.ts';
 import { collectRequestedFields } from '../../lib/policy/decision/operation-fields.ts';
@@ -98,29 +104,6 @@ function recordFilters(schema: GraphQLSchema, windows: ReadonlyMap<string, Discl
   });
 }
 
-/**
- * The subgraph schema with graphql-shield and the record filters applied to its declared
- * resolvers. Disclosure windows come from the national catalog (each record type's item), read
- * once here.
- */
-export function enforceOnSchema(
-  schema: GraphQLSchema,
-  windows: ReadonlyMap<string, DisclosureWindows> = disclosureWindowsByRecordType(loadCatalog()),
-): GraphQLSchema {
-  return applyMiddlewareToDeclaredResolvers(
-    schema,
-    shield(shieldRules(schema), {
-      fallbackRule: deny,
-      // A resolver's own coded error (BAD_USER_INPUT, say) must reach the consumer as it is.
-      allowExternalErrors: true,
-      fallbackError: () => codedError(ErrorCode.FORBIDDEN, undefined, {}, { inAnswer: true }),
-    }),
-    // Inside the shield, outside the record filters: only records the consumer may see name a subject.
-    servedSubjectsMiddleware(schema),
-    recordFilters(schema, windows),
-  );
-}
-
 /** What the guard concluded about one operation for one view and policy version. */
 interface OperationVerdict {
   denied: string[];
@@ -140,44 +123,103 @@ function decideDepartmentOperation(requestContext: GraphQLRequestContextDidResol
   return { denied: [...denied].sort(), masks };
 }
 
-function maskAt(value: unknown, path: readonly string[], depth: number, mask: MaskName): unknown {
-  if (value === null || value === undefined) return value;
-  if (depth === path.length) return applyMask(mask, value);
-  const segment = path[depth] as string;
-  if (segment === '@') {
-    return Array.isArray(value) ? value.map((item) => maskAt(item, path, depth + 1, mask)) : value;
-  }
-  if (typeof value !== 'object') return value;
-  const record = value as Record<string, unknown>;
-  if (Object.hasOwn(record, segment)) record[segment] = maskAt(record[segment], path, depth + 1, mask);
-  return record;
+/** Masks the field at `path` of the answer wherever the answer holds it (each list item's, for a path through lists). */
+function maskAt(data: unknown, path: readonly string[], mask: MaskName): void {
+  forEachAtPath(data, path, (holder, key) => {
+    if (!Object.hasOwn(holder, key)) return;
+    const value = holder[key];
+    if (value !== null && value !== undefined) holder[key] = applyMask(mask, value);
+  });
 }
 
 /** The estimated bytes the verdict cache of one department may hold. */
 const VERDICT_CACHE_BYTES = 32 * 1024 * 1024;
 
-/** The guard (step 2) and the masks (step 5), as one Apollo Server plugin. */
-export function policyPlugin(schema: GraphQLSchema, cacheSize = 1000): ApolloServerPlugin<PolicyContext> {
+/** What the stages of one request share: the guard's verdict, which the masks apply. */
+interface EnforcementState {
+  verdict?: OperationVerdict;
+}
+
+/** A stage of a department's enforcement: middleware around the declared resolvers, and hooks around the operation. */
+export interface DepartmentStage {
+  readonly name: string;
+  /** Wraps the declared resolvers; the list's order is the wrapping order, outermost first. */
+  readonly middleware?: IMiddlewareFieldMap | ReturnType<typeof shield>;
+  /** Left to right, once the operation is resolved and before anything executes. */
+  resolved?(request: GraphQLRequestContextDidResolveOperation<PolicyContext>, state: EnforcementState): Awaitable<void>;
+  /** Right to left, on the answer about to be sent. */
+  finish?(request: GraphQLRequestContextWillSendResponse<PolicyContext>, state: EnforcementState): Awaitable<void>;
+}
+
+type Awaitable<T> = T | Promise<T>;
+
+export interface DepartmentStageOptions {
+  /** Disclosure windows by record type; from the national catalog unless given. */
+  windows?: ReadonlyMap<string, DisclosureWindows>;
+  /** Operations whose verdict is kept. */
+  cacheSize?: number;
+}
+
+/** Every enforcement stage of a department, in order. */
+export function departmentStages(schema: GraphQLSchema, options: DepartmentStageOptions = {}): DepartmentStage[] {
+  const windows = options.windows ?? disclosureWindowsByRecordType(loadCatalog());
   // A verdict holds field names and paths, a few per selected field: bounded by the source's size too.
-  const verdicts = new LruCache<OperationVerdict>({ maxEntries: cacheSize, maxBytes: VERDICT_CACHE_BYTES });
+  const verdicts = new LruCache<OperationVerdict>({ maxEntries: options.cacheSize ?? 1000, maxBytes: VERDICT_CACHE_BYTES });
+  return [
+    {
+      name: 'operation guard',
+      resolved(requestContext, state) {
+        const { view, policyVersion } = requestContext.contextValue;
+        const key = `${policyVersion}|${view.key}|${requestContext.operationName ?? ''}|${requestContext.queryHash}`;
+        const verdict = verdicts.get(key, () => decideDepartmentOperation(requestContext, schema), requestContext.source.length * 2);
+        state.verdict = verdict;
+        if (verdict.denied.length > 0) {
+          throw codedError(ErrorCode.FORBIDDEN, `This operation selects fields your policy denies: ${verdict.denied.join(', ')}.`, {
+            deniedFields: verdict.denied,
+          }, { inAnswer: true });
+        }
+      },
+    },
+    {
+      name: 'shield',
+      middleware: shield(shieldRules(schema), {
+        fallbackRule: deny,
+        // A resolver's own coded error (BAD_USER_INPUT, say) must reach the consumer as it is.
+        allowExternalErrors: true,
+        fallbackError: () => codedError(ErrorCode.FORBIDDEN, undefined, {}, { inAnswer: true }),
+      }),
+    },
+    { name: 'served subjects', middleware: servedSubjectsMiddleware(schema) },
+    { name: 'record rules', middleware: recordFilters(schema, windows) },
+    {
+      name: 'masks',
+      finish(requestContext, { verdict }) {
+        const body = requestContext.response.body;
+        if (!verdict || verdict.masks.length === 0 || body.kind !== 'single' || !body.singleResult.data) return;
+        for (const { path, mask } of verdict.masks) maskAt(body.singleResult.data, path, mask);
+      },
+    },
+  ];
+}
+
+/** The subgraph schema with the stages' middleware applied to its declared resolvers, in list order. */
+export function enforceOnSchema(schema: GraphQLSchema, stages: readonly DepartmentStage[] = departmentStages(schema)): GraphQLSchema {
+  return applyMiddlewareToDeclaredResolvers(schema, ...stages.flatMap((stage) => (stage.middleware ? [stage.middleware] : [])));
+}
+
+/** The stages' hooks around the operation, as one Apollo Server plugin. */
+export function policyPlugin(schema: GraphQLSchema, stages: readonly DepartmentStage[] = departmentStages(schema)): ApolloServerPlugin<PolicyContext> {
+  const resolving = stages.filter((stage) => stage.resolved !== undefined);
+  const finishing = stages.filter((stage) => stage.finish !== undefined).reverse();
   return {
     async requestDidStart() {
-      let verdict: OperationVerdict | undefined;
+      const state: EnforcementState = {};
       return {
         async didResolveOperation(requestContext) {
-          const { view, policyVersion } = requestContext.contextValue;
-          const key = `${policyVersion}|${view.key}|${requestContext.operationName ?? ''}|${requestContext.queryHash}`;
-          verdict = verdicts.get(key, () => decideDepartmentOperation(requestContext, schema), requestContext.source.length * 2);
-          if (verdict.denied.length > 0) {
-            throw codedError(ErrorCode.FORBIDDEN, `This operation selects fields your policy denies: ${verdict.denied.join(', ')}.`, {
-              deniedFields: verdict.denied,
-            }, { inAnswer: true });
-          }
+          for (const stage of resolving) await stage.resolved?.(requestContext, state);
         },
         async willSendResponse(requestContext) {
-          const body = requestContext.response.body;
-          if (!verdict || verdict.masks.length === 0 || body.kind !== 'single' || !body.singleResult.data) return;
-          for (const { path, mask } of verdict.masks) maskAt(body.singleResult.data, path, 0, mask);
+          for (const stage of finishing) await stage.finish?.(requestContext, state);
         },
       };
     },

@@ -21,7 +21,7 @@ import { IdentityError } from '../../lib/identity/identity-error.ts';
 import { catalogItemsByRecordType, loadCatalog } from '../../lib/policy/reference/catalog.ts';
 import type { PolicyRuntime } from '../../lib/policy/releases/policy-in-force.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
-import { enforceOnSchema, policyPlugin } from './enforcement.ts';
+import { departmentStages, enforceOnSchema, policyPlugin } from './enforcement.ts';
 import { boundedDocumentStore } from '../../lib/document-store.ts';
 import { servedSubjectsPlugin } from './served-subjects.ts';
 import { DateScalar } from './scalars.ts';
@@ -98,7 +98,10 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   // Indexes are declared on the models; building them here keeps a fresh database fast.
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
 
-  const schema = enforceOnSchema(departmentSchema(department));
+  // One list of enforcement stages: its middleware wraps the resolvers, its hooks form the plugin.
+  const unenforced = departmentSchema(department);
+  const stages = departmentStages(unenforced);
+  const schema = enforceOnSchema(unenforced, stages);
   const catalogItems = catalogItemsByRecordType(loadCatalog());
   const app = createHttpApp({
     log,
@@ -115,7 +118,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), policyPlugin(schema), servedSubjectsPlugin(), ...(options.plugins ?? [])],
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), policyPlugin(schema, stages), servedSubjectsPlugin(), ...(options.plugins ?? [])],
   });
   await apollo.start();
   mountGraphQL(app, apollo, async (request): Promise<SubgraphContext> => {

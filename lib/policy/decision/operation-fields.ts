@@ -9,9 +9,9 @@
  */
 import { getNamedType, isCompositeType, isListType, isNonNullType, Kind } from 'graphql';
 import type {
-  DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLCompositeType, GraphQLOutputType, GraphQLSchema,
-  OperationDefinitionNode, SelectionSetNode,
+  DocumentNode, FieldNode, GraphQLCompositeType, GraphQLField, GraphQLOutputType, GraphQLSchema, OperationDefinitionNode,
 } from 'graphql';
+import { fragmentsOf, walkSelections } from '../../graphql/operation-walk.ts';
 
 /** One place in the response for one `Type.field`. */
 export interface RequestedField {
@@ -59,47 +59,21 @@ function childPath(path: readonly string[], responseKey: string, type: GraphQLOu
   }
 }
 
-interface Walk {
-  schema: GraphQLSchema;
-  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
-  /** Fragments being walked, so that an (invalid) cycle of spreads cannot recurse forever. */
-  active: Set<string>;
+/** Where the walk is: the path of the selection set being walked, and the fields found so far. */
+interface Place {
+  path: readonly string[];
   out: RequestedField[];
 }
 
-function walkSelections(walk: Walk, selectionSet: SelectionSetNode, parent: GraphQLCompositeType, path: readonly string[]): void {
-  for (const selection of selectionSet.selections) {
-    switch (selection.kind) {
-      case Kind.FIELD: {
-        const fieldName = selection.name.value;
-        const responseKey = selection.alias?.value ?? fieldName;
-        walk.out.push({ typeName: parent.name, fieldName, responseKey, path: [...path, responseKey], node: selection });
-        if (!selection.selectionSet || fieldName.startsWith('__') || !('getFields' in parent)) break;
-        // Introspection (`__schema`, `__type`) is not a policy subject: it is not walked into.
-        const definition = parent.getFields()[fieldName];
-        if (!definition) break;
-        const type = getNamedType(definition.type);
-        if (isCompositeType(type)) walkSelections(walk, selection.selectionSet, type, childPath(path, responseKey, definition.type));
-        break;
-      }
-      case Kind.INLINE_FRAGMENT: {
-        const type = selection.typeCondition ? walk.schema.getType(selection.typeCondition.name.value) : parent;
-        if (type && isCompositeType(type)) walkSelections(walk, selection.selectionSet, type, path);
-        break;
-      }
-      case Kind.FRAGMENT_SPREAD: {
-        const name = selection.name.value;
-        const fragment = walk.fragments.get(name);
-        if (!fragment || walk.active.has(name)) break;
-        const type = walk.schema.getType(fragment.typeCondition.name.value);
-        if (!type || !isCompositeType(type)) break;
-        walk.active.add(name);
-        walkSelections(walk, fragment.selectionSet, type, path);
-        walk.active.delete(name);
-        break;
-      }
-    }
-  }
+function requestedField(field: FieldNode, parent: GraphQLCompositeType | undefined, definition: GraphQLField<unknown, unknown> | undefined, place: Place): Place | undefined {
+  // A fragment on a type the schema does not have selects nothing a policy could decide.
+  if (!parent) return undefined;
+  const fieldName = field.name.value;
+  const responseKey = field.alias?.value ?? fieldName;
+  place.out.push({ typeName: parent.name, fieldName, responseKey, path: [...place.path, responseKey], node: field });
+  // Introspection (`__schema`, `__type`) is not a policy subject: it is not walked into.
+  if (fieldName.startsWith('__') || !definition || !isCompositeType(getNamedType(definition.type))) return undefined;
+  return { path: childPath(place.path, responseKey, definition.type), out: place.out };
 }
 
 /**
@@ -111,10 +85,6 @@ export function collectRequestedFields(schema: GraphQLSchema, document: Document
   const root = rootType(schema, operation);
   const out: RequestedField[] = [];
   if (!root) return out;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  walkSelections({ schema, fragments, active: new Set(), out }, operation.selectionSet, root, []);
+  walkSelections({ schema, fragments: fragmentsOf(document), field: requestedField }, operation.selectionSet, root, { path: [], out });
   return out;
 }

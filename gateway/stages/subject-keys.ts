@@ -6,8 +6,9 @@
  * is unaffected, and the departments already fetch the code to join on.
  */
 import { Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
-import { KEY_FIELD } from '../lib/policy/decision/api-schema.ts';
-import { unusedAlias, type AddedSelections } from './added-selections.ts';
+import { KEY_FIELD } from '../../lib/policy/decision/api-schema.ts';
+import { unusedAlias, type AddedSelections } from '../added-selections.ts';
+import { addingSelections, type Stage } from './stage.ts';
 
 const KEY_ALIAS = '__credence_subject';
 
@@ -28,3 +29,9 @@ export function withSubjectKeys(schema: GraphQLSchema, document: DocumentNode): 
   }));
   return keys > 0 ? { document: keyed, alias } : null;
 }
+
+/**
+ * Stage: subject keys (only with the access log on). The rewrite is made once per document; the
+ * access log reads the codes, and the strip stage's one walk removes them (the alias is registered).
+ */
+export const subjectKeysStage: Stage = addingSelections('subject keys', (document, schema) => withSubjectKeys(schema, document));

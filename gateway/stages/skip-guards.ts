@@ -11,7 +11,8 @@
  * the answer. An operation without conditions goes through unchanged.
  */
 import { BREAK, Kind, visit, type DirectiveNode, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
-import { unusedAlias, type AddedSelections } from './added-selections.ts';
+import { unusedAlias, type AddedSelections } from '../added-selections.ts';
+import { addingSelections, type Stage } from './stage.ts';
 
 const GUARD_ALIAS = '__credence_guard';
 
@@ -42,3 +43,6 @@ export function withSkipGuards(document: DocumentNode): AddedSelections | null {
   });
   return { document: withGuards, alias };
 }
+
+/** Stage: skip guards. The rewrite is made once per document; its undo is the strip stage's one walk (the guard's alias is registered). */
+export const skipGuardsStage: Stage = addingSelections('skip guards', withSkipGuards);

@@ -9,8 +9,10 @@
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
-import { KEY_FIELD } from '../lib/policy/decision/api-schema.ts';
-import { unusedAlias } from './added-selections.ts';
+import { KEY_FIELD } from '../../lib/policy/decision/api-schema.ts';
+import { unusedAlias } from '../added-selections.ts';
+import { oncePerDocument, type Stage } from './stage.ts';
+import { forEachObject } from '../../lib/graphql/answer-walk.ts';
 
 export interface MovedKeys {
   document: DocumentNode;
@@ -52,21 +54,15 @@ export function withKeyAliasesMoved(schema: GraphQLSchema, document: DocumentNod
 
 /** Puts the caller's response keys back in data, in place, each where the caller selected it. */
 function restoreDataKeys(value: unknown, renamed: ReadonlyMap<string, string>): void {
-  if (Array.isArray(value)) {
-    for (const item of value) restoreDataKeys(item, renamed);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const record = value as Record<string, unknown>;
-  const entries = Object.entries(record);
-  if (entries.some(([key]) => renamed.has(key))) {
+  forEachObject(value, (record) => {
+    const entries = Object.entries(record);
+    if (!entries.some(([key]) => renamed.has(key))) return;
     // Deleting and adding every key again keeps the answer's order, which is the operation's.
     for (const [key, child] of entries) {
       delete record[key];
       record[renamed.get(key) ?? key] = child;
     }
-  }
-  for (const child of Object.values(record)) restoreDataKeys(child, renamed);
+  });
 }
 
 /** The answer with the caller's response keys back in its data and in its errors' paths. */
@@ -84,4 +80,37 @@ export function restoreKeys(result: GatewayExecutionResult, renamed: ReadonlyMap
     })
     : error));
   return { ...result, errors };
+}
+
+/**
+ * Stage: key aliases. `prepare` moves the clashing aliases (once per document); `finish` puts the
+ * caller's keys back in the answer and gives the stages to the left the document the answer now
+ * matches again.
+ */
+export function keyAliasesStage(): Stage {
+  const moves = new WeakMap<object, { before: DocumentNode; renamed: ReadonlyMap<string, string> }>();
+  const movedIn = new WeakMap<GraphQLSchema, (document: DocumentNode) => MovedKeys | null>();
+  return {
+    name: 'key aliases',
+    prepare(execution) {
+      const { document } = execution;
+      if (!document) return;
+      let move = movedIn.get(execution.apiSchema);
+      if (!move) {
+        const schema = execution.apiSchema;
+        move = oncePerDocument((current) => withKeyAliasesMoved(schema, current));
+        movedIn.set(schema, move);
+      }
+      const moved = move(document);
+      if (!moved) return;
+      moves.set(execution, { before: document, renamed: moved.renamed });
+      execution.document = moved.document;
+    },
+    finish(execution, answer) {
+      const move = moves.get(execution);
+      if (!move) return answer;
+      execution.document = move.before;
+      return restoreKeys(answer, move.renamed);
+    },
+  };
 }
