@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'schema/supergraph.graphql'] },
+  { ignores: ['node_modules/', '.data/', 'schema/supergraph.graphql', 'test-results/', 'console/assets/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
