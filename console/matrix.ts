@@ -13,6 +13,8 @@ import type { LoadedPolicy } from './releases.ts';
 
 export interface MatrixFilter {
   consumer?: string;
+  /** Part of a field's coordinate (`Subject.add`). */
+  field?: string;
   department?: string;
   item?: string;
   dataClass?: string;
@@ -69,7 +71,8 @@ export function buildMatrix(loaded: LoadedPolicy, schema: GraphQLSchema, catalog
     const item = catalogItemOfField(catalog, type.name, field.name);
     return { typeName: type.name, fieldName: field.name, department: item?.department ?? '', item: item?.code ?? '', dataClass: item?.classification ?? '' };
   })).filter((field) => (!filter.department || field.department === filter.department)
-    && (!filter.item || field.item === filter.item) && (!filter.dataClass || field.dataClass === filter.dataClass));
+    && (!filter.item || field.item === filter.item)
+    && (!filter.field || `${field.typeName}.${field.fieldName}`.toLowerCase().includes(filter.field.toLowerCase())) && (!filter.dataClass || field.dataClass === filter.dataClass));
   const pages = Math.max(1, Math.ceil(fields.length / MATRIX_PAGE_SIZE));
   const current = Math.min(Math.max(1, page), pages);
   const rows = fields.slice((current - 1) * MATRIX_PAGE_SIZE, current * MATRIX_PAGE_SIZE).map((field): MatrixRow => ({

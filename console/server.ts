@@ -218,7 +218,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   app.get('/matrix', async (request, reply) => {
     const query = request.query as Record<string, string>;
     const filter: MatrixFilter = {};
-    for (const name of ['consumer', 'department', 'item', 'dataClass'] as const) if (query[name]) filter[name] = query[name];
+    for (const name of ['consumer', 'field', 'department', 'item', 'dataClass'] as const) if (query[name]) filter[name] = query[name];
     const params = new URLSearchParams(Object.entries(filter) as [string, string][]);
     const { loaded } = await releases.inForce();
     const matrix = buildMatrix(loaded, options.schema, catalog, filter, Number(query.page) || 1);

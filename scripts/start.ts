@@ -1,9 +1,10 @@
 /**
  * `npm start`: the whole federation on one machine. Starts the store (embedded unless
  * MONGODB_URI is set), seeds it when empty, starts each department and the gateway as their own
- * processes, and prints the URL and a first query. Ctrl-C stops everything it started.
+ * processes, then the privacy office's console, and prints their URLs and a first query. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -14,12 +15,13 @@ import { DEFAULT_SUBJECT_COUNT, isSeeded, seedAll } from '../subgraphs/seed.ts';
 import { policiesDirectory } from '../lib/policy/process.ts';
 import { RELEASE_ENV } from '../lib/policy/release.ts';
 import { readDemoKeys } from './demo-keys.ts';
-import { LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
+import { LOCAL_RELEASE_KEY_PATH, LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
 import { DATA_DIRECTORY, FIRST_QUERY_LISTS, SHOWCASE_CALLER, firstQuery, showcaseCandidates, showcaseSubject } from './stack.ts';
 
 const log = createLogger('start');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 4000);
+const consolePort = Number(process.env.CONSOLE_PORT ?? 4100);
 const children: ChildProcess[] = [];
 let stopping = false;
 // This machine's releases, signed with its local key, stay with its store in .data/, out of the
@@ -90,6 +92,15 @@ try {
     [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
   });
   await waitUntilReady(`http://127.0.0.1:${gatewayPort}/readyz`);
+  // The privacy office's console signs approved proposals with the same local release key.
+  run('console/main.ts', [], {
+    CONSOLE_PORT: String(consolePort),
+    GATEWAY_URL: `http://127.0.0.1:${gatewayPort}/graphql`,
+    MONGODB_URI: mongo.uri,
+    [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
+    [RELEASE_ENV.PRIVATE_KEY]: readFileSync(LOCAL_RELEASE_KEY_PATH, 'utf8'),
+  });
+  await waitUntilReady(`http://127.0.0.1:${consolePort}/healthz`);
 } catch (error) {
   log.error({ err: error }, 'start-up failed');
   await shutdown(1);
@@ -122,6 +133,9 @@ curl -s ${url} -H 'content-type: application/json' \\
   -d '${body}'
 
 (${SHOWCASE_CALLER.consumer} is a demo consumer of policies/; its demo key and the others are in policies/demo-keys.md.)
+
+The privacy office's console: http://127.0.0.1:${consolePort}/
+  (sign in with an officer's demo key: privacy-office or privacy-office-reviewer in policies/demo-keys.md)
 
 Press Ctrl-C to stop every process started here.
 `);

@@ -28,6 +28,7 @@ export function matrixPage(ctx: PageContext, matrix: Matrix, filter: MatrixFilte
   return page(ctx, t('matrix_title'), html`
 <form method="get" action="/matrix" class="filters" aria-label="${t('filter')}">
   ${select('consumer', t('consumer'), t, matrix.choices.consumers.map((value) => ({ value, label: value })), filter.consumer)}
+  <label>${t('field')} <input name="field" value="${filter.field ?? ''}"></label>
   ${select('department', t('department'), t, matrix.choices.departments.map((value) => ({ value, label: value })), filter.department)}
   ${select('item', t('catalog_item'), t, matrix.choices.items.map((item) => ({ value: item.code, label: `${item.code} ${item.name}` })), filter.item)}
   ${select('dataClass', t('data_class'), t, matrix.choices.dataClasses.map((value) => ({ value, label: value })), filter.dataClass)}
