@@ -13,7 +13,7 @@ function select(name: string, label: string, t: Translate, values: { value: stri
 }
 
 function ruleText(t: Translate, rule: RuleRef | null): Html {
-  return rule ? html`<span class="rule" title="${rule.id}: ${rule.description}">${rule.id} · ${rule.file}:${rule.line}</span>` : html`<span class="rule">${t('default_deny')}</span>`;
+  return rule ? html`<span class="rule" title="${rule.id}: ${rule.description}"><span class="place">${rule.file}:${rule.line}</span> ${rule.id}</span>` : html`<span class="rule">${t('default_deny')}</span>`;
 }
 
 function cell(t: Translate, column: { consumer: string; purpose: string }, coordinate: string, decision: MatrixCell): Html {
