@@ -55,8 +55,7 @@ export type ProposalRefusal =
   | { code: 'REASON_REQUIRED'; status: 400 }
   | { code: 'NO_CHANGE'; status: 400 }
   | { code: 'INVALID_POLICY'; status: 422; problems: readonly PolicyProblem[] }
-  | { code: 'POLICY_TESTS_FAIL'; status: 422; results: readonly PolicyTestResult[] }
-  | { code: 'BUSY'; status: 409 };
+  | { code: 'POLICY_TESTS_FAIL'; status: 422; results: readonly PolicyTestResult[] };
 
 export type ProposalResult<T> = { ok: true; value: T } | ({ ok: false } & ProposalRefusal);
 

@@ -12,8 +12,8 @@ function select(name: string, label: string, t: Translate, values: { value: stri
     </select></label>`;
 }
 
-function ruleText(t: Translate, rule: RuleRef | null): Html {
-  return rule ? html`<span class="rule" title="${rule.id}: ${rule.description}"><span class="place">${rule.file}:${rule.line}</span> ${rule.id}</span>` : html`<span class="rule">${t('default_deny')}</span>`;
+function ruleText(t: Translate, rule: RuleRef | null, fallback: 'default_deny' | 'default_records' = 'default_deny'): Html {
+  return rule ? html`<span class="rule" title="${rule.id}: ${rule.description}"><span class="place">${rule.file}:${rule.line}</span> ${rule.id}</span>` : html`<span class="rule">${t(fallback)}</span>`;
 }
 
 function cell(t: Translate, column: { consumer: string; purpose: string }, coordinate: string, decision: MatrixCell): Html {
@@ -53,7 +53,7 @@ ${pager(t, '/matrix', params, matrix.page, matrix.pages)}
   ${(matrix.records[0]?.rules ?? []).map((first, row) => html`<tr><th scope="row">${first.typeName}</th>
     ${matrix.records.map(({ column, rules }) => {
       const rule = rules[row]!;
-      return html`<td data-consumer="${column.consumer}" data-record="${rule.typeName}">${rule.description} ${ruleText(t, rule.rule)}</td>`;
+      return html`<td data-consumer="${column.consumer}" data-record="${rule.typeName}">${rule.description} ${ruleText(t, rule.rule, 'default_records')}</td>`;
     })}</tr>`)}
   </tbody>
 </table>
