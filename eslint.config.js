@@ -7,7 +7,7 @@ import { ERROR_CODES } from './lib/error-registry.ts';
  * (docs/configuration.md). The install script too: it runs before the dependencies exist, on
  * whatever Node the machine has, and so cannot load a TypeScript configuration module.
  */
-const CONFIGURATION_MODULES = ['lib/config/read.ts', 'lib/config/shared.ts', 'gateway/config.ts', 'subgraphs/runtime/config.ts', 'scripts/config.ts', 'scripts/postinstall.mjs'];
+const CONFIGURATION_MODULES = ['lib/config/read.ts', 'lib/config/shared.ts', 'gateway/config.ts', 'subgraphs/runtime/config.ts', 'scripts/config.ts', 'console/config.ts', 'scripts/postinstall.mjs'];
 /** A registry code written as a string: product code names codes as `ErrorCode.X` (docs/errors.md). */
 const ERROR_CODE_STRING = `/^(${ERROR_CODES.join('|')})$/`;
 const PRODUCT_CODE = ['gateway/**/*.ts', 'lib/**/*.ts', 'subgraphs/**/*.ts', 'scripts/**/*.ts', 'scripts/**/*.mjs', 'schema/**/*.ts'];
@@ -21,7 +21,7 @@ const NAMES_ERROR_CODE = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'schema/supergraph.graphql'] },
+  { ignores: ['node_modules/', '.data/', 'schema/supergraph.graphql', 'test-results/', 'console/assets/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -54,6 +54,17 @@ export default tseslint.config(
   {
     files: CONFIGURATION_MODULES,
     rules: { 'no-restricted-syntax': ['error', ...NAMES_ERROR_CODE] },
+  },
+  {
+    // The console is a process of its own with its own configuration module. Its refusals
+    // (x-console-refusal: SELF_APPROVAL, STALE_PROPOSAL, ...) are the console's pages' own codes,
+    // not GraphQL answers, so the registry's rule does not apply; the environment's does.
+    files: ['console/**/*.ts'],
+    ignores: CONFIGURATION_MODULES,
+    rules: {
+      'no-restricted-properties': ['error', READS_ENVIRONMENT],
+      'no-restricted-syntax': ['error', DESTRUCTURES_ENVIRONMENT],
+    },
   },
   {
     files: ['eslint.config.js', 'scripts/*.mjs'],

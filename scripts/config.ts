@@ -19,6 +19,8 @@ export interface ToolSettings {
   shared: SharedSettings;
   /** `npm start`: the gateway's port (GATEWAY_PORT, which the gateway it starts reads too). */
   gatewayPort: number;
+  /** `npm start`: the privacy office's console's port (CONSOLE_PORT, which the console reads too). */
+  consolePort: number;
   /** `npm start`, `npm run seed`: the embedded FerretDB's port. */
   embeddedMongoPort: number;
   /** `npm start`: departments listen on DEPARTMENT_BASE_PORT + 0..4 when it is set, else on 4001..4005. */
@@ -45,6 +47,7 @@ export function readToolSettings(env: Environment = process.env): ToolSettings {
   return {
     shared,
     gatewayPort: port(env, 'GATEWAY_PORT', 4000),
+    consolePort: port(env, 'CONSOLE_PORT', 4100),
     embeddedMongoPort: port(env, 'EMBEDDED_MONGO_PORT', 27018),
     departmentBasePort: optional(env, 'DEPARTMENT_BASE_PORT') === undefined ? undefined : port(env, 'DEPARTMENT_BASE_PORT', 4001),
     seedSubjects: integer(env, 'SEED_SUBJECTS', DEFAULT_SUBJECT_COUNT),

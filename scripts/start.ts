@@ -2,10 +2,11 @@
  * `npm start`: the whole federation on one machine. Starts the store (embedded unless
  * MONGODB_URI is set) and says where it is in .data/store.json for the other commands, seeds it
  * when empty, starts each department and the gateway as their own processes (restarted with a
- * back-off when one stops: supervisor.ts), and prints the URL and a first query. Ctrl-C stops
- * everything it started.
+ * back-off when one stops: supervisor.ts), then the privacy office's console, and prints their
+ * URLs and a first query. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
@@ -18,7 +19,7 @@ import { ensureDemoData } from '../subgraphs/seed.ts';
 import { RELEASE_ENV } from '../lib/policy/releases/signed-release.ts';
 import { childEnvironment, readToolSettings } from './config.ts';
 import { readDemoKeys } from './demo-keys.ts';
-import { LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
+import { LOCAL_RELEASE_KEY_PATH, LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
 import {
   DATA_DIRECTORY, FIRST_QUERY_LISTS, PID_DIRECTORY, SHOWCASE_CALLER, firstQuery, removePidFiles, removeRunningStore, showcaseCandidates, showcaseSubject,
   writePidFile, writeRunningStore,
@@ -28,7 +29,7 @@ import { supervise, type Supervised } from './supervisor.ts';
 const settings = orExitOnConfigError(() => readToolSettings());
 const log = createLogger('start');
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { gatewayPort } = settings;
+const { gatewayPort, consolePort } = settings;
 /** Departments listen on 4001..4005, or on DEPARTMENT_BASE_PORT + 0..4. */
 const departmentPort = (name: string): number => settings.departmentBasePort !== undefined
   ? settings.departmentBasePort + departments.findIndex((department) => department.name === name)
@@ -116,6 +117,15 @@ try {
     [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
   });
   await waitUntilReady(`http://127.0.0.1:${gatewayPort}/readyz`);
+  // The privacy office's console signs approved proposals with the same local release key.
+  run('console', 'console/main.ts', [], {
+    CONSOLE_PORT: String(consolePort),
+    GATEWAY_URL: `http://127.0.0.1:${gatewayPort}/graphql`,
+    MONGODB_URI: mongo.uri,
+    [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
+    [RELEASE_ENV.PRIVATE_KEY]: readFileSync(LOCAL_RELEASE_KEY_PATH, 'utf8'),
+  });
+  await waitUntilReady(`http://127.0.0.1:${consolePort}/healthz`);
 } catch (error) {
   log.error({ err: error }, 'start-up failed');
   await shutdown(1);
@@ -151,6 +161,9 @@ curl -s ${url} -H 'content-type: application/json' \\
 
 A department down: kill $(cat ${relative(root, PID_DIRECTORY) || PID_DIRECTORY}/tax.pid) and send the query again; the department
 is restarted after a second, and the full answer comes back.
+
+The privacy office's console: http://127.0.0.1:${consolePort}/
+  (sign in with an officer's demo key: privacy-office or privacy-office-reviewer in policies/demo-keys.md)
 
 Press Ctrl-C to stop every process started here.
 `);

@@ -39,7 +39,7 @@ describe('the shipped policy', () => {
 
   it('validates against the shipped supergraph, without warnings', () => {
     assert.match(policy.version, /^[0-9a-f]{16}$/);
-    assert.deepEqual([...policy.consumers.keys()], ['public-portal', 'procurement-centre', 'court-enforcement', 'tax-bureau', 'central-bank', 'privacy-office', 'ecology-bureau', 'drug-administration', 'market-regulation-bureau', 'people-court', 'tax-inspection', 'restoration-desk']);
+    assert.deepEqual([...policy.consumers.keys()], ['public-portal', 'procurement-centre', 'court-enforcement', 'tax-bureau', 'central-bank', 'privacy-office', 'privacy-office-reviewer', 'ecology-bureau', 'drug-administration', 'market-regulation-bureau', 'people-court', 'tax-inspection', 'restoration-desk']);
   });
 
   it('public portal: public fields, ID numbers masked, no phones, no trade secrets, disclosure windows', () => {
@@ -114,6 +114,12 @@ describe('the shipped policy', () => {
     const logFields = fields.filter(({ coordinate }) => accessLog(coordinate));
     assert.ok(logFields.length >= 25);
     assert.deepEqual(logFields.filter(({ effect }) => effect !== 'allow'), []);
+  });
+
+  it('officers: the privacy office\'s two consumers hold the officer role, and nobody else does', () => {
+    const officers = [...policy.consumers.values()].filter((consumer) => consumer.roles?.includes('officer')).map((consumer) => consumer.id);
+    assert.deepEqual(officers, ['privacy-office', 'privacy-office-reviewer']);
+    assert.deepEqual(view('privacy-office-reviewer', 'AUDIT').field('Query', 'accessLog').effect, 'allow');
   });
 
   it('nobody but the privacy office sees the access log', () => {

@@ -72,7 +72,7 @@ describe('policy tools', () => {
     it('lists every field of the schema per consumer and purpose', () => {
       const report = coverageReport(policy, schema);
       // The six agencies of the matrix and the four department consumers that record and restore.
-      assert.equal(report.length, 12);
+      assert.equal(report.length, 13);
       const portal = report.find((view) => view.consumer === 'public-portal')!;
       const representative = portal.types.find((type) => type.typeName === 'LegalRepresentative')!;
       assert.deepEqual(representative, { typeName: 'LegalRepresentative', visible: ['name'], masked: [{ field: 'idNumber', mask: 'ID_NUMBER' }], denied: ['phone'] });
@@ -239,10 +239,10 @@ describe('policy tools', () => {
     it('prints the version and the coverage report of a valid policy', async () => {
       const result = await cli(['validate']);
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`^policy ${policy.version} is valid: 12 consumers, \\d+ rules, 0 warning\\(s\\)`));
+      assert.match(result.stdout, new RegExp(`^policy ${policy.version} is valid: 13 consumers, \\d+ rules, 0 warning\\(s\\)`));
       assert.match(result.stdout, /^privacy-office \/ AUDIT \(reject mode\)$/m);
       const json = JSON.parse((await cli(['validate', '--json'])).stdout) as { ok: boolean; version: string; coverage: unknown[] };
-      assert.deepEqual([json.ok, json.version, json.coverage.length], [true, policy.version, 12]);
+      assert.deepEqual([json.ok, json.version, json.coverage.length], [true, policy.version, 13]);
     });
 
     it('prints file:line:col errors and exits 1 on an invalid policy', async () => {

@@ -1,5 +1,6 @@
 /**
- * Searching the access log: filters on consumer, purpose, subject, field and time, newest first,
+ * Searching the access log: filters on request id, consumer, purpose, subject, field, outcome and
+ * time, newest first,
  * in pages with an opaque cursor; and the subject access report. Only ACCESS records are
  * searched (chain starts and withheld markers are for verification). Records are shaped for the
  * schema here, once per record, so that no per-row resolver runs.
@@ -8,6 +9,7 @@ import { trusted } from 'mongoose';
 import { assertUscc, codedError, ErrorCode } from '../../lib/error-registry.ts';
 import { withKey } from '../runtime/loaders.ts';
 import { pageSize } from '../runtime/refusals.ts';
+import type { AccessOutcome } from '../../lib/access-log/record.ts';
 import type { AccessRecordDocument, AuditModels } from './models.ts';
 
 export interface AccessLogFilter {
@@ -17,6 +19,8 @@ export interface AccessLogFilter {
   field?: string | null;
   from?: Date | null;
   to?: Date | null;
+  requestId?: string | null;
+  outcome?: AccessOutcome | null;
 }
 
 export interface AccessRecordValue extends Omit<AccessRecordDocument, 'fields'> {
@@ -72,6 +76,8 @@ function decodeCursor(raw: string): Cursor {
 function filterQuery(filter: AccessLogFilter | null | undefined): Record<string, unknown> {
   const query: Record<string, unknown> = { kind: 'ACCESS' };
   if (!filter) return query;
+  if (filter.requestId) query.requestId = filter.requestId;
+  if (filter.outcome) query.outcome = filter.outcome;
   if (filter.consumer) query.consumer = filter.consumer;
   if (filter.purpose) query.purpose = filter.purpose;
   if (filter.subject) query.subjects = assertUscc(filter.subject, 'filter.subject');

@@ -116,6 +116,7 @@ function compileConsumers(source: PolicySource): Map<string, Consumer> {
       anonymous: consumer.anonymous,
       ...(consumer.limits !== undefined ? { limits: Object.freeze({ ...consumer.limits }) } : {}),
       ...(consumer.persistedOperationsOnly !== undefined ? { persistedOperationsOnly: consumer.persistedOperationsOnly } : {}),
+      ...(consumer.roles !== undefined ? { roles: Object.freeze([...consumer.roles]) } : {}),
       ...(consumer.competence !== undefined ? { competence: compileCompetence(consumer.competence) } : {}),
     }));
   }

@@ -90,6 +90,10 @@ export interface ConsumerLimits {
   requestsPerDay?: number;
 }
 
+/** Roles a consumer may hold beside querying: an officer signs in to the privacy office's console. */
+export const CONSUMER_ROLES = ['officer'] as const;
+export type ConsumerRole = (typeof CONSUMER_ROLES)[number];
+
 export interface Consumer {
   id: string;
   name: string;
@@ -105,6 +109,8 @@ export interface Consumer {
   limits?: Readonly<ConsumerLimits>;
   /** True: only operations registered for this consumer (policies/operations/) are executed. */
   persistedOperationsOnly?: boolean;
+  /** What else the consumer is: `officer`, a privacy officer who may sign in to the console (console/). */
+  roles?: readonly ConsumerRole[];
   /** For a writing consumer: the authorities it represents and what it may record (competence.ts); absent, it records nothing. */
   competence?: Competence;
 }

@@ -5,7 +5,7 @@
  */
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
-import type { ConsumerLimits, MaskName } from '../decision/model.ts';
+import type { ConsumerLimits, ConsumerRole, MaskName } from '../decision/model.ts';
 import type { PolicyProblem } from './problems.ts';
 import { policyFileJsonSchema } from '../officers/json-schema.ts';
 import { child, keyOf, parseYamlFile, schemaProblems } from './yaml-source.ts';
@@ -24,6 +24,7 @@ interface RawPolicyFile {
     anonymous?: boolean;
     limits?: ConsumerLimits;
     persistedOperationsOnly?: boolean;
+    roles?: ConsumerRole[];
     competence?: CompetenceSource;
     credentials?: {
       apiKeys?: { id: string; sha256: string; notBefore?: string; notAfter?: string; revoked?: boolean }[];
@@ -74,6 +75,7 @@ export interface ConsumerSource {
   anonymous: boolean;
   limits?: ConsumerLimits;
   persistedOperationsOnly?: boolean;
+  roles?: readonly ConsumerRole[];
   competence?: CompetenceSource;
   apiKeys: readonly ApiKeySource[];
   jwt: readonly { place: Place; issuer: string; subject: string }[];
@@ -183,6 +185,7 @@ export function parsePolicyFiles(texts: ReadonlyMap<string, string>): ParseResul
         anonymous: consumer.anonymous ?? false,
         ...(consumer.limits !== undefined ? { limits: consumer.limits } : {}),
         ...(consumer.persistedOperationsOnly !== undefined ? { persistedOperationsOnly: consumer.persistedOperationsOnly } : {}),
+        ...(consumer.roles !== undefined ? { roles: consumer.roles } : {}),
         ...(consumer.competence !== undefined ? { competence: consumer.competence } : {}),
         apiKeys: (consumer.credentials?.apiKeys ?? []).map((key, k) => ({
           ...key, revoked: key.revoked ?? false, place: child(place, 'credentials', 'apiKeys', k),

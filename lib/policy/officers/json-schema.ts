@@ -212,6 +212,7 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
               },
             },
           },
+          roles: { description: 'officer: a privacy officer, who may sign in to the console (console/) with this consumer\'s credentials.', type: 'array', uniqueItems: true, items: { enum: ['officer'] } },
           persistedOperationsOnly: { description: 'true: only operations registered for this consumer in operations/<consumer>.json are executed (npm run policy -- register-operations).', type: 'boolean' },
           credentials: {
             type: 'object',
