@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
@@ -41,6 +42,27 @@ let stopping = false;
 const releasesDir = settings.shared.releasesDir ?? LOCAL_RELEASES_DIR;
 let localRelease: LocalReleaser | undefined;
 
+/** The ports this stack listens on, checked free before anything starts: a port taken by another program would otherwise answer its readiness checks. */
+async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+  });
+}
+const ports: [string, number][] = [
+  ['the gateway (GATEWAY_PORT)', gatewayPort],
+  ['the console (CONSOLE_PORT)', consolePort],
+  ...departments.map(({ name }): [string, number] => [`${name} (DEPARTMENT_BASE_PORT)`, departmentPort(name)]),
+];
+if (!settings.shared.mongoUri) ports.push(['the embedded store (EMBEDDED_MONGO_PORT)', settings.embeddedMongoPort]);
+for (const [what, port] of ports) {
+  if (await portInUse(port)) {
+    log.error({ port }, `port ${port} for ${what} is in use: is another npm start running? Stop it, or set ${/\((\w+)\)/.exec(what)?.[1]} to another port`);
+    process.exit(1);
+  }
+}
+
 const mongo = await startMongo({ dataDir: DATA_DIRECTORY, log, port: settings.embeddedMongoPort });
 // The command-line tools (npm run audit, npm run seed) use this store when no MONGODB_URI is set.
 if (mongo.embedded) writeRunningStore({ uri: mongo.uri, description: mongo.description });
@@ -56,7 +78,14 @@ async function shutdown(code: number): Promise<never> {
   }
   process.exit(code);
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void shutdown(0));
+// Whatever fails in this process, the processes it started stop with it rather than run on orphaned.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.once(event, (error) => {
+    log.error({ err: error }, 'npm start failed; stopping every process it started');
+    void shutdown(1);
+  });
+}
 
 /** Starts one process under supervision: reported and restarted when it stops without being asked. */
 function run(name: string, script: string, args: string[], env: Record<string, string>): void {
@@ -137,6 +166,15 @@ const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-cr
 
 /** The first candidate whose answer has records from every department, so the first query shows the join. */
 async function findShowcaseSubject(): Promise<string> {
+  try {
+    return await findAnsweredShowcaseSubject();
+  } catch (error) {
+    log.warn({ err: error }, 'could not try the first query; showing it for the first seeded serious case');
+    return showcaseSubject();
+  }
+}
+
+async function findAnsweredShowcaseSubject(): Promise<string> {
   for (const uscc of showcaseCandidates(40)) {
     const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: firstQuery(uscc) }) });
     const { data } = (await response.json()) as { data?: { subject?: Record<string, unknown[] | null> | null } };

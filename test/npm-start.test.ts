@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -197,6 +198,21 @@ describe('npm start', { timeout: 240_000 }, () => {
     assert.equal((notReady.body as unknown as { checks: Record<string, string> }).checks['subgraph:registry'], 'unavailable');
     await eventually('ready again', async () => ((await send(`${gatewayUrl}/readyz`, { method: 'GET' })).status === 200 ? true : undefined));
     assert.match(output, /registry stopped \(code none, signal SIGKILL\); restarting in 1 s/);
+  });
+
+  it('a port already taken stops it before anything starts, naming the port and the setting', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const answer = await execFileAsync(process.execPath, ['scripts/start.ts'], { cwd: ROOT, env: { ...env, GATEWAY_PORT: String(port), CREDENCE_DATA_DIR: join(dataDir, 'second') } })
+        .then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => error);
+      assert.equal(answer.code, 1);
+      assert.match(answer.stderr, new RegExp(`port ${port} for the gateway \\(GATEWAY_PORT\\) is in use: is another npm start running\\? Stop it, or set GATEWAY_PORT to another port`));
+      assert.equal(existsSync(join(dataDir, 'second', 'store.json')), false, 'no store started');
+    } finally {
+      taken.close();
+    }
   });
 
   it('Ctrl-C stops every process it started and removes its store and process files', async () => {
