@@ -7,6 +7,7 @@
  * nothing of it in the answer.
  */
 import assert from 'node:assert/strict';
+import { headingAnchors } from './support/markdown.ts';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -47,12 +48,21 @@ function codesIn(answer: string): { code: string; status: number | undefined }[]
   return found;
 }
 
+/** The anchors of the rules R1–R8 in docs/domain.md, by rule. */
+const RULE_ANCHORS = new Map([...headingAnchors(readFileSync(new URL('../docs/domain.md', import.meta.url), 'utf8'))]
+  .filter((anchor) => /^r[1-8]-/.test(anchor)).map((anchor) => [anchor.slice(0, 2).toUpperCase(), anchor]));
+
+/** A message as docs/errors.md writes it: each rule it cites linked to its definition (test/docs-links.test.ts). */
+function withRuleLinks(message: string): string {
+  return message.replace(/\bR([1-8])\b/g, (rule) => `[${rule}](domain.md#${RULE_ANCHORS.get(rule) ?? ''})`);
+}
+
 /** docs/errors.md's row for a code, as the registry says it. */
 function documentedRow(code: ErrorCode): string {
   const entry = ERRORS[code];
   const status = entry.scope === 'request' ? String(entry.status) : '200, at the field';
   const extensions = entry.extensions.length > 0 ? entry.extensions.map((name) => `\`${name}\``).join(', ') : '–';
-  return `| \`${code}\` | ${status} | ${entry.raisedBy} | ${extensions} | ${entry.message} |`;
+  return `| \`${code}\` | ${status} | ${entry.raisedBy} | ${extensions} | ${withRuleLinks(entry.message)} |`;
 }
 
 describe('the README\'s answers table against the error registry', () => {
