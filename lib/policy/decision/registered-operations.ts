@@ -5,11 +5,11 @@
  * operation is known by the SHA-256 of its exact text, the hash clients send in
  * `extensions.persistedQuery.sha256Hash` (Apollo's APQ format).
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kind, parse, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import { documentHash } from '../../graphql/document-hash.ts';
 
 export const OPERATIONS_FOLDER = 'operations';
 
@@ -28,7 +28,8 @@ export interface OperationManifest {
 }
 
 export function operationHash(body: string): string {
-  return createHash('sha256').update(body).digest('hex');
+  // The same hash the gateway keys the operation on when it arrives (lib/graphql/document-hash.ts).
+  return documentHash(body);
 }
 
 function isManifest(value: unknown): value is OperationManifest {
