@@ -29,6 +29,12 @@ export interface VerificationSettings {
   retentionDays: number;
 }
 
+/** What a process's /readyz and /status answers hold that the status page shows. */
+interface ProcessReport {
+  checks?: Record<string, string>;
+  circuits?: Record<string, string>;
+}
+
 const DEFAULT_VERIFICATION: VerificationSettings = { auditKey: null, retentionDays: 1095 };
 
 export function createStatusDesk(options: { sharedStore: SharedStore; namespace: string; accessLogUri?: string; processHosts: readonly string[]; verification?: VerificationSettings }) {
@@ -39,9 +45,14 @@ export function createStatusDesk(options: { sharedStore: SharedStore; namespace:
     const host = /@([^@/]+:\d+)$/.exec(instance)?.[1];
     if (!host || !options.processHosts.includes(host.slice(0, host.lastIndexOf(':')))) return undefined;
     try {
-      const response = await fetch(`http://${host}/readyz`, { signal: AbortSignal.timeout(1500) });
-      const body = (await response.json()) as { checks?: Record<string, string> };
-      return body.checks ?? {};
+      const [ready, status] = await Promise.all([`http://${host}/readyz`, `http://${host}/status`].map(async (url): Promise<ProcessReport> => {
+        const response = await fetch(url, { signal: AbortSignal.timeout(1500) });
+        return (await response.json()) as ProcessReport;
+      }));
+      // A gateway also says which department circuits are open (its /status).
+      const shown: Record<string, string> = { ...ready?.checks };
+      for (const [department, state] of Object.entries(status?.circuits ?? {})) shown[`circuit ${department}`] = state;
+      return shown;
     } catch {
       return 'unreachable';
     }

@@ -73,23 +73,34 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     operations: createOperationRegistry({ policiesDir: dependencies.policiesDir, log }),
     accessLog: accessLog ? createAccessRecorder(accessLog) : undefined,
   }));
+  // Each department's source, so that /status can say whose circuit is open.
+  const departmentSources = new Map<string, DepartmentSource>();
   const gateway = withPipeline(new ApolloGateway({
     supergraphSdl,
     logger: log,
-    buildService: ({ name }) => new DepartmentSource({
-      name,
-      calls: pipeline,
-      url: subgraphs.find((subgraph) => subgraph.name === name)?.url ?? '',
-      timeoutMs: config.subgraphTimeoutMs,
-      log,
-      circuit: { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs },
-    }),
+    buildService: ({ name }) => {
+      const source = new DepartmentSource({
+        name,
+        calls: pipeline,
+        url: subgraphs.find((subgraph) => subgraph.name === name)?.url ?? '',
+        timeoutMs: config.subgraphTimeoutMs,
+        log,
+        circuit: { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs },
+      });
+      departmentSources.set(name, source);
+      return source;
+    },
   }), pipeline);
 
   const app = createHttpApp({
     log,
     bodyLimit: config.bodyLimitBytes,
-    status: () => ({ service: 'gateway', policy: dependencies.policies.status() }),
+    status: () => ({
+      service: 'gateway',
+      policy: dependencies.policies.status(),
+      // The shared circuit of each department: open means the gateway answers its fields at once with DEPARTMENT_UNAVAILABLE.
+      circuits: Object.fromEntries([...departmentSources].map(([name, source]) => [name, source.circuit.state])),
+    }),
     readiness: [
       { name: 'sharedStore', check: () => dependencies.sharedStore.ping() },
       // While the log cannot be written nothing is answered: not ready, so traffic goes elsewhere.

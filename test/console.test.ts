@@ -245,6 +245,7 @@ describe('privacy console in a real browser', () => {
     const gateway = author.locator('tr[data-instance^="gateway@"]');
     assert.equal(await gateway.getAttribute('data-state'), 'ok');
     assert.match(await gateway.innerText(), /sharedStore: ok/, 'the gateway\'s readiness checks are shown');
+    assert.match(await gateway.innerText(), /circuit tax: closed/, 'each department\'s circuit, as the gateway\'s /status says it');
     await author.click('#verify');
     await author.waitForLoadState('load');
     assert.equal(await author.locator('[data-verification]').getAttribute('data-verification'), 'ok');

@@ -203,6 +203,35 @@ describe('faults under load', () => {
     await assertNothingLost(result.acknowledged);
   });
 
+  it('the gateway\'s /status names each department\'s circuit: open while the department is down, closed once it answers again', async () => {
+    const circuits = async (): Promise<Record<string, string>> => {
+      const response = await fetch(new URL('/status', gateway.url));
+      return ((await response.json()) as { circuits: Record<string, string> }).circuits;
+    };
+    const askPenalties = (): Promise<unknown> => ask(INSPECTOR, `{ subject(uscc: "${PENALISED.uscc}") { administrativePenalties { decisionNumber } } }`);
+    await askPenalties();
+    assert.equal((await circuits()).penalties, 'closed');
+    const department = departments.find((candidate) => candidate.name === 'penalties');
+    const running = federation.subgraphs.get('penalties');
+    assert.ok(department && running);
+    const port = Number(new URL(running.url).port);
+    await running.close();
+    // More consecutive failures than the threshold (5) open the department's circuit.
+    for (let call = 0; call < 7; call++) await askPenalties();
+    assert.equal((await circuits()).penalties, 'open');
+    const restarted = await startSubgraph(department, {
+      mongoUri: federation.mongo.uri,
+      policies: federation.policies,
+      assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
+      replayGuard: federation.replayGuard,
+      port,
+    });
+    federation.subgraphs.set('penalties', restarted);
+    await recovery();
+    await askPenalties();
+    assert.equal((await circuits()).penalties, 'closed');
+  });
+
   it('Redis stopped: every request still served (limits counted per instance), shared counting resumes by itself', async () => {
     const result = await loadWithFault({ code: null, cut: () => redisProxy.cut(), restore: () => redisProxy.restore() });
     const recoveredInMs = await recovery();

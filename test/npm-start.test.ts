@@ -43,6 +43,25 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/** A port that nothing listens on now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** The first of `count` consecutive free ports between 20000 and 32000 (below the ephemeral range). */
+async function freeRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    const free = await Promise.all(Array.from({ length: count }, (_, offset) => isFree(base + offset)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
 describe('npm start', { timeout: 240_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'credence-start-'));
   const prefix = `credence_start_${process.pid}_`;
@@ -56,7 +75,10 @@ describe('npm start', { timeout: 240_000 }, () => {
   const ask = (): Promise<HttpAnswer> => post(graphqlUrl, { 'x-api-key': apiKey, 'x-credence-purpose': CALLER.purpose }, firstQuery(showcaseSubject()));
 
   before(async () => {
-    const [gatewayPort, departmentBase, storePort] = [await freePort(), await freePort(), await freePort()];
+    // The departments' six ports come from below the kernel's ephemeral range, where port 0 (freePort) never lands, so
+    // no other port picked here or by a concurrent test can fall among them.
+    const departmentBase = await freeRange(6);
+    const [gatewayPort, storePort, consolePort] = [await freePort(), await freePort(), await freePort()];
     env = {
       ...process.env,
       CREDENCE_DATA_DIR: dataDir,
@@ -64,6 +86,7 @@ describe('npm start', { timeout: 240_000 }, () => {
       // Six ports from a free one: a port taken in between shows as a start-up failure, not a wrong answer.
       DEPARTMENT_BASE_PORT: String(departmentBase),
       EMBEDDED_MONGO_PORT: String(storePort),
+      CONSOLE_PORT: String(consolePort),
       MONGODB_DB_PREFIX: prefix,
       CREDENCE_REDIS_NAMESPACE: `credence-start-${process.pid}`,
       SEED_SUBJECTS: '40',
