@@ -5,13 +5,13 @@
  * which the fields it may never see under this purpose do not exist.
  */
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { GraphQLError, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ErrorCode } from '../lib/errors.ts';
 import type { DepartmentRequest } from '../lib/identity/assertion.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../lib/policy/model.ts';
 import { LruCache, PARSED_BYTES_PER_CHARACTER } from '../lib/lru-cache.ts';
 import { collectRequestedFields } from '../lib/policy/operation-fields.ts';
+import { consumerSchema } from '../lib/schema/consumer-schema.ts';
 import { accountFields, checkOperation, restoreDeniedFields, type FieldAccounting, type PolicyVerdict } from './policy-check.ts';
 import type { AccessRecorder, RequestAccess } from './access-log.ts';
 import type { Limits } from './operation-limits.ts';
@@ -60,13 +60,6 @@ function decideOperation(schema: GraphQLSchema, document: DocumentNode, operatio
     return { kind: 'introspection', alone, fields: accountFields(requested, identity.view) };
   }
   return { kind: 'checked', verdict: checkOperation(schema, document, operationName, identity.view, identity.consumer.mode, requested) };
-}
-
-/** The API schema as one consumer sees it under one purpose: denied fields, and types left empty, removed. */
-export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView): GraphQLSchema {
-  return pruneSchema(mapSchema(apiSchema, {
-    [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => (view.field(typeName, fieldName).effect === 'deny' ? null : config),
-  }));
 }
 
 /**
