@@ -23,6 +23,8 @@ export interface GatewayConfig {
   defaultLimits: Readonly<Required<ConsumerLimits>>;
   /** Prefix of the gateway's Redis keys (rate limits), so deployments sharing a Redis never mix. */
   redisNamespace: string;
+  /** Serve the explorer (GraphiQL) at /explorer; GATEWAY_EXPLORER=off in production turns it off. */
+  explorer: boolean;
 }
 
 /**
@@ -84,6 +86,7 @@ export function readGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       requestsPerDay: integer(env, 'GATEWAY_REQUESTS_PER_DAY', DEFAULT_CONSUMER_LIMITS.requestsPerDay),
     },
     redisNamespace: env.CREDENCE_REDIS_NAMESPACE ?? 'credence',
+    explorer: env.GATEWAY_EXPLORER !== 'off',
     accessLog: {
       enabled: env.ACCESS_LOG !== 'off',
       mongoUri: env.ACCESS_LOG_MONGODB_URI || env.MONGODB_URI,

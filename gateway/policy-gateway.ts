@@ -18,6 +18,7 @@ import type { Limits } from './operation-limits.ts';
 import { removeAliased } from './added-selections.ts';
 import { executedDocument, type ExecutedDocument } from './executed-document.ts';
 import { restoreKeys } from './key-aliases.ts';
+import { maskedPaths } from './masked-paths.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -198,7 +199,9 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     // What the gateway added for its own use is not the consumer's to receive.
     if (decided.executed && decided.executed.added.length > 0) removeAliased(result.data, decided.executed.added);
     // Every answer says which policy version decided it and under which request id it is recorded.
-    return { ...result, extensions: { ...result.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId } } };
+    // ...and the paths of the values it received masked (masked-paths.ts).
+    const masked = decided.verdict ? maskedPaths(schema, requestContext.document, requestContext.operationName ?? undefined, identity.view, result.data) : [];
+    return { ...result, extensions: { ...result.extensions, credence: { policyVersion: identity.policy.version, requestId: identity.requestId, ...(masked.length > 0 ? { masked } : {}) } } };
   };
 
   return {

@@ -40,11 +40,13 @@ import { admissionPlugin } from './admission.ts';
 import { limitsFor } from './operation-limits.ts';
 import { createOperationRegistry } from './persisted-operations.ts';
 import { createRateLimits } from './rate-limits.ts';
+import { rateLimitHeaders, type RateLimitState } from './rate-limit-headers.ts';
 import { DepartmentSource } from './department-source.ts';
 import { DOCUMENT_CACHE_BYTES, withPolicy, type GatewayContext, type RequestIdentity } from './policy-gateway.ts';
 import { boundedDocumentStore } from '../lib/document-store.ts';
 import { accessLogPlugin, createAccessRecorder, newRequestAccess, recordRefusal, type AccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
+import { mountExplorer } from './explorer/explorer.ts';
 
 export interface Gateway {
   url: string;
@@ -169,6 +171,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       })),
     ],
   });
+  if (config.explorer) mountExplorer(app);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // Introspection is answered per consumer, from its own schema (policy-gateway.ts).
@@ -199,6 +202,12 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     if (!requestId || reply.statusCode < 400 || typeof payload !== 'string') return payload;
     return withRequestId(payload, requestId);
   });
+  // Every answer to a counted request says what is left of the consumer's windows (IETF RateLimit fields).
+  const rateLimitStates = new WeakMap<object, RateLimitState>();
+  app.addHook('onSend', async (request, reply) => {
+    const state = rateLimitStates.get(request);
+    if (state) void reply.headers(rateLimitHeaders(state));
+  });
   mountGraphQL(app, apollo, async (request) => {
     const requestId = randomUUID();
     requestIds.set(request, requestId);
@@ -207,7 +216,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     const identity = await authenticate(request.headers, requestId, refuse);
     const limits = limitsFor(identity.consumer.limits, config.defaultLimits);
     try {
-      await rateLimits.consume(identity.consumer, limits);
+      rateLimitStates.set(request, await rateLimits.consume(identity.consumer, limits));
     } catch (error) {
       throw error instanceof GraphQLError ? await refuse(identity, error) : error;
     }

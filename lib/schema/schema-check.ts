@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   findBreakingChanges, findDangerousChanges, isEnumType, isInputObjectType, isInterfaceType, isObjectType, isIntrospectionType,
-  parse, TypeInfo, validate, visit, visitWithTypeInfo, type GraphQLSchema,
+  parse, TypeInfo, validate, visit, visitWithTypeInfo, type GraphQLField, type GraphQLInputField, type GraphQLSchema,
 } from 'graphql';
 import { isFederationInternal } from '../policy/api-schema.ts';
 
@@ -58,7 +58,8 @@ function coordinates(schema: GraphQLSchema): Map<string, Described> {
     if (isIntrospectionType(type) || isFederationInternal(type.name)) continue;
     found.set(type.name, { description: type.description ?? '' });
     if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
-      for (const field of Object.values(type.getFields())) {
+      const fields = Object.values(type.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>);
+      for (const field of fields) {
         if (isFederationInternal(type.name, field.name)) continue;
         found.set(`${type.name}.${field.name}`, { description: field.description ?? '', deprecation: field.deprecationReason ?? undefined });
         for (const arg of 'args' in field ? field.args : []) found.set(`${type.name}.${field.name}(${arg.name}:)`, { description: arg.description ?? '' });
