@@ -144,14 +144,14 @@ const MAX_FORBIDDEN_ERRORS = 100;
 export interface ForbiddenError {
   message: string;
   path: (string | number)[];
-  extensions: { code: 'FORBIDDEN'; field: string };
+  extensions: { code: 'FORBIDDEN'; field: string; purpose: string };
 }
 
 /**
  * Puts the denied fields back into the answer as null, with a FORBIDDEN error at each concrete
- * path. The filter's placeholders go with the gateway's other added selections (executed-document.ts).
+ * path naming the purpose that denied it (another purpose of the consumer may allow it). The filter's placeholders go with the gateway's other added selections (executed-document.ts).
  */
-export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[]): ForbiddenError[] {
+export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[], purpose: string): ForbiddenError[] {
   const errors: ForbiddenError[] = [];
   if (!data) return errors;
   for (const { coordinate, path } of denied) {
@@ -167,9 +167,9 @@ export function restoreDeniedFields(data: Record<string, unknown> | null | undef
         record[segment] = null;
         if (errors.length < MAX_FORBIDDEN_ERRORS) {
           errors.push({
-            message: `You are not allowed to see ${coordinate} for this purpose.`,
+            message: `You are not allowed to see ${coordinate} for purpose ${purpose}.`,
             path: [...concrete, segment],
-            extensions: { code: 'FORBIDDEN', field: coordinate },
+            extensions: { code: 'FORBIDDEN', field: coordinate, purpose },
           });
         }
         return;

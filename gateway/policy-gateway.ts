@@ -159,7 +159,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
         const result = executed
           ? await run(executed)
           : { data: {} };
-        const forbidden = restoreDeniedFields(result.data, verdict.denied)
+        const forbidden = restoreDeniedFields(result.data, verdict.denied, identity.purpose)
           .map(({ message, path, extensions }) => new GraphQLError(`${message}${underOtherPurposes(identity, [extensions.field])}`, { path, extensions }));
         const errors = [...forbidden, ...(result.errors ?? [])];
         // GraphQL answers carry `errors` only when there are some (a denied field under a null
