@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { isObjectType, parse, type ObjectTypeDefinitionNode } from 'graphql';
+import { isObjectType, Kind, parse, type ObjectTypeDefinitionNode } from 'graphql';
 import { buildApiSchema } from '../lib/policy/api-schema.ts';
 import { loadPolicy } from '../lib/policy/load.ts';
 import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH } from '../lib/policy/process.ts';
@@ -51,7 +51,7 @@ describe('a documented schema', () => {
 
   it("the composed Subject carries the registry's description", () => {
     const registry = parse(readFileSync(new URL('../schema/registry.graphql', import.meta.url), 'utf8')).definitions
-      .find((definition): definition is ObjectTypeDefinitionNode => definition.kind === 'ObjectTypeDefinition' && definition.name.value === 'Subject');
+      .find((definition): definition is ObjectTypeDefinitionNode => definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Subject');
     assert.ok(registry?.description);
     assert.equal(apiSchema.getType('Subject')?.description, registry.description.value);
     assert.doesNotMatch(apiSchema.getType('Subject')?.description ?? '', /credit office/);
