@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildApiSchema } from '../lib/policy/api-schema.ts';
@@ -102,7 +102,7 @@ async function checkCommand(io: Io, options: Options): Promise<number> {
   }
   const after = buildApiSchema(readFileSync(options.supergraphPath, 'utf8'));
   const result = checkSchemas(before, after, await registeredOperations(options.dir));
-  io.stdout(formatSchemaCheck(result, { before: ref, after: 'working tree' }));
+  io.stdout(formatSchemaCheck(result, { before: ref, after: relative(io.cwd, options.supergraphPath) || options.supergraphPath }));
   return result.broken.length > 0 ? 1 : 0;
 }
 

@@ -47,6 +47,7 @@ export function supergraphAtRef(ref: string, options: { cwd: string; path?: stri
 }
 
 interface Described {
+  kind: 'type' | 'field' | 'argument' | 'enumValue';
   description: string;
   deprecation?: string | undefined;
 }
@@ -56,17 +57,17 @@ function coordinates(schema: GraphQLSchema): Map<string, Described> {
   const found = new Map<string, Described>();
   for (const type of Object.values(schema.getTypeMap())) {
     if (isIntrospectionType(type) || isFederationInternal(type.name)) continue;
-    found.set(type.name, { description: type.description ?? '' });
+    found.set(type.name, { kind: 'type', description: type.description ?? '' });
     if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
       const fields = Object.values(type.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>);
       for (const field of fields) {
         if (isFederationInternal(type.name, field.name)) continue;
-        found.set(`${type.name}.${field.name}`, { description: field.description ?? '', deprecation: field.deprecationReason ?? undefined });
-        for (const arg of 'args' in field ? field.args : []) found.set(`${type.name}.${field.name}(${arg.name}:)`, { description: arg.description ?? '' });
+        found.set(`${type.name}.${field.name}`, { kind: 'field', description: field.description ?? '', deprecation: field.deprecationReason ?? undefined });
+        for (const arg of 'args' in field ? field.args : []) found.set(`${type.name}.${field.name}(${arg.name}:)`, { kind: 'argument', description: arg.description ?? '' });
       }
     }
     if (isEnumType(type)) {
-      for (const value of type.getValues()) found.set(`${type.name}.${value.name}`, { description: value.description ?? '', deprecation: value.deprecationReason ?? undefined });
+      for (const value of type.getValues()) found.set(`${type.name}.${value.name}`, { kind: 'enumValue', description: value.description ?? '', deprecation: value.deprecationReason ?? undefined });
     }
   }
   return found;
@@ -82,7 +83,10 @@ function safeChanges(before: GraphQLSchema, after: GraphQLSchema): SchemaChange[
   const changes: SchemaChange[] = [];
   for (const [coordinate, now] of coordinates(after)) {
     const was = old.get(coordinate);
-    if (!was) changes.push({ severity: 'safe', coordinate, description: `${coordinate} was added.` });
+    // An added argument or enum value is breaking or dangerous (graphql-js reports it), never only safe.
+    if (!was) {
+      if (now.kind === 'type' || now.kind === 'field') changes.push({ severity: 'safe', coordinate, description: `${coordinate} was added.` });
+    }
     else {
       if (now.deprecation !== undefined && was.deprecation === undefined) changes.push({ severity: 'safe', coordinate, description: `${coordinate} was deprecated: ${now.deprecation}` });
       if (now.description !== was.description) changes.push({ severity: 'safe', coordinate, description: `${coordinate} has a new description.` });
