@@ -13,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { readGatewayConfig } from '../gateway/config.ts';
 import { startFederation, type Federation } from './support/federation.ts';
+import { startGatewayBeside } from './support/gateway-beside.ts';
+import { createLogger } from '../lib/logger.ts';
+import { connectSharedStore } from '../lib/stores/shared-store.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url));
@@ -78,6 +81,12 @@ describe('explorer', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
     assert.ok(!types.get('Subject')?.includes('annualReports'), 'no trade secrets');
     assert.ok(!types.has('AccessRecord'), 'the access log does not exist for the portal');
     assert.ok(!types.get('Query')?.includes('accessLog'));
+    // The docs pane shows the catalog notes of the portal's schema.
+    await page.getByText('subject', { exact: true }).first().click();
+    await page.getByText('Subject', { exact: true }).first().click();
+    await page.locator('a.graphiql-doc-explorer-field-name', { hasText: /^name$/ }).first().click();
+    await page.getByText(/Catalog item REG-REGISTRATION/).first().waitFor();
+    await page.screenshot({ path: `${SCREENSHOTS}explorer-docs-subject.png` });
   });
 
   it('runs a query as the consumer and shows its answer', async () => {
@@ -96,8 +105,31 @@ describe('explorer', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
     assert.deepEqual(outside, []);
   });
 
-  it('can be switched off: GATEWAY_EXPLORER=off', () => {
+  it('can be switched off: GATEWAY_EXPLORER=off serves no explorer, and a browser GET of /graphql gets the CSRF refusal', async () => {
     assert.equal(readGatewayConfig({ GATEWAY_EXPLORER: 'off' }).explorer, false);
     assert.equal(readGatewayConfig({}).explorer, true);
+    const sharedStore = await connectSharedStore(createLogger('test'));
+    const off = await startGatewayBeside(federation, sharedStore, () => ({ explorer: false }));
+    try {
+      assert.equal((await fetch(`${off.url}/explorer`)).status, 404);
+      assert.equal((await fetch(`${off.url}/explorer/assets/graphiql.js`)).status, 404);
+      const visit = await fetch(off.graphqlUrl, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      assert.equal(visit.status, 400);
+      const on = await fetch(federation.gateway.graphqlUrl, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      assert.equal(on.status, 303);
+      assert.equal(on.headers.get('location'), '/explorer');
+    } finally {
+      await off.close();
+      await sharedStore.close();
+    }
+  });
+
+  it('serves only its fixed assets, under a policy allowing this origin only', async () => {
+    const page = await fetch(`${federation.gateway.url}/explorer`);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self';.*connect-src 'self'/);
+    assert.equal((await fetch(`${federation.gateway.url}/explorer/assets/..%2F..%2Fpackage.json`)).status, 404);
+    assert.equal((await fetch(`${federation.gateway.url}/explorer/assets/package.json`)).status, 404);
+    // The JSON answers keep their own policy.
+    assert.equal((await fetch(`${federation.gateway.url}/healthz`)).headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
   });
 });
