@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export const EXPLORER_PATH = '/explorer';
@@ -27,8 +28,8 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   'react-dom.js': { file: packageFile('react-dom', 'umd/react-dom.production.min.js'), type: 'text/javascript' },
   'graphiql.js': { file: packageFile('graphiql', '../graphiql.min.js'), type: 'text/javascript' },
   'graphiql.css': { file: packageFile('graphiql', '../graphiql.min.css'), type: 'text/css' },
-  'explorer.js': { file: new URL('./client.js', import.meta.url).pathname, type: 'text/javascript' },
-  'explorer.css': { file: new URL('./explorer.css', import.meta.url).pathname, type: 'text/css' },
+  'explorer.js': { file: fileURLToPath(new URL('./client.js', import.meta.url)), type: 'text/javascript' },
+  'explorer.css': { file: fileURLToPath(new URL('./explorer.css', import.meta.url)), type: 'text/css' },
 };
 
 /**
