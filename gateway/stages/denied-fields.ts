@@ -14,7 +14,7 @@ export const deniedFieldsStage: Stage = {
   finish(execution, answer) {
     const { verdict, identity } = execution;
     if (verdict?.kind !== 'filtered') return answer;
-    const forbidden = restoreDeniedFields(answer.data, verdict.denied)
+    const forbidden = restoreDeniedFields(answer.data, verdict.denied, identity.purpose)
       .map(({ message, path, extensions }) => new GraphQLError(`${message}${underOtherPurposes(identity, [extensions.field])}`, { path, extensions }));
     const errors = [...forbidden, ...(answer.errors ?? [])];
     // GraphQL answers carry `errors` only when there are some (a denied field under a null parent
