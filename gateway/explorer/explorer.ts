@@ -1,7 +1,7 @@
 /**
  * The explorer: GraphiQL at /explorer, for frontend developers. The developer enters an API key
  * and a purpose; GraphiQL then introspects and queries as that consumer, so its docs show the
- * consumer's own schema (the gateway answers introspection per consumer, policy-gateway.ts) and
+ * consumer's own schema (the gateway answers introspection per consumer, stages/policy-decision.ts) and
  * every query goes through the same authentication, limits, policy and access log as any other.
  *
  * Every asset is served from node_modules by this gateway (nothing from a CDN), under a content
