@@ -19,6 +19,7 @@ import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
 import { startGatewayBeside } from './support/gateway-beside.ts';
 import { assertRefused, post, send, type HttpAnswer } from './support/http.ts';
+import { headingAnchors } from './support/markdown.ts';
 import { addPurposeSeeingEverything, publishPolicyChange, removeConsumerFields } from './support/policy-change.ts';
 
 const SUBJECT = seedSubject(2);
@@ -48,11 +49,20 @@ function codesIn(answer: string): { code: string; status: number | undefined }[]
 }
 
 /** docs/errors.md's row for a code, as the registry says it. */
+/** The rules R1–R8 a registry message cites, as docs/errors.md writes them: linked to their definition (docs-links.test.ts). */
+const DOMAIN_ANCHORS = [...headingAnchors(readFileSync(new URL('../docs/domain.md', import.meta.url), 'utf8'))];
+function withRuleLinks(message: string): string {
+  return message.replace(/\b(R[1-8])\b/g, (rule) => {
+    const anchor = DOMAIN_ANCHORS.find((candidate) => candidate.startsWith(`${rule.toLowerCase()}-`));
+    return anchor ? `[${rule}](domain.md#${anchor})` : rule;
+  });
+}
+
 function documentedRow(code: ErrorCode): string {
   const entry = ERRORS[code];
   const status = entry.scope === 'request' ? String(entry.status) : '200, at the field';
   const extensions = entry.extensions.length > 0 ? entry.extensions.map((name) => `\`${name}\``).join(', ') : '–';
-  return `| \`${code}\` | ${status} | ${entry.raisedBy} | ${extensions} | ${entry.message} |`;
+  return `| \`${code}\` | ${status} | ${entry.raisedBy} | ${extensions} | ${withRuleLinks(entry.message)} |`;
 }
 
 describe('the README\'s answers table against the error registry', () => {
