@@ -35,6 +35,8 @@ export interface GatewayConfig {
   defaultLimits: Readonly<Required<ConsumerLimits>>;
   /** Prefix of the gateway's Redis keys (rate limits), so deployments sharing a Redis never mix. */
   redisNamespace: string;
+  /** Serve the explorer (GraphiQL) at /explorer; GATEWAY_EXPLORER=off in production turns it off. */
+  explorer: boolean;
 }
 
 /** What the gateway process needs besides `GatewayConfig` (which tests build for in-process gateways). */
@@ -98,6 +100,7 @@ export function readGatewayConfig(env: Environment = process.env): GatewayConfig
       requestsPerDay: integer(env, 'GATEWAY_REQUESTS_PER_DAY', DEFAULT_CONSUMER_LIMITS.requestsPerDay),
     },
     redisNamespace: shared.redisNamespace,
+    explorer: oneOf(env, 'GATEWAY_EXPLORER', ['on', 'off'], 'on') === 'on',
     accessLog: {
       enabled: oneOf(env, 'ACCESS_LOG', ['on', 'off'], 'on') === 'on',
       mongoUri: optional(env, 'ACCESS_LOG_MONGODB_URI') ?? shared.mongoUri,

@@ -5,7 +5,7 @@
  * way out (each `finish`). A stage owns its rewrite and its undo (gateway/stages/stage.ts), so
  * swapping two stages changes what the gateway does, and the order test says so.
  *
- * The hosts only call into the pipeline: Fastify (`httpAnswer`, and the transport refusals it is
+ * The hosts only call into the pipeline: Fastify (`httpAnswer`, `httpHeaders`, and the transport refusals it is
  * configured with), Apollo Server (`context`, the admission plugin, `sent`), the
  * GatewayInterface around @apollo/gateway (`execute`) and the departments' data source
  * (`departmentCall`, `departmentAnswered`). docs/architecture.md has the map.
@@ -88,6 +88,8 @@ export interface Pipeline {
   departmentCall(call: DepartmentCall): void;
   departmentAnswered(call: DepartmentCall, response: GatewayGraphQLResponse): void;
   httpAnswer(request: object, status: number, payload: string): string;
+  /** The headers the stages set on an HTTP answer (left to right; a later stage's header wins); undefined: none. */
+  httpHeaders(request: object): Record<string, string> | undefined;
 }
 
 export function createPipeline(stages: readonly Stage[]): Pipeline {
@@ -99,6 +101,7 @@ export function createPipeline(stages: readonly Stage[]): Pipeline {
   const callStages = having('departmentCall');
   const answeredStages = having('departmentAnswered');
   const httpStages = having('httpAnswer').reverse();
+  const headerStages = having('httpHeaders');
 
   return {
     stages,
@@ -182,6 +185,14 @@ export function createPipeline(stages: readonly Stage[]): Pipeline {
       let body = payload;
       for (const stage of httpStages) body = stage.httpAnswer?.(request, status, body) ?? body;
       return body;
+    },
+    httpHeaders(request) {
+      let headers: Record<string, string> | undefined;
+      for (const stage of headerStages) {
+        const set = stage.httpHeaders?.(request);
+        if (set) headers = { ...headers, ...set };
+      }
+      return headers;
     },
   };
 }

@@ -146,21 +146,22 @@ const MAX_FORBIDDEN_ERRORS = 100;
 export interface ForbiddenError {
   message: string;
   path: (string | number)[];
-  extensions: { code: typeof ErrorCode.FORBIDDEN; field: string };
+  extensions: { code: typeof ErrorCode.FORBIDDEN; field: string; purpose: string };
 }
 
 /**
  * Puts the denied fields back into the answer as null, with a FORBIDDEN error at each concrete
- * path. The filter's placeholders go with the gateway's other added selections (stages/strip-added.ts).
+ * path, naming the purpose that denied it (another purpose of the consumer may allow it). The filter's
+ * placeholders go with the gateway's other added selections (stages/strip-added.ts).
  */
-export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[]): ForbiddenError[] {
+export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[], purpose: string): ForbiddenError[] {
   const errors: ForbiddenError[] = [];
   if (!data) return errors;
   for (const { coordinate, path } of denied) {
     forEachAtPath(data, path, (holder, key, at) => {
       holder[key] = null;
       if (errors.length < MAX_FORBIDDEN_ERRORS) {
-        errors.push({ message: `You are not allowed to see ${coordinate} for this purpose.`, path: [...at], extensions: { code: ErrorCode.FORBIDDEN, field: coordinate } });
+        errors.push({ message: `You are not allowed to see ${coordinate} for purpose ${purpose}.`, path: [...at], extensions: { code: ErrorCode.FORBIDDEN, field: coordinate, purpose } });
       }
     });
   }

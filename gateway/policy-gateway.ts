@@ -11,7 +11,7 @@ import type { Pipeline } from './pipeline.ts';
 import type { GatewayContext } from './stages/stage.ts';
 
 export type { GatewayContext, RequestIdentity } from './stages/stage.ts';
-export { DOCUMENT_CACHE_BYTES, consumerSchema } from './stages/policy-decision.ts';
+export { DOCUMENT_CACHE_BYTES } from './stages/policy-decision.ts';
 
 export function withPipeline(gateway: GatewayInterface, pipeline: Pipeline): GatewayInterface {
   let apiSchema: GraphQLSchema | undefined;

@@ -20,10 +20,14 @@ import type { Logger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
 import type { Consumer } from '../lib/policy/decision/model.ts';
 import type { Limits } from './operation-limits.ts';
+import { rateLimitHeaders, type RateLimitState, type WindowCount } from './rate-limit-headers.ts';
 
 export interface RateLimits {
-  /** Counts one request of the consumer; throws the 429 error when it is over its rate or quota. */
-  consume(consumer: Consumer, limits: Limits): Promise<void>;
+  /**
+   * Counts one request of the consumer and returns what is left of each window (for the
+   * RateLimit headers); throws the 429 error, with the same headers, when it is over its rate or quota.
+   */
+  consume(consumer: Consumer, limits: Limits): Promise<RateLimitState>;
   close(): void;
 }
 
@@ -34,11 +38,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 interface Count {
   refusedBy: 'none' | 'minute' | 'day';
   msBeforeNext: number;
+  /** The windows as counted (the day is not counted for a request the minute refuses). */
+  minute: WindowCount;
+  day?: WindowCount;
 }
 
 /**
  * KEYS: the minute and day counters; ARGV: the rate, the minute in ms, the quota, the day in ms.
- * Returns {0 served | 1 over the rate | 2 over the quota, ms until the refusing window ends}.
+ * Returns {0 served | 1 over the rate | 2 over the quota, ms until the refusing window ends,
+ * then each window counted: its count and ms until it ends}.
  * A counter without an expiry (never expected) is given one, so no count outlives its window.
  */
 const COUNT_SCRIPT = `
@@ -51,15 +59,15 @@ local function count(key, ms)
   end
   return consumed, ttl
 end
-local consumed, ttl = count(KEYS[1], ARGV[2])
-if consumed > tonumber(ARGV[1]) then return {1, ttl} end
-consumed, ttl = count(KEYS[2], ARGV[4])
-if consumed > tonumber(ARGV[3]) then return {2, ttl} end
-return {0, 0}
+local minute, minuteTtl = count(KEYS[1], ARGV[2])
+if minute > tonumber(ARGV[1]) then return {1, minuteTtl, minute, minuteTtl} end
+local day, dayTtl = count(KEYS[2], ARGV[4])
+if day > tonumber(ARGV[3]) then return {2, dayTtl, minute, minuteTtl, day, dayTtl} end
+return {0, 0, minute, minuteTtl, day, dayTtl}
 `;
 
 type CountingRedis = Redis & {
-  credenceRateCount(minuteKey: string, dayKey: string, rate: number, minuteMs: number, quota: number, dayMs: number): Promise<[number, number]>;
+  credenceRateCount(minuteKey: string, dayKey: string, rate: number, minuteMs: number, quota: number, dayMs: number): Promise<number[]>;
 };
 
 const REFUSED_BY = ['none', 'minute', 'day'] as const;
@@ -79,16 +87,16 @@ function memoryCounter(): (minuteKey: string, dayKey: string, limits: Limits) =>
   return (minuteKey, dayKey, limits) => {
     const now = Date.now();
     const minute = count(minuteKey, MINUTE_MS, now);
-    if (minute.consumed > limits.requestsPerMinute) return { refusedBy: 'minute', msBeforeNext: minute.msBeforeNext };
+    if (minute.consumed > limits.requestsPerMinute) return { refusedBy: 'minute', msBeforeNext: minute.msBeforeNext, minute };
     const day = count(dayKey, DAY_MS, now);
-    if (day.consumed > limits.requestsPerDay) return { refusedBy: 'day', msBeforeNext: day.msBeforeNext };
-    return { refusedBy: 'none', msBeforeNext: 0 };
+    if (day.consumed > limits.requestsPerDay) return { refusedBy: 'day', msBeforeNext: day.msBeforeNext, minute, day };
+    return { refusedBy: 'none', msBeforeNext: 0, minute, day };
   };
 }
 
-export function rateLimitError(code: typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.QUOTA_EXCEEDED, msBeforeNext: number): GraphQLError {
+export function rateLimitError(code: typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.QUOTA_EXCEEDED, msBeforeNext: number, state?: RateLimitState): GraphQLError {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return codedError(code, undefined, { retryAfterSeconds: seconds }, { headers: { 'retry-after': String(seconds) } });
+  return codedError(code, undefined, { retryAfterSeconds: seconds }, { headers: { 'retry-after': String(seconds), ...(state ? rateLimitHeaders(state) : {}) } });
 }
 
 /**
@@ -122,8 +130,13 @@ export function createRateLimits(options: { sharedStore: SharedStore; namespace:
   const count = async (minuteKey: string, dayKey: string, limits: Limits): Promise<Count> => {
     if (redis?.status === 'ready') {
       try {
-        const [refusedBy, msBeforeNext] = await redis.credenceRateCount(minuteKey, dayKey, limits.requestsPerMinute, MINUTE_MS, limits.requestsPerDay, DAY_MS);
-        return { refusedBy: REFUSED_BY[refusedBy] ?? 'none', msBeforeNext };
+        const [refusedBy = 0, msBeforeNext = 0, minute = 0, minuteMs = 0, day, dayMs] = await redis.credenceRateCount(minuteKey, dayKey, limits.requestsPerMinute, MINUTE_MS, limits.requestsPerDay, DAY_MS);
+        return {
+          refusedBy: REFUSED_BY[refusedBy] ?? 'none',
+          msBeforeNext,
+          minute: { consumed: minute, msBeforeNext: minuteMs },
+          ...(day !== undefined && dayMs !== undefined ? { day: { consumed: day, msBeforeNext: dayMs } } : {}),
+        };
       } catch {
         // Lost mid-request: this request is counted in memory, like those while Redis is down.
       }
@@ -134,9 +147,16 @@ export function createRateLimits(options: { sharedStore: SharedStore; namespace:
   return {
     consume: async (consumer, limits) => {
       const keys = rateKeys(options.namespace, consumer.id);
-      const { refusedBy, msBeforeNext } = await count(keys.minute, keys.day, limits);
-      if (refusedBy === 'minute') throw rateLimitError(ErrorCode.RATE_LIMITED, msBeforeNext);
-      if (refusedBy === 'day') throw rateLimitError(ErrorCode.QUOTA_EXCEEDED, msBeforeNext);
+      const counted = await count(keys.minute, keys.day, limits);
+      const state: RateLimitState = {
+        windows: [
+          { name: 'minute', quota: limits.requestsPerMinute, windowSeconds: MINUTE_MS / 1000, counted: counted.minute },
+          { name: 'day', quota: limits.requestsPerDay, windowSeconds: DAY_MS / 1000, ...(counted.day ? { counted: counted.day } : {}) },
+        ],
+      };
+      if (counted.refusedBy === 'minute') throw rateLimitError(ErrorCode.RATE_LIMITED, counted.msBeforeNext, state);
+      if (counted.refusedBy === 'day') throw rateLimitError(ErrorCode.QUOTA_EXCEEDED, counted.msBeforeNext, state);
+      return state;
     },
     close: () => redis?.disconnect(),
   };

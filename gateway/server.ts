@@ -28,6 +28,7 @@ import { transportRefusals } from './stages/transport-refusals.ts';
 import { boundedDocumentStore } from '../lib/document-store.ts';
 import { createAccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
+import { mountExplorer } from './explorer/explorer.ts';
 
 export interface Gateway {
   url: string;
@@ -111,6 +112,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       })),
     ],
   });
+  // The explorer (GraphiQL) is a page of the HTTP layer, not a stage: its queries come back through /graphql.
+  if (config.explorer) mountExplorer(app);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // Introspection is answered per consumer, from its own schema (policy-gateway.ts).
@@ -135,6 +138,11 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   await apollo.start();
   // Every refusal's HTTP body names its request id, refusals before any identity is known included.
   app.addHook('onSend', async (request, reply, payload) => (typeof payload === 'string' ? pipeline.httpAnswer(request, reply.statusCode, payload) : payload));
+  // Headers a stage sets on any answer (the RateLimit fields of a counted request, stages/rate-limiting.ts).
+  app.addHook('onSend', async (request, reply) => {
+    const headers = pipeline.httpHeaders(request);
+    if (headers) void reply.headers(headers);
+  });
   mountGraphQL(app, apollo, (request) => pipeline.context({ key: request, headers: request.headers, body: request.body, query: request.query }), transportRefusals.preHandler);
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');

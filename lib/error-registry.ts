@@ -97,7 +97,7 @@ export const ERRORS = {
   ASSERTION_CHECK_UNAVAILABLE: identity(503, 'The gateway identity assertion cannot be checked now; try again shortly.'),
   // Policy.
   /** Reject mode: the operation is refused (403) naming the denied fields; filter mode and departments: at the field's path. */
-  FORBIDDEN: { status: 403, scope: 'request', message: 'You are not allowed to see this field.', extensions: ['deniedFields', 'field'], raisedBy: 'both' },
+  FORBIDDEN: { status: 403, scope: 'request', message: 'You are not allowed to see this field.', extensions: ['deniedFields', 'field', 'purpose'], raisedBy: 'both' },
   /** A department has not yet received the policy version the gateway decided the request under. */
   POLICY_VERSION_UNAVAILABLE: { status: 503, scope: 'request', message: 'The policy version this request was checked under is not available here yet; retry.', extensions: [], raisedBy: 'department' },
   // Availability: a partial answer, that department's fields null.
@@ -162,7 +162,7 @@ export interface CodedErrorOptions {
   nodes?: ASTNode | readonly ASTNode[];
   /** An error at a field in an answer, even of a code that otherwise refuses the request: no HTTP status of its own. */
   inAnswer?: boolean;
-  /** HTTP headers of the answer (Retry-After). */
+  /** HTTP headers of the answer (Retry-After, and the RateLimit fields of a 429). */
   headers?: Readonly<Record<string, string>>;
 }
 

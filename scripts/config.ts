@@ -72,9 +72,9 @@ export function auditSigner(env: Environment = process.env): CheckpointSigner {
 }
 
 /**
- * The environment `npm run policy` hands its commands: they read the release variables
- * (CREDENCE_RELEASE_*, POLICY_RELEASES_DIR, SUPERGRAPH_PATH) through their own parsers, and tests
- * hand them another.
+ * The environment `npm run policy` and `npm run schema` hand their commands: they read the release
+ * variables (CREDENCE_RELEASE_*, POLICY_RELEASES_DIR, SUPERGRAPH_PATH) and POLICIES_DIR through
+ * their own parsers or readToolSettings, and tests hand them another.
  */
 export function policyCommandEnvironment(): Environment {
   return process.env;

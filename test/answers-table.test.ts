@@ -7,7 +7,6 @@
  * nothing of it in the answer.
  */
 import assert from 'node:assert/strict';
-import { headingAnchors } from './support/markdown.ts';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +19,7 @@ import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Federation } from './support/federation.ts';
 import { startGatewayBeside } from './support/gateway-beside.ts';
 import { assertRefused, post, send, type HttpAnswer } from './support/http.ts';
+import { headingAnchors } from './support/markdown.ts';
 import { addPurposeSeeingEverything, publishPolicyChange, removeConsumerFields } from './support/policy-change.ts';
 
 const SUBJECT = seedSubject(2);

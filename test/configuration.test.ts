@@ -112,6 +112,15 @@ describe('the configuration readers', () => {
     assert.equal(readGatewayConfig({ CREDENCE_GATEWAY_INSTANCE: 'gw-1' }).accessLog.instance, 'gw-1');
   });
 
+  it('the gateway: GATEWAY_EXPLORER is on unless off, and anything else is refused naming it', () => {
+    assert.equal(readGatewayConfig({}).explorer, true);
+    assert.equal(readGatewayConfig({ GATEWAY_EXPLORER: 'on' }).explorer, true);
+    assert.equal(readGatewayConfig({ GATEWAY_EXPLORER: 'off' }).explorer, false);
+    // A misspelt "off" must not leave the explorer on in production.
+    refuses(() => readGatewayConfig({ GATEWAY_EXPLORER: 'of' }), 'GATEWAY_EXPLORER');
+    refuses(() => readGatewayConfig({ GATEWAY_EXPLORER: 'false' }), 'GATEWAY_EXPLORER');
+  });
+
   it('a department: MONGODB_URI required, PORT checked, the default port its own', () => {
     refuses(() => readDepartmentProcessConfig(4003, {}), 'MONGODB_URI');
     refuses(() => readDepartmentProcessConfig(4003, { MONGODB_URI: 'mongodb://db/x', PORT: 'x' }), 'PORT');

@@ -182,6 +182,37 @@ describe('stage: rate limits', () => {
     assert.equal(refusal.extensions.code, 'RATE_LIMITED');
     rateLimits.close();
   });
+
+  it('RateLimit headers: sets RateLimit-Policy and RateLimit on the answer to a counted request, and on its 429 refusal', async () => {
+    const rateLimits = createRateLimits({ sharedStore: store, namespace: `credence-test-stage-rate-${process.pid}`, log });
+    const stage = rateLimitStage({ rateLimits, defaultLimits: DEFAULT_CONSUMER_LIMITS });
+    const limited = { ...bank, consumer: { ...bank.consumer, id: `headers-${process.pid}`, limits: { requestsPerMinute: 2, requestsPerDay: 10 } } };
+    const counted = contextRequest();
+    counted.identity = limited;
+    await stage.context?.(counted);
+    assert.deepEqual(stage.httpHeaders?.(counted.http.key), {
+      'ratelimit-policy': '"minute";q=2;w=60, "day";q=10;w=86400',
+      ratelimit: stage.httpHeaders?.(counted.http.key)?.ratelimit,
+    });
+    assert.match(stage.httpHeaders?.(counted.http.key)?.ratelimit ?? '', /^"minute";r=1;t=\d+, "day";r=9;t=\d+$/);
+    // A request this stage never counted (refused before it, or another HTTP request) gets none.
+    assert.equal(stage.httpHeaders?.({}), undefined);
+    const second = contextRequest();
+    second.identity = limited;
+    await stage.context?.(second);
+    assert.match(stage.httpHeaders?.(second.http.key)?.ratelimit ?? '', /^"minute";r=0;/);
+    const third = contextRequest();
+    third.identity = limited;
+    const refusal = await refusalOf(() => stage.context?.(third));
+    assert.equal(refusal.extensions.code, 'RATE_LIMITED');
+    const headers = (refusal.extensions.http as { headers: Map<string, string> }).headers;
+    assert.equal(headers.get('ratelimit-policy'), '"minute";q=2;w=60, "day";q=10;w=86400');
+    // Refused by the minute, the request was not counted against the day: the day is left out.
+    assert.match(headers.get('ratelimit') ?? '', /^"minute";r=0;t=\d+$/);
+    assert.ok(headers.get('retry-after'));
+    assert.equal(stage.httpHeaders?.(third.http.key), undefined);
+    rateLimits.close();
+  });
 });
 
 function gatewayContext(identity: RequestIdentity): GatewayContext {
@@ -318,6 +349,30 @@ describe('stage: policy decision', () => {
     const mixed = await policyDecisionStage().prepare?.(executionOf('{ __typename __schema { queryType { name } } catalog { code } }', portal, nothingAnswered));
     assert.equal(mixed?.errors?.[0]?.extensions.code, 'BAD_REQUEST');
   });
+
+  it('masked paths: on the way out, lists in extensions.credence.masked the path of each masked value the answer holds, as the caller keyed it', async () => {
+    const stage = policyDecisionStage();
+    const execution = executionOf(`{ subject(uscc: "${CODE}") { name rep: legalRepresentative { name idNumber } ... on Subject { legalRepresentative { idNumber } } } }`, portal, nothingAnswered);
+    await stage.prepare?.(execution);
+    const answer = await stage.finish?.(execution, {
+      data: { subject: { name: 'S', rep: { name: 'A', idNumber: '4101**********1234' }, legalRepresentative: { idNumber: null } } },
+      extensions: { credence: { requestId: 'r-1' } },
+    });
+    // The aliased value is listed under its alias; the null one (nothing masked) is not.
+    assert.deepEqual(answer?.extensions?.credence, { requestId: 'r-1', masked: [['subject', 'rep', 'idNumber']] });
+  });
+
+  it('masked paths: an answer with no masked value, and introspection, get no masked list', async () => {
+    const stage = policyDecisionStage();
+    const plain = executionOf(`{ subject(uscc: "${CODE}") { name } }`, portal, nothingAnswered);
+    await stage.prepare?.(plain);
+    const answer = { data: { subject: { name: 'S' } } };
+    assert.equal(await stage.finish?.(plain, answer), answer);
+    const introspection = executionOf('{ __type(name: "LegalRepresentative") { name } }', portal, nothingAnswered);
+    const answered = await stage.prepare?.(introspection);
+    assert.ok(answered);
+    assert.equal((await stage.finish?.(introspection, answered))?.extensions?.credence, undefined);
+  });
 });
 
 describe('stage: denied-field restoration', () => {
@@ -327,6 +382,15 @@ describe('stage: denied-field restoration', () => {
     const answer = await deniedFieldsStage.finish?.(execution, { data: { subject: { legalRepresentative: { name: 'A' } } } });
     assert.deepEqual(answer?.data, { subject: { legalRepresentative: { name: 'A', phone: null } } });
     assert.deepEqual(answer?.errors?.map(({ path, extensions }) => ({ path, code: extensions.code })), [{ path: ['subject', 'legalRepresentative', 'phone'], code: 'FORBIDDEN' }]);
+  });
+
+  it('names the purpose that denied the field, in the message and in extensions.purpose', async () => {
+    const execution = executionOf(`{ subject(uscc: "${CODE}") { legalRepresentative { phone name } } }`, portal, nothingAnswered);
+    await policyDecisionStage().prepare?.(execution);
+    const answer = await deniedFieldsStage.finish?.(execution, { data: { subject: { legalRepresentative: { name: 'A' } } } });
+    const [forbidden] = answer?.errors ?? [];
+    assert.equal(forbidden?.extensions.purpose, 'PUBLIC_DISCLOSURE');
+    assert.match(forbidden?.message ?? '', /LegalRepresentative\.phone for purpose PUBLIC_DISCLOSURE/);
   });
 
   it('leaves an answer it did not filter alone', async () => {

@@ -148,7 +148,7 @@ const apiSchema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
  * grows with every request, so it has no fixed truth to compare answers with; who may read it is
  * tested in access-log.test.ts and policies/tests.
  */
-const ACCESS_LOG_ROOTS = new Set(['accessLog', 'subjectAccessReport']);
+const ACCESS_LOG_ROOTS = new Set(['accessLog', 'accessRecords', 'subjectAccessReport']);
 const subgraphSchemas = new Map(departments.filter(({ name }) => name !== 'audit').map((department) => [department.name, departmentSchema(department)] as const));
 
 // ── Answers ─────────────────────────────────────────────────────────────────────────────────
@@ -278,6 +278,12 @@ function rootTruth(reading: Reading, field: FieldNode): unknown {
       return reading.truth.subjects.get(String(argumentValue(field, 'uscc', reading.variables))) ?? null;
     case 'subjects':
       return reading.truth.ordered.slice(0, Number(argumentValue(field, 'first', reading.variables) ?? 20));
+    case 'subjectConnection': {
+      // The same subjects as a connection: each subject's cursor is its code.
+      const first = Number(argumentValue(field, 'first', reading.variables) ?? 20);
+      const nodes = reading.truth.ordered.slice(0, first);
+      return { edges: nodes.map((node) => ({ cursor: node.uscc, node })), pageInfo: { hasNextPage: first < SUBJECTS, endCursor: nodes.at(-1)?.uscc ?? null } };
+    }
     case '_entities': {
       const representations = argumentValue(field, 'representations', reading.variables);
       return (Array.isArray(representations) ? representations : [])

@@ -108,7 +108,7 @@ describe('the shipped policy', () => {
 
   it('privacy office: the whole access log and no business field at all', () => {
     const office = view('privacy-office', 'AUDIT');
-    const accessLog = (coordinate: string): boolean => /^(AccessLogPage|AccessRecord|AccessedFields|SubjectAccessReport)\.|^Query\.(accessLog|subjectAccessReport)$/.test(coordinate);
+    const accessLog = (coordinate: string): boolean => /^(AccessLogPage|AccessRecord|AccessRecordConnection|AccessRecordEdge|AccessedFields|SubjectAccessReport|PageInfo)\.|^Query\.(accessLog|accessRecords|subjectAccessReport)$/.test(coordinate);
     const fields = policyTypes(schema).flatMap((type) => policyFields(type).map((field) => ({ coordinate: `${type.name}.${field.name}`, effect: office.field(type.name, field.name).effect })));
     assert.deepEqual(fields.filter(({ coordinate, effect }) => !accessLog(coordinate) && effect !== 'deny').map(({ coordinate }) => coordinate), ['Query.subject', 'Subject.uscc']);
     const logFields = fields.filter(({ coordinate }) => accessLog(coordinate));

@@ -23,7 +23,7 @@ const consumer = (id: string): Consumer => ({ id, name: id, purposes: [], mode: 
  * the rest of that window: at most the window, and less by no more than the seconds a loaded
  * machine may have spent since the window's first request.
  */
-async function attempt(consume: () => Promise<void>, window?: number): Promise<string> {
+async function attempt(consume: () => Promise<unknown>, window?: number): Promise<string> {
   try {
     await consume();
     return 'served';

@@ -6,14 +6,18 @@
  * stage puts them back as null). Introspection is answered here from the consumer's own schema, in
  * which the fields it may never see under this purpose do not exist; mixed with data, it is
  * refused. A decision depends only on (policy version, view, mode, operation): made once, cached.
+ *
+ * On the way out, the stage that decided the masks says where they fell: the paths of the
+ * values the consumer received masked go in `extensions.credence.masked` (masked-paths.ts), read
+ * once the answer has the caller's keys back and its denied fields restored.
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
-import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { codedError, ErrorCode } from '../../lib/error-registry.ts';
-import type { ConsumerView } from '../../lib/policy/decision/model.ts';
 import { LruCache, PARSED_BYTES_PER_CHARACTER } from '../../lib/lru-cache.ts';
 import { collectRequestedFields } from '../../lib/policy/decision/operation-fields.ts';
+import { consumerSchema } from '../../lib/schema/consumer-schema.ts';
+import { maskedPaths } from '../masked-paths.ts';
 import { accountFields, checkOperation, type FieldAccounting, type PolicyVerdict } from '../policy-check.ts';
 import type { RequestIdentity, Stage } from './stage.ts';
 
@@ -39,13 +43,6 @@ function decideOperation(schema: GraphQLSchema, document: DocumentNode, operatio
     return { kind: 'introspection', alone, fields: accountFields(requested, identity.view) };
   }
   return { kind: 'checked', verdict: checkOperation(schema, document, operationName, identity.view, identity.consumer.mode, requested) };
-}
-
-/** The API schema as one consumer sees it under one purpose: denied fields, and types left empty, removed. */
-export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView): GraphQLSchema {
-  return pruneSchema(mapSchema(apiSchema, {
-    [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => (view.field(typeName, fieldName).effect === 'deny' ? null : config),
-  }));
 }
 
 /**
@@ -110,6 +107,15 @@ export function policyDecisionStage(): Stage {
           execution.added.push(verdict.placeholder);
           return undefined;
       }
+    },
+    finish(execution, answer) {
+      // Introspection (no verdict) has no masked values; a rejected operation has no data.
+      if (!execution.verdict) return answer;
+      const { requestContext, identity, apiSchema } = execution;
+      const masked = maskedPaths(apiSchema, requestContext.document, requestContext.operationName ?? requestContext.request.operationName ?? undefined, identity.view, answer.data);
+      if (masked.length === 0) return answer;
+      const credence = answer.extensions?.credence as Record<string, unknown> | undefined;
+      return { ...answer, extensions: { ...answer.extensions, credence: { ...credence, masked } } };
     },
   };
 }

@@ -13,7 +13,8 @@
  * - `departmentCall` / `departmentAnswered`: each call to a department and its answer;
  * - `sent`: an answer Apollo Server produced without the pipeline's execution (a refusal), right
  *   to left;
- * - `httpAnswer`: the HTTP body of a refusal, as it leaves.
+ * - `httpAnswer`: the HTTP body of a refusal, as it leaves;
+ * - `httpHeaders`: headers of any HTTP answer of /graphql, as it leaves.
  */
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { GraphQLRequest, GraphQLResponse } from '@apollo/server';
@@ -137,6 +138,8 @@ export interface Stage {
   departmentAnswered?(call: DepartmentCall, response: GatewayGraphQLResponse): void;
   sent?(answer: SentAnswer): Awaitable<void>;
   httpAnswer?(request: object, status: number, payload: string): string;
+  /** Headers to set on the HTTP answer to `request` (the object the HTTP layer knows it by), whatever its status; undefined: none. */
+  httpHeaders?(request: object): Readonly<Record<string, string>> | undefined;
 }
 
 /** A rewrite of a document made once per document object (a repeated operation's parsed document is the same object), then looked up. */

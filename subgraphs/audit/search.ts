@@ -95,14 +95,14 @@ function filterQuery(filter: AccessLogFilter | null | undefined): Record<string,
 export async function accessLogPage(
   models: AuditModels,
   args: { filter?: AccessLogFilter | null; first?: number | null; after?: string | null },
-): Promise<{ records: AccessRecordValue[]; endCursor: string | null; hasNextPage: boolean }> {
+): Promise<{ records: AccessRecordValue[]; cursors: string[]; endCursor: string | null; hasNextPage: boolean }> {
   const first = pageSize(args.first ?? 50);
   const query = { ...filterQuery(args.filter), ...(args.after ? strictlyAfter(decodeCursor(args.after)) : {}) };
   // One record more than the page: the next page exists only if that record does.
   const documents = await models.AccessRecord.find(query).sort(NEWEST_FIRST).limit(first + 1).lean<AccessRecordDocument[]>();
   const page = documents.slice(0, first);
   const last = page.at(-1);
-  return { records: page.map(shape), endCursor: last ? encodeCursor(last) : null, hasNextPage: documents.length > first };
+  return { records: page.map(shape), cursors: page.map(encodeCursor), endCursor: last ? encodeCursor(last) : null, hasNextPage: documents.length > first };
 }
 
 export async function subjectAccessReport(

@@ -21,6 +21,18 @@ export const resolvers: GraphQLResolverMap<Context> = {
       for (const subject of page) loaders.subject.prime(subject._id, subject);
       return page;
     },
+    // A Relay connection over the same order: one subject more than the page says whether another follows.
+    subjectConnection: async (_root, args: { first: number; after?: string | null }, { models, loaders }) => {
+      const first = pageSize(args.first);
+      const filter = args.after ? { _id: trusted({ $gt: assertUscc(args.after, 'after') }) } : {};
+      const found = (await models.Subject.find(filter).sort({ _id: 1 }).limit(first + 1).lean()).map((subject) => withKey(subject, 'uscc'));
+      const page = found.slice(0, first);
+      for (const subject of page) loaders.subject.prime(subject._id, subject);
+      return {
+        edges: page.map((node) => ({ node, cursor: node._id })),
+        pageInfo: { hasNextPage: found.length > first, endCursor: page.at(-1)?._id ?? null },
+      };
+    },
   },
   Mutation: {
     // The subgraph server adds the caller's policy context and the catalog in force to every request (runtime/server.ts).

@@ -50,7 +50,7 @@ export interface FieldPlan {
   field: string;
   /** The alias asked for; the builder replaces it when it would make the operation invalid. */
   alias: string | null;
-  /** `subjects(first:)` only. */
+  /** `subjects(first:)` and `subjectConnection(first:)` only. */
   first: number | null;
   directives: Directives;
   /** Null for leaf fields. */
@@ -152,7 +152,7 @@ export function operationPlanArbitrary(schema: GraphQLSchema, options: Operation
         weight: weight(field.name),
         arbitrary: fc.record({
           alias: aliasArbitrary(type, field.name),
-          first: field.name === 'subjects' ? fc.integer({ min: 1, max: options.maxFirst }) : fc.constant(null),
+          first: field.name === 'subjects' || field.name === 'subjectConnection' ? fc.integer({ min: 1, max: options.maxFirst }) : fc.constant(null),
           directives: directivesArbitrary,
           selections: composite ? selectionsArbitrary(named, 0, depth + 1) : fc.constant(null),
         }).map((parts): FieldPlan => ({ kind: 'field', field: field.name, ...parts })),
