@@ -124,6 +124,18 @@ describe('faults under load', () => {
     };
   }
 
+  /** Starts a stopped department again on its port, as the federation started it. */
+  async function restartDepartment(department: (typeof departments)[number], port: number): Promise<void> {
+    const restarted = await startSubgraph(department, {
+      mongoUri: federation.mongo.uri,
+      policies: federation.policies,
+      assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
+      replayGuard: federation.replayGuard,
+      port,
+    });
+    federation.subgraphs.set(department.name, restarted);
+  }
+
   /** Polls the partner query until it is answered complete; returns how long that took. */
   async function recovery(timeoutMs = 20_000): Promise<number> {
     const started = Date.now();
@@ -184,16 +196,7 @@ describe('faults under load', () => {
     const result = await loadWithFault({
       code: 'DEPARTMENT_UNAVAILABLE',
       cut: () => running.close(),
-      restore: async () => {
-        const restarted = await startSubgraph(department, {
-          mongoUri: federation.mongo.uri,
-          policies: federation.policies,
-          assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
-          replayGuard: federation.replayGuard,
-          port,
-        });
-        federation.subgraphs.set('penalties', restarted);
-      },
+      restore: () => restartDepartment(department, port),
     });
     const recoveredInMs = await recovery();
     report('department killed', result, recoveredInMs);
@@ -219,14 +222,7 @@ describe('faults under load', () => {
     // More consecutive failures than the threshold (5) open the department's circuit.
     for (let call = 0; call < 7; call++) await askPenalties();
     assert.equal((await circuits()).penalties, 'open');
-    const restarted = await startSubgraph(department, {
-      mongoUri: federation.mongo.uri,
-      policies: federation.policies,
-      assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
-      replayGuard: federation.replayGuard,
-      port,
-    });
-    federation.subgraphs.set('penalties', restarted);
+    await restartDepartment(department, port);
     await recovery();
     await askPenalties();
     assert.equal((await circuits()).penalties, 'closed');
