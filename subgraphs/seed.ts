@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.ts';
 import { connectDatabase, departmentDatabaseName } from '../lib/stores/mongo.ts';
 import { departments } from './departments.ts';
 import { SEED_REFERENCE_DATE, seedSubject } from './runtime/seed-subjects.ts';
-import type { SeedWriter } from './runtime/department.ts';
+import type { AnyDepartment, SeedWriter } from './runtime/department.ts';
 import type { Connection } from 'mongoose';
 
 export const DEFAULT_SUBJECT_COUNT = 2000;
@@ -17,10 +17,10 @@ const BATCH = 2000;
  * Seeds every department. Dates are relative to `referenceDate` (SEED_REFERENCE_DATE unless
  * given): a run on the same reference date writes the same data.
  */
-export async function seedAll(options: { mongoUri: string; subjects: number; log: Logger; referenceDate?: Date }): Promise<Record<string, number>> {
+export async function seedAll(options: { mongoUri: string; subjects: number; log: Logger; referenceDate?: Date; departments?: readonly AnyDepartment[] }): Promise<Record<string, number>> {
   const referenceDate = options.referenceDate ?? SEED_REFERENCE_DATE;
   const inserted: Record<string, number> = {};
-  await Promise.all(departments.map(async (department) => {
+  await Promise.all((options.departments ?? departments).map(async (department) => {
     if (!department.seed) {
       inserted[department.name] = 0;
       return;

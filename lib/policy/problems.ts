@@ -29,7 +29,8 @@ export type ProblemCode =
   | 'unused'
   | 'unreachable'
   | 'empty-object'
-  | 'no-rules';
+  | 'no-rules'
+  | 'undecided';
 
 export interface PolicyProblem {
   severity: 'error' | 'warning';

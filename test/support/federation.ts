@@ -28,6 +28,7 @@ import { readGatewayConfig } from '../../gateway/config.ts';
 import { startGateway, type Gateway } from '../../gateway/server.ts';
 import { readDemoKeys } from '../../scripts/demo-keys.ts';
 import { departments } from '../../subgraphs/departments.ts';
+import type { AnyDepartment } from '../../subgraphs/runtime/department.ts';
 import { startSubgraph, type SubgraphServer } from '../../subgraphs/runtime/server.ts';
 import { seedAll } from '../../subgraphs/seed.ts';
 import { dropDepartmentDatabases } from './databases.ts';
@@ -97,13 +98,15 @@ export interface FederationOptions {
   preparePolicies?: (policiesDir: string) => Promise<void>;
   /** How long the gateway waits for one department call (the gateway's default otherwise). */
   subgraphTimeoutMs?: number;
+  /** Departments run beside the shipped ones (a sample department), with the supergraph that composes them all. */
+  extraDepartments?: { departments: readonly AnyDepartment[]; supergraphPath: string };
 }
 
 process.env.LOG_LEVEL ??= 'silent';
 
 /** `Type.*` for every object type of the API schema: a rule allowing these shows every field. */
-export function everyTypePattern(): string[] {
-  const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
+export function everyTypePattern(supergraphPath: string = DEFAULT_SUPERGRAPH_PATH): string[] {
+  const schema = buildApiSchema(readFileSync(supergraphPath, 'utf8'));
   return Object.values(schema.getTypeMap())
     .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !isFederationInternal(type.name))
     .map((type) => `${type.name}.*`)
@@ -111,8 +114,8 @@ export function everyTypePattern(): string[] {
 }
 
 /** A policy file granting the inspector every field and all history, written beside the shipped policy. */
-function inspectorPolicy(keyHash: string): string {
-  const allow = everyTypePattern();
+function inspectorPolicy(keyHash: string, supergraphPath: string): string {
+  const allow = everyTypePattern(supergraphPath);
   return [
     'purposes:',
     '  - id: TESTING',
@@ -153,7 +156,9 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const policiesDir = join(dataDir, 'policies');
   await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true, filter: isPolicySource });
   const inspectorKey = generateApiKey();
-  await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
+  const supergraphPath = options.extraDepartments?.supergraphPath ?? DEFAULT_SUPERGRAPH_PATH;
+  const allDepartments = [...departments, ...(options.extraDepartments?.departments ?? [])];
+  await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey), supergraphPath));
   await options.preparePolicies?.(policiesDir);
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
@@ -171,13 +176,13 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => {});
   };
   try {
-    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log, referenceDate: seedReferenceDate });
+    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log, referenceDate: seedReferenceDate, departments: allDepartments });
     const sharedStore: SharedStore = await connectSharedStore(log);
     started.push(() => sharedStore.close());
     // The copied policy goes into force as the federation's first signed release.
     const releaseKeys = testReleaseKey();
     await releaseFolder(policiesDir, releasesDirectory(policiesDir, {}), releaseKeys);
-    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false, trustedKeys: releaseKeys.trusted });
+    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false, trustedKeys: releaseKeys.trusted, supergraphPath });
     started.push(() => policies.close());
     const keys = generateAssertionKeyPair();
     const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
@@ -185,7 +190,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
 
     const replayGuard = createReplayGuard(sharedStore, redisNamespace);
     const subgraphs = new Map<string, SubgraphServer>();
-    for (const department of departments) {
+    for (const department of allDepartments) {
       const plugins = options.subgraphPlugins?.(department.name) ?? [];
       const subgraph = await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions, replayGuard });
       started.push(() => subgraph.close());
@@ -205,6 +210,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     started.push(() => accessLog.close());
     const gateway = await startGateway({
       ...config,
+      supergraphPath,
       defaultLimits: { ...config.defaultLimits, ...options.gatewayLimits },
       ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
       port: 0,
