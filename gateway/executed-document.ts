@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { withKeyAliasesMoved } from './key-aliases.ts';
+import type { PlannerKeys } from './planner-keys.ts';
 import { withSkipGuards } from './skip-guards.ts';
 import { withSubjectKeys } from './subject-keys.ts';
 
@@ -28,6 +29,8 @@ export interface AddedFor {
   accessLog: boolean;
   /** The alias of the placeholders the policy filter already put where it emptied a selection set (policy-check.ts). */
   placeholder?: string | undefined;
+  /** The response keys the planner uses on each type of the supergraph (planner-keys.ts). */
+  plannerKeys?: PlannerKeys | undefined;
 }
 
 export function executedDocument(schema: GraphQLSchema, document: DocumentNode, queryHash: string, addedFor: AddedFor): ExecutedDocument {
@@ -40,7 +43,7 @@ export function executedDocument(schema: GraphQLSchema, document: DocumentNode, 
     answered = addition.document;
     added.push(addition.alias);
   }
-  const moved = withKeyAliasesMoved(schema, answered);
+  const moved = withKeyAliasesMoved(schema, answered, addedFor.plannerKeys);
   const executed = moved?.document ?? answered;
   return {
     document: executed,

@@ -8,9 +8,10 @@
  * its place. An operation without such an alias goes through unchanged.
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
-import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, isAbstractType, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLCompositeType, type GraphQLSchema } from 'graphql';
 import { KEY_FIELD } from '../lib/policy/api-schema.ts';
 import { unusedAlias } from './added-selections.ts';
+import type { PlannerKeys } from './planner-keys.ts';
 
 export interface MovedKeys {
   document: DocumentNode;
@@ -24,19 +25,31 @@ const PLANNER_KEYS: readonly { key: string; typeName?: string }[] = [
   { key: KEY_FIELD.fieldName, typeName: KEY_FIELD.typeName },
 ];
 
-function clashes(field: FieldNode, parentTypeName: string | undefined): string | undefined {
+function clashes(field: FieldNode, parentTypeName: string | undefined, entityKeys: ReadonlySet<string> | undefined): string | undefined {
   const key = field.alias?.value;
   if (key === undefined || key === field.name.value) return undefined;
+  if (entityKeys?.has(key)) return key;
   return PLANNER_KEYS.find((reserved) => reserved.key === key && (reserved.typeName === undefined || reserved.typeName === parentTypeName))?.key;
 }
 
-/** The document with each field aliased like a planner's key answered under an unused alias, or null when there is none. */
-export function withKeyAliasesMoved(schema: GraphQLSchema, document: DocumentNode): MovedKeys | null {
+/** The planner's keys on a type; on an interface or union, those of every type it may be. */
+function entityKeysOn(schema: GraphQLSchema, type: GraphQLCompositeType | null | undefined, plannerKeys: PlannerKeys | undefined): ReadonlySet<string> | undefined {
+  if (!type || !plannerKeys) return undefined;
+  if (!isAbstractType(type)) return plannerKeys.get(type.name);
+  return new Set([type, ...schema.getPossibleTypes(type)].flatMap((member) => [...(plannerKeys.get(member.name) ?? [])]));
+}
+
+/**
+ * The document with each field aliased like a planner's key answered under an unused alias, or
+ * null when there is none. The planner's keys: `__typename`, `Subject.uscc`, and on foreign
+ * supergraphs every entity key and `@requires` field (`plannerKeys`, planner-keys.ts).
+ */
+export function withKeyAliasesMoved(schema: GraphQLSchema, document: DocumentNode, plannerKeys?: PlannerKeys): MovedKeys | null {
   const typeInfo = new TypeInfo(schema);
   const aliases = new Map<string, string>();
   const moved = visit(document, visitWithTypeInfo(typeInfo, {
     Field(node: FieldNode): FieldNode | undefined {
-      const key = clashes(node, typeInfo.getParentType()?.name);
+      const key = clashes(node, typeInfo.getParentType()?.name, entityKeysOn(schema, typeInfo.getParentType(), plannerKeys));
       if (key === undefined) return undefined;
       let alias = aliases.get(key);
       if (alias === undefined) {

@@ -18,6 +18,7 @@ import type { Limits } from './operation-limits.ts';
 import { removeAliased } from './added-selections.ts';
 import { executedDocument, type ExecutedDocument } from './executed-document.ts';
 import { restoreKeys } from './key-aliases.ts';
+import { plannerKeysOf, type PlannerKeys } from './planner-keys.ts';
 
 /** Who asks, for what, under which policy version: set by authentication, read by every stage after it. */
 export interface RequestIdentity {
@@ -106,6 +107,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
   const executedDocuments = new LruCache<ExecutedDocument>({ maxEntries: 2000, maxBytes: DOCUMENT_CACHE_BYTES });
   const schemas = new LruCache<GraphQLSchema>({ maxEntries: 200 });
   let apiSchema: GraphQLSchema | undefined;
+  let plannerKeys: PlannerKeys | undefined;
 
   // Only the views of the last few policy versions are asked for; the cache keeps those.
   const schemaFor = (schema: GraphQLSchema, identity: RequestIdentity): GraphQLSchema =>
@@ -139,7 +141,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
     const { verdict } = decision;
     const { fields } = verdict;
     const executedFor = (allowed: DocumentNode, queryHash: string, placeholder?: string): ExecutedDocument =>
-      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined, placeholder }), bytes);
+      executedDocuments.get(queryHash, () => executedDocument(schema, allowed, queryHash, { accessLog: options.accessLog !== undefined, placeholder, plannerKeys }), bytes);
     const run = async (executed: ExecutedDocument): Promise<GatewayExecutionResult> => {
       const result = await executor({ ...requestContext, document: executed.document, queryHash: executed.queryHash });
       return executed.renamed.size > 0 ? restoreKeys(result, executed.renamed) : result;
@@ -211,6 +213,7 @@ export function withPolicy(gateway: GatewayInterface, options: PolicyGatewayOpti
   return {
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate((schemaContext) => {
       apiSchema = schemaContext.apiSchema;
+      plannerKeys = plannerKeysOf(schemaContext.coreSupergraphSdl);
       callback(schemaContext);
     }),
     load: async (options) => {

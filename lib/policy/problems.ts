@@ -30,7 +30,8 @@ export type ProblemCode =
   | 'unreachable'
   | 'empty-object'
   | 'no-rules'
-  | 'undecided';
+  | 'undecided'
+  | 'interface-mismatch';
 
 export interface PolicyProblem {
   severity: 'error' | 'warning';

@@ -16,6 +16,7 @@ import type { ConsumerSource, PolicySource, RuleSource } from './parse.ts';
 import { closest, suggestion } from './problems.ts';
 import type { PolicyProblem } from './problems.ts';
 import { resolvePolicy, ruleConsumerIds, SET_PREFIX } from './resolve.ts';
+import { reportInterfaceMismatches } from './interface-fields.ts';
 import type { FieldEntry, Resolution, ResolvedView } from './resolve.ts';
 import { child, keyOf, ProblemSink } from './yaml-source.ts';
 import type { Place } from './yaml-source.ts';
@@ -513,6 +514,7 @@ export function validatePolicy(source: PolicySource, schema: GraphQLSchema): Val
   const resolution = resolvePolicy(source, schema);
   reportConflicts({ resolution, sink });
   reportReachability({ resolution, schema, sink });
+  reportInterfaceMismatches(resolution, schema, sink);
   reportUnused(ctx);
   reportEmptyViews(resolution, consumers, purposes, sink);
   return { problems: sink.problems, resolution };

@@ -9,7 +9,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isObjectType } from 'graphql';
+import { isInterfaceType, isObjectType } from 'graphql';
 import { generateApiKey, hashApiKey } from '../../lib/identity/api-keys.ts';
 import { createAssertionSigner, createAssertionVerifier, generateAssertionKeyPair } from '../../lib/identity/assertion.ts';
 import { createReplayGuard, type ReplayGuard } from '../../lib/identity/replay-guard.ts';
@@ -108,7 +108,7 @@ process.env.LOG_LEVEL ??= 'silent';
 export function everyTypePattern(supergraphPath: string = DEFAULT_SUPERGRAPH_PATH): string[] {
   const schema = buildApiSchema(readFileSync(supergraphPath, 'utf8'));
   return Object.values(schema.getTypeMap())
-    .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !isFederationInternal(type.name))
+    .filter((type) => (isObjectType(type) || isInterfaceType(type)) && !type.name.startsWith('__') && !isFederationInternal(type.name))
     .map((type) => `${type.name}.*`)
     .sort();
 }
