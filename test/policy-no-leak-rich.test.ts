@@ -315,6 +315,6 @@ describe('no leak on a richer schema: interfaces, unions, @requires, @provides, 
     });
     const details = await fc.check(property, { numRuns: OPERATIONS, seed: SEED, endOnFailure: true, maxSkipsPerRun: 10 });
     assert.deepEqual(failures.slice(0, 1), [], `seed ${SEED} path ${details.counterexamplePath ?? ''}: replay with NO_LEAK_RICH_SEED=${SEED}`);
-    assert.ok(!details.failed && valid >= OPERATIONS, `${valid} valid operations run of ${OPERATIONS}: ${String(details.errorInstance ?? '')}`);
+    assert.ok(!details.failed && valid >= OPERATIONS, `${valid} valid operations run of ${OPERATIONS}: ${details.errorInstance instanceof Error ? details.errorInstance.message : ''}`);
   });
 });
