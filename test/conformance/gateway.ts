@@ -33,6 +33,7 @@ import { readGatewayConfig } from '../../gateway/config.ts';
 import { withPipeline, type GatewayContext } from '../../gateway/policy-gateway.ts';
 import { createPipeline } from '../../gateway/pipeline.ts';
 import type { Stage } from '../../gateway/stages/stage.ts';
+import { requestIdStage } from '../../gateway/stages/request-id.ts';
 import { versionStampStage } from '../../gateway/stages/version-stamp.ts';
 import { stripAddedStage } from '../../gateway/stages/strip-added.ts';
 import { accessRecordingStage, type AccessRecorder } from '../../gateway/stages/access-recording.ts';
@@ -114,6 +115,7 @@ const passThroughAccessLog: AccessRecorder = {
  */
 export function conformanceStages(): Stage[] {
   return [
+    requestIdStage(),
     versionStampStage,
     stripAddedStage,
     accessRecordingStage(passThroughAccessLog),
