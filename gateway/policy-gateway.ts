@@ -8,13 +8,17 @@ import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-i
 import type { GraphQLSchema } from 'graphql';
 import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import type { Pipeline } from './pipeline.ts';
+import { plannerKeysOf, type PlannerKeys } from './planner-keys.ts';
 import type { GatewayContext } from './stages/stage.ts';
 
 export type { GatewayContext, RequestIdentity } from './stages/stage.ts';
 export { DOCUMENT_CACHE_BYTES } from './stages/policy-decision.ts';
 
 export function withPipeline(gateway: GatewayInterface, pipeline: Pipeline): GatewayInterface {
+  // Per schema: the API schema operations are validated against, and the response keys the
+  // planner uses on each of its types (the key aliases stage moves a caller's alias off them).
   let apiSchema: GraphQLSchema | undefined;
+  let plannerKeys: PlannerKeys = new Map();
 
   const pipelineExecutor = (executor: GatewayExecutor): GatewayExecutor => async (requestContext) => {
     const { identity, access } = requestContext.context as Partial<GatewayContext>;
@@ -26,6 +30,7 @@ export function withPipeline(gateway: GatewayInterface, pipeline: Pipeline): Gat
       identity,
       access,
       apiSchema,
+      plannerKeys,
       executor,
       document: requestContext.document,
       verdict: null,
@@ -37,6 +42,7 @@ export function withPipeline(gateway: GatewayInterface, pipeline: Pipeline): Gat
   return {
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate((schemaContext) => {
       apiSchema = schemaContext.apiSchema;
+      plannerKeys = plannerKeysOf(schemaContext.coreSupergraphSdl);
       callback(schemaContext);
     }),
     load: async (options) => {

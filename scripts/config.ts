@@ -38,8 +38,10 @@ export interface ToolSettings {
   retentionDays: number;
   /** `npm run audit`: the witness file, unless --witness names one. */
   witnessFile: string | undefined;
-  /** `npm run policy`: where the officer typed the command (npm runs scripts from the package root). */
+  /** `npm run policy`, `npm run conformance`: where the command was typed (npm runs scripts from the package root). */
   invocationDir: string | undefined;
+  /** `npm run conformance`: how long the federation audit waits for a gateway to start (GATEWAY_TIMEOUT, ms; the audit's own default of 5 s is too short on a loaded machine). */
+  conformanceGatewayTimeoutMs: number;
 }
 
 export function readToolSettings(env: Environment = process.env): ToolSettings {
@@ -58,6 +60,7 @@ export function readToolSettings(env: Environment = process.env): ToolSettings {
     retentionDays: integer(env, 'ACCESS_LOG_RETENTION_DAYS', DEFAULT_RETENTION_DAYS),
     witnessFile: optional(env, WITNESS_FILE_ENV),
     invocationDir: optional(env, 'INIT_CWD'),
+    conformanceGatewayTimeoutMs: integer(env, 'GATEWAY_TIMEOUT', 60_000),
   };
 }
 

@@ -13,6 +13,7 @@
  *   verify-release [file]                              checks a release's signature (default: the newest)
  *   release-key [--out dir]                            a new release key pair
  *   status                                             the release every process enforces, stale ones marked
+ *   scaffold --subgraph <name> --sdl <file> [--url u]  drafts a new department's catalog items and policy file
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -36,6 +37,7 @@ import { formatProblem } from '../lib/policy/loading/problems.ts';
 import type { PolicyProblem } from '../lib/policy/loading/problems.ts';
 import { policyCommandEnvironment, readToolSettings } from './config.ts';
 import { RELEASE_COMMANDS } from './policy-release.ts';
+import { scaffoldCommand } from './policy-scaffold.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -65,6 +67,10 @@ const USAGE = `usage: npm run policy -- <command> [options]
   verify-release [<file>] [--dir policies]        check a release file's signature (default: the newest)
   release-key [--out <dir>]                       make a release key pair (release-key.pem, release-key.pub.pem)
   status                                          the release each gateway and department enforces
+  scaffold --subgraph <name> --sdl <file> [--url <url>] [--schema-dir schema]
+                                                  compose a new department's SDL into a candidate supergraph,
+                                                  draft its catalog items (TODO for an officer) and its policy
+                                                  file (deny by default), and list what is left to decide
 
 common: --supergraph <file> (default: $SUPERGRAPH_PATH or schema/supergraph.graphql)`;
 
@@ -78,7 +84,7 @@ export function option(values: Record<string, string | boolean | undefined>, nam
   return typeof value === 'string' ? value : undefined;
 }
 
-function required(values: Record<string, string | boolean | undefined>, name: string): string {
+export function required(values: Record<string, string | boolean | undefined>, name: string): string {
   const value = option(values, name);
   if (value === undefined) throw new UsageError(`--${name} is required`);
   return value;
@@ -268,6 +274,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   schema: schemaCommand,
   'register-operations': registerOperationsCommand,
   ...RELEASE_COMMANDS,
+  scaffold: scaffoldCommand,
 };
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -289,6 +296,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         note: { type: 'string' },
         'from-release': { type: 'string' },
         out: { type: 'string' },
+        subgraph: { type: 'string' },
+        sdl: { type: 'string' },
+        url: { type: 'string' },
+        'schema-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));

@@ -20,6 +20,7 @@ import { createOperationRegistry } from '../gateway/persisted-operations.ts';
 import { createAccessRecorder } from '../gateway/access-log.ts';
 import { createPipeline, gatewayStages, type Pipeline } from '../gateway/pipeline.ts';
 import { answering, executionOf, identityOf, shippedPolicy, signer, writerKeeping } from './support/pipeline.ts';
+import { conformanceStages } from './conformance/gateway.ts';
 
 const log = createLogger('test');
 const namespace = `credence-test-pipeline-order-${process.pid}`;
@@ -77,6 +78,11 @@ describe('the request pipeline', () => {
       'key aliases',
       'department calls',
     ]);
+  });
+
+  it('is what the conformance harness runs: the same execution stages, in the same order', () => {
+    const executing = pipeline.stages.filter((stage) => stage.prepare !== undefined || stage.finish !== undefined).map(({ name }) => name);
+    assert.deepEqual(conformanceStages().map(({ name }) => name), executing);
   });
 
   it('answers through its stages in list order: rewrites inward, undos outward, the access log between the undos and the strip', async () => {

@@ -39,6 +39,10 @@ import { deniedFieldsStage } from '../gateway/stages/denied-fields.ts';
 import { skipGuardsStage } from '../gateway/stages/skip-guards.ts';
 import { subjectKeysStage } from '../gateway/stages/subject-keys.ts';
 import { keyAliasesStage } from '../gateway/stages/key-aliases.ts';
+import { plannerKeysOf } from '../gateway/planner-keys.ts';
+import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
+import { composeWith } from './support/rich-federation.ts';
+import { RICH_DEPARTMENTS } from './fixtures/rich/index.ts';
 import { departmentCallsStage } from '../gateway/stages/department-calls.ts';
 import { answering, executionOf, identityOf, schema, shippedPolicy, signer, signerPublicKeyPem, writerKeeping, type Handed } from './support/pipeline.ts';
 
@@ -432,6 +436,56 @@ describe('stage: key aliases', () => {
     assert.match(print(execution.document ?? parse('{ a }')), /__credence_as_uscc: name/);
     const answer = await stage.finish?.(execution, { data: { subject: { __credence_as_uscc: 'A' } } });
     assert.deepEqual(answer?.data, { subject: { uscc: 'A' } });
+    assert.equal(execution.document, original);
+  });
+
+  // A foreign supergraph (test/fixtures/rich): entity keys `id` on Book, Gadget and Supplier, the
+  // nested key `site { country code }` on Warehouse, `@requires(fields: "weightGrams")` on Book.
+  const rich = composeWith(RICH_DEPARTMENTS);
+  const richSchema = { apiSchema: buildApiSchema(rich), plannerKeys: plannerKeysOf(rich) };
+
+  it('moves an alias named like any entity key, nested key or @requires field of the type it is on', async () => {
+    const stage = keyAliasesStage();
+    const execution = executionOf(
+      '{ warehouses { site { code: country country: code } } search { ... on Book { id: name weightGrams: price } ... on Supplier { name } } }',
+      bank, nothingAnswered, undefined, undefined, richSchema,
+    );
+    const original = execution.document;
+    await stage.prepare?.(execution);
+    const printed = print(execution.document ?? parse('{ a }'));
+    for (const moved of [/__credence_as_code: country/, /__credence_as_country: code/, /__credence_as_id: name/, /__credence_as_weightGrams: price/]) {
+      assert.match(printed, moved);
+    }
+    const answer = await stage.finish?.(execution, {
+      data: {
+        warehouses: [{ site: { __credence_as_code: 'CN', __credence_as_country: 'SH-1' } }],
+        search: [{ __credence_as_id: 'A book', __credence_as_weightGrams: 12.5 }, { name: 'A supplier' }],
+      },
+    });
+    assert.deepEqual(answer?.data, {
+      warehouses: [{ site: { code: 'CN', country: 'SH-1' } }],
+      search: [{ id: 'A book', weightGrams: 12.5 }, { name: 'A supplier' }],
+    });
+    assert.equal(execution.document, original);
+  });
+
+  it('moves an alias named like a key of any type an interface may be, and leaves other types\' aliases alone', async () => {
+    const stage = keyAliasesStage();
+    const onInterface = executionOf('{ products { id: name } }', bank, nothingAnswered, undefined, undefined, richSchema);
+    await stage.prepare?.(onInterface);
+    assert.match(print(onInterface.document ?? parse('{ a }')), /__credence_as_id: name/);
+    // `stockCount` is no key of Warehouse, and `id` none of Site: nothing to move, the document untouched.
+    const unkeyed = executionOf('{ warehouses { id: stockCount site { id: code } } }', bank, nothingAnswered, undefined, undefined, richSchema);
+    const original = unkeyed.document;
+    await stage.prepare?.(unkeyed);
+    assert.equal(unkeyed.document, original);
+  });
+
+  it('moves no entity-key alias when the schema load found no planner keys (the shipped keys only)', async () => {
+    const stage = keyAliasesStage();
+    const execution = executionOf('{ products { id: name } }', bank, nothingAnswered, undefined, undefined, { apiSchema: richSchema.apiSchema, plannerKeys: new Map() });
+    const original = execution.document;
+    await stage.prepare?.(execution);
     assert.equal(execution.document, original);
   });
 });

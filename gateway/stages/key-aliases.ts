@@ -2,15 +2,18 @@
  * Apollo's query planner selects `__typename` and the entity key (`Subject.uscc`) under their own
  * names to join departments, and merges a caller's field answered under either name with its own:
  * `subject { uscc: name }` came back with the code, not the name (apollographql/federation#3036).
+ * On any supergraph the same holds for every entity key and `@requires` field of a type: those
+ * are read once per schema load (gateway/planner-keys.ts) and handed to this stage.
  *
  * So before planning, such a field is answered under an alias the operation does not use
  * (added-selections.ts), and once Apollo has answered, the caller's response key is put back in
  * its place. An operation without such an alias goes through unchanged.
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
-import { GraphQLError, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, isAbstractType, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLCompositeType, type GraphQLSchema } from 'graphql';
 import { KEY_FIELD } from '../../lib/policy/decision/api-schema.ts';
 import { unusedAlias } from '../added-selections.ts';
+import type { PlannerKeys } from '../planner-keys.ts';
 import { oncePerDocument, type Stage } from './stage.ts';
 import { forEachObject } from '../../lib/graphql/answer-walk.ts';
 
@@ -26,19 +29,31 @@ const PLANNER_KEYS: readonly { key: string; typeName?: string }[] = [
   { key: KEY_FIELD.fieldName, typeName: KEY_FIELD.typeName },
 ];
 
-function clashes(field: FieldNode, parentTypeName: string | undefined): string | undefined {
+function clashes(field: FieldNode, parentTypeName: string | undefined, entityKeys: ReadonlySet<string> | undefined): string | undefined {
   const key = field.alias?.value;
   if (key === undefined || key === field.name.value) return undefined;
+  if (entityKeys?.has(key)) return key;
   return PLANNER_KEYS.find((reserved) => reserved.key === key && (reserved.typeName === undefined || reserved.typeName === parentTypeName))?.key;
 }
 
-/** The document with each field aliased like a planner's key answered under an unused alias, or null when there is none. */
-export function withKeyAliasesMoved(schema: GraphQLSchema, document: DocumentNode): MovedKeys | null {
+/** The planner's keys on a type; on an interface or union, those of every type it may be. */
+function entityKeysOn(schema: GraphQLSchema, type: GraphQLCompositeType | null | undefined, plannerKeys: PlannerKeys | undefined): ReadonlySet<string> | undefined {
+  if (!type || !plannerKeys) return undefined;
+  if (!isAbstractType(type)) return plannerKeys.get(type.name);
+  return new Set([type, ...schema.getPossibleTypes(type)].flatMap((member) => [...(plannerKeys.get(member.name) ?? [])]));
+}
+
+/**
+ * The document with each field aliased like a planner's key answered under an unused alias, or
+ * null when there is none. The planner's keys: `__typename`, `Subject.uscc`, and on foreign
+ * supergraphs every entity key and `@requires` field (`plannerKeys`, planner-keys.ts).
+ */
+export function withKeyAliasesMoved(schema: GraphQLSchema, document: DocumentNode, plannerKeys?: PlannerKeys): MovedKeys | null {
   const typeInfo = new TypeInfo(schema);
   const aliases = new Map<string, string>();
   const moved = visit(document, visitWithTypeInfo(typeInfo, {
     Field(node: FieldNode): FieldNode | undefined {
-      const key = clashes(node, typeInfo.getParentType()?.name);
+      const key = clashes(node, typeInfo.getParentType()?.name, entityKeysOn(schema, typeInfo.getParentType(), plannerKeys));
       if (key === undefined) return undefined;
       let alias = aliases.get(key);
       if (alias === undefined) {
@@ -89,17 +104,22 @@ export function restoreKeys(result: GatewayExecutionResult, renamed: ReadonlyMap
  */
 export function keyAliasesStage(): Stage {
   const moves = new WeakMap<object, { before: DocumentNode; renamed: ReadonlyMap<string, string> }>();
-  const movedIn = new WeakMap<GraphQLSchema, (document: DocumentNode) => MovedKeys | null>();
+  // Per schema and its planner's keys (both from one schema load), the move of each document.
+  const movedIn = new WeakMap<GraphQLSchema, WeakMap<PlannerKeys, (document: DocumentNode) => MovedKeys | null>>();
   return {
     name: 'key aliases',
     prepare(execution) {
-      const { document } = execution;
+      const { document, apiSchema: schema, plannerKeys } = execution;
       if (!document) return;
-      let move = movedIn.get(execution.apiSchema);
+      let forSchema = movedIn.get(schema);
+      if (!forSchema) {
+        forSchema = new WeakMap();
+        movedIn.set(schema, forSchema);
+      }
+      let move = forSchema.get(plannerKeys);
       if (!move) {
-        const schema = execution.apiSchema;
-        move = oncePerDocument((current) => withKeyAliasesMoved(schema, current));
-        movedIn.set(schema, move);
+        move = oncePerDocument((current) => withKeyAliasesMoved(schema, current, plannerKeys));
+        forSchema.set(plannerKeys, move);
       }
       const moved = move(document);
       if (!moved) return;

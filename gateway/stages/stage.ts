@@ -24,6 +24,7 @@ import type { DepartmentRequest } from '../../lib/identity/assertion.ts';
 import type { CompiledPolicy, Consumer, ConsumerView } from '../../lib/policy/decision/model.ts';
 import type { Limits } from '../operation-limits.ts';
 import type { FieldAccounting, PolicyVerdict } from '../policy-check.ts';
+import type { PlannerKeys } from '../planner-keys.ts';
 
 /** Who asks, for what, under which policy version: set by authentication and purpose, read by every stage after them. */
 export interface RequestIdentity {
@@ -102,6 +103,8 @@ export interface Execution {
   readonly access: RequestAccess;
   /** The API schema the operation was validated against. */
   readonly apiSchema: GraphQLSchema;
+  /** The response keys Apollo's planner uses on each type of the same supergraph (gateway/planner-keys.ts). */
+  readonly plannerKeys: PlannerKeys;
   /** @apollo/gateway's executor: plans the document and calls the departments. */
   readonly executor: GatewayExecutor;
   /** The document to execute as the stages so far have rewritten it; null when nothing is left to ask the departments. */

@@ -3,6 +3,7 @@
  * DataLoaders over them, its resolvers and its seed data. Its SDL is `schema/<name>.graphql`.
  * Adding a sixth department means writing one more object of this shape.
  */
+import type { DocumentNode } from 'graphql';
 import type { Connection, Model } from 'mongoose';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { SeedSubject } from './seed-subjects.ts';
@@ -28,6 +29,8 @@ export interface Department<Models, Loaders> {
   name: string;
   /** The department in words, for logs and the README. */
   title: string;
+  /** Its SDL, for a department whose SDL is not `schema/<name>.graphql` (a test's sample department). */
+  sdl?: DocumentNode;
   defineModels(connection: Connection): Models;
   /** A department whose records are never joined per subject (the access log, searched) has none. */
   createLoaders?(models: Models): Loaders;

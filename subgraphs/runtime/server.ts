@@ -84,7 +84,7 @@ function checkEntityBatch(request: DepartmentRequest): void {
 /** A department's subgraph schema with its resolvers, before enforcement is applied. */
 export function departmentSchema(department: AnyDepartment): GraphQLSchema {
   return buildSubgraphSchema([{
-    typeDefs: subgraphSdl(department.name),
+    typeDefs: department.sdl ?? subgraphSdl(department.name),
     resolvers: { Date: DateScalar, ...department.resolvers },
   }]);
 }

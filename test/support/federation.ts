@@ -9,7 +9,7 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isObjectType } from 'graphql';
+import { isInterfaceType, isObjectType } from 'graphql';
 import { generateApiKey, hashApiKey } from '../../lib/identity/api-keys.ts';
 import { createAssertionSigner, createAssertionVerifier, generateAssertionKeyPair } from '../../lib/identity/assertion.ts';
 import { createReplayGuard, type ReplayGuard } from '../../lib/identity/replay-guard.ts';
@@ -29,6 +29,7 @@ import { readGatewayConfig } from '../../gateway/config.ts';
 import { startGateway, type Gateway } from '../../gateway/server.ts';
 import { readDemoKeys } from '../../scripts/demo-keys.ts';
 import { departments } from '../../subgraphs/departments.ts';
+import type { AnyDepartment } from '../../subgraphs/runtime/department.ts';
 import { startSubgraph, type SubgraphServer } from '../../subgraphs/runtime/server.ts';
 import { seedAll } from '../../subgraphs/seed.ts';
 import { dropDepartmentDatabases } from './databases.ts';
@@ -98,22 +99,24 @@ export interface FederationOptions {
   preparePolicies?: (policiesDir: string) => Promise<void>;
   /** How long the gateway waits for one department call (the gateway's default otherwise). */
   subgraphTimeoutMs?: number;
+  /** Departments run beside the shipped ones (a sample department), with the supergraph that composes them all. */
+  extraDepartments?: { departments: readonly AnyDepartment[]; supergraphPath: string };
 }
 
 process.env.LOG_LEVEL ??= 'silent';
 
 /** `Type.*` for every object type of the API schema: a rule allowing these shows every field. */
-export function everyTypePattern(): string[] {
-  const schema = buildApiSchema(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
+export function everyTypePattern(supergraphPath: string = DEFAULT_SUPERGRAPH_PATH): string[] {
+  const schema = buildApiSchema(readFileSync(supergraphPath, 'utf8'));
   return Object.values(schema.getTypeMap())
-    .filter((type) => isObjectType(type) && !type.name.startsWith('__') && !isFederationInternal(type.name))
+    .filter((type) => (isObjectType(type) || isInterfaceType(type)) && !type.name.startsWith('__') && !isFederationInternal(type.name))
     .map((type) => `${type.name}.*`)
     .sort();
 }
 
 /** A policy file granting the inspector every field and all history, written beside the shipped policy. */
-function inspectorPolicy(keyHash: string): string {
-  const allow = everyTypePattern();
+function inspectorPolicy(keyHash: string, supergraphPath: string): string {
+  const allow = everyTypePattern(supergraphPath);
   return [
     'purposes:',
     '  - id: TESTING',
@@ -154,7 +157,9 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const policiesDir = join(dataDir, 'policies');
   await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true, filter: isPolicySource });
   const inspectorKey = generateApiKey();
-  await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey)));
+  const supergraphPath = options.extraDepartments?.supergraphPath ?? DEFAULT_SUPERGRAPH_PATH;
+  const allDepartments = [...departments, ...(options.extraDepartments?.departments ?? [])];
+  await writeFile(join(policiesDir, 'test-inspector.yaml'), inspectorPolicy(hashApiKey(inspectorKey), supergraphPath));
   await options.preparePolicies?.(policiesDir);
   const apiKeys = new Map([...readDemoKeys(policiesDir), ['test-inspector', inspectorKey]]);
 
@@ -172,13 +177,13 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => {});
   };
   try {
-    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log, referenceDate: seedReferenceDate });
+    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log, referenceDate: seedReferenceDate, departments: allDepartments });
     const sharedStore: SharedStore = await connectSharedStore(log);
     started.push(() => sharedStore.close());
     // The copied policy goes into force as the federation's first signed release.
     const releaseKeys = testReleaseKey();
     await releaseFolder(policiesDir, releasesDirectory(policiesDir, {}), releaseKeys);
-    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false, trustedKeys: releaseKeys.trusted });
+    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false, trustedKeys: releaseKeys.trusted, supergraphPath });
     started.push(() => policies.close());
     const keys = generateAssertionKeyPair();
     const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
@@ -186,7 +191,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
 
     const replayGuard = createReplayGuard(sharedStore, redisNamespace);
     const subgraphs = new Map<string, SubgraphServer>();
-    for (const department of departments) {
+    for (const department of allDepartments) {
       const plugins = options.subgraphPlugins?.(department.name) ?? [];
       const subgraph = await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions, replayGuard });
       started.push(() => subgraph.close());
@@ -208,6 +213,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     started.push(() => accessLog.close());
     const gateway = await startGateway({
       ...config,
+      supergraphPath,
       defaultLimits: { ...config.defaultLimits, ...options.gatewayLimits },
       ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
       port: 0,

@@ -16,8 +16,13 @@ import type { AccessEntry } from '../../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../../lib/access-log/writer.ts';
 import type { Execution, RequestIdentity } from '../../gateway/stages/stage.ts';
 import { loadApiSchema } from './policy-operations.ts';
+import { plannerKeysOf, type PlannerKeys } from '../../gateway/planner-keys.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_SUPERGRAPH_PATH } from '../../lib/policy/releases/process-policy.ts';
 
 export const schema: GraphQLSchema = loadApiSchema();
+/** The planner's keys on the shipped supergraph, as the gateway reads them on schema load. */
+export const plannerKeys: PlannerKeys = plannerKeysOf(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
 
 let shipped: Promise<CompiledPolicy> | undefined;
 
@@ -56,7 +61,10 @@ export function answering(data: Record<string, unknown>, handed: Handed = { docu
   };
 }
 
-export function executionOf(query: string | DocumentNode, identity: RequestIdentity, executor: GatewayExecutor, variables?: Record<string, unknown>, queryHash?: string): Execution {
+export function executionOf(
+  query: string | DocumentNode, identity: RequestIdentity, executor: GatewayExecutor, variables?: Record<string, unknown>, queryHash?: string,
+  on: { apiSchema: GraphQLSchema; plannerKeys: PlannerKeys } = { apiSchema: schema, plannerKeys },
+): Execution {
   const document = typeof query === 'string' ? parse(query) : query;
   const requestContext = {
     document,
@@ -69,7 +77,8 @@ export function executionOf(query: string | DocumentNode, identity: RequestIdent
     requestContext,
     identity,
     access: { servedSubjects: new Set(), recorded: false },
-    apiSchema: schema,
+    apiSchema: on.apiSchema,
+    plannerKeys: on.plannerKeys,
     executor,
     document,
     verdict: null,

@@ -13,6 +13,7 @@ import { isAlwaysAllowed, policyFields, policyTypes } from './api-schema.ts';
 import type { CompetenceSource, PolicySource } from '../loading/parse.ts';
 import type { Competence } from './competence.ts';
 import type { Resolution, ResolvedView } from './resolve.ts';
+import { alignInterfaceFields } from './interface-fields.ts';
 
 /** The rule id of decisions no policy file can change: `Subject.uscc` and `__typename`. */
 export const ALWAYS_ALLOWED_RULE_ID = 'builtin:always-allowed';
@@ -77,6 +78,7 @@ function compileView(view: ResolvedView, schema: GraphQLSchema): ConsumerView {
     }
     fields.set(type.name, byField);
   }
+  alignInterfaceFields(fields, schema);
   const records = new Map<string, RecordRule>();
   for (const [typeName, entry] of view.records) {
     records.set(typeName, Object.freeze({ ruleId: entry.rule.id, history: entry.history, disclosureWindow: entry.disclosureWindow }));

@@ -29,7 +29,9 @@ export type ProblemCode =
   | 'unused'
   | 'unreachable'
   | 'empty-object'
-  | 'no-rules';
+  | 'no-rules'
+  | 'undecided'
+  | 'interface-mismatch';
 
 export interface PolicyProblem {
   severity: 'error' | 'warning';

@@ -19,6 +19,7 @@ import { resolvePolicy, ruleConsumerIds, SET_PREFIX } from '../decision/resolve.
 import type { FieldEntry, Resolution, ResolvedView } from '../decision/resolve.ts';
 import { child, keyOf, ProblemSink } from '../loading/yaml-source.ts';
 import type { Place } from '../loading/yaml-source.ts';
+import { reportInterfaceMismatches } from '../decision/interface-fields.ts';
 
 export interface ValidationResult {
   problems: PolicyProblem[];
@@ -513,6 +514,7 @@ export function validatePolicy(source: PolicySource, schema: GraphQLSchema): Val
   const resolution = resolvePolicy(source, schema);
   reportConflicts({ resolution, sink });
   reportReachability({ resolution, schema, sink });
+  reportInterfaceMismatches(resolution, schema, sink);
   reportUnused(ctx);
   reportEmptyViews(resolution, consumers, purposes, sink);
   return { problems: sink.problems, resolution };

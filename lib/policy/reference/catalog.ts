@@ -10,8 +10,9 @@ import { DEFAULT_DISCLOSURE_WINDOWS, RECORD_TYPES } from '../decision/records.ts
 import type { DisclosureWindows } from '../decision/records.ts';
 import type { PolicyProblem } from '../loading/problems.ts';
 import { parseReferenceFile, readReferenceFile, ReferenceDataError } from './reference-data.ts';
-import { child, ProblemSink } from '../loading/yaml-source.ts';
+import { child, parseYamlFile, ProblemSink } from '../loading/yaml-source.ts';
 import type { Place, YamlFile } from '../loading/yaml-source.ts';
+import { undecidedCatalogProblems } from './undecided.ts';
 
 export { DEFAULT_CATALOG_PATH };
 
@@ -173,6 +174,11 @@ function ownProblems(catalog: Catalog): PolicyProblem[] {
 
 /** Parses and checks a catalog file's text (`name` is how problems name the file). */
 export function parseCatalog(name: string, text: string): { ok: true; catalog: Catalog } | { ok: false; problems: PolicyProblem[] } {
+  // Decisions left to an officer (`scaffold` drafts them as TODO) come first: a TODO classification
+  // would otherwise read as a mere typo in the enum.
+  const { file: draft, problems: syntax } = parseYamlFile(name, text);
+  const undecided = syntax.length === 0 ? undecidedCatalogProblems(draft) : [];
+  if (undecided.length > 0) return { ok: false, problems: undecided };
   const parsed = parseReferenceFile<RawCatalog>(name, text, CATALOG_JSON_SCHEMA);
   if (!parsed.ok) return parsed;
   const catalog: Catalog = {
@@ -206,7 +212,10 @@ export function loadCatalog(path: string = configuredCatalogPath()): Catalog {
   if (cached) return cached;
   const { name, text: contents } = readReferenceFile(path);
   const result = parseCatalog(name, contents);
-  if (!result.ok) throw new ReferenceDataError(`the catalog ${name}`, result.problems);
+  if (!result.ok) {
+    const undecided = result.problems.filter((problem) => problem.code === 'undecided').length;
+    throw new ReferenceDataError(`the catalog ${name}${undecided > 0 ? ` (${undecided} TODO left to decide)` : ''}`, result.problems);
+  }
   loaded.set(path, result.catalog);
   return result.catalog;
 }
