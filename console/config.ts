@@ -32,7 +32,10 @@ export interface ConsoleConfig {
 
 export function readConsoleConfig(env: Environment = process.env): ConsoleConfig {
   const releasePrivateKey = optional(env, RELEASE_ENV.PRIVATE_KEY);
-  if (!releasePrivateKey?.trim()) throw new Error(`${RELEASE_ENV.PRIVATE_KEY} is not set: the console signs approved proposals with the release key.`);
+  if (!releasePrivateKey?.trim())
+    throw new Error(
+      `${RELEASE_ENV.PRIVATE_KEY} is not set: the console signs approved proposals with the release key.`,
+    );
   const idle = optional(env, 'CONSOLE_SESSION_IDLE_MS');
   const hosts = optional(env, 'CONSOLE_PROCESS_HOSTS');
   return {

@@ -17,7 +17,7 @@ const en = {
   signed_in_as: 'Signed in as',
   language: '中文',
   sign_in: 'Sign in',
-  sign_in_intro: 'Officers of the privacy office sign in with their consumer\'s API key or a JWT from a trusted issuer.',
+  sign_in_intro: "Officers of the privacy office sign in with their consumer's API key or a JWT from a trusted issuer.",
   credential: 'API key or JWT',
   refused: 'Refused',
   release_in_force: 'Release in force',
@@ -123,7 +123,8 @@ const en = {
   error_NOT_AN_OFFICER: 'This consumer is not an officer: only consumers with the officer role may sign in.',
   error_INVALID_CREDENTIALS: 'The API key or token is not valid.',
   error_SELF_APPROVAL: 'The author of a proposal may not approve it: another officer must.',
-  error_STALE_PROPOSAL: 'The release in force has changed since this proposal was written: propose it again on the new release.',
+  error_STALE_PROPOSAL:
+    'The release in force has changed since this proposal was written: propose it again on the new release.',
   error_PROPOSAL_CHANGED: 'The proposal changed since you opened it: reload it and review it again.',
   error_NOT_OPEN: 'This proposal is no longer open.',
   error_NOT_FOUND: 'No such proposal.',

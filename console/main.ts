@@ -38,5 +38,12 @@ const server = await startConsole({
 });
 log.info({ url: server.url }, 'privacy console listening');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void server.close().then(() => sharedStore.close()).then(() => process.exit(0)));
+  process.once(
+    signal,
+    () =>
+      void server
+        .close()
+        .then(() => sharedStore.close())
+        .then(() => process.exit(0)),
+  );
 }

@@ -51,12 +51,23 @@ export interface Matrix {
   page: number;
   pages: number;
   records: { column: MatrixColumn; rules: { typeName: string; description: string; rule: RuleRef | null }[] }[];
-  choices: { consumers: string[]; departments: string[]; items: { code: string; name: string }[]; dataClasses: string[] };
+  choices: {
+    consumers: string[];
+    departments: string[];
+    items: { code: string; name: string }[];
+    dataClasses: string[];
+  };
 }
 
 export const MATRIX_PAGE_SIZE = 30;
 
-export function buildMatrix(loaded: LoadedPolicy, schema: GraphQLSchema, catalog: Catalog, filter: MatrixFilter, page: number): Matrix {
+export function buildMatrix(
+  loaded: LoadedPolicy,
+  schema: GraphQLSchema,
+  catalog: Catalog,
+  filter: MatrixFilter,
+  page: number,
+): Matrix {
   const { policy, rules } = loaded;
   const ruleRef = (ruleId: string | null): RuleRef | null => {
     if (ruleId === null) return null;
@@ -64,15 +75,30 @@ export function buildMatrix(loaded: LoadedPolicy, schema: GraphQLSchema, catalog
     return { id: ruleId, file: rule?.file ?? '', line: rule?.line ?? 0, description: rule?.description ?? '' };
   };
   const consumers = [...policy.consumers.values()];
-  const columns = consumers.filter((consumer) => !filter.consumer || consumer.id === filter.consumer)
+  const columns = consumers
+    .filter((consumer) => !filter.consumer || consumer.id === filter.consumer)
     .flatMap((consumer) => consumer.purposes.map((purpose) => ({ consumer: consumer.id, purpose })));
   const views = columns.map((column) => policy.view(column.consumer, column.purpose));
-  const fields = policyTypes(schema).flatMap((type) => policyFields(type).map((field) => {
-    const item = catalogItemOfField(catalog, type.name, field.name);
-    return { typeName: type.name, fieldName: field.name, department: item?.department ?? '', item: item?.code ?? '', dataClass: item?.classification ?? '' };
-  })).filter((field) => (!filter.department || field.department === filter.department)
-    && (!filter.item || field.item === filter.item)
-    && (!filter.field || `${field.typeName}.${field.fieldName}`.toLowerCase().includes(filter.field.toLowerCase())) && (!filter.dataClass || field.dataClass === filter.dataClass));
+  const fields = policyTypes(schema)
+    .flatMap((type) =>
+      policyFields(type).map((field) => {
+        const item = catalogItemOfField(catalog, type.name, field.name);
+        return {
+          typeName: type.name,
+          fieldName: field.name,
+          department: item?.department ?? '',
+          item: item?.code ?? '',
+          dataClass: item?.classification ?? '',
+        };
+      }),
+    )
+    .filter(
+      (field) =>
+        (!filter.department || field.department === filter.department) &&
+        (!filter.item || field.item === filter.item) &&
+        (!filter.field || `${field.typeName}.${field.fieldName}`.toLowerCase().includes(filter.field.toLowerCase())) &&
+        (!filter.dataClass || field.dataClass === filter.dataClass),
+    );
   const pages = Math.max(1, Math.ceil(fields.length / MATRIX_PAGE_SIZE));
   const current = Math.min(Math.max(1, page), pages);
   const rows = fields.slice((current - 1) * MATRIX_PAGE_SIZE, current * MATRIX_PAGE_SIZE).map((field): MatrixRow => ({
@@ -81,16 +107,20 @@ export function buildMatrix(loaded: LoadedPolicy, schema: GraphQLSchema, catalog
     item: field.item,
     dataClass: field.dataClass,
     cells: views.map((view) => {
-      const decision: FieldDecision = view ? view.field(field.typeName, field.fieldName) : { effect: 'deny', ruleId: null };
+      const decision: FieldDecision = view
+        ? view.field(field.typeName, field.fieldName)
+        : { effect: 'deny', ruleId: null };
       return { ...decision, rule: ruleRef(decision.ruleId) };
     }),
   }));
   const records = columns.map((column, index) => ({
     column,
-    rules: Object.keys(RECORD_TYPES).sort().map((typeName) => {
-      const rule = views[index]?.records(typeName) ?? { ruleId: null, history: false, disclosureWindow: false };
-      return { typeName, description: describeRecordRule(rule), rule: ruleRef(rule.ruleId) };
-    }),
+    rules: Object.keys(RECORD_TYPES)
+      .sort()
+      .map((typeName) => {
+        const rule = views[index]?.records(typeName) ?? { ruleId: null, history: false, disclosureWindow: false };
+        return { typeName, description: describeRecordRule(rule), rule: ruleRef(rule.ruleId) };
+      }),
   }));
   return {
     columns,

@@ -62,7 +62,13 @@ export type ProposalResult<T> = { ok: true; value: T } | ({ ok: false } & Propos
 export interface ProposalBook {
   list(): Promise<Proposal[]>;
   get(id: string): Promise<Proposal | undefined>;
-  propose(input: { author: string; why: string; files: PolicyBundle; kind: Proposal['kind']; rollbackTo?: number }): Promise<ProposalResult<Proposal>>;
+  propose(input: {
+    author: string;
+    why: string;
+    files: PolicyBundle;
+    kind: Proposal['kind'];
+    rollbackTo?: number;
+  }): Promise<ProposalResult<Proposal>>;
   approve(input: { id: string; officer: string; reason: string; digest: string }): Promise<ProposalResult<Proposal>>;
   reject(input: { id: string; officer: string; reason: string }): Promise<ProposalResult<Proposal>>;
 }
@@ -81,11 +87,18 @@ function parseProposal(text: string | undefined): Proposal | undefined {
   }
 }
 
-export function createProposalBook(options: { sharedStore: SharedStore; namespace: string; releases: ReleaseDesk; now?: () => Date }): ProposalBook {
+export function createProposalBook(options: {
+  sharedStore: SharedStore;
+  namespace: string;
+  releases: ReleaseDesk;
+  now?: () => Date;
+}): ProposalBook {
   const key = `${options.namespace}:console:proposals`;
   const now = (): string => (options.now?.() ?? new Date()).toISOString();
-  const save = (proposal: Proposal): Promise<void> => options.sharedStore.hset(key, proposal.id, JSON.stringify(proposal));
-  const get = async (id: string): Promise<Proposal | undefined> => parseProposal((await options.sharedStore.hgetall(key))[id]);
+  const save = (proposal: Proposal): Promise<void> =>
+    options.sharedStore.hset(key, proposal.id, JSON.stringify(proposal));
+  const get = async (id: string): Promise<Proposal | undefined> =>
+    parseProposal((await options.sharedStore.hgetall(key))[id]);
   // One approval at a time in this console: two approvals on one base cannot both pass the check.
   let approving = Promise.resolve();
 
@@ -96,7 +109,9 @@ export function createProposalBook(options: { sharedStore: SharedStore; namespac
 
   return {
     async list() {
-      const all = Object.values(await options.sharedStore.hgetall(key)).map(parseProposal).filter((proposal) => proposal !== undefined);
+      const all = Object.values(await options.sharedStore.hgetall(key))
+        .map(parseProposal)
+        .filter((proposal) => proposal !== undefined);
       return all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     },
     get,
@@ -144,15 +159,21 @@ export function createProposalBook(options: { sharedStore: SharedStore; namespac
         }
         const { release } = await options.releases.inForce();
         if (release.number !== proposal.base.number || release.sha256 !== proposal.base.sha256) {
-          await recordRefusal(proposal, input.officer, `STALE_PROPOSAL: based on release ${proposal.base.number}, release ${release.number} is in force`);
+          await recordRefusal(
+            proposal,
+            input.officer,
+            `STALE_PROPOSAL: based on release ${proposal.base.number}, release ${release.number} is in force`,
+          );
           return refuse({ code: 'STALE_PROPOSAL', status: 409, inForce: release.number });
         }
         // A rollback restores content that passed its own tests when first released.
         const tests = proposal.kind === 'rollback' ? new Map<string, string>() : await options.releases.tests();
         const note = `proposal ${proposal.id} by ${proposal.author}: ${proposal.why} | approved by ${input.officer}: ${reason}`;
         const outcome = await options.releases.release(proposal.files, tests, note);
-        if (outcome.kind === 'invalid') return refuse({ code: 'INVALID_POLICY', status: 422, problems: outcome.problems });
-        if (outcome.kind === 'tests-failed') return refuse({ code: 'POLICY_TESTS_FAIL', status: 422, results: outcome.results });
+        if (outcome.kind === 'invalid')
+          return refuse({ code: 'INVALID_POLICY', status: 422, problems: outcome.problems });
+        if (outcome.kind === 'tests-failed')
+          return refuse({ code: 'POLICY_TESTS_FAIL', status: 422, results: outcome.results });
         if (outcome.kind === 'unchanged') return refuse({ code: 'NO_CHANGE', status: 400 });
         proposal.status = 'approved';
         proposal.release = outcome.release.number;
@@ -161,7 +182,10 @@ export function createProposalBook(options: { sharedStore: SharedStore; namespac
         return { ok: true, value: proposal };
       };
       const result = approving.then(run);
-      approving = result.then(() => {}, () => {});
+      approving = result.then(
+        () => {},
+        () => {},
+      );
       return result;
     },
     async reject(input) {

@@ -11,7 +11,14 @@ import type { GraphQLSchema } from 'graphql';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
 import type { PolicyBundle } from '../lib/policy/loading/bundle.ts';
 import { loadPolicyFromTexts, type PolicyLoadResult } from '../lib/policy/loading/load-policy.ts';
-import { highestReleaseIn, parseJson, releaseFileName, verifyRelease, type PolicyRelease, type ReleaseKey } from '../lib/policy/releases/signed-release.ts';
+import {
+  highestReleaseIn,
+  parseJson,
+  releaseFileName,
+  verifyRelease,
+  type PolicyRelease,
+  type ReleaseKey,
+} from '../lib/policy/releases/signed-release.ts';
 import { readLatestRelease } from '../lib/policy/releases/release-store.ts';
 import { makeRelease, type ReleaseOutcome } from '../lib/policy/officers/releaser.ts';
 import { readPolicyTestFiles } from '../lib/policy/officers/policy-tests.ts';
@@ -47,10 +54,11 @@ export interface ReleaseDesk {
 
 export function createReleaseDesk(options: ReleaseDeskOptions): ReleaseDesk {
   let cached: ReleaseInForce | undefined;
-  const load = (files: PolicyBundle): PolicyLoadResult => loadPolicyFromTexts(files, options.schema, {
-    // JWKS files a policy names travel in the release; the folder's copy is only a fallback.
-    readReferencedFile: () => undefined,
-  });
+  const load = (files: PolicyBundle): PolicyLoadResult =>
+    loadPolicyFromTexts(files, options.schema, {
+      // JWKS files a policy names travel in the release; the folder's copy is only a fallback.
+      readReferencedFile: () => undefined,
+    });
   return {
     load,
     async inForce() {
@@ -61,15 +69,22 @@ export function createReleaseDesk(options: ReleaseDeskOptions): ReleaseDesk {
       if (!release) throw new Error('no signed release verifies: release the policy first (npm run policy -- release)');
       if (cached?.release.sha256 === release.sha256 && cached.release.number === release.number) return cached;
       const loaded = load(release.files);
-      if (!loaded.ok) throw new Error(`release ${release.number} does not compile here: ${loaded.errors[0]?.message ?? ''}`);
+      if (!loaded.ok)
+        throw new Error(`release ${release.number} does not compile here: ${loaded.errors[0]?.message ?? ''}`);
       cached = { release, loaded };
       return cached;
     },
     async list() {
-      const names = (await readdir(options.releasesDir).catch(() => [] as string[])).filter((name) => /^release-\d+\.json$/.test(name)).sort().reverse();
+      const names = (await readdir(options.releasesDir).catch(() => [] as string[]))
+        .filter((name) => /^release-\d+\.json$/.test(name))
+        .sort()
+        .reverse();
       const releases: PolicyRelease[] = [];
       for (const name of names) {
-        const check = verifyRelease(parseJson(await readFile(join(options.releasesDir, name), 'utf8')), options.trustedKeys);
+        const check = verifyRelease(
+          parseJson(await readFile(join(options.releasesDir, name), 'utf8')),
+          options.trustedKeys,
+        );
         if (check.ok) releases.push(check.release);
       }
       return releases;
@@ -81,16 +96,17 @@ export function createReleaseDesk(options: ReleaseDeskOptions): ReleaseDesk {
       return check.ok ? check.release : undefined;
     },
     tests: () => readPolicyTestFiles(options.policiesDir),
-    release: (files, tests, note) => makeRelease({
-      files,
-      tests,
-      schema: options.schema,
-      key: options.releaseKey,
-      trustedKeys: options.trustedKeys,
-      releasesDir: options.releasesDir,
-      sharedStore: options.sharedStore,
-      namespace: options.namespace,
-      note,
-    }),
+    release: (files, tests, note) =>
+      makeRelease({
+        files,
+        tests,
+        schema: options.schema,
+        key: options.releaseKey,
+        trustedKeys: options.trustedKeys,
+        releasesDir: options.releasesDir,
+        sharedStore: options.sharedStore,
+        namespace: options.namespace,
+        note,
+      }),
   };
 }

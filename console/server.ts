@@ -64,11 +64,18 @@ export interface ConsoleServer {
 
 const LANG_COOKIE = 'credence_console_lang';
 const ASSETS: Record<string, { type: string; body: string }> = {
-  'console.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/console.css', import.meta.url), 'utf8') },
-  'console.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./assets/console.js', import.meta.url), 'utf8') },
+  'console.css': {
+    type: 'text/css; charset=utf-8',
+    body: readFileSync(new URL('./assets/console.css', import.meta.url), 'utf8'),
+  },
+  'console.js': {
+    type: 'text/javascript; charset=utf-8',
+    body: readFileSync(new URL('./assets/console.js', import.meta.url), 'utf8'),
+  },
 };
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on form posts, and the origin check needs the real one.
@@ -96,11 +103,21 @@ function credentialOf(raw: string): OfficerCredential {
 }
 
 export async function startConsole(options: ConsoleOptions): Promise<ConsoleServer> {
-  const sessions = createSessions({ idleMs: options.sessionIdleMs ?? 15 * 60_000, maxAgeMs: options.sessionMaxAgeMs ?? 8 * 3600_000, secure: options.secureCookies ?? false });
+  const sessions = createSessions({
+    idleMs: options.sessionIdleMs ?? 15 * 60_000,
+    maxAgeMs: options.sessionMaxAgeMs ?? 8 * 3600_000,
+    secure: options.secureCookies ?? false,
+  });
   const releases = createReleaseDesk(options);
   const proposals = createProposalBook({ sharedStore: options.sharedStore, namespace: options.namespace, releases });
   const gateway = createGatewayClient(options.gatewayUrl);
-  const status = createStatusDesk({ sharedStore: options.sharedStore, namespace: options.namespace, ...(options.accessLogUri ? { accessLogUri: options.accessLogUri } : {}), processHosts: options.processHosts ?? ['127.0.0.1', 'localhost', '[::1]'], ...(options.verification ? { verification: options.verification } : {}) });
+  const status = createStatusDesk({
+    sharedStore: options.sharedStore,
+    namespace: options.namespace,
+    ...(options.accessLogUri ? { accessLogUri: options.accessLogUri } : {}),
+    processHosts: options.processHosts ?? ['127.0.0.1', 'localhost', '[::1]'],
+    ...(options.verification ? { verification: options.verification } : {}),
+  });
   const catalog = loadCatalog();
 
   const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, forceCloseConnections: true });
@@ -120,7 +137,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const context = async (request: FastifyRequest): Promise<PageContext> => {
     const lang = language(request);
     const session = request.session;
-    const inForce = await releases.inForce().then((found) => found.release.number, () => undefined);
+    const inForce = await releases.inForce().then(
+      (found) => found.release.number,
+      () => undefined,
+    );
     return {
       t: translator(lang),
       lang,
@@ -129,8 +149,14 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
       ...(inForce !== undefined ? { inForce } : {}),
     };
   };
-  const sendPage = (reply: FastifyReply, body: string, code = 200): FastifyReply => reply.code(code).type('text/html; charset=utf-8').send(body);
-  const refuse = async (request: FastifyRequest, reply: FastifyReply, status: number, code: string): Promise<FastifyReply> => {
+  const sendPage = (reply: FastifyReply, body: string, code = 200): FastifyReply =>
+    reply.code(code).type('text/html; charset=utf-8').send(body);
+  const refuse = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    code: string,
+  ): Promise<FastifyReply> => {
     reply.header('x-console-refusal', code);
     const ctx = await context(request);
     if (!request.session) return sendPage(reply, loginPage(ctx, code), status);
@@ -138,12 +164,21 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   };
 
   /** Resolves a credential to an officer of the release in force, or the refusal's code. */
-  async function officerFor(credential: OfficerCredential, inForce: ReleaseInForce): Promise<{ id: string; name: string } | 'INVALID_CREDENTIALS' | 'NOT_AN_OFFICER'> {
+  async function officerFor(
+    credential: OfficerCredential,
+    inForce: ReleaseInForce,
+  ): Promise<{ id: string; name: string } | 'INVALID_CREDENTIALS' | 'NOT_AN_OFFICER'> {
     const authenticator = createAuthenticator({ policy: inForce.loaded.policy, policiesDir: options.policiesDir });
     try {
-      const identity = await authenticator.authenticate(credential.kind === 'api-key' ? { 'x-api-key': credential.apiKey } : { authorization: `Bearer ${credential.token}` });
+      const identity = await authenticator.authenticate(
+        credential.kind === 'api-key'
+          ? { 'x-api-key': credential.apiKey }
+          : { authorization: `Bearer ${credential.token}` },
+      );
       if (identity.credential === 'anonymous') return 'INVALID_CREDENTIALS';
-      return identity.consumer.roles?.includes('officer') ? { id: identity.consumer.id, name: identity.consumer.name } : 'NOT_AN_OFFICER';
+      return identity.consumer.roles?.includes('officer')
+        ? { id: identity.consumer.id, name: identity.consumer.name }
+        : 'NOT_AN_OFFICER';
     } catch {
       return 'INVALID_CREDENTIALS';
     }
@@ -165,7 +200,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     const found = sessions.find(request.headers.cookie);
     if (!found.ok) {
       reply.header('set-cookie', sessions.clearCookie());
-      if (request.method === 'GET') return reply.header('x-console-refusal', found.code).redirect(`/login?refused=${found.code}`, 303);
+      if (request.method === 'GET')
+        return reply.header('x-console-refusal', found.code).redirect(`/login?refused=${found.code}`, 303);
       return refuse(request, reply, 401, found.code);
     }
     request.session = found.session;
@@ -193,7 +229,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     const { to, back } = request.query as { to?: string; back?: string };
     const lang = isLanguage(to) ? to : 'en';
     const target = typeof back === 'string' && back.startsWith('/') && !back.startsWith('//') ? back : '/';
-    return reply.header('set-cookie', `${LANG_COOKIE}=${lang}; Path=/; SameSite=Strict; Max-Age=31536000`).redirect(target, 303);
+    return reply
+      .header('set-cookie', `${LANG_COOKIE}=${lang}; Path=/; SameSite=Strict; Max-Age=31536000`)
+      .redirect(target, 303);
   });
 
   app.get('/login', async (request, reply) => {
@@ -221,7 +259,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   app.get('/matrix', async (request, reply) => {
     const query = request.query as Record<string, string>;
     const filter: MatrixFilter = {};
-    for (const name of ['consumer', 'field', 'department', 'item', 'dataClass'] as const) if (query[name]) filter[name] = query[name];
+    for (const name of ['consumer', 'field', 'department', 'item', 'dataClass'] as const)
+      if (query[name]) filter[name] = query[name];
     const params = new URLSearchParams(Object.entries(filter) as [string, string][]);
     const { loaded } = await releases.inForce();
     const matrix = buildMatrix(loaded, options.schema, catalog, filter, Number(query.page) || 1);
@@ -247,53 +286,113 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
 
   app.get('/proposals', async (request, reply) => {
     const pageNumber = Number((request.query as Body).page) || 1;
-    return sendPage(reply, proposalsPage(await context(request), await proposals.list(), await releases.list(), pageNumber));
+    return sendPage(
+      reply,
+      proposalsPage(await context(request), await proposals.list(), await releases.list(), pageNumber),
+    );
   });
   app.get('/proposals/new', async (request, reply) => {
     const { release } = await releases.inForce();
-    const names = Object.keys(release.files).filter((name) => name.endsWith('.yaml')).sort();
+    const names = Object.keys(release.files)
+      .filter((name) => name.endsWith('.yaml'))
+      .sort();
     const requested = text((request.query as Body).file);
-    const file = names.includes(requested) ? requested : names.includes('rules.yaml') ? 'rules.yaml' : names[0] ?? '';
+    const file = names.includes(requested) ? requested : names.includes('rules.yaml') ? 'rules.yaml' : (names[0] ?? '');
     const files = { ...release.files };
-    return sendPage(reply, editorPage(await context(request), { files: names, file, text: files[file] ?? '', why: '', check: await check(files) }));
+    return sendPage(
+      reply,
+      editorPage(await context(request), {
+        files: names,
+        file,
+        text: files[file] ?? '',
+        why: '',
+        check: await check(files),
+      }),
+    );
   });
   app.post('/proposals/check', async (request, reply) => {
     const body = request.body as Body;
     const files = await editedFiles(text(body.file), text(body.text));
     if (!files) return reply.code(400).header('x-console-refusal', 'BAD_INPUT').send('unknown file');
-    return reply.type('text/html; charset=utf-8').send(toText(checkFragment(translator(language(request)), await check(files))));
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(toText(checkFragment(translator(language(request)), await check(files))));
   });
   app.post('/proposals', async (request, reply) => {
     const body = request.body as Body;
     const file = text(body.file);
     const files = await editedFiles(file, text(body.text));
     if (!files) return refuse(request, reply, 400, 'BAD_INPUT');
-    const result = await proposals.propose({ author: request.session!.officer, why: text(body.why), files, kind: 'change' });
+    const result = await proposals.propose({
+      author: request.session!.officer,
+      why: text(body.why),
+      files,
+      kind: 'change',
+    });
     if (result.ok) return reply.redirect(`/proposals/${result.value.id}`, 303);
     reply.header('x-console-refusal', result.code);
     const { release } = await releases.inForce();
-    const names = Object.keys(release.files).filter((name) => name.endsWith('.yaml')).sort();
-    return sendPage(reply, editorPage(await context(request), { files: names, file, text: text(body.text), why: text(body.why), check: await check(files), refused: result.code }), result.status);
+    const names = Object.keys(release.files)
+      .filter((name) => name.endsWith('.yaml'))
+      .sort();
+    return sendPage(
+      reply,
+      editorPage(await context(request), {
+        files: names,
+        file,
+        text: text(body.text),
+        why: text(body.why),
+        check: await check(files),
+        refused: result.code,
+      }),
+      result.status,
+    );
   });
   app.post('/proposals/rollback', async (request, reply) => {
     const body = request.body as Body;
     const target = await releases.numbered(Number(body.release));
     if (!target) return refuse(request, reply, 400, 'BAD_INPUT');
-    const result = await proposals.propose({ author: request.session!.officer, why: text(body.why), files: target.files, kind: 'rollback', rollbackTo: target.number });
+    const result = await proposals.propose({
+      author: request.session!.officer,
+      why: text(body.why),
+      files: target.files,
+      kind: 'rollback',
+      rollbackTo: target.number,
+    });
     if (!result.ok) return refuse(request, reply, result.status, result.code);
     return reply.redirect(`/proposals/${result.value.id}`, 303);
   });
-  const showProposal = async (request: FastifyRequest, reply: FastifyReply, proposal: Proposal, refused?: { status: number; code: string }): Promise<FastifyReply> => {
+  const showProposal = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    proposal: Proposal,
+    refused?: { status: number; code: string },
+  ): Promise<FastifyReply> => {
     if (refused) reply.header('x-console-refusal', refused.code);
     const inForce = await releases.inForce();
     // Once decided, the diff is shown against the release the proposal was based on.
-    const base = proposal.status === 'open' ? inForce.release.files : (await releases.numbered(proposal.base.number))?.files ?? inForce.release.files;
+    const base =
+      proposal.status === 'open'
+        ? inForce.release.files
+        : ((await releases.numbered(proposal.base.number))?.files ?? inForce.release.files);
     const before = releases.load(base);
     const after = releases.load(proposal.files);
-    const checked: CheckResult = after.ok && before.ok
-      ? { problems: after.warnings, diff: diffPolicies(before.policy, after.policy, options.schema), tests: proposal.kind === 'rollback' ? [] : runPolicyTests(after.policy, options.schema, parsePolicyTestFiles(await releases.tests()).cases) }
-      : { problems: after.ok ? [] : after.errors };
-    return sendPage(reply, proposalPage(await context(request), proposal, checked, refused?.code), refused?.status ?? 200);
+    const checked: CheckResult =
+      after.ok && before.ok
+        ? {
+            problems: after.warnings,
+            diff: diffPolicies(before.policy, after.policy, options.schema),
+            tests:
+              proposal.kind === 'rollback'
+                ? []
+                : runPolicyTests(after.policy, options.schema, parsePolicyTestFiles(await releases.tests()).cases),
+          }
+        : { problems: after.ok ? [] : after.errors };
+    return sendPage(
+      reply,
+      proposalPage(await context(request), proposal, checked, refused?.code),
+      refused?.status ?? 200,
+    );
   };
   app.get('/proposals/:id', async (request, reply) => {
     const proposal = await proposals.get((request.params as { id: string }).id);
@@ -304,22 +403,37 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     const { id, decision } = request.params as { id: string; decision: string };
     const body = request.body as Body;
     const officer = request.session!.officer;
-    const result = decision === 'approve'
-      ? await proposals.approve({ id, officer, reason: text(body.reason), digest: text(body.digest) })
-      : decision === 'reject' ? await proposals.reject({ id, officer, reason: text(body.reason) }) : undefined;
+    const result =
+      decision === 'approve'
+        ? await proposals.approve({ id, officer, reason: text(body.reason), digest: text(body.digest) })
+        : decision === 'reject'
+          ? await proposals.reject({ id, officer, reason: text(body.reason) })
+          : undefined;
     if (!result) return refuse(request, reply, 404, 'NOT_FOUND');
     if (result.ok) {
-      options.log.info({ proposal: id, decision, officer, release: result.value.release }, 'proposal decided in the console');
+      options.log.info(
+        { proposal: id, decision, officer, release: result.value.release },
+        'proposal decided in the console',
+      );
       return reply.redirect(`/proposals/${id}`, 303);
     }
     options.log.warn({ proposal: id, decision, officer, code: result.code }, 'proposal step refused');
     const proposal = await proposals.get(id);
-    return proposal ? showProposal(request, reply, proposal, result) : refuse(request, reply, result.status, result.code);
+    return proposal
+      ? showProposal(request, reply, proposal, result)
+      : refuse(request, reply, result.status, result.code);
   });
 
   app.get('/status', async (request, reply) => {
     const fleet = await status.processes();
-    return sendPage(reply, statusPage(await context(request), { ...fleet, verification: await status.lastVerification(), accessLogStore: status.accessLogStore() }));
+    return sendPage(
+      reply,
+      statusPage(await context(request), {
+        ...fleet,
+        verification: await status.lastVerification(),
+        accessLogStore: status.accessLogStore(),
+      }),
+    );
   });
   app.post('/status/verify', async (request, reply) => {
     await status.verify(request.session!.officer);
@@ -329,7 +443,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   app.get('/log', async (request, reply) => {
     const query = request.query as Record<string, string>;
     const filter: AccessLogSearch = {};
-    for (const name of ['requestId', 'consumer', 'purpose', 'subject', 'field', 'outcome', 'from', 'to'] as const) if (query[name]) filter[name] = query[name].trim();
+    for (const name of ['requestId', 'consumer', 'purpose', 'subject', 'field', 'outcome', 'from', 'to'] as const)
+      if (query[name]) filter[name] = query[name].trim();
     const searched = Object.keys(filter).length > 0 || query.all === '1' || Boolean(query.after);
     const params = new URLSearchParams(Object.entries(filter) as [string, string][]);
     if (query.after) params.set('after', query.after);
@@ -341,10 +456,15 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     return sendPage(reply, logPage(await context(request), filter, result, params));
   });
   const report = async (request: FastifyRequest) => {
-    const uscc = text((request.query as Body).uscc).trim().toUpperCase();
+    const uscc = text((request.query as Body).uscc)
+      .trim()
+      .toUpperCase();
     if (!uscc) return { uscc, report: null };
     const answer = await gateway.subjectReport(request.session!.credential, uscc);
-    return { uscc, report: answer.ok ? answer.data.subjectAccessReport : { error: `${answer.code}: ${answer.message}` } };
+    return {
+      uscc,
+      report: answer.ok ? answer.data.subjectAccessReport : { error: `${answer.code}: ${answer.message}` },
+    };
   };
   app.get('/report', async (request, reply) => {
     const found = await report(request);
@@ -356,8 +476,16 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   });
   app.get('/report.csv', async (request, reply) => {
     const found = await report(request);
-    if (!found.report || 'error' in found.report) return reply.code(400).header('x-console-refusal', 'BAD_INPUT').type('text/plain; charset=utf-8').send(found.report && 'error' in found.report ? found.report.error : 'uscc is required');
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="subject-access-${found.uscc}.csv"`).send(reportCsv(found.report.accesses));
+    if (!found.report || 'error' in found.report)
+      return reply
+        .code(400)
+        .header('x-console-refusal', 'BAD_INPUT')
+        .type('text/plain; charset=utf-8')
+        .send(found.report && 'error' in found.report ? found.report.error : 'uscc is required');
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="subject-access-${found.uscc}.csv"`)
+      .send(reportCsv(found.report.accesses));
   });
 
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });

@@ -31,7 +31,8 @@ export interface SessionSettings {
   secure: boolean;
 }
 
-export type SessionLookup = { ok: true; session: Session } | { ok: false; code: 'SESSION_REQUIRED' | 'SESSION_UNKNOWN' | 'SESSION_EXPIRED' };
+export type SessionLookup =
+  { ok: true; session: Session } | { ok: false; code: 'SESSION_REQUIRED' | 'SESSION_UNKNOWN' | 'SESSION_EXPIRED' };
 
 export interface Sessions {
   start(officer: { id: string; name: string }, credential: OfficerCredential): Session;
@@ -58,7 +59,8 @@ export function createSessions(settings: SessionSettings): Sessions {
   const sweep = (now: number): void => {
     for (const [id, session] of sessions) if (expired(session, now)) sessions.delete(id);
   };
-  const expired = (session: Session, now: number): boolean => now - session.lastSeenAt > settings.idleMs || now - session.createdAt > settings.maxAgeMs;
+  const expired = (session: Session, now: number): boolean =>
+    now - session.lastSeenAt > settings.idleMs || now - session.createdAt > settings.maxAgeMs;
   return {
     start(officer, credential) {
       const now = Date.now();
@@ -88,7 +90,8 @@ export function createSessions(settings: SessionSettings): Sessions {
       return { ok: true, session };
     },
     end: (id) => void sessions.delete(id),
-    cookie: (session) => `${SESSION_COOKIE}=${session.id}; ${attributes}; Max-Age=${Math.floor(settings.maxAgeMs / 1000)}`,
+    cookie: (session) =>
+      `${SESSION_COOKIE}=${session.id}; ${attributes}; Max-Age=${Math.floor(settings.maxAgeMs / 1000)}`,
     clearCookie: () => `${SESSION_COOKIE}=; ${attributes}; Max-Age=0`,
     csrfMatches(session, token) {
       if (typeof token !== 'string') return false;

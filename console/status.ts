@@ -37,7 +37,13 @@ interface ProcessReport {
 
 const DEFAULT_VERIFICATION: VerificationSettings = { auditKey: null, retentionDays: 1095 };
 
-export function createStatusDesk(options: { sharedStore: SharedStore; namespace: string; accessLogUri?: string; processHosts: readonly string[]; verification?: VerificationSettings }) {
+export function createStatusDesk(options: {
+  sharedStore: SharedStore;
+  namespace: string;
+  accessLogUri?: string;
+  processHosts: readonly string[];
+  verification?: VerificationSettings;
+}) {
   const verification = options.verification ?? DEFAULT_VERIFICATION;
   const verificationKey = `${options.namespace}:console:verification`;
 
@@ -45,10 +51,12 @@ export function createStatusDesk(options: { sharedStore: SharedStore; namespace:
     const host = /@([^@/]+:\d+)$/.exec(instance)?.[1];
     if (!host || !options.processHosts.includes(host.slice(0, host.lastIndexOf(':')))) return undefined;
     try {
-      const [ready, status] = await Promise.all([`http://${host}/readyz`, `http://${host}/status`].map(async (url): Promise<ProcessReport> => {
-        const response = await fetch(url, { signal: AbortSignal.timeout(1500) });
-        return (await response.json()) as ProcessReport;
-      }));
+      const [ready, status] = await Promise.all(
+        [`http://${host}/readyz`, `http://${host}/status`].map(async (url): Promise<ProcessReport> => {
+          const response = await fetch(url, { signal: AbortSignal.timeout(1500) });
+          return (await response.json()) as ProcessReport;
+        }),
+      );
       // A gateway also says which department circuits are open (its /status).
       const shown: Record<string, string> = { ...ready?.checks };
       for (const [department, state] of Object.entries(status?.circuits ?? {})) shown[`circuit ${department}`] = state;
@@ -61,10 +69,12 @@ export function createStatusDesk(options: { sharedStore: SharedStore; namespace:
   return {
     async processes(): Promise<{ newest: number; processes: ProcessRow[] }> {
       const fleet = await readFleet(options.sharedStore, options.namespace);
-      const processes = await Promise.all(fleet.processes.map(async (entry) => {
-        const ready = await readiness(entry.instance);
-        return ready === undefined ? entry : { ...entry, readiness: ready };
-      }));
+      const processes = await Promise.all(
+        fleet.processes.map(async (entry) => {
+          const ready = await readiness(entry.instance);
+          return ready === undefined ? entry : { ...entry, readiness: ready };
+        }),
+      );
       return { newest: fleet.newest, processes };
     },
     async lastVerification(): Promise<VerificationRecord | null> {
@@ -81,16 +91,23 @@ export function createStatusDesk(options: { sharedStore: SharedStore; namespace:
       return `${url.protocol}//${url.host}${url.pathname}`;
     },
     async verify(officer: string): Promise<VerificationRecord> {
-      if (!options.accessLogUri) throw new Error('the console has no access log store (ACCESS_LOG_MONGODB_URI or MONGODB_URI)');
+      if (!options.accessLogUri)
+        throw new Error('the console has no access log store (ACCESS_LOG_MONGODB_URI or MONGODB_URI)');
       const store = await connectAccessLogStore(options.accessLogUri, { serverSelectionTimeoutMs: 5000 });
       try {
-        const report = verifyAccessLog({ ...(await readAccessLog(store)), auditKey: verification.auditKey, retentionDays: verification.retentionDays });
+        const report = verifyAccessLog({
+          ...(await readAccessLog(store)),
+          auditKey: verification.auditKey,
+          retentionDays: verification.retentionDays,
+        });
         const record: VerificationRecord = {
           at: new Date().toISOString(),
           by: officer,
           ok: report.ok,
           chains: report.chains,
-          problems: report.problems.slice(0, 50).map((problem) => `${problem.kind} ${problem.chain} seq ${problem.seq ?? '-'}: ${problem.message}`),
+          problems: report.problems
+            .slice(0, 50)
+            .map((problem) => `${problem.kind} ${problem.chain} seq ${problem.seq ?? '-'}: ${problem.message}`),
         };
         await options.sharedStore.set(verificationKey, JSON.stringify(record));
         return record;

@@ -17,11 +17,8 @@
  * the operator's log with the key id or the failed check.
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
-import type {
-  GraphQLError} from 'graphql';
-import { Kind, visit,
-  type DocumentNode, type ValueNode,
-} from 'graphql';
+import type { GraphQLError } from 'graphql';
+import { Kind, visit, type DocumentNode, type ValueNode } from 'graphql';
 import { codedError, ErrorCode, LimitCode } from '../lib/error-registry.ts';
 import { KEY_FIELD } from '../lib/policy/decision/api-schema.ts';
 import { selectOperation } from '../lib/policy/decision/operation-fields.ts';
@@ -78,12 +75,18 @@ const SUBJECT_KEYS = new Set([KEY_FIELD.fieldName, 'subject']);
 
 /** Refusals (the request was not allowed), as opposed to failures: recorded as REJECTED. */
 const REFUSAL_CODES = new Set<string>([
-  ...Object.values(LimitCode), ErrorCode.FORBIDDEN, ErrorCode.RATE_LIMITED, ErrorCode.QUOTA_EXCEEDED,
-  ErrorCode.OPERATION_NOT_REGISTERED, ErrorCode.VARIABLES_TOO_DEEP, ErrorCode.PURPOSE_NOT_ALLOWED,
+  ...Object.values(LimitCode),
+  ErrorCode.FORBIDDEN,
+  ErrorCode.RATE_LIMITED,
+  ErrorCode.QUOTA_EXCEEDED,
+  ErrorCode.OPERATION_NOT_REGISTERED,
+  ErrorCode.VARIABLES_TOO_DEEP,
+  ErrorCode.PURPOSE_NOT_ALLOWED,
 ]);
 
 function addCode(codes: Set<string>, key: string | undefined, value: unknown): void {
-  if (key !== undefined && SUBJECT_KEYS.has(key) && typeof value === 'string' && value.length <= MAX_CODE_LENGTH) codes.add(value);
+  if (key !== undefined && SUBJECT_KEYS.has(key) && typeof value === 'string' && value.length <= MAX_CODE_LENGTH)
+    codes.add(value);
 }
 
 /** The codes in a variable's value, walked with a stack of its own: a value nested however deep cannot overflow the call stack. */
@@ -92,7 +95,8 @@ function codesInValue(codes: Set<string>, value: unknown, key: string | undefine
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [item, itemKey] = next;
     if (Array.isArray(item)) for (const element of item) pending.push([element, itemKey]);
-    else if (item !== null && typeof item === 'object') for (const [name, field] of Object.entries(item)) pending.push([field, name]);
+    else if (item !== null && typeof item === 'object')
+      for (const [name, field] of Object.entries(item)) pending.push([field, name]);
     else addCode(codes, itemKey, item);
   }
 }
@@ -111,7 +115,8 @@ function readArgument(found: SubjectArguments, node: ValueNode, key: string): vo
     if (value.kind === Kind.STRING) addCode(found.literals, valueKey, value.value);
     else if (value.kind === Kind.VARIABLE) found.variables.push([value.name.value, valueKey]);
     else if (value.kind === Kind.LIST) for (const item of value.values) pending.push([item, valueKey]);
-    else if (value.kind === Kind.OBJECT) for (const field of value.fields) pending.push([field.value, field.name.value]);
+    else if (value.kind === Kind.OBJECT)
+      for (const field of value.fields) pending.push([field.value, field.name.value]);
   }
 }
 
@@ -158,7 +163,12 @@ function addToLevel(level: unknown[], value: unknown): void {
  * nulls is not read at all; the answer is no deeper than the operation, which passed the depth
  * limit.
  */
-export function touchedSubjects(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined, data: unknown): string[] {
+export function touchedSubjects(
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+  data: unknown,
+): string[] {
   const codes = argumentSubjects(document, variables);
   // Each selection set is applied to the answer's objects at its level (fragments expand in place).
   const walker: OperationWalker<unknown[]> = {
@@ -182,7 +192,9 @@ export function touchedSubjects(document: DocumentNode, operationName: string | 
 }
 
 /** The codes of the errors of an answer, sorted, each once. */
-function errorCodesOf(errors: readonly { extensions?: Readonly<Record<string, unknown>> | undefined }[] | undefined): string[] {
+function errorCodesOf(
+  errors: readonly { extensions?: Readonly<Record<string, unknown>> | undefined }[] | undefined,
+): string[] {
   const codes = new Set<string>();
   for (const error of errors ?? []) {
     const code = error.extensions?.code;
@@ -222,7 +234,8 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
         operationHash: request.queryHash,
         outcome: outcomeOf(request.verdict, result),
         fields: fields.fields,
-        subjects: request.servedSubjects.size > 0 ? [...new Set([...subjects, ...request.servedSubjects])].sort() : subjects,
+        subjects:
+          request.servedSubjects.size > 0 ? [...new Set([...subjects, ...request.servedSubjects])].sort() : subjects,
         deniedFields: fields.denied,
         maskedFields: fields.masked,
         errorCodes: errorCodesOf(result.errors),

@@ -69,17 +69,24 @@ export const DEFAULT_CONSUMER_LIMITS: Readonly<Required<ConsumerLimits>> = Objec
 /** Items a list field is assumed to return, for cost, when no `first`/`limit` argument says. */
 export const DEFAULT_LIST_SIZE = 5;
 
-
 /** Parses `registry=http://host:4001/graphql,tax=http://host:4003/graphql`. */
 export function parseSubgraphUrls(raw: string | undefined): Record<string, string> {
   if (!raw) return {};
-  const entries = raw.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
-    const separator = pair.indexOf('=');
-    const name = pair.slice(0, separator).trim();
-    const url = pair.slice(separator + 1).trim();
-    if (separator < 1 || !URL.canParse(url)) throw new ConfigError('SUBGRAPH_URLS', `SUBGRAPH_URLS entry "${pair}" is not of the form name=http://host:port/graphql.`);
-    return [name, url] as const;
-  });
+  const entries = raw
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const separator = pair.indexOf('=');
+      const name = pair.slice(0, separator).trim();
+      const url = pair.slice(separator + 1).trim();
+      if (separator < 1 || !URL.canParse(url))
+        throw new ConfigError(
+          'SUBGRAPH_URLS',
+          `SUBGRAPH_URLS entry "${pair}" is not of the form name=http://host:port/graphql.`,
+        );
+      return [name, url] as const;
+    });
   return Object.fromEntries(entries);
 }
 

@@ -12,8 +12,18 @@
  * hash of its text and a map lookup.
  */
 import {
-  BREAK, TypeInfo, type GraphQLError, isInterfaceType, isObjectType, parse, visit, visitWithTypeInfo,
-  type ASTNode, type DocumentNode, type GraphQLNamedType, type GraphQLSchema,
+  BREAK,
+  TypeInfo,
+  type GraphQLError,
+  isInterfaceType,
+  isObjectType,
+  parse,
+  visit,
+  visitWithTypeInfo,
+  type ASTNode,
+  type DocumentNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
 } from 'graphql';
 import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import { LruCache } from '../lib/lru-cache.ts';
@@ -26,33 +36,55 @@ function validationFailure(message: string, node: ASTNode): GraphQLError {
 }
 
 /** The first field or object type of `document` that does not exist for the consumer, as GraphQL words its absence. */
-function firstHidden(schema: GraphQLSchema, document: DocumentNode, identity: RequestIdentity): GraphQLError | undefined {
-  const views = identity.consumer.purposes.map((purpose) => identity.policy.view(identity.consumer.id, purpose)).filter((view) => view !== undefined);
-  const seen = (typeName: string, fieldName: string): boolean => views.some((view) => view.field(typeName, fieldName).effect !== 'deny');
+function firstHidden(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  identity: RequestIdentity,
+): GraphQLError | undefined {
+  const views = identity.consumer.purposes
+    .map((purpose) => identity.policy.view(identity.consumer.id, purpose))
+    .filter((view) => view !== undefined);
+  const seen = (typeName: string, fieldName: string): boolean =>
+    views.some((view) => view.field(typeName, fieldName).effect !== 'deny');
   // Root types and introspection's own types exist for everyone (`{ __typename }` is always valid).
-  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((type) => type?.name));
+  const roots = new Set(
+    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((type) => type?.name),
+  );
   const typeSeen = (type: GraphQLNamedType): boolean =>
-    !isObjectType(type) || type.name.startsWith('__') || roots.has(type.name) || Object.keys(type.getFields()).some((fieldName) => seen(type.name, fieldName));
+    !isObjectType(type) ||
+    type.name.startsWith('__') ||
+    roots.has(type.name) ||
+    Object.keys(type.getFields()).some((fieldName) => seen(type.name, fieldName));
   const typeInfo = new TypeInfo(schema);
   let hidden: GraphQLError | undefined;
-  visit(document, visitWithTypeInfo(typeInfo, {
-    NamedType(node) {
-      const type = schema.getType(node.name.value);
-      if (type && !typeSeen(type)) {
-        hidden = validationFailure(`Unknown type "${node.name.value}".`, node);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      NamedType(node) {
+        const type = schema.getType(node.name.value);
+        if (type && !typeSeen(type)) {
+          hidden = validationFailure(`Unknown type "${node.name.value}".`, node);
+          return BREAK;
+        }
+        return undefined;
+      },
+      Field(node) {
+        const parent = typeInfo.getParentType();
+        const name = node.name.value;
+        if (
+          !parent ||
+          name.startsWith('__') ||
+          parent.name.startsWith('__') ||
+          !(isObjectType(parent) || isInterfaceType(parent)) ||
+          !Object.hasOwn(parent.getFields(), name)
+        )
+          return undefined;
+        if (seen(parent.name, name)) return undefined;
+        hidden = validationFailure(`Cannot query field "${name}" on type "${parent.name}".`, node);
         return BREAK;
-      }
-      return undefined;
-    },
-    Field(node) {
-      const parent = typeInfo.getParentType();
-      const name = node.name.value;
-      if (!parent || name.startsWith('__') || parent.name.startsWith('__') || !(isObjectType(parent) || isInterfaceType(parent)) || !Object.hasOwn(parent.getFields(), name)) return undefined;
-      if (seen(parent.name, name)) return undefined;
-      hidden = validationFailure(`Cannot query field "${name}" on type "${parent.name}".`, node);
-      return BREAK;
-    },
-  }));
+      },
+    }),
+  );
   return hidden;
 }
 

@@ -52,27 +52,36 @@ export function departmentFetcher(url: string, timeoutMs: number): Fetcher {
   const secure = url.startsWith('https:');
   const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const send = secure ? httpsRequest : httpRequest;
-  return (target, init = {}) => new Promise<FetcherResponse>((resolve, reject) => {
-    const request = send(target, { method: init.method ?? 'GET', headers: init.headers, agent });
-    // The whole call, answer included: a department that answers slowly is as unavailable as one that does not.
-    const timer = setTimeout(() => request.destroy(new DepartmentTimeout(timeoutMs)), timeoutMs);
-    const fail = (error: Error): void => {
-      clearTimeout(timer);
-      reject(error);
-    };
-    request.on('error', fail);
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', fail);
-      response.on('close', () => {
-        if (!response.complete) fail(new Error('the answer was cut off'));
-      });
-      response.on('end', () => {
+  return (target, init = {}) =>
+    new Promise<FetcherResponse>((resolve, reject) => {
+      const request = send(target, { method: init.method ?? 'GET', headers: init.headers, agent });
+      // The whole call, answer included: a department that answers slowly is as unavailable as one that does not.
+      const timer = setTimeout(() => request.destroy(new DepartmentTimeout(timeoutMs)), timeoutMs);
+      const fail = (error: Error): void => {
         clearTimeout(timer);
-        resolve(answered(target, response.statusCode ?? 0, response.statusMessage ?? '', headersOf(response), Buffer.concat(chunks)));
+        reject(error);
+      };
+      request.on('error', fail);
+      request.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', fail);
+        response.on('close', () => {
+          if (!response.complete) fail(new Error('the answer was cut off'));
+        });
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve(
+            answered(
+              target,
+              response.statusCode ?? 0,
+              response.statusMessage ?? '',
+              headersOf(response),
+              Buffer.concat(chunks),
+            ),
+          );
+        });
       });
+      request.end(init.body);
     });
-    request.end(init.body);
-  });
 }

@@ -31,9 +31,11 @@ function codedRefusal(error: GraphQLError): { code: string; message: string } | 
   const response = error.extensions.response as { status?: number; body?: unknown } | undefined;
   if (!response?.status || response.status >= 500) return undefined;
   const body = typeof response.body === 'string' ? safeJson(response.body) : response.body;
-  const first = (body as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | undefined)?.errors?.[0];
+  const first = (body as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] } | undefined)
+    ?.errors?.[0];
   const code = first?.extensions?.code;
-  if (typeof code !== 'string' || code === ErrorCode.INTERNAL_SERVER_ERROR || typeof first?.message !== 'string') return undefined;
+  if (typeof code !== 'string' || code === ErrorCode.INTERNAL_SERVER_ERROR || typeof first?.message !== 'string')
+    return undefined;
   return { code, message: first.message };
 }
 
@@ -73,7 +75,8 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
     this.circuitOptions = options.circuit;
     this.circuit = createCircuitBreaker({
       ...options.circuit,
-      onStateChange: (state) => this.log.warn({ department: this.department, state }, 'department circuit changed state'),
+      onStateChange: (state) =>
+        this.log.warn({ department: this.department, state }, 'department circuit changed state'),
     });
   }
 
@@ -83,7 +86,11 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
     if (!circuit) {
       circuit = createCircuitBreaker({
         ...this.circuitOptions,
-        onStateChange: (state) => this.log.warn({ department: this.department, consumer, state }, 'department circuit of one consumer changed state'),
+        onStateChange: (state) =>
+          this.log.warn(
+            { department: this.department, consumer, state },
+            'department circuit of one consumer changed state',
+          ),
       });
       this.consumerCircuits.set(consumer, circuit);
     }
@@ -129,15 +136,28 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
   }
 
   /** What the pipeline's stages read from every answer (the subjects the department reports serving). */
-  override didReceiveResponse({ request, response, context }: Parameters<NonNullable<RemoteGraphQLDataSource['didReceiveResponse']>>[0]): GatewayGraphQLResponse {
-    this.calls.departmentAnswered({ department: this.department, request, context: context as Partial<GatewayContext> }, response);
+  override didReceiveResponse({
+    request,
+    response,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource['didReceiveResponse']>>[0]): GatewayGraphQLResponse {
+    this.calls.departmentAnswered(
+      { department: this.department, request, context: context as Partial<GatewayContext> },
+      response,
+    );
     return response;
   }
 
   override didEncounterError(error: Error): never {
-    if (error instanceof GraphQLError && error.extensions.code && error.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    if (
+      error instanceof GraphQLError &&
+      error.extensions.code &&
+      error.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR
+    ) {
       // A refusal (401, 403): its code and message, never the department's address or raw answer.
-      throw new GraphQLError(error.message, { extensions: { code: error.extensions.code, department: this.department } });
+      throw new GraphQLError(error.message, {
+        extensions: { code: error.extensions.code, department: this.department },
+      });
     }
     const refusal = error instanceof GraphQLError ? codedRefusal(error) : undefined;
     if (refusal) {

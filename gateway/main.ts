@@ -8,17 +8,40 @@ import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { readGatewayProcessConfig } from './config.ts';
 import { startGateway } from './server.ts';
 
-const { gateway: config, shared, assertionSigner, trustedReleaseKeys } = orExitOnConfigError(() => readGatewayProcessConfig());
+const {
+  gateway: config,
+  shared,
+  assertionSigner,
+  trustedReleaseKeys,
+} = orExitOnConfigError(() => readGatewayProcessConfig());
 const log = createLogger('gateway');
 const signer = createAssertionSigner(assertionSigner);
 const sharedStore = await connectSharedStore(log, { url: shared.redisUrl });
 const policiesDir = shared.policiesDir;
-const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, supergraphPath: config.supergraphPath, trustedKeys: trustedReleaseKeys, namespace: shared.redisNamespace });
+const policies = await startPolicyRuntime({
+  dir: policiesDir,
+  sharedStore,
+  log,
+  supergraphPath: config.supergraphPath,
+  trustedKeys: trustedReleaseKeys,
+  namespace: shared.redisNamespace,
+});
 const accessLog = await startAccessLog(config.accessLog, { log, port: config.port });
-const gateway = await startGateway(config, { sharedStore, policies, policiesDir, signer, accessLog: accessLog?.writer });
+const gateway = await startGateway(config, {
+  sharedStore,
+  policies,
+  policiesDir,
+  signer,
+  accessLog: accessLog?.writer,
+});
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void policies.close().then(() => gateway.close()).then(() => accessLog?.close()).then(() => sharedStore.close()).finally(() => process.exit(0));
+    void policies
+      .close()
+      .then(() => gateway.close())
+      .then(() => accessLog?.close())
+      .then(() => sharedStore.close())
+      .finally(() => process.exit(0));
   });
 }

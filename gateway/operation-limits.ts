@@ -13,17 +13,26 @@
  *
  * Each refusal is a GraphQL error with its own code and the limit in `extensions.limit`.
  */
-import type {
-  GraphQLError} from 'graphql';
-import { Kind, Lexer, Source, TokenKind, getNullableType, isListType,
-  type DocumentNode, type FieldNode, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type ValueNode,
+import type { GraphQLError } from 'graphql';
+import {
+  Kind,
+  Lexer,
+  Source,
+  TokenKind,
+  getNullableType,
+  isListType,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValueNode,
 } from 'graphql';
 import { codedError, LimitCode } from '../lib/error-registry.ts';
 import { fragmentsOf, walkSelections, type OperationWalker } from '../lib/graphql/operation-walk.ts';
 import type { ConsumerLimits } from '../lib/policy/decision/model.ts';
 
 export type Limits = Readonly<Required<ConsumerLimits>>;
-
 
 export interface LimitViolation {
   code: LimitCode;
@@ -51,10 +60,18 @@ function countTokens(source: string, max: number): number {
 /** Size and tokens of the source text, before it is parsed. */
 export function checkSourceLimits(source: string, limits: Limits): LimitViolation | undefined {
   if (Buffer.byteLength(source) > limits.documentBytes) {
-    return { code: LimitCode.DOCUMENT_TOO_LARGE, limit: limits.documentBytes, message: `The document is larger than ${limits.documentBytes} bytes.` };
+    return {
+      code: LimitCode.DOCUMENT_TOO_LARGE,
+      limit: limits.documentBytes,
+      message: `The document is larger than ${limits.documentBytes} bytes.`,
+    };
   }
   if (countTokens(source, limits.tokens) > limits.tokens) {
-    return { code: LimitCode.TOO_MANY_TOKENS, limit: limits.tokens, message: `The document has more than ${limits.tokens} tokens.` };
+    return {
+      code: LimitCode.TOO_MANY_TOKENS,
+      limit: limits.tokens,
+      message: `The document has more than ${limits.tokens} tokens.`,
+    };
   }
   return undefined;
 }
@@ -62,7 +79,12 @@ export function checkSourceLimits(source: string, limits: Limits): LimitViolatio
 const LIST_SIZE_ARGUMENTS = new Set(['first', 'limit']);
 
 /** Items a list field is counted as: its `first`/`limit` (literal, variable or declared default), else the default. */
-function listSize(field: FieldNode, definition: GraphQLField<unknown, unknown> | undefined, variables: Readonly<Record<string, unknown>>, defaultListSize: number): number {
+function listSize(
+  field: FieldNode,
+  definition: GraphQLField<unknown, unknown> | undefined,
+  variables: Readonly<Record<string, unknown>>,
+  defaultListSize: number,
+): number {
   const numberOf = (value: ValueNode | undefined): number | undefined => {
     if (value?.kind === Kind.INT) return Number.parseInt(value.value, 10);
     if (value?.kind === Kind.VARIABLE) {
@@ -98,7 +120,11 @@ export interface OperationToCheck {
 }
 
 /** Depth, aliases, root fields and cost of the operation to be executed; the first limit exceeded, if any. */
-export function checkOperationLimits(operation: OperationToCheck, limits: Limits, defaultListSize: number): LimitViolation | undefined {
+export function checkOperationLimits(
+  operation: OperationToCheck,
+  limits: Limits,
+  defaultListSize: number,
+): LimitViolation | undefined {
   const { schema, document, operation: definition } = operation;
   const variables = operation.variables ?? {};
   const rootType = schema.getRootType(definition.operation);
@@ -117,15 +143,29 @@ export function checkOperationLimits(operation: OperationToCheck, limits: Limits
     fragments: fragmentsOf(document),
     field: (selection, _parent, fieldDefinition, { depth, multiplier }) => {
       const fieldDepth = depth + 1;
-      if (fieldDepth > limits.depth) exceed(LimitCode.QUERY_TOO_DEEP, limits.depth, `The operation is nested deeper than ${limits.depth} levels.`);
-      if (selection.alias && ++aliases > limits.aliases) exceed(LimitCode.TOO_MANY_ALIASES, limits.aliases, `The operation has more than ${limits.aliases} aliases.`);
+      if (fieldDepth > limits.depth)
+        exceed(LimitCode.QUERY_TOO_DEEP, limits.depth, `The operation is nested deeper than ${limits.depth} levels.`);
+      if (selection.alias && ++aliases > limits.aliases)
+        exceed(LimitCode.TOO_MANY_ALIASES, limits.aliases, `The operation has more than ${limits.aliases} aliases.`);
       if (depth === 0 && ++rootFields > limits.rootFields) {
-        exceed(LimitCode.TOO_MANY_ROOT_FIELDS, limits.rootFields, `The operation selects more than ${limits.rootFields} root fields.`);
+        exceed(
+          LimitCode.TOO_MANY_ROOT_FIELDS,
+          limits.rootFields,
+          `The operation selects more than ${limits.rootFields} root fields.`,
+        );
       }
       cost += multiplier;
-      if (cost > limits.cost) exceed(LimitCode.QUERY_TOO_COMPLEX, limits.cost, `The operation's estimated cost is above ${limits.cost}; ask for fewer items or fields.`);
+      if (cost > limits.cost)
+        exceed(
+          LimitCode.QUERY_TOO_COMPLEX,
+          limits.cost,
+          `The operation's estimated cost is above ${limits.cost}; ask for fewer items or fields.`,
+        );
       if (!selection.selectionSet) return undefined;
-      const items = fieldDefinition && isListType(getNullableType(fieldDefinition.type)) ? listSize(selection, fieldDefinition, variables, defaultListSize) : 1;
+      const items =
+        fieldDefinition && isListType(getNullableType(fieldDefinition.type))
+          ? listSize(selection, fieldDefinition, variables, defaultListSize)
+          : 1;
       return { depth: fieldDepth, multiplier: multiplier * items };
     },
   };

@@ -19,22 +19,30 @@ export interface OperationRegistry {
   find(consumer: string, hash: string): Promise<string | undefined>;
 }
 
-export function createOperationRegistry(options: { policiesDir: string; log: Logger; reloadIntervalMs?: number }): OperationRegistry {
+export function createOperationRegistry(options: {
+  policiesDir: string;
+  log: Logger;
+  reloadIntervalMs?: number;
+}): OperationRegistry {
   const interval = options.reloadIntervalMs ?? 2000;
   let registered = new Map<string, Map<string, string>>();
   let loadedAt = -Infinity;
   let loading: Promise<void> | undefined;
-  const reload = (): Promise<void> => (loading ??= readRegisteredOperations(options.policiesDir)
-    .then((operations) => {
-      registered = operations;
-    }, (error: unknown) => {
-      // A broken manifest keeps the operations read before; operators see why.
-      options.log.error({ reason: (error as Error).message }, 'persisted operations could not be read');
-    })
-    .finally(() => {
-      loadedAt = Date.now();
-      loading = undefined;
-    }));
+  const reload = (): Promise<void> =>
+    (loading ??= readRegisteredOperations(options.policiesDir)
+      .then(
+        (operations) => {
+          registered = operations;
+        },
+        (error: unknown) => {
+          // A broken manifest keeps the operations read before; operators see why.
+          options.log.error({ reason: (error as Error).message }, 'persisted operations could not be read');
+        },
+      )
+      .finally(() => {
+        loadedAt = Date.now();
+        loading = undefined;
+      }));
   return {
     find: async (consumer, hash) => {
       const known = registered.get(consumer)?.get(hash);
@@ -44,7 +52,6 @@ export function createOperationRegistry(options: { policiesDir: string; log: Log
     },
   };
 }
-
 
 interface PersistedQueryExtension {
   version?: unknown;
@@ -62,8 +69,14 @@ export interface PersistableRequest {
  * removed (Apollo Server's own persisted-query handling is off and must not see it), and a
  * persisted-only consumer's unregistered operation is refused. Throws the refusal.
  */
-export async function resolvePersistedOperation(request: PersistableRequest, consumer: Consumer, registry: OperationRegistry): Promise<void> {
-  const { persistedQuery, ...otherExtensions } = (request.extensions ?? {}) as { persistedQuery?: PersistedQueryExtension };
+export async function resolvePersistedOperation(
+  request: PersistableRequest,
+  consumer: Consumer,
+  registry: OperationRegistry,
+): Promise<void> {
+  const { persistedQuery, ...otherExtensions } = (request.extensions ?? {}) as {
+    persistedQuery?: PersistedQueryExtension;
+  };
   if (persistedQuery) {
     request.extensions = otherExtensions;
     const hash = persistedQuery.sha256Hash;
@@ -79,7 +92,8 @@ export async function resolvePersistedOperation(request: PersistableRequest, con
     }
   }
   if (consumer.persistedOperationsOnly) {
-    const registered = request.query !== undefined && (await registry.find(consumer.id, operationHash(request.query))) !== undefined;
+    const registered =
+      request.query !== undefined && (await registry.find(consumer.id, operationHash(request.query))) !== undefined;
     if (!registered) {
       throw codedError(ErrorCode.OPERATION_NOT_REGISTERED);
     }

@@ -142,14 +142,27 @@ export function createPipeline(stages: readonly Stage[]): Pipeline {
           didResolveOperation: async ({ schema: resolvedSchema, document, operation, request: resolved }) => {
             if (refusal) throw refusal;
             for (const stage of resolvedStages) {
-              await stage.resolved?.({ schema: resolvedSchema, document, operation, variables: resolved.variables, context: contextValue });
+              await stage.resolved?.({
+                schema: resolvedSchema,
+                document,
+                operation,
+                variables: resolved.variables,
+                context: contextValue,
+              });
             }
           },
           willSendResponse: async ({ response, document, operationName }) => {
             // An executed request was accounted for by the execution stages.
             if (contextValue.access.recorded) return;
             for (const stage of sentStages) {
-              await stage.sent?.({ response, context: contextValue, received, request, document, operationName: operationName ?? received.operationName });
+              await stage.sent?.({
+                response,
+                context: contextValue,
+                received,
+                request,
+                document,
+                operationName: operationName ?? received.operationName,
+              });
             }
           },
         };

@@ -7,8 +7,17 @@
  * supergraph from its `@join__type(key:)` and `@join__field(requires:)` directives.
  */
 import {
-  Kind, parse, type ArgumentNode, type DefinitionNode, type DirectiveNode, type InterfaceTypeDefinitionNode, type InterfaceTypeExtensionNode,
-  type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode, type SelectionSetNode, type TypeNode,
+  Kind,
+  parse,
+  type ArgumentNode,
+  type DefinitionNode,
+  type DirectiveNode,
+  type InterfaceTypeDefinitionNode,
+  type InterfaceTypeExtensionNode,
+  type ObjectTypeDefinitionNode,
+  type ObjectTypeExtensionNode,
+  type SelectionSetNode,
+  type TypeNode,
 } from 'graphql';
 
 /** Type name -> the response keys the planner uses on it. */
@@ -32,11 +41,16 @@ function namedTypeName(type: TypeNode): string {
   return type.kind === Kind.NAMED_TYPE ? type.name.value : namedTypeName(type.type);
 }
 
-type Composite = ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode | ObjectTypeExtensionNode | InterfaceTypeExtensionNode;
+type Composite =
+  ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode | ObjectTypeExtensionNode | InterfaceTypeExtensionNode;
 
 function isComposite(definition: DefinitionNode): definition is Composite {
-  return definition.kind === Kind.OBJECT_TYPE_DEFINITION || definition.kind === Kind.INTERFACE_TYPE_DEFINITION
-    || definition.kind === Kind.OBJECT_TYPE_EXTENSION || definition.kind === Kind.INTERFACE_TYPE_EXTENSION;
+  return (
+    definition.kind === Kind.OBJECT_TYPE_DEFINITION ||
+    definition.kind === Kind.INTERFACE_TYPE_DEFINITION ||
+    definition.kind === Kind.OBJECT_TYPE_EXTENSION ||
+    definition.kind === Kind.INTERFACE_TYPE_EXTENSION
+  );
 }
 
 export function plannerKeysOf(supergraphSdl: string): PlannerKeys {

@@ -44,14 +44,14 @@ export type PolicyVerdict = (
   /** Refused whole: the denied fields are `fields.denied`. */
   | { kind: 'rejected' }
   | {
-    kind: 'filtered';
-    denied: readonly DeniedSelection[];
-    /** The document without the denied fields, or null when nothing is left to ask for. */
-    document: DocumentNode | null;
-    queryHash: string;
-    /** The alias of the placeholders the filter selected (unused by the operation itself). */
-    placeholder: string;
-  }
+      kind: 'filtered';
+      denied: readonly DeniedSelection[];
+      /** The document without the denied fields, or null when nothing is left to ask for. */
+      document: DocumentNode | null;
+      queryHash: string;
+      /** The alias of the placeholders the filter selected (unused by the operation itself). */
+      placeholder: string;
+    }
 ) & {
   /** What the operation is answered under this verdict, for the access log (nothing, when rejected). */
   fields: FieldAccounting;
@@ -65,7 +65,10 @@ const ALWAYS_ALLOWED = new Set(['__typename', '__schema', '__type']);
 const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 
 /** The view's decision on every requested field: the denied selections, and what the access log records. */
-function decideFields(requested: readonly RequestedField[], view: ConsumerView): { denied: DeniedSelection[]; fields: FieldAccounting } {
+function decideFields(
+  requested: readonly RequestedField[],
+  view: ConsumerView,
+): { denied: DeniedSelection[]; fields: FieldAccounting } {
   const denied: DeniedSelection[] = [];
   const answered: string[] = [];
   const masked: string[] = [];
@@ -78,7 +81,14 @@ function decideFields(requested: readonly RequestedField[], view: ConsumerView):
     else answered.push(coordinate);
     if (effect === 'mask') masked.push(coordinate);
   }
-  return { denied, fields: { fields: sortedUnique(answered), denied: sortedUnique(denied.map(({ coordinate }) => coordinate)), masked: sortedUnique(masked) } };
+  return {
+    denied,
+    fields: {
+      fields: sortedUnique(answered),
+      denied: sortedUnique(denied.map(({ coordinate }) => coordinate)),
+      masked: sortedUnique(masked),
+    },
+  };
 }
 
 /** What the access log records of an operation the policy check does not decide (introspection). */
@@ -87,20 +97,28 @@ export function accountFields(requested: readonly RequestedField[], view: Consum
 }
 
 /** Removes denied fields; a selection set left empty gets the placeholder so the document stays valid. */
-function withoutDeniedFields(schema: GraphQLSchema, document: DocumentNode, view: ConsumerView, alias: string): DocumentNode {
+function withoutDeniedFields(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  view: ConsumerView,
+  alias: string,
+): DocumentNode {
   const placeholder: FieldNode = {
     kind: Kind.FIELD,
     alias: { kind: Kind.NAME, value: alias },
     name: { kind: Kind.NAME, value: '__typename' },
   };
   const typeInfo = new TypeInfo(schema);
-  const filtered = visit(document, visitWithTypeInfo(typeInfo, {
-    Field(node) {
-      const parent = typeInfo.getParentType();
-      if (!parent || ALWAYS_ALLOWED.has(node.name.value)) return undefined;
-      return view.field(parent.name, node.name.value).effect === 'deny' ? null : undefined;
-    },
-  }));
+  const filtered = visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        const parent = typeInfo.getParentType();
+        if (!parent || ALWAYS_ALLOWED.has(node.name.value)) return undefined;
+        return view.field(parent.name, node.name.value).effect === 'deny' ? null : undefined;
+      },
+    }),
+  );
   return visit(filtered, {
     SelectionSet: {
       leave(node: SelectionSetNode): SelectionSetNode | undefined {
@@ -111,9 +129,13 @@ function withoutDeniedFields(schema: GraphQLSchema, document: DocumentNode, view
 }
 
 function rootIsEmpty(document: DocumentNode, alias: string): boolean {
-  return document.definitions.every((definition) =>
-    definition.kind !== Kind.OPERATION_DEFINITION
-    || definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.alias?.value === alias));
+  return document.definitions.every(
+    (definition) =>
+      definition.kind !== Kind.OPERATION_DEFINITION ||
+      definition.selectionSet.selections.every(
+        (selection) => selection.kind === Kind.FIELD && selection.alias?.value === alias,
+      ),
+  );
 }
 
 export function checkOperation(
@@ -154,14 +176,22 @@ export interface ForbiddenError {
  * path, naming the purpose that denied it (another purpose of the consumer may allow it). The filter's
  * placeholders go with the gateway's other added selections (stages/strip-added.ts).
  */
-export function restoreDeniedFields(data: Record<string, unknown> | null | undefined, denied: readonly DeniedSelection[], purpose: string): ForbiddenError[] {
+export function restoreDeniedFields(
+  data: Record<string, unknown> | null | undefined,
+  denied: readonly DeniedSelection[],
+  purpose: string,
+): ForbiddenError[] {
   const errors: ForbiddenError[] = [];
   if (!data) return errors;
   for (const { coordinate, path } of denied) {
     forEachAtPath(data, path, (holder, key, at) => {
       holder[key] = null;
       if (errors.length < MAX_FORBIDDEN_ERRORS) {
-        errors.push({ message: `You are not allowed to see ${coordinate} for purpose ${purpose}.`, path: [...at], extensions: { code: ErrorCode.FORBIDDEN, field: coordinate, purpose } });
+        errors.push({
+          message: `You are not allowed to see ${coordinate} for purpose ${purpose}.`,
+          path: [...at],
+          extensions: { code: ErrorCode.FORBIDDEN, field: coordinate, purpose },
+        });
       }
     });
   }

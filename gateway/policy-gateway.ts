@@ -20,31 +20,34 @@ export function withPipeline(gateway: GatewayInterface, pipeline: Pipeline): Gat
   let apiSchema: GraphQLSchema | undefined;
   let plannerKeys: PlannerKeys = new Map();
 
-  const pipelineExecutor = (executor: GatewayExecutor): GatewayExecutor => async (requestContext) => {
-    const { identity, access } = requestContext.context as Partial<GatewayContext>;
-    // Authentication sets the identity before execution; without one, nothing is answered.
-    if (!identity || !access) throw codedError(ErrorCode.UNAUTHENTICATED, undefined, {}, { inAnswer: true });
-    if (!apiSchema) throw codedError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway has no schema yet.');
-    return pipeline.execute({
-      requestContext,
-      identity,
-      access,
-      apiSchema,
-      plannerKeys,
-      executor,
-      document: requestContext.document,
-      verdict: null,
-      fields: { fields: [], denied: [], masked: [] },
-      added: [],
-    });
-  };
+  const pipelineExecutor =
+    (executor: GatewayExecutor): GatewayExecutor =>
+    async (requestContext) => {
+      const { identity, access } = requestContext.context as Partial<GatewayContext>;
+      // Authentication sets the identity before execution; without one, nothing is answered.
+      if (!identity || !access) throw codedError(ErrorCode.UNAUTHENTICATED, undefined, {}, { inAnswer: true });
+      if (!apiSchema) throw codedError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway has no schema yet.');
+      return pipeline.execute({
+        requestContext,
+        identity,
+        access,
+        apiSchema,
+        plannerKeys,
+        executor,
+        document: requestContext.document,
+        verdict: null,
+        fields: { fields: [], denied: [], masked: [] },
+        added: [],
+      });
+    };
 
   return {
-    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate((schemaContext) => {
-      apiSchema = schemaContext.apiSchema;
-      plannerKeys = plannerKeysOf(schemaContext.coreSupergraphSdl);
-      callback(schemaContext);
-    }),
+    onSchemaLoadOrUpdate: (callback) =>
+      gateway.onSchemaLoadOrUpdate((schemaContext) => {
+        apiSchema = schemaContext.apiSchema;
+        plannerKeys = plannerKeysOf(schemaContext.coreSupergraphSdl);
+        callback(schemaContext);
+      }),
     load: async (options) => {
       const { executor } = await gateway.load(options);
       return { executor: executor && pipelineExecutor(executor) };

@@ -29,11 +29,17 @@ export interface RateLimitState {
 }
 
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
-  const left = state.windows.flatMap(({ name, quota, counted }) => (counted
-    ? [`"${name}";r=${Math.max(0, quota - counted.consumed)};t=${Math.max(0, Math.ceil(counted.msBeforeNext / 1000))}`]
-    : []));
+  const left = state.windows.flatMap(({ name, quota, counted }) =>
+    counted
+      ? [
+          `"${name}";r=${Math.max(0, quota - counted.consumed)};t=${Math.max(0, Math.ceil(counted.msBeforeNext / 1000))}`,
+        ]
+      : [],
+  );
   return {
-    'ratelimit-policy': state.windows.map(({ name, quota, windowSeconds }) => `"${name}";q=${quota};w=${windowSeconds}`).join(', '),
+    'ratelimit-policy': state.windows
+      .map(({ name, quota, windowSeconds }) => `"${name}";q=${quota};w=${windowSeconds}`)
+      .join(', '),
     ratelimit: left.join(', '),
   };
 }

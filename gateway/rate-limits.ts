@@ -67,7 +67,14 @@ return {0, 0, minute, minuteTtl, day, dayTtl}
 `;
 
 type CountingRedis = Redis & {
-  credenceRateCount(minuteKey: string, dayKey: string, rate: number, minuteMs: number, quota: number, dayMs: number): Promise<number[]>;
+  credenceRateCount(
+    minuteKey: string,
+    dayKey: string,
+    rate: number,
+    minuteMs: number,
+    quota: number,
+    dayMs: number,
+  ): Promise<number[]>;
 };
 
 const REFUSED_BY = ['none', 'minute', 'day'] as const;
@@ -87,16 +94,26 @@ function memoryCounter(): (minuteKey: string, dayKey: string, limits: Limits) =>
   return (minuteKey, dayKey, limits) => {
     const now = Date.now();
     const minute = count(minuteKey, MINUTE_MS, now);
-    if (minute.consumed > limits.requestsPerMinute) return { refusedBy: 'minute', msBeforeNext: minute.msBeforeNext, minute };
+    if (minute.consumed > limits.requestsPerMinute)
+      return { refusedBy: 'minute', msBeforeNext: minute.msBeforeNext, minute };
     const day = count(dayKey, DAY_MS, now);
     if (day.consumed > limits.requestsPerDay) return { refusedBy: 'day', msBeforeNext: day.msBeforeNext, minute, day };
     return { refusedBy: 'none', msBeforeNext: 0, minute, day };
   };
 }
 
-export function rateLimitError(code: typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.QUOTA_EXCEEDED, msBeforeNext: number, state?: RateLimitState): GraphQLError {
+export function rateLimitError(
+  code: typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.QUOTA_EXCEEDED,
+  msBeforeNext: number,
+  state?: RateLimitState,
+): GraphQLError {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return codedError(code, undefined, { retryAfterSeconds: seconds }, { headers: { 'retry-after': String(seconds), ...(state ? rateLimitHeaders(state) : {}) } });
+  return codedError(
+    code,
+    undefined,
+    { retryAfterSeconds: seconds },
+    { headers: { 'retry-after': String(seconds), ...(state ? rateLimitHeaders(state) : {}) } },
+  );
 }
 
 /**
@@ -109,7 +126,11 @@ export function rateKeys(namespace: string, consumerId: string): { minute: strin
 
 export function createRateLimits(options: { sharedStore: SharedStore; namespace: string; log: Logger }): RateLimits {
   const { log } = options;
-  const redis = options.sharedStore.redis?.duplicate({ lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) as CountingRedis | undefined;
+  const redis = options.sharedStore.redis?.duplicate({
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+  }) as CountingRedis | undefined;
   if (redis) {
     redis.defineCommand('credenceRateCount', { numberOfKeys: 2, lua: COUNT_SCRIPT });
     let reachable = true;
@@ -130,7 +151,14 @@ export function createRateLimits(options: { sharedStore: SharedStore; namespace:
   const count = async (minuteKey: string, dayKey: string, limits: Limits): Promise<Count> => {
     if (redis?.status === 'ready') {
       try {
-        const [refusedBy = 0, msBeforeNext = 0, minute = 0, minuteMs = 0, day, dayMs] = await redis.credenceRateCount(minuteKey, dayKey, limits.requestsPerMinute, MINUTE_MS, limits.requestsPerDay, DAY_MS);
+        const [refusedBy = 0, msBeforeNext = 0, minute = 0, minuteMs = 0, day, dayMs] = await redis.credenceRateCount(
+          minuteKey,
+          dayKey,
+          limits.requestsPerMinute,
+          MINUTE_MS,
+          limits.requestsPerDay,
+          DAY_MS,
+        );
         return {
           refusedBy: REFUSED_BY[refusedBy] ?? 'none',
           msBeforeNext,
@@ -151,7 +179,12 @@ export function createRateLimits(options: { sharedStore: SharedStore; namespace:
       const state: RateLimitState = {
         windows: [
           { name: 'minute', quota: limits.requestsPerMinute, windowSeconds: MINUTE_MS / 1000, counted: counted.minute },
-          { name: 'day', quota: limits.requestsPerDay, windowSeconds: DAY_MS / 1000, ...(counted.day ? { counted: counted.day } : {}) },
+          {
+            name: 'day',
+            quota: limits.requestsPerDay,
+            windowSeconds: DAY_MS / 1000,
+            ...(counted.day ? { counted: counted.day } : {}),
+          },
         ],
       };
       if (counted.refusedBy === 'minute') throw rateLimitError(ErrorCode.RATE_LIMITED, counted.msBeforeNext, state);

@@ -51,47 +51,60 @@ export interface GatewayDependencies {
 
 /** The subgraphs a supergraph names, with the URLs written in it. */
 export function supergraphSubgraphs(supergraphSdl: string): { name: string; url: string }[] {
-  return [...supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)].map(([, name = '', url = '']) => ({ name, url }));
+  return [...supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)].map(
+    ([, name = '', url = '']) => ({ name, url }),
+  );
 }
 
 export async function startGateway(config: GatewayConfig, dependencies: GatewayDependencies): Promise<Gateway> {
   const log = createLogger('gateway');
   const supergraphSdl = readFileSync(config.supergraphPath, 'utf8');
-  const subgraphs = supergraphSubgraphs(supergraphSdl).map(({ name, url }) => ({ name, url: config.subgraphUrls[name] ?? url }));
-  const unknown = Object.keys(config.subgraphUrls).filter((name) => !subgraphs.some((subgraph) => subgraph.name === name));
-  if (unknown.length > 0) throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
+  const subgraphs = supergraphSubgraphs(supergraphSdl).map(({ name, url }) => ({
+    name,
+    url: config.subgraphUrls[name] ?? url,
+  }));
+  const unknown = Object.keys(config.subgraphUrls).filter(
+    (name) => !subgraphs.some((subgraph) => subgraph.name === name),
+  );
+  if (unknown.length > 0)
+    throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
 
   const { accessLog } = dependencies;
   const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: config.redisNamespace, log });
-  const pipeline = createPipeline(gatewayStages({
-    policies: dependencies.policies,
-    policiesDir: dependencies.policiesDir,
-    signer: dependencies.signer,
-    log,
-    defaultLimits: config.defaultLimits,
-    defaultListSize: DEFAULT_LIST_SIZE,
-    rateLimits,
-    operations: createOperationRegistry({ policiesDir: dependencies.policiesDir, log }),
-    accessLog: accessLog ? createAccessRecorder(accessLog) : undefined,
-  }));
+  const pipeline = createPipeline(
+    gatewayStages({
+      policies: dependencies.policies,
+      policiesDir: dependencies.policiesDir,
+      signer: dependencies.signer,
+      log,
+      defaultLimits: config.defaultLimits,
+      defaultListSize: DEFAULT_LIST_SIZE,
+      rateLimits,
+      operations: createOperationRegistry({ policiesDir: dependencies.policiesDir, log }),
+      accessLog: accessLog ? createAccessRecorder(accessLog) : undefined,
+    }),
+  );
   // Each department's source, so that /status can say whose circuit is open.
   const departmentSources = new Map<string, DepartmentSource>();
-  const gateway = withPipeline(new ApolloGateway({
-    supergraphSdl,
-    logger: log,
-    buildService: ({ name }) => {
-      const source = new DepartmentSource({
-        name,
-        calls: pipeline,
-        url: subgraphs.find((subgraph) => subgraph.name === name)?.url ?? '',
-        timeoutMs: config.subgraphTimeoutMs,
-        log,
-        circuit: { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs },
-      });
-      departmentSources.set(name, source);
-      return source;
-    },
-  }), pipeline);
+  const gateway = withPipeline(
+    new ApolloGateway({
+      supergraphSdl,
+      logger: log,
+      buildService: ({ name }) => {
+        const source = new DepartmentSource({
+          name,
+          calls: pipeline,
+          url: subgraphs.find((subgraph) => subgraph.name === name)?.url ?? '',
+          timeoutMs: config.subgraphTimeoutMs,
+          log,
+          circuit: { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs },
+        });
+        departmentSources.set(name, source);
+        return source;
+      },
+    }),
+    pipeline,
+  );
 
   const app = createHttpApp({
     log,
@@ -122,7 +135,15 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
     // A browser can send a "simple" request cross-site without asking; these headers it cannot.
-    csrfPrevention: { requestHeaders: ['x-api-key', 'authorization', 'x-credence-purpose', 'apollo-require-preflight', 'x-apollo-operation-name'] },
+    csrfPrevention: {
+      requestHeaders: [
+        'x-api-key',
+        'authorization',
+        'x-credence-purpose',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+      ],
+    },
     allowBatchedHttpRequests: false,
     // Parsed documents are kept by what they hold, not by Apollo's estimate (document-store.ts).
     documentStore: boundedDocumentStore(DOCUMENT_CACHE_BYTES),
@@ -137,16 +158,26 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   });
   await apollo.start();
   // Every refusal's HTTP body names its request id, refusals before any identity is known included.
-  app.addHook('onSend', async (request, reply, payload) => (typeof payload === 'string' ? pipeline.httpAnswer(request, reply.statusCode, payload) : payload));
+  app.addHook('onSend', async (request, reply, payload) =>
+    typeof payload === 'string' ? pipeline.httpAnswer(request, reply.statusCode, payload) : payload,
+  );
   // Headers a stage sets on any answer (the RateLimit fields of a counted request, stages/rate-limiting.ts).
   app.addHook('onSend', async (request, reply) => {
     const headers = pipeline.httpHeaders(request);
     if (headers) void reply.headers(headers);
   });
-  mountGraphQL(app, apollo, (request) => pipeline.context({ key: request, headers: request.headers, body: request.body, query: request.query }), transportRefusals.preHandler);
+  mountGraphQL(
+    app,
+    apollo,
+    (request) => pipeline.context({ key: request, headers: request.headers, body: request.body, query: request.query }),
+    transportRefusals.preHandler,
+  );
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');
-  dependencies.policies.reportAs({ role: 'gateway', instance: config.accessLog.instance ?? `gateway@${new URL(url).host}` });
+  dependencies.policies.reportAs({
+    role: 'gateway',
+    instance: config.accessLog.instance ?? `gateway@${new URL(url).host}`,
+  });
   return {
     url,
     graphqlUrl: `${url}/graphql`,

@@ -10,7 +10,10 @@ import { codedError, ErrorCode } from '../lib/error-registry.ts';
 export const MAX_VARIABLE_DEPTH = 32;
 
 /** Whether some value of `variables` nests lists or objects deeper than `limit`. */
-export function variablesTooDeep(variables: Readonly<Record<string, unknown>> | undefined, limit = MAX_VARIABLE_DEPTH): boolean {
+export function variablesTooDeep(
+  variables: Readonly<Record<string, unknown>> | undefined,
+  limit = MAX_VARIABLE_DEPTH,
+): boolean {
   const pending: [unknown, number][] = Object.values(variables ?? {}).map((value) => [value, 1]);
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [value, depth] = next;

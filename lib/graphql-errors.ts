@@ -4,7 +4,8 @@ import type { Logger } from './logger.ts';
 import { ErrorCode, registryMessage } from './error-registry.ts';
 
 /** Errors of the MongoDB driver and mongoose that mean the store cannot be reached (not a bad query). */
-const STORE_UNREACHABLE = /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|PoolCleared|NotConnected|TopologyClosed|ClientClosed)Error$/;
+const STORE_UNREACHABLE =
+  /^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|PoolCleared|NotConnected|TopologyClosed|ClientClosed)Error$/;
 /**
  * Socket errors the driver lets through unwrapped, as when the store closes a connection while a
  * command is being written to it (Node's "socket has been ended by the other party" is EPIPE).
@@ -17,9 +18,11 @@ const DOWNSTREAM_SERVICE_ERROR = 'DOWNSTREAM_SERVICE_ERROR';
 export function isStoreUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
-  return STORE_UNREACHABLE.test(error.name)
-    || (code !== undefined && SOCKET_FAILURES.has(code))
-    || (error.name === 'MongooseError' && /buffering timed out/.test(error.message));
+  return (
+    STORE_UNREACHABLE.test(error.name) ||
+    (code !== undefined && SOCKET_FAILURES.has(code)) ||
+    (error.name === 'MongooseError' && /buffering timed out/.test(error.message))
+  );
 }
 
 /**

@@ -23,7 +23,10 @@ export interface HttpAppOptions {
   status: () => Record<string, unknown>;
 }
 
-function graphqlErrorBody(message: string, code: string): { errors: { message: string; extensions: { code: string } }[] } {
+function graphqlErrorBody(
+  message: string,
+  code: string,
+): { errors: { message: string; extensions: { code: string } }[] } {
   return { errors: [{ message, extensions: { code } }] };
 }
 
@@ -70,7 +73,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   app.setNotFoundHandler((_request, reply) =>
-    reply.code(404).send(graphqlErrorBody('Not found. GraphQL is served at /graphql.', ErrorCode.NOT_FOUND)));
+    reply.code(404).send(graphqlErrorBody('Not found. GraphQL is served at /graphql.', ErrorCode.NOT_FOUND)),
+  );
 
   app.addHook('onSend', async (_request, reply) => {
     void reply.headers(SECURITY_HEADERS);
@@ -80,12 +84,16 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // No addresses and no personal data: what a stale process looks like is its release number.
   app.get('/status', async () => options.status());
   app.get('/readyz', async (_request, reply) => {
-    const results = await Promise.all(options.readiness.map(async ({ name, check }) => {
-      const ok = await check().catch(() => false);
-      return [name, ok ? 'ok' : 'unavailable'] as const;
-    }));
+    const results = await Promise.all(
+      options.readiness.map(async ({ name, check }) => {
+        const ok = await check().catch(() => false);
+        return [name, ok ? 'ok' : 'unavailable'] as const;
+      }),
+    );
     const ready = results.every(([, state]) => state === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
   return app;
 }
@@ -97,7 +105,14 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
 export async function refuseBatches(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (!Array.isArray(request.body)) return undefined;
   // Returning the reply tells Fastify the answer is sent and the handler must not run.
-  return reply.code(400).send(graphqlErrorBody('Batched requests are not accepted; send one operation per request.', ErrorCode.BATCHING_NOT_ALLOWED));
+  return reply
+    .code(400)
+    .send(
+      graphqlErrorBody(
+        'Batched requests are not accepted; send one operation per request.',
+        ErrorCode.BATCHING_NOT_ALLOWED,
+      ),
+    );
 }
 
 export function mountGraphQL<Context extends BaseContext>(
@@ -106,7 +121,12 @@ export function mountGraphQL<Context extends BaseContext>(
   context: (request: FastifyRequest, reply: FastifyReply) => Promise<Context>,
   preHandler: typeof refuseBatches = refuseBatches,
 ): void {
-  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], preHandler, handler: fastifyApolloHandler(apollo, { context }) });
+  app.route({
+    url: '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    preHandler,
+    handler: fastifyApolloHandler(apollo, { context }),
+  });
 }
 
 /** Listens and returns the base URL (port 0 picks a free port). */

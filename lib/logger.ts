@@ -41,18 +41,24 @@ function scrubValue(value: unknown, depth: number): unknown {
 }
 
 export function createLogger(name: string): Logger {
-  return pino({
-    name,
-    level: sharedSettings().logLevel,
-    base: { service: name },
-    redact: { paths: REDACTED_PATHS, censor: REDACTED },
-    formatters: { log: (object) => scrubValue(object, 0) as Record<string, unknown> },
-    hooks: {
-      logMethod(args, method) {
-        method.apply(this, args.map((arg) => (typeof arg === 'string' ? scrubPersonalData(arg) : arg)) as Parameters<typeof method>);
+  return pino(
+    {
+      name,
+      level: sharedSettings().logLevel,
+      base: { service: name },
+      redact: { paths: REDACTED_PATHS, censor: REDACTED },
+      formatters: { log: (object) => scrubValue(object, 0) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? scrubPersonalData(arg) : arg)) as Parameters<typeof method>,
+          );
+        },
       },
     },
-  }, pino.destination(2));
+    pino.destination(2),
+  );
 }
 
 export type { Logger };

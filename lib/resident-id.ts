@@ -21,6 +21,7 @@ export function residentIdFault(value: string): string | undefined {
   if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10).replaceAll('-', '') !== birth) {
     return 'Positions 7 to 14 of a resident ID number are a birth date (YYYYMMDD).';
   }
-  if (residentIdCheckCharacter(value.slice(0, 17)) !== value.charAt(17)) return 'The check character (position 18) does not match.';
+  if (residentIdCheckCharacter(value.slice(0, 17)) !== value.charAt(17))
+    return 'The check character (position 18) does not match.';
   return undefined;
 }

@@ -63,10 +63,16 @@ export function checkUscc(code: string): UsccFault | null {
     }
   }
   if (!REGISTRATION_AUTHORITIES.includes(code.charAt(0))) {
-    return { position: 1, message: `Position 1 holds "${code.charAt(0)}", which is not a registration authority code.` };
+    return {
+      position: 1,
+      message: `Position 1 holds "${code.charAt(0)}", which is not a registration authority code.`,
+    };
   }
   if (!/^\d{6}$/.test(code.slice(2, 8))) {
-    return { position: firstNonDigit(code, 2, 8) + 1, message: 'Positions 3-8 must be a numeric administrative division code.' };
+    return {
+      position: firstNonDigit(code, 2, 8) + 1,
+      message: 'Positions 3-8 must be a numeric administrative division code.',
+    };
   }
   const organisationCheck = organisationCheckDigit(code.slice(8, 16));
   if (code.charAt(16) !== organisationCheck) {

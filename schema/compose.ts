@@ -11,11 +11,13 @@ import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
 export const SUPERGRAPH_PATH = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));
 
 export function composeSupergraph(): string {
-  const result = composeServices(departments.map(({ name }) => ({
-    name,
-    url: `http://127.0.0.1:${defaultSubgraphPort(name)}/graphql`,
-    typeDefs: parse(readFileSync(new URL(`./${name}.graphql`, import.meta.url), 'utf8')),
-  })));
+  const result = composeServices(
+    departments.map(({ name }) => ({
+      name,
+      url: `http://127.0.0.1:${defaultSubgraphPort(name)}/graphql`,
+      typeDefs: parse(readFileSync(new URL(`./${name}.graphql`, import.meta.url), 'utf8')),
+    })),
+  );
   if (result.errors) {
     throw new Error(`Composition failed:\n${result.errors.map((error) => `- ${error.message}`).join('\n')}`);
   }

@@ -22,7 +22,13 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { auditKey, auditSigner, readToolSettings } from './config.ts';
-import { exportLines, parseExport, pruneAccessLog, readAccessLog, type AccessLogContents } from '../lib/access-log/maintenance.ts';
+import {
+  exportLines,
+  parseExport,
+  pruneAccessLog,
+  readAccessLog,
+  type AccessLogContents,
+} from '../lib/access-log/maintenance.ts';
 import { connectAccessLogStore, type AccessLogCollections } from '../lib/access-log/store.ts';
 import { verifyAccessLog, type VerificationReport } from '../lib/access-log/verify.ts';
 import { STORE_FILE, runningStore } from './stack.ts';
@@ -47,8 +53,10 @@ function storeUri(): string {
     console.error(`store: ${running.description}, run by npm start (pid ${running.pid}, ${STORE_FILE})`);
     return running.uri;
   }
-  throw new Error('No store: set MONGODB_URI (or ACCESS_LOG_MONGODB_URI) to the store of the access log, run `npm start` '
-    + '(its store is found by itself), or verify an export with --file.');
+  throw new Error(
+    'No store: set MONGODB_URI (or ACCESS_LOG_MONGODB_URI) to the store of the access log, run `npm start` ' +
+      '(its store is found by itself), or verify an export with --file.',
+  );
 }
 
 async function withStore<T>(job: (store: AccessLogCollections) => Promise<T>): Promise<T> {
@@ -66,15 +74,22 @@ function printReport(report: VerificationReport): void {
   for (const chain of report.chains) {
     const signed = chain.signedThrough === null ? 'no checkpoint yet' : `signed through ${chain.signedThrough}`;
     const pruned = chain.prunedThrough === null ? '' : `, pruned through ${chain.prunedThrough}`;
-    const witnessed = chain.witnessedThrough === null ? 'not witnessed yet' : `witnessed through ${chain.witnessedThrough}`;
-    console.log(`  ${chain.chain}  (${chain.records} records, ${signed}, ${chain.unsignedTail} after the last checkpoint, ${witnessed}${pruned}, key ${chain.keyId ?? 'unknown'})`);
+    const witnessed =
+      chain.witnessedThrough === null ? 'not witnessed yet' : `witnessed through ${chain.witnessedThrough}`;
+    console.log(
+      `  ${chain.chain}  (${chain.records} records, ${signed}, ${chain.unsignedTail} after the last checkpoint, ${witnessed}${pruned}, key ${chain.keyId ?? 'unknown'})`,
+    );
   }
   for (const problem of report.problems) {
-    console.log(`${problem.kind} chain ${problem.chain} seq ${problem.seq ?? '-'} (instance ${problem.instance}): ${problem.message}`);
+    console.log(
+      `${problem.kind} chain ${problem.chain} seq ${problem.seq ?? '-'} (instance ${problem.instance}): ${problem.message}`,
+    );
   }
-  console.log(report.ok
-    ? 'verified: no record edited, deleted, inserted or reordered, and every checkpoint signature holds'
-    : `FAILED: ${report.problems.length} problem(s)`);
+  console.log(
+    report.ok
+      ? 'verified: no record edited, deleted, inserted or reordered, and every checkpoint signature holds'
+      : `FAILED: ${report.problems.length} problem(s)`,
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -92,13 +107,16 @@ async function main(argv: string[]): Promise<number> {
   const retentionDays = (): number => {
     const raw = values['retention-days'] ?? String(readToolSettings().retentionDays);
     const days = Number(raw);
-    if (!Number.isInteger(days) || days < 0) throw new Error(`the retention must be a whole number of days, got "${raw}"`);
+    if (!Number.isInteger(days) || days < 0)
+      throw new Error(`the retention must be a whole number of days, got "${raw}"`);
     return days;
   };
   const witnessFile = values.witness ?? readToolSettings().witnessFile;
   /** Verification of `contents` against the witness and the audit key; printed. */
   const verify = async (contents: AccessLogContents): Promise<VerificationReport> => {
-    const trustedKeys = values['trusted-keys'] ? JSON.parse(readFileSync(values['trusted-keys'], 'utf8')) as Record<string, string> : undefined;
+    const trustedKeys = values['trusted-keys']
+      ? (JSON.parse(readFileSync(values['trusted-keys'], 'utf8')) as Record<string, string>)
+      : undefined;
     const report = verifyAccessLog({
       ...contents,
       ...(trustedKeys ? { trustedKeys } : {}),
@@ -107,7 +125,10 @@ async function main(argv: string[]): Promise<number> {
       retentionDays: retentionDays(),
     });
     printReport(report);
-    if (!witnessFile) console.log(`note: no witness file (${WITNESS_FILE_ENV} or --witness): a chain deleted whole or a tail cut after its last checkpoint is found only through the chain that followed it`);
+    if (!witnessFile)
+      console.log(
+        `note: no witness file (${WITNESS_FILE_ENV} or --witness): a chain deleted whole or a tail cut after its last checkpoint is found only through the chain that followed it`,
+      );
     return report;
   };
   switch (positionals[0]) {
@@ -123,7 +144,9 @@ async function main(argv: string[]): Promise<number> {
       if (!(await verify(contents)).ok) return 1;
       const statement = witnessStatement(contents, signer);
       await appendWitness(witnessFile, statement);
-      console.log(`witnessed ${statement.heads.length} chain head(s) into ${witnessFile} at ${statement.at.toISOString()}`);
+      console.log(
+        `witnessed ${statement.heads.length} chain head(s) into ${witnessFile} at ${statement.at.toISOString()}`,
+      );
       return 0;
     }
     case 'export': {
@@ -135,7 +158,9 @@ async function main(argv: string[]): Promise<number> {
       if (values.out) {
         out.end();
         await once(out, 'finish');
-        console.error(`exported ${contents.records.length} records and ${contents.checkpoints.length} checkpoints to ${values.out}`);
+        console.error(
+          `exported ${contents.records.length} records and ${contents.checkpoints.length} checkpoints to ${values.out}`,
+        );
       }
       return 0;
     }
@@ -144,8 +169,11 @@ async function main(argv: string[]): Promise<number> {
       const signer = auditSigner();
       const cutoff = new Date(Date.now() - days * 86_400_000);
       const results = await withStore((store) => pruneAccessLog(store, { cutoff, retentionDays: days, signer }));
-      for (const { chain, throughSeq, removed } of results) console.log(`pruned ${removed} record(s) of chain ${chain} through position ${throughSeq}`);
-      console.log(`retention ${days} day(s): ${results.length} chain(s) pruned; checkpoints before ${cutoff.toISOString()} anchor what remains`);
+      for (const { chain, throughSeq, removed } of results)
+        console.log(`pruned ${removed} record(s) of chain ${chain} through position ${throughSeq}`);
+      console.log(
+        `retention ${days} day(s): ${results.length} chain(s) pruned; checkpoints before ${cutoff.toISOString()} anchor what remains`,
+      );
       return 0;
     }
     default:

@@ -5,7 +5,14 @@
  * shared with the servers come from lib/config/shared.ts.
  */
 import { resolve } from 'node:path';
-import { AUDIT_PRIVATE_KEY_ENV, AUDIT_PUBLIC_KEY_ENV, loadAuditKey, loadAuditSigner, type AuditKey, type CheckpointSigner } from '../lib/access-log/keys.ts';
+import {
+  AUDIT_PRIVATE_KEY_ENV,
+  AUDIT_PUBLIC_KEY_ENV,
+  loadAuditKey,
+  loadAuditSigner,
+  type AuditKey,
+  type CheckpointSigner,
+} from '../lib/access-log/keys.ts';
 import { WITNESS_FILE_ENV } from '../lib/access-log/witness.ts';
 import { day, integer, optional, parsed, port, text, type Environment } from '../lib/config/read.ts';
 import { DEFAULT_SUPERGRAPH_PATH, readSharedSettings, type SharedSettings } from '../lib/config/shared.ts';
@@ -51,12 +58,18 @@ export function readToolSettings(env: Environment = process.env): ToolSettings {
     gatewayPort: port(env, 'GATEWAY_PORT', 4000),
     consolePort: port(env, 'CONSOLE_PORT', 4100),
     embeddedMongoPort: port(env, 'EMBEDDED_MONGO_PORT', 27018),
-    departmentBasePort: optional(env, 'DEPARTMENT_BASE_PORT') === undefined ? undefined : port(env, 'DEPARTMENT_BASE_PORT', 4001),
+    departmentBasePort:
+      optional(env, 'DEPARTMENT_BASE_PORT') === undefined ? undefined : port(env, 'DEPARTMENT_BASE_PORT', 4001),
     seedSubjects: integer(env, 'SEED_SUBJECTS', DEFAULT_SUBJECT_COUNT),
     seedReferenceDate: day(env, 'SEED_REFERENCE_DATE', DEFAULT_SEED_REFERENCE_DATE),
     supergraphPath: text(env, 'SUPERGRAPH_PATH', DEFAULT_SUPERGRAPH_PATH),
     accessLogMongoUri: optional(env, 'ACCESS_LOG_MONGODB_URI') ?? shared.mongoUri,
-    accessLogMongoUriFrom: optional(env, 'ACCESS_LOG_MONGODB_URI') !== undefined ? 'ACCESS_LOG_MONGODB_URI' : shared.mongoUri !== undefined ? 'MONGODB_URI' : undefined,
+    accessLogMongoUriFrom:
+      optional(env, 'ACCESS_LOG_MONGODB_URI') !== undefined
+        ? 'ACCESS_LOG_MONGODB_URI'
+        : shared.mongoUri !== undefined
+          ? 'MONGODB_URI'
+          : undefined,
     retentionDays: integer(env, 'ACCESS_LOG_RETENTION_DAYS', DEFAULT_RETENTION_DAYS),
     witnessFile: optional(env, WITNESS_FILE_ENV),
     invocationDir: optional(env, 'INIT_CWD'),

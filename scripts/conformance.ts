@@ -36,24 +36,64 @@ export function parseResults(text: string): SuiteResults {
 
 function runScript(auditDir: string, workDir: string, mode: Mode): string {
   const path = join(workDir, 'run.sh');
-  writeFileSync(path, [
-    '#!/bin/sh',
-    'set -e',
-    `cd "${auditDir}"`,
-    `./node_modules/.bin/tsx ./src/cli.ts supergraph --cwd "${workDir}" --test "$1"`,
-    `exec node "${GATEWAY}" --mode ${mode} --supergraph "${workDir}/supergraph.graphql" --port ${GATEWAY_PORT}`,
-    '',
-  ].join('\n'), { mode: 0o755 });
+  writeFileSync(
+    path,
+    [
+      '#!/bin/sh',
+      'set -e',
+      `cd "${auditDir}"`,
+      `./node_modules/.bin/tsx ./src/cli.ts supergraph --cwd "${workDir}" --test "$1"`,
+      `exec node "${GATEWAY}" --mode ${mode} --supergraph "${workDir}/supergraph.graphql" --port ${GATEWAY_PORT}`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
   return path;
 }
 
-async function runAudit(auditDir: string, mode: Mode, suite: string | undefined, gatewayTimeoutMs: number): Promise<{ results: SuiteResults; workDir: string }> {
+async function runAudit(
+  auditDir: string,
+  mode: Mode,
+  suite: string | undefined,
+  gatewayTimeoutMs: number,
+): Promise<{ results: SuiteResults; workDir: string }> {
   const workDir = mkdtempSync(join(tmpdir(), `credence-conformance-${mode}-`));
   const script = runScript(auditDir, workDir, mode);
-  const endpoints = ['--graphql', `http://127.0.0.1:${GATEWAY_PORT}/graphql`, '--healthcheck', `http://127.0.0.1:${GATEWAY_PORT}/health`];
+  const endpoints = [
+    '--graphql',
+    `http://127.0.0.1:${GATEWAY_PORT}/graphql`,
+    '--healthcheck',
+    `http://127.0.0.1:${GATEWAY_PORT}/health`,
+  ];
   const args = suite
-    ? ['tsx', './src/cli.ts', 'test-suite', '--test', suite, '--cwd', workDir, '--run-script', script, '--reporter', 'dot', ...endpoints]
-    : ['tsx', './src/cli.ts', 'test', '--cwd', workDir, '--run-script', script, '--reporter', 'dot', '--write', 'results.txt', ...endpoints];
+    ? [
+        'tsx',
+        './src/cli.ts',
+        'test-suite',
+        '--test',
+        suite,
+        '--cwd',
+        workDir,
+        '--run-script',
+        script,
+        '--reporter',
+        'dot',
+        ...endpoints,
+      ]
+    : [
+        'tsx',
+        './src/cli.ts',
+        'test',
+        '--cwd',
+        workDir,
+        '--run-script',
+        script,
+        '--reporter',
+        'dot',
+        '--write',
+        'results.txt',
+        ...endpoints,
+      ];
   let output = '';
   const code = await new Promise<number | null>((done) => {
     // The audit waits 5 s for a gateway by default; a loaded machine needs longer.
@@ -70,7 +110,11 @@ async function runAudit(auditDir: string, mode: Mode, suite: string | undefined,
   });
   if (suite) {
     // test-suite prints the suite id, then its dots; results.txt is written by `test` only.
-    const dots = output.split('\n').map((line) => line.trim()).filter((line) => /^[.X]+$/.test(line)).join('');
+    const dots = output
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => /^[.X]+$/.test(line))
+      .join('');
     return { results: new Map([[suite, dots]]), workDir };
   }
   const file = join(workDir, 'results.txt');
@@ -90,17 +134,29 @@ export function formatComparison(bare: SuiteResults, credence: SuiteResults): st
     const b = credence.get(suite) ?? '';
     const cases = Math.max(a.length, b.length);
     total += cases;
-    const differing = Array.from({ length: cases }, (_, index) => index).filter((index) => a[index] !== b[index])
-      .map((index) => `#${index + 1} bare ${a[index] === '.' ? 'pass' : 'FAIL'}, credence ${b[index] === '.' ? 'pass' : 'FAIL'}`);
-    lines.push(`${suite.padEnd(width)}  ${String(cases).padStart(5)}  ${String(passed(a)).padStart(4)}  ${String(passed(b)).padStart(8)}  ${differing.join('; ')}`);
+    const differing = Array.from({ length: cases }, (_, index) => index)
+      .filter((index) => a[index] !== b[index])
+      .map(
+        (index) =>
+          `#${index + 1} bare ${a[index] === '.' ? 'pass' : 'FAIL'}, credence ${b[index] === '.' ? 'pass' : 'FAIL'}`,
+      );
+    lines.push(
+      `${suite.padEnd(width)}  ${String(cases).padStart(5)}  ${String(passed(a)).padStart(4)}  ${String(passed(b)).padStart(8)}  ${differing.join('; ')}`,
+    );
   }
   const sum = (results: SuiteResults) => [...results.values()].reduce((count, cases) => count + passed(cases), 0);
-  lines.push('', `${'total'.padEnd(width)}  ${String(total).padStart(5)}  ${String(sum(bare)).padStart(4)}  ${String(sum(credence)).padStart(8)}`);
+  lines.push(
+    '',
+    `${'total'.padEnd(width)}  ${String(total).padStart(5)}  ${String(sum(bare)).padStart(4)}  ${String(sum(credence)).padStart(8)}`,
+  );
   return lines.join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { suite: { type: 'string' }, mode: { type: 'string' }, json: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { suite: { type: 'string' }, mode: { type: 'string' }, json: { type: 'string' } },
+  });
   const [dir] = positionals;
   if (!dir) {
     console.error('usage: npm run conformance -- <audit-dir> [--suite <id>] [--mode bare|credence] [--json <file>]');
@@ -109,7 +165,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const settings = readToolSettings();
   const auditDir = resolve(settings.invocationDir ?? process.cwd(), dir);
   if (!existsSync(join(auditDir, 'src/cli.ts')) || !existsSync(join(auditDir, 'node_modules'))) {
-    console.error(`${auditDir} is not a prepared copy of graphql-hive/federation-gateway-audit (src/cli.ts and node_modules): see docs/conformance.md`);
+    console.error(
+      `${auditDir} is not a prepared copy of graphql-hive/federation-gateway-audit (src/cli.ts and node_modules): see docs/conformance.md`,
+    );
     process.exit(1);
   }
   const modes: Mode[] = values.mode === 'bare' || values.mode === 'credence' ? [values.mode] : ['bare', 'credence'];
@@ -122,5 +180,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const bare = runs.get('bare') ?? new Map<string, string>();
   const credence = runs.get('credence') ?? new Map<string, string>();
   console.log(formatComparison(bare, credence));
-  if (values.json) writeFileSync(values.json, JSON.stringify({ bare: Object.fromEntries(bare), credence: Object.fromEntries(credence) }, null, 2));
+  if (values.json)
+    writeFileSync(
+      values.json,
+      JSON.stringify({ bare: Object.fromEntries(bare), credence: Object.fromEntries(credence) }, null, 2),
+    );
 }

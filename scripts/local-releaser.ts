@@ -46,7 +46,12 @@ export interface LocalReleaser {
   close(): Promise<void>;
 }
 
-export async function startLocalReleaser(options: { log: Logger; policiesDir: string; releasesDir: string; supergraphPath: string }): Promise<LocalReleaser> {
+export async function startLocalReleaser(options: {
+  log: Logger;
+  policiesDir: string;
+  releasesDir: string;
+  supergraphPath: string;
+}): Promise<LocalReleaser> {
   const { key, publicKeyPem } = await localReleaseKey();
   const sharedStore = await connectSharedStore(options.log);
   const common = {
@@ -58,10 +63,22 @@ export async function startLocalReleaser(options: { log: Logger; policiesDir: st
     namespace: redisNamespace(),
   };
   const readTests = (): Promise<Map<string, string>> => readPolicyTestFiles(options.policiesDir);
-  const first = await makeRelease({ ...common, files: await readPolicyBundle(options.policiesDir), tests: await readTests(), note: 'npm start' });
-  if (first.kind === 'invalid') throw new Error(`The policy in ${options.policiesDir} is invalid:\n${first.problems.map(formatProblem).join('\n')}`);
-  if (first.kind === 'tests-failed') throw new Error(`The policy tests fail:\n${first.results.flatMap((result) => result.failures).join('\n')}`);
-  options.log.info({ number: first.kind === 'released' ? first.release.number : first.number }, 'local policy release in force; saved changes are released as they are made');
+  const first = await makeRelease({
+    ...common,
+    files: await readPolicyBundle(options.policiesDir),
+    tests: await readTests(),
+    note: 'npm start',
+  });
+  if (first.kind === 'invalid')
+    throw new Error(
+      `The policy in ${options.policiesDir} is invalid:\n${first.problems.map(formatProblem).join('\n')}`,
+    );
+  if (first.kind === 'tests-failed')
+    throw new Error(`The policy tests fail:\n${first.results.flatMap((result) => result.failures).join('\n')}`);
+  options.log.info(
+    { number: first.kind === 'released' ? first.release.number : first.number },
+    'local policy release in force; saved changes are released as they are made',
+  );
   const watch = releaseOnSave({ ...common, dir: options.policiesDir, readTests, log: options.log });
   return {
     publicKeyPem,

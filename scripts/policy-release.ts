@@ -14,8 +14,16 @@ import { readPolicyBundle, type PolicyBundle } from '../lib/policy/loading/bundl
 import { redisNamespace } from '../lib/policy/releases/process-policy.ts';
 import { formatPolicyTestResults, readPolicyTestFiles } from '../lib/policy/officers/policy-tests.ts';
 import {
-  RELEASE_ENV, parseJson, releaseDigest, releaseFileName, releaseKeyFromPem, releasesDirectory, trustedReleaseKeys, verifyRelease,
-  type PolicyRelease, type ReleaseKey,
+  RELEASE_ENV,
+  parseJson,
+  releaseDigest,
+  releaseFileName,
+  releaseKeyFromPem,
+  releasesDirectory,
+  trustedReleaseKeys,
+  verifyRelease,
+  type PolicyRelease,
+  type ReleaseKey,
 } from '../lib/policy/releases/signed-release.ts';
 import { readFleet } from '../lib/policy/releases/release-store.ts';
 import { makeRelease } from '../lib/policy/officers/releaser.ts';
@@ -30,17 +38,23 @@ function signingKey(ctx: Context): ReleaseKey {
   const pem = ctx.io.env[RELEASE_ENV.PRIVATE_KEY];
   if (pem?.trim()) return releaseKeyFromPem(pem);
   if (existsSync(LOCAL_RELEASE_KEY_PATH)) {
-    ctx.io.stderr(`note: ${RELEASE_ENV.PRIVATE_KEY} is not set: signing with npm start's local key (${LOCAL_RELEASE_KEY_PATH}), for development only`);
+    ctx.io.stderr(
+      `note: ${RELEASE_ENV.PRIVATE_KEY} is not set: signing with npm start's local key (${LOCAL_RELEASE_KEY_PATH}), for development only`,
+    );
     return releaseKeyFromPem(readFileSync(LOCAL_RELEASE_KEY_PATH, 'utf8'), LOCAL_RELEASE_KEY_PATH);
   }
-  throw new CommandError(`${RELEASE_ENV.PRIVATE_KEY} is not set: it must hold the release key (PEM). \`npm run policy -- release-key\` makes one.`);
+  throw new CommandError(
+    `${RELEASE_ENV.PRIVATE_KEY} is not set: it must hold the release key (PEM). \`npm run policy -- release-key\` makes one.`,
+  );
 }
 
 /** The keys releases are checked with: CREDENCE_RELEASE_PUBLIC_KEYS, else the signing key's own. */
 function verifyingKeys(ctx: Context, key?: ReleaseKey): Map<string, KeyObject> {
   if (ctx.io.env[RELEASE_ENV.PUBLIC_KEYS]?.trim()) return trustedReleaseKeys(ctx.io.env);
   if (key) return new Map([[key.keyId, createPublicKey(key.privateKey)]]);
-  const local = existsSync(LOCAL_RELEASE_KEY_PATH) ? releaseKeyFromPem(readFileSync(LOCAL_RELEASE_KEY_PATH, 'utf8'), LOCAL_RELEASE_KEY_PATH) : undefined;
+  const local = existsSync(LOCAL_RELEASE_KEY_PATH)
+    ? releaseKeyFromPem(readFileSync(LOCAL_RELEASE_KEY_PATH, 'utf8'), LOCAL_RELEASE_KEY_PATH)
+    : undefined;
   if (local) return new Map([[local.keyId, createPublicKey(local.privateKey)]]);
   throw new CommandError(`${RELEASE_ENV.PUBLIC_KEYS} is not set: it must hold the release key's public key (PEM).`);
 }
@@ -50,7 +64,12 @@ function verifyingKeys(ctx: Context, key?: ReleaseKey): Map<string, KeyObject> {
  * else `releases/` in the policies folder.
  */
 function releasesDirFor(ctx: Context): string {
-  if (!ctx.io.env[RELEASE_ENV.DIR] && !ctx.io.env[RELEASE_ENV.PRIVATE_KEY]?.trim() && existsSync(LOCAL_RELEASE_KEY_PATH)) return LOCAL_RELEASES_DIR;
+  if (
+    !ctx.io.env[RELEASE_ENV.DIR] &&
+    !ctx.io.env[RELEASE_ENV.PRIVATE_KEY]?.trim() &&
+    existsSync(LOCAL_RELEASE_KEY_PATH)
+  )
+    return LOCAL_RELEASES_DIR;
   return releasesDirectory(ctx.dir, ctx.io.env);
 }
 
@@ -64,7 +83,12 @@ async function withSharedStore<T>(env: Environment, run: (store: SharedStore) =>
 }
 
 /** Release N from the release folder, verified: the content a rollback restores. */
-async function releaseNumbered(ctx: Context, releasesDir: string, number: string, keys: ReadonlyMap<string, KeyObject>): Promise<PolicyRelease> {
+async function releaseNumbered(
+  ctx: Context,
+  releasesDir: string,
+  number: string,
+  keys: ReadonlyMap<string, KeyObject>,
+): Promise<PolicyRelease> {
   if (!/^\d+$/.test(number)) throw new UsageError(`--from-release takes a release number, not "${number}"`);
   const path = join(releasesDir, releaseFileName(Number(number)));
   if (!existsSync(path)) throw new CommandError(`no release ${number} in ${relative(ctx.io.cwd, releasesDir) || '.'}`);
@@ -85,7 +109,10 @@ async function writePolicyFiles(dir: string, files: PolicyBundle): Promise<void>
 async function releaseCommand(ctx: Context): Promise<number> {
   const key = signingKey(ctx);
   const trustedKeys = verifyingKeys(ctx, key);
-  if (!trustedKeys.has(key.keyId)) throw new CommandError(`the signing key "${key.keyId}" is not among ${RELEASE_ENV.PUBLIC_KEYS}: processes would refuse its release`);
+  if (!trustedKeys.has(key.keyId))
+    throw new CommandError(
+      `the signing key "${key.keyId}" is not among ${RELEASE_ENV.PUBLIC_KEYS}: processes would refuse its release`,
+    );
   const releasesDir = releasesDirFor(ctx);
   const from = option(ctx.values, 'from-release');
   const restored = from === undefined ? undefined : await releaseNumbered(ctx, releasesDir, from, trustedKeys);
@@ -93,17 +120,19 @@ async function releaseCommand(ctx: Context): Promise<number> {
   const files = restored?.files ?? (await readPolicyBundle(ctx.dir));
   // A rollback restores content that passed its own tests when it was first released.
   const tests = restored ? new Map<string, string>() : await readPolicyTestFiles(ctx.dir);
-  const outcome = await withSharedStore(ctx.io.env, (sharedStore) => makeRelease({
-    files,
-    tests,
-    schema: ctx.schema(),
-    key,
-    trustedKeys,
-    releasesDir,
-    sharedStore,
-    namespace: redisNamespace(ctx.io.env),
-    note,
-  }));
+  const outcome = await withSharedStore(ctx.io.env, (sharedStore) =>
+    makeRelease({
+      files,
+      tests,
+      schema: ctx.schema(),
+      key,
+      trustedKeys,
+      releasesDir,
+      sharedStore,
+      namespace: redisNamespace(ctx.io.env),
+      note,
+    }),
+  );
   switch (outcome.kind) {
     case 'invalid':
       printProblems(ctx.io, outcome.problems);
@@ -117,15 +146,17 @@ async function releaseCommand(ctx: Context): Promise<number> {
       return 0;
     case 'released':
       if (restored) await writePolicyFiles(ctx.dir, restored.files);
-      ctx.io.stdout([
-        `released policy ${outcome.release.number} (after ${outcome.previous})`,
-        `  version   ${outcome.version}`,
-        `  sha256    ${outcome.release.sha256}`,
-        `  key       ${outcome.release.keyId}`,
-        `  file      ${relative(ctx.io.cwd, outcome.path)}`,
-        ...(note ? [`  note      ${note}`] : []),
-        'Every process activates it on the announcement, or at its next refresh (2 s); `npm run policy -- status` shows it.',
-      ].join('\n'));
+      ctx.io.stdout(
+        [
+          `released policy ${outcome.release.number} (after ${outcome.previous})`,
+          `  version   ${outcome.version}`,
+          `  sha256    ${outcome.release.sha256}`,
+          `  key       ${outcome.release.keyId}`,
+          `  file      ${relative(ctx.io.cwd, outcome.path)}`,
+          ...(note ? [`  note      ${note}`] : []),
+          'Every process activates it on the announcement, or at its next refresh (2 s); `npm run policy -- status` shows it.',
+        ].join('\n'),
+      );
       return 0;
   }
 }
@@ -134,7 +165,10 @@ async function verifyReleaseCommand(ctx: Context): Promise<number> {
   const releasesDir = releasesDirFor(ctx);
   let path = ctx.positionals[0] ? resolve(ctx.io.cwd, ctx.positionals[0]) : undefined;
   if (!path) {
-    const newest = (await readdir(releasesDir).catch(() => [])).filter((name) => /^release-\d+\.json$/.test(name)).sort().pop();
+    const newest = (await readdir(releasesDir).catch(() => []))
+      .filter((name) => /^release-\d+\.json$/.test(name))
+      .sort()
+      .pop();
     if (!newest) throw new CommandError(`no release in ${relative(ctx.io.cwd, releasesDir) || '.'}`);
     path = join(releasesDir, newest);
   }
@@ -145,13 +179,15 @@ async function verifyReleaseCommand(ctx: Context): Promise<number> {
   }
   const { release } = check;
   const matches = releaseDigest(await readPolicyBundle(ctx.dir)) === release.sha256;
-  ctx.io.stdout([
-    `${relative(ctx.io.cwd, path)}: release ${release.number}, signature verified`,
-    `  sha256    ${release.sha256}`,
-    `  signed    ${release.signedAt} with key ${release.keyId}`,
-    ...(release.note ? [`  note      ${release.note}`] : []),
-    `  ${relative(ctx.io.cwd, ctx.dir) || '.'} ${matches ? 'holds exactly these files' : 'differs from it (unreleased changes, or another release)'}`,
-  ].join('\n'));
+  ctx.io.stdout(
+    [
+      `${relative(ctx.io.cwd, path)}: release ${release.number}, signature verified`,
+      `  sha256    ${release.sha256}`,
+      `  signed    ${release.signedAt} with key ${release.keyId}`,
+      ...(release.note ? [`  note      ${release.note}`] : []),
+      `  ${relative(ctx.io.cwd, ctx.dir) || '.'} ${matches ? 'holds exactly these files' : 'differs from it (unreleased changes, or another release)'}`,
+    ].join('\n'),
+  );
   return 0;
 }
 
@@ -163,11 +199,13 @@ async function releaseKeyCommand(ctx: Context): Promise<number> {
   await mkdir(out, { recursive: true });
   await writeFile(privatePath, pair.privateKeyPem, { mode: 0o600 });
   await writeFile(join(out, 'release-key.pub.pem'), pair.publicKeyPem);
-  ctx.io.stdout([
-    `release key ${pair.keyId}`,
-    `  private   ${relative(ctx.io.cwd, privatePath)}  (keep it offline, with the officers who sign; ${RELEASE_ENV.PRIVATE_KEY} when signing)`,
-    `  public    ${relative(ctx.io.cwd, join(out, 'release-key.pub.pem'))}  (${RELEASE_ENV.PUBLIC_KEYS} of every gateway and department)`,
-  ].join('\n'));
+  ctx.io.stdout(
+    [
+      `release key ${pair.keyId}`,
+      `  private   ${relative(ctx.io.cwd, privatePath)}  (keep it offline, with the officers who sign; ${RELEASE_ENV.PRIVATE_KEY} when signing)`,
+      `  public    ${relative(ctx.io.cwd, join(out, 'release-key.pub.pem'))}  (${RELEASE_ENV.PUBLIC_KEYS} of every gateway and department)`,
+    ].join('\n'),
+  );
   return 0;
 }
 
@@ -180,8 +218,10 @@ async function statusCommand(ctx: Context): Promise<number> {
   } else {
     ctx.io.stdout(`newest release in force: ${fleet.newest}`);
     for (const entry of fleet.processes) {
-      ctx.io.stdout(`${entry.stale ? 'STALE' : 'ok   '} ${entry.role.padEnd(10)} ${entry.instance.padEnd(32)} release ${entry.release.number} `
-        + `(${entry.release.version}) since ${entry.release.since}, reported ${entry.reportedAt}${entry.stale ? ` [${entry.stale}]` : ''}`);
+      ctx.io.stdout(
+        `${entry.stale ? 'STALE' : 'ok   '} ${entry.role.padEnd(10)} ${entry.instance.padEnd(32)} release ${entry.release.number} ` +
+          `(${entry.release.version}) since ${entry.release.since}, reported ${entry.reportedAt}${entry.stale ? ` [${entry.stale}]` : ''}`,
+      );
     }
   }
   return fleet.processes.some((entry) => entry.stale) ? 1 : 0;

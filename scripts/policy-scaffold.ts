@@ -19,7 +19,9 @@ export const CANDIDATE_SUPERGRAPH = 'supergraph.candidate.graphql';
 
 /** The subgraphs a supergraph names, with the URLs written in it. */
 function joinGraphs(supergraphSdl: string): { name: string; url: string }[] {
-  return [...supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)].map(([, name = '', url = '']) => ({ name, url }));
+  return [...supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g)].map(
+    ([, name = '', url = '']) => ({ name, url }),
+  );
 }
 
 function readText(path: string, what: string): string {
@@ -29,20 +31,28 @@ function readText(path: string, what: string): string {
 
 export async function scaffoldCommand(ctx: Context): Promise<number> {
   const name = required(ctx.values, 'subgraph');
-  if (!/^[a-z][a-z0-9-]*$/.test(name) || !new RegExp(NAME_PATTERN).test(name)) throw new UsageError(`"${name}" is not a subgraph name (lower-case words joined by hyphens)`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || !new RegExp(NAME_PATTERN).test(name))
+    throw new UsageError(`"${name}" is not a subgraph name (lower-case words joined by hyphens)`);
   const sdlPath = resolve(ctx.io.cwd, required(ctx.values, 'sdl'));
   const schemaDir = resolve(ctx.io.cwd, option(ctx.values, 'schema-dir') ?? join(ROOT, 'schema'));
-  const supergraphPath = resolve(ctx.io.cwd, option(ctx.values, 'supergraph') ?? ctx.io.env['SUPERGRAPH_PATH'] ?? join(schemaDir, 'supergraph.graphql'));
+  const supergraphPath = resolve(
+    ctx.io.cwd,
+    option(ctx.values, 'supergraph') ?? ctx.io.env['SUPERGRAPH_PATH'] ?? join(schemaDir, 'supergraph.graphql'),
+  );
   const show = (path: string): string => relative(ctx.io.cwd, path) || path;
 
   const currentSupergraphSdl = readText(supergraphPath, 'supergraph');
   const graphs = joinGraphs(currentSupergraphSdl);
-  const existing: SubgraphSource[] = graphs.filter((graph) => graph.name !== name).map((graph) => {
-    const file = join(schemaDir, `${graph.name}.graphql`);
-    return { ...graph, file: show(file), sdl: readText(file, `the SDL of ${graph.name}, named by the supergraph:`) };
-  });
+  const existing: SubgraphSource[] = graphs
+    .filter((graph) => graph.name !== name)
+    .map((graph) => {
+      const file = join(schemaDir, `${graph.name}.graphql`);
+      return { ...graph, file: show(file), sdl: readText(file, `the SDL of ${graph.name}, named by the supergraph:`) };
+    });
   const sdl = readText(sdlPath, 'SDL');
-  const url = option(ctx.values, 'url') ?? `http://127.0.0.1:${4001 + graphs.filter((graph) => graph.name !== name).length}/graphql`;
+  const url =
+    option(ctx.values, 'url') ??
+    `http://127.0.0.1:${4001 + graphs.filter((graph) => graph.name !== name).length}/graphql`;
   try {
     new URL(url);
   } catch {
@@ -50,10 +60,13 @@ export async function scaffoldCommand(ctx: Context): Promise<number> {
   }
   const sdlTarget = join(schemaDir, `${name}.graphql`);
   if (existsSync(sdlTarget) && resolve(sdlTarget) !== sdlPath && readFileSync(sdlTarget, 'utf8') !== sdl) {
-    throw new CommandError(`${show(sdlTarget)} exists and differs from ${show(sdlPath)}: edit it in place, or remove it to scaffold again`);
+    throw new CommandError(
+      `${show(sdlTarget)} exists and differs from ${show(sdlPath)}: edit it in place, or remove it to scaffold again`,
+    );
   }
   const policyPath = join(ctx.dir, `${name}.yaml`);
-  if (existsSync(policyPath)) throw new CommandError(`${show(policyPath)} exists: the department is scaffolded already`);
+  if (existsSync(policyPath))
+    throw new CommandError(`${show(policyPath)} exists: the department is scaffolded already`);
   const catalogPath = join(schemaDir, 'catalog.yaml');
 
   const planned = planScaffold({
@@ -66,7 +79,9 @@ export async function scaffoldCommand(ctx: Context): Promise<number> {
   });
   if (!planned.ok) {
     for (const error of planned.errors) ctx.io.stderr(error);
-    ctx.io.stderr(`\n${planned.errors.length} error(s): ${name} does not compose with the departments of ${show(supergraphPath)}; nothing written`);
+    ctx.io.stderr(
+      `\n${planned.errors.length} error(s): ${name} does not compose with the departments of ${show(supergraphPath)}; nothing written`,
+    );
     return 1;
   }
   const { plan } = planned;
@@ -76,21 +91,23 @@ export async function scaffoldCommand(ctx: Context): Promise<number> {
   writeFileSync(catalogPath, plan.catalogText);
   writeFileSync(policyPath, plan.policyText);
 
-  ctx.io.stdout([
-    `${name} composes with ${existing.map((graph) => graph.name).join(', ') || 'no other department'}.`,
-    '',
-    'Wrote:',
-    `  ${show(sdlTarget)}  the department's SDL`,
-    `  ${show(candidatePath)}  the candidate supergraph`,
-    `  ${show(catalogPath)}  ${plan.items.length} drafted item(s): ${plan.items.map((item) => item.code).join(', ')}`,
-    `  ${show(policyPath)}  field sets and rule stubs; nothing allowed (deny by default)`,
-    '',
-    `Left to decide (${plan.leftToDecide.length}); no gateway or department starts while a TODO remains:`,
-    ...plan.leftToDecide.map((line) => `  ${line}`),
-    '',
-    'Then:',
-    `  CREDENCE_CATALOG_PATH=${show(catalogPath)} npm run policy -- validate --supergraph ${show(candidatePath)}`,
-    `  write subgraphs/${name}/ and add it to subgraphs/departments.ts, then npm run compose (docs/adding-a-department.md)`,
-  ].join('\n'));
+  ctx.io.stdout(
+    [
+      `${name} composes with ${existing.map((graph) => graph.name).join(', ') || 'no other department'}.`,
+      '',
+      'Wrote:',
+      `  ${show(sdlTarget)}  the department's SDL`,
+      `  ${show(candidatePath)}  the candidate supergraph`,
+      `  ${show(catalogPath)}  ${plan.items.length} drafted item(s): ${plan.items.map((item) => item.code).join(', ')}`,
+      `  ${show(policyPath)}  field sets and rule stubs; nothing allowed (deny by default)`,
+      '',
+      `Left to decide (${plan.leftToDecide.length}); no gateway or department starts while a TODO remains:`,
+      ...plan.leftToDecide.map((line) => `  ${line}`),
+      '',
+      'Then:',
+      `  CREDENCE_CATALOG_PATH=${show(catalogPath)} npm run policy -- validate --supergraph ${show(candidatePath)}`,
+      `  write subgraphs/${name}/ and add it to subgraphs/departments.ts, then npm run compose (docs/adding-a-department.md)`,
+    ].join('\n'),
+  );
   return 0;
 }

@@ -28,11 +28,22 @@ import { coverageReport, formatCoverage } from '../lib/policy/officers/coverage.
 import { diffPolicies, formatPolicyDiff } from '../lib/policy/officers/diff.ts';
 import { explainOperation, formatExplanation } from '../lib/policy/officers/explain.ts';
 import { generatedJsonSchemaFiles, NAME_PATTERN } from '../lib/policy/officers/json-schema.ts';
-import { OPERATIONS_FOLDER, operationsOfDocument, readManifest, registerOperations, type RegisteredOperation } from '../lib/policy/decision/registered-operations.ts';
+import {
+  OPERATIONS_FOLDER,
+  operationsOfDocument,
+  readManifest,
+  registerOperations,
+  type RegisteredOperation,
+} from '../lib/policy/decision/registered-operations.ts';
 import { loadPolicy, loadPolicyFromTexts, readPolicyFilesAtGitRef } from '../lib/policy/loading/load-policy.ts';
 import type { PolicyLoadResult } from '../lib/policy/loading/load-policy.ts';
 import { parsePolicyFiles } from '../lib/policy/loading/parse.ts';
-import { formatPolicyTestResults, parsePolicyTestFiles, readPolicyTestFiles, runPolicyTests } from '../lib/policy/officers/policy-tests.ts';
+import {
+  formatPolicyTestResults,
+  parsePolicyTestFiles,
+  readPolicyTestFiles,
+  runPolicyTests,
+} from '../lib/policy/officers/policy-tests.ts';
 import { formatProblem } from '../lib/policy/loading/problems.ts';
 import type { PolicyProblem } from '../lib/policy/loading/problems.ts';
 import { policyCommandEnvironment, readToolSettings } from './config.ts';
@@ -104,7 +115,11 @@ export interface Context {
 }
 
 /** Loads the policy, printing its problems; undefined when it has errors. */
-async function loadOrReport(ctx: Context, load: () => Promise<PolicyLoadResult> | PolicyLoadResult, label?: string): Promise<Extract<PolicyLoadResult, { ok: true }> | undefined> {
+async function loadOrReport(
+  ctx: Context,
+  load: () => Promise<PolicyLoadResult> | PolicyLoadResult,
+  label?: string,
+): Promise<Extract<PolicyLoadResult, { ok: true }> | undefined> {
   const result = await load();
   if (!ctx.json) {
     if (label && !result.ok) ctx.io.stderr(`${label}:`);
@@ -116,9 +131,20 @@ async function loadOrReport(ctx: Context, load: () => Promise<PolicyLoadResult> 
 async function validateCommand(ctx: Context): Promise<number> {
   const result = await loadPolicy(ctx.dir, ctx.schema());
   if (ctx.json) {
-    ctx.io.stdout(JSON.stringify(result.ok
-      ? { ok: true, version: result.policy.version, warnings: result.warnings, coverage: coverageReport(result.policy, ctx.schema()) }
-      : { ok: false, errors: result.errors, warnings: result.warnings }, null, 2));
+    ctx.io.stdout(
+      JSON.stringify(
+        result.ok
+          ? {
+              ok: true,
+              version: result.policy.version,
+              warnings: result.warnings,
+              coverage: coverageReport(result.policy, ctx.schema()),
+            }
+          : { ok: false, errors: result.errors, warnings: result.warnings },
+        null,
+        2,
+      ),
+    );
     return result.ok ? 0 : 1;
   }
   printProblems(ctx.io, result.ok ? result.warnings : [...result.errors, ...result.warnings]);
@@ -127,7 +153,9 @@ async function validateCommand(ctx: Context): Promise<number> {
     return 1;
   }
   const { policy } = result;
-  ctx.io.stdout(`policy ${policy.version} is valid: ${policy.consumers.size} consumers, ${result.rules.size} rules, ${result.warnings.length} warning(s)\n`);
+  ctx.io.stdout(
+    `policy ${policy.version} is valid: ${policy.consumers.size} consumers, ${result.rules.size} rules, ${result.warnings.length} warning(s)\n`,
+  );
   ctx.io.stdout(formatCoverage(coverageReport(policy, ctx.schema())));
   return 0;
 }
@@ -146,16 +174,25 @@ async function explainCommand(ctx: Context): Promise<number> {
     return 1;
   }
   const operationName = option(ctx.values, 'operation');
-  const explanation = explainOperation(loaded.policy, ctx.schema(), { consumer, purpose, document, ...(operationName ? { operationName } : {}) });
+  const explanation = explainOperation(loaded.policy, ctx.schema(), {
+    consumer,
+    purpose,
+    document,
+    ...(operationName ? { operationName } : {}),
+  });
   if (ctx.json) ctx.io.stdout(JSON.stringify({ version: loaded.policy.version, ...explanation }, null, 2));
   else ctx.io.stdout(`policy ${loaded.policy.version}\n${formatExplanation(explanation, loaded.rules)}`);
   return explanation.kind === 'explained' ? 0 : 1;
 }
 
 /** A policy from a folder, or from a git ref of the repository the command runs in. */
-function policySide(ctx: Context, spec: string): { label: string; load: () => Promise<PolicyLoadResult> | PolicyLoadResult } {
+function policySide(
+  ctx: Context,
+  spec: string,
+): { label: string; load: () => Promise<PolicyLoadResult> | PolicyLoadResult } {
   const path = resolve(ctx.io.cwd, spec);
-  if (existsSync(path) && statSync(path).isDirectory()) return { label: spec, load: () => loadPolicy(path, ctx.schema()) };
+  if (existsSync(path) && statSync(path).isDirectory())
+    return { label: spec, load: () => loadPolicy(path, ctx.schema()) };
   const folder = option(ctx.values, 'folder') ?? 'policies';
   return {
     label: `${spec}:${folder}`,
@@ -176,7 +213,10 @@ async function diffCommand(ctx: Context): Promise<number> {
   const [first, second] = ctx.positionals;
   if (first === undefined) throw new UsageError('diff needs a policy folder or git ref to compare');
   const a = policySide(ctx, first);
-  const b = second !== undefined ? policySide(ctx, second) : { label: relative(ctx.io.cwd, ctx.dir) || '.', load: () => loadPolicy(ctx.dir, ctx.schema()) };
+  const b =
+    second !== undefined
+      ? policySide(ctx, second)
+      : { label: relative(ctx.io.cwd, ctx.dir) || '.', load: () => loadPolicy(ctx.dir, ctx.schema()) };
   const before = await loadOrReport(ctx, a.load, a.label);
   const after = await loadOrReport(ctx, b.load, b.label);
   if (!before || !after) return 1;
@@ -198,34 +238,49 @@ async function testCommand(ctx: Context): Promise<number> {
     return 1;
   }
   const results = runPolicyTests(loaded.policy, ctx.schema(), cases);
-  ctx.io.stdout(ctx.json ? JSON.stringify(results, null, 2) : `policy ${loaded.policy.version}\n${formatPolicyTestResults(results)}`);
+  ctx.io.stdout(
+    ctx.json
+      ? JSON.stringify(results, null, 2)
+      : `policy ${loaded.policy.version}\n${formatPolicyTestResults(results)}`,
+  );
   return results.every((result) => result.passed) ? 0 : 1;
 }
 
 async function newKeyCommand(ctx: Context): Promise<number> {
   const consumer = ctx.positionals[0];
   if (consumer === undefined) throw new UsageError('new-key needs the consumer id');
-  if (!new RegExp(NAME_PATTERN).test(consumer)) throw new UsageError(`"${consumer}" is not a consumer id (lower-case words joined by hyphens)`);
-  const parsed = parsePolicyFiles(new Map((await readdir(ctx.dir)).filter((name) => name.endsWith('.yaml')).map((name) => [name, readFileSync(join(ctx.dir, name), 'utf8')])));
+  if (!new RegExp(NAME_PATTERN).test(consumer))
+    throw new UsageError(`"${consumer}" is not a consumer id (lower-case words joined by hyphens)`);
+  const parsed = parsePolicyFiles(
+    new Map(
+      (await readdir(ctx.dir))
+        .filter((name) => name.endsWith('.yaml'))
+        .map((name) => [name, readFileSync(join(ctx.dir, name), 'utf8')]),
+    ),
+  );
   if (parsed.ok && !parsed.source.consumers.some((candidate) => candidate.id === consumer)) {
-    ctx.io.stderr(`warning: no consumer "${consumer}" in ${relative(ctx.io.cwd, ctx.dir) || '.'}; add the consumer before its key`);
+    ctx.io.stderr(
+      `warning: no consumer "${consumer}" in ${relative(ctx.io.cwd, ctx.dir) || '.'}; add the consumer before its key`,
+    );
   }
   const key = generateApiKey();
   const today = new Date().toISOString().slice(0, 10);
-  ctx.io.stdout([
-    `New API key for ${consumer}. Give it to the agency once, over a secure channel; Credence stores only its hash:`,
-    '',
-    `  ${key}`,
-    '',
-    `Paste under credentials: apiKeys: of ${consumer} in consumers.yaml:`,
-    '',
-    `        - id: ${consumer}-${today.replaceAll('-', '')}`,
-    `          sha256: "${hashApiKey(key)}"`,
-    `          notBefore: ${today}`,
-    '',
-    'Rotation: keep the old key while the agency switches over, then give the old key notAfter: <date>',
-    '(or revoked: true at once if it leaked). Run npm run policy -- validate before deploying.',
-  ].join('\n'));
+  ctx.io.stdout(
+    [
+      `New API key for ${consumer}. Give it to the agency once, over a secure channel; Credence stores only its hash:`,
+      '',
+      `  ${key}`,
+      '',
+      `Paste under credentials: apiKeys: of ${consumer} in consumers.yaml:`,
+      '',
+      `        - id: ${consumer}-${today.replaceAll('-', '')}`,
+      `          sha256: "${hashApiKey(key)}"`,
+      `          notBefore: ${today}`,
+      '',
+      'Rotation: keep the old key while the agency switches over, then give the old key notAfter: <date>',
+      '(or revoked: true at once if it leaked). Run npm run policy -- validate before deploying.',
+    ].join('\n'),
+  );
   return 0;
 }
 
@@ -239,29 +294,38 @@ async function schemaCommand(ctx: Context): Promise<number> {
 
 async function registerOperationsCommand(ctx: Context): Promise<number> {
   const [consumer, file] = ctx.positionals;
-  if (consumer === undefined || file === undefined) throw new UsageError('register-operations needs the consumer id and a .graphql or manifest .json file');
-  if (!new RegExp(NAME_PATTERN).test(consumer)) throw new UsageError(`"${consumer}" is not a consumer id (lower-case words joined by hyphens)`);
+  if (consumer === undefined || file === undefined)
+    throw new UsageError('register-operations needs the consumer id and a .graphql or manifest .json file');
+  if (!new RegExp(NAME_PATTERN).test(consumer))
+    throw new UsageError(`"${consumer}" is not a consumer id (lower-case words joined by hyphens)`);
   const path = resolve(ctx.io.cwd, file);
   if (!existsSync(path)) throw new CommandError(`${file}: no such file`);
   const schema = ctx.schema();
   let operations: RegisteredOperation[];
   try {
-    operations = path.endsWith('.json') ? (await readManifest(path)).operations : operationsOfDocument(readFileSync(path, 'utf8'));
+    operations = path.endsWith('.json')
+      ? (await readManifest(path)).operations
+      : operationsOfDocument(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new CommandError(`${file}: ${(error as Error).message}`);
   }
   // An operation that does not validate against the schema would only ever be refused.
   for (const operation of operations) {
     const errors = validate(schema, parse(operation.body));
-    if (errors.length > 0) throw new CommandError(`${file}: operation ${operation.name} is not valid against the schema: ${errors.map((error) => error.message).join('; ')}`);
+    if (errors.length > 0)
+      throw new CommandError(
+        `${file}: operation ${operation.name} is not valid against the schema: ${errors.map((error) => error.message).join('; ')}`,
+      );
   }
   const manifest = await registerOperations(ctx.dir, consumer, operations);
-  ctx.io.stdout([
-    `Registered for ${consumer} in ${relative(ctx.io.cwd, join(ctx.dir, OPERATIONS_FOLDER, `${consumer}.json`))} (${manifest.operations.length} in all):`,
-    ...operations.map((operation) => `  ${operation.name}  sha256:${operation.id}`),
-    '',
-    'Clients send { "extensions": { "persistedQuery": { "version": 1, "sha256Hash": "<hash>" } }, "variables": … }.',
-  ].join('\n'));
+  ctx.io.stdout(
+    [
+      `Registered for ${consumer} in ${relative(ctx.io.cwd, join(ctx.dir, OPERATIONS_FOLDER, `${consumer}.json`))} (${manifest.operations.length} in all):`,
+      ...operations.map((operation) => `  ${operation.name}  sha256:${operation.id}`),
+      '',
+      'Clients send { "extensions": { "persistedQuery": { "version": 1, "sha256Hash": "<hash>" } }, "variables": … }.',
+    ].join('\n'),
+  );
   return 0;
 }
 
@@ -310,10 +374,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [commandName, ...rest] = positionals;
   const command = commandName !== undefined ? COMMANDS[commandName] : undefined;
   if (values['help'] === true || !command) {
-    (command || values['help'] === true ? io.stdout : io.stderr)(commandName && !command ? `unknown command "${commandName}"\n\n${USAGE}` : USAGE);
+    (command || values['help'] === true ? io.stdout : io.stderr)(
+      commandName && !command ? `unknown command "${commandName}"\n\n${USAGE}` : USAGE,
+    );
     return values['help'] === true ? 0 : 2;
   }
-  const supergraphPath = option(values, 'supergraph') ?? io.env['SUPERGRAPH_PATH'] ?? join(ROOT, 'schema/supergraph.graphql');
+  const supergraphPath =
+    option(values, 'supergraph') ?? io.env['SUPERGRAPH_PATH'] ?? join(ROOT, 'schema/supergraph.graphql');
   let schema: GraphQLSchema | undefined;
   const ctx: Context = {
     io,

@@ -14,7 +14,19 @@
 //    those uses with a plain `=== undefined` check in node_modules. It is idempotent, and fails
 //    loudly if a different graphql-shield build no longer matches, so the fix is never skipped.
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,7 +58,8 @@ function versionOf(nodeBinary) {
 function binaryPackage() {
   const platform = { linux: 'linux', darwin: 'darwin' }[process.platform];
   const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
-  if (!platform || !arch) throw new Error(`no Node binaries on the npm registry fit ${process.platform}-${process.arch}`);
+  if (!platform || !arch)
+    throw new Error(`no Node binaries on the npm registry fit ${process.platform}-${process.arch}`);
   return `node-${platform}-${arch}@${FETCHED_MAJOR}`;
 }
 
@@ -57,18 +70,28 @@ function ensureCachedNode(npmNode) {
   const cached = existsSync(binary) ? versionOf(binary) : undefined;
   if (cached && isNewEnough(cached)) return binary;
   const spec = binaryPackage();
-  console.log(`credence: fetching Node ${FETCHED_MAJOR} from the npm registry (${spec}, about 30 MB) into ${directory}, once`);
+  console.log(
+    `credence: fetching Node ${FETCHED_MAJOR} from the npm registry (${spec}, about 30 MB) into ${directory}, once`,
+  );
   mkdirSync(cacheDirectory(), { recursive: true });
   const scratch = mkdtempSync(join(cacheDirectory(), `.node-${FETCHED_MAJOR}-`));
   try {
     const npmCli = process.env.npm_execpath;
     const pack = npmCli ? [npmNode, [npmCli, 'pack', '--silent', spec]] : ['npm', ['pack', '--silent', spec]];
-    const tarball = execFileSync(pack[0], pack[1], { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+    const tarball = execFileSync(pack[0], pack[1], {
+      cwd: scratch,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+      .trim()
+      .split('\n')
+      .pop();
     const unpacked = join(scratch, 'node');
     mkdirSync(unpacked);
     execFileSync('tar', ['-xzf', join(scratch, tarball), '-C', unpacked, '--strip-components=1'], { stdio: 'inherit' });
     const version = versionOf(join(unpacked, 'bin', 'node'));
-    if (!version || !isNewEnough(version)) throw new Error(`the fetched Node does not run here (version ${version ?? 'unknown'})`);
+    if (!version || !isNewEnough(version))
+      throw new Error(`the fetched Node does not run here (version ${version ?? 'unknown'})`);
     rmSync(directory, { recursive: true, force: true });
     renameSync(unpacked, directory);
     console.log(`credence: Node ${version} is in ${directory}`);
@@ -102,11 +125,15 @@ function provideNode() {
     mkdirSync(dirname(link), { recursive: true });
     if (existsSync(link) || ourLink(link)) unlinkSync(link);
     symlinkSync(binary, link);
-    console.log(`credence: this machine's Node is ${machineVersion}; npm scripts run on Node ${versionOf(binary)} (node_modules/.bin/node)`);
+    console.log(
+      `credence: this machine's Node is ${machineVersion}; npm scripts run on Node ${versionOf(binary)} (node_modules/.bin/node)`,
+    );
   } catch (error) {
-    console.error(`\nCredence needs Node.js ${MINIMUM.join('.')} or newer (this machine has ${machineVersion}), and fetching`
-      + ` Node ${FETCHED_MAJOR} failed: ${error.message}\nInstall Node 22 (https://nodejs.org/en/download, or nvm install 22),`
-      + ' then run `npm install` again. node_modules has been removed, so nothing half-installed is left.');
+    console.error(
+      `\nCredence needs Node.js ${MINIMUM.join('.')} or newer (this machine has ${machineVersion}), and fetching` +
+        ` Node ${FETCHED_MAJOR} failed: ${error.message}\nInstall Node 22 (https://nodejs.org/en/download, or nvm install 22),` +
+        ' then run `npm install` again. node_modules has been removed, so nothing half-installed is left.',
+    );
     rmSync(join(ROOT, 'node_modules'), { recursive: true, force: true });
     process.exit(1);
   }

@@ -50,7 +50,8 @@ interface Options {
   positionals: string[];
 }
 
-const text = (values: Options['values'], name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined);
+const text = (values: Options['values'], name: string): string | undefined =>
+  typeof values[name] === 'string' ? values[name] : undefined;
 
 async function sdlCommand(io: Io, options: Options): Promise<number> {
   const consumerId = text(options.values, 'consumer');
@@ -67,13 +68,17 @@ async function sdlCommand(io: Io, options: Options): Promise<number> {
   }
   const consumer = loaded.policy.consumers.get(consumerId);
   if (!consumer) {
-    io.stderr(`UNKNOWN_CONSUMER: no consumer "${consumerId}" in the policy; known: ${[...loaded.policy.consumers.keys()].join(', ')}`);
+    io.stderr(
+      `UNKNOWN_CONSUMER: no consumer "${consumerId}" in the policy; known: ${[...loaded.policy.consumers.keys()].join(', ')}`,
+    );
     return 1;
   }
   const purpose = text(options.values, 'purpose') ?? consumer.defaultPurpose;
   const view = purpose ? loaded.policy.view(consumerId, purpose) : undefined;
   if (!purpose || !view) {
-    io.stderr(`${ErrorCode.PURPOSE_NOT_ALLOWED}: ${consumerId} may use ${consumer.purposes.join(', ')}${purpose ? `, not ${purpose}` : '; pass --purpose'}`);
+    io.stderr(
+      `${ErrorCode.PURPOSE_NOT_ALLOWED}: ${consumerId} may use ${consumer.purposes.join(', ')}${purpose ? `, not ${purpose}` : '; pass --purpose'}`,
+    );
     return 1;
   }
   io.stdout(`# The schema ${consumerId} sees under ${purpose} (policy ${loaded.policy.version}).\n`);
@@ -88,7 +93,10 @@ async function registeredOperations(dir: string): Promise<Map<string, Map<string
   if (!existsSync(folder)) return found;
   for (const file of (await readdir(folder)).filter((name) => name.endsWith('.json')).sort()) {
     const manifest = await readManifest(join(folder, file));
-    found.set(file.slice(0, -'.json'.length), new Map(manifest.operations.map((operation) => [operation.name || operation.id, operation.body])));
+    found.set(
+      file.slice(0, -'.json'.length),
+      new Map(manifest.operations.map((operation) => [operation.name || operation.id, operation.body])),
+    );
   }
   return found;
 }
@@ -108,18 +116,34 @@ async function checkCommand(io: Io, options: Options): Promise<number> {
   }
   const after = buildApiSchema(readFileSync(options.supergraphPath, 'utf8'));
   const result = checkSchemas(before, after, await registeredOperations(options.dir));
-  io.stdout(formatSchemaCheck(result, { before: ref, after: relative(io.cwd, options.supergraphPath) || options.supergraphPath }));
+  io.stdout(
+    formatSchemaCheck(result, {
+      before: ref,
+      after: relative(io.cwd, options.supergraphPath) || options.supergraphPath,
+    }),
+  );
   return result.broken.length > 0 ? 1 : 0;
 }
 
-const COMMANDS: Record<string, (io: Io, options: Options) => Promise<number>> = { sdl: sdlCommand, check: checkCommand };
+const COMMANDS: Record<string, (io: Io, options: Options) => Promise<number>> = {
+  sdl: sdlCommand,
+  check: checkCommand,
+};
 
 export async function main(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: {
-      consumer: { type: 'string' }, purpose: { type: 'string' }, dir: { type: 'string' }, supergraph: { type: 'string' }, help: { type: 'boolean' },
-    } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        consumer: { type: 'string' },
+        purpose: { type: 'string' },
+        dir: { type: 'string' },
+        supergraph: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
   } catch (error) {
     io.stderr(`${(error as Error).message}\n\n${USAGE}`);
     return 2;

@@ -49,7 +49,8 @@ export function removeRunningStore(file = STORE_FILE): void {
 function readRunningStoreFile(file: string): RunningStore | undefined {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<RunningStore>;
-    if (typeof parsed.uri !== 'string' || typeof parsed.description !== 'string' || !Number.isInteger(parsed.pid)) return undefined;
+    if (typeof parsed.uri !== 'string' || typeof parsed.description !== 'string' || !Number.isInteger(parsed.pid))
+      return undefined;
     return parsed as RunningStore;
   } catch {
     return undefined;
@@ -91,12 +92,19 @@ export function showcaseSubject(): string {
 
 /** One subject with its records from all five departments, as the showcase caller may see them. */
 export function firstQuery(uscc: string): string {
-  return `{ subject(uscc: "${uscc}") { name status legalRepresentative { name } `
-    + 'dishonestDebtorEntries { caseNumber court performanceStatus } '
-    + 'taxViolations { caseNumber violationType decidedOn } '
-    + 'administrativePenalties { decisionNumber category severity decidedOn } '
-    + 'seriousDishonestyListings { listType listedOn basis { number issuedBy } } } }';
+  return (
+    `{ subject(uscc: "${uscc}") { name status legalRepresentative { name } ` +
+    'dishonestDebtorEntries { caseNumber court performanceStatus } ' +
+    'taxViolations { caseNumber violationType decidedOn } ' +
+    'administrativePenalties { decisionNumber category severity decidedOn } ' +
+    'seriousDishonestyListings { listType listedOn basis { number issuedBy } } } }'
+  );
 }
 
 /** The department lists of `firstQuery`, one per department beyond the registry. */
-export const FIRST_QUERY_LISTS = ['dishonestDebtorEntries', 'taxViolations', 'administrativePenalties', 'seriousDishonestyListings'] as const;
+export const FIRST_QUERY_LISTS = [
+  'dishonestDebtorEntries',
+  'taxViolations',
+  'administrativePenalties',
+  'seriousDishonestyListings',
+] as const;

@@ -20,10 +20,24 @@ import { ensureDemoData } from '../subgraphs/seed.ts';
 import { RELEASE_ENV } from '../lib/policy/releases/signed-release.ts';
 import { childEnvironment, readToolSettings } from './config.ts';
 import { readDemoKeys } from './demo-keys.ts';
-import { LOCAL_RELEASE_KEY_PATH, LOCAL_RELEASES_DIR, startLocalReleaser, type LocalReleaser } from './local-releaser.ts';
 import {
-  DATA_DIRECTORY, FIRST_QUERY_LISTS, PID_DIRECTORY, SHOWCASE_CALLER, firstQuery, removePidFiles, removeRunningStore, showcaseCandidates, showcaseSubject,
-  writePidFile, writeRunningStore,
+  LOCAL_RELEASE_KEY_PATH,
+  LOCAL_RELEASES_DIR,
+  startLocalReleaser,
+  type LocalReleaser,
+} from './local-releaser.ts';
+import {
+  DATA_DIRECTORY,
+  FIRST_QUERY_LISTS,
+  PID_DIRECTORY,
+  SHOWCASE_CALLER,
+  firstQuery,
+  removePidFiles,
+  removeRunningStore,
+  showcaseCandidates,
+  showcaseSubject,
+  writePidFile,
+  writeRunningStore,
 } from './stack.ts';
 import { supervise, type Supervised } from './supervisor.ts';
 
@@ -32,9 +46,10 @@ const log = createLogger('start');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { gatewayPort, consolePort } = settings;
 /** Departments listen on 4001..4005, or on DEPARTMENT_BASE_PORT + 0..4. */
-const departmentPort = (name: string): number => settings.departmentBasePort !== undefined
-  ? settings.departmentBasePort + departments.findIndex((department) => department.name === name)
-  : defaultSubgraphPort(name);
+const departmentPort = (name: string): number =>
+  settings.departmentBasePort !== undefined
+    ? settings.departmentBasePort + departments.findIndex((department) => department.name === name)
+    : defaultSubgraphPort(name);
 const processes: Supervised[] = [];
 let stopping = false;
 // This machine's releases, signed with its local key, stay with its store in .data/, out of the
@@ -58,7 +73,10 @@ const ports: [string, number][] = [
 if (!settings.shared.mongoUri) ports.push(['the embedded store (EMBEDDED_MONGO_PORT)', settings.embeddedMongoPort]);
 for (const [what, port] of ports) {
   if (await portInUse(port)) {
-    log.error({ port }, `port ${port} for ${what} is in use: is another npm start running? Stop it, or set ${/\((\w+)\)/.exec(what)?.[1]} to another port`);
+    log.error(
+      { port },
+      `port ${port} for ${what} is in use: is another npm start running? Stop it, or set ${/\((\w+)\)/.exec(what)?.[1]} to another port`,
+    );
     process.exit(1);
   }
 }
@@ -89,14 +107,21 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
 
 /** Starts one process under supervision: reported and restarted when it stops without being asked. */
 function run(name: string, script: string, args: string[], env: Record<string, string>): void {
-  processes.push(supervise({
-    name,
-    log,
-    start: (): ChildProcess => spawn(process.execPath, [script, ...args], { cwd: root, env: childEnvironment({ [RELEASE_ENV.DIR]: releasesDir, ...env }), stdio: ['ignore', 'inherit', 'inherit'] }),
-    onStart: (child) => {
-      if (child.pid) writePidFile(name, child.pid);
-    },
-  }));
+  processes.push(
+    supervise({
+      name,
+      log,
+      start: (): ChildProcess =>
+        spawn(process.execPath, [script, ...args], {
+          cwd: root,
+          env: childEnvironment({ [RELEASE_ENV.DIR]: releasesDir, ...env }),
+          stdio: ['ignore', 'inherit', 'inherit'],
+        }),
+      onStart: (child) => {
+        if (child.pid) writePidFile(name, child.pid);
+      },
+    }),
+  );
 }
 
 /**
@@ -112,7 +137,10 @@ async function waitUntilReady(url: string, timeoutMs = 300_000): Promise<void> {
       log.info({ url }, 'still waiting for it to be ready (a loaded machine starts processes slowly)');
       nextReport += 15_000;
     }
-    const ready = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
+    const ready = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -123,8 +151,19 @@ async function waitUntilReady(url: string, timeoutMs = 300_000): Promise<void> {
 const assertionKeys = generateAssertionKeyPair();
 try {
   // The local release key: every saved policy change is signed with it and goes live (development only).
-  localRelease = await startLocalReleaser({ log, policiesDir: settings.shared.policiesDir, releasesDir, supergraphPath: settings.supergraphPath });
-  await ensureDemoData({ mongoUri: mongo.uri, embedded: mongo.embedded, subjects: settings.seedSubjects, log, referenceDate: settings.seedReferenceDate });
+  localRelease = await startLocalReleaser({
+    log,
+    policiesDir: settings.shared.policiesDir,
+    releasesDir,
+    supergraphPath: settings.supergraphPath,
+  });
+  await ensureDemoData({
+    mongoUri: mongo.uri,
+    embedded: mongo.embedded,
+    subjects: settings.seedSubjects,
+    log,
+    referenceDate: settings.seedReferenceDate,
+  });
   for (const { name } of departments) {
     run(name, 'subgraphs/main.ts', [name], {
       MONGODB_URI: mongo.uri,
@@ -162,7 +201,11 @@ try {
 
 const url = `http://127.0.0.1:${gatewayPort}/graphql`;
 const apiKey = readDemoKeys(settings.shared.policiesDir).get(SHOWCASE_CALLER.consumer) ?? '';
-const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, 'x-credence-purpose': SHOWCASE_CALLER.purpose };
+const headers = {
+  'content-type': 'application/json',
+  'x-api-key': apiKey,
+  'x-credence-purpose': SHOWCASE_CALLER.purpose,
+};
 
 /** The first candidate whose answer has records from every department, so the first query shows the join. */
 async function findShowcaseSubject(): Promise<string> {

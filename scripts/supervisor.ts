@@ -19,7 +19,11 @@ export interface Backoff {
 export const RESTART_BACKOFF: Backoff = { initialMs: 1000, maxMs: 30_000, stableMs: 60_000 };
 
 /** How long to wait before the next start, given the last wait (none yet: undefined) and how long the process ran. */
-export function restartDelay(lastDelayMs: number | undefined, ranMs: number, backoff: Backoff = RESTART_BACKOFF): number {
+export function restartDelay(
+  lastDelayMs: number | undefined,
+  ranMs: number,
+  backoff: Backoff = RESTART_BACKOFF,
+): number {
   if (lastDelayMs === undefined || ranMs >= backoff.stableMs) return backoff.initialMs;
   return Math.min(lastDelayMs * 2, backoff.maxMs);
 }
@@ -57,8 +61,10 @@ export function supervise(options: SuperviseOptions): Supervised {
     child.once('exit', (code, signal) => {
       if (stopped) return;
       lastDelayMs = restartDelay(lastDelayMs, Date.now() - startedAt, backoff);
-      log.warn({ process: name, code, signal, restartInMs: lastDelayMs },
-        `${name} stopped (code ${code ?? 'none'}, signal ${signal ?? 'none'}); restarting in ${lastDelayMs / 1000} s`);
+      log.warn(
+        { process: name, code, signal, restartInMs: lastDelayMs },
+        `${name} stopped (code ${code ?? 'none'}, signal ${signal ?? 'none'}); restarting in ${lastDelayMs / 1000} s`,
+      );
       timer = setTimeout(() => {
         if (stopped) return;
         launch();

@@ -12,7 +12,8 @@ export const departments: readonly AnyDepartment[] = [registry, judicial, tax, p
 
 export function departmentNamed(name: string): AnyDepartment {
   const department = departments.find((candidate) => candidate.name === name);
-  if (!department) throw new Error(`Unknown department "${name}"; known: ${departments.map((d) => d.name).join(', ')}.`);
+  if (!department)
+    throw new Error(`Unknown department "${name}"; known: ${departments.map((d) => d.name).join(', ')}.`);
   return department;
 }
 

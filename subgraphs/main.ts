@@ -23,13 +23,28 @@ const { department, config } = orExitOnConfigError(() => {
 const log = createLogger(`subgraph:${name}`);
 const assertions = createAssertionVerifier(config.assertionKeys);
 const sharedStore = await connectSharedStore(log, { url: config.shared.redisUrl });
-const policies = await startPolicyRuntime({ dir: config.shared.policiesDir, sharedStore, log, trustedKeys: config.trustedReleaseKeys, namespace: config.shared.redisNamespace });
-const subgraph = await startSubgraph(department, { mongoUri: config.mongoUri, port: config.port, host: config.host, policies, assertions,
+const policies = await startPolicyRuntime({
+  dir: config.shared.policiesDir,
+  sharedStore,
+  log,
+  trustedKeys: config.trustedReleaseKeys,
+  namespace: config.shared.redisNamespace,
+});
+const subgraph = await startSubgraph(department, {
+  mongoUri: config.mongoUri,
+  port: config.port,
+  host: config.host,
+  policies,
+  assertions,
   replayGuard: createReplayGuard(sharedStore, config.shared.redisNamespace),
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void policies.close().then(() => subgraph.close()).then(() => sharedStore.close()).finally(() => process.exit(0));
+    void policies
+      .close()
+      .then(() => subgraph.close())
+      .then(() => sharedStore.close())
+      .finally(() => process.exit(0));
   });
 }

@@ -31,7 +31,9 @@ export async function seedAll(options: {
   const inserted: Record<string, number> = {};
   const seeded = options.departments ?? departments;
   // Per department, how many subjects it has written; progress is the slowest department's.
-  const done = new Map<string, number>(seeded.filter((department) => department.seed !== undefined).map((department) => [department.name, 0]));
+  const done = new Map<string, number>(
+    seeded.filter((department) => department.seed !== undefined).map((department) => [department.name, 0]),
+  );
   let reported = 0;
   const advance = (department: string, subjects: number): void => {
     done.set(department, subjects);
@@ -41,28 +43,35 @@ export async function seedAll(options: {
       options.onProgress?.(slowest);
     }
   };
-  await Promise.all(seeded.map(async (department) => {
-    if (!department.seed) {
-      inserted[department.name] = 0;
-      return;
-    }
-    const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name));
-    try {
-      const models: unknown = department.defineModels(connection);
-      await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
-      const write = createSeedWriter(connection);
-      let count = 0;
-      // Batches keep memory flat for large runs (100,000 subjects).
-      for (let start = 0; start < options.subjects; start += BATCH) {
-        const size = Math.min(BATCH, options.subjects - start);
-        count += await department.seed(models, Array.from({ length: size }, (_, i) => seedSubject(start + i)), write, referenceDate);
-        advance(department.name, start + size);
+  await Promise.all(
+    seeded.map(async (department) => {
+      if (!department.seed) {
+        inserted[department.name] = 0;
+        return;
       }
-      inserted[department.name] = count;
-    } finally {
-      await connection.close();
-    }
-  }));
+      const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name));
+      try {
+        const models: unknown = department.defineModels(connection);
+        await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
+        const write = createSeedWriter(connection);
+        let count = 0;
+        // Batches keep memory flat for large runs (100,000 subjects).
+        for (let start = 0; start < options.subjects; start += BATCH) {
+          const size = Math.min(BATCH, options.subjects - start);
+          count += await department.seed(
+            models,
+            Array.from({ length: size }, (_, i) => seedSubject(start + i)),
+            write,
+            referenceDate,
+          );
+          advance(department.name, start + size);
+        }
+        inserted[department.name] = count;
+      } finally {
+        await connection.close();
+      }
+    }),
+  );
   await markSeedFormat(options.mongoUri);
   options.log.info({ subjects: options.subjects, inserted }, 'seed data written');
   return inserted;
@@ -80,7 +89,11 @@ function createSeedWriter(connection: Connection): SeedWriter {
   const storedIds = (name: string): Promise<Set<string>> => {
     let ids = stored.get(name);
     if (!ids) {
-      ids = connection.collection(name).find({}, { projection: { _id: 1 } }).toArray().then((found) => new Set(found.map(({ _id }) => String(_id))));
+      ids = connection
+        .collection(name)
+        .find({}, { projection: { _id: 1 } })
+        .toArray()
+        .then((found) => new Set(found.map(({ _id }) => String(_id))));
       stored.set(name, ids);
     }
     return ids;
@@ -114,7 +127,9 @@ export async function seedState(mongoUri: string): Promise<SeedState> {
   try {
     const subject = await connection.collection('subjects').findOne({}, { projection: { _id: 1 } });
     if (subject === null) return 'empty';
-    const info = await connection.collection<{ _id: string; format: number }>(SEED_INFO.collection).findOne({ _id: SEED_INFO.id });
+    const info = await connection
+      .collection<{ _id: string; format: number }>(SEED_INFO.collection)
+      .findOne({ _id: SEED_INFO.id });
     return info?.format === SEED_FORMAT ? 'current' : 'outdated';
   } finally {
     await connection.close();
@@ -125,7 +140,8 @@ export async function seedState(mongoUri: string): Promise<SeedState> {
 async function markSeedFormat(mongoUri: string): Promise<void> {
   const connection = await connectDatabase(mongoUri, departmentDatabaseName(SEED_INFO.database));
   try {
-    await connection.collection<{ _id: string; format: number }>(SEED_INFO.collection)
+    await connection
+      .collection<{ _id: string; format: number }>(SEED_INFO.collection)
       .replaceOne({ _id: SEED_INFO.id }, { format: SEED_FORMAT }, { upsert: true });
   } finally {
     await connection.close();
@@ -134,14 +150,18 @@ async function markSeedFormat(mongoUri: string): Promise<void> {
 
 /** Drops every department's demo data, the access log's database excepted: accesses are never discarded with demo data. */
 async function dropDemoData(mongoUri: string): Promise<void> {
-  await Promise.all(departments.filter((department) => department.seed !== undefined).map(async (department) => {
-    const connection = await connectDatabase(mongoUri, departmentDatabaseName(department.name));
-    try {
-      await connection.dropDatabase();
-    } finally {
-      await connection.close();
-    }
-  }));
+  await Promise.all(
+    departments
+      .filter((department) => department.seed !== undefined)
+      .map(async (department) => {
+        const connection = await connectDatabase(mongoUri, departmentDatabaseName(department.name));
+        try {
+          await connection.dropDatabase();
+        } finally {
+          await connection.close();
+        }
+      }),
+  );
 }
 
 /**
@@ -150,19 +170,35 @@ async function dropDemoData(mongoUri: string): Promise<void> {
  * else. A store the operator named (MONGODB_URI) is never dropped: outdated data there stops the
  * start with what to do.
  */
-export async function ensureDemoData(options: { mongoUri: string; embedded: boolean; subjects: number; log: Logger; referenceDate?: Date }): Promise<SeedState> {
+export async function ensureDemoData(options: {
+  mongoUri: string;
+  embedded: boolean;
+  subjects: number;
+  log: Logger;
+  referenceDate?: Date;
+}): Promise<SeedState> {
   const state = await seedState(options.mongoUri);
   if (state === 'current') return state;
   if (state === 'outdated') {
     if (!options.embedded) {
-      throw new Error(`The store at MONGODB_URI holds demo data of an older format (this version writes format ${SEED_FORMAT}). `
-        + 'Empty its department databases, or point MONGODB_URI at an empty store, and start again.');
+      throw new Error(
+        `The store at MONGODB_URI holds demo data of an older format (this version writes format ${SEED_FORMAT}). ` +
+          'Empty its department databases, or point MONGODB_URI at an empty store, and start again.',
+      );
     }
-    options.log.warn({ format: SEED_FORMAT }, 'the embedded store holds demo data of an older version: replacing it (the access log is kept)');
+    options.log.warn(
+      { format: SEED_FORMAT },
+      'the embedded store holds demo data of an older version: replacing it (the access log is kept)',
+    );
     await dropDemoData(options.mongoUri);
   } else {
     options.log.info({ subjects: options.subjects }, 'empty store: seeding demo data');
   }
-  await seedAll({ mongoUri: options.mongoUri, subjects: options.subjects, log: options.log, ...(options.referenceDate ? { referenceDate: options.referenceDate } : {}) });
+  await seedAll({
+    mongoUri: options.mongoUri,
+    subjects: options.subjects,
+    log: options.log,
+    ...(options.referenceDate ? { referenceDate: options.referenceDate } : {}),
+  });
   return state;
 }

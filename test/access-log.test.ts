@@ -41,7 +41,9 @@ const TAX: Caller = { consumer: 'tax-bureau', purpose: 'TAX_ADMINISTRATION' };
 const PRIVACY_OFFICE: Caller = { consumer: 'privacy-office', purpose: 'AUDIT' };
 
 const requestIdOf = (response: GraphQLResponse): string =>
-  String((response.body as { extensions?: { credence?: { requestId?: string } } }).extensions?.credence?.requestId ?? '');
+  String(
+    (response.body as { extensions?: { credence?: { requestId?: string } } }).extensions?.credence?.requestId ?? '',
+  );
 
 /** `npm run audit -- <args>` against this test's store; exit code and output. */
 async function audit(federation: Federation, args: string[]): Promise<{ code: number; stdout: string }> {
@@ -77,7 +79,12 @@ describe('the access log', () => {
     store = await connectAccessLogStore(federation.mongo.uri);
     // Fields these consumers are denied under their own purpose then exist for them (they may see
     // them under a second one): asked for, they are refused by policy and recorded so.
-    await addPurposeSeeingEverything(federation.policiesDir, ['central-bank', 'public-portal', 'court-enforcement', 'tax-bureau']);
+    await addPurposeSeeingEverything(federation.policiesDir, [
+      'central-bank',
+      'public-portal',
+      'court-enforcement',
+      'tax-bureau',
+    ]);
     await publishPolicyChange(federation);
   });
   after(async () => {
@@ -88,7 +95,11 @@ describe('the access log', () => {
 
   it('records each answered request before its answer: consumer, purpose, policy version, operation, fields per type, subjects, outcome', async () => {
     const uscc = seedSubject(1).uscc;
-    const response = await ask(`query Lookup($code: ID!) { subject(uscc: $code) { uscc name legalRepresentative { name } } }`, CENTRAL_BANK, { code: uscc });
+    const response = await ask(
+      `query Lookup($code: ID!) { subject(uscc: $code) { uscc name legalRepresentative { name } } }`,
+      CENTRAL_BANK,
+      { code: uscc },
+    );
     assert.equal(response.status, 200);
     // Durable before the answer: the record is there the moment the answer arrives.
     const record = await recordOf(requestIdOf(response));
@@ -99,7 +110,13 @@ describe('the access log', () => {
     assert.equal(record.operationName, 'Lookup');
     assert.match(record.operationHash, /^[0-9a-f]{64}$/);
     assert.equal(record.outcome, 'ANSWERED');
-    assert.deepEqual(record.fields, ['LegalRepresentative.name', 'Query.subject', 'Subject.legalRepresentative', 'Subject.name', 'Subject.uscc']);
+    assert.deepEqual(record.fields, [
+      'LegalRepresentative.name',
+      'Query.subject',
+      'Subject.legalRepresentative',
+      'Subject.name',
+      'Subject.uscc',
+    ]);
     assert.deepEqual(record.subjects, [uscc]);
     assert.deepEqual(record.deniedFields, []);
     assert.equal(record.chain, federation.accessLog.writer.chain);
@@ -110,8 +127,13 @@ describe('the access log', () => {
     assert.equal(response.status, 200);
     const listed = response.body.data?.subjects as Record<string, unknown>[];
     assert.equal(listed.length, 3);
-    assert.ok(listed.every((subject) => Object.keys(subject).join() === 'name'), 'only what was asked for');
-    const codes = ((await ask('{ subjects(first: 3) { uscc } }', CENTRAL_BANK)).body.data?.subjects as { uscc: string }[]).map(({ uscc }) => uscc);
+    assert.ok(
+      listed.every((subject) => Object.keys(subject).join() === 'name'),
+      'only what was asked for',
+    );
+    const codes = (
+      (await ask('{ subjects(first: 3) { uscc } }', CENTRAL_BANK)).body.data?.subjects as { uscc: string }[]
+    ).map(({ uscc }) => uscc);
     const record = await recordOf(requestIdOf(response));
     assert.ok(record && record.kind === 'ACCESS');
     assert.deepEqual(record.subjects, [...codes].sort());
@@ -134,7 +156,9 @@ describe('the access log', () => {
     assert.equal(record.outcome, 'PARTIAL', 'filter mode: the phone is null with a FORBIDDEN error');
     assert.deepEqual(record.maskedFields, ['LegalRepresentative.idNumber']);
     assert.deepEqual(record.deniedFields, ['LegalRepresentative.phone']);
-    assert.ok(record.fields.includes('LegalRepresentative.idNumber') && !record.fields.includes('LegalRepresentative.phone'));
+    assert.ok(
+      record.fields.includes('LegalRepresentative.idNumber') && !record.fields.includes('LegalRepresentative.phone'),
+    );
   });
 
   it('a subject queried by three consumers: the subject access report shows exactly those accesses', async () => {
@@ -142,8 +166,22 @@ describe('the access log', () => {
     const other = seedSubject(8).uscc;
     const byConsumer = new Map<string, { requestId: string; fields: string[] }>();
     for (const [caller, selection, fields] of [
-      [CENTRAL_BANK, 'name administrativePenalties { decisionNumber }', ['AdministrativePenalty.decisionNumber', 'Query.subject', 'Subject.administrativePenalties', 'Subject.name']],
-      [COURT, 'name legalRepresentative { name phone }', ['LegalRepresentative.name', 'LegalRepresentative.phone', 'Query.subject', 'Subject.legalRepresentative', 'Subject.name']],
+      [
+        CENTRAL_BANK,
+        'name administrativePenalties { decisionNumber }',
+        ['AdministrativePenalty.decisionNumber', 'Query.subject', 'Subject.administrativePenalties', 'Subject.name'],
+      ],
+      [
+        COURT,
+        'name legalRepresentative { name phone }',
+        [
+          'LegalRepresentative.name',
+          'LegalRepresentative.phone',
+          'Query.subject',
+          'Subject.legalRepresentative',
+          'Subject.name',
+        ],
+      ],
       [PORTAL, 'name status', ['Query.subject', 'Subject.name', 'Subject.status']],
     ] as const) {
       const response = await ask(`{ subject(uscc: "${uscc}") { ${selection} } }`, caller);
@@ -153,33 +191,59 @@ describe('the access log', () => {
     // Another subject, another consumer: not in this subject's report.
     await ask(`{ subject(uscc: "${other}") { name } }`, TAX);
     // One request about both subjects: in this subject's report, without naming the other one.
-    const both = await ask(`{ mine: subject(uscc: "${uscc}") { name } theirs: subject(uscc: "${other}") { name } }`, CENTRAL_BANK);
+    const both = await ask(
+      `{ mine: subject(uscc: "${uscc}") { name } theirs: subject(uscc: "${other}") { name } }`,
+      CENTRAL_BANK,
+    );
     const bothRecord = await recordOf(requestIdOf(both));
     assert.ok(bothRecord?.kind === 'ACCESS');
     assert.deepEqual(bothRecord.subjects, [uscc, other].sort(), 'the log itself records both');
 
-    const report = await ask(`query Report($uscc: ID!) {
+    const report = await ask(
+      `query Report($uscc: ID!) {
       subjectAccessReport(uscc: $uscc) { uscc consumers truncated accesses { consumer purpose requestId at fields { type fields } subjects } }
-    }`, PRIVACY_OFFICE, { uscc });
+    }`,
+      PRIVACY_OFFICE,
+      { uscc },
+    );
     assert.equal(report.status, 200);
     assert.equal(report.body.errors, undefined);
     const result = report.body.data?.subjectAccessReport as {
-      uscc: string; consumers: string[]; truncated: boolean;
-      accesses: { consumer: string; purpose: string; requestId: string; at: string; fields: { type: string; fields: string[] }[]; subjects: string[] }[];
+      uscc: string;
+      consumers: string[];
+      truncated: boolean;
+      accesses: {
+        consumer: string;
+        purpose: string;
+        requestId: string;
+        at: string;
+        fields: { type: string; fields: string[] }[];
+        subjects: string[];
+      }[];
     };
     assert.equal(result.uscc, uscc);
     assert.deepEqual(result.consumers, ['central-bank', 'court-enforcement', 'public-portal']);
     assert.equal(result.truncated, false);
-    assert.deepEqual(result.accesses.map(({ consumer, purpose }) => [consumer, purpose]), [
-      ['central-bank', 'CREDIT_ASSESSMENT'], ['court-enforcement', 'ENFORCEMENT'], ['public-portal', 'PUBLIC_DISCLOSURE'], ['central-bank', 'CREDIT_ASSESSMENT'],
-    ], 'oldest first, with the purpose each declared');
+    assert.deepEqual(
+      result.accesses.map(({ consumer, purpose }) => [consumer, purpose]),
+      [
+        ['central-bank', 'CREDIT_ASSESSMENT'],
+        ['court-enforcement', 'ENFORCEMENT'],
+        ['public-portal', 'PUBLIC_DISCLOSURE'],
+        ['central-bank', 'CREDIT_ASSESSMENT'],
+      ],
+      'oldest first, with the purpose each declared',
+    );
     const last = result.accesses.at(-1);
     assert.equal(last?.requestId, requestIdOf(both));
     assert.deepEqual(last?.subjects, [uscc], 'a report about one subject names no other subject');
     for (const access of result.accesses.slice(0, 3)) {
       const expected = byConsumer.get(access.consumer);
       assert.equal(access.requestId, expected?.requestId);
-      assert.deepEqual(access.fields.flatMap(({ type, fields }) => fields.map((field) => `${type}.${field}`)).sort(), expected?.fields);
+      assert.deepEqual(
+        access.fields.flatMap(({ type, fields }) => fields.map((field) => `${type}.${field}`)).sort(),
+        expected?.fields,
+      );
       assert.deepEqual(access.subjects, [uscc]);
       assert.ok(!Number.isNaN(Date.parse(access.at)));
     }
@@ -193,13 +257,22 @@ describe('the access log', () => {
 
   it('searches the log by consumer, purpose, subject, field and time, in pages', async () => {
     const since = new Date(Date.now() - 60_000).toISOString();
-    const page = async (after: string | null) => ask(`query Page($after: String, $since: DateTime) {
+    const page = async (after: string | null) =>
+      ask(
+        `query Page($after: String, $since: DateTime) {
       accessLog(filter: { consumer: "central-bank", purpose: "CREDIT_ASSESSMENT", field: "Subject.name", from: $since }, first: 1, after: $after) {
         records { id consumer purpose fields { type fields } at } endCursor hasNextPage
       }
-    }`, PRIVACY_OFFICE, { after, since });
+    }`,
+        PRIVACY_OFFICE,
+        { after, since },
+      );
     // Page by page to the end: every matching record once, newest first.
-    type Page = { records: { id: string; consumer: string; at: string; fields: { type: string; fields: string[] }[] }[]; endCursor: string | null; hasNextPage: boolean };
+    type Page = {
+      records: { id: string; consumer: string; at: string; fields: { type: string; fields: string[] }[] }[];
+      endCursor: string | null;
+      hasNextPage: boolean;
+    };
     const all: Page['records'] = [];
     let after: string | null = null;
     for (let pages = 0; ; pages++) {
@@ -212,16 +285,37 @@ describe('the access log', () => {
       after = current.endCursor;
       assert.ok(pages < 50);
     }
-    const expected = await store.records.countDocuments({ kind: 'ACCESS', consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT', fields: 'Subject.name', at: { $gte: new Date(since) } });
+    const expected = await store.records.countDocuments({
+      kind: 'ACCESS',
+      consumer: 'central-bank',
+      purpose: 'CREDIT_ASSESSMENT',
+      fields: 'Subject.name',
+      at: { $gte: new Date(since) },
+    });
     assert.ok(expected >= 2);
     assert.equal(all.length, expected);
     assert.equal(new Set(all.map(({ id }) => id)).size, all.length, 'no record on two pages');
-    assert.ok(all.every(({ consumer, fields }) => consumer === 'central-bank' && fields.some(({ type, fields: names }) => type === 'Subject' && names.includes('name'))));
-    assert.ok(all.every((record, index) => index === 0 || record.at <= (all[index - 1]?.at ?? '')), 'newest first');
+    assert.ok(
+      all.every(
+        ({ consumer, fields }) =>
+          consumer === 'central-bank' &&
+          fields.some(({ type, fields: names }) => type === 'Subject' && names.includes('name')),
+      ),
+    );
+    assert.ok(
+      all.every((record, index) => index === 0 || record.at <= (all[index - 1]?.at ?? '')),
+      'newest first',
+    );
 
-    const bySubject = await ask(`{ accessLog(filter: { subject: "${seedSubject(8).uscc}" }) { records { consumer } } }`, PRIVACY_OFFICE);
+    const bySubject = await ask(
+      `{ accessLog(filter: { subject: "${seedSubject(8).uscc}" }) { records { consumer } } }`,
+      PRIVACY_OFFICE,
+    );
     // Newest first: the central bank's request about two subjects, then the tax bureau's (previous test).
-    assert.deepEqual((bySubject.body.data?.accessLog as { records: unknown[] }).records, [{ consumer: 'central-bank' }, { consumer: 'tax-bureau' }]);
+    assert.deepEqual((bySubject.body.data?.accessLog as { records: unknown[] }).records, [
+      { consumer: 'central-bank' },
+      { consumer: 'tax-bureau' },
+    ]);
 
     const bad = await ask('{ accessLog(filter: { field: "name" }) { records { id } } }', PRIVACY_OFFICE);
     assert.equal(bad.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
@@ -235,10 +329,26 @@ describe('the access log', () => {
     // Ten records of one instant, between one just after it and one just before; ids 1..12 sort
     // as text (…:10 before …:2), as the store sorts them.
     const records = Array.from({ length: 12 }, (_, index): AccessLogRecord => ({
-      _id: recordId(chain, index + 1), chain, seq: index + 1, instance: chain, prev: '', hash: '',
-      kind: 'ACCESS', at: new Date(instant + (index === 0 ? 1 : index === 11 ? -1 : 0)), requestId: `${chain}-${index + 1}`,
-      consumer: chain, purpose: 'AUDIT', policyVersion: 'test', operationName: null, operationHash: '', outcome: 'ANSWERED',
-      fields: ['Subject.name'], subjects: [], deniedFields: [], maskedFields: [], durationMs: 1,
+      _id: recordId(chain, index + 1),
+      chain,
+      seq: index + 1,
+      instance: chain,
+      prev: '',
+      hash: '',
+      kind: 'ACCESS',
+      at: new Date(instant + (index === 0 ? 1 : index === 11 ? -1 : 0)),
+      requestId: `${chain}-${index + 1}`,
+      consumer: chain,
+      purpose: 'AUDIT',
+      policyVersion: 'test',
+      operationName: null,
+      operationHash: '',
+      outcome: 'ANSWERED',
+      fields: ['Subject.name'],
+      subjects: [],
+      deniedFields: [],
+      maskedFields: [],
+      durationMs: 1,
     }));
     const newestFirst = records
       .toSorted((a, b) => b.at.getTime() - a.at.getTime() || (a._id < b._id ? 1 : -1))
@@ -250,17 +360,32 @@ describe('the access log', () => {
         const seen: string[] = [];
         let after: string | null = null;
         for (let pages = 0; pages <= records.length; pages++) {
-          const response = await ask(`query ($consumer: String, $first: Int, $after: String) {
+          const response = await ask(
+            `query ($consumer: String, $first: Int, $after: String) {
             accessLog(filter: { consumer: $consumer }, first: $first, after: $after) { records { id } endCursor hasNextPage }
-          }`, PRIVACY_OFFICE, { consumer: chain, first, after });
+          }`,
+            PRIVACY_OFFICE,
+            { consumer: chain, first, after },
+          );
           assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
-          const page = response.body.data?.accessLog as { records: { id: string }[]; endCursor: string | null; hasNextPage: boolean };
-          assert.ok(page.records.length > 0 || !page.hasNextPage, `first: ${first}, page ${pages}: an empty page promises no next one`);
+          const page = response.body.data?.accessLog as {
+            records: { id: string }[];
+            endCursor: string | null;
+            hasNextPage: boolean;
+          };
+          assert.ok(
+            page.records.length > 0 || !page.hasNextPage,
+            `first: ${first}, page ${pages}: an empty page promises no next one`,
+          );
           seen.push(...page.records.map(({ id }) => id));
           if (!page.hasNextPage) break;
           after = page.endCursor;
         }
-        assert.deepEqual(seen, newestFirst, `first: ${first}: every record once, newest first, one instant's records by id`);
+        assert.deepEqual(
+          seen,
+          newestFirst,
+          `first: ${first}: every record once, newest first, one instant's records by id`,
+        );
       }
     } finally {
       await store.records.deleteMany({ chain });
@@ -308,7 +433,11 @@ describe('the access log', () => {
     const burst = await Promise.all(Array.from({ length: 30 }, () => ask(query, CENTRAL_BANK)));
     assert.ok(burst.every(({ status }) => status === 200));
 
-    const stored = new Set((await store.records.find({ kind: 'ACCESS' }).toArray()).map((record) => (record.kind === 'ACCESS' ? record.requestId : '')));
+    const stored = new Set(
+      (await store.records.find({ kind: 'ACCESS' }).toArray()).map((record) =>
+        record.kind === 'ACCESS' ? record.requestId : '',
+      ),
+    );
     const missing = [...answered].filter((requestId) => !stored.has(requestId));
     assert.deepEqual(missing, [], 'every request answered with data is in the log');
     assert.ok(answered.size > 30);
@@ -326,7 +455,11 @@ describe('the access log', () => {
     const expectProblem = async (kind: string, seq: number): Promise<string> => {
       const { code, stdout } = await audit(federation, ['verify']);
       assert.equal(code, 1, stdout);
-      assert.match(stdout, new RegExp(`^${kind} chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} seq ${seq} `, 'm'), stdout);
+      assert.match(
+        stdout,
+        new RegExp(`^${kind} chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} seq ${seq} `, 'm'),
+        stdout,
+      );
       return stdout;
     };
 
@@ -392,7 +525,10 @@ describe('the access log', () => {
     it('reordered records', async () => {
       const [five, six] = [await at(5), await at(6)];
       await store.records.deleteMany({ _id: { $in: [five._id, six._id] } });
-      await store.records.insertMany([{ ...six, _id: five._id, seq: 5 }, { ...five, _id: six._id, seq: 6 }] as AccessLogRecord[]);
+      await store.records.insertMany([
+        { ...six, _id: five._id, seq: 5 },
+        { ...five, _id: six._id, seq: 6 },
+      ] as AccessLogRecord[]);
       try {
         const stdout = await expectProblem('REORDERED', 5);
         assert.match(stdout, /position 5 holds the record sealed at position 6/);
@@ -483,13 +619,20 @@ describe('the access log', () => {
       }
     });
 
-    it('a whole chain deleted: every record and checkpoint of the instance\'s latest chain (attack b)', async () => {
+    it("a whole chain deleted: every record and checkpoint of the instance's latest chain (attack b)", async () => {
       await witness();
       const restore = await removeRecords({});
       try {
         const { code, stdout } = await audit(federation, ['verify']);
         assert.equal(code, 1, stdout);
-        assert.match(stdout, new RegExp(`^DELETED chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} seq - .*chain .* is missing.*witness`, 'm'), stdout);
+        assert.match(
+          stdout,
+          new RegExp(
+            `^DELETED chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} seq - .*chain .* is missing.*witness`,
+            'm',
+          ),
+          stdout,
+        );
       } finally {
         await restore();
       }
@@ -501,7 +644,11 @@ describe('the access log', () => {
       const [last] = await store.records.find({ chain }).sort({ seq: -1 }).limit(1).toArray();
       assert.ok(last);
       const unsigned = { chain, seq: last.seq + 3, hash: 'f'.repeat(64), at: new Date(), keyId: forger.keyId };
-      const forged: Checkpoint = { _id: recordId(chain, unsigned.seq), ...unsigned, signature: forger.sign(checkpointPayload(unsigned)) };
+      const forged: Checkpoint = {
+        _id: recordId(chain, unsigned.seq),
+        ...unsigned,
+        signature: forger.sign(checkpointPayload(unsigned)),
+      };
       await store.checkpoints.insertOne(forged);
       try {
         const stdout = await expectProblem('BAD_CHECKPOINT', unsigned.seq);
@@ -535,8 +682,13 @@ describe('the access log', () => {
     it('retention removes whole signed segments and the rest still verifies', async () => {
       // Sign what is there, so the segment up to now is prunable.
       await federation.accessLog.close();
-      const pruned = await run(process.execPath, ['scripts/audit.ts', 'prune', '--retention-days', '0'], { env: { ...process.env, MONGODB_URI: federation.mongo.uri, ...AUDIT_ENV } });
-      assert.match(pruned.stdout, new RegExp(`pruned \\d+ record\\(s\\) of chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      const pruned = await run(process.execPath, ['scripts/audit.ts', 'prune', '--retention-days', '0'], {
+        env: { ...process.env, MONGODB_URI: federation.mongo.uri, ...AUDIT_ENV },
+      });
+      assert.match(
+        pruned.stdout,
+        new RegExp(`pruned \\d+ record\\(s\\) of chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
       assert.equal(await store.records.countDocuments({ chain, seq: 5 }), 0, 'old records removed');
       assert.equal(await store.records.countDocuments({ chain, seq: 0 }), 1, 'the chain start (its key) stays');
       const mark = await store.prunes.findOne({ chain });
@@ -549,7 +701,14 @@ describe('the access log', () => {
     it('a signed prune of records younger than the retention period is refused by verify', async () => {
       const { code, stdout } = await audit(federation, ['verify', '--retention-days', '1095']);
       assert.equal(code, 1, stdout);
-      assert.match(stdout, new RegExp(`^BAD_PRUNE chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} seq 1 .*younger than the retention period`, 'm'), stdout);
+      assert.match(
+        stdout,
+        new RegExp(
+          `^BAD_PRUNE chain ${chain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} seq 1 .*younger than the retention period`,
+          'm',
+        ),
+        stdout,
+      );
     });
   });
 });

@@ -3,10 +3,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCircuitBreaker, type CircuitState } from '../gateway/circuit-breaker.ts';
 
-function breaker(): { circuit: ReturnType<typeof createCircuitBreaker>; clock: { now: number }; changes: CircuitState[] } {
+function breaker(): {
+  circuit: ReturnType<typeof createCircuitBreaker>;
+  clock: { now: number };
+  changes: CircuitState[];
+} {
   const clock = { now: 0 };
   const changes: CircuitState[] = [];
-  const circuit = createCircuitBreaker({ failureThreshold: 3, cooldownMs: 1000, now: () => clock.now, onStateChange: (state) => changes.push(state) });
+  const circuit = createCircuitBreaker({
+    failureThreshold: 3,
+    cooldownMs: 1000,
+    now: () => clock.now,
+    onStateChange: (state) => changes.push(state),
+  });
   return { circuit, clock, changes };
 }
 

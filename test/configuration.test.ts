@@ -24,10 +24,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 
 /** Starts `script` with `env` on top of a clean environment and returns its exit code and stderr. */
-async function start(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+async function start(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn' };
   try {
-    const { stderr } = await run(process.execPath, [script, ...args], { cwd: root, env: { ...base, ...env }, timeout: 60_000 });
+    const { stderr } = await run(process.execPath, [script, ...args], {
+      cwd: root,
+      env: { ...base, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stderr };
   } catch (error) {
     const failed = error as { code: number | null; stderr: string };
@@ -59,17 +67,27 @@ describe('a mistyped setting stops start-up with a message naming the variable',
   });
 
   it('department: PORT=40O1 exits 78 naming PORT (it was taken unvalidated)', async () => {
-    assertStopsNaming(await start('subgraphs/main.ts', ['tax'], { MONGODB_URI: 'mongodb://127.0.0.1:1/unused', PORT: '40O1' }), 'PORT');
+    assertStopsNaming(
+      await start('subgraphs/main.ts', ['tax'], { MONGODB_URI: 'mongodb://127.0.0.1:1/unused', PORT: '40O1' }),
+      'PORT',
+    );
   });
 
   it('department: PORT=70000 exits 78 naming PORT', async () => {
-    assertStopsNaming(await start('subgraphs/main.ts', ['tax'], { MONGODB_URI: 'mongodb://127.0.0.1:1/unused', PORT: '70000' }), 'PORT');
+    assertStopsNaming(
+      await start('subgraphs/main.ts', ['tax'], { MONGODB_URI: 'mongodb://127.0.0.1:1/unused', PORT: '70000' }),
+      'PORT',
+    );
   });
 
   it('department: a restoration setting with a typo exits 78 naming it', async () => {
-    assertStopsNaming(await start('subgraphs/main.ts', ['credit'], {
-      MONGODB_URI: 'mongodb://127.0.0.1:1/unused', CREDENCE_RESTORATION_MINIMUM_DAYS: '1y',
-    }), 'CREDENCE_RESTORATION_MINIMUM_DAYS');
+    assertStopsNaming(
+      await start('subgraphs/main.ts', ['credit'], {
+        MONGODB_URI: 'mongodb://127.0.0.1:1/unused',
+        CREDENCE_RESTORATION_MINIMUM_DAYS: '1y',
+      }),
+      'CREDENCE_RESTORATION_MINIMUM_DAYS',
+    );
   });
 
   it('department: no MONGODB_URI exits 78 naming MONGODB_URI', async () => {
@@ -83,7 +101,11 @@ describe('a mistyped setting stops start-up with a message naming the variable',
 
 describe('the configuration readers', () => {
   const refuses = (read: () => unknown, variable: string): void => {
-    assert.throws(read, (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.includes(variable));
+    assert.throws(
+      read,
+      (error: unknown) =>
+        error instanceof ConfigError && error.variable === variable && error.message.includes(variable),
+    );
   };
 
   it('shared settings: defaults, and each bad value refused naming its variable', () => {
@@ -99,7 +121,10 @@ describe('the configuration readers', () => {
   });
 
   it('a URL with a password is refused without repeating it', () => {
-    assert.throws(() => readSharedSettings({ MONGODB_URI: 'mongdb://user:s3cret@db/x' }), (error: Error) => !error.message.includes('s3cret'));
+    assert.throws(
+      () => readSharedSettings({ MONGODB_URI: 'mongdb://user:s3cret@db/x' }),
+      (error: Error) => !error.message.includes('s3cret'),
+    );
   });
 
   it('the gateway: numbers, ports and the namespace shared with the departments', () => {
@@ -108,7 +133,10 @@ describe('the configuration readers', () => {
     refuses(() => readGatewayConfig({ GATEWAY_REQUESTS_PER_MINUTE: '-1' }), 'GATEWAY_REQUESTS_PER_MINUTE');
     refuses(() => readGatewayConfig({ SUBGRAPH_URLS: 'tax' }), 'SUBGRAPH_URLS');
     refuses(() => readGatewayProcessConfig({}), 'CREDENCE_ASSERTION_PRIVATE_KEY');
-    assert.equal(readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: 'staging' }).redisNamespace, readSharedSettings({ CREDENCE_REDIS_NAMESPACE: 'staging' }).redisNamespace);
+    assert.equal(
+      readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: 'staging' }).redisNamespace,
+      readSharedSettings({ CREDENCE_REDIS_NAMESPACE: 'staging' }).redisNamespace,
+    );
     assert.equal(readGatewayConfig({ CREDENCE_GATEWAY_INSTANCE: 'gw-1' }).accessLog.instance, 'gw-1');
   });
 
@@ -124,16 +152,25 @@ describe('the configuration readers', () => {
   it('a department: MONGODB_URI required, PORT checked, the default port its own', () => {
     refuses(() => readDepartmentProcessConfig(4003, {}), 'MONGODB_URI');
     refuses(() => readDepartmentProcessConfig(4003, { MONGODB_URI: 'mongodb://db/x', PORT: 'x' }), 'PORT');
-    refuses(() => readDepartmentProcessConfig(4003, { MONGODB_URI: 'mongodb://db/x' }), 'CREDENCE_ASSERTION_PUBLIC_KEYS');
+    refuses(
+      () => readDepartmentProcessConfig(4003, { MONGODB_URI: 'mongodb://db/x' }),
+      'CREDENCE_ASSERTION_PUBLIC_KEYS',
+    );
   });
 
   it('the tools: seed date, ports and retention checked', () => {
     assert.equal(readToolSettings({}).seedReferenceDate.toISOString(), '2026-11-01T00:00:00.000Z');
-    assert.equal(readToolSettings({ SEED_REFERENCE_DATE: '2025-01-31' }).seedReferenceDate.toISOString(), '2025-01-31T00:00:00.000Z');
+    assert.equal(
+      readToolSettings({ SEED_REFERENCE_DATE: '2025-01-31' }).seedReferenceDate.toISOString(),
+      '2025-01-31T00:00:00.000Z',
+    );
     refuses(() => readToolSettings({ SEED_REFERENCE_DATE: '31/01/2025' }), 'SEED_REFERENCE_DATE');
     refuses(() => readToolSettings({ EMBEDDED_MONGO_PORT: 'ferret' }), 'EMBEDDED_MONGO_PORT');
     refuses(() => readToolSettings({ ACCESS_LOG_RETENTION_DAYS: '3 years' }), 'ACCESS_LOG_RETENTION_DAYS');
-    assert.equal(readToolSettings({ MONGODB_URI: 'mongodb://a/x', ACCESS_LOG_MONGODB_URI: 'mongodb://b/y' }).accessLogMongoUri, 'mongodb://b/y');
+    assert.equal(
+      readToolSettings({ MONGODB_URI: 'mongodb://a/x', ACCESS_LOG_MONGODB_URI: 'mongodb://b/y' }).accessLogMongoUri,
+      'mongodb://b/y',
+    );
   });
 });
 
@@ -148,7 +185,8 @@ describe('department code reads nothing from the environment when imported', () 
       try { restorationSettings(); } catch (error) { console.log('read: ' + error.message); }
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CREDENCE_RESTORATION_MINIMUM_DAYS: 'soon' },
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CREDENCE_RESTORATION_MINIMUM_DAYS: 'soon' },
     });
     assert.match(stdout, /^imported\nread: CREDENCE_RESTORATION_MINIMUM_DAYS must be a whole number/);
   });
@@ -156,14 +194,40 @@ describe('department code reads nothing from the environment when imported', () 
 
 describe('docs/configuration.md', () => {
   it('names every variable the configuration modules read', () => {
-    const modules = ['lib/config/shared.ts', 'gateway/config.ts', 'subgraphs/runtime/config.ts', 'scripts/config.ts', 'subgraphs/runtime/restoration-settings.ts'];
-    const named = modules.flatMap((path) => [...readFileSync(new URL(`../${path}`, import.meta.url), 'utf8').matchAll(/'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT|HOST)'/g)].map(([, name]) => name ?? ''));
-    const constants = [ACCESS_LOG_KEY_ENV, AUDIT_PRIVATE_KEY_ENV, AUDIT_PUBLIC_KEY_ENV, WITNESS_FILE_ENV, ...Object.values(ASSERTION_ENV), ...Object.values(RELEASE_ENV)];
+    const modules = [
+      'lib/config/shared.ts',
+      'gateway/config.ts',
+      'subgraphs/runtime/config.ts',
+      'scripts/config.ts',
+      'subgraphs/runtime/restoration-settings.ts',
+    ];
+    const named = modules.flatMap((path) =>
+      [
+        ...readFileSync(new URL(`../${path}`, import.meta.url), 'utf8').matchAll(
+          /'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|PORT|HOST)'/g,
+        ),
+      ].map(([, name]) => name ?? ''),
+    );
+    const constants = [
+      ACCESS_LOG_KEY_ENV,
+      AUDIT_PRIVATE_KEY_ENV,
+      AUDIT_PUBLIC_KEY_ENV,
+      WITNESS_FILE_ENV,
+      ...Object.values(ASSERTION_ENV),
+      ...Object.values(RELEASE_ENV),
+    ];
     const variables = [...new Set([...named, ...constants, 'ACCESS_LOG', 'LOG_LEVEL'])].sort();
     assert.ok(variables.length >= 45, `the modules name the variables (found ${variables.length})`);
     const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
     // A row of its own, or (the replaced restoration variables) named in the row of what replaced it.
-    const documented = new Set([...doc.matchAll(/^\| `([A-Z_]+)` \|/gm), ...doc.matchAll(/`(CREDENCE_NON_RESTORABLE_[A-Z_]+)`/g)].map(([, name]) => name));
-    assert.deepEqual(variables.filter((name) => !documented.has(name)), []);
+    const documented = new Set(
+      [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm), ...doc.matchAll(/`(CREDENCE_NON_RESTORABLE_[A-Z_]+)`/g)].map(
+        ([, name]) => name,
+      ),
+    );
+    assert.deepEqual(
+      variables.filter((name) => !documented.has(name)),
+      [],
+    );
   });
 });

@@ -21,7 +21,12 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import fc from 'fast-check';
 import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
 import { abstractSelectionsArbitrary, printAbstractOperation } from './support/abstract-operations.ts';
-import { conformanceCatalog, conformancePolicy, startConformanceGateway, type ConformanceGateway } from './conformance/gateway.ts';
+import {
+  conformanceCatalog,
+  conformancePolicy,
+  startConformanceGateway,
+  type ConformanceGateway,
+} from './conformance/gateway.ts';
 import { PRODUCTS, WAREHOUSES } from './fixtures/rich/data.ts';
 import { RICH_DEPARTMENTS } from './fixtures/rich/index.ts';
 
@@ -34,14 +39,22 @@ interface Answer {
   errors?: { message: string }[];
 }
 
-describe('conformance: Credence\'s gateway stages on a foreign supergraph answer as the bare gateway', () => {
+describe("conformance: Credence's gateway stages on a foreign supergraph answer as the bare gateway", () => {
   const servers: ApolloServer[] = [];
   let bare: ConformanceGateway;
   let credence: ConformanceGateway;
   let supergraphSdl: string;
 
-  const ask = async (gateway: ConformanceGateway, query: string, variables: Record<string, unknown> = {}): Promise<Answer> => {
-    const response = await fetch(gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const ask = async (
+    gateway: ConformanceGateway,
+    query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<Answer> => {
+    const response = await fetch(gateway.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await response.json()) as Answer;
   };
 
@@ -49,7 +62,11 @@ describe('conformance: Credence\'s gateway stages on a foreign supergraph answer
     const subgraphs = [];
     for (const department of RICH_DEPARTMENTS) {
       if (!department.sdl) throw new Error(`${department.name} has no SDL`);
-      const server = new ApolloServer({ schema: buildSubgraphSchema([{ typeDefs: department.sdl, resolvers: department.resolvers as GraphQLResolverMap<unknown> }]) });
+      const server = new ApolloServer({
+        schema: buildSubgraphSchema([
+          { typeDefs: department.sdl, resolvers: department.resolvers as GraphQLResolverMap<unknown> },
+        ]),
+      });
       const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
       servers.push(server);
       subgraphs.push({ name: department.name, url, typeDefs: department.sdl });
@@ -71,13 +88,19 @@ describe('conformance: Credence\'s gateway stages on a foreign supergraph answer
     assert.doesNotMatch(catalog, /: TODO$/m);
     assert.match(catalog, /code: CONFORMANCE-PRODUCT\n[\s\S]*?fields: \[Product\.id, Product\.name, Product\.price\]/);
     const { view } = conformancePolicy(supergraphSdl);
-    for (const coordinate of ['Product.price', 'Book.price', 'Supplier.taxNumber', 'Warehouse.manager', 'Query.search']) {
+    for (const coordinate of [
+      'Product.price',
+      'Book.price',
+      'Supplier.taxNumber',
+      'Warehouse.manager',
+      'Query.search',
+    ]) {
       const [typeName = '', fieldName = ''] = coordinate.split('.');
       assert.equal(view.field(typeName, fieldName).effect, 'allow', coordinate);
     }
   });
 
-  it('a caller\'s alias named like an entity key, a nested key\'s field or a @requires field: Credence answers it, the bare gateway answers the key', async () => {
+  it("a caller's alias named like an entity key, a nested key's field or a @requires field: Credence answers it, the bare gateway answers the key", async () => {
     const query = '{ warehouses { site { code: country } manager } }';
     const expected = { warehouses: WAREHOUSES.map(({ site, manager }) => ({ site: { code: site.country }, manager })) };
     const answer = await ask(credence, query);
@@ -89,16 +112,26 @@ describe('conformance: Credence\'s gateway stages on a foreign supergraph answer
   it(`answers ${OPERATIONS} random operations over interfaces, unions, @requires, @provides and nested keys as the bare gateway does`, async () => {
     const schema = buildApiSchema(supergraphSdl);
     const differences: string[] = [];
-    await fc.assert(fc.asyncProperty(abstractSelectionsArbitrary(schema, ['products', 'product', 'search', 'warehouses'], { ids: IDS }), fc.nat(IDS.length * 2), async (selections, idIndex) => {
-      const operation = printAbstractOperation(schema, selections, IDS, idIndex);
-      fc.pre(operation !== undefined);
-      if (!operation) return;
-      const [a, b] = await Promise.all([ask(bare, operation.text, operation.variables), ask(credence, operation.text, operation.variables)]);
-      if (isDeepStrictEqual(a.data, b.data) && (a.errors === undefined) === (b.errors === undefined)) return;
-      // Where the bare gateway answers a planner's key for a caller's alias, Credence may differ (the test above).
-      if (/\b(id|site|code|country|weightGrams)\s*:/.test(operation.text) && b.errors === undefined) return;
-      differences.push(`${operation.text}\nbare: ${JSON.stringify(a)}\ncredence: ${JSON.stringify(b)}`);
-      assert.fail(differences.at(-1));
-    }), { numRuns: OPERATIONS, maxSkipsPerRun: 10 });
+    await fc.assert(
+      fc.asyncProperty(
+        abstractSelectionsArbitrary(schema, ['products', 'product', 'search', 'warehouses'], { ids: IDS }),
+        fc.nat(IDS.length * 2),
+        async (selections, idIndex) => {
+          const operation = printAbstractOperation(schema, selections, IDS, idIndex);
+          fc.pre(operation !== undefined);
+          if (!operation) return;
+          const [a, b] = await Promise.all([
+            ask(bare, operation.text, operation.variables),
+            ask(credence, operation.text, operation.variables),
+          ]);
+          if (isDeepStrictEqual(a.data, b.data) && (a.errors === undefined) === (b.errors === undefined)) return;
+          // Where the bare gateway answers a planner's key for a caller's alias, Credence may differ (the test above).
+          if (/\b(id|site|code|country|weightGrams)\s*:/.test(operation.text) && b.errors === undefined) return;
+          differences.push(`${operation.text}\nbare: ${JSON.stringify(a)}\ncredence: ${JSON.stringify(b)}`);
+          assert.fail(differences.at(-1));
+        },
+      ),
+      { numRuns: OPERATIONS, maxSkipsPerRun: 10 },
+    );
   });
 });

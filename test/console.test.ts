@@ -14,7 +14,13 @@ import { releaseKeys } from '../lib/policy/releases/release-store.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startFederation, type Federation } from './support/federation.ts';
-import { launchChromium, newOfficerPage, screenshot, startConsoleBeside, type ConsoleBeside } from './support/console.ts';
+import {
+  launchChromium,
+  newOfficerPage,
+  screenshot,
+  startConsoleBeside,
+  type ConsoleBeside,
+} from './support/console.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROCUREMENT = { consumer: 'procurement-centre', purpose: 'BIDDER_ELIGIBILITY' };
@@ -22,7 +28,8 @@ const PROCUREMENT = { consumer: 'procurement-centre', purpose: 'BIDDER_ELIGIBILI
 /** One attribute of every element a locator finds, in page order. */
 async function attributeOfEach(locator: Locator, name: string): Promise<(string | null)[]> {
   const values: (string | null)[] = [];
-  for (let index = 0; index < await locator.count(); index++) values.push(await locator.nth(index).getAttribute(name));
+  for (let index = 0; index < (await locator.count()); index++)
+    values.push(await locator.nth(index).getAttribute(name));
   return values;
 }
 
@@ -59,13 +66,24 @@ describe('privacy console in a real browser', () => {
   }
 
   /** A request to the gateway as a consumer; the request id of an answer without errors is kept. */
-  async function queryAs(caller: { consumer: string; purpose: string }, query: string): Promise<{ errors?: { extensions?: { code?: string } }[]; data?: unknown }> {
+  async function queryAs(
+    caller: { consumer: string; purpose: string },
+    query: string,
+  ): Promise<{ errors?: { extensions?: { code?: string } }[]; data?: unknown }> {
     const response = await fetch(federation.gateway.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': federation.apiKeys.get(caller.consumer)!, 'x-credence-purpose': caller.purpose },
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': federation.apiKeys.get(caller.consumer)!,
+        'x-credence-purpose': caller.purpose,
+      },
       body: JSON.stringify({ query }),
     });
-    const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[]; data?: unknown; extensions?: { credence?: { requestId?: string } } };
+    const body = (await response.json()) as {
+      errors?: { extensions?: { code?: string } }[];
+      data?: unknown;
+      extensions?: { credence?: { requestId?: string } };
+    };
     if (body.extensions?.credence?.requestId && !body.errors) requestIds.push(body.extensions.credence.requestId);
     return body;
   }
@@ -85,25 +103,55 @@ describe('privacy console in a real browser', () => {
     assert.equal(await reviewer.locator('.officer').getAttribute('data-officer'), 'privacy-office-reviewer');
   });
 
-  it('the matrix showing the shipped policy\'s decision for three cells, checked against policy explain', async () => {
+  it("the matrix showing the shipped policy's decision for three cells, checked against policy explain", async () => {
     const cells = [
-      { consumer: 'public-portal', purpose: 'PUBLIC_DISCLOSURE', field: 'LegalRepresentative.idNumber', query: `{ subject(uscc: "${subject}") { legalRepresentative { idNumber } } }` },
-      { consumer: 'procurement-centre', purpose: 'BIDDER_ELIGIBILITY', field: 'Subject.name', query: `{ subject(uscc: "${subject}") { name } }` },
-      { consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT', field: 'LegalRepresentative.phone', query: `{ subject(uscc: "${subject}") { legalRepresentative { phone } } }` },
+      {
+        consumer: 'public-portal',
+        purpose: 'PUBLIC_DISCLOSURE',
+        field: 'LegalRepresentative.idNumber',
+        query: `{ subject(uscc: "${subject}") { legalRepresentative { idNumber } } }`,
+      },
+      {
+        consumer: 'procurement-centre',
+        purpose: 'BIDDER_ELIGIBILITY',
+        field: 'Subject.name',
+        query: `{ subject(uscc: "${subject}") { name } }`,
+      },
+      {
+        consumer: 'central-bank',
+        purpose: 'CREDIT_ASSESSMENT',
+        field: 'LegalRepresentative.phone',
+        query: `{ subject(uscc: "${subject}") { legalRepresentative { phone } } }`,
+      },
     ];
     const effects = new Set<string>();
     for (const cell of cells) {
       const queryFile = join(federation.policiesDir, '..', `explain-${cell.consumer}.graphql`);
       writeFileSync(queryFile, cell.query);
-      const args = ['scripts/policy.ts', 'explain', '--dir', federation.policiesDir, '--consumer', cell.consumer, '--purpose', cell.purpose, '--query', queryFile];
-      const json = JSON.parse(execFileSync(process.execPath, [...args, '--json'], { cwd: ROOT, encoding: 'utf8' })) as { fields: { coordinate: string; effect: string; mask?: string; ruleId: string | null }[] };
+      const args = [
+        'scripts/policy.ts',
+        'explain',
+        '--dir',
+        federation.policiesDir,
+        '--consumer',
+        cell.consumer,
+        '--purpose',
+        cell.purpose,
+        '--query',
+        queryFile,
+      ];
+      const json = JSON.parse(execFileSync(process.execPath, [...args, '--json'], { cwd: ROOT, encoding: 'utf8' })) as {
+        fields: { coordinate: string; effect: string; mask?: string; ruleId: string | null }[];
+      };
       const explained = json.fields.find((field) => field.coordinate === cell.field)!;
       const text = execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
       const line = text.split('\n').find((row) => row.includes(` ${cell.field} `))!;
       const place = /\(([^()]+:\d+)\)\s*$/.exec(line)?.[1] ?? '';
 
       await author.goto(`${consoleApp.server.url}/matrix?consumer=${cell.consumer}&field=${cell.field}`);
-      const shown = author.locator(`td[data-consumer="${cell.consumer}"][data-purpose="${cell.purpose}"][data-field="${cell.field}"]`);
+      const shown = author.locator(
+        `td[data-consumer="${cell.consumer}"][data-purpose="${cell.purpose}"][data-field="${cell.field}"]`,
+      );
       assert.equal(await shown.getAttribute('data-effect'), explained.effect, cell.field);
       assert.equal(await shown.getAttribute('data-mask'), explained.mask ?? '', cell.field);
       assert.equal(await shown.getAttribute('data-rule'), explained.ruleId ?? '', cell.field);
@@ -118,7 +166,7 @@ describe('privacy console in a real browser', () => {
   const ERROR_RULE = [
     '',
     '  - id: bidder-registered-address',
-    '    description: Procurement checks the bidder\'s registered address.',
+    "    description: Procurement checks the bidder's registered address.",
     '    consumers: [procurement-centre]',
     '    purposes: [BIDDER_ELIGIBILITY]',
     '    allow: [Subject.adress]',
@@ -144,7 +192,7 @@ describe('privacy console in a real browser', () => {
     assert.equal(caretLine, errorLine);
     await screenshot(author, 'editor-error');
     // Submitted anyway: refused, with the problem at its line, and no proposal stored.
-    await author.fill('#why', 'Bidders\' addresses are needed for eligibility checks');
+    await author.fill('#why', "Bidders' addresses are needed for eligibility checks");
     await author.click('#proposal-form button[type="submit"]');
     assert.equal(await author.locator('.refusal').getAttribute('data-code'), 'INVALID_POLICY');
     assert.equal(await author.locator(`.problems li[data-line="${errorLine}"]`).count(), 1);
@@ -155,10 +203,13 @@ describe('privacy console in a real browser', () => {
   it('self-approval being refused', async () => {
     await author.goto(`${consoleApp.server.url}/proposals/new?file=rules.yaml`);
     const original = await author.inputValue('#policy-text');
-    await author.fill('#policy-text', `${original.trimEnd()}\n${ERROR_RULE.replace('Subject.adress', 'Subject.address')}`);
+    await author.fill(
+      '#policy-text',
+      `${original.trimEnd()}\n${ERROR_RULE.replace('Subject.adress', 'Subject.address')}`,
+    );
     await author.locator('#check [data-gained="Subject.address"]').waitFor();
     await screenshot(author, 'editor-diff');
-    await author.fill('#why', 'Bidders\' addresses are needed for eligibility checks');
+    await author.fill('#why', "Bidders' addresses are needed for eligibility checks");
     await author.click('#proposal-form button[type="submit"]');
     await author.waitForURL(/\/proposals\/p-/);
     proposalUrl = author.url();
@@ -178,11 +229,18 @@ describe('privacy console in a real browser', () => {
     // cannot sign off): its last report stays, on the old release (the status test shows it).
     const log = createLogger('test-stopped');
     const ownStore = await connectSharedStore(log);
-    const runtime = await startPolicyRuntime({ dir: federation.policiesDir, sharedStore: ownStore, log, watch: false, trustedKeys: federation.releaseKeys.trusted });
+    const runtime = await startPolicyRuntime({
+      dir: federation.policiesDir,
+      sharedStore: ownStore,
+      log,
+      watch: false,
+      trustedKeys: federation.releaseKeys.trusted,
+    });
     stoppedProcess = 'registry@127.0.0.1:9';
     runtime.reportAs({ role: 'registry', instance: stoppedProcess });
     const processes = releaseKeys(process.env.CREDENCE_REDIS_NAMESPACE ?? 'credence').processes;
-    while (!(stoppedProcess in await consoleApp.sharedStore.hgetall(processes))) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (!(stoppedProcess in (await consoleApp.sharedStore.hgetall(processes))))
+      await new Promise((resolve) => setTimeout(resolve, 20));
     await ownStore.close();
     await runtime.close();
 
@@ -191,7 +249,12 @@ describe('privacy console in a real browser', () => {
 
     await reviewer.goto(proposalUrl);
     assert.equal(await reviewer.locator('[data-author]').getAttribute('data-author'), 'privacy-office');
-    assert.equal(await reviewer.locator('tr[data-diff-view="procurement-centre/BIDDER_ELIGIBILITY"] [data-gained="Subject.address"]').count(), 1);
+    assert.equal(
+      await reviewer
+        .locator('tr[data-diff-view="procurement-centre/BIDDER_ELIGIBILITY"] [data-gained="Subject.address"]')
+        .count(),
+      1,
+    );
     assert.equal(await reviewer.locator('[data-tests-failed]').getAttribute('data-tests-failed'), '0');
     await screenshot(reviewer, 'proposal-review');
     await reviewer.fill('#approve-reason', 'Needed for eligibility; diff reviewed');
@@ -199,7 +262,11 @@ describe('privacy console in a real browser', () => {
     const approvedAt = Date.now();
     assert.equal(await reviewer.locator('[data-status]').getAttribute('data-status'), 'approved');
     assert.equal(await reviewer.locator('[data-made-release]').getAttribute('data-made-release'), '2');
-    assert.deepEqual(await attributeOfEach(reviewer.locator('tr[data-step]'), 'data-step'), ['proposed', 'refused', 'approved']);
+    assert.deepEqual(await attributeOfEach(reviewer.locator('tr[data-step]'), 'data-step'), [
+      'proposed',
+      'refused',
+      'approved',
+    ]);
     await screenshot(reviewer, 'proposal-approved');
 
     // Polled until the gateway answers under the new release, for at most 2 s.
@@ -218,7 +285,10 @@ describe('privacy console in a real browser', () => {
     const listed = await attributeOfEach(reviewer.locator('tr[data-request-id]'), 'data-request-id');
     assert.ok(requestIds.length >= 1, 'the test made accesses');
     for (const id of requestIds) assert.ok(listed.includes(id), `access ${id} is in the report`);
-    assert.match((await reviewer.locator('[data-consumers]').getAttribute('data-consumers')) ?? '', /procurement-centre/);
+    assert.match(
+      (await reviewer.locator('[data-consumers]').getAttribute('data-consumers')) ?? '',
+      /procurement-centre/,
+    );
     await screenshot(reviewer, 'subject-report');
     const csv = await reviewer.evaluate(async (url) => (await fetch(url)).text(), `/report.csv?uscc=${subject}`);
     for (const id of requestIds) assert.ok(csv.includes(id), `access ${id} is in the CSV`);
@@ -244,8 +314,12 @@ describe('privacy console in a real browser', () => {
     assert.match(await row.locator('td.state').innerText(), /STALE/);
     const gateway = author.locator('tr[data-instance^="gateway@"]');
     assert.equal(await gateway.getAttribute('data-state'), 'ok');
-    assert.match(await gateway.innerText(), /sharedStore: ok/, 'the gateway\'s readiness checks are shown');
-    assert.match(await gateway.innerText(), /circuit tax: closed/, 'each department\'s circuit, as the gateway\'s /status says it');
+    assert.match(await gateway.innerText(), /sharedStore: ok/, "the gateway's readiness checks are shown");
+    assert.match(
+      await gateway.innerText(),
+      /circuit tax: closed/,
+      "each department's circuit, as the gateway's /status says it",
+    );
     await author.click('#verify');
     await author.waitForLoadState('load');
     assert.equal(await author.locator('[data-verification]').getAttribute('data-verification'), 'ok');

@@ -60,14 +60,26 @@ export function capitalOf(node: SubjectPageQuery['subjectConnection']['edges'][n
 `;
 
 function typeErrors(dir: string, files: string[]): string[] {
-  const program = ts.createProgram(files.map((file) => join(dir, file)), {
-    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    allowImportingTsExtensions: true, skipLibCheck: true, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [],
-  });
-  return ts.getPreEmitDiagnostics(program).map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const program = ts.createProgram(
+    files.map((file) => join(dir, file)),
+    {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      allowImportingTsExtensions: true,
+      skipLibCheck: true,
+      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+      types: [],
+    },
+  );
+  return ts
+    .getPreEmitDiagnostics(program)
+    .map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
 }
 
-describe('each consumer\'s SDL and types from it', () => {
+describe("each consumer's SDL and types from it", () => {
   let dir: string;
   let sdl: string;
   let schema: GraphQLSchema;
@@ -91,9 +103,16 @@ describe('each consumer\'s SDL and types from it', () => {
     assert.match(subject.getFields().seriousDishonestyListings?.description ?? '', /You receive current records only/);
     const representative = schema.getType('LegalRepresentative');
     assert.ok(isObjectType(representative));
-    assert.deepEqual(Object.keys(representative.getFields()).sort(), ['name'], 'no ID number or phone for the central bank');
+    assert.deepEqual(
+      Object.keys(representative.getFields()).sort(),
+      ['name'],
+      'no ID number or phone for the central bank',
+    );
     assert.equal(schema.getType('AccessRecord'), undefined, 'the access log does not exist for the central bank');
-    assert.equal(schema.getQueryType()?.getFields().subjects?.deprecationReason?.startsWith('Use subjectConnection'), true);
+    assert.equal(
+      schema.getQueryType()?.getFields().subjects?.deprecationReason?.startsWith('Use subjectConnection'),
+      true,
+    );
   });
 
   it('shows a masked field with its mask (the public portal sees ID numbers masked)', async () => {
@@ -102,7 +121,10 @@ describe('each consumer\'s SDL and types from it', () => {
     const portal = buildSchema(result.stdout);
     const representative = portal.getType('LegalRepresentative');
     assert.ok(isObjectType(representative));
-    assert.match(representative.getFields().idNumber?.description ?? '', /Masked for you: the first 4 and last 4 characters stay/);
+    assert.match(
+      representative.getFields().idNumber?.description ?? '',
+      /Masked for you: the first 4 and last 4 characters stay/,
+    );
   });
 
   it('refuses an unknown consumer or a purpose it may not use, with a code', async () => {
@@ -117,7 +139,10 @@ describe('each consumer\'s SDL and types from it', () => {
 
   it('generates types for a sample operation with GraphQL Code Generator, and a typed client type-checks', async () => {
     const document = parse(SAMPLE_OPERATION);
-    assert.deepEqual(validate(schema, document).map((error) => error.message), []);
+    assert.deepEqual(
+      validate(schema, document).map((error) => error.message),
+      [],
+    );
     const types = await codegen({
       schema: parse(sdl),
       documents: [{ document }],
@@ -133,7 +158,10 @@ describe('each consumer\'s SDL and types from it', () => {
     assert.deepEqual(typeErrors(dir, ['client.ts']), []);
 
     // The types hold the consumer to its schema: a field it may not see is a type error.
-    await writeFile(join(dir, 'misuse.ts'), `import type { SubjectPageQuery } from './types.ts';\nexport const id = (q: SubjectPageQuery) => q.subjectConnection.edges[0]?.node.legalRepresentative.idNumber;\n`);
+    await writeFile(
+      join(dir, 'misuse.ts'),
+      `import type { SubjectPageQuery } from './types.ts';\nexport const id = (q: SubjectPageQuery) => q.subjectConnection.edges[0]?.node.legalRepresentative.idNumber;\n`,
+    );
     assert.ok(typeErrors(dir, ['misuse.ts']).some((message) => /legalRepresentative/.test(message)));
     // ...and so does an operation asking for one (codegen validates against the consumer's SDL).
     assert.ok(validate(schema, parse('{ subject(uscc: "x") { legalRepresentative { idNumber } } }')).length > 0);

@@ -24,11 +24,21 @@ import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
 import { disclosureWindowsFromCatalog, loadCatalog, parseCatalog } from '../lib/policy/reference/catalog.ts';
 import { catalogueableFields } from '../lib/policy/reference/catalog-coverage.ts';
 import { loadPolicy, loadPolicyFromTexts, readPolicyDir } from '../lib/policy/loading/load-policy.ts';
-import { ADVISORY_GROUPS, loadMeasures, MEASURE_BINDINGS, MEASURE_GROUPS, parseMeasures } from '../lib/policy/reference/measures.ts';
+import {
+  ADVISORY_GROUPS,
+  loadMeasures,
+  MEASURE_BINDINGS,
+  MEASURE_GROUPS,
+  parseMeasures,
+} from '../lib/policy/reference/measures.ts';
 import type { Measure } from '../lib/policy/reference/measures.ts';
 import { formatProblem } from '../lib/policy/loading/problems.ts';
 import type { PolicyProblem } from '../lib/policy/loading/problems.ts';
-import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, policyCompiler } from '../lib/policy/releases/process-policy.ts';
+import {
+  DEFAULT_POLICIES_DIR,
+  DEFAULT_SUPERGRAPH_PATH,
+  policyCompiler,
+} from '../lib/policy/releases/process-policy.ts';
 import { CATALOG_CATEGORIES, CLASSIFICATIONS } from '../lib/policy/reference/catalog.ts';
 import { DEFAULT_DISCLOSURE_WINDOWS } from '../lib/policy/decision/records.ts';
 import { readPolicyBundle } from '../lib/policy/loading/bundle.ts';
@@ -48,10 +58,31 @@ const apiSchema = buildApiSchema(SUPERGRAPH);
 
 // ── Answers ─────────────────────────────────────────────────────────────────────────────────
 
-interface BasisValue { number: string; issuedBy: string; issuedOn: string }
-interface ListingValue { id: string; listType: string; listedOn: string; removedOn: string | null; restoredOn: string | null; basis: BasisValue }
-interface MeasureValue { code: string; name: string; group: string; legalBasis: string; listTypes: string[]; binding: string }
-interface ApplicableValue { measure: MeasureValue; listing: { id: string; listType: string; basis: BasisValue } }
+interface BasisValue {
+  number: string;
+  issuedBy: string;
+  issuedOn: string;
+}
+interface ListingValue {
+  id: string;
+  listType: string;
+  listedOn: string;
+  removedOn: string | null;
+  restoredOn: string | null;
+  basis: BasisValue;
+}
+interface MeasureValue {
+  code: string;
+  name: string;
+  group: string;
+  legalBasis: string;
+  listTypes: string[];
+  binding: string;
+}
+interface ApplicableValue {
+  measure: MeasureValue;
+  listing: { id: string; listType: string; basis: BasisValue };
+}
 
 function dataOf<T>(response: GraphQLResponse, what: string): T {
   assert.equal(response.status, 200, `${what}: HTTP ${response.status} ${JSON.stringify(response.body.errors)}`);
@@ -60,8 +91,10 @@ function dataOf<T>(response: GraphQLResponse, what: string): T {
   return response.body.data as T;
 }
 
-const APPLICABLE = 'applicableMeasures { measure { code name group legalBasis listTypes binding } listing { id listType basis { number issuedBy issuedOn } } }';
-const LISTINGS = 'seriousDishonestyListings { id listType listedOn removedOn restoredOn basis { number issuedBy issuedOn } }';
+const APPLICABLE =
+  'applicableMeasures { measure { code name group legalBasis listTypes binding } listing { id listType basis { number issuedBy issuedOn } } }';
+const LISTINGS =
+  'seriousDishonestyListings { id listType listedOn removedOn restoredOn basis { number issuedBy issuedOn } }';
 
 function hasPassed(date: string | null, now: Date): boolean {
   return date !== null && new Date(`${date}T00:00:00Z`) <= now;
@@ -73,8 +106,13 @@ function inForce(listing: ListingValue, now: Date): boolean {
 
 /** What R2 says a subject's applicable measures are, from the inspector's listings and the shipped list. */
 function expectedMeasures(listings: readonly ListingValue[], measures: readonly Measure[], now: Date): string[] {
-  return listings.filter((listing) => inForce(listing, now))
-    .flatMap((listing) => measures.filter((measure) => measure.listTypes.includes(listing.listType)).map((measure) => `${listing.id} ${measure.code}`))
+  return listings
+    .filter((listing) => inForce(listing, now))
+    .flatMap((listing) =>
+      measures
+        .filter((measure) => measure.listTypes.includes(listing.listType))
+        .map((measure) => `${listing.id} ${measure.code}`),
+    )
     .sort();
 }
 
@@ -109,13 +147,21 @@ const measuresList = loadMeasures().measures;
 const listingsBySubject = new Map<string, ListingValue[]>();
 /** Subjects whose listings include one in force, one restored and one ended. */
 const samples: { current: string[]; restored: string[]; ended: string[]; mixed: string[]; noneInForce: string[] } = {
-  current: [], restored: [], ended: [], mixed: [], noneInForce: [],
+  current: [],
+  restored: [],
+  ended: [],
+  mixed: [],
+  noneInForce: [],
 };
 
 before(async () => {
   federation = await startFederation({ subjects: SUBJECTS });
   const { subjects } = dataOf<{ subjects: { uscc: string; seriousDishonestyListings: ListingValue[] }[] }>(
-    await federation.query(`query All($first: Int!) { subjects(first: $first) { uscc ${LISTINGS} } }`, { first: SUBJECTS }), 'inspector listings');
+    await federation.query(`query All($first: Int!) { subjects(first: $first) { uscc ${LISTINGS} } }`, {
+      first: SUBJECTS,
+    }),
+    'inspector listings',
+  );
   const now = new Date();
   for (const subject of subjects) {
     const listings = subject.seriousDishonestyListings;
@@ -130,7 +176,8 @@ before(async () => {
     if (listings.length > 0 && !current) samples.noneInForce.push(subject.uscc);
   }
   // Without these cases a check below could pass for want of data.
-  for (const [name, codes] of Object.entries(samples)) assert.ok(codes.length > 0, `the seed data has a subject with ${name} listings`);
+  for (const [name, codes] of Object.entries(samples))
+    assert.ok(codes.length > 0, `the seed data has a subject with ${name} listings`);
 });
 
 after(async () => {
@@ -142,16 +189,33 @@ after(async () => {
 describe('R1: every record type and exposed field maps to a catalog item; policy validation fails on a field without one', () => {
   it('the catalog the gateway serves covers every field of the API schema exactly once', async () => {
     const { catalog } = dataOf<{ catalog: CatalogItemValue[] }>(
-      await federation.query('{ catalog { code category classification department legalBasis recordType fields disclosureWindows { severity days } } }', undefined, PUBLIC_PORTAL),
-      'catalog');
+      await federation.query(
+        '{ catalog { code category classification department legalBasis recordType fields disclosureWindows { severity days } } }',
+        undefined,
+        PUBLIC_PORTAL,
+      ),
+      'catalog',
+    );
     const owners = new Map<string, string[]>();
-    for (const item of catalog) for (const field of item.fields) owners.set(field, [...(owners.get(field) ?? []), item.code]);
+    for (const item of catalog)
+      for (const field of item.fields) owners.set(field, [...(owners.get(field) ?? []), item.code]);
     const required = catalogueableFields(apiSchema);
-    assert.ok(required.includes('Subject.applicableMeasures') && required.includes('Query.catalog'), 'the catalog\'s own fields are covered too');
-    for (const field of required) assert.deepEqual(owners.get(field)?.length, 1, `${field}: ${JSON.stringify(owners.get(field) ?? [])}`);
-    assert.deepEqual([...owners.keys()].filter((field) => !required.includes(field)), [], 'no item names a field the schema lacks');
+    assert.ok(
+      required.includes('Subject.applicableMeasures') && required.includes('Query.catalog'),
+      "the catalog's own fields are covered too",
+    );
+    for (const field of required)
+      assert.deepEqual(owners.get(field)?.length, 1, `${field}: ${JSON.stringify(owners.get(field) ?? [])}`);
+    assert.deepEqual(
+      [...owners.keys()].filter((field) => !required.includes(field)),
+      [],
+      'no item names a field the schema lacks',
+    );
     for (const item of catalog) {
-      assert.ok(CATALOG_CATEGORIES.includes(item.category as never) && CLASSIFICATIONS.includes(item.classification as never), item.code);
+      assert.ok(
+        CATALOG_CATEGORIES.includes(item.category as never) && CLASSIFICATIONS.includes(item.classification as never),
+        item.code,
+      );
       assert.ok(item.legalBasis.length > 0, `${item.code} has a legal basis`);
     }
   });
@@ -162,32 +226,57 @@ describe('R1: every record type and exposed field maps to a catalog item; policy
       let fields = defined.get(item.department);
       if (!fields) {
         const sdl = parse(readFileSync(new URL(`../schema/${item.department}.graphql`, import.meta.url), 'utf8'));
-        fields = new Set(sdl.definitions
-          .filter((node): node is ObjectTypeDefinitionNode | ObjectTypeExtensionNode => node.kind === Kind.OBJECT_TYPE_DEFINITION || node.kind === Kind.OBJECT_TYPE_EXTENSION)
-          .flatMap((node) => (node.fields ?? []).map((field) => `${node.name.value}.${field.name.value}`)));
+        fields = new Set(
+          sdl.definitions
+            .filter(
+              (node): node is ObjectTypeDefinitionNode | ObjectTypeExtensionNode =>
+                node.kind === Kind.OBJECT_TYPE_DEFINITION || node.kind === Kind.OBJECT_TYPE_EXTENSION,
+            )
+            .flatMap((node) => (node.fields ?? []).map((field) => `${node.name.value}.${field.name.value}`)),
+        );
         defined.set(item.department, fields);
       }
-      for (const field of item.fields) assert.ok(fields.has(field), `${item.code}: ${field} is defined by ${item.department}`);
+      for (const field of item.fields)
+        assert.ok(fields.has(field), `${item.code}: ${field} is defined by ${item.department}`);
     }
   });
 
-  it('every record type is catalogued, and the catalog\'s disclosure windows are the defaults of docs/domain.md', async () => {
+  it("every record type is catalogued, and the catalog's disclosure windows are the defaults of docs/domain.md", async () => {
     const catalog = loadCatalog();
     const recordTypes = catalog.items.flatMap((item) => (item.recordType ? [item.recordType] : []));
     assert.deepEqual(new Set(recordTypes).size, recordTypes.length, 'one item per record type');
     assert.deepEqual(disclosureWindowsFromCatalog(catalog), DEFAULT_DISCLOSURE_WINDOWS);
     const { catalog: served } = dataOf<{ catalog: CatalogItemValue[] }>(
-      await federation.query('{ catalog { code recordType kinds { field values } disclosureWindows { severity days } } }', undefined, PROCUREMENT_CENTRE), 'catalog');
+      await federation.query(
+        '{ catalog { code recordType kinds { field values } disclosureWindows { severity days } } }',
+        undefined,
+        PROCUREMENT_CENTRE,
+      ),
+      'catalog',
+    );
     const penalties = served.find((item) => item.recordType === 'AdministrativePenalty');
-    assert.deepEqual(penalties?.disclosureWindows, [{ severity: 'MINOR', days: 0 }, { severity: 'GENERAL', days: 365 }, { severity: 'SERIOUS', days: 1095 }]);
-    assert.deepEqual(served.find((item) => item.recordType === 'SeriousDishonestyListing')?.disclosureWindows, [{ severity: null, days: 1095 }]);
-    assert.equal(served.find((item) => item.code === 'CRD-CATALOG')?.disclosureWindows, null, 'items that are not records have no window');
+    assert.deepEqual(penalties?.disclosureWindows, [
+      { severity: 'MINOR', days: 0 },
+      { severity: 'GENERAL', days: 365 },
+      { severity: 'SERIOUS', days: 1095 },
+    ]);
+    assert.deepEqual(served.find((item) => item.recordType === 'SeriousDishonestyListing')?.disclosureWindows, [
+      { severity: null, days: 1095 },
+    ]);
+    assert.equal(
+      served.find((item) => item.code === 'CRD-CATALOG')?.disclosureWindows,
+      null,
+      'items that are not records have no window',
+    );
     // The kinds each item includes, as the write path checks them (R1), are served to agencies too.
-    assert.deepEqual(penalties?.kinds, { field: 'category', values: loadCatalog().items.find((item) => item.recordType === 'AdministrativePenalty')?.kinds?.values });
+    assert.deepEqual(penalties?.kinds, {
+      field: 'category',
+      values: loadCatalog().items.find((item) => item.recordType === 'AdministrativePenalty')?.kinds?.values,
+    });
     assert.equal(served.find((item) => item.recordType === 'TaxViolationCase')?.kinds, null);
   });
 
-  it('the schema\'s enums list exactly the categories, classifications, groups and bindings the code validates', () => {
+  it("the schema's enums list exactly the categories, classifications, groups and bindings the code validates", () => {
     const values = (name: string): string[] => {
       const type = apiSchema.getType(name);
       assert.ok(isEnumType(type), name);
@@ -204,16 +293,27 @@ describe('R1: every record type and exposed field maps to a catalog item; policy
     const result = await loadPolicy(DEFAULT_POLICIES_DIR, schema);
     assert.equal(result.ok, false);
     const problems = errorsAt(result.ok ? [] : result.errors, 'schema/catalog.yaml');
-    assert.deepEqual(problems.map((problem) => problem.message), ['AnnualReport.auditorsNotes has no catalog item: every field of the schema must belong to one (R1)']);
-    assert.match(formatProblem(problems[0]!), /^schema\/catalog\.yaml:\d+:\d+: AnnualReport\.auditorsNotes has no catalog item/);
+    assert.deepEqual(
+      problems.map((problem) => problem.message),
+      ['AnnualReport.auditorsNotes has no catalog item: every field of the schema must belong to one (R1)'],
+    );
+    assert.match(
+      formatProblem(problems[0]!),
+      /^schema\/catalog\.yaml:\d+:\d+: AnnualReport\.auditorsNotes has no catalog item/,
+    );
 
     // What every gateway and department process compiles a policy version with.
-    const compiled = await policyCompiler(supergraphWithExtraField('AnnualReport', 'auditorsNotes: String'))(await readPolicyBundle(DEFAULT_POLICIES_DIR));
+    const compiled = await policyCompiler(supergraphWithExtraField('AnnualReport', 'auditorsNotes: String'))(
+      await readPolicyBundle(DEFAULT_POLICIES_DIR),
+    );
     assert.equal(compiled.ok, false);
-    assert.ok(!compiled.ok && compiled.errors.some((error) => error.includes('AnnualReport.auditorsNotes has no catalog item')), 'the runtime refuses it');
+    assert.ok(
+      !compiled.ok && compiled.errors.some((error) => error.includes('AnnualReport.auditorsNotes has no catalog item')),
+      'the runtime refuses it',
+    );
   });
 
-  it('npm run policy -- validate exits 1 with the error at the catalog\'s file, line and column', async () => {
+  it("npm run policy -- validate exits 1 with the error at the catalog's file, line and column", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'credence-r1-'));
     try {
       const supergraph = join(dir, 'supergraph.graphql');
@@ -221,12 +321,20 @@ describe('R1: every record type and exposed field maps to a catalog item; policy
       const out: string[] = [];
       const err: string[] = [];
       const code = await policyCli(['validate', '--supergraph', supergraph, '--dir', DEFAULT_POLICIES_DIR], {
-        stdout: (text) => out.push(text), stderr: (text) => err.push(text), cwd: process.cwd(), env: {},
+        stdout: (text) => out.push(text),
+        stderr: (text) => err.push(text),
+        cwd: process.cwd(),
+        env: {},
       });
       assert.equal(code, 1);
       const catalogText = readFileSync(new URL('../schema/catalog.yaml', import.meta.url), 'utf8');
       const { line, column } = positionIn(catalogText, 'items:');
-      assert.ok(err.includes(`schema/catalog.yaml:${line}:${column}: TaxPayment.refundedAmount has no catalog item: every field of the schema must belong to one (R1) (add TaxPayment.refundedAmount to the fields of the item it belongs to in schema/catalog.yaml, or add an item for it)`), err.join('\n'));
+      assert.ok(
+        err.includes(
+          `schema/catalog.yaml:${line}:${column}: TaxPayment.refundedAmount has no catalog item: every field of the schema must belong to one (R1) (add TaxPayment.refundedAmount to the fields of the item it belongs to in schema/catalog.yaml, or add an item for it)`,
+        ),
+        err.join('\n'),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -240,24 +348,36 @@ describe('R1: every record type and exposed field maps to a catalog item; policy
     const parsed = parseCatalog('schema/catalog.yaml', text);
     assert.ok(parsed.ok);
     const policy = await readPolicyDir(DEFAULT_POLICIES_DIR);
-    const result = loadPolicyFromTexts(policy, apiSchema, { referenceData: { catalog: parsed.catalog, measures: loadMeasures() } });
+    const result = loadPolicyFromTexts(policy, apiSchema, {
+      referenceData: { catalog: parsed.catalog, measures: loadMeasures() },
+    });
     assert.equal(result.ok, false);
     const problems = errorsAt(result.ok ? [] : result.errors, 'schema/catalog.yaml');
     assert.equal(problems.length, 2, problems.map(formatProblem).join('\n'));
     const unknown = positionIn(text, 'TaxPayment.amountRefunded');
-    assert.equal(formatProblem(problems.find((problem) => problem.code === 'unknown-field')!),
-      `schema/catalog.yaml:${unknown.line}:${unknown.column}: catalog item TAX-PAID names TaxPayment.amountRefunded, which the schema does not have (did you mean TaxPayment.amount?)`);
+    assert.equal(
+      formatProblem(problems.find((problem) => problem.code === 'unknown-field')!),
+      `schema/catalog.yaml:${unknown.line}:${unknown.column}: catalog item TAX-PAID names TaxPayment.amountRefunded, which the schema does not have (did you mean TaxPayment.amount?)`,
+    );
     const twice = problems.find((problem) => problem.code === 'duplicate-id')!;
-    assert.match(twice.message, /^LegalRepresentative\.name is already in catalog item REG-LEGAL-REPRESENTATIVE \(schema\/catalog\.yaml:\d+:\d+\)$/);
+    assert.match(
+      twice.message,
+      /^LegalRepresentative\.name is already in catalog item REG-LEGAL-REPRESENTATIVE \(schema\/catalog\.yaml:\d+:\d+\)$/,
+    );
   });
 
-  it('record kinds an item lists must be values of the record type\'s enum field, checked at their line', async () => {
+  it("record kinds an item lists must be values of the record type's enum field, checked at their line", async () => {
     const shipped = readFileSync(new URL('../schema/catalog.yaml', import.meta.url), 'utf8');
-    const text = shipped.replace('values: [POLLUTION, VACCINE_QUALITY,', 'values: [POLLUTION, GAMBLING, VACCINE_QUALITY,');
+    const text = shipped.replace(
+      'values: [POLLUTION, VACCINE_QUALITY,',
+      'values: [POLLUTION, GAMBLING, VACCINE_QUALITY,',
+    );
     const parsed = parseCatalog('schema/catalog.yaml', text);
     assert.ok(parsed.ok);
     const policy = await readPolicyDir(DEFAULT_POLICIES_DIR);
-    const result = loadPolicyFromTexts(policy, apiSchema, { referenceData: { catalog: parsed.catalog, measures: loadMeasures() } });
+    const result = loadPolicyFromTexts(policy, apiSchema, {
+      referenceData: { catalog: parsed.catalog, measures: loadMeasures() },
+    });
     const problems = errorsAt(result.ok ? [] : result.errors, 'schema/catalog.yaml');
     const at = positionIn(text, 'GAMBLING');
     assert.deepEqual(problems.map(formatProblem), [
@@ -272,7 +392,13 @@ describe('R2: applicableMeasures returns only measures from the national list, e
   it('for every subject, exactly the listed measures of its listings in force, with group, legal basis, binding and the triggering listing (central bank)', async () => {
     const now = new Date();
     const { subjects } = dataOf<{ subjects: { uscc: string; applicableMeasures: ApplicableValue[] }[] }>(
-      await federation.query(`query All($first: Int!) { subjects(first: $first) { uscc ${APPLICABLE} } }`, { first: SUBJECTS }, CENTRAL_BANK), 'measures');
+      await federation.query(
+        `query All($first: Int!) { subjects(first: $first) { uscc ${APPLICABLE} } }`,
+        { first: SUBJECTS },
+        CENTRAL_BANK,
+      ),
+      'measures',
+    );
     const byCode = new Map(measuresList.map((measure) => [measure.code, measure]));
     let returned = 0;
     for (const subject of subjects) {
@@ -281,7 +407,11 @@ describe('R2: applicableMeasures returns only measures from the national list, e
       for (const { measure, listing } of subject.applicableMeasures) {
         const listed = byCode.get(measure.code);
         assert.ok(listed, `${measure.code} is in the national list`);
-        assert.deepEqual(measure, { ...listed, listTypes: [...listed.listTypes] }, `${measure.code} is served as the list states it`);
+        assert.deepEqual(
+          measure,
+          { ...listed, listTypes: [...listed.listTypes] },
+          `${measure.code} is served as the list states it`,
+        );
         const record = listings.find((candidate) => candidate.id === listing.id);
         assert.ok(record && inForce(record, now), `${listing.id} is a listing of ${subject.uscc} in force`);
         assert.equal(listing.listType, record.listType);
@@ -305,8 +435,14 @@ describe('R2: applicableMeasures returns only measures from the national list, e
     };
     client.on('commandStarted', listener);
     try {
-      const { subjects } = dataOf<{ subjects: unknown[] }>(await federation.query(
-        `query All($first: Int!) { subjects(first: $first) { uscc seriousDishonestyListings { id } ${APPLICABLE} } }`, { first: SUBJECTS }, CENTRAL_BANK), 'measures');
+      const { subjects } = dataOf<{ subjects: unknown[] }>(
+        await federation.query(
+          `query All($first: Int!) { subjects(first: $first) { uscc seriousDishonestyListings { id } ${APPLICABLE} } }`,
+          { first: SUBJECTS },
+          CENTRAL_BANK,
+        ),
+        'measures',
+      );
       assert.equal(subjects.length, SUBJECTS);
     } finally {
       client.off('commandStarted', listener);
@@ -316,7 +452,10 @@ describe('R2: applicableMeasures returns only measures from the national list, e
       return;
     }
     // FerretDB reads the whole collection for $in: one equality per subject instead, each asked once.
-    assert.ok(finds.every((collection) => collection === 'listings'), finds.join(', '));
+    assert.ok(
+      finds.every((collection) => collection === 'listings'),
+      finds.join(', '),
+    );
     assert.equal(new Set(filters).size, filters.length, 'no subject asked twice');
     assert.ok(finds.length <= SUBJECTS, `${finds.length} commands for ${SUBJECTS} subjects`);
   });
@@ -324,22 +463,42 @@ describe('R2: applicableMeasures returns only measures from the national list, e
   it('nothing comes from restored or ended listings (procurement centre and court enforcement, which sees the history of listings)', async () => {
     const now = new Date();
     const query = `query One($uscc: ID!) { subject(uscc: $uscc) { ${LISTINGS} ${APPLICABLE} } }`;
-    for (const uscc of [...samples.mixed, ...samples.noneInForce, ...samples.restored.slice(0, 5), ...samples.ended.slice(0, 5)]) {
+    for (const uscc of [
+      ...samples.mixed,
+      ...samples.noneInForce,
+      ...samples.restored.slice(0, 5),
+      ...samples.ended.slice(0, 5),
+    ]) {
       const listings = listingsBySubject.get(uscc) ?? [];
       const lapsed = new Set(listings.filter((listing) => !inForce(listing, now)).map((listing) => listing.id));
       assert.ok(lapsed.size > 0, uscc);
       for (const caller of [PROCUREMENT_CENTRE, COURT_ENFORCEMENT]) {
-        const { subject } = dataOf<{ subject: { seriousDishonestyListings: ListingValue[]; applicableMeasures: ApplicableValue[] } }>(
-          await federation.query(query, { uscc }, caller), `${caller.consumer} ${uscc}`);
-        assert.deepEqual(subject.applicableMeasures.filter((entry) => lapsed.has(entry.listing.id)), [], `${caller.consumer}: no measure of a restored or ended listing of ${uscc}`);
-        assert.deepEqual(pairs(subject.applicableMeasures), expectedMeasures(listings, measuresList, now), `${caller.consumer} ${uscc}`);
+        const { subject } = dataOf<{
+          subject: { seriousDishonestyListings: ListingValue[]; applicableMeasures: ApplicableValue[] };
+        }>(await federation.query(query, { uscc }, caller), `${caller.consumer} ${uscc}`);
+        assert.deepEqual(
+          subject.applicableMeasures.filter((entry) => lapsed.has(entry.listing.id)),
+          [],
+          `${caller.consumer}: no measure of a restored or ended listing of ${uscc}`,
+        );
+        assert.deepEqual(
+          pairs(subject.applicableMeasures),
+          expectedMeasures(listings, measuresList, now),
+          `${caller.consumer} ${uscc}`,
+        );
         if (caller === COURT_ENFORCEMENT) {
-          assert.ok(subject.seriousDishonestyListings.some((listing) => lapsed.has(listing.id)), 'the court does see the lapsed listing in history, yet it triggers nothing');
+          assert.ok(
+            subject.seriousDishonestyListings.some((listing) => lapsed.has(listing.id)),
+            'the court does see the lapsed listing in history, yet it triggers nothing',
+          );
         }
       }
     }
     for (const uscc of samples.noneInForce) {
-      const { subject } = dataOf<{ subject: { applicableMeasures: ApplicableValue[] } }>(await federation.query(query, { uscc }, PROCUREMENT_CENTRE), uscc);
+      const { subject } = dataOf<{ subject: { applicableMeasures: ApplicableValue[] } }>(
+        await federation.query(query, { uscc }, PROCUREMENT_CENTRE),
+        uscc,
+      );
       assert.deepEqual(subject.applicableMeasures, [], `${uscc}: every listing lapsed, no measure applies`);
     }
   });
@@ -347,15 +506,29 @@ describe('R2: applicableMeasures returns only measures from the national list, e
   it('measures are computed at query time: a listing restored now lifts its measures in the same second', async () => {
     const uscc = samples.current[0]!;
     const query = `query One($uscc: ID!) { subject(uscc: $uscc) { ${APPLICABLE} } }`;
-    const before = dataOf<{ subject: { applicableMeasures: ApplicableValue[] } }>(await federation.query(query, { uscc }, PROCUREMENT_CENTRE), 'before');
+    const before = dataOf<{ subject: { applicableMeasures: ApplicableValue[] } }>(
+      await federation.query(query, { uscc }, PROCUREMENT_CENTRE),
+      'before',
+    );
     const listingId = before.subject.applicableMeasures[0]?.listing.id;
     assert.ok(listingId !== undefined, `${uscc} has measures`);
-    const listings = federation.subgraphs.get('credit')!.connection.collection<{ _id: string; restoredOn: Date | null }>('listings');
+    const listings = federation.subgraphs
+      .get('credit')!
+      .connection.collection<{ _id: string; restoredOn: Date | null }>('listings');
     await listings.updateOne({ _id: listingId }, { $set: { restoredOn: new Date() } });
     try {
-      const afterRestoration = dataOf<{ subject: { applicableMeasures: ApplicableValue[] } }>(await federation.query(query, { uscc }, PROCUREMENT_CENTRE), 'after');
-      assert.deepEqual(afterRestoration.subject.applicableMeasures.filter((entry) => entry.listing.id === listingId), []);
-      assert.deepEqual(pairs(afterRestoration.subject.applicableMeasures), pairs(before.subject.applicableMeasures.filter((entry) => entry.listing.id !== listingId)));
+      const afterRestoration = dataOf<{ subject: { applicableMeasures: ApplicableValue[] } }>(
+        await federation.query(query, { uscc }, PROCUREMENT_CENTRE),
+        'after',
+      );
+      assert.deepEqual(
+        afterRestoration.subject.applicableMeasures.filter((entry) => entry.listing.id === listingId),
+        [],
+      );
+      assert.deepEqual(
+        pairs(afterRestoration.subject.applicableMeasures),
+        pairs(before.subject.applicableMeasures.filter((entry) => entry.listing.id !== listingId)),
+      );
     } finally {
       await listings.updateOne({ _id: listingId }, { $set: { restoredOn: null } });
     }
@@ -365,10 +538,22 @@ describe('R2: applicableMeasures returns only measures from the national list, e
     const now = new Date();
     const query = `query One($uscc: ID!) { subject(uscc: $uscc) { seriousDishonestyListings { id } ${APPLICABLE} } }`;
     for (const uscc of samples.mixed.slice(0, 5)) {
-      const { subject } = dataOf<{ subject: { seriousDishonestyListings: { id: string }[]; applicableMeasures: ApplicableValue[] } }>(await federation.query(query, { uscc }, PUBLIC_PORTAL), uscc);
+      const { subject } = dataOf<{
+        subject: { seriousDishonestyListings: { id: string }[]; applicableMeasures: ApplicableValue[] };
+      }>(await federation.query(query, { uscc }, PUBLIC_PORTAL), uscc);
       const displayed = new Set(subject.seriousDishonestyListings.map((listing) => listing.id));
-      assert.ok(subject.applicableMeasures.every((entry) => displayed.has(entry.listing.id)), `${uscc}: no measure reveals a listing the portal does not display`);
-      assert.deepEqual(pairs(subject.applicableMeasures), expectedMeasures((listingsBySubject.get(uscc) ?? []).filter((listing) => displayed.has(listing.id)), measuresList, now));
+      assert.ok(
+        subject.applicableMeasures.every((entry) => displayed.has(entry.listing.id)),
+        `${uscc}: no measure reveals a listing the portal does not display`,
+      );
+      assert.deepEqual(
+        pairs(subject.applicableMeasures),
+        expectedMeasures(
+          (listingsBySubject.get(uscc) ?? []).filter((listing) => displayed.has(listing.id)),
+          measuresList,
+          now,
+        ),
+      );
     }
     // The tax bureau may see applicable measures under none of its purposes: for it the field does not exist.
     const refused = await federation.query(query, { uscc: samples.current[0] }, TAX_BUREAU);
@@ -382,20 +567,41 @@ describe('R2: applicableMeasures returns only measures from the national list, e
 
 describe('R3: market and social measures are advisory, never mandatory', () => {
   it('the measures list the gateway serves marks every market and social measure advisory', async () => {
-    const { measures } = dataOf<{ measures: MeasureValue[] }>(await federation.query('{ measures { code group binding legalBasis listTypes } }', undefined, CENTRAL_BANK), 'measures');
-    assert.deepEqual(measures.map((measure) => measure.code), measuresList.map((measure) => measure.code));
+    const { measures } = dataOf<{ measures: MeasureValue[] }>(
+      await federation.query('{ measures { code group binding legalBasis listTypes } }', undefined, CENTRAL_BANK),
+      'measures',
+    );
+    assert.deepEqual(
+      measures.map((measure) => measure.code),
+      measuresList.map((measure) => measure.code),
+    );
     const market = measures.filter((measure) => ADVISORY_GROUPS.has(measure.group as never));
     assert.ok(market.length > 0, 'the list has market and social measures');
     for (const measure of market) assert.equal(measure.binding, 'ADVISORY', measure.code);
-    assert.deepEqual([...new Set(measures.map((measure) => measure.group))].sort(), [...MEASURE_GROUPS].sort(), 'all three groups are listed');
+    assert.deepEqual(
+      [...new Set(measures.map((measure) => measure.group))].sort(),
+      [...MEASURE_GROUPS].sort(),
+      'all three groups are listed',
+    );
   });
 
   it('applicable market and social measures come back advisory for every subject', async () => {
     const { subjects } = dataOf<{ subjects: { uscc: string; applicableMeasures: ApplicableValue[] }[] }>(
-      await federation.query(`query All($first: Int!) { subjects(first: $first) { uscc ${APPLICABLE} } }`, { first: SUBJECTS }, CENTRAL_BANK), 'measures');
-    const market = subjects.flatMap((subject) => subject.applicableMeasures).filter((entry) => entry.measure.group === 'MARKET_AND_SOCIAL');
+      await federation.query(
+        `query All($first: Int!) { subjects(first: $first) { uscc ${APPLICABLE} } }`,
+        { first: SUBJECTS },
+        CENTRAL_BANK,
+      ),
+      'measures',
+    );
+    const market = subjects
+      .flatMap((subject) => subject.applicableMeasures)
+      .filter((entry) => entry.measure.group === 'MARKET_AND_SOCIAL');
     assert.ok(market.length > 0, 'some subjects have market and social measures');
-    assert.deepEqual(market.filter((entry) => entry.measure.binding !== 'ADVISORY'), []);
+    assert.deepEqual(
+      market.filter((entry) => entry.measure.binding !== 'ADVISORY'),
+      [],
+    );
   });
 
   it('a measures list with a mandatory market or social measure is refused at its line and column', () => {

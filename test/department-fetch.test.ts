@@ -45,7 +45,11 @@ describe('department calls over HTTP', () => {
   it('sends the method, headers and body, and reads the status, headers and JSON of the answer', async () => {
     const fetcher = departmentFetcher(base, 2000);
     const body = JSON.stringify({ query: '{ subject { name } }' });
-    const response = await fetcher(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-credence-assertion': 'a.b.c' }, body });
+    const response = await fetcher(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-credence-assertion': 'a.b.c' },
+      body,
+    });
     assert.equal(response.status, 200);
     assert.equal(response.ok, true);
     assert.equal(response.headers.get('Content-Type'), 'application/json; charset=utf-8');
@@ -59,7 +63,7 @@ describe('department calls over HTTP', () => {
     assert.equal(last?.body, body);
   });
 
-  it('keeps a refusal\'s body for the data source to read', async () => {
+  it("keeps a refusal's body for the data source to read", async () => {
     const response = await departmentFetcher(base, 2000)(`${base}/refuse`, { method: 'POST', headers: {}, body: '{}' });
     assert.equal(response.status, 400);
     assert.equal(response.ok, false);
@@ -67,12 +71,18 @@ describe('department calls over HTTP', () => {
   });
 
   it('fails a call that is not answered in time', async () => {
-    await assert.rejects(departmentFetcher(base, 200)(`${base}/slow`, { method: 'POST', headers: {}, body: '{}' }), /no answer within 200 ms/);
+    await assert.rejects(
+      departmentFetcher(base, 200)(`${base}/slow`, { method: 'POST', headers: {}, body: '{}' }),
+      /no answer within 200 ms/,
+    );
   });
 
   it('fails a call whose answer is cut off', async () => {
     // Node reports the reset as `aborted` or the fetcher as cut off, whichever comes first; never the time limit.
-    await assert.rejects(departmentFetcher(base, 2000)(`${base}/cut`, { method: 'POST', headers: {}, body: '{}' }), /cut off|aborted/);
+    await assert.rejects(
+      departmentFetcher(base, 2000)(`${base}/cut`, { method: 'POST', headers: {}, body: '{}' }),
+      /cut off|aborted/,
+    );
   });
 
   it('fails a call to a department that is not listening', async () => {
@@ -80,6 +90,9 @@ describe('department calls over HTTP', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/graphql`;
     await new Promise((resolve) => closed.close(resolve));
-    await assert.rejects(departmentFetcher(url, 2000)(url, { method: 'POST', headers: {}, body: '{}' }), /ECONNREFUSED/);
+    await assert.rejects(
+      departmentFetcher(url, 2000)(url, { method: 'POST', headers: {}, body: '{}' }),
+      /ECONNREFUSED/,
+    );
   });
 });

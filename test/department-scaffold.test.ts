@@ -25,7 +25,12 @@ const SDL = fileURLToPath(ECOLOGY_SDL_PATH);
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(args, { stdout: (text) => stdout.push(text), stderr: (text) => stderr.push(text), cwd: ROOT, env: {} });
+  const code = await main(args, {
+    stdout: (text) => stdout.push(text),
+    stderr: (text) => stderr.push(text),
+    cwd: ROOT,
+    env: {},
+  });
   return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
 
@@ -39,26 +44,53 @@ function copyOfShipped(): { dir: string; schemaDir: string; policiesDir: string 
 
 /** What an officer decides for each drafted item of the sample department. */
 const DECISIONS: Record<string, { category: string; classification: string; legalBasis: string }> = {
-  'ECOLOGY-ENVIRONMENTAL-INSPECTION': { category: 'ADMINISTRATIVE_PENALTY', classification: 'PUBLIC', legalBasis: 'Environmental Protection Law, art. 24 (on-site inspection)' },
-  'ECOLOGY-WATER-INSPECTION': { category: 'ADMINISTRATIVE_PENALTY', classification: 'PUBLIC', legalBasis: 'Water Pollution Prevention and Control Law, art. 30' },
-  'ECOLOGY-AIR-INSPECTION': { category: 'ADMINISTRATIVE_PENALTY', classification: 'PUBLIC', legalBasis: 'Air Pollution Prevention and Control Law, art. 29' },
-  'ECOLOGY-FINDING': { category: 'ADMINISTRATIVE_PENALTY', classification: 'PUBLIC', legalBasis: 'Measures for Environmental Information Disclosure by Enterprises, art. 12' },
-  'ECOLOGY-EMISSION-PERMIT': { category: 'REGISTRATION', classification: 'PUBLIC', legalBasis: 'Regulations on the Administration of Pollutant Discharge Permits, art. 23' },
-  'ECOLOGY-POLLUTION-INCIDENT': { category: 'ADMINISTRATIVE_PENALTY', classification: 'SHARED', legalBasis: 'Environmental Protection Law, art. 47 (environmental emergencies)' },
+  'ECOLOGY-ENVIRONMENTAL-INSPECTION': {
+    category: 'ADMINISTRATIVE_PENALTY',
+    classification: 'PUBLIC',
+    legalBasis: 'Environmental Protection Law, art. 24 (on-site inspection)',
+  },
+  'ECOLOGY-WATER-INSPECTION': {
+    category: 'ADMINISTRATIVE_PENALTY',
+    classification: 'PUBLIC',
+    legalBasis: 'Water Pollution Prevention and Control Law, art. 30',
+  },
+  'ECOLOGY-AIR-INSPECTION': {
+    category: 'ADMINISTRATIVE_PENALTY',
+    classification: 'PUBLIC',
+    legalBasis: 'Air Pollution Prevention and Control Law, art. 29',
+  },
+  'ECOLOGY-FINDING': {
+    category: 'ADMINISTRATIVE_PENALTY',
+    classification: 'PUBLIC',
+    legalBasis: 'Measures for Environmental Information Disclosure by Enterprises, art. 12',
+  },
+  'ECOLOGY-EMISSION-PERMIT': {
+    category: 'REGISTRATION',
+    classification: 'PUBLIC',
+    legalBasis: 'Regulations on the Administration of Pollutant Discharge Permits, art. 23',
+  },
+  'ECOLOGY-POLLUTION-INCIDENT': {
+    category: 'ADMINISTRATIVE_PENALTY',
+    classification: 'SHARED',
+    legalBasis: 'Environmental Protection Law, art. 47 (environmental emergencies)',
+  },
 };
 
 /** The catalog with every TODO of the drafted items replaced by the officer's decision. */
 function decide(catalogText: string): string {
   let code = '';
-  return catalogText.split('\n').map((line) => {
-    const item = /^ {2}- code: (\S+)/.exec(line);
-    if (item) code = item[1] ?? '';
-    const todo = /^( {4})(category|classification|legalBasis): TODO$/.exec(line);
-    if (!todo) return line;
-    const decision = DECISIONS[code];
-    assert.ok(decision, `a decision for ${code}`);
-    return `${todo[1]}${todo[2]}: ${JSON.stringify(decision[todo[2] as keyof typeof decision])}`;
-  }).join('\n');
+  return catalogText
+    .split('\n')
+    .map((line) => {
+      const item = /^ {2}- code: (\S+)/.exec(line);
+      if (item) code = item[1] ?? '';
+      const todo = /^( {4})(category|classification|legalBasis): TODO$/.exec(line);
+      if (!todo) return line;
+      const decision = DECISIONS[code];
+      assert.ok(decision, `a decision for ${code}`);
+      return `${todo[1]}${todo[2]}: ${JSON.stringify(decision[todo[2] as keyof typeof decision])}`;
+    })
+    .join('\n');
 }
 
 /** The rule the officer writes from the stubs: the public portal sees the department, the incident reporter's phone excepted. */
@@ -87,7 +119,17 @@ describe('adding a department with npm run policy -- scaffold', () => {
   let scaffold: { code: number; stdout: string; stderr: string };
 
   before(async () => {
-    scaffold = await cli(['scaffold', '--subgraph', 'ecology', '--sdl', SDL, '--schema-dir', schemaDir, '--dir', policiesDir]);
+    scaffold = await cli([
+      'scaffold',
+      '--subgraph',
+      'ecology',
+      '--sdl',
+      SDL,
+      '--schema-dir',
+      schemaDir,
+      '--dir',
+      policiesDir,
+    ]);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -99,14 +141,24 @@ describe('adding a department with npm run policy -- scaffold', () => {
     const codes = [...drafted.matchAll(/- code: (\S+)/g)].map((match) => match[1]);
     assert.deepEqual(codes.sort(), Object.keys(DECISIONS).sort());
     for (const key of ['category', 'classification', 'legalBasis']) {
-      assert.equal([...drafted.matchAll(new RegExp(`\\n {4}${key}: TODO\\n`, 'g'))].length, codes.length, `${key} is TODO in every item`);
+      assert.equal(
+        [...drafted.matchAll(new RegExp(`\\n {4}${key}: TODO\\n`, 'g'))].length,
+        codes.length,
+        `${key} is TODO in every item`,
+      );
     }
     // The interface's fields, and the fields returning it, are one item; the union's field is its own.
-    assert.match(drafted, /code: ECOLOGY-ENVIRONMENTAL-INSPECTION[\s\S]*?fields: \[EnvironmentalInspection\.id, EnvironmentalInspection\.inspectedOn, EnvironmentalInspection\.inspector, EnvironmentalInspection\.compliant, Query\.environmentalInspection, Subject\.environmentalInspections\]/);
+    assert.match(
+      drafted,
+      /code: ECOLOGY-ENVIRONMENTAL-INSPECTION[\s\S]*?fields: \[EnvironmentalInspection\.id, EnvironmentalInspection\.inspectedOn, EnvironmentalInspection\.inspector, EnvironmentalInspection\.compliant, Query\.environmentalInspection, Subject\.environmentalInspections\]/,
+    );
     assert.match(drafted, /code: ECOLOGY-FINDING[\s\S]*?fields: \[Subject\.ecologyFindings\]/);
     assert.match(drafted, /code: ECOLOGY-POLLUTION-INCIDENT[\s\S]*?PollutionIncident\.reporterPhone/);
     assert.equal(readFileSync(join(schemaDir, 'ecology.graphql'), 'utf8'), readFileSync(SDL, 'utf8'));
-    assert.match(readFileSync(candidatePath, 'utf8'), /@join__graph\(name: "ecology", url: "http:\/\/127\.0\.0\.1:4007\/graphql"\)/);
+    assert.match(
+      readFileSync(candidatePath, 'utf8'),
+      /@join__graph\(name: "ecology", url: "http:\/\/127\.0\.0\.1:4007\/graphql"\)/,
+    );
   });
 
   it('scaffold drafts deny-by-default rule stubs: field sets, and rules that allow nothing until written', () => {
@@ -114,7 +166,10 @@ describe('adding a department with npm run policy -- scaffold', () => {
     assert.match(policy, /^fieldSets:$/m);
     assert.match(policy, /^ {2}ecology-pollution-incident:\n {4}- PollutionIncident\.incidentNumber/m);
     assert.doesNotMatch(policy, /^rules:/m, 'no live rule: deny by default');
-    assert.match(policy, /^# {3}- id: <consumer>-sees-ecology-finding\n#.*\n# {5}consumers: \[<consumer or group>\]\n# {5}purposes: \[<PURPOSE>\]\n# {5}allow: \[set:ecology-finding\]$/m);
+    assert.match(
+      policy,
+      /^# {3}- id: <consumer>-sees-ecology-finding\n#.*\n# {5}consumers: \[<consumer or group>\]\n# {5}purposes: \[<PURPOSE>\]\n# {5}allow: \[set:ecology-finding\]$/m,
+    );
   });
 
   it('scaffold prints what is left to decide, each TODO at its line', () => {
@@ -132,40 +187,80 @@ describe('adding a department with npm run policy -- scaffold', () => {
   it('scaffold reports composition errors at their line, and writes nothing', async () => {
     const broken = join(dir, 'broken.graphql');
     // Line 4: a Subject key field typed differently from the registry's.
-    writeFileSync(broken, [
-      'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])',
-      '',
-      'type Subject @key(fields: "uscc") {',
-      '  uscc: Int!',
-      '  noise: String',
-      '}',
-    ].join('\n'));
+    writeFileSync(
+      broken,
+      [
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])',
+        '',
+        'type Subject @key(fields: "uscc") {',
+        '  uscc: Int!',
+        '  noise: String',
+        '}',
+      ].join('\n'),
+    );
     const before = readFileSync(catalogPath, 'utf8');
-    const result = await cli(['scaffold', '--subgraph', 'noise', '--sdl', broken, '--schema-dir', schemaDir, '--dir', policiesDir]);
+    const result = await cli([
+      'scaffold',
+      '--subgraph',
+      'noise',
+      '--sdl',
+      broken,
+      '--schema-dir',
+      schemaDir,
+      '--dir',
+      policiesDir,
+    ]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /broken\.graphql:4:3: .*Subject\.uscc/);
     assert.match(result.stderr, /nothing written/);
     assert.equal(readFileSync(catalogPath, 'utf8'), before);
 
     writeFileSync(broken, 'type Query {\n  ok: String\n  bad(: String\n}\n');
-    const syntax = await cli(['scaffold', '--subgraph', 'noise', '--sdl', broken, '--schema-dir', schemaDir, '--dir', policiesDir]);
+    const syntax = await cli([
+      'scaffold',
+      '--subgraph',
+      'noise',
+      '--sdl',
+      broken,
+      '--schema-dir',
+      schemaDir,
+      '--dir',
+      policiesDir,
+    ]);
     assert.equal(syntax.code, 1);
     assert.match(syntax.stderr, /broken\.graphql:3:7: Syntax Error/);
   });
 
   it('the catalog check refuses to start while any TODO remains, with a message listing them', () => {
-    assert.throws(() => loadCatalog(catalogPath), (error: unknown) => {
-      assert.ok(error instanceof ReferenceDataError);
-      assert.match(error.message, /\(18 TODO left to decide\) is invalid/);
-      assert.equal(error.problems.filter((problem) => problem.code === 'undecided').length, 18);
-      assert.match(error.message, /ECOLOGY-POLLUTION-INCIDENT\.classification is still TODO/);
-      return true;
-    });
-    const validate = spawnSync(process.execPath, ['scripts/policy.ts', 'validate', '--dir', policiesDir, '--supergraph', candidatePath], {
-      cwd: ROOT, encoding: 'utf8', env: { ...process.env, CREDENCE_CATALOG_PATH: catalogPath, LOG_LEVEL: 'silent' },
-    });
+    assert.throws(
+      () => loadCatalog(catalogPath),
+      (error: unknown) => {
+        assert.ok(error instanceof ReferenceDataError);
+        assert.match(error.message, /\(18 TODO left to decide\) is invalid/);
+        assert.equal(error.problems.filter((problem) => problem.code === 'undecided').length, 18);
+        assert.match(error.message, /ECOLOGY-POLLUTION-INCIDENT\.classification is still TODO/);
+        return true;
+      },
+    );
+    const validate = spawnSync(
+      process.execPath,
+      ['scripts/policy.ts', 'validate', '--dir', policiesDir, '--supergraph', candidatePath],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, CREDENCE_CATALOG_PATH: catalogPath, LOG_LEVEL: 'silent' },
+      },
+    );
     assert.equal(validate.status, 1);
-    assert.equal([...validate.stderr.matchAll(/catalog\.yaml:\d+:\d+: ECOLOGY-[A-Z-]+\.(category|classification|legalBasis) is still TODO/g)].length, 18, validate.stderr);
+    assert.equal(
+      [
+        ...validate.stderr.matchAll(
+          /catalog\.yaml:\d+:\d+: ECOLOGY-[A-Z-]+\.(category|classification|legalBasis) is still TODO/g,
+        ),
+      ].length,
+      18,
+      validate.stderr,
+    );
   });
 
   describe('once every TODO is decided and a rule written', () => {
@@ -177,7 +272,10 @@ describe('adding a department with npm run policy -- scaffold', () => {
 
     before(async () => {
       writeFileSync(catalogPath, decide(readFileSync(catalogPath, 'utf8')));
-      writeFileSync(join(policiesDir, 'ecology.yaml'), readFileSync(join(policiesDir, 'ecology.yaml'), 'utf8') + PORTAL_RULE);
+      writeFileSync(
+        join(policiesDir, 'ecology.yaml'),
+        readFileSync(join(policiesDir, 'ecology.yaml'), 'utf8') + PORTAL_RULE,
+      );
       // Every process of a deployment reads the same catalog (catalog.ts); this test's is the decided copy.
       process.env.CREDENCE_CATALOG_PATH = catalogPath;
       const { startFederation } = await import('./support/federation.ts');
@@ -193,9 +291,15 @@ describe('adding a department with npm run policy -- scaffold', () => {
     });
 
     it('the policy validates against the candidate supergraph with the decided catalog', () => {
-      const validate = spawnSync(process.execPath, ['scripts/policy.ts', 'validate', '--dir', policiesDir, '--supergraph', candidatePath], {
-        cwd: ROOT, encoding: 'utf8', env: { ...process.env, CREDENCE_CATALOG_PATH: catalogPath, LOG_LEVEL: 'silent' },
-      });
+      const validate = spawnSync(
+        process.execPath,
+        ['scripts/policy.ts', 'validate', '--dir', policiesDir, '--supergraph', candidatePath],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, CREDENCE_CATALOG_PATH: catalogPath, LOG_LEVEL: 'silent' },
+        },
+      );
       assert.equal(validate.status, 0, validate.stderr);
     });
 
@@ -218,10 +322,20 @@ describe('adding a department with npm run policy -- scaffold', () => {
       }`;
       let sawIncident = false;
       for (const uscc of codes) {
-        const { status, body } = await federation.query(query, { uscc }, { consumer: 'public-portal', purpose: 'PUBLIC_DISCLOSURE' });
+        const { status, body } = await federation.query(
+          query,
+          { uscc },
+          { consumer: 'public-portal', purpose: 'PUBLIC_DISCLOSURE' },
+        );
         assert.equal(status, 200, JSON.stringify(body));
-        const subject = body.data?.['subject'] as { environmentalInspections: Record<string, unknown>[]; ecologyFindings: Record<string, unknown>[] };
-        assert.deepEqual(subject.environmentalInspections.map((inspection) => inspection['__typename']), ['WaterInspection', 'AirInspection']);
+        const subject = body.data?.['subject'] as {
+          environmentalInspections: Record<string, unknown>[];
+          ecologyFindings: Record<string, unknown>[];
+        };
+        assert.deepEqual(
+          subject.environmentalInspections.map((inspection) => inspection['__typename']),
+          ['WaterInspection', 'AirInspection'],
+        );
         assert.equal(typeof subject.environmentalInspections[0]?.['codMilligramsPerLitre'], 'number');
         assert.match(String(subject.environmentalInspections[1]?.['stack']), /^DA00\d$/);
         const permit = subject.ecologyFindings.find((finding) => finding['__typename'] === 'EmissionPermit');
@@ -233,15 +347,26 @@ describe('adding a department with npm run policy -- scaffold', () => {
       }
       assert.ok(sawIncident, 'some seeded subject has a pollution incident');
       // No rule allows the reporter's phone: for the portal the field does not exist.
-      const phone = await federation.query(query.replace('incidentNumber severity', 'incidentNumber severity reporterPhone'), { uscc: codes[0] }, { consumer: 'public-portal', purpose: 'PUBLIC_DISCLOSURE' });
+      const phone = await federation.query(
+        query.replace('incidentNumber severity', 'incidentNumber severity reporterPhone'),
+        { uscc: codes[0] },
+        { consumer: 'public-portal', purpose: 'PUBLIC_DISCLOSURE' },
+      );
       assert.equal(phone.status, 400);
       assert.equal(phone.body.data ?? null, null);
-      assert.match(phone.body.errors?.[0]?.message ?? '', /Cannot query field "reporterPhone" on type "PollutionIncident"/);
+      assert.match(
+        phone.body.errors?.[0]?.message ?? '',
+        /Cannot query field "reporterPhone" on type "PollutionIncident"/,
+      );
     });
 
     it('a consumer no rule names is denied the department (deny by default)', async () => {
       const [uscc] = await subjectCodes();
-      const { status, body } = await federation.query('query($uscc: ID!) { subject(uscc: $uscc) { environmentalInspections { id } } }', { uscc }, { consumer: 'procurement-centre', purpose: 'BIDDER_ELIGIBILITY' });
+      const { status, body } = await federation.query(
+        'query($uscc: ID!) { subject(uscc: $uscc) { environmentalInspections { id } } }',
+        { uscc },
+        { consumer: 'procurement-centre', purpose: 'BIDDER_ELIGIBILITY' },
+      );
       assert.notEqual(status, 200);
       assert.equal(body.data ?? null, null);
       assert.ok(body.errors?.length, JSON.stringify(body));

@@ -29,7 +29,11 @@ const stage = (name: string): DepartmentStage => {
   return found;
 };
 
-function resolvedRequest(query: string, consumer: string, purpose: string): GraphQLRequestContextDidResolveOperation<PolicyContext> {
+function resolvedRequest(
+  query: string,
+  consumer: string,
+  purpose: string,
+): GraphQLRequestContextDidResolveOperation<PolicyContext> {
   const view = policy.view(consumer, purpose);
   assert.ok(view);
   return {
@@ -41,25 +45,50 @@ function resolvedRequest(query: string, consumer: string, purpose: string): Grap
   } as unknown as GraphQLRequestContextDidResolveOperation<PolicyContext>;
 }
 
-describe('a department\'s enforcement stages', () => {
+describe("a department's enforcement stages", () => {
   it('are listed in the order a request meets them', () => {
-    assert.deepEqual(stages.map(({ name }) => name), ['operation guard', 'shield', 'served subjects', 'record rules', 'masks']);
-    assert.deepEqual(stages.filter((candidate) => candidate.middleware).map(({ name }) => name), ['shield', 'served subjects', 'record rules']);
+    assert.deepEqual(
+      stages.map(({ name }) => name),
+      ['operation guard', 'shield', 'served subjects', 'record rules', 'masks'],
+    );
+    assert.deepEqual(
+      stages.filter((candidate) => candidate.middleware).map(({ name }) => name),
+      ['shield', 'served subjects', 'record rules'],
+    );
   });
 
   it('operation guard: refuses an operation with a denied field before anything executes', async () => {
     const state = {};
-    const request = resolvedRequest('{ _entities(representations: []) { ... on Subject { legalRepresentative { phone } } } }', 'public-portal', 'PUBLIC_DISCLOSURE');
-    await assert.rejects(async () => stage('operation guard').resolved?.(request, state), (error: GraphQLError) =>
-      error.extensions.code === 'FORBIDDEN' && JSON.stringify(error.extensions.deniedFields) === '["LegalRepresentative.phone"]');
+    const request = resolvedRequest(
+      '{ _entities(representations: []) { ... on Subject { legalRepresentative { phone } } } }',
+      'public-portal',
+      'PUBLIC_DISCLOSURE',
+    );
+    await assert.rejects(
+      async () => stage('operation guard').resolved?.(request, state),
+      (error: GraphQLError) =>
+        error.extensions.code === 'FORBIDDEN' &&
+        JSON.stringify(error.extensions.deniedFields) === '["LegalRepresentative.phone"]',
+    );
   });
 
   it('masks: rewrite each masked field the guard found, wherever the answer holds it', async () => {
     const state = {};
-    const request = resolvedRequest('{ _entities(representations: []) { ... on Subject { legalRepresentative { name idNumber } } } }', 'public-portal', 'PUBLIC_DISCLOSURE');
+    const request = resolvedRequest(
+      '{ _entities(representations: []) { ... on Subject { legalRepresentative { name idNumber } } } }',
+      'public-portal',
+      'PUBLIC_DISCLOSURE',
+    );
     await stage('operation guard').resolved?.(request, state);
-    const data = { _entities: [{ legalRepresentative: { name: 'Rep', idNumber: '110101199003074518' } }, { legalRepresentative: null }] };
-    const sent = { response: { body: { kind: 'single', singleResult: { data } } } } as unknown as GraphQLRequestContextWillSendResponse<PolicyContext>;
+    const data = {
+      _entities: [
+        { legalRepresentative: { name: 'Rep', idNumber: '110101199003074518' } },
+        { legalRepresentative: null },
+      ],
+    };
+    const sent = {
+      response: { body: { kind: 'single', singleResult: { data } } },
+    } as unknown as GraphQLRequestContextWillSendResponse<PolicyContext>;
     await stage('masks').finish?.(sent, state);
     const masked = data._entities[0]?.legalRepresentative?.idNumber;
     assert.notEqual(masked, '110101199003074518');

@@ -61,17 +61,23 @@ interface Manifest extends KubernetesObject {
 }
 
 function yamlFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return yamlFiles(path);
-    return /\.ya?ml$/.test(entry.name) ? [path] : [];
-  }).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return yamlFiles(path);
+      return /\.ya?ml$/.test(entry.name) ? [path] : [];
+    })
+    .sort();
 }
 
 /** Every object of a YAML text; a syntax error is a failure naming the file. */
 function parseManifests(text: string, file: string): Manifest[] {
   return parseAllDocuments(text).flatMap((document): Manifest[] => {
-    assert.deepEqual(document.errors.map((error) => error.message), [], `${file}: YAML errors`);
+    assert.deepEqual(
+      document.errors.map((error) => error.message),
+      [],
+      `${file}: YAML errors`,
+    );
     const value: unknown = document.toJS();
     if (value === null || value === undefined) return [];
     assert.ok(typeof value === 'object' && !Array.isArray(value), `${file}: each document is an object`);
@@ -84,7 +90,8 @@ function parseManifests(text: string, file: string): Manifest[] {
 function schemaProblems(manifest: Manifest): string[] {
   const where = `${manifest.file}: ${manifest.kind} ${manifest.metadata?.name ?? '(no name)'}`;
   const Model = MODELS[`${manifest.apiVersion}/${manifest.kind}`];
-  if (!Model) return [`${where}: no schema for ${manifest.apiVersion} ${manifest.kind} (add it to MODELS if it is meant)`];
+  if (!Model)
+    return [`${where}: no schema for ${manifest.apiVersion} ${manifest.kind} (add it to MODELS if it is meant)`];
   const object: Record<string, unknown> = { ...manifest };
   delete object.file;
   try {
@@ -95,19 +102,28 @@ function schemaProblems(manifest: Manifest): string[] {
   }
 }
 
-const manifests = yamlFiles(MANIFESTS_DIR).flatMap((path) => parseManifests(readFileSync(path, 'utf8'), relative(ROOT, path)));
+const manifests = yamlFiles(MANIFESTS_DIR).flatMap((path) =>
+  parseManifests(readFileSync(path, 'utf8'), relative(ROOT, path)),
+);
 const ofKind = (kind: string): Manifest[] => manifests.filter((manifest) => manifest.kind === kind);
-const named = (kind: string, name: string): Manifest | undefined => ofKind(kind).find((manifest) => manifest.metadata.name === name);
+const named = (kind: string, name: string): Manifest | undefined =>
+  ofKind(kind).find((manifest) => manifest.metadata.name === name);
 const podSpec = (deployment: Manifest): IPodSpec => (deployment.spec as { template: { spec: IPodSpec } }).template.spec;
-const podLabels = (deployment: Manifest): Record<string, string> => (deployment.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+const podLabels = (deployment: Manifest): Record<string, string> =>
+  (deployment.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
 const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>): boolean =>
-  !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels[key] === value);
+  !!selector &&
+  Object.keys(selector).length > 0 &&
+  Object.entries(selector).every(([key, value]) => labels[key] === value);
 
 /** The services Credence runs: the gateway and every department the code ships. */
 const SERVICES = ['gateway', ...departments.map(({ name }) => name)];
 
 /** Source text of the processes, to check that every variable a manifest sets is one the code reads. */
-const SOURCE = ['gateway', 'lib', 'subgraphs'].flatMap((dir) => yamlOrTs(join(ROOT, dir))).map((path) => readFileSync(path, 'utf8')).join('\n');
+const SOURCE = ['gateway', 'lib', 'subgraphs']
+  .flatMap((dir) => yamlOrTs(join(ROOT, dir)))
+  .map((path) => readFileSync(path, 'utf8'))
+  .join('\n');
 function yamlOrTs(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -120,7 +136,13 @@ function yamlOrTs(dir: string): string[] {
 const KEYS_KEPT_OUT = ['CREDENCE_RELEASE_PRIVATE_KEY', 'CREDENCE_AUDIT_PRIVATE_KEY'];
 /** The keys each kind of pod must get, from Secrets. */
 const KEYS_FROM_SECRETS = {
-  gateway: ['CREDENCE_ASSERTION_PRIVATE_KEY', 'CREDENCE_ACCESS_LOG_PRIVATE_KEY', 'CREDENCE_RELEASE_PUBLIC_KEYS', 'REDIS_URL', 'ACCESS_LOG_MONGODB_URI'],
+  gateway: [
+    'CREDENCE_ASSERTION_PRIVATE_KEY',
+    'CREDENCE_ACCESS_LOG_PRIVATE_KEY',
+    'CREDENCE_RELEASE_PUBLIC_KEYS',
+    'REDIS_URL',
+    'ACCESS_LOG_MONGODB_URI',
+  ],
   department: ['CREDENCE_ASSERTION_PUBLIC_KEYS', 'CREDENCE_RELEASE_PUBLIC_KEYS', 'REDIS_URL', 'MONGODB_URI'],
 };
 
@@ -148,7 +170,12 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   it('every object is in the credence namespace', () => {
     for (const manifest of manifests) {
       if (manifest.kind === 'Namespace') assert.equal(manifest.metadata.name, NAMESPACE);
-      else assert.equal(manifest.metadata.namespace, NAMESPACE, `${manifest.file}: ${manifest.kind} ${manifest.metadata.name}`);
+      else
+        assert.equal(
+          manifest.metadata.namespace,
+          NAMESPACE,
+          `${manifest.file}: ${manifest.kind} ${manifest.metadata.name}`,
+        );
     }
   });
 
@@ -160,17 +187,32 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       const spec = deployment.spec as { selector: { matchLabels: Record<string, string> }; replicas: number };
       assert.ok(selects(spec.selector.matchLabels, labels), `Deployment ${service} selects its own pods`);
       const svc = named('Service', service);
-      assert.ok(svc && selects((svc.spec as { selector: Record<string, string> }).selector, labels), `Service ${service} selects the pods`);
+      assert.ok(
+        svc && selects((svc.spec as { selector: Record<string, string> }).selector, labels),
+        `Service ${service} selects the pods`,
+      );
       const pdb = named('PodDisruptionBudget', service);
-      assert.ok(pdb && selects((pdb.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, labels), `PodDisruptionBudget ${service}`);
+      assert.ok(
+        pdb &&
+          selects((pdb.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, labels),
+        `PodDisruptionBudget ${service}`,
+      );
       const hpa = named('HorizontalPodAutoscaler', service);
       assert.ok(hpa, `HorizontalPodAutoscaler ${service}`);
       const hpaSpec = hpa.spec as { scaleTargetRef: { kind: string; name: string }; minReplicas: number };
       assert.deepEqual([hpaSpec.scaleTargetRef.kind, hpaSpec.scaleTargetRef.name], ['Deployment', service]);
-      assert.ok(hpaSpec.minReplicas >= 2 && spec.replicas >= 2, `${service}: at least two replicas, so one can be lost`);
+      assert.ok(
+        hpaSpec.minReplicas >= 2 && spec.replicas >= 2,
+        `${service}: at least two replicas, so one can be lost`,
+      );
     }
     // No other department or service than the code has.
-    assert.deepEqual(ofKind('Deployment').map(({ metadata }) => metadata.name).sort(), [...SERVICES].sort());
+    assert.deepEqual(
+      ofKind('Deployment')
+        .map(({ metadata }) => metadata.name)
+        .sort(),
+      [...SERVICES].sort(),
+    );
   });
 
   it('every container: probes on /readyz and /healthz, requests and limits, non-root, read-only root filesystem, no privilege, no service-account token', () => {
@@ -189,7 +231,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
         assert.equal(container.readinessProbe?.httpGet?.port, 'http');
         assert.equal(container.livenessProbe?.httpGet?.port, 'http');
         for (const bound of ['requests', 'limits'] as const) {
-          for (const resource of ['cpu', 'memory']) assert.ok(container.resources?.[bound]?.[resource], `${at}: ${bound}.${resource}`);
+          for (const resource of ['cpu', 'memory'])
+            assert.ok(container.resources?.[bound]?.[resource], `${at}: ${bound}.${resource}`);
         }
         assert.equal(container.securityContext?.readOnlyRootFilesystem, true, `${at}: read-only root filesystem`);
         assert.equal(container.securityContext?.allowPrivilegeEscalation, false, `${at}: no privilege escalation`);
@@ -200,12 +243,18 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
   it('keys come from Secrets only; no signing key of the policy officers or the privacy office is in the cluster; no Secret values are committed', () => {
     assert.deepEqual(ofKind('Secret'), [], 'Secrets are created out of band (docs/deployment.md), never committed');
-    const text = yamlFiles(MANIFESTS_DIR).map((path) => readFileSync(path, 'utf8')).join('\n');
+    const text = yamlFiles(MANIFESTS_DIR)
+      .map((path) => readFileSync(path, 'utf8'))
+      .join('\n');
     for (const name of KEYS_KEPT_OUT) assert.doesNotMatch(text, new RegExp(name), `${name} is not in the cluster`);
-    assert.doesNotMatch(text, /BEGIN [A-Z ]*PRIVATE KEY|mongodb(\+srv)?:\/\/[^\s"]*@|rediss?:\/\/[^\s"]*@/, 'no key or credential in a manifest');
+    assert.doesNotMatch(
+      text,
+      /BEGIN [A-Z ]*PRIVATE KEY|mongodb(\+srv)?:\/\/[^\s"]*@|rediss?:\/\/[^\s"]*@/,
+      'no key or credential in a manifest',
+    );
     for (const deployment of ofKind('Deployment')) {
       const role = deployment.metadata.name === 'gateway' ? 'gateway' : 'department';
-      const env = (podSpec(deployment).containers).flatMap((container) => container.env ?? []);
+      const env = podSpec(deployment).containers.flatMap((container) => container.env ?? []);
       for (const name of KEYS_FROM_SECRETS[role]) {
         const variable = env.find((entry) => entry.name === name);
         assert.ok(variable?.valueFrom?.secretKeyRef?.name, `${deployment.metadata.name}: ${name} from a Secret`);
@@ -213,12 +262,20 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
     const gateway = named('Deployment', 'gateway');
     assert.ok(gateway);
-    const gatewayEnv = (podSpec(gateway).containers).flatMap((container) => container.env ?? []);
-    assert.equal(gatewayEnv.find((entry) => entry.name === 'CREDENCE_GATEWAY_INSTANCE')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name',
-      'each gateway pod writes its own access-log chain, named after the pod');
+    const gatewayEnv = podSpec(gateway).containers.flatMap((container) => container.env ?? []);
+    assert.equal(
+      gatewayEnv.find((entry) => entry.name === 'CREDENCE_GATEWAY_INSTANCE')?.valueFrom?.fieldRef?.fieldPath,
+      'metadata.name',
+      'each gateway pod writes its own access-log chain, named after the pod',
+    );
     for (const deployment of ofKind('Deployment').filter(({ metadata }) => metadata.name !== 'gateway')) {
-      const env = (podSpec(deployment).containers).flatMap((container) => container.env ?? []).map(({ name }) => name);
-      assert.ok(!env.includes('CREDENCE_ASSERTION_PRIVATE_KEY') && !env.includes('CREDENCE_ACCESS_LOG_PRIVATE_KEY'), `${deployment.metadata.name} holds no gateway key`);
+      const env = podSpec(deployment)
+        .containers.flatMap((container) => container.env ?? [])
+        .map(({ name }) => name);
+      assert.ok(
+        !env.includes('CREDENCE_ASSERTION_PRIVATE_KEY') && !env.includes('CREDENCE_ACCESS_LOG_PRIVATE_KEY'),
+        `${deployment.metadata.name} holds no gateway key`,
+      );
     }
   });
 
@@ -227,7 +284,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.ok(settings?.data);
     const names = new Set(Object.keys(settings.data));
     for (const deployment of ofKind('Deployment')) {
-      for (const container of podSpec(deployment).containers) for (const { name } of container.env ?? []) names.add(name);
+      for (const container of podSpec(deployment).containers)
+        for (const { name } of container.env ?? []) names.add(name);
     }
     names.delete('NODE_OPTIONS');
     const unread = [...names].filter((name) => !SOURCE.includes(name));
@@ -237,15 +295,25 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   it('the gateway is configured with every department at its Service, and nothing else', () => {
     const settings = named('ConfigMap', 'credence-settings');
     const raw = settings?.data?.SUBGRAPH_URLS ?? '';
-    const urls = Object.fromEntries(raw.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
-      const [name = '', url = ''] = pair.split('=');
-      return [name, url];
-    }));
+    const urls = Object.fromEntries(
+      raw
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter(Boolean)
+        .map((pair) => {
+          const [name = '', url = ''] = pair.split('=');
+          return [name, url];
+        }),
+    );
     assert.deepEqual(Object.keys(urls).sort(), departments.map(({ name }) => name).sort());
     for (const [name, url] of Object.entries(urls)) {
       const service = named('Service', name);
       const port = (service?.spec as { ports: { port: number }[] } | undefined)?.ports[0]?.port;
-      assert.equal(url, `http://${name}.${NAMESPACE}.svc.cluster.local:${port}/graphql`, `${name}'s URL is its Service`);
+      assert.equal(
+        url,
+        `http://${name}.${NAMESPACE}.svc.cluster.local:${port}/graphql`,
+        `${name}'s URL is its Service`,
+      );
     }
   });
 
@@ -265,17 +333,36 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
       assert.ok(deployment);
       const labels = podLabels(deployment);
       const allowing = policies.filter(({ spec }) => {
-        const { podSelector, ingress } = spec as { podSelector: { matchLabels?: Record<string, string> }; ingress?: unknown[] };
+        const { podSelector, ingress } = spec as {
+          podSelector: { matchLabels?: Record<string, string> };
+          ingress?: unknown[];
+        };
         return ingress && selects(podSelector.matchLabels, labels);
       });
       assert.ok(allowing.length > 0, `${department.name}: an ingress rule exists`);
       for (const policy of allowing) {
-        for (const rule of (policy.spec as { ingress: { from?: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown }[] }[] }).ingress) {
-          assert.ok(rule.from && rule.from.length > 0, `${department.name}: ${policy.metadata.name} names who may connect`);
+        for (const rule of (
+          policy.spec as {
+            ingress: {
+              from?: {
+                podSelector?: { matchLabels?: Record<string, string> };
+                namespaceSelector?: unknown;
+                ipBlock?: unknown;
+              }[];
+            }[];
+          }
+        ).ingress) {
+          assert.ok(
+            rule.from && rule.from.length > 0,
+            `${department.name}: ${policy.metadata.name} names who may connect`,
+          );
           for (const peer of rule.from) {
             assert.equal(peer.namespaceSelector, undefined, `${policy.metadata.name}: no other namespace`);
             assert.equal(peer.ipBlock, undefined, `${policy.metadata.name}: no address range`);
-            assert.ok(selects(peer.podSelector?.matchLabels, gatewayLabels), `${policy.metadata.name}: only gateway pods`);
+            assert.ok(
+              selects(peer.podSelector?.matchLabels, gatewayLabels),
+              `${policy.metadata.name}: only gateway pods`,
+            );
           }
         }
       }
@@ -283,9 +370,15 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
 
     const ingresses = ofKind('Ingress');
     assert.equal(ingresses.length, 1);
-    const paths = (ingresses[0]?.spec as { rules: { http: { paths: { path: string; pathType: string; backend: { service: { name: string } } }[] } }[] }).rules
-      .flatMap((rule) => rule.http.paths);
-    assert.deepEqual(paths.map(({ path, pathType, backend }) => [path, pathType, backend.service.name]), [['/graphql', 'Exact', 'gateway']],
-      '/healthz, /readyz and /status are not public');
+    const paths = (
+      ingresses[0]?.spec as {
+        rules: { http: { paths: { path: string; pathType: string; backend: { service: { name: string } } }[] } }[];
+      }
+    ).rules.flatMap((rule) => rule.http.paths);
+    assert.deepEqual(
+      paths.map(({ path, pathType, backend }) => [path, pathType, backend.service.name]),
+      [['/graphql', 'Exact', 'gateway']],
+      '/healthz, /readyz and /status are not public',
+    );
   });
 });

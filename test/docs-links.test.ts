@@ -18,8 +18,14 @@ const DOMAIN = join(ROOT, 'docs', 'domain.md');
 
 /** Every Markdown file git knows of or would add (so a new file is checked before its commit). */
 function markdownFiles(): string[] {
-  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z', '--', '*.md'], { cwd: ROOT, encoding: 'utf8' });
-  return listed.split('\0').filter((path) => path !== '' && existsSync(join(ROOT, path))).sort();
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z', '--', '*.md'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  return listed
+    .split('\0')
+    .filter((path) => path !== '' && existsSync(join(ROOT, path)))
+    .sort();
 }
 
 const anchorsByFile = new Map<string, Set<string>>();
@@ -49,8 +55,13 @@ describe('the README and the docs', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const bytes = Buffer.byteLength(readme);
     assert.ok(bytes < README_LIMIT_BYTES, `README.md is ${bytes} bytes`);
-    for (const heading of ['two-commands', 'a-first-query', 'where-to-go-next']) assert.ok(headingAnchors(readme).has(heading), heading);
-    assert.match(readme, /\| Situation \| Answer \| Tested end to end in `test\/` \|/, 'the answers table stays in the README');
+    for (const heading of ['two-commands', 'a-first-query', 'where-to-go-next'])
+      assert.ok(headingAnchors(readme).has(heading), heading);
+    assert.match(
+      readme,
+      /\| Situation \| Answer \| Tested end to end in `test\/` \|/,
+      'the answers table stays in the README',
+    );
   });
 
   it('every relative link in every Markdown file resolves to an existing file and heading', () => {
@@ -73,8 +84,10 @@ describe('the README and the docs', () => {
 
   it('every citation of R1–R8 in Markdown links to its definition in docs/domain.md', () => {
     const definitions = anchorsOf(DOMAIN);
-    const anchorOf = (rule: string): string | undefined => [...definitions].find((anchor) => anchor.startsWith(`${rule.toLowerCase()}-`));
-    for (const rule of ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8']) assert.ok(anchorOf(rule), `docs/domain.md defines ${rule} under a heading of its own`);
+    const anchorOf = (rule: string): string | undefined =>
+      [...definitions].find((anchor) => anchor.startsWith(`${rule.toLowerCase()}-`));
+    for (const rule of ['R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8'])
+      assert.ok(anchorOf(rule), `docs/domain.md defines ${rule} under a heading of its own`);
     const unlinked: string[] = [];
     let cited = 0;
     for (const path of markdownFiles()) {
@@ -83,7 +96,8 @@ describe('the README and the docs', () => {
         cited++;
         const expected = `${relative(dirname(file), DOMAIN).split(sep).join('/')}#${anchorOf(rule)}`;
         const sameFile = file === DOMAIN && link === `#${anchorOf(rule)}`;
-        if (link !== expected && !sameFile) unlinked.push(`${path}:${line}: ${rule} links to ${link ?? 'nothing'}, not ${expected}`);
+        if (link !== expected && !sameFile)
+          unlinked.push(`${path}:${line}: ${rule} links to ${link ?? 'nothing'}, not ${expected}`);
       }
     }
     assert.ok(cited > 10, `found ${cited} citations`);
@@ -96,7 +110,10 @@ describe('the README and the docs', () => {
       for (const { target, line } of markdownLinks(text)) {
         assert.ok(!/(^|\/)\.\.\/shared\b/.test(target), `${path}:${line} links to ${target}`);
       }
-      assert.ok(!proseLines(text).some(({ text: prose }) => /\bDOMAIN\.md\b/.test(prose)), `${path} cites DOMAIN.md, which is not in the repository`);
+      assert.ok(
+        !proseLines(text).some(({ text: prose }) => /\bDOMAIN\.md\b/.test(prose)),
+        `${path} cites DOMAIN.md, which is not in the repository`,
+      );
     }
   });
 });

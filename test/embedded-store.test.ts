@@ -13,8 +13,15 @@ import { freePort } from '../lib/stores/net.ts';
 const log = createLogger('test');
 
 it('chooses the backend from the environment', async () => {
-  assert.deepEqual(await chooseFerretdbBackend(readSharedSettings({ FERRETDB_POSTGRESQL_URL: 'postgres://db.example/ferret' }).ferretdb), { handler: 'postgresql', url: 'postgres://db.example/ferret' });
-  assert.deepEqual(await chooseFerretdbBackend(readSharedSettings({ FERRETDB_HANDLER: 'sqlite' }).ferretdb), { handler: 'sqlite' });
+  assert.deepEqual(
+    await chooseFerretdbBackend(
+      readSharedSettings({ FERRETDB_POSTGRESQL_URL: 'postgres://db.example/ferret' }).ferretdb,
+    ),
+    { handler: 'postgresql', url: 'postgres://db.example/ferret' },
+  );
+  assert.deepEqual(await chooseFerretdbBackend(readSharedSettings({ FERRETDB_HANDLER: 'sqlite' }).ferretdb), {
+    handler: 'sqlite',
+  });
 });
 
 it('serves reads and writes on SQLite files, for machines without PostgreSQL', async () => {
@@ -23,7 +30,10 @@ it('serves reads and writes on SQLite files, for machines without PostgreSQL', a
   const connection = await mongoose.createConnection(server.uri, { dbName: 'sqlite_check' }).asPromise();
   try {
     const things = connection.collection<{ _id: string; uscc: string }>('things');
-    await things.insertMany([{ _id: 'a', uscc: 'x' }, { _id: 'b', uscc: 'y' }]);
+    await things.insertMany([
+      { _id: 'a', uscc: 'x' },
+      { _id: 'b', uscc: 'y' },
+    ]);
     assert.deepEqual(await things.find({ uscc: { $in: ['y'] } }).toArray(), [{ _id: 'b', uscc: 'y' }]);
   } finally {
     await connection.close();

@@ -20,7 +20,6 @@ import { executionOf } from './support/pipeline.ts';
 import { restoreKeys } from '../gateway/stages/key-aliases.ts';
 import { removeAliased } from '../gateway/added-selections.ts';
 
-
 interface Executed {
   /** What Apollo was handed, and under which hash. */
   document: DocumentNode;
@@ -33,7 +32,11 @@ interface Executed {
 }
 
 /** Runs the rewriting stages and the department calls stage, with Apollo's executor answering `data` and recording what it was handed. */
-async function executeDocument(document: DocumentNode, accessLog: boolean, data: Record<string, unknown> = {}): Promise<Executed> {
+async function executeDocument(
+  document: DocumentNode,
+  accessLog: boolean,
+  data: Record<string, unknown> = {},
+): Promise<Executed> {
   let handed: GatewayGraphQLRequestContext | undefined;
   const executor: GatewayExecutor = async (requestContext) => {
     handed = requestContext;
@@ -43,7 +46,13 @@ async function executeDocument(document: DocumentNode, accessLog: boolean, data:
   const execution = executionOf(document, {} as RequestIdentity, executor, undefined, 'hash-of-the-operation');
   const answer = await createPipeline(stages).execute(execution);
   assert.ok(handed);
-  return { document: handed.document, queryHash: handed.queryHash, answered: execution.document, added: execution.added, answer: answer.data };
+  return {
+    document: handed.document,
+    queryHash: handed.queryHash,
+    answered: execution.document,
+    added: execution.added,
+    answer: answer.data,
+  };
 }
 
 const executed = (query: string, accessLog = false): Promise<Executed> => executeDocument(parse(query), accessLog);
@@ -64,50 +73,110 @@ describe('the executed document', () => {
   });
 
   it('guards every selection set of an operation with a condition, the root included', async () => {
-    const result = await executed('query($b: Boolean!) { catalog @include(if: $b) { disclosureWindows { days @skip(if: $b) } } }');
-    assert.equal(flat(print(result.document)), flat(`query($b: Boolean!) {
+    const result = await executed(
+      'query($b: Boolean!) { catalog @include(if: $b) { disclosureWindows { days @skip(if: $b) } } }',
+    );
+    assert.equal(
+      flat(print(result.document)),
+      flat(`query($b: Boolean!) {
       catalog @include(if: $b) { disclosureWindows { days @skip(if: $b) __credence_guard: __typename } __credence_guard: __typename }
       __credence_guard: __typename
-    }`));
+    }`),
+    );
     assert.deepEqual(result.added, ['__credence_guard']);
     assert.notEqual(result.queryHash, 'hash-of-the-operation');
   });
 
   it('never adds under an alias the caller uses', async () => {
-    const result = await executed('query($b: Boolean!) { catalog { __credence_guard: code name @skip(if: $b) } }', true);
+    const result = await executed(
+      'query($b: Boolean!) { catalog { __credence_guard: code name @skip(if: $b) } }',
+      true,
+    );
     assert.deepEqual(result.added, ['__credence_guard1']);
     assert.match(print(result.document), /__credence_guard: code/);
   });
 
-  it('with the access log on, selects every subject\'s code under its own alias, after the guards', async () => {
+  it("with the access log on, selects every subject's code under its own alias, after the guards", async () => {
     const result = await executed('query($b: Boolean!) { subjects(first: 2) { name @include(if: $b) } }', true);
     assert.deepEqual(result.added, ['__credence_guard', '__credence_subject']);
-    assert.match(print(result.document), /name @include\(if: \$b\)\s+__credence_guard: __typename\s+__credence_subject: uscc/);
+    assert.match(
+      print(result.document),
+      /name @include\(if: \$b\)\s+__credence_guard: __typename\s+__credence_subject: uscc/,
+    );
   });
 
   it('moves a field aliased like the entity key or __typename, and keeps the rest', async () => {
-    const result = await executeDocument(parse('query($code: ID!) { subject(uscc: $code) { uscc: name __typename: status legalRepresentative { uscc: name } } }'), false, {
-      subject: { __credence_as_uscc: 'name', __credence_as_typename: 'status', legalRepresentative: { uscc: 'representative' } },
-    });
-    assert.equal(flat(print(result.document)), flat(`query($code: ID!) {
+    const result = await executeDocument(
+      parse(
+        'query($code: ID!) { subject(uscc: $code) { uscc: name __typename: status legalRepresentative { uscc: name } } }',
+      ),
+      false,
+      {
+        subject: {
+          __credence_as_uscc: 'name',
+          __credence_as_typename: 'status',
+          legalRepresentative: { uscc: 'representative' },
+        },
+      },
+    );
+    assert.equal(
+      flat(print(result.document)),
+      flat(`query($code: ID!) {
       subject(uscc: $code) { __credence_as_uscc: name __credence_as_typename: status legalRepresentative { uscc: name } }
-    }`));
+    }`),
+    );
     assert.ok(result.answered);
-    assert.equal(print(result.answered), print(parse('query($code: ID!) { subject(uscc: $code) { uscc: name __typename: status legalRepresentative { uscc: name } } }')));
+    assert.equal(
+      print(result.answered),
+      print(
+        parse(
+          'query($code: ID!) { subject(uscc: $code) { uscc: name __typename: status legalRepresentative { uscc: name } } }',
+        ),
+      ),
+    );
     // Renamed back: __credence_as_uscc to uscc, __credence_as_typename to __typename, nothing else.
-    assert.equal(JSON.stringify(result.answer), JSON.stringify({ subject: { uscc: 'name', __typename: 'status', legalRepresentative: { uscc: 'representative' } } }));
+    assert.equal(
+      JSON.stringify(result.answer),
+      JSON.stringify({
+        subject: { uscc: 'name', __typename: 'status', legalRepresentative: { uscc: 'representative' } },
+      }),
+    );
   });
 });
 
 describe('the answer', () => {
-  it('gets the caller\'s keys back, in the caller\'s order, in data and in error paths', () => {
+  it("gets the caller's keys back, in the caller's order, in data and in error paths", () => {
     const renamed = new Map([['__credence_as_uscc', 'uscc']]);
-    const answer = restoreKeys({
-      data: { subjects: [{ a: 1, __credence_as_uscc: 'name 1', b: 2 }, { a: 3, __credence_as_uscc: null, b: 4 }] },
-      errors: [new GraphQLError('Department unavailable.', { path: ['subjects', 1, '__credence_as_uscc'], extensions: { code: 'DEPARTMENT_UNAVAILABLE' } })],
-    }, renamed);
-    assert.equal(JSON.stringify(answer.data), JSON.stringify({ subjects: [{ a: 1, uscc: 'name 1', b: 2 }, { a: 3, uscc: null, b: 4 }] }));
-    assert.deepEqual(answer.errors?.map(({ path, extensions }) => ({ path, code: extensions.code })), [{ path: ['subjects', 1, 'uscc'], code: 'DEPARTMENT_UNAVAILABLE' }]);
+    const answer = restoreKeys(
+      {
+        data: {
+          subjects: [
+            { a: 1, __credence_as_uscc: 'name 1', b: 2 },
+            { a: 3, __credence_as_uscc: null, b: 4 },
+          ],
+        },
+        errors: [
+          new GraphQLError('Department unavailable.', {
+            path: ['subjects', 1, '__credence_as_uscc'],
+            extensions: { code: 'DEPARTMENT_UNAVAILABLE' },
+          }),
+        ],
+      },
+      renamed,
+    );
+    assert.equal(
+      JSON.stringify(answer.data),
+      JSON.stringify({
+        subjects: [
+          { a: 1, uscc: 'name 1', b: 2 },
+          { a: 3, uscc: null, b: 4 },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      answer.errors?.map(({ path, extensions }) => ({ path, code: extensions.code })),
+      [{ path: ['subjects', 1, 'uscc'], code: 'DEPARTMENT_UNAVAILABLE' }],
+    );
   });
 
   it('loses what the gateway added, at every depth', () => {

@@ -20,7 +20,10 @@ import { connectSharedStore } from '../lib/stores/shared-store.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url));
 
-interface IntrospectedType { name: string; fields: { name: string }[] | null }
+interface IntrospectedType {
+  name: string;
+  fields: { name: string }[] | null;
+}
 
 describe('explorer', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)` }, () => {
   let federation: Federation;
@@ -46,7 +49,7 @@ describe('explorer', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
     });
     page.on('response', async (response) => {
       if (!response.url().endsWith('/graphql') || response.request().method() !== 'POST') return;
-      const body = await response.json().catch(() => undefined) as { data?: { __schema?: unknown } } | undefined;
+      const body = (await response.json().catch(() => undefined)) as { data?: { __schema?: unknown } } | undefined;
       if (body?.data?.__schema) introspections.push(body.data as { __schema: { types: IntrospectedType[] } });
     });
   });
@@ -75,7 +78,9 @@ describe('explorer', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
     await page.screenshot({ path: `${SCREENSHOTS}explorer-docs-public-portal.png` });
 
     assert.ok(introspections.length > 0, 'GraphiQL introspected through the gateway');
-    const types = new Map(introspections.at(-1)?.__schema.types.map((type) => [type.name, (type.fields ?? []).map((field) => field.name)]));
+    const types = new Map(
+      introspections.at(-1)?.__schema.types.map((type) => [type.name, (type.fields ?? []).map((field) => field.name)]),
+    );
     assert.deepEqual(types.get('LegalRepresentative')?.sort(), ['idNumber', 'name'], 'no phone for the portal');
     assert.ok(types.get('Subject')?.includes('name'));
     assert.ok(!types.get('Subject')?.includes('annualReports'), 'no trade secrets');
@@ -84,15 +89,23 @@ describe('explorer', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
     // The docs pane shows the catalog notes of the portal's schema.
     await page.getByText('subject', { exact: true }).first().click();
     await page.getByText('Subject', { exact: true }).first().click();
-    await page.locator('a.graphiql-doc-explorer-field-name', { hasText: /^name$/ }).first().click();
-    await page.getByText(/Catalog item REG-REGISTRATION/).first().waitFor();
+    await page
+      .locator('a.graphiql-doc-explorer-field-name', { hasText: /^name$/ })
+      .first()
+      .click();
+    await page
+      .getByText(/Catalog item REG-REGISTRATION/)
+      .first()
+      .waitFor();
     await page.screenshot({ path: `${SCREENSHOTS}explorer-docs-subject.png` });
   });
 
   it('runs a query as the consumer and shows its answer', async () => {
     const query = `{ subject(uscc: "${uscc}") { uscc name legalRepresentative { idNumber } } }`;
     // The query editor is CodeMirror 5, whose element carries its editor.
-    await page.evaluate(`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(${JSON.stringify(query)})`);
+    await page.evaluate(
+      `document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(${JSON.stringify(query)})`,
+    );
     await page.locator('button.graphiql-execute-button').click();
     await page.locator('.result-window', { hasText: name }).waitFor();
     const answer = await page.locator('.result-window').innerText();
@@ -130,6 +143,9 @@ describe('explorer', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CH
     assert.equal((await fetch(`${federation.gateway.url}/explorer/assets/..%2F..%2Fpackage.json`)).status, 404);
     assert.equal((await fetch(`${federation.gateway.url}/explorer/assets/package.json`)).status, 404);
     // The JSON answers keep their own policy.
-    assert.equal((await fetch(`${federation.gateway.url}/healthz`)).headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
+    assert.equal(
+      (await fetch(`${federation.gateway.url}/healthz`)).headers.get('content-security-policy'),
+      "default-src 'none'; frame-ancestors 'none'",
+    );
   });
 });

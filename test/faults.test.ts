@@ -75,11 +75,15 @@ describe('faults under load', () => {
         ? await ask(ECOLOGY, RECORD, { input: decision(decisionNumber) })
         : await ask(BANK, PARTNER_QUERY);
       const codes = (answer.body.errors ?? []).map((error) => String(error.extensions?.code));
-      if (answer.status !== 200) return void result.unexpected.push(`HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
+      if (answer.status !== 200)
+        return void result.unexpected.push(`HTTP ${answer.status}: ${answer.text.slice(0, 200)}`);
       if (codes.length === 0) {
         result.complete += 1;
         if (isWrite) {
-          assert.equal((answer.body.data?.recordAdministrativePenalty as { decisionNumber: string }).decisionNumber, decisionNumber);
+          assert.equal(
+            (answer.body.data?.recordAdministrativePenalty as { decisionNumber: string }).decisionNumber,
+            decisionNumber,
+          );
           result.acknowledged.push(decisionNumber);
         }
         return;
@@ -87,12 +91,21 @@ describe('faults under load', () => {
       if (!codes.every((code) => code === faultCode)) return void result.unexpected.push(answer.text.slice(0, 300));
       if (isWrite) {
         // A decision the penalties department could not store: no record, so nothing acknowledged.
-        if (answer.body.data?.recordAdministrativePenalty != null) result.unexpected.push(`a refused write with data: ${answer.text.slice(0, 300)}`);
+        if (answer.body.data?.recordAdministrativePenalty != null)
+          result.unexpected.push(`a refused write with data: ${answer.text.slice(0, 300)}`);
       } else {
         // A partial answer: that department's fields null, the other departments' data kept.
-        const subject = answer.body.data?.subject as { name?: string; taxViolations?: unknown; administrativePenalties?: unknown } | null;
-        const partial = subject?.name === SUBJECT.name && Array.isArray(subject.taxViolations) && subject.administrativePenalties === null;
-        if (!partial) result.unexpected.push(`not the partial answer of the other departments: ${answer.text.slice(0, 300)}`);
+        const subject = answer.body.data?.subject as {
+          name?: string;
+          taxViolations?: unknown;
+          administrativePenalties?: unknown;
+        } | null;
+        const partial =
+          subject?.name === SUBJECT.name &&
+          Array.isArray(subject.taxViolations) &&
+          subject.administrativePenalties === null;
+        if (!partial)
+          result.unexpected.push(`not the partial answer of the other departments: ${answer.text.slice(0, 300)}`);
       }
       result.degraded += 1;
     } catch (error) {
@@ -101,7 +114,12 @@ describe('faults under load', () => {
   }
 
   /** `concurrency` clients sending back to back for `durationMs`; the fault starts after 1 s and lasts `faultMs`. */
-  async function loadWithFault(fault: { cut: () => Promise<void>; restore: () => Promise<void>; code: string | null }, faultMs = 2500, durationMs = 6000, concurrency = 4): Promise<LoadResult> {
+  async function loadWithFault(
+    fault: { cut: () => Promise<void>; restore: () => Promise<void>; code: string | null },
+    faultMs = 2500,
+    durationMs = 6000,
+    concurrency = 4,
+  ): Promise<LoadResult> {
     const result: LoadResult = { complete: 0, degraded: 0, unexpected: [], acknowledged: [] };
     const deadline = Date.now() + durationMs;
     const clients = Array.from({ length: concurrency }, async () => {
@@ -119,8 +137,16 @@ describe('faults under load', () => {
 
   function decision(decisionNumber: string): Record<string, unknown> {
     return {
-      uscc: PENALISED.uscc, decisionNumber, authority: '北京市生态环境局', legalBasis: '《中华人民共和国大气污染防治法》第九十九条',
-      violation: '超标排放大气污染物', category: 'POLLUTION', penaltyType: 'FINE', fineAmount: 1000, severity: 'GENERAL', decidedOn: '2026-10-15',
+      uscc: PENALISED.uscc,
+      decisionNumber,
+      authority: '北京市生态环境局',
+      legalBasis: '《中华人民共和国大气污染防治法》第九十九条',
+      violation: '超标排放大气污染物',
+      category: 'POLLUTION',
+      penaltyType: 'FINE',
+      fineAmount: 1000,
+      severity: 'GENERAL',
+      decidedOn: '2026-10-15',
     };
   }
 
@@ -129,7 +155,9 @@ describe('faults under load', () => {
     const restarted = await startSubgraph(department, {
       mongoUri: federation.mongo.uri,
       policies: federation.policies,
-      assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
+      assertions: createAssertionVerifier({
+        publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem },
+      }),
       replayGuard: federation.replayGuard,
       port,
     });
@@ -149,15 +177,25 @@ describe('faults under load', () => {
 
   /** Every acknowledged decision is stored (read back as the inspector, who sees all records). */
   async function assertNothingLost(acknowledged: readonly string[]): Promise<void> {
-    const answer = await federation.query(`{ subject(uscc: "${PENALISED.uscc}") { administrativePenalties { decisionNumber } } }`, undefined, INSPECTOR);
-    const stored = new Set(((answer.body.data?.subject as { administrativePenalties: { decisionNumber: string }[] }).administrativePenalties).map((p) => p.decisionNumber));
+    const answer = await federation.query(
+      `{ subject(uscc: "${PENALISED.uscc}") { administrativePenalties { decisionNumber } } }`,
+      undefined,
+      INSPECTOR,
+    );
+    const stored = new Set(
+      (
+        answer.body.data?.subject as { administrativePenalties: { decisionNumber: string }[] }
+      ).administrativePenalties.map((p) => p.decisionNumber),
+    );
     const lost = acknowledged.filter((number) => !stored.has(number));
     assert.deepEqual(lost, [], 'acknowledged decisions missing from the store');
   }
 
   function report(name: string, result: LoadResult, recoveredInMs: number): void {
-    process.stdout.write(`# ${name}: ${result.complete} complete, ${result.degraded} degraded, ${result.unexpected.length} unexpected, `
-      + `${result.acknowledged.length} decisions acknowledged, recovered ${recoveredInMs} ms after the fault ended\n`);
+    process.stdout.write(
+      `# ${name}: ${result.complete} complete, ${result.degraded} degraded, ${result.unexpected.length} unexpected, ` +
+        `${result.acknowledged.length} decisions acknowledged, recovered ${recoveredInMs} ms after the fault ended\n`,
+    );
   }
 
   before(async () => {
@@ -166,7 +204,11 @@ describe('faults under load', () => {
     sharedStore = await connectSharedStore(createLogger('faults'), { url: `redis://127.0.0.1:${redisProxy.port}` });
     gateway = await startGatewayBeside(federation, sharedStore, (config) => ({
       circuitCooldownMs: 300,
-      defaultLimits: { ...config.defaultLimits, requestsPerMinute: NO_LIMITS.requestsPerMinute, requestsPerDay: NO_LIMITS.requestsPerDay },
+      defaultLimits: {
+        ...config.defaultLimits,
+        requestsPerMinute: NO_LIMITS.requestsPerMinute,
+        requestsPerDay: NO_LIMITS.requestsPerDay,
+      },
     }));
   });
   after(async () => {
@@ -182,7 +224,11 @@ describe('faults under load', () => {
     const office: Caller = { consumer: 'privacy-office', purpose: 'AUDIT' };
     const statuses: number[] = [];
     for (const via of [gateway, federation.gateway, gateway, federation.gateway, gateway]) {
-      const answer = await post(via.graphqlUrl, { 'x-api-key': federation.apiKeys.get(office.consumer) ?? '' }, '{ __typename }');
+      const answer = await post(
+        via.graphqlUrl,
+        { 'x-api-key': federation.apiKeys.get(office.consumer) ?? '' },
+        '{ __typename }',
+      );
       statuses.push(answer.status);
     }
     assert.deepEqual(statuses, [200, 200, 200, 200, 429]);
@@ -206,12 +252,13 @@ describe('faults under load', () => {
     await assertNothingLost(result.acknowledged);
   });
 
-  it('the gateway\'s /status names each department\'s circuit: open while the department is down, closed once it answers again', async () => {
+  it("the gateway's /status names each department's circuit: open while the department is down, closed once it answers again", async () => {
     const circuits = async (): Promise<Record<string, string>> => {
       const response = await fetch(new URL('/status', gateway.url));
       return ((await response.json()) as { circuits: Record<string, string> }).circuits;
     };
-    const askPenalties = (): Promise<unknown> => ask(INSPECTOR, `{ subject(uscc: "${PENALISED.uscc}") { administrativePenalties { decisionNumber } } }`);
+    const askPenalties = (): Promise<unknown> =>
+      ask(INSPECTOR, `{ subject(uscc: "${PENALISED.uscc}") { administrativePenalties { decisionNumber } } }`);
     await askPenalties();
     assert.equal((await circuits()).penalties, 'closed');
     const department = departments.find((candidate) => candidate.name === 'penalties');
@@ -229,7 +276,11 @@ describe('faults under load', () => {
   });
 
   it('Redis stopped: every request still served (limits counted per instance), shared counting resumes by itself', async () => {
-    const result = await loadWithFault({ code: null, cut: () => redisProxy.cut(), restore: () => redisProxy.restore() });
+    const result = await loadWithFault({
+      code: null,
+      cut: () => redisProxy.cut(),
+      restore: () => redisProxy.restore(),
+    });
     const recoveredInMs = await recovery();
     report('Redis stopped', result, recoveredInMs);
     assert.deepEqual(result.unexpected, []);
@@ -266,30 +317,53 @@ describe('faults under load', () => {
       const mongoPort = Number(new URL(federation.mongo.uri).port);
       storeProxy = await startTcpProxy({ host: new URL(federation.mongo.uri).hostname, port: mongoPort });
       await running.close();
-      federation.subgraphs.set('penalties', await startSubgraph(department, {
-        mongoUri: storeProxy.through(federation.mongo.uri),
-        policies: federation.policies,
-        assertions: createAssertionVerifier({ publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem } }),
-        replayGuard: federation.replayGuard,
-        port: Number(new URL(running.url).port),
-      }));
+      federation.subgraphs.set(
+        'penalties',
+        await startSubgraph(department, {
+          mongoUri: storeProxy.through(federation.mongo.uri),
+          policies: federation.policies,
+          assertions: createAssertionVerifier({
+            publicKeys: { [federation.assertionKeys.keyId]: federation.assertionKeys.publicKeyPem },
+          }),
+          replayGuard: federation.replayGuard,
+          port: Number(new URL(running.url).port),
+        }),
+      );
       await recovery();
     });
     after(() => storeProxy.close());
 
-    it('answers STORE_UNAVAILABLE while it is down, that department\'s fields null and the others\' data kept, and every acknowledged decision is in the store', async () => {
+    it("answers STORE_UNAVAILABLE while it is down, that department's fields null and the others' data kept, and every acknowledged decision is in the store", async () => {
       // Longer than the 5 s a department waits for the store before answering STORE_UNAVAILABLE:
       // a shorter outage only delays answers.
-      result = await loadWithFault({ code: 'STORE_UNAVAILABLE', cut: () => storeProxy.cut(), restore: () => storeProxy.restore() }, 7000, 11_000);
-      process.stdout.write(`# store stopped: ${result.complete} complete, ${result.degraded} degraded, ${result.unexpected.length} unexpected, ${result.acknowledged.length} decisions acknowledged\n`);
+      result = await loadWithFault(
+        { code: 'STORE_UNAVAILABLE', cut: () => storeProxy.cut(), restore: () => storeProxy.restore() },
+        7000,
+        11_000,
+      );
+      process.stdout.write(
+        `# store stopped: ${result.complete} complete, ${result.degraded} degraded, ${result.unexpected.length} unexpected, ${result.acknowledged.length} decisions acknowledged\n`,
+      );
       assert.deepEqual(result.unexpected, []);
       assert.ok(result.degraded > 0, 'STORE_UNAVAILABLE was answered');
       assert.ok(result.acknowledged.length > 0);
       // Read from the store itself, not through a department.
       const connection = await connectDatabase(federation.mongo.uri, departmentDatabaseName('penalties'));
       try {
-        const stored = new Set((await connection.collection<{ decisionNumber: string }>('penalties').find({ decisionNumber: trusted({ $in: result.acknowledged }) }).project<{ decisionNumber: string }>({ decisionNumber: 1 }).toArray()).map((document) => document.decisionNumber));
-        assert.deepEqual(result.acknowledged.filter((number) => !stored.has(number)), [], 'acknowledged decisions missing from the store');
+        const stored = new Set(
+          (
+            await connection
+              .collection<{ decisionNumber: string }>('penalties')
+              .find({ decisionNumber: trusted({ $in: result.acknowledged }) })
+              .project<{ decisionNumber: string }>({ decisionNumber: 1 })
+              .toArray()
+          ).map((document) => document.decisionNumber),
+        );
+        assert.deepEqual(
+          result.acknowledged.filter((number) => !stored.has(number)),
+          [],
+          'acknowledged decisions missing from the store',
+        );
       } finally {
         await connection.close();
       }

@@ -11,7 +11,7 @@ describe('the federation through the gateway', () => {
   });
   after(() => federation.close());
 
-  it('joins a subject\'s registry, court, tax, penalty and credit data in one query', async () => {
+  it("joins a subject's registry, court, tax, penalty and credit data in one query", async () => {
     const uscc = showcaseSubject();
     const { status, body } = await federation.query(firstQuery(uscc));
     assert.equal(status, 200);
@@ -20,11 +20,16 @@ describe('the federation through the gateway', () => {
     assert.equal(typeof subject.name, 'string');
     // Each department answered its part (a subject may have no records in one of them).
     for (const field of FIRST_QUERY_LISTS) assert.ok(Array.isArray(subject[field]), `${field} answered`);
-    assert.ok((subject.administrativePenalties as unknown[]).length > 0 && (subject.seriousDishonestyListings as unknown[]).length > 0);
+    assert.ok(
+      (subject.administrativePenalties as unknown[]).length > 0 &&
+        (subject.seriousDishonestyListings as unknown[]).length > 0,
+    );
   });
 
   it('resolves an unknown but valid code to null without an error', async () => {
-    const { body } = await federation.query('{ subject(uscc: "91110000600037341L") { name taxViolations { caseNumber } } }');
+    const { body } = await federation.query(
+      '{ subject(uscc: "91110000600037341L") { name taxViolations { caseNumber } } }',
+    );
     assert.deepEqual(body.data, { subject: null });
     assert.equal(body.errors, undefined);
   });
@@ -48,7 +53,10 @@ describe('the federation through the gateway', () => {
 
   it('answers a malformed request body with 400 and a GraphQL error, not a stack trace', async () => {
     for (const body of ['{"query": {', '', 'null']) {
-      const headers = { 'content-type': 'application/json', 'x-api-key': federation.apiKeys.get(INSPECTOR.consumer) ?? '' };
+      const headers = {
+        'content-type': 'application/json',
+        'x-api-key': federation.apiKeys.get(INSPECTOR.consumer) ?? '',
+      };
       const response = await fetch(federation.gateway.graphqlUrl, { method: 'POST', headers, body });
       const text = await response.text();
       assert.equal(response.status, 400, `status for ${JSON.stringify(body)}`);
@@ -71,13 +79,24 @@ describe('the federation through the gateway', () => {
     const ready = await fetch(`${federation.gateway.url}/readyz`);
     const body = (await ready.json()) as { status: string; checks: Record<string, string> };
     assert.equal(ready.status, 200);
-    assert.deepEqual(Object.keys(body.checks).sort(), ['accessLog', 'sharedStore', 'subgraph:audit', 'subgraph:credit', 'subgraph:judicial', 'subgraph:penalties', 'subgraph:registry', 'subgraph:tax']);
+    assert.deepEqual(Object.keys(body.checks).sort(), [
+      'accessLog',
+      'sharedStore',
+      'subgraph:audit',
+      'subgraph:credit',
+      'subgraph:judicial',
+      'subgraph:penalties',
+      'subgraph:registry',
+      'subgraph:tax',
+    ]);
   });
 
-  it('with one department stopped, answers with the others\' data plus an error naming it, and stays up', async () => {
+  it("with one department stopped, answers with the others' data plus an error naming it, and stays up", async () => {
     await federation.subgraphs.get('tax')?.close();
     const uscc = showcaseSubject();
-    const { status, body } = await federation.query(`{ subject(uscc: "${uscc}") { name taxViolations { caseNumber } administrativePenalties { decisionNumber } } }`);
+    const { status, body } = await federation.query(
+      `{ subject(uscc: "${uscc}") { name taxViolations { caseNumber } administrativePenalties { decisionNumber } } }`,
+    );
     assert.equal(status, 200);
     const subject = body.data?.subject as Record<string, unknown>;
     assert.equal(typeof subject.name, 'string');
@@ -86,7 +105,11 @@ describe('the federation through the gateway', () => {
     const [error] = body.errors ?? [];
     assert.equal(error?.extensions?.code, 'DEPARTMENT_UNAVAILABLE');
     assert.equal(error?.extensions?.department, 'tax');
-    assert.doesNotMatch(JSON.stringify(body.errors), /127\.0\.0\.1|ECONNREFUSED/, 'no internal address or transport error');
+    assert.doesNotMatch(
+      JSON.stringify(body.errors),
+      /127\.0\.0\.1|ECONNREFUSED/,
+      'no internal address or transport error',
+    );
 
     const ready = await fetch(`${federation.gateway.url}/readyz`);
     assert.equal(ready.status, 503);

@@ -30,18 +30,25 @@ describe('the FerretDB build', { timeout: 600_000 }, () => {
     if (!(await hasGo())) return context.skip('Go is not installed: the embedded store is mongodb-memory-server');
     process.env.CREDENCE_CACHE_DIR = cache;
     const lines: { msg: string; compiled?: string }[] = [];
-    const log = pino({ level: 'info' }, new Writable({
-      write: (chunk: Buffer, _encoding, done) => {
-        lines.push(JSON.parse(chunk.toString()) as { msg: string });
-        done();
-      },
-    }));
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          lines.push(JSON.parse(chunk.toString()) as { msg: string });
+          done();
+        },
+      }),
+    );
 
     const binary = await ensureFerretdbBinary(log, { progressIntervalMs: 100 });
 
     const messages = lines.map(({ msg }) => msg);
     assert.match(messages[0] ?? '', /building the embedded FerretDB once \(3 steps, about 4 minutes the first time\)/);
-    for (const step of ['step 1 of 3, downloading the FerretDB sources', 'step 2 of 3, downloading its dependencies', 'step 3 of 3, compiling']) {
+    for (const step of [
+      'step 1 of 3, downloading the FerretDB sources',
+      'step 2 of 3, downloading its dependencies',
+      'step 3 of 3, compiling',
+    ]) {
       assert.ok(messages.includes(`FerretDB build: ${step}`), `starts ${step}`);
       assert.ok(messages.includes(`FerretDB build: done ${step}`), `ends ${step}`);
     }

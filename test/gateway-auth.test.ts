@@ -16,7 +16,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateApiKey, hashApiKey } from '../lib/identity/api-keys.ts';
-import { ASSERTION_HEADER, createAssertionSigner, generateAssertionKeyPair, type AssertionIdentity } from '../lib/identity/assertion.ts';
+import {
+  ASSERTION_HEADER,
+  createAssertionSigner,
+  generateAssertionKeyPair,
+  type AssertionIdentity,
+} from '../lib/identity/assertion.ts';
 import { seedSubject, type SeedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { INSPECTOR, startFederation, type Federation } from './support/federation.ts';
 import { assertRefused, post, send, type HttpAnswer } from './support/http.ts';
@@ -37,7 +42,8 @@ describe('the gateway over HTTP', () => {
   const addedKey = generateApiKey();
 
   /** A token from the courts' identity provider (or whoever signs with `key`). */
-  const courtToken = (claims: Parameters<typeof signCourtToken>[1], key: IssuerKey = issuerKey): Promise<string> => signCourtToken(key, claims);
+  const courtToken = (claims: Parameters<typeof signCourtToken>[1], key: IssuerKey = issuerKey): Promise<string> =>
+    signCourtToken(key, claims);
 
   const gateway = (headers: Record<string, string>, query = SUBJECT_QUERY): Promise<HttpAnswer> =>
     post(federation.gateway.graphqlUrl, headers, query);
@@ -50,7 +56,10 @@ describe('the gateway over HTTP', () => {
   before(async () => {
     federation = await startFederation({ subjects: 20 });
     issuerKey = await newIssuerKey('test-court-idp-1');
-    await writeFile(join(federation.policiesDir, 'keys', 'court-idp.jwks.json'), JSON.stringify({ keys: [issuerKey.jwk] }));
+    await writeFile(
+      join(federation.policiesDir, 'keys', 'court-idp.jwks.json'),
+      JSON.stringify({ keys: [issuerKey.jwk] }),
+    );
     await addApiKeys(federation.policiesDir, 'tax-bureau', [
       { id: 'tax-bureau-leaked', sha256: hashApiKey(keys.revoked), revoked: true },
       { id: 'tax-bureau-2025', sha256: hashApiKey(keys.expired), notAfter: '2026-01-01' },
@@ -87,17 +96,25 @@ describe('the gateway over HTTP', () => {
       for (const [name, key] of Object.entries(keys)) {
         const answer = await gateway({ 'x-api-key': key });
         assertRefused(answer, 401, 'INVALID_API_KEY');
-        assert.equal(answer.body.errors?.[0]?.message, unknown.body.errors?.[0]?.message, `the ${name} key is not told apart from an unknown one`);
+        assert.equal(
+          answer.body.errors?.[0]?.message,
+          unknown.body.errors?.[0]?.message,
+          `the ${name} key is not told apart from an unknown one`,
+        );
         assert.doesNotMatch(answer.text, /tax-bureau/, `the ${name} key's id and consumer are not named`);
       }
     });
 
     it('refuses X-Api-Key together with Authorization with 401 AMBIGUOUS_CREDENTIALS, even when both are valid', async () => {
       const token = await courtToken({});
-      assertRefused(await gateway({ 'x-api-key': apiKey('court-enforcement'), authorization: `Bearer ${token}` }), 401, 'AMBIGUOUS_CREDENTIALS');
+      assertRefused(
+        await gateway({ 'x-api-key': apiKey('court-enforcement'), authorization: `Bearer ${token}` }),
+        401,
+        'AMBIGUOUS_CREDENTIALS',
+      );
     });
 
-    it('serves a request without a declared purpose under the consumer\'s default purpose', async () => {
+    it("serves a request without a declared purpose under the consumer's default purpose", async () => {
       const answer = await gateway({ 'x-api-key': apiKey('court-enforcement') });
       assert.equal(answer.status, 200, answer.text);
       assert.equal(answer.body.errors, undefined);
@@ -108,7 +125,7 @@ describe('the gateway over HTTP', () => {
       });
     });
 
-    it('refuses a purpose the consumer is not allowed with 403 PURPOSE_NOT_ALLOWED, another consumer\'s purpose included', async () => {
+    it("refuses a purpose the consumer is not allowed with 403 PURPOSE_NOT_ALLOWED, another consumer's purpose included", async () => {
       for (const purpose of ['ENFORCEMENT', 'NOT_A_PURPOSE']) {
         const answer = await gateway({ 'x-api-key': apiKey('tax-bureau'), 'x-credence-purpose': purpose });
         assertRefused(answer, 403, 'PURPOSE_NOT_ALLOWED');
@@ -119,7 +136,12 @@ describe('the gateway over HTTP', () => {
     it('refuses two declared purposes (two X-Credence-Purpose headers) with 403 PURPOSE_NOT_ALLOWED', async () => {
       const answer = await send(federation.gateway.graphqlUrl, {
         method: 'POST',
-        headers: [['content-type', 'application/json'], ['x-api-key', apiKey('tax-bureau')], ['x-credence-purpose', 'TAX_ADMINISTRATION'], ['x-credence-purpose', 'ENFORCEMENT']],
+        headers: [
+          ['content-type', 'application/json'],
+          ['x-api-key', apiKey('tax-bureau')],
+          ['x-credence-purpose', 'TAX_ADMINISTRATION'],
+          ['x-credence-purpose', 'ENFORCEMENT'],
+        ],
         body: JSON.stringify({ query: SUBJECT_QUERY }),
       });
       // HTTP joins repeated headers into one "a, b" value: that is no single allowed purpose either.
@@ -128,7 +150,7 @@ describe('the gateway over HTTP', () => {
   });
 
   describe('tokens from a trusted issuer', () => {
-    it('serves court enforcement signed in with a token from the courts\' identity provider, under its own policy', async () => {
+    it("serves court enforcement signed in with a token from the courts' identity provider, under its own policy", async () => {
       const answer = await gateway({ authorization: `Bearer ${await courtToken({})}` });
       assert.equal(answer.status, 200, answer.text);
       assert.equal(answer.body.errors, undefined);
@@ -140,7 +162,11 @@ describe('the gateway over HTTP', () => {
 
     it('answers an expired token with 401 TOKEN_EXPIRED', async () => {
       const expired = Math.floor(Date.now() / 1000) - 600;
-      assertRefused(await gateway({ authorization: `Bearer ${await courtToken({ exp: expired })}` }), 401, 'TOKEN_EXPIRED');
+      assertRefused(
+        await gateway({ authorization: `Bearer ${await courtToken({ exp: expired })}` }),
+        401,
+        'TOKEN_EXPIRED',
+      );
     });
 
     it('answers a token from an issuer not in the policy with 401 UNKNOWN_ISSUER', async () => {
@@ -148,24 +174,35 @@ describe('the gateway over HTTP', () => {
       assertRefused(await gateway({ authorization: `Bearer ${token}` }), 401, 'UNKNOWN_ISSUER');
     });
 
-    it('answers a token in the issuer\'s name but signed with another key with 401 INVALID_TOKEN', async () => {
+    it("answers a token in the issuer's name but signed with another key with 401 INVALID_TOKEN", async () => {
       // Same key id as the issuer's real key: a forgery attempt.
       const stranger = await newIssuerKey(issuerKey.kid);
       assertRefused(await gateway({ authorization: `Bearer ${await courtToken({}, stranger)}` }), 401, 'INVALID_TOKEN');
     });
 
     it('answers a token for another audience with 401 INVALID_TOKEN', async () => {
-      assertRefused(await gateway({ authorization: `Bearer ${await courtToken({ aud: 'another-service' })}` }), 401, 'INVALID_TOKEN');
+      assertRefused(
+        await gateway({ authorization: `Bearer ${await courtToken({ aud: 'another-service' })}` }),
+        401,
+        'INVALID_TOKEN',
+      );
     });
 
     it('answers a valid token whose subject is no consumer with 401 UNKNOWN_SUBJECT', async () => {
-      assertRefused(await gateway({ authorization: `Bearer ${await courtToken({ sub: 'court-clerk-17' })}` }), 401, 'UNKNOWN_SUBJECT');
+      assertRefused(
+        await gateway({ authorization: `Bearer ${await courtToken({ sub: 'court-clerk-17' })}` }),
+        401,
+        'UNKNOWN_SUBJECT',
+      );
     });
   });
 
   describe('introspection shows each consumer its own schema', () => {
     const fieldsOf = async (consumer: string, typeName: string): Promise<string[] | null> => {
-      const answer = await gateway({ 'x-api-key': apiKey(consumer) }, `{ __type(name: "${typeName}") { fields { name } } }`);
+      const answer = await gateway(
+        { 'x-api-key': apiKey(consumer) },
+        `{ __type(name: "${typeName}") { fields { name } } }`,
+      );
       assert.equal(answer.body.errors, undefined, answer.text);
       const type = answer.body.data?.__type as { fields: { name: string }[] } | null;
       return type ? type.fields.map((field) => field.name).sort() : null;
@@ -183,12 +220,21 @@ describe('the gateway over HTTP', () => {
 
     it('shows the privacy office a schema without AnnualReport or any business type', async () => {
       const types = await typesOf('privacy-office');
-      for (const hidden of ['AnnualReport', 'LegalRepresentative', 'TaxPayment', 'AdministrativePenalty', 'SeriousDishonestyListing']) {
+      for (const hidden of [
+        'AnnualReport',
+        'LegalRepresentative',
+        'TaxPayment',
+        'AdministrativePenalty',
+        'SeriousDishonestyListing',
+      ]) {
         assert.ok(!types.includes(hidden), `${hidden} is not in the privacy office's schema`);
       }
       assert.ok(types.includes('Subject'), 'Subject (with its code) is');
       assert.equal(await fieldsOf('privacy-office', 'AnnualReport'), null);
-      assert.ok((await typesOf(INSPECTOR.consumer)).includes('AnnualReport'), 'a consumer allowed annual reports does see the type');
+      assert.ok(
+        (await typesOf(INSPECTOR.consumer)).includes('AnnualReport'),
+        'a consumer allowed annual reports does see the type',
+      );
     });
 
     it('never suggests a hidden field in an unknown-field error', async () => {
@@ -200,13 +246,19 @@ describe('the gateway over HTTP', () => {
         const answer = await gateway({ 'x-api-key': apiKey(consumer) }, query);
         assert.equal(answer.status, 400, answer.text);
         assert.equal(answer.body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
-        assert.doesNotMatch(answer.text, /Did you mean|"phone"|annualReports|taxPayments/, `${consumer}: no hint at a hidden field`);
+        assert.doesNotMatch(
+          answer.text,
+          /Did you mean|"phone"|annualReports|taxPayments/,
+          `${consumer}: no hint at a hidden field`,
+        );
       }
     });
 
     it('refuses introspection mixed with data fields with BAD_REQUEST and no data', async () => {
-      const answer = await gateway({ 'x-api-key': apiKey('public-portal') },
-        `{ __schema { types { name } } subject(uscc: "${SUBJECT.uscc}") { name } }`);
+      const answer = await gateway(
+        { 'x-api-key': apiKey('public-portal') },
+        `{ __schema { types { name } } subject(uscc: "${SUBJECT.uscc}") { name } }`,
+      );
       assert.equal(answer.body.errors?.[0]?.extensions?.code, 'BAD_REQUEST', answer.text);
       assert.equal(answer.body.data ?? null, null);
       assert.ok(!answer.text.includes(SUBJECT.name), 'no subject data');
@@ -215,11 +267,15 @@ describe('the gateway over HTTP', () => {
 
   describe('direct access to a department', () => {
     let registryUrl: string;
-    const registry = (headers: Record<string, string>, query = SUBJECT_QUERY): Promise<HttpAnswer> => post(registryUrl, headers, query);
+    const registry = (headers: Record<string, string>, query = SUBJECT_QUERY): Promise<HttpAnswer> =>
+      post(registryUrl, headers, query);
     /** A call to the registry with `query`, as the gateway binds its assertion. */
     const toRegistry = (query = SUBJECT_QUERY) => ({ audience: 'registry', request: { query } });
-    const identity = (consumer: string, purpose: string, policyVersion = federation.policies.current().version): AssertionIdentity =>
-      ({ consumer, purpose, policyVersion, requestId: `test-${consumer}` });
+    const identity = (
+      consumer: string,
+      purpose: string,
+      policyVersion = federation.policies.current().version,
+    ): AssertionIdentity => ({ consumer, purpose, policyVersion, requestId: `test-${consumer}` });
     /** Nothing of the subject's legal representative in the answer. */
     const assertNoPersonalData = (answer: HttpAnswer): void => {
       assert.ok(!answer.text.includes(SUBJECT.legalRepresentative.phone), 'no phone');
@@ -232,7 +288,7 @@ describe('the gateway over HTTP', () => {
       registryUrl = url;
     });
 
-    it('answers a request without the gateway\'s assertion with 401 ASSERTION_MISSING and no data', async () => {
+    it("answers a request without the gateway's assertion with 401 ASSERTION_MISSING and no data", async () => {
       const answer = await registry({});
       assertRefused(answer, 401, 'ASSERTION_MISSING');
       assertNoPersonalData(answer);
@@ -251,10 +307,15 @@ describe('the gateway over HTTP', () => {
 
     it('answers an assertion signed with another key with 401 ASSERTION_INVALID, whatever key id it names', async () => {
       const genuine = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT'), toRegistry());
-      const gatewayKeyId = (JSON.parse(Buffer.from(genuine.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid: string }).kid;
+      const gatewayKeyId = (
+        JSON.parse(Buffer.from(genuine.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid: string }
+      ).kid;
       const stranger = generateAssertionKeyPair();
       for (const keyId of [stranger.keyId, gatewayKeyId]) {
-        const forged = createAssertionSigner({ privateKey: stranger.privateKeyPem, keyId }).sign(identity('court-enforcement', 'ENFORCEMENT'), toRegistry());
+        const forged = createAssertionSigner({ privateKey: stranger.privateKeyPem, keyId }).sign(
+          identity('court-enforcement', 'ENFORCEMENT'),
+          toRegistry(),
+        );
         const answer = await registry({ [ASSERTION_HEADER]: forged });
         assertRefused(answer, 401, 'ASSERTION_INVALID');
         assertNoPersonalData(answer);
@@ -262,13 +323,17 @@ describe('the gateway over HTTP', () => {
     });
 
     it('answers an expired assertion with 401 ASSERTION_EXPIRED', async () => {
-      const stale = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT'), toRegistry(), new Date(Date.now() - 120_000));
+      const stale = federation.signAssertion(
+        identity('court-enforcement', 'ENFORCEMENT'),
+        toRegistry(),
+        new Date(Date.now() - 120_000),
+      );
       const answer = await registry({ [ASSERTION_HEADER]: stale });
       assertRefused(answer, 401, 'ASSERTION_EXPIRED');
       assertNoPersonalData(answer);
     });
 
-    it('enforces the asserted consumer\'s policy itself: the public portal asking for LegalRepresentative.phone gets FORBIDDEN and no phone', async () => {
+    it("enforces the asserted consumer's policy itself: the public portal asking for LegalRepresentative.phone gets FORBIDDEN and no phone", async () => {
       const query = `{ subject(uscc: "${SUBJECT.uscc}") { name legalRepresentative { name phone } } }`;
       const assertion = federation.signAssertion(identity('public-portal', 'PUBLIC_DISCLOSURE'), toRegistry(query));
       const answer = await registry({ [ASSERTION_HEADER]: assertion }, query);
@@ -285,12 +350,18 @@ describe('the gateway over HTTP', () => {
       assert.equal(answer.body.errors, undefined, answer.text);
       const id = SUBJECT.legalRepresentative.idNumber;
       assert.deepEqual(answer.body.data?.subject, {
-        legalRepresentative: { name: SUBJECT.legalRepresentative.name, idNumber: `${id.slice(0, 4)}${'*'.repeat(10)}${id.slice(-4)}` },
+        legalRepresentative: {
+          name: SUBJECT.legalRepresentative.name,
+          idNumber: `${id.slice(0, 4)}${'*'.repeat(10)}${id.slice(-4)}`,
+        },
       });
     });
 
     it('answers an assertion for a policy version it does not know with 503 POLICY_VERSION_UNAVAILABLE', async () => {
-      const assertion = federation.signAssertion(identity('court-enforcement', 'ENFORCEMENT', '0123456789abcdef'), toRegistry());
+      const assertion = federation.signAssertion(
+        identity('court-enforcement', 'ENFORCEMENT', '0123456789abcdef'),
+        toRegistry(),
+      );
       const answer = await registry({ [ASSERTION_HEADER]: assertion });
       assertRefused(answer, 503, 'POLICY_VERSION_UNAVAILABLE');
       assertNoPersonalData(answer);
@@ -311,7 +382,11 @@ describe('the gateway over HTTP', () => {
         assert.equal(federation.policies.current().version, version);
 
         const answer = await gateway({ authorization: `Bearer ${await courtToken({}, rotated)}` });
-        assert.equal(answer.status, 200, `a token signed with the key of version ${version} is accepted (body: ${answer.text})`);
+        assert.equal(
+          answer.status,
+          200,
+          `a token signed with the key of version ${version} is accepted (body: ${answer.text})`,
+        );
         assert.equal(answer.body.errors, undefined);
         assertRefused(await gateway({ authorization: `Bearer ${await courtToken({})}` }), 401, 'INVALID_TOKEN');
       } finally {

@@ -29,7 +29,14 @@ describe('gateway configuration', () => {
 
   it('finds every department and its URL in the shipped supergraph', () => {
     const subgraphs = supergraphSubgraphs(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
-    assert.deepEqual(subgraphs.map(({ name }) => name).sort(), ['audit', 'credit', 'judicial', 'penalties', 'registry', 'tax']);
+    assert.deepEqual(subgraphs.map(({ name }) => name).sort(), [
+      'audit',
+      'credit',
+      'judicial',
+      'penalties',
+      'registry',
+      'tax',
+    ]);
     assert.ok(subgraphs.every(({ url }) => URL.canParse(url)));
   });
 });

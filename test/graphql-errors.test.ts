@@ -21,7 +21,7 @@ function named(name: string, message: string, code?: string): Error {
 }
 
 describe('safe error formatter', () => {
-  it('answers the driver\'s errors for an unreachable store, and a socket the store closed, as STORE_UNAVAILABLE', () => {
+  it("answers the driver's errors for an unreachable store, and a socket the store closed, as STORE_UNAVAILABLE", () => {
     for (const error of [
       named('MongoServerSelectionError', 'connect ECONNREFUSED 127.0.0.1:27018'),
       named('MongoNetworkError', 'connection 4 to 127.0.0.1:27018 closed'),
@@ -35,8 +35,14 @@ describe('safe error formatter', () => {
   });
 
   it('hides any other error behind INTERNAL_SERVER_ERROR, and lets coded errors through', () => {
-    assert.deepEqual(formatted(new TypeError('cannot read x of undefined at /srv/credence/x.ts:3')), { message: 'Internal error.', code: 'INTERNAL_SERVER_ERROR' });
+    assert.deepEqual(formatted(new TypeError('cannot read x of undefined at /srv/credence/x.ts:3')), {
+      message: 'Internal error.',
+      code: 'INTERNAL_SERVER_ERROR',
+    });
     const coded = new GraphQLError('Invalid code.', { extensions: { code: 'BAD_USER_INPUT' } });
-    assert.equal(format({ message: coded.message, extensions: { code: 'BAD_USER_INPUT' } }, coded).extensions?.code, 'BAD_USER_INPUT');
+    assert.equal(
+      format({ message: coded.message, extensions: { code: 'BAD_USER_INPUT' } }, coded).extensions?.code,
+      'BAD_USER_INPUT',
+    );
   });
 });

@@ -12,11 +12,16 @@ import { graphql, parse } from 'graphql';
 const isOfficer = rule()(async (_parent, _args, context: { officer: boolean }) => context.officer);
 
 const schema = applyMiddleware(
-  buildSubgraphSchema([{
-    typeDefs: parse('type Query { chained: String, raced: String, denied: String }'),
-    resolvers: { Query: { chained: () => 'chained', raced: () => 'raced', denied: () => 'denied' } },
-  }]),
-  shield({ Query: { chained: chain(allow, isOfficer), raced: race(deny, isOfficer), denied: deny, _service: allow } }, { fallbackRule: deny }),
+  buildSubgraphSchema([
+    {
+      typeDefs: parse('type Query { chained: String, raced: String, denied: String }'),
+      resolvers: { Query: { chained: () => 'chained', raced: () => 'raced', denied: () => 'denied' } },
+    },
+  ]),
+  shield(
+    { Query: { chained: chain(allow, isOfficer), raced: race(deny, isOfficer), denied: deny, _service: allow } },
+    { fallbackRule: deny },
+  ),
 );
 
 it(`loads graphql-shield and runs chain() and race() on Node ${process.version}`, async () => {

@@ -18,7 +18,9 @@ const schema = buildApiSchema(readFileSync(new URL('../schema/supergraph.graphql
 
 function operationOf(query: string): { document: ReturnType<typeof parse>; operation: OperationDefinitionNode } {
   const document = parse(query);
-  const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  const operation = document.definitions.find(
+    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+  );
   assert.ok(operation);
   return { document, operation };
 }
@@ -27,24 +29,28 @@ function operationOf(query: string): { document: ReturnType<typeof parse>; opera
 function walked(query: string, withSchema: boolean): string[] {
   const { document, operation } = operationOf(query);
   const seen: string[] = [];
-  walkSelections({
-    schema: withSchema ? schema : undefined,
-    fragments: fragmentsOf(document),
-    field: (field, parent, definition, depth: number) => {
-      seen.push(`${depth} ${parent?.name ?? '?'}.${field.name.value}${definition ? '' : ' (no definition)'}`);
-      return depth + 1;
+  walkSelections(
+    {
+      schema: withSchema ? schema : undefined,
+      fragments: fragmentsOf(document),
+      field: (field, parent, definition, depth: number) => {
+        seen.push(`${depth} ${parent?.name ?? '?'}.${field.name.value}${definition ? '' : ' (no definition)'}`);
+        return depth + 1;
+      },
     },
-  }, operation.selectionSet, withSchema ? schema.getQueryType() ?? undefined : undefined, 0);
+    operation.selectionSet,
+    withSchema ? (schema.getQueryType() ?? undefined) : undefined,
+    0,
+  );
   return seen;
 }
 
 describe('the operation walk', () => {
   it('expands inline fragments and spreads in place, typed by their condition', () => {
-    assert.deepEqual(walked('{ subject(uscc: "x") { ...names ... on Subject { uscc } } } fragment names on Subject { name }', true), [
-      '0 Query.subject',
-      '1 Subject.name',
-      '1 Subject.uscc',
-    ]);
+    assert.deepEqual(
+      walked('{ subject(uscc: "x") { ...names ... on Subject { uscc } } } fragment names on Subject { name }', true),
+      ['0 Query.subject', '1 Subject.name', '1 Subject.uscc'],
+    );
   });
 
   it('walks without a schema, every type undefined', () => {
@@ -55,14 +61,27 @@ describe('the operation walk', () => {
   });
 
   it('does not expand a fragment again inside itself (a cycle ends)', () => {
-    const seen = walked('{ subject(uscc: "x") { ...a } } fragment a on Subject { name legalRepresentative { name } ...a }', true);
-    assert.deepEqual(seen, ['0 Query.subject', '1 Subject.name', '1 Subject.legalRepresentative', '2 LegalRepresentative.name']);
+    const seen = walked(
+      '{ subject(uscc: "x") { ...a } } fragment a on Subject { name legalRepresentative { name } ...a }',
+      true,
+    );
+    assert.deepEqual(seen, [
+      '0 Query.subject',
+      '1 Subject.name',
+      '1 Subject.legalRepresentative',
+      '2 LegalRepresentative.name',
+    ]);
   });
 
   it('does not walk into a field whose step returns undefined', () => {
     const { document, operation } = operationOf('{ subject(uscc: "x") { name } catalog { code } }');
     const seen: string[] = [];
-    walkSelections({ schema, fragments: fragmentsOf(document), field: (field) => void seen.push(field.name.value) }, operation.selectionSet, schema.getQueryType() ?? undefined, null);
+    walkSelections(
+      { schema, fragments: fragmentsOf(document), field: (field) => void seen.push(field.name.value) },
+      operation.selectionSet,
+      schema.getQueryType() ?? undefined,
+      null,
+    );
     assert.deepEqual(seen, ['subject', 'catalog']);
   });
 
@@ -77,7 +96,9 @@ describe('the answer walk along a path', () => {
   it('reaches every holder through lists, with the concrete path', () => {
     const data = { list: [{ rep: { id: '1' } }, { rep: null }, { rep: { id: '3' } }] };
     const reached: string[] = [];
-    forEachAtPath(data, ['list', '@', 'rep', 'id'], (holder, key, at) => reached.push(`${at.join('.')}=${String(holder[key])}`));
+    forEachAtPath(data, ['list', '@', 'rep', 'id'], (holder, key, at) =>
+      reached.push(`${at.join('.')}=${String(holder[key])}`),
+    );
     assert.deepEqual(reached, ['list.0.rep.id=1', 'list.2.rep.id=3']);
   });
 
@@ -114,7 +135,10 @@ describe('the answer walk over every object', () => {
 
 describe('the document hash', () => {
   it('is SHA-256 hex of the text, as Apollo Server hashes a query', () => {
-    assert.equal(documentHash('{ catalog { code } }'), createHash('sha256').update('{ catalog { code } }').digest('hex'));
+    assert.equal(
+      documentHash('{ catalog { code } }'),
+      createHash('sha256').update('{ catalog { code } }').digest('hex'),
+    );
   });
 
   it('of a built document is the hash of its printed text, printed once per object', () => {

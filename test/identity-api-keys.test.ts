@@ -59,7 +59,11 @@ describe('API keys', () => {
         credential('expired', expired, { notAfter: new Date(now.getTime() - 1) }),
         credential('future', future, { notBefore: new Date(now.getTime() + 1) }),
         // Revocation wins even inside the validity window.
-        credential('revoked', revoked, { revoked: true, notBefore: new Date(now.getTime() - day), notAfter: new Date(now.getTime() + day) }),
+        credential('revoked', revoked, {
+          revoked: true,
+          notBefore: new Date(now.getTime() - day),
+          notAfter: new Date(now.getTime() + day),
+        }),
       ]),
     ]);
     assert.deepEqual(index.find(expired, now), { error: 'EXPIRED', keyId: 'expired' });
@@ -74,7 +78,10 @@ describe('API keys', () => {
   });
 
   it('refuses a policy with a malformed hash or a hash shared by two keys', () => {
-    assert.throws(() => createApiKeyIndex([consumer('a', [{ id: 'k', sha256: 'ABC', revoked: false }])]), /64 lower-case hex/);
+    assert.throws(
+      () => createApiKeyIndex([consumer('a', [{ id: 'k', sha256: 'ABC', revoked: false }])]),
+      /64 lower-case hex/,
+    );
     const key = generateApiKey();
     assert.throws(
       () => createApiKeyIndex([consumer('a', [credential('k1', key)]), consumer('b', [credential('k2', key)])]),

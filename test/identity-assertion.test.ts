@@ -39,7 +39,18 @@ function handMade(header: object, claims: object, privateKeyPem = gatewayKeys.pr
 
 const iat = Math.floor(now.getTime() / 1000);
 const goodHeader = { alg: 'EdDSA', typ: 'credence-assertion+jwt', kid: gatewayKeys.keyId };
-const goodClaims = { iss: 'credence-gateway', aud: 'registry', sub: 'tax-bureau', purpose: 'p', pv: 'v', rid: 'r', rd: requestDigest(call.request), jti: 'j-1', iat, exp: iat + 30 };
+const goodClaims = {
+  iss: 'credence-gateway',
+  aud: 'registry',
+  sub: 'tax-bureau',
+  purpose: 'p',
+  pv: 'v',
+  rid: 'r',
+  rd: requestDigest(call.request),
+  jti: 'j-1',
+  iat,
+  exp: iat + 30,
+};
 
 describe('gateway identity assertion', () => {
   const signer = createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: gatewayKeys.keyId });
@@ -83,13 +94,18 @@ describe('gateway identity assertion', () => {
     const sameKid = createAssertionSigner({ privateKey: other.privateKeyPem, keyId: gatewayKeys.keyId });
     throwsIdentity(() => verifier.verify(sameKid.sign(identity, call, now), call, now), 'ASSERTION_INVALID');
     const ownKid = createAssertionSigner({ privateKey: other.privateKeyPem, keyId: other.keyId });
-    const error = throwsIdentity(() => verifier.verify(ownKid.sign(identity, call, now), call, now), 'ASSERTION_INVALID');
+    const error = throwsIdentity(
+      () => verifier.verify(ownKid.sign(identity, call, now), call, now),
+      'ASSERTION_INVALID',
+    );
     assert.match(error.detail ?? '', /unknown key id/);
   });
 
   it('accepts every key of a rotation', () => {
     const next = generateAssertionKeyPair();
-    const both = createAssertionVerifier({ publicKeys: { [gatewayKeys.keyId]: gatewayKeys.publicKeyPem, [next.keyId]: next.publicKeyPem } });
+    const both = createAssertionVerifier({
+      publicKeys: { [gatewayKeys.keyId]: gatewayKeys.publicKeyPem, [next.keyId]: next.publicKeyPem },
+    });
     const nextSigner = createAssertionSigner({ privateKey: next.privateKeyPem, keyId: next.keyId });
     assert.equal(both.verify(signer.sign(identity, call, now), call, now).keyId, gatewayKeys.keyId);
     assert.equal(both.verify(nextSigner.sign(identity, call, now), call, now).keyId, next.keyId);
@@ -102,10 +118,23 @@ describe('gateway identity assertion', () => {
   });
 
   it('refuses lifetimes over 60 seconds, in the signer and in the verifier', () => {
-    assert.throws(() => createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: 'k', lifetimeSeconds: 61 }), /1 to 60/);
-    assert.throws(() => createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: 'k', lifetimeSeconds: 0 }), /1 to 60/);
-    const sixty = createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: gatewayKeys.keyId, lifetimeSeconds: 60 });
-    assert.equal(verifier.verify(sixty.sign(identity, call, now), call, now).expiresAt.getTime() - now.getTime(), 60_000);
+    assert.throws(
+      () => createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: 'k', lifetimeSeconds: 61 }),
+      /1 to 60/,
+    );
+    assert.throws(
+      () => createAssertionSigner({ privateKey: gatewayKeys.privateKeyPem, keyId: 'k', lifetimeSeconds: 0 }),
+      /1 to 60/,
+    );
+    const sixty = createAssertionSigner({
+      privateKey: gatewayKeys.privateKeyPem,
+      keyId: gatewayKeys.keyId,
+      lifetimeSeconds: 60,
+    });
+    assert.equal(
+      verifier.verify(sixty.sign(identity, call, now), call, now).expiresAt.getTime() - now.getTime(),
+      60_000,
+    );
     const longLived = handMade(goodHeader, { ...goodClaims, exp: iat + 3600 });
     const error = throwsIdentity(() => verifier.verify(longLived, call, now), 'ASSERTION_INVALID');
     assert.match(error.detail ?? '', /lifetime/);
@@ -113,15 +142,50 @@ describe('gateway identity assertion', () => {
 
   it('refuses the wrong audience, issuer, type or algorithm, and malformed tokens', () => {
     assert.equal(verifier.verify(handMade(goodHeader, goodClaims), call, now).consumer, 'tax-bureau');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, aud: 'elsewhere' }), call, now), 'ASSERTION_AUDIENCE_MISMATCH');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, goodClaims), { ...call, request: { ...call.request, variables: { a: 2 } } }, now), 'ASSERTION_REQUEST_MISMATCH');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, rd: undefined }), call, now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, iss: 'someone' }), call, now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade({ ...goodHeader, typ: 'JWT' }, goodClaims), call, now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade({ ...goodHeader, alg: 'none' }, goodClaims), call, now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, iat: iat + 600, exp: iat + 630 }), call, now), 'ASSERTION_INVALID');
-    throwsIdentity(() => verifier.verify(handMade(goodHeader, { ...goodClaims, sub: undefined }), call, now), 'ASSERTION_INVALID');
-    for (const junk of ['a.b', 'a.b.c.d', 'x-consumer: tax-bureau', `${signer.sign(identity, call, now)}!`, 'e30.e30.' + 'A'.repeat(5000)]) {
+    throwsIdentity(
+      () => verifier.verify(handMade(goodHeader, { ...goodClaims, aud: 'elsewhere' }), call, now),
+      'ASSERTION_AUDIENCE_MISMATCH',
+    );
+    throwsIdentity(
+      () =>
+        verifier.verify(
+          handMade(goodHeader, goodClaims),
+          { ...call, request: { ...call.request, variables: { a: 2 } } },
+          now,
+        ),
+      'ASSERTION_REQUEST_MISMATCH',
+    );
+    throwsIdentity(
+      () => verifier.verify(handMade(goodHeader, { ...goodClaims, rd: undefined }), call, now),
+      'ASSERTION_INVALID',
+    );
+    throwsIdentity(
+      () => verifier.verify(handMade(goodHeader, { ...goodClaims, iss: 'someone' }), call, now),
+      'ASSERTION_INVALID',
+    );
+    throwsIdentity(
+      () => verifier.verify(handMade({ ...goodHeader, typ: 'JWT' }, goodClaims), call, now),
+      'ASSERTION_INVALID',
+    );
+    throwsIdentity(
+      () => verifier.verify(handMade({ ...goodHeader, alg: 'none' }, goodClaims), call, now),
+      'ASSERTION_INVALID',
+    );
+    throwsIdentity(
+      () => verifier.verify(handMade(goodHeader, { ...goodClaims, iat: iat + 600, exp: iat + 630 }), call, now),
+      'ASSERTION_INVALID',
+    );
+    throwsIdentity(
+      () => verifier.verify(handMade(goodHeader, { ...goodClaims, sub: undefined }), call, now),
+      'ASSERTION_INVALID',
+    );
+    for (const junk of [
+      'a.b',
+      'a.b.c.d',
+      'x-consumer: tax-bureau',
+      `${signer.sign(identity, call, now)}!`,
+      'e30.e30.' + 'A'.repeat(5000),
+    ]) {
       throwsIdentity(() => verifier.verify(junk, call, now), 'ASSERTION_INVALID');
     }
   });
@@ -149,16 +213,30 @@ describe('loadAssertionKeys', () => {
 
   it('loads a JSON object of key id to PEM, for rotation', () => {
     const next = generateAssertionKeyPair();
-    const env = { CREDENCE_ASSERTION_PUBLIC_KEYS: JSON.stringify({ old: gatewayKeys.publicKeyPem, [next.keyId]: next.publicKeyPem }) };
+    const env = {
+      CREDENCE_ASSERTION_PUBLIC_KEYS: JSON.stringify({
+        old: gatewayKeys.publicKeyPem,
+        [next.keyId]: next.publicKeyPem,
+      }),
+    };
     assert.deepEqual(Object.keys(loadAssertionKeys(env, 'verifier').publicKeys), ['old', next.keyId]);
   });
 
   it('says which variable is missing or malformed', () => {
     assert.throws(() => loadAssertionKeys({}, 'signer'), /CREDENCE_ASSERTION_PRIVATE_KEY is not set/);
     assert.throws(() => loadAssertionKeys({}, 'verifier'), /CREDENCE_ASSERTION_PUBLIC_KEYS is not set/);
-    assert.throws(() => loadAssertionKeys({ CREDENCE_ASSERTION_PRIVATE_KEY: 'nonsense' }, 'signer'), /CREDENCE_ASSERTION_PRIVATE_KEY is not an Ed25519 private key/);
+    assert.throws(
+      () => loadAssertionKeys({ CREDENCE_ASSERTION_PRIVATE_KEY: 'nonsense' }, 'signer'),
+      /CREDENCE_ASSERTION_PRIVATE_KEY is not an Ed25519 private key/,
+    );
     assert.throws(() => loadAssertionKeys({ CREDENCE_ASSERTION_PUBLIC_KEYS: '{"k": ' }, 'verifier'), /does not parse/);
-    assert.throws(() => loadAssertionKeys({ CREDENCE_ASSERTION_PUBLIC_KEYS: '{"k": 1}' }, 'verifier'), /"k" must be a PEM string/);
-    assert.throws(() => loadAssertionKeys({ CREDENCE_ASSERTION_PUBLIC_KEYS: gatewayKeys.privateKeyPem }, 'verifier'), /private key/);
+    assert.throws(
+      () => loadAssertionKeys({ CREDENCE_ASSERTION_PUBLIC_KEYS: '{"k": 1}' }, 'verifier'),
+      /"k" must be a PEM string/,
+    );
+    assert.throws(
+      () => loadAssertionKeys({ CREDENCE_ASSERTION_PUBLIC_KEYS: gatewayKeys.privateKeyPem }, 'verifier'),
+      /private key/,
+    );
   });
 });

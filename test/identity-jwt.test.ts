@@ -27,7 +27,10 @@ async function signingKey(alg: 'ES256' | 'EdDSA' | 'RS256', kid: string): Promis
   return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' }, alg };
 }
 
-async function token(key: SigningKey, claims: { iss?: string; aud?: string; sub?: string; exp?: number | string | null; nbf?: number }): Promise<string> {
+async function token(
+  key: SigningKey,
+  claims: { iss?: string; aud?: string; sub?: string; exp?: number | string | null; nbf?: number },
+): Promise<string> {
   const jwt = new SignJWT({}).setProtectedHeader({ alg: key.alg, kid: key.jwk.kid ?? '' }).setIssuedAt();
   if (claims.iss !== undefined) jwt.setIssuer(claims.iss);
   if (claims.aud !== undefined) jwt.setAudience(claims.aud);
@@ -44,7 +47,10 @@ async function rejects(promise: Promise<unknown>, code: IdentityErrorCode, secre
     assert.ok(error instanceof IdentityError, `expected IdentityError, got ${String(error)}`);
     assert.equal(error.code, code, error.detail);
     if (secret) {
-      assert.ok(!error.message.includes(secret) && !(error.detail ?? '').includes(secret), 'the token leaked into the error');
+      assert.ok(
+        !error.message.includes(secret) && !(error.detail ?? '').includes(secret),
+        'the token leaked into the error',
+      );
     }
     return error;
   }
@@ -117,17 +123,27 @@ describe('JWT verification', () => {
     assert.equal(error.httpStatus, 401);
   });
 
-  it('refuses a token naming one configured issuer but signed with another issuer\'s key', async () => {
+  it("refuses a token naming one configured issuer but signed with another issuer's key", async () => {
     const jwt = await token(remoteKey, { iss: LOCAL_ISSUER, aud: AUDIENCE, sub: 'tax-bureau' });
     await rejects(verifier.verify(jwt), 'INVALID_TOKEN', jwt);
   });
 
   it('refuses an expired token, but tolerates small clock skew', async () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
-    const expired = await token(localKey, { iss: LOCAL_ISSUER, aud: AUDIENCE, sub: 'tax-bureau', exp: nowSeconds - 120 });
+    const expired = await token(localKey, {
+      iss: LOCAL_ISSUER,
+      aud: AUDIENCE,
+      sub: 'tax-bureau',
+      exp: nowSeconds - 120,
+    });
     const error = await rejects(verifier.verify(expired), 'TOKEN_EXPIRED', expired);
     assert.equal(error.httpStatus, 401);
-    const justExpired = await token(localKey, { iss: LOCAL_ISSUER, aud: AUDIENCE, sub: 'tax-bureau', exp: nowSeconds - 5 });
+    const justExpired = await token(localKey, {
+      iss: LOCAL_ISSUER,
+      aud: AUDIENCE,
+      sub: 'tax-bureau',
+      exp: nowSeconds - 5,
+    });
     assert.equal((await verifier.verify(justExpired)).subject, 'tax-bureau');
   });
 
@@ -146,7 +162,11 @@ describe('JWT verification', () => {
     const genuine = await token(localKey, { iss: LOCAL_ISSUER, aud: AUDIENCE, sub: 'tax-bureau' });
     const [header, payload, signature] = genuine.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-    const tampered = [header, Buffer.from(JSON.stringify({ ...claims, sub: 'credit-office' })).toString('base64url'), signature].join('.');
+    const tampered = [
+      header,
+      Buffer.from(JSON.stringify({ ...claims, sub: 'credit-office' })).toString('base64url'),
+      signature,
+    ].join('.');
     const error = await rejects(verifier.verify(tampered), 'INVALID_TOKEN', tampered);
     assert.match(error.detail ?? '', /signature/);
   });
@@ -159,7 +179,9 @@ describe('JWT verification', () => {
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode('a shared secret of thirty-two bytes!'));
     await rejects(verifier.verify(hs256), 'INVALID_TOKEN', hs256);
-    const body = Buffer.from(JSON.stringify({ iss: LOCAL_ISSUER, aud: AUDIENCE, sub: 'x', exp: 9_999_999_999 })).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify({ iss: LOCAL_ISSUER, aud: AUDIENCE, sub: 'x', exp: 9_999_999_999 }),
+    ).toString('base64url');
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${body}.`;
     await rejects(verifier.verify(unsigned), 'INVALID_TOKEN', unsigned);
     await rejects(verifier.verify('not a token'), 'INVALID_TOKEN');
@@ -170,16 +192,34 @@ describe('JWT verification', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const offline = createJwtVerifier([{ issuer: REMOTE_ISSUER, audience: AUDIENCE, jwksUri: `http://127.0.0.1:${port}/jwks.json` }], { policiesDir: dir });
+    const offline = createJwtVerifier(
+      [{ issuer: REMOTE_ISSUER, audience: AUDIENCE, jwksUri: `http://127.0.0.1:${port}/jwks.json` }],
+      { policiesDir: dir },
+    );
     const jwt = await token(remoteKey, { iss: REMOTE_ISSUER, aud: AUDIENCE, sub: 'court-7' });
     const error = await rejects(offline.verify(jwt), 'ISSUER_UNAVAILABLE', jwt);
     assert.equal(error.httpStatus, 503);
   });
 
   it('refuses unsafe issuer configuration when the policy is loaded', () => {
-    assert.throws(() => createJwtVerifier([{ issuer: 'a', audience: AUDIENCE, jwksUri: 'http://idp.example/jwks' }], { policiesDir: dir }), /https/);
-    assert.throws(() => createJwtVerifier([{ issuer: 'a', audience: AUDIENCE, jwksFile: '../outside.json' }], { policiesDir: dir }), /inside the policies folder/);
-    assert.throws(() => createJwtVerifier([{ issuer: 'a', audience: AUDIENCE, jwksFile: 'missing.json' }], { policiesDir: dir }), /cannot read/);
-    assert.throws(() => createJwtVerifier([{ issuer: 'a', audience: AUDIENCE }], { policiesDir: dir }), /jwksFile or jwksUri/);
+    assert.throws(
+      () =>
+        createJwtVerifier([{ issuer: 'a', audience: AUDIENCE, jwksUri: 'http://idp.example/jwks' }], {
+          policiesDir: dir,
+        }),
+      /https/,
+    );
+    assert.throws(
+      () => createJwtVerifier([{ issuer: 'a', audience: AUDIENCE, jwksFile: '../outside.json' }], { policiesDir: dir }),
+      /inside the policies folder/,
+    );
+    assert.throws(
+      () => createJwtVerifier([{ issuer: 'a', audience: AUDIENCE, jwksFile: 'missing.json' }], { policiesDir: dir }),
+      /cannot read/,
+    );
+    assert.throws(
+      () => createJwtVerifier([{ issuer: 'a', audience: AUDIENCE }], { policiesDir: dir }),
+      /jwksFile or jwksUri/,
+    );
   });
 });

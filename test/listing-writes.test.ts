@@ -39,7 +39,11 @@ describe('R4: a listing rests on its basis document', () => {
   after(() => federation.close());
 
   async function listings(): Promise<{ id: string }[]> {
-    const { body } = await federation.query(`{ subject(uscc: "${uscc}") { seriousDishonestyListings { id } } }`, undefined, INSPECTOR);
+    const { body } = await federation.query(
+      `{ subject(uscc: "${uscc}") { seriousDishonestyListings { id } } }`,
+      undefined,
+      INSPECTOR,
+    );
     return (body.data?.subject as { seriousDishonestyListings: { id: string }[] }).seriousDishonestyListings;
   }
 
@@ -66,15 +70,28 @@ describe('R4: a listing rests on its basis document', () => {
   it('lists on a complete basis; the basis is visible to a consumer allowed to see listings', async () => {
     const response = await federation.query(LIST, { input: listing() }, BUREAU);
     assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
-    const { body } = await federation.query(`{ subject(uscc: "${uscc}") { seriousDishonestyListings { id basis { number issuedBy issuedOn } } } }`, undefined, PROCUREMENT);
-    const seen = (body.data?.subject as { seriousDishonestyListings: { id: string; basis: unknown }[] }).seriousDishonestyListings;
-    assert.deepEqual(seen.find((entry) => entry.id === listing().id)?.basis, { number: '京市监处〔2026〕77号', issuedBy: '北京市市场监督管理局', issuedOn: '2026-09-01' });
+    const { body } = await federation.query(
+      `{ subject(uscc: "${uscc}") { seriousDishonestyListings { id basis { number issuedBy issuedOn } } } }`,
+      undefined,
+      PROCUREMENT,
+    );
+    const seen = (body.data?.subject as { seriousDishonestyListings: { id: string; basis: unknown }[] })
+      .seriousDishonestyListings;
+    assert.deepEqual(seen.find((entry) => entry.id === listing().id)?.basis, {
+      number: '京市监处〔2026〕77号',
+      issuedBy: '北京市市场监督管理局',
+      issuedOn: '2026-09-01',
+    });
   });
 
   it('refuses a listing number another department recorded, and another listing under a used number', async () => {
     const before = await listings();
     const other = await federation.query(LIST, { input: listing() }, REGULATOR);
-    assert.equal(code(other), 'GRAPHQL_VALIDATION_FAILED', 'a regulator may not list subjects at all: for it the mutation does not exist');
+    assert.equal(
+      code(other),
+      'GRAPHQL_VALIDATION_FAILED',
+      'a regulator may not list subjects at all: for it the mutation does not exist',
+    );
     const changed = await federation.query(LIST, { input: listing({ reason: '另一事由' }) }, BUREAU);
     assert.equal(code(changed), 'DUPLICATE_DECISION_NUMBER');
     const again = await federation.query(LIST, { input: listing() }, BUREAU);
@@ -83,7 +100,11 @@ describe('R4: a listing rests on its basis document', () => {
   });
 
   it('refuses an invalid code naming the failing position', async () => {
-    const response = await federation.query(LIST, { input: listing({ uscc: '9111000060003734', id: 'BAD-CODE' }) }, BUREAU);
+    const response = await federation.query(
+      LIST,
+      { input: listing({ uscc: '9111000060003734', id: 'BAD-CODE' }) },
+      BUREAU,
+    );
     assert.equal(code(response), 'BAD_USER_INPUT');
     assert.equal(response.body.errors?.[0]?.extensions?.position, 0);
   });

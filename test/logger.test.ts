@@ -24,10 +24,16 @@ it('ordinary logs redact personal data by field name and scrub it from every str
     log.info('call ${phone} about ${subject.uscc}');
     log.info({ detail: { phone: ${JSON.stringify(phone)}, reason: 'timeout' } }, 'department call failed');
   `;
-  const { stderr } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, LOG_LEVEL: 'info' } });
-  const lines = stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const { stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, LOG_LEVEL: 'info' },
+  });
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.equal(lines.length, 5);
-  for (const secret of [subject.uscc, idNumber, phone]) assert.ok(!stderr.includes(secret), `${secret} is not in the log:\n${stderr}`);
+  for (const secret of [subject.uscc, idNumber, phone])
+    assert.ok(!stderr.includes(secret), `${secret} is not in the log:\n${stderr}`);
   assert.ok(stderr.includes('[redacted]'));
   // What is not personal stays readable.
   assert.equal(lines[0]?.department, 'registry');

@@ -30,7 +30,17 @@ const LIST_QUERY = `{
 }`;
 
 /** Commands that read or write data (not the driver's own handshakes and pings). */
-const DATA_COMMANDS = new Set(['find', 'aggregate', 'count', 'distinct', 'insert', 'update', 'delete', 'findAndModify', 'getMore']);
+const DATA_COMMANDS = new Set([
+  'find',
+  'aggregate',
+  'count',
+  'distinct',
+  'insert',
+  'update',
+  'delete',
+  'findAndModify',
+  'getMore',
+]);
 
 let federation: Federation;
 const requests = new Map<string, number>();
@@ -38,11 +48,13 @@ const requests = new Map<string, number>();
 before(async () => {
   federation = await startFederation({
     subjects: 120,
-    subgraphPlugins: (department) => [{
-      requestDidStart: async () => {
-        requests.set(department, (requests.get(department) ?? 0) + 1);
+    subgraphPlugins: (department) => [
+      {
+        requestDidStart: async () => {
+          requests.set(department, (requests.get(department) ?? 0) + 1);
+        },
       },
-    }],
+    ],
   });
 });
 after(() => federation.close());
@@ -66,7 +78,10 @@ it('lists 100 subjects with records from all five departments using one command 
       const collection = String(event.commandName === 'getMore' ? command.collection : command[event.commandName]);
       perCollection.set(collection, (perCollection.get(collection) ?? 0) + 1);
       if (event.commandName === 'find') {
-        filtersPerCollection.set(collection, [...(filtersPerCollection.get(collection) ?? []), JSON.stringify(command.filter)]);
+        filtersPerCollection.set(collection, [
+          ...(filtersPerCollection.get(collection) ?? []),
+          JSON.stringify(command.filter),
+        ]);
         timeLimits.add(Number(command.maxTimeMS));
       }
     };
@@ -79,12 +94,21 @@ it('lists 100 subjects with records from all five departments using one command 
   listeners.forEach((stop) => stop());
 
   assert.equal(body.errors, undefined);
-  assert.deepEqual([...timeLimits], [STORE_QUERY_TIME_LIMIT_MS], 'every read carries the store\'s time limit');
+  assert.deepEqual([...timeLimits], [STORE_QUERY_TIME_LIMIT_MS], "every read carries the store's time limit");
   const subjects = body.data?.subjects as Record<string, unknown[]>[];
   assert.equal(subjects.length, 100);
   // The data is real: some subjects have records in each department.
-  for (const field of ['annualReports', 'dishonestDebtorEntries', 'taxViolations', 'administrativePenalties', 'seriousDishonestyListings']) {
-    assert.ok(subjects.some((subject) => (subject[field]?.length ?? 0) > 0), `some subject has ${field}`);
+  for (const field of [
+    'annualReports',
+    'dishonestDebtorEntries',
+    'taxViolations',
+    'administrativePenalties',
+    'seriousDishonestyListings',
+  ]) {
+    assert.ok(
+      subjects.some((subject) => (subject[field]?.length ?? 0) > 0),
+      `some subject has ${field}`,
+    );
   }
 
   const expectedCollections: Record<string, string[]> = {
@@ -98,16 +122,26 @@ it('lists 100 subjects with records from all five departments using one command 
     const subgraphRequests = requests.get(department) ?? 0;
     assert.equal(subgraphRequests, 1, `${department} receives one request from the gateway`);
     const counted = commands.get(department) ?? new Map<string, number>();
-    assert.deepEqual([...counted.keys()].sort(), [...collections].sort(), `${department} reads exactly its collections`);
+    assert.deepEqual(
+      [...counted.keys()].sort(),
+      [...collections].sort(),
+      `${department} reads exactly its collections`,
+    );
     for (const [collection, count] of counted) {
       if (!ferretdb) {
-        assert.ok(count <= subgraphRequests, `${department}.${collection}: ${count} commands for ${subgraphRequests} request(s)`);
+        assert.ok(
+          count <= subgraphRequests,
+          `${department}.${collection}: ${count} commands for ${subgraphRequests} request(s)`,
+        );
         continue;
       }
       const asked = filters.get(department)?.get(collection) ?? [];
       assert.equal(asked.length, count, `${department}.${collection}: only finds`);
       assert.equal(new Set(asked).size, asked.length, `${department}.${collection}: no key asked twice`);
-      assert.ok(asked.every((filter) => !filter.includes('$in')), `${department}.${collection}: equality only, which FerretDB pushes down`);
+      assert.ok(
+        asked.every((filter) => !filter.includes('$in')),
+        `${department}.${collection}: equality only, which FerretDB pushes down`,
+      );
       assert.ok(count <= 100, `${department}.${collection}: at most one command per subject listed (${count})`);
     }
   }

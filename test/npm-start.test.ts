@@ -72,7 +72,8 @@ describe('npm start', { timeout: 240_000 }, () => {
   let env: NodeJS.ProcessEnv;
   const pidOf = (name: string): number => Number(readFileSync(join(dataDir, 'pids', `${name}.pid`), 'utf8'));
   const apiKey = readDemoKeys(join(ROOT, 'policies')).get(CALLER.consumer) ?? '';
-  const ask = (): Promise<HttpAnswer> => post(graphqlUrl, { 'x-api-key': apiKey, 'x-credence-purpose': CALLER.purpose }, firstQuery(showcaseSubject()));
+  const ask = (): Promise<HttpAnswer> =>
+    post(graphqlUrl, { 'x-api-key': apiKey, 'x-credence-purpose': CALLER.purpose }, firstQuery(showcaseSubject()));
 
   before(async () => {
     // The departments' six ports come from below the kernel's ephemeral range, where port 0 (freePort) never lands, so
@@ -142,13 +143,21 @@ describe('npm start', { timeout: 240_000 }, () => {
 
     const partial = await eventually('a partial answer', async () => {
       const answer = await ask();
-      return answer.body.errors?.some((error) => error.extensions?.code === 'DEPARTMENT_UNAVAILABLE') ? answer : undefined;
+      return answer.body.errors?.some((error) => error.extensions?.code === 'DEPARTMENT_UNAVAILABLE')
+        ? answer
+        : undefined;
     });
     assert.equal(partial.status, 200);
     const subject = partial.body.data?.subject as Record<string, unknown>;
-    assert.equal(subject.taxViolations, null, 'the stopped department\'s field is null');
-    assert.ok(typeof subject.name === 'string' && Array.isArray(subject.administrativePenalties), 'the other departments still answer');
-    assert.deepEqual(partial.body.errors?.map((error) => [error.extensions?.code, error.extensions?.department]), [['DEPARTMENT_UNAVAILABLE', 'tax']]);
+    assert.equal(subject.taxViolations, null, "the stopped department's field is null");
+    assert.ok(
+      typeof subject.name === 'string' && Array.isArray(subject.administrativePenalties),
+      'the other departments still answer',
+    );
+    assert.deepEqual(
+      partial.body.errors?.map((error) => [error.extensions?.code, error.extensions?.department]),
+      [['DEPARTMENT_UNAVAILABLE', 'tax']],
+    );
 
     const full = await eventually('the full answer again', async () => {
       const answer = await ask();
@@ -165,7 +174,7 @@ describe('npm start', { timeout: 240_000 }, () => {
   it('restarts back off: 1 s, doubling to 30 s while a process keeps stopping, 1 s again after a minute up', () => {
     const delays: number[] = [];
     let last: number | undefined;
-    for (let restart = 0; restart < 8; restart++) delays.push(last = restartDelay(last, 2000));
+    for (let restart = 0; restart < 8; restart++) delays.push((last = restartDelay(last, 2000)));
     assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
     assert.equal(restartDelay(30_000, RESTART_BACKOFF.stableMs), 1000);
   });
@@ -179,7 +188,10 @@ describe('npm start', { timeout: 240_000 }, () => {
   });
 
   it('npm run seed finds it too, and adds nothing to a seeded store', async () => {
-    const { stdout } = await execFileAsync(process.execPath, ['scripts/seed.ts', '--subjects', '40'], { cwd: ROOT, env: { ...env } });
+    const { stdout } = await execFileAsync(process.execPath, ['scripts/seed.ts', '--subjects', '40'], {
+      cwd: ROOT,
+      env: { ...env },
+    });
     assert.match(stdout, /store: embedded .* run by npm start/);
     assert.match(stdout, /seeded 40 subjects/);
     assert.doesNotMatch(stdout, /: [1-9]/, 'no new documents');
@@ -188,8 +200,13 @@ describe('npm start', { timeout: 240_000 }, () => {
   it('without npm start running, the tools say how to name a store', async () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'credence-nostore-'));
     try {
-      const answer = await execFileAsync(process.execPath, ['scripts/audit.ts', 'verify'], { cwd: ROOT, env: { ...env, CREDENCE_DATA_DIR: elsewhere } })
-        .then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => error);
+      const answer = await execFileAsync(process.execPath, ['scripts/audit.ts', 'verify'], {
+        cwd: ROOT,
+        env: { ...env, CREDENCE_DATA_DIR: elsewhere },
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
       assert.equal(answer.code, 2);
       assert.match(answer.stderr, /audit: No store: set MONGODB_URI .* run `npm start`/);
     } finally {
@@ -204,7 +221,14 @@ describe('npm start', { timeout: 240_000 }, () => {
     const readyz = await send(`${gatewayUrl}/readyz`, { method: 'GET' });
     assert.equal(readyz.status, 200);
     const checks = (readyz.body as unknown as { checks: Record<string, string> }).checks;
-    assert.deepEqual(Object.keys(checks).sort(), ['accessLog', 'sharedStore', ...['audit', 'credit', 'judicial', 'penalties', 'registry', 'tax'].map((name) => `subgraph:${name}`)].sort());
+    assert.deepEqual(
+      Object.keys(checks).sort(),
+      [
+        'accessLog',
+        'sharedStore',
+        ...['audit', 'credit', 'judicial', 'penalties', 'registry', 'tax'].map((name) => `subgraph:${name}`),
+      ].sort(),
+    );
     const status = await send(`${gatewayUrl}/status`, { method: 'GET' });
     assert.equal((status.body as unknown as { service: string }).service, 'gateway');
     const elsewhere = await send(`${gatewayUrl}/`, { method: 'GET' });
@@ -218,8 +242,13 @@ describe('npm start', { timeout: 240_000 }, () => {
       const answer = await send(`${gatewayUrl}/readyz`, { method: 'GET' });
       return answer.status === 503 ? answer : undefined;
     });
-    assert.equal((notReady.body as unknown as { checks: Record<string, string> }).checks['subgraph:registry'], 'unavailable');
-    await eventually('ready again', async () => ((await send(`${gatewayUrl}/readyz`, { method: 'GET' })).status === 200 ? true : undefined));
+    assert.equal(
+      (notReady.body as unknown as { checks: Record<string, string> }).checks['subgraph:registry'],
+      'unavailable',
+    );
+    await eventually('ready again', async () =>
+      (await send(`${gatewayUrl}/readyz`, { method: 'GET' })).status === 200 ? true : undefined,
+    );
     assert.match(output, /registry stopped \(code none, signal SIGKILL\); restarting in 1 s/);
   });
 
@@ -228,10 +257,20 @@ describe('npm start', { timeout: 240_000 }, () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as { port: number }).port;
     try {
-      const answer = await execFileAsync(process.execPath, ['scripts/start.ts'], { cwd: ROOT, env: { ...env, GATEWAY_PORT: String(port), CREDENCE_DATA_DIR: join(dataDir, 'second') } })
-        .then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => error);
+      const answer = await execFileAsync(process.execPath, ['scripts/start.ts'], {
+        cwd: ROOT,
+        env: { ...env, GATEWAY_PORT: String(port), CREDENCE_DATA_DIR: join(dataDir, 'second') },
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
       assert.equal(answer.code, 1);
-      assert.match(answer.stderr, new RegExp(`port ${port} for the gateway \\(GATEWAY_PORT\\) is in use: is another npm start running\\? Stop it, or set GATEWAY_PORT to another port`));
+      assert.match(
+        answer.stderr,
+        new RegExp(
+          `port ${port} for the gateway \\(GATEWAY_PORT\\) is in use: is another npm start running\\? Stop it, or set GATEWAY_PORT to another port`,
+        ),
+      );
       assert.equal(existsSync(join(dataDir, 'second', 'store.json')), false, 'no store started');
     } finally {
       taken.close();

@@ -21,10 +21,16 @@ const PRIVACY_OFFICE: Caller = { consumer: 'privacy-office', purpose: 'AUDIT' };
 describe('honest paging', () => {
   let federation: Federation;
 
-  const subjectPage = async (first: number, after?: string | null, caller = CENTRAL_BANK): Promise<Connection<{ uscc: string; name: string }>> => {
+  const subjectPage = async (
+    first: number,
+    after?: string | null,
+    caller = CENTRAL_BANK,
+  ): Promise<Connection<{ uscc: string; name: string }>> => {
     const { body } = await federation.query(
       'query Page($first: Int!, $after: String) { subjectConnection(first: $first, after: $after) { edges { cursor node { uscc name } } pageInfo { hasNextPage endCursor } } }',
-      { first, after: after ?? null }, caller);
+      { first, after: after ?? null },
+      caller,
+    );
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     return body.data?.subjectConnection as Connection<{ uscc: string; name: string }>;
   };
@@ -67,26 +73,45 @@ describe('honest paging', () => {
     const { body } = await federation.query('{ subjects(first: 100) { uscc } }', undefined, CENTRAL_BANK);
     const listed = (body.data?.subjects as { uscc: string }[]).map(({ uscc }) => uscc);
     const page = await subjectPage(100);
-    assert.deepEqual(page.edges.map(({ node }) => node.uscc), listed);
+    assert.deepEqual(
+      page.edges.map(({ node }) => node.uscc),
+      listed,
+    );
   });
 
   it('a bad first or cursor is refused with a code, nothing answered', async () => {
-    for (const [first, after] of [[0, null], [501, null], [3, 'not-a-code']] as const) {
-      const { body } = await federation.query('query Page($first: Int!, $after: String) { subjectConnection(first: $first, after: $after) { edges { cursor } } }', { first, after }, CENTRAL_BANK);
+    for (const [first, after] of [
+      [0, null],
+      [501, null],
+      [3, 'not-a-code'],
+    ] as const) {
+      const { body } = await federation.query(
+        'query Page($first: Int!, $after: String) { subjectConnection(first: $first, after: $after) { edges { cursor } } }',
+        { first, after },
+        CENTRAL_BANK,
+      );
       assert.equal(body.data?.subjectConnection ?? null, null);
       assert.equal(body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(body.errors));
     }
   });
 
   it('the policy still applies: a consumer that may not list subjects cannot through the connection', async () => {
-    const { status, body } = await federation.query('{ subjectConnection(first: 5) { edges { node { uscc } } } }', undefined, { consumer: 'procurement-centre', purpose: 'BIDDER_ELIGIBILITY' });
+    const { status, body } = await federation.query(
+      '{ subjectConnection(first: 5) { edges { node { uscc } } } }',
+      undefined,
+      { consumer: 'procurement-centre', purpose: 'BIDDER_ELIGIBILITY' },
+    );
     assert.equal(status, 400);
     assert.equal(body.data ?? null, null);
     assert.doesNotMatch(JSON.stringify(body), /\d{6}[0-9A-Z]{12}/, 'no code of any subject');
   });
 
   it('the policy still applies inside the nodes: a field the consumer may not see is refused', async () => {
-    const { body } = await federation.query('{ subjectConnection(first: 5) { edges { node { uscc annualReports { revenue } } } } }', undefined, CENTRAL_BANK);
+    const { body } = await federation.query(
+      '{ subjectConnection(first: 5) { edges { node { uscc annualReports { revenue } } } } }',
+      undefined,
+      CENTRAL_BANK,
+    );
     assert.equal(body.data ?? null, null);
     assert.ok(body.errors?.length);
   });
@@ -100,7 +125,9 @@ describe('honest paging', () => {
     for (;;) {
       const { body } = await federation.query(
         'query Log($after: String) { accessRecords(first: 4, after: $after, filter: { consumer: "central-bank" }) { edges { cursor node { id at } } pageInfo { hasNextPage endCursor } } }',
-        { after }, PRIVACY_OFFICE);
+        { after },
+        PRIVACY_OFFICE,
+      );
       assert.equal(body.errors, undefined, JSON.stringify(body.errors));
       const page = body.data?.accessRecords as Connection<{ id: string; at: string }>;
       pages += 1;
@@ -113,16 +140,31 @@ describe('honest paging', () => {
     assert.ok(seen.length >= 10, `${seen.length} records of the central bank`);
     assert.equal(pages, Math.ceil(seen.length / 4));
     assert.equal(new Set(seen.map(({ id }) => id)).size, seen.length, 'no record twice');
-    assert.deepEqual(seen.map(({ at }) => at), [...seen.map(({ at }) => at)].sort().reverse(), 'newest first');
+    assert.deepEqual(
+      seen.map(({ at }) => at),
+      [...seen.map(({ at }) => at)].sort().reverse(),
+      'newest first',
+    );
 
     // The deprecated accessLog gives the same records.
-    const { body } = await federation.query('{ accessLog(first: 500, filter: { consumer: "central-bank" }) { records { id } hasNextPage } }', undefined, PRIVACY_OFFICE);
+    const { body } = await federation.query(
+      '{ accessLog(first: 500, filter: { consumer: "central-bank" }) { records { id } hasNextPage } }',
+      undefined,
+      PRIVACY_OFFICE,
+    );
     const old = (body.data?.accessLog as { records: { id: string }[] }).records.map(({ id }) => id);
-    assert.deepEqual(old.slice(0, seen.length), seen.map(({ id }) => id));
+    assert.deepEqual(
+      old.slice(0, seen.length),
+      seen.map(({ id }) => id),
+    );
   });
 
   it('only the privacy office reads the access log through the connection', async () => {
-    const { body } = await federation.query('{ accessRecords(first: 1) { edges { node { consumer } } } }', undefined, CENTRAL_BANK);
+    const { body } = await federation.query(
+      '{ accessRecords(first: 1) { edges { node { consumer } } } }',
+      undefined,
+      CENTRAL_BANK,
+    );
     assert.equal(body.data ?? null, null);
     assert.match(body.errors?.[0]?.message ?? '', /Cannot query field "accessRecords"/);
   });

@@ -43,8 +43,13 @@ describe('penalty writes by regulators', () => {
 
   /** The subject's penalties as the inspector (who sees everything) reads them. */
   async function storedPenalties(): Promise<{ decisionNumber: string; fineAmount: number }[]> {
-    const { body } = await federation.query(`{ subject(uscc: "${uscc}") { administrativePenalties { decisionNumber fineAmount } } }`, undefined, INSPECTOR);
-    return (body.data?.subject as { administrativePenalties: { decisionNumber: string; fineAmount: number }[] }).administrativePenalties;
+    const { body } = await federation.query(
+      `{ subject(uscc: "${uscc}") { administrativePenalties { decisionNumber fineAmount } } }`,
+      undefined,
+      INSPECTOR,
+    );
+    return (body.data?.subject as { administrativePenalties: { decisionNumber: string; fineAmount: number }[] })
+      .administrativePenalties;
   }
 
   function code(response: GraphQLResponse): unknown {
@@ -56,7 +61,12 @@ describe('penalty writes by regulators', () => {
     const response = await federation.query(RECORD, { input: decision() }, ECOLOGY);
     assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
     assert.deepEqual(response.body.data?.recordAdministrativePenalty, {
-      decisionNumber: decision().decisionNumber, authority: '北京市生态环境局', category: 'POLLUTION', severity: 'GENERAL', fineAmount: 200000, decidedOn: '2026-10-15',
+      decisionNumber: decision().decisionNumber,
+      authority: '北京市生态环境局',
+      category: 'POLLUTION',
+      severity: 'GENERAL',
+      fineAmount: 200000,
+      decidedOn: '2026-10-15',
     });
     const after = await storedPenalties();
     assert.equal(after.length, before.length + 1);
@@ -73,9 +83,13 @@ describe('penalty writes by regulators', () => {
   // The gateway adds guards to every selection set of an operation with conditions (gateway/skip-guards.ts),
   // mutations included, and change nothing in the answer.
   it('answers a mutation whose selections carry conditions as GraphQL says, with nothing the gateway added', async () => {
-    const response = await federation.query(`mutation Record($input: AdministrativePenaltyInput!, $all: Boolean!) {
+    const response = await federation.query(
+      `mutation Record($input: AdministrativePenaltyInput!, $all: Boolean!) {
       recordAdministrativePenalty(input: $input) @include(if: true) { decisionNumber @include(if: $all) fineAmount @skip(if: true) }
-    }`, { input: decision(), all: false }, ECOLOGY);
+    }`,
+      { input: decision(), all: false },
+      ECOLOGY,
+    );
     assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
     assert.deepEqual(response.body.data, { recordAdministrativePenalty: {} });
   });
@@ -87,7 +101,7 @@ describe('penalty writes by regulators', () => {
     assert.deepEqual(await storedPenalties(), before);
   });
 
-  it('refuses a penalty in another authority\'s name or category (OUTSIDE_COMPETENCE), data unchanged', async () => {
+  it("refuses a penalty in another authority's name or category (OUTSIDE_COMPETENCE), data unchanged", async () => {
     const before = await storedPenalties();
     const response = await federation.query(RECORD, { input: decision({ authority: '北京市药品监督管理局' }) }, DRUGS);
     assert.equal(code(response), 'OUTSIDE_COMPETENCE');
@@ -96,7 +110,11 @@ describe('penalty writes by regulators', () => {
 
   it('refuses an invalid code, naming the failing position, and writes nothing', async () => {
     const before = await storedPenalties();
-    const response = await federation.query(RECORD, { input: decision({ uscc: '91110000600037341M', decisionNumber: 'X-1' }) }, ECOLOGY);
+    const response = await federation.query(
+      RECORD,
+      { input: decision({ uscc: '91110000600037341M', decisionNumber: 'X-1' }) },
+      ECOLOGY,
+    );
     assert.equal(code(response), 'BAD_USER_INPUT');
     assert.equal(response.body.errors?.[0]?.extensions?.position, 18);
     assert.deepEqual(await storedPenalties(), before);
@@ -104,7 +122,11 @@ describe('penalty writes by regulators', () => {
 
   it('refuses a non-restorable category recorded as less than SERIOUS (R6), and writes nothing', async () => {
     const before = await storedPenalties();
-    const response = await federation.query(RECORD, { input: decision({ category: 'ONLINE_FRAUD', decisionNumber: 'X-2' }) }, ECOLOGY);
+    const response = await federation.query(
+      RECORD,
+      { input: decision({ category: 'ONLINE_FRAUD', decisionNumber: 'X-2' }) },
+      ECOLOGY,
+    );
     assert.equal(code(response), 'BAD_USER_INPUT');
     assert.equal(response.body.errors?.[0]?.extensions?.field, 'severity');
     assert.deepEqual(await storedPenalties(), before);
@@ -123,9 +145,15 @@ describe('penalty writes by regulators', () => {
     const penalties = federation.subgraphs.get('penalties');
     assert.ok(penalties);
     const request = { query: RECORD, variables: { input: decision({ decisionNumber: 'X-4' }) } };
-    const assertion = federation.signAssertion({
-      consumer: PORTAL.consumer, purpose: PORTAL.purpose, policyVersion: federation.policies.current().version, requestId: 'direct-write',
-    }, { audience: 'penalties', request });
+    const assertion = federation.signAssertion(
+      {
+        consumer: PORTAL.consumer,
+        purpose: PORTAL.purpose,
+        policyVersion: federation.policies.current().version,
+        requestId: 'direct-write',
+      },
+      { audience: 'penalties', request },
+    );
     const response = await fetch(penalties.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion },

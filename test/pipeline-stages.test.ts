@@ -44,7 +44,17 @@ import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
 import { composeWith } from './support/rich-federation.ts';
 import { RICH_DEPARTMENTS } from './fixtures/rich/index.ts';
 import { departmentCallsStage } from '../gateway/stages/department-calls.ts';
-import { answering, executionOf, identityOf, schema, shippedPolicy, signer, signerPublicKeyPem, writerKeeping, type Handed } from './support/pipeline.ts';
+import {
+  answering,
+  executionOf,
+  identityOf,
+  schema,
+  shippedPolicy,
+  signer,
+  signerPublicKeyPem,
+  writerKeeping,
+  type Handed,
+} from './support/pipeline.ts';
 
 const log = createLogger('test');
 const CODE = '91110000100000000X';
@@ -61,7 +71,10 @@ before(async () => {
 const nothingAnswered = answering({});
 
 function contextRequest(headers: Record<string, string> = {}): ContextRequest {
-  return { http: { key: {}, headers, body: { query: '{ catalog { code } }' }, query: {} }, access: { servedSubjects: new Set(), recorded: false } };
+  return {
+    http: { key: {}, headers, body: { query: '{ catalog { code } }' }, query: {} },
+    access: { servedSubjects: new Set(), recorded: false },
+  };
 }
 
 async function refusalOf(run: () => unknown): Promise<GraphQLError> {
@@ -75,16 +88,26 @@ async function refusalOf(run: () => unknown): Promise<GraphQLError> {
 }
 
 function singleResponse(errors: GraphQLFormattedError[] = []): GraphQLResponse {
-  return { http: { status: 400, headers: new Map() } as GraphQLResponse['http'], body: { kind: 'single', singleResult: { errors } } };
+  return {
+    http: { status: 400, headers: new Map() } as GraphQLResponse['http'],
+    body: { kind: 'single', singleResult: { errors } },
+  };
 }
 
 describe('stage: transport refusals', () => {
   it('refuses a batch before any GraphQL runs, and lets one operation through', async () => {
     const app = Fastify();
     app.post('/graphql', { preHandler: transportRefusals.preHandler }, async () => ({ handled: true }));
-    const batch = await app.inject({ method: 'POST', url: '/graphql', payload: [{ query: '{ a }' }, { query: '{ b }' }] });
+    const batch = await app.inject({
+      method: 'POST',
+      url: '/graphql',
+      payload: [{ query: '{ a }' }, { query: '{ b }' }],
+    });
     assert.equal(batch.statusCode, 400);
-    assert.equal(batch.json<{ errors: { extensions: { code: string } }[] }>().errors[0]?.extensions.code, 'BATCHING_NOT_ALLOWED');
+    assert.equal(
+      batch.json<{ errors: { extensions: { code: string } }[] }>().errors[0]?.extensions.code,
+      'BATCHING_NOT_ALLOWED',
+    );
     const single = await app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ a }' } });
     assert.deepEqual(single.json(), { handled: true });
     await app.close();
@@ -99,22 +122,33 @@ describe('stage: request id', () => {
     assert.match(request.requestId ?? '', /^[0-9a-f-]{36}$/);
     const headers = new Map<string, string>();
     const identity = { ...portal, requestId: request.requestId ?? '' };
-    stage.departmentCall?.({ department: 'registry', request: { query: '{ a }', http: { headers: { set: (name, value) => void headers.set(name, value) } } }, context: { identity } });
+    stage.departmentCall?.({
+      department: 'registry',
+      request: { query: '{ a }', http: { headers: { set: (name, value) => void headers.set(name, value) } } },
+      context: { identity },
+    });
     assert.equal(headers.get(REQUEST_ID_HEADER), request.requestId);
     const stamped = await stage.finish?.(executionOf('{ catalog { code } }', identity, nothingAnswered), { data: {} });
     assert.deepEqual(stamped?.extensions, { credence: { requestId: request.requestId } });
     const refused = stage.httpAnswer?.(request.http.key, 401, JSON.stringify({ errors: [{ message: 'no' }] }));
-    assert.deepEqual(JSON.parse(refused ?? ''), { errors: [{ message: 'no' }], extensions: { credence: { requestId: request.requestId } } });
+    assert.deepEqual(JSON.parse(refused ?? ''), {
+      errors: [{ message: 'no' }],
+      extensions: { credence: { requestId: request.requestId } },
+    });
     assert.equal(stage.httpAnswer?.(request.http.key, 200, '{"data":{}}'), '{"data":{}}');
   });
 });
 
 describe('stage: authentication', () => {
   const keys = readDemoKeys(DEFAULT_POLICIES_DIR);
-  const stage = () => authenticationStage({ policies: { current: () => policy }, policiesDir: DEFAULT_POLICIES_DIR, log });
+  const stage = () =>
+    authenticationStage({ policies: { current: () => policy }, policiesDir: DEFAULT_POLICIES_DIR, log });
 
   it('knows the consumer and its declared purpose from a valid key', async () => {
-    const request = contextRequest({ [API_KEY_HEADER]: keys.get('central-bank') ?? '', [PURPOSE_HEADER]: 'CREDIT_ASSESSMENT' });
+    const request = contextRequest({
+      [API_KEY_HEADER]: keys.get('central-bank') ?? '',
+      [PURPOSE_HEADER]: 'CREDIT_ASSESSMENT',
+    });
     await stage().context?.(request);
     assert.equal(request.authenticated?.consumer.id, 'central-bank');
     assert.equal(request.authenticated?.purpose, 'CREDIT_ASSESSMENT');
@@ -138,20 +172,34 @@ describe('stage: authentication', () => {
 });
 
 describe('stage: purpose', () => {
-  it('gives the request the consumer\'s view under its purpose and an assertion signer bound to the request id', async () => {
+  it("gives the request the consumer's view under its purpose and an assertion signer bound to the request id", async () => {
     const request = contextRequest();
-    Object.assign(request, { requestId: 'request-7', policy, authenticated: { consumer: policy.consumers.get('central-bank'), purpose: 'CREDIT_ASSESSMENT' } });
+    Object.assign(request, {
+      requestId: 'request-7',
+      policy,
+      authenticated: { consumer: policy.consumers.get('central-bank'), purpose: 'CREDIT_ASSESSMENT' },
+    });
     await purposeStage({ signer }).context?.(request);
     assert.equal(request.identity?.view.field('LegalRepresentative', 'phone').effect, 'deny');
     const verifier = createAssertionVerifier({ publicKeys: { [signer.keyId]: signerPublicKeyPem } });
     const call = { query: '{ a }', variables: {} };
-    const asserted = verifier.verify(request.identity?.assertionFor('registry', call), { audience: 'registry', request: call });
-    assert.deepEqual([asserted.consumer, asserted.purpose, asserted.policyVersion, asserted.requestId], ['central-bank', 'CREDIT_ASSESSMENT', policy.version, 'request-7']);
+    const asserted = verifier.verify(request.identity?.assertionFor('registry', call), {
+      audience: 'registry',
+      request: call,
+    });
+    assert.deepEqual(
+      [asserted.consumer, asserted.purpose, asserted.policyVersion, asserted.requestId],
+      ['central-bank', 'CREDIT_ASSESSMENT', policy.version, 'request-7'],
+    );
   });
 
   it('refuses a purpose the policy gives the consumer no view under', async () => {
     const request = contextRequest();
-    Object.assign(request, { requestId: 'request-8', policy, authenticated: { consumer: policy.consumers.get('central-bank'), purpose: 'NO_SUCH_PURPOSE' } });
+    Object.assign(request, {
+      requestId: 'request-8',
+      policy,
+      authenticated: { consumer: policy.consumers.get('central-bank'), purpose: 'NO_SUCH_PURPOSE' },
+    });
     const refusal = await refusalOf(() => purposeStage({ signer }).context?.(request));
     assert.equal(refusal.extensions.code, 'PURPOSE_NOT_ALLOWED');
     assert.deepEqual(refusal.extensions.http, { status: 403 });
@@ -169,8 +217,12 @@ describe('stage: rate limits', () => {
     await store.close();
   });
 
-  it('gives the request the consumer\'s limits and refuses the request over its rate', async () => {
-    const rateLimits = createRateLimits({ sharedStore: store, namespace: `credence-test-stage-rate-${process.pid}`, log });
+  it("gives the request the consumer's limits and refuses the request over its rate", async () => {
+    const rateLimits = createRateLimits({
+      sharedStore: store,
+      namespace: `credence-test-stage-rate-${process.pid}`,
+      log,
+    });
     const stage = rateLimitStage({ rateLimits, defaultLimits: { ...DEFAULT_CONSUMER_LIMITS, requestsPerMinute: 1 } });
     const first = contextRequest();
     first.identity = bank;
@@ -188,9 +240,20 @@ describe('stage: rate limits', () => {
   });
 
   it('RateLimit headers: sets RateLimit-Policy and RateLimit on the answer to a counted request, and on its 429 refusal', async () => {
-    const rateLimits = createRateLimits({ sharedStore: store, namespace: `credence-test-stage-rate-${process.pid}`, log });
+    const rateLimits = createRateLimits({
+      sharedStore: store,
+      namespace: `credence-test-stage-rate-${process.pid}`,
+      log,
+    });
     const stage = rateLimitStage({ rateLimits, defaultLimits: DEFAULT_CONSUMER_LIMITS });
-    const limited = { ...bank, consumer: { ...bank.consumer, id: `headers-${process.pid}`, limits: { requestsPerMinute: 2, requestsPerDay: 10 } } };
+    const limited = {
+      ...bank,
+      consumer: {
+        ...bank.consumer,
+        id: `headers-${process.pid}`,
+        limits: { requestsPerMinute: 2, requestsPerDay: 10 },
+      },
+    };
     const counted = contextRequest();
     counted.identity = limited;
     await stage.context?.(counted);
@@ -220,12 +283,18 @@ describe('stage: rate limits', () => {
 });
 
 function gatewayContext(identity: RequestIdentity): GatewayContext {
-  return { identity, limits: { ...DEFAULT_CONSUMER_LIMITS, ...identity.consumer.limits }, access: { servedSubjects: new Set(), recorded: false } };
+  return {
+    identity,
+    limits: { ...DEFAULT_CONSUMER_LIMITS, ...identity.consumer.limits },
+    access: { servedSubjects: new Set(), recorded: false },
+  };
 }
 
 describe('stage: persisted operations', () => {
   it('refuses a hash no operation is registered under, before the text is read', async () => {
-    const stage = persistedOperationStage({ operations: createOperationRegistry({ policiesDir: DEFAULT_POLICIES_DIR, log }) });
+    const stage = persistedOperationStage({
+      operations: createOperationRegistry({ policiesDir: DEFAULT_POLICIES_DIR, log }),
+    });
     const request = { extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } } };
     const refusal = await refusalOf(() => stage.received?.({ request, context: gatewayContext(bank), schema }));
     assert.equal(refusal.extensions.code, 'PERSISTED_QUERY_NOT_FOUND');
@@ -245,7 +314,9 @@ describe('stage: admission limits', () => {
   it('refuses, once resolved, a missing operation and an operation deeper than the limit', async () => {
     const context = { ...gatewayContext(bank), limits: { ...DEFAULT_CONSUMER_LIMITS, depth: 2 } };
     const document = parse(`{ subject(uscc: "${CODE}") { legalRepresentative { name } } }`);
-    const missing = await refusalOf(() => stage.resolved?.({ schema, document, operation: undefined, variables: {}, context }));
+    const missing = await refusalOf(() =>
+      stage.resolved?.({ schema, document, operation: undefined, variables: {}, context }),
+    );
     assert.equal(missing.extensions.code, 'OPERATION_RESOLUTION_FAILURE');
     const operation = document.definitions[0];
     assert.ok(operation?.kind === Kind.OPERATION_DEFINITION);
@@ -256,12 +327,21 @@ describe('stage: admission limits', () => {
 
 describe('stage: version stamping', () => {
   it('stamps the policy version on an executed answer and on a refusal, not on an answer withheld for the access log', async () => {
-    const stamped = await versionStampStage.finish?.(executionOf('{ catalog { code } }', bank, nothingAnswered), { data: {} });
+    const stamped = await versionStampStage.finish?.(executionOf('{ catalog { code } }', bank, nothingAnswered), {
+      data: {},
+    });
     assert.deepEqual(stamped?.extensions, { credence: { policyVersion: policy.version } });
     const refused = singleResponse([{ message: 'Too deep.', extensions: { code: 'QUERY_TOO_DEEP' } }]);
     const withheld = singleResponse([{ message: 'No log.', extensions: { code: 'ACCESS_LOG_UNAVAILABLE' } }]);
     for (const response of [refused, withheld]) {
-      await versionStampStage.sent?.({ response, context: gatewayContext(bank), received: { source: undefined, operationName: null, startedAt: new Date() }, request: {}, document: undefined, operationName: null });
+      await versionStampStage.sent?.({
+        response,
+        context: gatewayContext(bank),
+        received: { source: undefined, operationName: null, startedAt: new Date() },
+        request: {},
+        document: undefined,
+        operationName: null,
+      });
     }
     assert.equal(refused.body.kind === 'single' && refused.body.singleResult.extensions?.credence !== undefined, true);
     assert.equal(withheld.body.kind === 'single' && withheld.body.singleResult.extensions, undefined);
@@ -272,7 +352,13 @@ describe('stage: stripping what the gateway added', () => {
   it('removes every registered alias at every depth in one walk, and nothing else', async () => {
     const execution = executionOf('{ catalog { code } }', bank, nothingAnswered);
     execution.added.push('__credence_guard', '__credence_subject');
-    const answer = { data: { subjects: [{ name: 'a', __credence_guard: 'Subject', __credence_subject: CODE }], __credence_guard: 'Query', guard: 1 } };
+    const answer = {
+      data: {
+        subjects: [{ name: 'a', __credence_guard: 'Subject', __credence_subject: CODE }],
+        __credence_guard: 'Query',
+        guard: 1,
+      },
+    };
     await stripAddedStage.finish?.(execution, answer);
     assert.deepEqual(answer.data, { subjects: [{ name: 'a' }], guard: 1 });
   });
@@ -282,13 +368,18 @@ describe('stage: access log', () => {
   it('records an executed request with the subjects its answer names, before the answer leaves', async () => {
     const entries: AccessEntry[] = [];
     const stage = accessRecordingStage(createAccessRecorder(writerKeeping(entries)));
-    const execution = executionOf(`{ subject(uscc: "${CODE}") { name __credence_subject: uscc } }`, bank, nothingAnswered);
+    const execution = executionOf(
+      `{ subject(uscc: "${CODE}") { name __credence_subject: uscc } }`,
+      bank,
+      nothingAnswered,
+    );
     await stage.prepare?.(execution);
     const answer = { data: { subject: { name: 'A', __credence_subject: CODE } } };
     assert.equal(await stage.finish?.(execution, answer), answer);
-    assert.deepEqual(entries.map(({ consumer, purpose, subjects, outcome }) => ({ consumer, purpose, subjects, outcome })), [
-      { consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT', subjects: [CODE], outcome: 'ANSWERED' },
-    ]);
+    assert.deepEqual(
+      entries.map(({ consumer, purpose, subjects, outcome }) => ({ consumer, purpose, subjects, outcome })),
+      [{ consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT', subjects: [CODE], outcome: 'ANSWERED' }],
+    );
   });
 
   it('withholds the answer when the record cannot be written', async () => {
@@ -305,31 +396,58 @@ describe('stage: access log', () => {
     const stage = accessRecordingStage(createAccessRecorder(writerKeeping(entries)));
     const refusal = new GraphQLError('Slow down.', { extensions: { code: 'RATE_LIMITED' } });
     const known = contextRequest();
-    Object.assign(known, { requestId: 'request-9', policy, known: { consumer: { id: 'central-bank' }, purpose: 'CREDIT_ASSESSMENT' } });
+    Object.assign(known, {
+      requestId: 'request-9',
+      policy,
+      known: { consumer: { id: 'central-bank' }, purpose: 'CREDIT_ASSESSMENT' },
+    });
     assert.equal(await stage.contextRefused?.(known, refusal), refusal);
     assert.equal(await stage.contextRefused?.(contextRequest(), refusal), refusal);
-    assert.deepEqual(entries.map(({ requestId, outcome, errorCodes }) => ({ requestId, outcome, errorCodes })), [{ requestId: 'request-9', outcome: 'REJECTED', errorCodes: ['RATE_LIMITED'] }]);
+    assert.deepEqual(
+      entries.map(({ requestId, outcome, errorCodes }) => ({ requestId, outcome, errorCodes })),
+      [{ requestId: 'request-9', outcome: 'REJECTED', errorCodes: ['RATE_LIMITED'] }],
+    );
   });
 
   it('records an answer Apollo Server produced without execution, and withholds it when it cannot', async () => {
     const entries: AccessEntry[] = [];
-    const sent = (refuse: boolean, response: GraphQLResponse) => accessRecordingStage(createAccessRecorder(writerKeeping(entries, refuse))).sent?.({
-      response, context: gatewayContext(bank), received: { source: '{ catalog { cod } }', operationName: null, startedAt: new Date() }, request: {}, document: undefined, operationName: null,
-    });
-    const invalid = singleResponse([{ message: 'Cannot query field "cod".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    const sent = (refuse: boolean, response: GraphQLResponse) =>
+      accessRecordingStage(createAccessRecorder(writerKeeping(entries, refuse))).sent?.({
+        response,
+        context: gatewayContext(bank),
+        received: { source: '{ catalog { cod } }', operationName: null, startedAt: new Date() },
+        request: {},
+        document: undefined,
+        operationName: null,
+      });
+    const invalid = singleResponse([
+      { message: 'Cannot query field "cod".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    ]);
     await sent(false, invalid);
-    assert.deepEqual(entries.map(({ outcome, errorCodes }) => ({ outcome, errorCodes })), [{ outcome: 'FAILED', errorCodes: ['GRAPHQL_VALIDATION_FAILED'] }]);
-    const withheld = singleResponse([{ message: 'Cannot query field "cod".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    assert.deepEqual(
+      entries.map(({ outcome, errorCodes }) => ({ outcome, errorCodes })),
+      [{ outcome: 'FAILED', errorCodes: ['GRAPHQL_VALIDATION_FAILED'] }],
+    );
+    const withheld = singleResponse([
+      { message: 'Cannot query field "cod".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+    ]);
     await sent(true, withheld);
     assert.equal(withheld.http.status, 503);
-    assert.equal(withheld.body.kind === 'single' && withheld.body.singleResult.errors?.[0]?.extensions?.code, 'ACCESS_LOG_UNAVAILABLE');
+    assert.equal(
+      withheld.body.kind === 'single' && withheld.body.singleResult.errors?.[0]?.extensions?.code,
+      'ACCESS_LOG_UNAVAILABLE',
+    );
   });
 });
 
 describe('stage: policy decision', () => {
   it('rejects an operation with a denied field in reject mode, without asking any department', async () => {
     const handed: Handed = { documents: [], queryHashes: [] };
-    const execution = executionOf(`{ subject(uscc: "${CODE}") { legalRepresentative { name phone } } }`, bank, answering({}, handed));
+    const execution = executionOf(
+      `{ subject(uscc: "${CODE}") { legalRepresentative { name phone } } }`,
+      bank,
+      answering({}, handed),
+    );
     const answer = await policyDecisionStage().prepare?.(execution);
     assert.equal(answer?.errors?.[0]?.extensions.code, 'FORBIDDEN');
     assert.deepEqual(answer?.errors?.[0]?.extensions.deniedFields, ['LegalRepresentative.phone']);
@@ -337,8 +455,12 @@ describe('stage: policy decision', () => {
     assert.deepEqual(handed.documents, []);
   });
 
-  it('cuts the denied fields out in filter mode, registering the placeholder with the gateway\'s additions', async () => {
-    const execution = executionOf(`{ subject(uscc: "${CODE}") { legalRepresentative { phone } name } }`, portal, nothingAnswered);
+  it("cuts the denied fields out in filter mode, registering the placeholder with the gateway's additions", async () => {
+    const execution = executionOf(
+      `{ subject(uscc: "${CODE}") { legalRepresentative { phone } name } }`,
+      portal,
+      nothingAnswered,
+    );
     assert.equal(await policyDecisionStage().prepare?.(execution), undefined);
     assert.equal(execution.verdict?.kind, 'filtered');
     assert.ok(execution.document);
@@ -347,19 +469,36 @@ describe('stage: policy decision', () => {
     assert.deepEqual(execution.fields.denied, ['LegalRepresentative.phone']);
   });
 
-  it('answers introspection alone from the consumer\'s own schema, and refuses it mixed with data', async () => {
-    const alone = await policyDecisionStage().prepare?.(executionOf('{ __type(name: "LegalRepresentative") { fields { name } } }', portal, nothingAnswered));
-    assert.deepEqual((alone?.data?.__type as { fields: { name: string }[] }).fields.map(({ name }) => name).sort(), ['idNumber', 'name']);
-    const mixed = await policyDecisionStage().prepare?.(executionOf('{ __typename __schema { queryType { name } } catalog { code } }', portal, nothingAnswered));
+  it("answers introspection alone from the consumer's own schema, and refuses it mixed with data", async () => {
+    const alone = await policyDecisionStage().prepare?.(
+      executionOf('{ __type(name: "LegalRepresentative") { fields { name } } }', portal, nothingAnswered),
+    );
+    assert.deepEqual((alone?.data?.__type as { fields: { name: string }[] }).fields.map(({ name }) => name).sort(), [
+      'idNumber',
+      'name',
+    ]);
+    const mixed = await policyDecisionStage().prepare?.(
+      executionOf('{ __typename __schema { queryType { name } } catalog { code } }', portal, nothingAnswered),
+    );
     assert.equal(mixed?.errors?.[0]?.extensions.code, 'BAD_REQUEST');
   });
 
   it('masked paths: on the way out, lists in extensions.credence.masked the path of each masked value the answer holds, as the caller keyed it', async () => {
     const stage = policyDecisionStage();
-    const execution = executionOf(`{ subject(uscc: "${CODE}") { name rep: legalRepresentative { name idNumber } ... on Subject { legalRepresentative { idNumber } } } }`, portal, nothingAnswered);
+    const execution = executionOf(
+      `{ subject(uscc: "${CODE}") { name rep: legalRepresentative { name idNumber } ... on Subject { legalRepresentative { idNumber } } } }`,
+      portal,
+      nothingAnswered,
+    );
     await stage.prepare?.(execution);
     const answer = await stage.finish?.(execution, {
-      data: { subject: { name: 'S', rep: { name: 'A', idNumber: '4101**********1234' }, legalRepresentative: { idNumber: null } } },
+      data: {
+        subject: {
+          name: 'S',
+          rep: { name: 'A', idNumber: '4101**********1234' },
+          legalRepresentative: { idNumber: null },
+        },
+      },
       extensions: { credence: { requestId: 'r-1' } },
     });
     // The aliased value is listed under its alias; the null one (nothing masked) is not.
@@ -381,17 +520,32 @@ describe('stage: policy decision', () => {
 
 describe('stage: denied-field restoration', () => {
   it('puts each denied field back as null with a FORBIDDEN error at its path', async () => {
-    const execution = executionOf(`{ subject(uscc: "${CODE}") { legalRepresentative { phone name } } }`, portal, nothingAnswered);
+    const execution = executionOf(
+      `{ subject(uscc: "${CODE}") { legalRepresentative { phone name } } }`,
+      portal,
+      nothingAnswered,
+    );
     await policyDecisionStage().prepare?.(execution);
-    const answer = await deniedFieldsStage.finish?.(execution, { data: { subject: { legalRepresentative: { name: 'A' } } } });
+    const answer = await deniedFieldsStage.finish?.(execution, {
+      data: { subject: { legalRepresentative: { name: 'A' } } },
+    });
     assert.deepEqual(answer?.data, { subject: { legalRepresentative: { name: 'A', phone: null } } });
-    assert.deepEqual(answer?.errors?.map(({ path, extensions }) => ({ path, code: extensions.code })), [{ path: ['subject', 'legalRepresentative', 'phone'], code: 'FORBIDDEN' }]);
+    assert.deepEqual(
+      answer?.errors?.map(({ path, extensions }) => ({ path, code: extensions.code })),
+      [{ path: ['subject', 'legalRepresentative', 'phone'], code: 'FORBIDDEN' }],
+    );
   });
 
   it('names the purpose that denied the field, in the message and in extensions.purpose', async () => {
-    const execution = executionOf(`{ subject(uscc: "${CODE}") { legalRepresentative { phone name } } }`, portal, nothingAnswered);
+    const execution = executionOf(
+      `{ subject(uscc: "${CODE}") { legalRepresentative { phone name } } }`,
+      portal,
+      nothingAnswered,
+    );
     await policyDecisionStage().prepare?.(execution);
-    const answer = await deniedFieldsStage.finish?.(execution, { data: { subject: { legalRepresentative: { name: 'A' } } } });
+    const answer = await deniedFieldsStage.finish?.(execution, {
+      data: { subject: { legalRepresentative: { name: 'A' } } },
+    });
     const [forbidden] = answer?.errors ?? [];
     assert.equal(forbidden?.extensions.purpose, 'PUBLIC_DISCLOSURE');
     assert.match(forbidden?.message ?? '', /LegalRepresentative\.phone for purpose PUBLIC_DISCLOSURE/);
@@ -405,7 +559,7 @@ describe('stage: denied-field restoration', () => {
 });
 
 describe('stage: skip guards', () => {
-  it('guards an operation with a condition and registers the guard\'s alias; leaves one without alone', async () => {
+  it("guards an operation with a condition and registers the guard's alias; leaves one without alone", async () => {
     const guarded = executionOf('query($b: Boolean!) { catalog @include(if: $b) { code } }', bank, nothingAnswered);
     await skipGuardsStage.prepare?.(guarded);
     assert.match(print(guarded.document ?? parse('{ a }')), /__credence_guard: __typename/);
@@ -419,7 +573,7 @@ describe('stage: skip guards', () => {
 });
 
 describe('stage: subject keys', () => {
-  it('selects every subject\'s code under an alias of its own, registered for stripping', async () => {
+  it("selects every subject's code under an alias of its own, registered for stripping", async () => {
     const execution = executionOf(`{ subjects(first: 2) { name } }`, bank, nothingAnswered);
     await subjectKeysStage.prepare?.(execution);
     assert.match(print(execution.document ?? parse('{ a }')), /name\s+__credence_subject: uscc/);
@@ -428,7 +582,7 @@ describe('stage: subject keys', () => {
 });
 
 describe('stage: key aliases', () => {
-  it('moves an alias the planner uses out of its way, then puts the caller\'s key and document back', async () => {
+  it("moves an alias the planner uses out of its way, then puts the caller's key and document back", async () => {
     const stage = keyAliasesStage();
     const execution = executionOf(`{ subject(uscc: "${CODE}") { uscc: name } }`, bank, nothingAnswered);
     const original = execution.document;
@@ -448,12 +602,21 @@ describe('stage: key aliases', () => {
     const stage = keyAliasesStage();
     const execution = executionOf(
       '{ warehouses { site { code: country country: code } } search { ... on Book { id: name weightGrams: price } ... on Supplier { name } } }',
-      bank, nothingAnswered, undefined, undefined, richSchema,
+      bank,
+      nothingAnswered,
+      undefined,
+      undefined,
+      richSchema,
     );
     const original = execution.document;
     await stage.prepare?.(execution);
     const printed = print(execution.document ?? parse('{ a }'));
-    for (const moved of [/__credence_as_code: country/, /__credence_as_country: code/, /__credence_as_id: name/, /__credence_as_weightGrams: price/]) {
+    for (const moved of [
+      /__credence_as_code: country/,
+      /__credence_as_country: code/,
+      /__credence_as_id: name/,
+      /__credence_as_weightGrams: price/,
+    ]) {
       assert.match(printed, moved);
     }
     const answer = await stage.finish?.(execution, {
@@ -469,13 +632,27 @@ describe('stage: key aliases', () => {
     assert.equal(execution.document, original);
   });
 
-  it('moves an alias named like a key of any type an interface may be, and leaves other types\' aliases alone', async () => {
+  it("moves an alias named like a key of any type an interface may be, and leaves other types' aliases alone", async () => {
     const stage = keyAliasesStage();
-    const onInterface = executionOf('{ products { id: name } }', bank, nothingAnswered, undefined, undefined, richSchema);
+    const onInterface = executionOf(
+      '{ products { id: name } }',
+      bank,
+      nothingAnswered,
+      undefined,
+      undefined,
+      richSchema,
+    );
     await stage.prepare?.(onInterface);
     assert.match(print(onInterface.document ?? parse('{ a }')), /__credence_as_id: name/);
     // `stockCount` is no key of Warehouse, and `id` none of Site: nothing to move, the document untouched.
-    const unkeyed = executionOf('{ warehouses { id: stockCount site { id: code } } }', bank, nothingAnswered, undefined, undefined, richSchema);
+    const unkeyed = executionOf(
+      '{ warehouses { id: stockCount site { id: code } } }',
+      bank,
+      nothingAnswered,
+      undefined,
+      undefined,
+      richSchema,
+    );
     const original = unkeyed.document;
     await stage.prepare?.(unkeyed);
     assert.equal(unkeyed.document, original);
@@ -483,7 +660,10 @@ describe('stage: key aliases', () => {
 
   it('moves no entity-key alias when the schema load found no planner keys (the shipped keys only)', async () => {
     const stage = keyAliasesStage();
-    const execution = executionOf('{ products { id: name } }', bank, nothingAnswered, undefined, undefined, { apiSchema: richSchema.apiSchema, plannerKeys: new Map() });
+    const execution = executionOf('{ products { id: name } }', bank, nothingAnswered, undefined, undefined, {
+      apiSchema: richSchema.apiSchema,
+      plannerKeys: new Map(),
+    });
     const original = execution.document;
     await stage.prepare?.(execution);
     assert.equal(execution.document, original);
@@ -491,14 +671,19 @@ describe('stage: key aliases', () => {
 });
 
 describe('stage: department calls', () => {
-  it('hands the prepared document to the planner under its own hash, the operation\'s when unchanged', async () => {
+  it("hands the prepared document to the planner under its own hash, the operation's when unchanged", async () => {
     const handed: Handed = { documents: [], queryHashes: [] };
     const unchanged = executionOf('{ catalog { code } }', bank, answering({ catalog: [{ code: 'R1' }] }, handed));
-    assert.deepEqual(JSON.parse(JSON.stringify((await departmentCallsStage.prepare?.(unchanged))?.data)), { catalog: [{ code: 'R1' }] });
+    assert.deepEqual(JSON.parse(JSON.stringify((await departmentCallsStage.prepare?.(unchanged))?.data)), {
+      catalog: [{ code: 'R1' }],
+    });
     const changed = executionOf('{ catalog { code } }', bank, answering({ catalog: [] }, handed));
     changed.document = parse('{ catalog { code name } }');
     await departmentCallsStage.prepare?.(changed);
-    assert.deepEqual(handed.queryHashes, [unchanged.requestContext.queryHash, documentHash(print(parse('{ catalog { code name } }')))]);
+    assert.deepEqual(handed.queryHashes, [
+      unchanged.requestContext.queryHash,
+      documentHash(print(parse('{ catalog { code name } }'))),
+    ]);
   });
 
   it('asks no department when the filter left nothing to ask', async () => {
@@ -512,12 +697,19 @@ describe('stage: department calls', () => {
   it('signs each call for its department and takes the subjects it reports served from its answer', () => {
     const headers = new Map<string, string>();
     const context: Partial<GatewayContext> = gatewayContext(bank);
-    const call = { department: 'registry', request: { query: '{ a }', http: { headers: { set: (name: string, value: string) => void headers.set(name, value) } } }, context };
+    const call = {
+      department: 'registry',
+      request: {
+        query: '{ a }',
+        http: { headers: { set: (name: string, value: string) => void headers.set(name, value) } },
+      },
+      context,
+    };
     departmentCallsStage.departmentCall?.(call);
     assert.ok((headers.get(ASSERTION_HEADER) ?? '').length > 0);
     const response = { data: {}, extensions: { [SERVED_SUBJECTS_EXTENSION]: [CODE] } };
     departmentCallsStage.departmentAnswered?.(call, response);
-    assert.deepEqual([...context.access?.servedSubjects ?? []], [CODE]);
+    assert.deepEqual([...(context.access?.servedSubjects ?? [])], [CODE]);
     assert.equal(SERVED_SUBJECTS_EXTENSION in response.extensions, false);
   });
 });

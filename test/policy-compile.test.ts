@@ -81,7 +81,13 @@ rules:
 `;
 
 function compile(rules = RULES, consumers = CONSUMERS): CompiledPolicy {
-  const result = loadPolicyFromTexts(new Map([['consumers.yaml', consumers], ['rules.yaml', rules]]), schema);
+  const result = loadPolicyFromTexts(
+    new Map([
+      ['consumers.yaml', consumers],
+      ['rules.yaml', rules],
+    ]),
+    schema,
+  );
   assert.ok(result.ok, result.ok ? '' : result.errors.map(formatProblem).join('\n'));
   return result.policy;
 }
@@ -129,16 +135,28 @@ describe('compiled views', () => {
   });
 
   it('masks', () => {
-    assert.deepEqual(audit.field('LegalRepresentative', 'name'), { effect: 'mask', mask: 'NAME', ruleId: 'rep-masked' });
+    assert.deepEqual(audit.field('LegalRepresentative', 'name'), {
+      effect: 'mask',
+      mask: 'NAME',
+      ruleId: 'rep-masked',
+    });
   });
 
   it('applies rules with purposes only under those purposes', () => {
     assert.deepEqual(auditEnforcement.field('Subject', 'address'), { effect: 'deny', ruleId: null });
-    assert.deepEqual(audit.field('Subject', 'status'), { effect: 'allow', ruleId: 'identity' }, 'the specific allow beats the AUDIT wildcard deny');
+    assert.deepEqual(
+      audit.field('Subject', 'status'),
+      { effect: 'allow', ruleId: 'identity' },
+      'the specific allow beats the AUDIT wildcard deny',
+    );
   });
 
   it('answers record rules, with the default for other types', () => {
-    assert.deepEqual(court.records('AdministrativePenalty'), { ruleId: 'court-history', history: true, disclosureWindow: false });
+    assert.deepEqual(court.records('AdministrativePenalty'), {
+      ruleId: 'court-history',
+      history: true,
+      disclosureWindow: false,
+    });
     assert.deepEqual(court.records('SeriousDishonestyListing'), DEFAULT_RECORD_RULE);
     assert.deepEqual(audit.records('AdministrativePenalty'), DEFAULT_RECORD_RULE);
   });
@@ -166,7 +184,13 @@ describe('compiled views', () => {
     assert.deepEqual(consumer.purposes, ['ENFORCEMENT']);
     assert.equal(consumer.anonymous, false);
     assert.deepEqual(consumer.apiKeys, [
-      { id: 'court-1', sha256: 'a'.repeat(64), notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2026-12-31T10:00:00Z'), revoked: false },
+      {
+        id: 'court-1',
+        sha256: 'a'.repeat(64),
+        notBefore: new Date('2026-01-01T00:00:00Z'),
+        notAfter: new Date('2026-12-31T10:00:00Z'),
+        revoked: false,
+      },
       { id: 'court-0', sha256: 'c'.repeat(64), revoked: true },
     ]);
     const auditor = policy.consumers.get('auditor')!;
@@ -174,28 +198,79 @@ describe('compiled views', () => {
     assert.equal(auditor.mode, 'filter');
     assert.deepEqual(auditor.apiKeys, []);
   });
-
 });
 
 describe('policy version', () => {
   it('is 16 hex digits, independent of the order files are given in', () => {
-    const a = policyVersion(new Map([['a.yaml', 'x: 1\n'], ['b.yaml', 'y: 2\n']]));
-    const b = policyVersion(new Map([['b.yaml', 'y: 2\n'], ['a.yaml', 'x: 1\n']]));
+    const a = policyVersion(
+      new Map([
+        ['a.yaml', 'x: 1\n'],
+        ['b.yaml', 'y: 2\n'],
+      ]),
+    );
+    const b = policyVersion(
+      new Map([
+        ['b.yaml', 'y: 2\n'],
+        ['a.yaml', 'x: 1\n'],
+      ]),
+    );
     assert.match(a, /^[0-9a-f]{16}$/);
     assert.equal(a, b);
   });
 
   it('changes with any change of content or file name', () => {
-    const base = policyVersion(new Map([['a.yaml', 'x: 1\n'], ['b.yaml', 'y: 2\n']]));
-    assert.notEqual(policyVersion(new Map([['a.yaml', 'x: 1\n'], ['b.yaml', 'y: 3\n']])), base);
-    assert.notEqual(policyVersion(new Map([['a.yaml', 'x: 1\n'], ['c.yaml', 'y: 2\n']])), base);
+    const base = policyVersion(
+      new Map([
+        ['a.yaml', 'x: 1\n'],
+        ['b.yaml', 'y: 2\n'],
+      ]),
+    );
+    assert.notEqual(
+      policyVersion(
+        new Map([
+          ['a.yaml', 'x: 1\n'],
+          ['b.yaml', 'y: 3\n'],
+        ]),
+      ),
+      base,
+    );
+    assert.notEqual(
+      policyVersion(
+        new Map([
+          ['a.yaml', 'x: 1\n'],
+          ['c.yaml', 'y: 2\n'],
+        ]),
+      ),
+      base,
+    );
     // The same bytes split differently between two files are a different policy.
-    assert.notEqual(policyVersion(new Map([['a.yaml', 'x: 1\ny'], ['b.yaml', ': 2\n']])), policyVersion(new Map([['a.yaml', 'x: 1\n'], ['b.yaml', 'y: 2\n']])));
+    assert.notEqual(
+      policyVersion(
+        new Map([
+          ['a.yaml', 'x: 1\ny'],
+          ['b.yaml', ': 2\n'],
+        ]),
+      ),
+      policyVersion(
+        new Map([
+          ['a.yaml', 'x: 1\n'],
+          ['b.yaml', 'y: 2\n'],
+        ]),
+      ),
+    );
   });
 
   it('is the version of the compiled policy, and a comment is a new version', () => {
     const policy = compile();
-    assert.equal(policy.version, policyVersion(new Map([['consumers.yaml', CONSUMERS], ['rules.yaml', RULES]])));
+    assert.equal(
+      policy.version,
+      policyVersion(
+        new Map([
+          ['consumers.yaml', CONSUMERS],
+          ['rules.yaml', RULES],
+        ]),
+      ),
+    );
     assert.notEqual(compile(`${RULES}# reviewed\n`).version, policy.version);
   });
 });

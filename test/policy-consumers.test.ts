@@ -27,7 +27,14 @@ import { parse } from 'graphql';
 import { collectRequestedFields } from '../lib/policy/decision/operation-fields.ts';
 import type { ConsumerView } from '../lib/policy/decision/model.ts';
 import { seedSubject, type SeedSubject } from '../subgraphs/runtime/seed-subjects.ts';
-import { isShownAsDescribed, maskedAsDescribed, oracleView, recordStateFields, type OracleView, type RecordRuleName } from './oracle/oracle.ts';
+import {
+  isShownAsDescribed,
+  maskedAsDescribed,
+  oracleView,
+  recordStateFields,
+  type OracleView,
+  type RecordRuleName,
+} from './oracle/oracle.ts';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.ts';
 import { addPurposeSeeingEverything, publishPolicyChange } from './support/policy-change.ts';
 import { assertInspectorHoldsTheTruth } from './support/store-truth.ts';
@@ -107,10 +114,12 @@ function hasPassed(value: unknown, now: Date): boolean {
 
 /** The FORBIDDEN errors of an answer, as sorted `path field` lines; fails on any other error. */
 function forbiddenErrors(body: GraphQLResponse['body']): string[] {
-  return (body.errors ?? []).map((error) => {
-    assert.equal(error.extensions?.code, 'FORBIDDEN', `only FORBIDDEN errors expected, got ${JSON.stringify(error)}`);
-    return `${(error.path ?? []).join('.')} ${String(error.extensions.field)}`;
-  }).sort();
+  return (body.errors ?? [])
+    .map((error) => {
+      assert.equal(error.extensions?.code, 'FORBIDDEN', `only FORBIDDEN errors expected, got ${JSON.stringify(error)}`);
+      return `${(error.path ?? []).join('.')} ${String(error.extensions.field)}`;
+    })
+    .sort();
 }
 
 function expectedForbidden(forbidden: readonly ExpectedForbidden[]): string[] {
@@ -147,8 +156,10 @@ describe('each consumer of the matrix sees exactly its column', () => {
     assert.ok(found, `the inspector's answer has ${subject.uscc}`);
     return found;
   };
-  const inspectorRecords = (subject: SeedSubject, list: RecordList | 'annualReports' | 'taxPayments' | 'taxCreditRatings'): JsonObject[] =>
-    listAt(inspectorSubject(subject)[list], `inspector ${subject.uscc}.${list}`);
+  const inspectorRecords = (
+    subject: SeedSubject,
+    list: RecordList | 'annualReports' | 'taxPayments' | 'taxCreditRatings',
+  ): JsonObject[] => listAt(inspectorSubject(subject)[list], `inspector ${subject.uscc}.${list}`);
   /** The inspector's records of a list that a consumer with `rule` should see. */
   const expectedRecords = (subject: SeedSubject, list: RecordList, rule: RecordRuleName, now: Date): JsonObject[] =>
     inspectorRecords(subject, list).filter((record) => isShownAsDescribed(RECORD_LISTS[list].type, record, rule, now));
@@ -163,13 +174,16 @@ describe('each consumer of the matrix sees exactly its column', () => {
   /** The consumer's views under each of its purposes: a field none of them shows does not exist for it. */
   const viewsOf = (consumer: MatrixConsumer): ConsumerView[] => {
     const policy = federation.policies.current();
-    return (policy.consumers.get(consumer.id)?.purposes ?? []).map((purpose) => policy.view(consumer.id, purpose)).filter((view) => view !== undefined);
+    return (policy.consumers.get(consumer.id)?.purposes ?? [])
+      .map((purpose) => policy.view(consumer.id, purpose))
+      .filter((view) => view !== undefined);
   };
   /** Of `Type.field` coordinates, those the consumer may see under none of its purposes. */
-  const hiddenFrom = (consumer: MatrixConsumer, fields: readonly string[]): string[] => fields.filter((coordinate) => {
-    const [typeName = '', fieldName = ''] = coordinate.split('.');
-    return viewsOf(consumer).every((view) => view.field(typeName, fieldName).effect === 'deny');
-  });
+  const hiddenFrom = (consumer: MatrixConsumer, fields: readonly string[]): string[] =>
+    fields.filter((coordinate) => {
+      const [typeName = '', fieldName = ''] = coordinate.split('.');
+      return viewsOf(consumer).every((view) => view.field(typeName, fieldName).effect === 'deny');
+    });
   const ask = (consumer: MatrixConsumer, query: string, subject: SeedSubject): Promise<GraphQLResponse> =>
     federation.query(query, { uscc: subject.uscc }, { consumer: consumer.id, purpose: consumer.purpose });
 
@@ -187,16 +201,30 @@ describe('each consumer of the matrix sees exactly its column', () => {
    * failure as for a field that does not exist, naming that field (then `denied` is every such
    * field the query asks for).
    */
-  const refused = async (consumer: MatrixConsumer, query: string, subject: SeedSubject): Promise<{ denied: string[]; text: string }> => {
+  const refused = async (
+    consumer: MatrixConsumer,
+    query: string,
+    subject: SeedSubject,
+  ): Promise<{ denied: string[]; text: string }> => {
     const { status, body } = await ask(consumer, query, subject);
     const text = JSON.stringify(body);
     const unknown = /^Cannot query field "(\w+)" on type "(\w+)"\.$/.exec(body.errors?.[0]?.message ?? '');
     if (status === 400) {
       assert.equal(body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED', text);
       assert.ok(unknown, `a field that does not exist for ${consumer.id} (${text})`);
-      assert.deepEqual(hiddenFrom(consumer, [`${unknown[2]}.${unknown[1]}`]), [`${unknown[2]}.${unknown[1]}`], 'it is one the consumer may never see');
+      assert.deepEqual(
+        hiddenFrom(consumer, [`${unknown[2]}.${unknown[1]}`]),
+        [`${unknown[2]}.${unknown[1]}`],
+        'it is one the consumer may never see',
+      );
       assert.equal(body.data ?? null, null, `${consumer.id}: no data`);
-      const asked = [...new Set(collectRequestedFields(loadApiSchema(), parse(query)).map(({ typeName, fieldName }) => `${typeName}.${fieldName}`))];
+      const asked = [
+        ...new Set(
+          collectRequestedFields(loadApiSchema(), parse(query)).map(
+            ({ typeName, fieldName }) => `${typeName}.${fieldName}`,
+          ),
+        ),
+      ];
       return { denied: hiddenFrom(consumer, asked), text };
     }
     assert.equal(status, 403, `${consumer.id}: refused by policy (${text})`);
@@ -215,36 +243,81 @@ describe('each consumer of the matrix sees exactly its column', () => {
     // Each consumer may also see every field under a second purpose: under its own, a denied field
     // then exists for it and gets its mode's answer (a field it may see under no purpose at all
     // fails validation as an unknown one: test/adversarial.test.ts).
-    await addPurposeSeeingEverything(federation.policiesDir, [PUBLIC_PORTAL, PROCUREMENT_CENTRE, COURT_ENFORCEMENT, TAX_BUREAU, CENTRAL_BANK, PRIVACY_OFFICE].map(({ id }) => id));
+    await addPurposeSeeingEverything(
+      federation.policiesDir,
+      [PUBLIC_PORTAL, PROCUREMENT_CENTRE, COURT_ENFORCEMENT, TAX_BUREAU, CENTRAL_BANK, PRIVACY_OFFICE].map(
+        ({ id }) => id,
+      ),
+    );
     await publishPolicyChange(federation);
     const { status, body } = await federation.query(subjectsQuery(everyField()), { first: SUBJECTS });
     assert.equal(status, 200, JSON.stringify(body.errors));
     assert.equal(body.errors, undefined);
-    for (const subject of listAt(body.data?.subjects, 'inspector subjects')) inspector.set(textOf(subject.uscc), subject);
+    for (const subject of listAt(body.data?.subjects, 'inspector subjects'))
+      inspector.set(textOf(subject.uscc), subject);
     assert.equal(inspector.size, SUBJECTS, 'the inspector sees every seeded subject');
     // The inspector's answers are the truth below only because they are what the store and the
     // seed generator hold: checked here, without the gateway.
     await assertInspectorHoldsTheTruth(federation.mongo.uri, inspector, SUBJECTS);
 
     const subjects = Array.from({ length: SUBJECTS }, (_, index) => seedSubject(index));
-    everywhere.push(...subjects.filter((subject) => subject.risk === 'serious'
-      && LISTS_EVERYWHERE.every((list) => listAt(inspectorSubject(subject)[list], list).length > 0)));
-    assert.ok(everywhere.length >= 3, `at least 3 serious subjects with records everywhere, found ${everywhere.length}`);
+    everywhere.push(
+      ...subjects.filter(
+        (subject) =>
+          subject.risk === 'serious' &&
+          LISTS_EVERYWHERE.every((list) => listAt(inspectorSubject(subject)[list], list).length > 0),
+      ),
+    );
+    assert.ok(
+      everywhere.length >= 3,
+      `at least 3 serious subjects with records everywhere, found ${everywhere.length}`,
+    );
     sample.push(...everywhere);
 
     const now = new Date();
     const records = (subject: SeedSubject, list: RecordList): JsonObject[] => inspectorRecords(subject, list);
     const cases: [string, (subject: SeedSubject) => boolean][] = [
-      ['a restored administrative penalty', (s) => records(s, 'administrativePenalties').some((r) => hasPassed(r.restoredOn, now))],
-      ['a restored serious-dishonesty listing', (s) => records(s, 'seriousDishonestyListings').some((r) => hasPassed(r.restoredOn, now))],
-      ['a removed serious-dishonesty listing', (s) => records(s, 'seriousDishonestyListings').some((r) => hasPassed(r.removedOn, now))],
-      ['a current GENERAL or SERIOUS penalty past its disclosure window', (s) => records(s, 'administrativePenalties').some((r) =>
-        r.severity !== 'MINOR' && isShownAsDescribed('AdministrativePenalty', r, CURRENT, now) && !isShownAsDescribed('AdministrativePenalty', r, PUBLIC_DISPLAY, now))],
-      ['a current MINOR penalty (never published)', (s) => records(s, 'administrativePenalties').some((r) =>
-        r.severity === 'MINOR' && isShownAsDescribed('AdministrativePenalty', r, CURRENT, now))],
-      ['a removed dishonest-debtor entry', (s) => records(s, 'dishonestDebtorEntries').some((r) => hasPassed(r.removedOn, now))],
-      ['a lifted consumption-restriction order', (s) => records(s, 'consumptionRestrictions').some((r) => hasPassed(r.liftedOn, now))],
-      ['a removed abnormal-operations entry', (s) => records(s, 'abnormalOperations').some((r) => hasPassed(r.removedOn, now))],
+      [
+        'a restored administrative penalty',
+        (s) => records(s, 'administrativePenalties').some((r) => hasPassed(r.restoredOn, now)),
+      ],
+      [
+        'a restored serious-dishonesty listing',
+        (s) => records(s, 'seriousDishonestyListings').some((r) => hasPassed(r.restoredOn, now)),
+      ],
+      [
+        'a removed serious-dishonesty listing',
+        (s) => records(s, 'seriousDishonestyListings').some((r) => hasPassed(r.removedOn, now)),
+      ],
+      [
+        'a current GENERAL or SERIOUS penalty past its disclosure window',
+        (s) =>
+          records(s, 'administrativePenalties').some(
+            (r) =>
+              r.severity !== 'MINOR' &&
+              isShownAsDescribed('AdministrativePenalty', r, CURRENT, now) &&
+              !isShownAsDescribed('AdministrativePenalty', r, PUBLIC_DISPLAY, now),
+          ),
+      ],
+      [
+        'a current MINOR penalty (never published)',
+        (s) =>
+          records(s, 'administrativePenalties').some(
+            (r) => r.severity === 'MINOR' && isShownAsDescribed('AdministrativePenalty', r, CURRENT, now),
+          ),
+      ],
+      [
+        'a removed dishonest-debtor entry',
+        (s) => records(s, 'dishonestDebtorEntries').some((r) => hasPassed(r.removedOn, now)),
+      ],
+      [
+        'a lifted consumption-restriction order',
+        (s) => records(s, 'consumptionRestrictions').some((r) => hasPassed(r.liftedOn, now)),
+      ],
+      [
+        'a removed abnormal-operations entry',
+        (s) => records(s, 'abnormalOperations').some((r) => hasPassed(r.removedOn, now)),
+      ],
     ];
     for (const [name, has] of cases) {
       const chosen = everywhere.find(has) ?? subjects.find(has);
@@ -258,7 +331,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
 
   /** The tests every consumer gets: its column as the hand-written matrix states it. */
   const matrixColumn = (consumer: MatrixConsumer): void => {
-    it('gets every field its view shows, with the inspector\'s values, masked where masked, and only the records its rules keep', async () => {
+    it("gets every field its view shows, with the inspector's values, masked where masked, and only the records its rules keep", async () => {
       const view = viewOf(consumer);
       const selections = visibleFields(view);
       const query = subjectQuery(selections);
@@ -292,7 +365,11 @@ describe('each consumer of the matrix sees exactly its column', () => {
           assert.equal(status, 200);
           assert.ok(expected.forbidden.length > 0, 'the schema has fields this consumer is denied');
           assert.deepEqual(body.data?.subject, expected.data, `${consumer.id} / ${subject.uscc}`);
-          assert.deepEqual(forbiddenErrors(body), expectedForbidden(expected.forbidden), `${consumer.id} / ${subject.uscc}: FORBIDDEN errors`);
+          assert.deepEqual(
+            forbiddenErrors(body),
+            expectedForbidden(expected.forbidden),
+            `${consumer.id} / ${subject.uscc}: FORBIDDEN errors`,
+          );
         }
       });
     } else {
@@ -317,7 +394,11 @@ describe('each consumer of the matrix sees exactly its column', () => {
       const listing = { first: SUBJECTS };
       const caller = { consumer: consumer.id, purpose: consumer.purpose };
       if (view.field('Query', 'subjects').effect === 'deny') {
-        const { body } = await federation.query('query Subjects($first: Int!) { subjects(first: $first) { uscc } }', listing, caller);
+        const { body } = await federation.query(
+          'query Subjects($first: Int!) { subjects(first: $first) { uscc } }',
+          listing,
+          caller,
+        );
         if (consumer.mode === 'filter') {
           assert.deepEqual(body.data, { subjects: null });
           assert.deepEqual(forbiddenErrors(body), ['subjects Query.subjects']);
@@ -335,7 +416,12 @@ describe('each consumer of the matrix sees exactly its column', () => {
       const got = listAt(body.data?.subjects, 'subjects');
       assert.equal(got.length, SUBJECTS);
       for (const subject of got) {
-        const expected = projectAnswer(objectAt(inspector.get(textOf(subject.uscc)), 'inspector'), selections, view, now);
+        const expected = projectAnswer(
+          objectAt(inspector.get(textOf(subject.uscc)), 'inspector'),
+          selections,
+          view,
+          now,
+        );
         assert.deepEqual(subject, expected.data, `${consumer.id} / ${String(subject.uscc)}`);
       }
     });
@@ -380,15 +466,21 @@ describe('each consumer of the matrix sees exactly its column', () => {
     });
 
     it('never shows annual-report financials or tax paid (trade secrets): they do not exist for it', async () => {
-      const query = 'query Secrets($uscc: ID!) { subject(uscc: $uscc) { name annualReports { year revenue profit totalAssets } taxPayments { year amount } } }';
+      const query =
+        'query Secrets($uscc: ID!) { subject(uscc: $uscc) { name annualReports { year revenue profit totalAssets } taxPayments { year amount } } }';
       for (const subject of everywhere) {
         const { status, body } = await ask(consumer, query, subject);
         assert.equal(status, 400);
-        assert.deepEqual(body.errors?.map(({ message, extensions }) => [message, extensions?.code]), [['Cannot query field "annualReports" on type "Subject".', 'GRAPHQL_VALIDATION_FAILED']]);
+        assert.deepEqual(
+          body.errors?.map(({ message, extensions }) => [message, extensions?.code]),
+          [['Cannot query field "annualReports" on type "Subject".', 'GRAPHQL_VALIDATION_FAILED']],
+        );
         assert.equal(body.data ?? null, null);
         const text = JSON.stringify(body);
-        for (const report of inspectorRecords(subject, 'annualReports')) assert.ok(!text.includes(String(report.revenue)), 'no revenue figure');
-        for (const payment of inspectorRecords(subject, 'taxPayments')) assert.ok(!text.includes(String(payment.amount)), 'no tax figure');
+        for (const report of inspectorRecords(subject, 'annualReports'))
+          assert.ok(!text.includes(String(report.revenue)), 'no revenue figure');
+        for (const payment of inspectorRecords(subject, 'taxPayments'))
+          assert.ok(!text.includes(String(payment.amount)), 'no tax figure');
       }
     });
 
@@ -403,11 +495,14 @@ describe('each consumer of the matrix sees exactly its column', () => {
           const expected = expectedRecords(subject, list, PUBLIC_DISPLAY, now);
           assert.deepEqual(idsOf(records, list), idsOf(expected, list), `${subject.uscc}.${list}`);
           for (const record of records) {
-            for (const end of ['removedOn', 'liftedOn', 'restoredOn']) assert.ok(!hasPassed(record[end], now), `${subject.uscc}.${list}: no record with ${end} passed`);
+            for (const end of ['removedOn', 'liftedOn', 'restoredOn'])
+              assert.ok(!hasPassed(record[end], now), `${subject.uscc}.${list}: no record with ${end} passed`);
           }
           if (list === 'administrativePenalties' || list === 'seriousDishonestyListings') shown[list] += records.length;
           const shownIds = new Set(idsOf(records, list));
-          for (const record of inspectorRecords(subject, list).filter((r) => !shownIds.has(textOf(r[RECORD_LISTS[list].id])))) {
+          for (const record of inspectorRecords(subject, list).filter(
+            (r) => !shownIds.has(textOf(r[RECORD_LISTS[list].id])),
+          )) {
             if (hasPassed(record.restoredOn, now)) hidden.restored += 1;
             else if (hasPassed(record.removedOn, now) || hasPassed(record.liftedOn, now)) hidden.ended += 1;
             else if (record.severity === 'MINOR') hidden.minor += 1;
@@ -415,7 +510,8 @@ describe('each consumer of the matrix sees exactly its column', () => {
           }
         }
       }
-      for (const [kind, count] of Object.entries(hidden)) assert.ok(count > 0, `the sample has ${kind} records the portal does not show`);
+      for (const [kind, count] of Object.entries(hidden))
+        assert.ok(count > 0, `the sample has ${kind} records the portal does not show`);
       for (const [list, count] of Object.entries(shown)) assert.ok(count > 0, `the portal does show some ${list}`);
     });
   });
@@ -425,17 +521,27 @@ describe('each consumer of the matrix sees exactly its column', () => {
     matrixColumn(consumer);
 
     it('sees current serious-dishonesty listings with the basis documents they rest on, and no ended or restored one', async () => {
-      const query = 'query Listings($uscc: ID!) { subject(uscc: $uscc) { seriousDishonestyListings { id listType listedOn removedOn restoredOn basis { number issuedBy issuedOn } } } }';
+      const query =
+        'query Listings($uscc: ID!) { subject(uscc: $uscc) { seriousDishonestyListings { id listType listedOn removedOn restoredOn basis { number issuedBy issuedOn } } } }';
       let shown = 0;
       let withheld = 0;
       for (const subject of sample) {
         const got = await answered(consumer, query, subject);
-        const expected: JsonObject[] = expectedRecords(subject, 'seriousDishonestyListings', CURRENT, new Date())
-          .map(({ id, listType, listedOn, removedOn, restoredOn, basis }) => ({ id, listType, listedOn, removedOn, restoredOn, basis }));
+        const expected: JsonObject[] = expectedRecords(subject, 'seriousDishonestyListings', CURRENT, new Date()).map(
+          ({ id, listType, listedOn, removedOn, restoredOn, basis }) => ({
+            id,
+            listType,
+            listedOn,
+            removedOn,
+            restoredOn,
+            basis,
+          }),
+        );
         assert.deepEqual(got.seriousDishonestyListings, expected, subject.uscc);
         for (const listing of expected) {
           const basis = objectAt(listing.basis, 'basis');
-          for (const part of ['number', 'issuedBy', 'issuedOn']) assert.ok(textOf(basis[part]).length > 0, `basis.${part} is given`);
+          for (const part of ['number', 'issuedBy', 'issuedOn'])
+            assert.ok(textOf(basis[part]).length > 0, `basis.${part} is given`);
         }
         shown += expected.length;
         withheld += inspectorRecords(subject, 'seriousDishonestyListings').length - expected.length;
@@ -447,10 +553,18 @@ describe('each consumer of the matrix sees exactly its column', () => {
     it('is refused personal ID numbers, of legal representatives and of listed persons', async () => {
       const [subject] = everywhere;
       assert.ok(subject);
-      const representative = await refused(consumer, 'query Q($uscc: ID!) { subject(uscc: $uscc) { legalRepresentative { idNumber } } }', subject);
+      const representative = await refused(
+        consumer,
+        'query Q($uscc: ID!) { subject(uscc: $uscc) { legalRepresentative { idNumber } } }',
+        subject,
+      );
       assert.ok(representative.denied.includes('LegalRepresentative.idNumber'));
       assert.ok(!representative.text.includes(subject.legalRepresentative.idNumber));
-      const listed = await refused(consumer, 'query Q($uscc: ID!) { subject(uscc: $uscc) { dishonestDebtorEntries { responsiblePerson { idNumber } } } }', subject);
+      const listed = await refused(
+        consumer,
+        'query Q($uscc: ID!) { subject(uscc: $uscc) { dishonestDebtorEntries { responsiblePerson { idNumber } } } }',
+        subject,
+      );
       assert.ok(listed.denied.includes('IndividualDebtor.idNumber'));
       assert.ok(!listed.text.includes(subject.legalRepresentative.idNumber));
     });
@@ -458,8 +572,17 @@ describe('each consumer of the matrix sees exactly its column', () => {
     it('is refused financials: annual reports and tax paid', async () => {
       const [subject] = everywhere;
       assert.ok(subject);
-      const { denied } = await refused(consumer, 'query Q($uscc: ID!) { subject(uscc: $uscc) { annualReports { revenue profit totalAssets } taxPayments { amount } } }', subject);
-      for (const field of ['AnnualReport.revenue', 'AnnualReport.profit', 'AnnualReport.totalAssets', 'TaxPayment.amount']) {
+      const { denied } = await refused(
+        consumer,
+        'query Q($uscc: ID!) { subject(uscc: $uscc) { annualReports { revenue profit totalAssets } taxPayments { amount } } }',
+        subject,
+      );
+      for (const field of [
+        'AnnualReport.revenue',
+        'AnnualReport.profit',
+        'AnnualReport.totalAssets',
+        'TaxPayment.amount',
+      ]) {
         assert.ok(denied.includes(field), `${field} is denied`);
       }
     });
@@ -469,7 +592,7 @@ describe('each consumer of the matrix sees exactly its column', () => {
     const consumer = COURT_ENFORCEMENT;
     matrixColumn(consumer);
 
-    it('sees the legal representative\'s and listed persons\' identity and contact in clear', async () => {
+    it("sees the legal representative's and listed persons' identity and contact in clear", async () => {
       const query = `query Persons($uscc: ID!) { subject(uscc: $uscc) {
         legalRepresentative { name idNumber phone }
         dishonestDebtorEntries { caseNumber responsiblePerson { name idNumber phone } } } }`;
@@ -479,26 +602,50 @@ describe('each consumer of the matrix sees exactly its column', () => {
         assert.deepEqual(got.legalRepresentative, inspectorSubject(subject).legalRepresentative);
         assert.deepEqual(
           got.dishonestDebtorEntries,
-          inspectorRecords(subject, 'dishonestDebtorEntries').map(({ caseNumber, responsiblePerson }) => ({ caseNumber, responsiblePerson })),
+          inspectorRecords(subject, 'dishonestDebtorEntries').map(({ caseNumber, responsiblePerson }) => ({
+            caseNumber,
+            responsiblePerson,
+          })),
         );
       }
     });
 
-    it('sees the debtor\'s history: removed, lifted and restored entries included', async () => {
-      const lists: RecordList[] = ['abnormalOperations', 'dishonestDebtorEntries', 'consumptionRestrictions', 'seriousDishonestyListings'];
+    it("sees the debtor's history: removed, lifted and restored entries included", async () => {
+      const lists: RecordList[] = [
+        'abnormalOperations',
+        'dishonestDebtorEntries',
+        'consumptionRestrictions',
+        'seriousDishonestyListings',
+      ];
       const past = { removedDebtorEntries: 0, liftedRestrictions: 0, endedListings: 0, restoredListings: 0 };
       for (const subject of sample) {
         const got = await answered(consumer, recordsQuery(lists), subject);
         const now = new Date();
         for (const list of lists) {
           const records = listAt(got[list], list);
-          assert.deepEqual(idsOf(records, list), idsOf(expectedRecords(subject, list, HISTORY, now), list), `${subject.uscc}.${list}`);
-          assert.deepEqual(idsOf(records, list), idsOf(inspectorRecords(subject, list), list), `${subject.uscc}.${list}: the whole history`);
+          assert.deepEqual(
+            idsOf(records, list),
+            idsOf(expectedRecords(subject, list, HISTORY, now), list),
+            `${subject.uscc}.${list}`,
+          );
+          assert.deepEqual(
+            idsOf(records, list),
+            idsOf(inspectorRecords(subject, list), list),
+            `${subject.uscc}.${list}: the whole history`,
+          );
         }
-        past.removedDebtorEntries += listAt(got.dishonestDebtorEntries, 'dishonestDebtorEntries').filter((r) => hasPassed(r.removedOn, now)).length;
-        past.liftedRestrictions += listAt(got.consumptionRestrictions, 'consumptionRestrictions').filter((r) => hasPassed(r.liftedOn, now)).length;
-        past.endedListings += listAt(got.seriousDishonestyListings, 'seriousDishonestyListings').filter((r) => hasPassed(r.removedOn, now)).length;
-        past.restoredListings += listAt(got.seriousDishonestyListings, 'seriousDishonestyListings').filter((r) => hasPassed(r.restoredOn, now)).length;
+        past.removedDebtorEntries += listAt(got.dishonestDebtorEntries, 'dishonestDebtorEntries').filter((r) =>
+          hasPassed(r.removedOn, now),
+        ).length;
+        past.liftedRestrictions += listAt(got.consumptionRestrictions, 'consumptionRestrictions').filter((r) =>
+          hasPassed(r.liftedOn, now),
+        ).length;
+        past.endedListings += listAt(got.seriousDishonestyListings, 'seriousDishonestyListings').filter((r) =>
+          hasPassed(r.removedOn, now),
+        ).length;
+        past.restoredListings += listAt(got.seriousDishonestyListings, 'seriousDishonestyListings').filter((r) =>
+          hasPassed(r.restoredOn, now),
+        ).length;
       }
       for (const [kind, count] of Object.entries(past)) assert.ok(count > 0, `history shown includes ${kind}`);
     });
@@ -506,8 +653,17 @@ describe('each consumer of the matrix sees exactly its column', () => {
     it('is refused tax paid and annual-report financials', async () => {
       const [subject] = everywhere;
       assert.ok(subject);
-      const { denied } = await refused(consumer, 'query Q($uscc: ID!) { subject(uscc: $uscc) { name annualReports { revenue } taxPayments { amount } } }', subject);
-      for (const field of ['Subject.annualReports', 'AnnualReport.revenue', 'Subject.taxPayments', 'TaxPayment.amount']) {
+      const { denied } = await refused(
+        consumer,
+        'query Q($uscc: ID!) { subject(uscc: $uscc) { name annualReports { revenue } taxPayments { amount } } }',
+        subject,
+      );
+      for (const field of [
+        'Subject.annualReports',
+        'AnnualReport.revenue',
+        'Subject.taxPayments',
+        'TaxPayment.amount',
+      ]) {
         assert.ok(denied.includes(field), `${field} is denied`);
       }
     });
@@ -523,8 +679,16 @@ describe('each consumer of the matrix sees exactly its column', () => {
         taxPayments { year amount } } }`;
       for (const subject of everywhere) {
         const got = await answered(consumer, query, subject);
-        const cases = inspectorRecords(subject, 'taxViolations')
-          .map(({ caseNumber, violationType, amountInvolved, penaltyAmount, decidedOn, decision }) => ({ caseNumber, violationType, amountInvolved, penaltyAmount, decidedOn, decision }));
+        const cases = inspectorRecords(subject, 'taxViolations').map(
+          ({ caseNumber, violationType, amountInvolved, penaltyAmount, decidedOn, decision }) => ({
+            caseNumber,
+            violationType,
+            amountInvolved,
+            penaltyAmount,
+            decidedOn,
+            decision,
+          }),
+        );
         assert.deepEqual(got.taxViolations, cases, `${subject.uscc}.taxViolations`);
         assert.deepEqual(got.taxPayments, inspectorRecords(subject, 'taxPayments'), `${subject.uscc}.taxPayments`);
         for (const taxCase of cases) assert.ok(Number(taxCase.amountInvolved) > 0, 'amounts are given');
@@ -537,17 +701,43 @@ describe('each consumer of the matrix sees exactly its column', () => {
         legalRepresentative { name idNumber phone } annualReports { year revenue profit totalAssets } } }`;
       for (const subject of everywhere) {
         const got = await answered(consumer, query, subject);
-        const { name, entityType, status, address, registeredCapital, establishedOn, legalRepresentative, annualReports } = inspectorSubject(subject);
-        assert.deepEqual(got, { name, entityType, status, address, registeredCapital, establishedOn, legalRepresentative, annualReports });
+        const {
+          name,
+          entityType,
+          status,
+          address,
+          registeredCapital,
+          establishedOn,
+          legalRepresentative,
+          annualReports,
+        } = inspectorSubject(subject);
+        assert.deepEqual(got, {
+          name,
+          entityType,
+          status,
+          address,
+          registeredCapital,
+          establishedOn,
+          legalRepresentative,
+          annualReports,
+        });
       }
     });
 
     it('is refused the natural persons named in court records', async () => {
       const [subject] = everywhere;
       assert.ok(subject);
-      const { denied, text } = await refused(consumer,
-        'query Q($uscc: ID!) { subject(uscc: $uscc) { dishonestDebtorEntries { caseNumber responsiblePerson { name idNumber phone } } } }', subject);
-      for (const field of ['DishonestDebtorEntry.responsiblePerson', 'IndividualDebtor.name', 'IndividualDebtor.idNumber', 'IndividualDebtor.phone']) {
+      const { denied, text } = await refused(
+        consumer,
+        'query Q($uscc: ID!) { subject(uscc: $uscc) { dishonestDebtorEntries { caseNumber responsiblePerson { name idNumber phone } } } }',
+        subject,
+      );
+      for (const field of [
+        'DishonestDebtorEntry.responsiblePerson',
+        'IndividualDebtor.name',
+        'IndividualDebtor.idNumber',
+        'IndividualDebtor.phone',
+      ]) {
         assert.ok(denied.includes(field), `${field} is denied`);
       }
       assert.ok(!text.includes(subject.legalRepresentative.idNumber));
@@ -566,24 +756,37 @@ describe('each consumer of the matrix sees exactly its column', () => {
         const now = new Date();
         for (const list of ALL_RECORD_LISTS) {
           const records = listAt(got[list], list);
-          assert.deepEqual(idsOf(records, list), idsOf(expectedRecords(subject, list, CURRENT, now), list), `${subject.uscc}.${list}`);
+          assert.deepEqual(
+            idsOf(records, list),
+            idsOf(expectedRecords(subject, list, CURRENT, now), list),
+            `${subject.uscc}.${list}`,
+          );
           for (const record of records) {
-            for (const end of ['removedOn', 'liftedOn', 'restoredOn']) assert.ok(!hasPassed(record[end], now), `${subject.uscc}.${list}: no record with ${end} passed`);
+            for (const end of ['removedOn', 'liftedOn', 'restoredOn'])
+              assert.ok(!hasPassed(record[end], now), `${subject.uscc}.${list}: no record with ${end} passed`);
           }
           shared += records.length;
         }
-        withheld.restoredPenalties += inspectorRecords(subject, 'administrativePenalties').filter((r) => hasPassed(r.restoredOn, now)).length;
-        withheld.restoredListings += inspectorRecords(subject, 'seriousDishonestyListings').filter((r) => hasPassed(r.restoredOn, now)).length;
+        withheld.restoredPenalties += inspectorRecords(subject, 'administrativePenalties').filter((r) =>
+          hasPassed(r.restoredOn, now),
+        ).length;
+        withheld.restoredListings += inspectorRecords(subject, 'seriousDishonestyListings').filter((r) =>
+          hasPassed(r.restoredOn, now),
+        ).length;
       }
       assert.ok(shared > 0, 'current records are shared');
-      for (const [kind, count] of Object.entries(withheld)) assert.ok(count > 0, `the sample has ${kind}, which are withheld`);
+      for (const [kind, count] of Object.entries(withheld))
+        assert.ok(count > 0, `the sample has ${kind}, which are withheld`);
     });
 
     it('is refused personal ID numbers, of legal representatives and of listed persons', async () => {
       const [subject] = everywhere;
       assert.ok(subject);
-      const { denied, text } = await refused(consumer,
-        'query Q($uscc: ID!) { subject(uscc: $uscc) { legalRepresentative { name idNumber } dishonestDebtorEntries { responsiblePerson { idNumber } } } }', subject);
+      const { denied, text } = await refused(
+        consumer,
+        'query Q($uscc: ID!) { subject(uscc: $uscc) { legalRepresentative { name idNumber } dishonestDebtorEntries { responsiblePerson { idNumber } } } }',
+        subject,
+      );
       assert.ok(denied.includes('LegalRepresentative.idNumber'));
       assert.ok(denied.includes('IndividualDebtor.idNumber'));
       assert.ok(!text.includes(subject.legalRepresentative.idNumber));
@@ -596,7 +799,9 @@ describe('each consumer of the matrix sees exactly its column', () => {
 
     it('can confirm that a code belongs to a subject, and nothing more', async () => {
       for (const subject of everywhere) {
-        assert.deepEqual(await answered(consumer, 'query Q($uscc: ID!) { subject(uscc: $uscc) { uscc } }', subject), { uscc: subject.uscc });
+        assert.deepEqual(await answered(consumer, 'query Q($uscc: ID!) { subject(uscc: $uscc) { uscc } }', subject), {
+          uscc: subject.uscc,
+        });
       }
     });
 
@@ -607,7 +812,11 @@ describe('each consumer of the matrix sees exactly its column', () => {
       assert.ok(fields.length > 10, 'Subject has business fields');
       for (const field of fields) {
         const selection = field.children === null ? field.name : `${field.name} { __typename }`;
-        const { denied } = await refused(consumer, `query Q($uscc: ID!) { subject(uscc: $uscc) { uscc ${selection} } }`, subject);
+        const { denied } = await refused(
+          consumer,
+          `query Q($uscc: ID!) { subject(uscc: $uscc) { uscc ${selection} } }`,
+          subject,
+        );
         assert.deepEqual(denied, [`Subject.${field.name}`]);
       }
     });

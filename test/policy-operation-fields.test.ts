@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { getNamedType, isCompositeType, isObjectType, parse, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
+import {
+  getNamedType,
+  isCompositeType,
+  isObjectType,
+  parse,
+  TypeInfo,
+  validate,
+  visit,
+  visitWithTypeInfo,
+} from 'graphql';
 import type { GraphQLObjectType } from 'graphql';
 import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
 import { collectRequestedFields } from '../lib/policy/decision/operation-fields.ts';
@@ -14,19 +23,24 @@ import { collectRequestedFields } from '../lib/policy/decision/operation-fields.
 const schema = buildApiSchema(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));
 
 function fields(query: string, operationName?: string): string[] {
-  return collectRequestedFields(schema, parse(query), operationName).map((field) => `${field.path.join('.')} ${field.typeName}.${field.fieldName}`);
+  return collectRequestedFields(schema, parse(query), operationName).map(
+    (field) => `${field.path.join('.')} ${field.typeName}.${field.fieldName}`,
+  );
 }
 
 describe('collectRequestedFields', () => {
   it('reports aliases in paths and "@" for list levels', () => {
-    assert.deepEqual(fields('{ list: subjects(first: 2) { code: uscc rep: legalRepresentative { name } annualReports { year } } }'), [
-      'list Query.subjects',
-      'list.@.code Subject.uscc',
-      'list.@.rep Subject.legalRepresentative',
-      'list.@.rep.name LegalRepresentative.name',
-      'list.@.annualReports Subject.annualReports',
-      'list.@.annualReports.@.year AnnualReport.year',
-    ]);
+    assert.deepEqual(
+      fields('{ list: subjects(first: 2) { code: uscc rep: legalRepresentative { name } annualReports { year } } }'),
+      [
+        'list Query.subjects',
+        'list.@.code Subject.uscc',
+        'list.@.rep Subject.legalRepresentative',
+        'list.@.rep.name LegalRepresentative.name',
+        'list.@.annualReports Subject.annualReports',
+        'list.@.annualReports.@.year AnnualReport.year',
+      ],
+    );
   });
 
   it('expands named fragments and inline fragments in place, with and without a type condition', () => {
@@ -52,7 +66,8 @@ describe('collectRequestedFields', () => {
   });
 
   it('counts fields under @include and @skip as requested, whatever the variables', () => {
-    const query = 'query($no: Boolean!) { subject(uscc: "x") { name @include(if: $no) taxPayments @skip(if: true) { amount } } }';
+    const query =
+      'query($no: Boolean!) { subject(uscc: "x") { name @include(if: $no) taxPayments @skip(if: true) { amount } } }';
     assert.deepEqual(fields(query), [
       'subject Query.subject',
       'subject.name Subject.name',
@@ -86,39 +101,67 @@ describe('collectRequestedFields', () => {
   });
 
   it('survives documents that validation would refuse: unknown fields and fragment cycles', () => {
-    assert.deepEqual(fields('{ subject(uscc: "x") { nope { deeper } ...A } } fragment A on Subject { name ...B } fragment B on Subject { status ...A }'), [
-      'subject Query.subject',
-      'subject.nope Subject.nope',
-      'subject.name Subject.name',
-      'subject.status Subject.status',
-    ]);
+    assert.deepEqual(
+      fields(
+        '{ subject(uscc: "x") { nope { deeper } ...A } } fragment A on Subject { name ...B } fragment B on Subject { status ...A }',
+      ),
+      [
+        'subject Query.subject',
+        'subject.nope Subject.nope',
+        'subject.name Subject.name',
+        'subject.status Subject.status',
+      ],
+    );
   });
 
   it('does not walk into introspection', () => {
-    assert.deepEqual(fields('{ __schema { types { name } } __type(name: "Subject") { name } }'), ['__schema Query.__schema', '__type Query.__type']);
+    assert.deepEqual(fields('{ __schema { types { name } } __type(name: "Subject") { name } }'), [
+      '__schema Query.__schema',
+      '__type Query.__type',
+    ]);
   });
 
   it('agrees with graphql-js TypeInfo on any valid operation (property)', () => {
     const selection = (type: GraphQLObjectType, depth: number): fc.Arbitrary<string> => {
-      const candidates = Object.values(type.getFields()).filter((field) => depth > 0 || !isCompositeType(getNamedType(field.type)));
-      return fc.subarray(candidates, { minLength: 1 }).chain((chosen) => fc.tuple(...chosen.map((field) => {
-        const named = getNamedType(field.type);
-        const args = field.args.some((arg) => arg.name === 'uscc') ? '(uscc: "91110000600037341L")' : '';
-        const body = isObjectType(named) ? selection(named, depth - 1).map((inner) => ` { ${inner} }`) : fc.constant('');
-        return fc.tuple(fc.boolean(), fc.boolean(), body).map(([alias, fragment, inner]) => {
-          const text = `${alias ? `a_${field.name}: ` : ''}${field.name}${args}${inner}`;
-          return fragment ? `... on ${type.name} { ${text} }` : text;
-        });
-      })).map((parts) => parts.join(' ')));
+      const candidates = Object.values(type.getFields()).filter(
+        (field) => depth > 0 || !isCompositeType(getNamedType(field.type)),
+      );
+      return fc.subarray(candidates, { minLength: 1 }).chain((chosen) =>
+        fc
+          .tuple(
+            ...chosen.map((field) => {
+              const named = getNamedType(field.type);
+              const args = field.args.some((arg) => arg.name === 'uscc') ? '(uscc: "91110000600037341L")' : '';
+              const body = isObjectType(named)
+                ? selection(named, depth - 1).map((inner) => ` { ${inner} }`)
+                : fc.constant('');
+              return fc.tuple(fc.boolean(), fc.boolean(), body).map(([alias, fragment, inner]) => {
+                const text = `${alias ? `a_${field.name}: ` : ''}${field.name}${args}${inner}`;
+                return fragment ? `... on ${type.name} { ${text} }` : text;
+              });
+            }),
+          )
+          .map((parts) => parts.join(' ')),
+      );
     };
-    fc.assert(fc.property(selection(schema.getQueryType()!, 3), (body) => {
-      const document = parse(`{ ${body} }`);
-      assert.deepEqual(validate(schema, document), []);
-      const expected: string[] = [];
-      const typeInfo = new TypeInfo(schema);
-      visit(document, visitWithTypeInfo(typeInfo, { Field(node) { expected.push(`${typeInfo.getParentType()?.name}.${node.name.value}`); } }));
-      const actual = collectRequestedFields(schema, document).map((field) => `${field.typeName}.${field.fieldName}`);
-      assert.deepEqual(actual, expected);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(selection(schema.getQueryType()!, 3), (body) => {
+        const document = parse(`{ ${body} }`);
+        assert.deepEqual(validate(schema, document), []);
+        const expected: string[] = [];
+        const typeInfo = new TypeInfo(schema);
+        visit(
+          document,
+          visitWithTypeInfo(typeInfo, {
+            Field(node) {
+              expected.push(`${typeInfo.getParentType()?.name}.${node.name.value}`);
+            },
+          }),
+        );
+        const actual = collectRequestedFields(schema, document).map((field) => `${field.typeName}.${field.fieldName}`);
+        assert.deepEqual(actual, expected);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -18,13 +18,21 @@ import type { CompiledPolicy, MaskName, RecordRule } from '../lib/policy/decisio
 import { formatProblem } from '../lib/policy/loading/problems.ts';
 import { isRecordVisible, RECORD_TYPES } from '../lib/policy/decision/records.ts';
 import {
-  isShownAsDescribed, maskedAsDescribed, ORACLE_CONSUMERS, ORACLE_MASKS, ORACLE_RECORD_TYPES, oracleView, windowDaysAsDescribed,
+  isShownAsDescribed,
+  maskedAsDescribed,
+  ORACLE_CONSUMERS,
+  ORACLE_MASKS,
+  ORACLE_RECORD_TYPES,
+  oracleView,
+  windowDaysAsDescribed,
   type RecordRuleName,
 } from './oracle/oracle.ts';
 
 const POLICIES = fileURLToPath(new URL('../policies/', import.meta.url));
 const schema = buildApiSchema(readFileSync(new URL('../schema/supergraph.graphql', import.meta.url), 'utf8'));
-const EVERY_FIELD = policyTypes(schema).flatMap((type) => policyFields(type).map((field) => [type.name, field.name] as const));
+const EVERY_FIELD = policyTypes(schema).flatMap((type) =>
+  policyFields(type).map((field) => [type.name, field.name] as const),
+);
 
 function ruleName(rule: RecordRule): RecordRuleName {
   if (rule.disclosureWindow) return 'public-window';
@@ -46,14 +54,21 @@ describe('the compiled policy against the hand-written access matrix', () => {
     policy = result.policy;
   });
 
-  it('has exactly the matrix\'s consumers, each with its mode and purposes', () => {
-    const compiled = [...policy.consumers.values()].map((consumer) => `${consumer.id} ${consumer.mode} ${[...consumer.purposes].sort().join(',')}`).sort();
-    const expected = ORACLE_CONSUMERS.map((consumer) => `${consumer.id} ${consumer.mode} ${[...consumer.purposes].sort().join(',')}`).sort();
+  it("has exactly the matrix's consumers, each with its mode and purposes", () => {
+    const compiled = [...policy.consumers.values()]
+      .map((consumer) => `${consumer.id} ${consumer.mode} ${[...consumer.purposes].sort().join(',')}`)
+      .sort();
+    const expected = ORACLE_CONSUMERS.map(
+      (consumer) => `${consumer.id} ${consumer.mode} ${[...consumer.purposes].sort().join(',')}`,
+    ).sort();
     assert.deepEqual(compiled, expected);
   });
 
   it('decides every field of the schema, for every consumer and every purpose, as the matrix says', () => {
-    const purposes = [...new Set([...policy.consumers.values()].flatMap((consumer) => consumer.purposes)), 'AN_UNDECLARED_PURPOSE'];
+    const purposes = [
+      ...new Set([...policy.consumers.values()].flatMap((consumer) => consumer.purposes)),
+      'AN_UNDECLARED_PURPOSE',
+    ];
     const differences: string[] = [];
     let cells = 0;
     for (const consumer of policy.consumers.keys()) {
@@ -61,7 +76,10 @@ describe('the compiled policy against the hand-written access matrix', () => {
         const compiled = policy.view(consumer, purpose);
         const expected = oracleView(consumer, purpose);
         if (!compiled || !expected) {
-          if (compiled || expected) differences.push(`${consumer} / ${purpose}: policy ${compiled ? 'allows' : 'refuses'} the purpose, matrix ${expected ? 'allows' : 'refuses'} it`);
+          if (compiled || expected)
+            differences.push(
+              `${consumer} / ${purpose}: policy ${compiled ? 'allows' : 'refuses'} the purpose, matrix ${expected ? 'allows' : 'refuses'} it`,
+            );
           continue;
         }
         for (const [typeName, fieldName] of EVERY_FIELD) {
@@ -70,7 +88,10 @@ describe('the compiled policy against the hand-written access matrix', () => {
           const want = expected.field(typeName, fieldName);
           const gotText = described(got.effect, got.mask);
           const wantText = described(want.effect, want.mask);
-          if (gotText !== wantText) differences.push(`${consumer} / ${purpose}: ${typeName}.${fieldName}: policy ${gotText} (${got.ruleId ?? 'default deny'}), matrix ${wantText}`);
+          if (gotText !== wantText)
+            differences.push(
+              `${consumer} / ${purpose}: ${typeName}.${fieldName}: policy ${gotText} (${got.ruleId ?? 'default deny'}), matrix ${wantText}`,
+            );
         }
       }
     }
@@ -79,7 +100,11 @@ describe('the compiled policy against the hand-written access matrix', () => {
   });
 
   it('gives every consumer the record rule the matrix gives it, for every record type', () => {
-    assert.deepEqual([...ORACLE_RECORD_TYPES].sort(), Object.keys(RECORD_TYPES).sort(), 'the matrix describes every record type');
+    assert.deepEqual(
+      [...ORACLE_RECORD_TYPES].sort(),
+      Object.keys(RECORD_TYPES).sort(),
+      'the matrix describes every record type',
+    );
     const differences: string[] = [];
     for (const consumer of ORACLE_CONSUMERS) {
       for (const purpose of consumer.purposes) {
@@ -88,7 +113,8 @@ describe('the compiled policy against the hand-written access matrix', () => {
         assert.ok(compiled && expected);
         for (const type of ORACLE_RECORD_TYPES) {
           const got = ruleName(compiled.records(type));
-          if (got !== expected.records(type)) differences.push(`${consumer.id} / ${purpose}: ${type}: policy ${got}, matrix ${expected.records(type)}`);
+          if (got !== expected.records(type))
+            differences.push(`${consumer.id} / ${purpose}: ${type}: policy ${got}, matrix ${expected.records(type)}`);
         }
       }
     }
@@ -102,7 +128,9 @@ describe('the compiled policy against the hand-written access matrix', () => {
       assert.ok(configured, `${type} has windows`);
       for (const severity of ['MINOR', 'GENERAL', 'SERIOUS']) {
         const record = { severity };
-        const got: number | undefined = RECORD_TYPES[type]?.severityField ? configured.bySeverity[severity] : configured.default;
+        const got: number | undefined = RECORD_TYPES[type]?.severityField
+          ? configured.bySeverity[severity]
+          : configured.default;
         assert.equal(got, windowDaysAsDescribed(type, record), `${type} (${severity})`);
       }
     }
@@ -153,13 +181,28 @@ describe('record rules at their boundaries, on dates written here', () => {
   const windows = (): ReturnType<typeof disclosureWindowsByRecordType> => disclosureWindowsByRecordType(loadCatalog());
 
   /** The product's answer and the matrix's, which must both be `expected`. */
-  const check = (consumer: string, purpose: string, type: string, record: Record<string, unknown>, now: string, expected: boolean): void => {
+  const check = (
+    consumer: string,
+    purpose: string,
+    type: string,
+    record: Record<string, unknown>,
+    now: string,
+    expected: boolean,
+  ): void => {
     const view = policy.view(consumer, purpose);
     const oracle = oracleView(consumer, purpose);
     assert.ok(view && oracle);
     const at = day(now);
-    assert.equal(isRecordVisible(type, record, view.records(type), at, windows().get(type)), expected, `${consumer}: ${type} ${JSON.stringify(record)} on ${now} (product)`);
-    assert.equal(isShownAsDescribed(type, record, oracle.records(type), at), expected, `${consumer}: ${type} ${JSON.stringify(record)} on ${now} (matrix)`);
+    assert.equal(
+      isRecordVisible(type, record, view.records(type), at, windows().get(type)),
+      expected,
+      `${consumer}: ${type} ${JSON.stringify(record)} on ${now} (product)`,
+    );
+    assert.equal(
+      isShownAsDescribed(type, record, oracle.records(type), at),
+      expected,
+      `${consumer}: ${type} ${JSON.stringify(record)} on ${now} (matrix)`,
+    );
   };
 
   it('a GENERAL penalty decided 2025-03-01 is on public display through 2026-02-28 and gone on 2026-03-01', () => {
@@ -189,21 +232,26 @@ describe('record rules at their boundaries, on dates written here', () => {
 
   it('a penalty restored on 2026-06-15 is shared the day before and not on or after that day', () => {
     const penalty = { decidedOn: '2026-01-10', severity: 'GENERAL', restoredOn: '2026-06-15' };
-    for (const [consumer, purpose] of [['central-bank', 'CREDIT_ASSESSMENT'], ['procurement-centre', 'BIDDER_ELIGIBILITY'], ['public-portal', 'PUBLIC_DISCLOSURE']] as const) {
+    for (const [consumer, purpose] of [
+      ['central-bank', 'CREDIT_ASSESSMENT'],
+      ['procurement-centre', 'BIDDER_ELIGIBILITY'],
+      ['public-portal', 'PUBLIC_DISCLOSURE'],
+    ] as const) {
       check(consumer, purpose, 'AdministrativePenalty', penalty, '2026-06-14', true);
       check(consumer, purpose, 'AdministrativePenalty', penalty, '2026-06-15', false);
       check(consumer, purpose, 'AdministrativePenalty', penalty, '2026-06-16', false);
     }
   });
 
-  it('a listing removed on 2026-04-20 leaves current views on that day and stays in the court\'s history', () => {
+  it("a listing removed on 2026-04-20 leaves current views on that day and stays in the court's history", () => {
     const listing = { listedOn: '2025-01-05', removedOn: '2026-04-20', restoredOn: null };
     check('central-bank', 'CREDIT_ASSESSMENT', 'SeriousDishonestyListing', listing, '2026-04-19', true);
     check('central-bank', 'CREDIT_ASSESSMENT', 'SeriousDishonestyListing', listing, '2026-04-20', false);
     check('central-bank', 'CREDIT_ASSESSMENT', 'SeriousDishonestyListing', listing, '2026-04-21', false);
     check('public-portal', 'PUBLIC_DISCLOSURE', 'SeriousDishonestyListing', listing, '2026-04-19', true);
     check('public-portal', 'PUBLIC_DISCLOSURE', 'SeriousDishonestyListing', listing, '2026-04-20', false);
-    for (const now of ['2026-04-19', '2026-04-20', '2026-04-21']) check('court-enforcement', 'ENFORCEMENT', 'SeriousDishonestyListing', listing, now, true);
+    for (const now of ['2026-04-19', '2026-04-20', '2026-04-21'])
+      check('court-enforcement', 'ENFORCEMENT', 'SeriousDishonestyListing', listing, now, true);
   });
 
   it('a listing restored on 2026-08-01 is history for the court only', () => {

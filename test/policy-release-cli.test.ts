@@ -24,7 +24,12 @@ describe('npm run policy -- release and its companions', () => {
   async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const code = await main(args, { stdout: (text) => stdout.push(text), stderr: (text) => stderr.push(text), cwd: work, env });
+    const code = await main(args, {
+      stdout: (text) => stdout.push(text),
+      stderr: (text) => stderr.push(text),
+      cwd: work,
+      env,
+    });
     return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
   }
 
@@ -37,7 +42,11 @@ describe('npm run policy -- release and its companions', () => {
     const made = await cli(['release-key', '--out', join(work, 'keys')]);
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.stdout, /^release key [\w-]{16}/);
-    assert.equal((await stat(join(work, 'keys', 'release-key.pem'))).mode & 0o777, 0o600, 'the private key is readable by its owner only');
+    assert.equal(
+      (await stat(join(work, 'keys', 'release-key.pem'))).mode & 0o777,
+      0o600,
+      'the private key is readable by its owner only',
+    );
     env = {
       [RELEASE_ENV.PRIVATE_KEY]: await readFile(join(work, 'keys', 'release-key.pem'), 'utf8'),
       [RELEASE_ENV.PUBLIC_KEYS]: await readFile(join(work, 'keys', 'release-key.pub.pem'), 'utf8'),
@@ -71,7 +80,10 @@ describe('npm run policy -- release and its companions', () => {
   it('refuses an invalid policy, or one whose policy tests fail, and writes nothing', async () => {
     const rules = join(dir, 'rules.yaml');
     const valid = await readFile(rules, 'utf8');
-    await writeFile(rules, `${valid}\n  - id: broken\n    description: denies what another rule allows.\n    consumers: [public-portal]\n    deny: [Subject.name]\n`);
+    await writeFile(
+      rules,
+      `${valid}\n  - id: broken\n    description: denies what another rule allows.\n    consumers: [public-portal]\n    deny: [Subject.name]\n`,
+    );
     const invalid = await cli(['release', '--dir', dir]);
     assert.equal(invalid.code, 1);
     assert.match(invalid.stderr, /rules\.yaml:\d+:\d+/);
@@ -79,11 +91,18 @@ describe('npm run policy -- release and its companions', () => {
     await writeFile(rules, valid);
     // A valid policy, and a policy test it does not pass.
     const wrongTest = join(dir, 'tests', 'expects-otherwise.yaml');
-    await writeFile(wrongTest, [
-      'consumer: public-portal', 'purpose: PUBLIC_DISCLOSURE', 'cases:',
-      '  - name: the portal sees phone numbers', '    query: "{ subject(uscc: \\"91110000600037341L\\") { legalRepresentative { phone } } }"',
-      '    visible: [Query.subject, Subject.legalRepresentative, LegalRepresentative.phone]', '',
-    ].join('\n'));
+    await writeFile(
+      wrongTest,
+      [
+        'consumer: public-portal',
+        'purpose: PUBLIC_DISCLOSURE',
+        'cases:',
+        '  - name: the portal sees phone numbers',
+        '    query: "{ subject(uscc: \\"91110000600037341L\\") { legalRepresentative { phone } } }"',
+        '    visible: [Query.subject, Subject.legalRepresentative, LegalRepresentative.phone]',
+        '',
+      ].join('\n'),
+    );
     const failing = await cli(['release', '--dir', dir]);
     await rm(wrongTest);
     assert.equal(failing.code, 1, failing.stdout);
@@ -92,7 +111,10 @@ describe('npm run policy -- release and its companions', () => {
   });
 
   it('releases a change as release 2, verifies it, and refuses a tampered file', async () => {
-    await writeFile(join(dir, 'rules.yaml'), `${await readFile(join(dir, 'rules.yaml'), 'utf8')}\n# a reviewed change\n`);
+    await writeFile(
+      join(dir, 'rules.yaml'),
+      `${await readFile(join(dir, 'rules.yaml'), 'utf8')}\n# a reviewed change\n`,
+    );
     const second = await cli(['release', '--dir', dir]);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /released policy 2 \(after 1\)/);
@@ -112,12 +134,17 @@ describe('npm run policy -- release and its companions', () => {
   });
 
   it('rolls back as a new release carrying the old content, and puts that content back in the folder', async () => {
-    const first = JSON.parse(await readFile(join(dir, 'releases', 'release-000001.json'), 'utf8')) as { sha256: string };
+    const first = JSON.parse(await readFile(join(dir, 'releases', 'release-000001.json'), 'utf8')) as {
+      sha256: string;
+    };
     const rollback = await cli(['release', '--from-release', '1', '--dir', dir]);
     assert.equal(rollback.code, 0, rollback.stderr);
     assert.match(rollback.stdout, /released policy 3 \(after 2\)/);
     assert.match(rollback.stdout, /rollback to the content of release 1/);
-    const third = JSON.parse(await readFile(join(dir, 'releases', 'release-000003.json'), 'utf8')) as { sha256: string; number: number };
+    const third = JSON.parse(await readFile(join(dir, 'releases', 'release-000003.json'), 'utf8')) as {
+      sha256: string;
+      number: number;
+    };
     assert.equal(third.sha256, first.sha256, 'the content of release 1');
     assert.equal(releaseDigest(await readPolicyBundle(dir)), first.sha256, 'the folder holds it again');
   });

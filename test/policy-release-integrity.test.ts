@@ -16,9 +16,19 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { buildApiSchema } from '../lib/policy/decision/api-schema.ts';
 import { readPolicyBundle } from '../lib/policy/loading/bundle.ts';
-import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, policyCompiler, startPolicyRuntime } from '../lib/policy/releases/process-policy.ts';
+import {
+  DEFAULT_POLICIES_DIR,
+  DEFAULT_SUPERGRAPH_PATH,
+  policyCompiler,
+  startPolicyRuntime,
+} from '../lib/policy/releases/process-policy.ts';
 import { publishRelease, releaseKeys, storeRelease } from '../lib/policy/releases/release-store.ts';
-import { releasesDirectory, signRelease, writeReleaseFile, type PolicyRelease } from '../lib/policy/releases/signed-release.ts';
+import {
+  releasesDirectory,
+  signRelease,
+  writeReleaseFile,
+  type PolicyRelease,
+} from '../lib/policy/releases/signed-release.ts';
 import { releaseOnSave } from '../lib/policy/officers/releaser.ts';
 import type { PolicyRuntime } from '../lib/policy/releases/policy-in-force.ts';
 import { connectSharedStore, type SharedStore } from '../lib/stores/shared-store.ts';
@@ -77,15 +87,32 @@ async function policiesCopy(): Promise<string> {
   return dir;
 }
 
-async function runtimeOn(dir: string, store: SharedStore, options: { watch?: boolean; refreshMs?: number } = {}): Promise<{ runtime: PolicyRuntime; events: SecurityEvent[] }> {
+async function runtimeOn(
+  dir: string,
+  store: SharedStore,
+  options: { watch?: boolean; refreshMs?: number } = {},
+): Promise<{ runtime: PolicyRuntime; events: SecurityEvent[] }> {
   const { log, events } = capturingLogger();
-  const runtime = await startPolicyRuntime({ dir, sharedStore: store, log, watch: options.watch ?? false, trustedKeys: key.trusted, namespace, refreshMs: options.refreshMs ?? 200 });
+  const runtime = await startPolicyRuntime({
+    dir,
+    sharedStore: store,
+    log,
+    watch: options.watch ?? false,
+    trustedKeys: key.trusted,
+    namespace,
+    refreshMs: options.refreshMs ?? 200,
+  });
   cleanup.push(() => runtime.close());
   return { runtime, events };
 }
 
 /** The release `runtime` would get from `dir` with `extra` appended to rules.yaml, signed as `number`. */
-async function changedRelease(dir: string, number: number, extra = ALLOW_RATINGS, signWith = key): Promise<PolicyRelease> {
+async function changedRelease(
+  dir: string,
+  number: number,
+  extra = ALLOW_RATINGS,
+  signWith = key,
+): Promise<PolicyRelease> {
   const files = { ...(await readPolicyBundle(dir)) };
   files['rules.yaml'] = `${files['rules.yaml'] ?? ''}${extra}`;
   return signRelease({ files, number, key: signWith.key });
@@ -129,11 +156,20 @@ describe('signed policy releases: what reaches a process', () => {
     await store.publish(keys.channel, 'forged0000000001');
     // A real release's envelope, with its files swapped for the attacker's and the number raised.
     const real = await changedRelease(dir, 2);
-    const tampered = { ...real, number: 2, files: { ...real.files, 'rules.yaml': `${real.files['rules.yaml']}\n# changed\n` } };
+    const tampered = {
+      ...real,
+      number: 2,
+      files: { ...real.files, 'rules.yaml': `${real.files['rules.yaml']}\n# changed\n` },
+    };
     await store.set(keys.release('forged0000000002'), JSON.stringify(tampered));
     await store.raise(keys.latest, 1000, 'forged0000000002');
     await store.publish(keys.channel, 'forged0000000002');
-    await until(() => events.some((event) => event.reason === 'MALFORMED') && events.some((event) => event.reason === 'DIGEST_MISMATCH'), 'both forgeries logged');
+    await until(
+      () =>
+        events.some((event) => event.reason === 'MALFORMED') &&
+        events.some((event) => event.reason === 'DIGEST_MISMATCH'),
+      'both forgeries logged',
+    );
     assert.equal(runtime.current().version, inForce, 'the forged policy is not enforced');
     assert.equal(runtime.status().release.number, 1);
     assert.ok(events.every((event) => event.securityEvent === 'policy-release-refused'));
@@ -146,7 +182,10 @@ describe('signed policy releases: what reaches a process', () => {
     const keys = releaseKeys(namespace);
     await store.set(keys.release('resigned00000001'), JSON.stringify(resigned));
     await store.publish(keys.channel, 'resigned00000001');
-    await until(() => events.some((event) => event.reason === 'UNKNOWN_KEY' && event.number === 5), 'the re-signed release logged');
+    await until(
+      () => events.some((event) => event.reason === 'UNKNOWN_KEY' && event.number === 5),
+      'the re-signed release logged',
+    );
     assert.equal(runtime.current().version, inForce);
   });
 
@@ -163,7 +202,10 @@ describe('signed policy releases: what reaches a process', () => {
     const olderVersion = await versionOf(older);
     await store.set(releaseKeys(namespace).release(olderVersion), JSON.stringify(older));
     await store.publish(releaseKeys(namespace).channel, olderVersion);
-    await until(() => events.some((event) => event.reason === 'OLDER' && event.number === 1), 'the older release logged');
+    await until(
+      () => events.some((event) => event.reason === 'OLDER' && event.number === 1),
+      'the older release logged',
+    );
     assert.equal(runtime.current().version, newerVersion);
   });
 
@@ -182,7 +224,11 @@ describe('signed policy releases: what reaches a process', () => {
     await store.publish(releaseKeys(namespace).channel, 'marker');
     await until(() => heard.includes('marker'), 'the marker heard');
     assert.deepEqual(heard, ['marker'], 'the process with old files announced nothing');
-    assert.equal((await store.ranked(releaseKeys(namespace).latest))?.rank, 2, 'the shared store still names release 2');
+    assert.equal(
+      (await store.ranked(releaseKeys(namespace).latest))?.rank,
+      2,
+      'the shared store still names release 2',
+    );
     assert.equal(runtime.status().release.number, 2, 'the running process did not go back');
   });
 
@@ -205,9 +251,12 @@ describe('signed policy releases: what reaches a process', () => {
   });
 });
 
-describe('every way of saving a policy file goes live (npm start\'s releaser)', () => {
+describe("every way of saving a policy file goes live (npm start's releaser)", () => {
   const git = (dir: string, ...args: string[]): string =>
-    execFileSync('git', ['-c', 'user.email=officer@example.org', '-c', 'user.name=Officer', ...args], { cwd: dir, encoding: 'utf8' });
+    execFileSync('git', ['-c', 'user.email=officer@example.org', '-c', 'user.name=Officer', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
   const ways: Record<string, (path: string, text: string, dir: string) => Promise<void>> = {
     'an in-place write': (path, text) => writeFile(path, text),
     'a rename over the file': async (path, text) => {
@@ -247,13 +296,28 @@ describe('every way of saving a policy file goes live (npm start\'s releaser)', 
       git(dir, 'checkout', '-q', 'main');
       const ns = `${namespace}-save-${way.replace(/\W+/g, '-')}`;
       const releaser = releaseOnSave({
-        dir, readTests: async () => new Map(), log: createLogger('releaser'), schema, key: key.key, trustedKeys: key.trusted,
-        releasesDir: releasesDirectory(dir, {}), sharedStore: store, namespace: ns,
+        dir,
+        readTests: async () => new Map(),
+        log: createLogger('releaser'),
+        schema,
+        key: key.key,
+        trustedKeys: key.trusted,
+        releasesDir: releasesDirectory(dir, {}),
+        sharedStore: store,
+        namespace: ns,
       });
       cleanup.push(() => releaser.close());
       await until(() => releaseFiles(releasesDirectory(dir, {})).length === 1, 'the folder released at start');
       const { log } = capturingLogger();
-      const runtime = await startPolicyRuntime({ dir, sharedStore: store, log, watch: true, trustedKeys: key.trusted, namespace: ns, refreshMs: 60_000 });
+      const runtime = await startPolicyRuntime({
+        dir,
+        sharedStore: store,
+        log,
+        watch: true,
+        trustedKeys: key.trusted,
+        namespace: ns,
+        refreshMs: 60_000,
+      });
       cleanup.push(() => runtime.close());
 
       await save(rules, original + ALLOW_RATINGS, dir);

@@ -75,7 +75,11 @@ describe('signed policy releases across two gateway processes and the department
   async function ask(gateway: GatewayProcess): Promise<Answer> {
     const response = await fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': federation.apiKeys.get(PORTAL.consumer) ?? '', 'x-credence-purpose': PORTAL.purpose },
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': federation.apiKeys.get(PORTAL.consumer) ?? '',
+        'x-credence-purpose': PORTAL.purpose,
+      },
       body: JSON.stringify({ query: QUERY }),
     });
     return (await response.json()) as Answer;
@@ -90,10 +94,15 @@ describe('signed policy releases across two gateway processes and the department
   before(async () => {
     // What the portal is denied under its own purpose exists for it under a second one, so it is
     // answered null with FORBIDDEN (filter mode) rather than failing validation as unknown.
-    federation = await startFederation({ subjects: 5, preparePolicies: (dir) => addPurposeSeeingEverything(dir, ['public-portal']) });
+    federation = await startFederation({
+      subjects: 5,
+      preparePolicies: (dir) => addPurposeSeeingEverything(dir, ['public-portal']),
+    });
     store = await connectSharedStore(createLogger('test'));
     redisProxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
-    const subgraphUrls = [...federation.subgraphs].map(([name, subgraph]) => `${name}=${subgraph.graphqlUrl}`).join(',');
+    const subgraphUrls = [...federation.subgraphs]
+      .map(([name, subgraph]) => `${name}=${subgraph.graphqlUrl}`)
+      .join(',');
     for (const name of ['gateway-a', 'gateway-b-through-proxy']) {
       const port = await freePort();
       const child = spawn(process.execPath, ['gateway/main.ts'], {
@@ -124,7 +133,11 @@ describe('signed policy releases across two gateway processes and the department
       });
       gateways.push(gateway);
     }
-    for (const gateway of gateways) await until(async () => (typeof (await ask(gateway)).data?.subject?.name === 'string' ? true : undefined), `${gateway.name} answering`);
+    for (const gateway of gateways)
+      await until(
+        async () => (typeof (await ask(gateway)).data?.subject?.name === 'string' ? true : undefined),
+        `${gateway.name} answering`,
+      );
   });
 
   after(async () => {
@@ -136,15 +149,22 @@ describe('signed policy releases across two gateway processes and the department
 
   it('a signed release goes live on both gateways and the departments, each naming it on /status', async (t) => {
     const before = await Promise.all(gateways.map(ask));
-    for (const answer of before) assert.equal(answer.errors?.[0]?.extensions?.code, 'FORBIDDEN', 'ratings denied before the release');
+    for (const answer of before)
+      assert.equal(answer.errors?.[0]?.extensions?.code, 'FORBIDDEN', 'ratings denied before the release');
     const first = await Promise.all(gateways.map((gateway) => status(gateway.url)));
-    assert.deepEqual(first.map((entry) => entry.release.number), [1, 1]);
+    assert.deepEqual(
+      first.map((entry) => entry.release.number),
+      [1, 1],
+    );
 
     await appendFile(join(federation.policiesDir, 'rules.yaml'), ALLOW_RATINGS);
     const started = Date.now();
     const version = await publishPolicyChange(federation, federation.policiesDir, 30_000);
     for (const gateway of gateways) {
-      await until(async () => (Array.isArray((await ask(gateway)).data?.subject?.taxCreditRatings) ? true : undefined), `${gateway.name} under release 2`);
+      await until(
+        async () => (Array.isArray((await ask(gateway)).data?.subject?.taxCreditRatings) ? true : undefined),
+        `${gateway.name} under release 2`,
+      );
     }
     // Timing is a benchmark's business; the figure is reported, not asserted.
     t.diagnostic(`release 2 live on both gateways and the departments ${Date.now() - started} ms after it was signed`);
@@ -165,20 +185,35 @@ describe('signed policy releases across two gateway processes and the department
     const compile = policyCompiler(readFileSync(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
     const files = { ...(await readPolicyBundle(federation.policiesDir)) };
     // Public portal sees phone numbers: what an attacker with write access to Redis wants.
-    files['rules.yaml'] = `${files['rules.yaml']}\n  - id: forged\n    description: forged.\n    consumers: [public-portal]\n    allow: [Subject.*]\n`;
+    files['rules.yaml'] =
+      `${files['rules.yaml']}\n  - id: forged\n    description: forged.\n    consumers: [public-portal]\n    allow: [Subject.*]\n`;
     const forged = signRelease({ files, number: 50, key: testReleaseKey().key });
     const forgedCompiled = await compile(forged.files);
     assert.ok(forgedCompiled.ok);
     // Stored, pointed to and announced exactly as a real release is.
     await publishRelease(store, redisNamespace(), forged, forgedCompiled.policy.version, new Map());
-    const older = signRelease({ files: { ...files, 'rules.yaml': `${files['rules.yaml']}\n# older\n` }, number: 1, key: federation.releaseKeys.key });
+    const older = signRelease({
+      files: { ...files, 'rules.yaml': `${files['rules.yaml']}\n# older\n` },
+      number: 1,
+      key: federation.releaseKeys.key,
+    });
     const olderCompiled = await compile(older.files);
     assert.ok(olderCompiled.ok);
     await publishRelease(store, redisNamespace(), older, olderCompiled.policy.version, federation.releaseKeys.trusted);
 
     for (const gateway of gateways) {
-      await until(async () => (gateway.securityEvents.some((event) => event.reason === 'UNKNOWN_KEY' && event.number === 50) ? true : undefined), `${gateway.name} logs the forged release`);
-      await until(async () => (gateway.securityEvents.some((event) => event.reason === 'OLDER' && event.number === 1) ? true : undefined), `${gateway.name} logs the older release`);
+      await until(
+        async () =>
+          gateway.securityEvents.some((event) => event.reason === 'UNKNOWN_KEY' && event.number === 50)
+            ? true
+            : undefined,
+        `${gateway.name} logs the forged release`,
+      );
+      await until(
+        async () =>
+          gateway.securityEvents.some((event) => event.reason === 'OLDER' && event.number === 1) ? true : undefined,
+        `${gateway.name} logs the older release`,
+      );
     }
     for (const gateway of gateways) {
       const answer = await ask(gateway);
@@ -202,8 +237,15 @@ describe('signed policy releases across two gateway processes and the department
     await writeFile(rules, `${await readFile(rules, 'utf8')}\n# release ${next}\n`);
     await publishPolicyChange(federation, workstation, 30_000);
     await rm(join(workstation, '..'), { recursive: true, force: true });
-    await until(async () => ((await status(reachable.url)).release.number === next ? true : undefined), 'the reachable gateway under the new release');
-    assert.equal((await status(cutOff.url)).release.number, previous, 'the cut-off gateway still enforces the release before');
+    await until(
+      async () => ((await status(reachable.url)).release.number === next ? true : undefined),
+      'the reachable gateway under the new release',
+    );
+    assert.equal(
+      (await status(cutOff.url)).release.number,
+      previous,
+      'the cut-off gateway still enforces the release before',
+    );
 
     const fleet = await until(async () => {
       const now = await readFleet(store, redisNamespace());
@@ -216,9 +258,14 @@ describe('signed policy releases across two gateway processes and the department
     assert.equal(byInstance.get(`${cutOff.name}-${process.pid}`)?.release.number, previous);
 
     await redisProxy.restore();
-    await until(async () => ((await status(cutOff.url)).release.number === next ? true : undefined), 'the cut-off gateway catching up');
+    await until(
+      async () => ((await status(cutOff.url)).release.number === next ? true : undefined),
+      'the cut-off gateway catching up',
+    );
     await until(async () => {
-      const entry = (await readFleet(store, redisNamespace())).processes.find((entry) => entry.instance === `${cutOff.name}-${process.pid}`);
+      const entry = (await readFleet(store, redisNamespace())).processes.find(
+        (entry) => entry.instance === `${cutOff.name}-${process.pid}`,
+      );
       return entry && entry.stale === false ? true : undefined;
     }, 'no longer stale');
   });

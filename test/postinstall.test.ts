@@ -9,7 +9,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +30,11 @@ import { after, beforeEach, describe, it } from 'node:test';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const execFileAsync = promisify(execFile);
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 describe('npm install on an older Node', () => {
   const work = mkdtempSync(join(tmpdir(), 'credence-postinstall-'));
@@ -28,7 +43,10 @@ describe('npm install on an older Node', () => {
   const link = join(project, 'node_modules', '.bin', 'node');
   // Answers `-p process.versions.node` as Node 20 would, and fails anything else (such as running npm).
   const oldNode = join(work, 'node-20');
-  writeFileSync(oldNode, '#!/bin/sh\nif [ "$1" = "-p" ]; then echo 20.20.2; exit 0; fi\necho "node 20 cannot run $1" >&2; exit 1\n');
+  writeFileSync(
+    oldNode,
+    '#!/bin/sh\nif [ "$1" = "-p" ]; then echo 20.20.2; exit 0; fi\necho "node 20 cannot run $1" >&2; exit 1\n',
+  );
   chmodSync(oldNode, 0o755);
 
   beforeEach(() => {
@@ -43,8 +61,13 @@ describe('npm install on an older Node', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   const postinstall = (env: Record<string, string>): Promise<Run> =>
-    execFileAsync(process.execPath, [join(project, 'scripts', 'postinstall.mjs')], { cwd: project, env: { ...process.env, CREDENCE_CACHE_DIR: cache, ...env } })
-      .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (error: Run) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }));
+    execFileAsync(process.execPath, [join(project, 'scripts', 'postinstall.mjs')], {
+      cwd: project,
+      env: { ...process.env, CREDENCE_CACHE_DIR: cache, ...env },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: Run) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
 
   /** A Node 22 (or newer) already in the cache, as a previous install or .ci/run leaves it. */
   const cacheNode22 = (): void => {
@@ -56,7 +79,10 @@ describe('npm install on an older Node', () => {
     cacheNode22();
     const run = await postinstall({ npm_node_execpath: oldNode });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /this machine's Node is 20\.20\.2; npm scripts run on Node 2\d\.\d+\.\d+ \(node_modules\/\.bin\/node\)/);
+    assert.match(
+      run.stdout,
+      /this machine's Node is 20\.20\.2; npm scripts run on Node 2\d\.\d+\.\d+ \(node_modules\/\.bin\/node\)/,
+    );
     assert.equal(readlinkSync(link), join(cache, 'node-22', 'bin', 'node'));
     const { stdout } = await execFileAsync(link, ['-p', 'process.versions.node']);
     const [major = 0, minor = 0] = stdout.trim().split('.').map(Number);

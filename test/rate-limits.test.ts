@@ -16,7 +16,15 @@ import { createRateLimits, rateKeys } from '../gateway/rate-limits.ts';
 
 const log = createLogger('test');
 const namespace = `credence-test-rate-${process.pid}`;
-const consumer = (id: string): Consumer => ({ id, name: id, purposes: [], mode: 'reject', apiKeys: [], jwt: [], anonymous: false });
+const consumer = (id: string): Consumer => ({
+  id,
+  name: id,
+  purposes: [],
+  mode: 'reject',
+  apiKeys: [],
+  jwt: [],
+  anonymous: false,
+});
 
 /**
  * 'served', or the refusal's code and, `window` seconds being its window, whether Retry-After is
@@ -30,7 +38,10 @@ async function attempt(consume: () => Promise<unknown>, window?: number): Promis
   } catch (error) {
     assert.ok(error instanceof GraphQLError, String(error));
     const seconds = Number(error.extensions.retryAfterSeconds);
-    const rest = window !== undefined && seconds <= window && seconds > window - 30 ? 'rest of the window' : `Retry-After ${seconds}`;
+    const rest =
+      window !== undefined && seconds <= window && seconds > window - 30
+        ? 'rest of the window'
+        : `Retry-After ${seconds}`;
     return `${String(error.extensions.code)}, ${rest}`;
   }
 }
@@ -53,15 +64,30 @@ for (const kind of ['redis', 'memory'] as const) {
       const limits = createRateLimits({ sharedStore: store, namespace: `${namespace}:${kind}`, log });
       try {
         // A new connection is not ready at once (what comes before is counted in memory): wait until Redis counts.
-        for (let tries = 0; store.redis && !(await store.redis.exists(rateKeys(`${namespace}:${kind}`, 'probe').minute)); tries++) {
+        for (
+          let tries = 0;
+          store.redis && !(await store.redis.exists(rateKeys(`${namespace}:${kind}`, 'probe').minute));
+          tries++
+        ) {
           assert.ok(tries < 100, 'Redis never counted a request');
           await limits.consume(consumer('probe'), DEFAULT_CONSUMER_LIMITS);
           await sleep(50);
         }
         const bank = consumer('bank');
         const results: string[] = [];
-        for (let i = 0; i < 4; i++) results.push(await attempt(() => limits.consume(bank, { ...DEFAULT_CONSUMER_LIMITS, requestsPerMinute: 2, requestsPerDay: 3 }), 60));
-        assert.deepEqual(results, ['served', 'served', 'RATE_LIMITED, rest of the window', 'RATE_LIMITED, rest of the window']);
+        for (let i = 0; i < 4; i++)
+          results.push(
+            await attempt(
+              () => limits.consume(bank, { ...DEFAULT_CONSUMER_LIMITS, requestsPerMinute: 2, requestsPerDay: 3 }),
+              60,
+            ),
+          );
+        assert.deepEqual(results, [
+          'served',
+          'served',
+          'RATE_LIMITED, rest of the window',
+          'RATE_LIMITED, rest of the window',
+        ]);
         // Two of its three a day were used: with a higher rate, one more is served, then the quota refuses.
         const higher = { ...DEFAULT_CONSUMER_LIMITS, requestsPerMinute: 10, requestsPerDay: 3 };
         assert.equal(await attempt(() => limits.consume(bank, higher)), 'served');

@@ -33,7 +33,14 @@ import { startGateway, type Gateway } from '../gateway/server.ts';
 import { departmentNamed } from '../subgraphs/departments.ts';
 import { startSubgraph, type SubgraphServer } from '../subgraphs/runtime/server.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
-import { INSPECTOR, NO_LIMITS, startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
+import {
+  INSPECTOR,
+  NO_LIMITS,
+  startFederation,
+  type Caller,
+  type Federation,
+  type GraphQLResponse,
+} from './support/federation.ts';
 import { assertRefused, send } from './support/http.ts';
 import { fullSelection } from './support/operations.ts';
 import { BALANCED_TO_HEADER, startRoundRobin, type RoundRobin } from './support/round-robin.ts';
@@ -89,9 +96,11 @@ function once(close: () => Promise<void>): () => Promise<void> {
 /** Runs `work` on every item, at most `concurrency` at a time. */
 async function runPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
 }
 
 describe('scale out: two gateways and two registry instances behind round-robin balancers', () => {
@@ -102,18 +111,33 @@ describe('scale out: two gateways and two registry instances behind round-robin 
   let registry2: SubgraphServer;
   let departmentBalancer: RoundRobin;
   let frontBalancer: RoundRobin;
-  const gateways: { close: { gateway: () => Promise<void>; accessLog: () => Promise<void> }; gateway: Gateway; accessLog: OpenedAccessLog; instance: string }[] = [];
+  const gateways: {
+    close: { gateway: () => Promise<void>; accessLog: () => Promise<void> };
+    gateway: Gateway;
+    accessLog: OpenedAccessLog;
+    instance: string;
+  }[] = [];
   let asked: Asked[] = [];
   const answers: Answered[] = [];
 
   before(async () => {
-    federation = await startFederation({ subjects: SUBJECTS, gatewayLimits: { requestsPerMinute: NO_LIMITS.requestsPerMinute }, subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS });
+    federation = await startFederation({
+      subjects: SUBJECTS,
+      gatewayLimits: { requestsPerMinute: NO_LIMITS.requestsPerMinute },
+      subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
+    });
     const { assertionKeys } = federation;
     const ownRuntime = async (): Promise<{ sharedStore: SharedStore; policies: PolicyRuntime }> => {
       // What a process of its own would open: a Redis connection and the signed release in force.
       const sharedStore = await connectSharedStore(log);
       started.push(() => sharedStore.close());
-      const policies = await startPolicyRuntime({ dir: federation.policiesDir, sharedStore, log, watch: false, trustedKeys: federation.releaseKeys.trusted });
+      const policies = await startPolicyRuntime({
+        dir: federation.policiesDir,
+        sharedStore,
+        log,
+        watch: false,
+        trustedKeys: federation.releaseKeys.trusted,
+      });
       started.push(() => policies.close());
       return { sharedStore, policies };
     };
@@ -137,28 +161,34 @@ describe('scale out: two gateways and two registry instances behind round-robin 
       const own = await ownRuntime();
       // As CREDENCE_GATEWAY_INSTANCE names it in production: one chain per gateway process.
       const instance = `scale-gateway-${index}-${process.pid}`;
-      const accessLog = await startAccessLog({ ...config.accessLog, mongoUri: federation.mongo.uri, instance, checkpointEvery: CHECKPOINT_EVERY }, { log, port: 0 });
+      const accessLog = await startAccessLog(
+        { ...config.accessLog, mongoUri: federation.mongo.uri, instance, checkpointEvery: CHECKPOINT_EVERY },
+        { log, port: 0 },
+      );
       assert.ok(accessLog);
       const closeAccessLog = once(() => accessLog.close());
       started.push(closeAccessLog);
-      const gateway = await startGateway({
-        ...config,
-        port: 0,
-        // Every server of this test shares one process on a machine other tests load too: a
-        // department call may wait long for its turn. The test is about answers, not latency.
-        subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
-        defaultLimits: { ...config.defaultLimits, requestsPerMinute: NO_LIMITS.requestsPerMinute },
-        subgraphUrls: {
-          ...Object.fromEntries([...federation.subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
-          [DOUBLED_DEPARTMENT]: `${departmentBalancer.url}/graphql`,
+      const gateway = await startGateway(
+        {
+          ...config,
+          port: 0,
+          // Every server of this test shares one process on a machine other tests load too: a
+          // department call may wait long for its turn. The test is about answers, not latency.
+          subgraphTimeoutMs: SUBGRAPH_TIMEOUT_MS,
+          defaultLimits: { ...config.defaultLimits, requestsPerMinute: NO_LIMITS.requestsPerMinute },
+          subgraphUrls: {
+            ...Object.fromEntries([...federation.subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
+            [DOUBLED_DEPARTMENT]: `${departmentBalancer.url}/graphql`,
+          },
         },
-      }, {
-        sharedStore: own.sharedStore,
-        policies: own.policies,
-        policiesDir: federation.policiesDir,
-        signer: createAssertionSigner({ privateKey: assertionKeys.privateKeyPem, keyId: assertionKeys.keyId }),
-        accessLog: accessLog.writer,
-      });
+        {
+          sharedStore: own.sharedStore,
+          policies: own.policies,
+          policiesDir: federation.policiesDir,
+          signer: createAssertionSigner({ privateKey: assertionKeys.privateKeyPem, keyId: assertionKeys.keyId }),
+          accessLog: accessLog.writer,
+        },
+      );
       const closeGateway = once(() => gateway.close());
       started.push(closeGateway);
       gateways.push({ close: { gateway: closeGateway, accessLog: closeAccessLog }, gateway, accessLog, instance });
@@ -170,9 +200,17 @@ describe('scale out: two gateways and two registry instances behind round-robin 
     // The portal's own schema holds fewer fields: every field of it, as its introspection names them.
     const introspection = await federation.query(getIntrospectionQuery(), {}, PORTAL);
     assert.equal(introspection.status, 200, JSON.stringify(introspection.body));
-    const portalFull = fullSelection(buildClientSchema(introspection.body.data as unknown as IntrospectionQuery), 'Subject');
+    const portalFull = fullSelection(
+      buildClientSchema(introspection.body.data as unknown as IntrospectionQuery),
+      'Subject',
+    );
     asked = Array.from({ length: SUBJECTS }, (_, index) => seedSubject(index).uscc).flatMap((code): Asked[] => [
-      { caller: INSPECTOR, code, query: `query Subject($code: ID!) { subject(uscc: $code) ${full} }`, variables: { code } },
+      {
+        caller: INSPECTOR,
+        code,
+        query: `query Subject($code: ID!) { subject(uscc: $code) ${full} }`,
+        variables: { code },
+      },
       { caller: PORTAL, code, query: `{ subject(uscc: "${code}") ${portalFull} }` },
     ]);
   });
@@ -193,8 +231,9 @@ describe('scale out: two gateways and two registry instances behind round-robin 
     }
   });
 
-  it('under concurrent load for many distinct subjects, every answer through the balancers equals a single gateway\'s, which equals the store', async (t) => {
-    const apiKey = (caller: Caller): string => federation.apiKeys.get(caller.consumer) ?? assert.fail(`no key for ${caller.consumer}`);
+  it("under concurrent load for many distinct subjects, every answer through the balancers equals a single gateway's, which equals the store", async (t) => {
+    const apiKey = (caller: Caller): string =>
+      federation.apiKeys.get(caller.consumer) ?? assert.fail(`no key for ${caller.consumer}`);
     // The reference: one gateway, one instance of each department, one request at a time.
     const reference = new Map<Asked, unknown>();
     const inspectorTruth = new Map<string, Record<string, unknown>>();
@@ -212,7 +251,11 @@ describe('scale out: two gateways and two registry instances behind round-robin 
     const portalSample = asked.find((one) => one.caller === PORTAL);
     const inspectorSample = asked.find((one) => one.caller === INSPECTOR && one.code === portalSample?.code);
     assert.ok(portalSample && inspectorSample);
-    assert.notDeepEqual(reference.get(portalSample), reference.get(inspectorSample), 'the portal sees less than the inspector');
+    assert.notDeepEqual(
+      reference.get(portalSample),
+      reference.get(inspectorSample),
+      'the portal sees less than the inspector',
+    );
 
     // The same requests, concurrently, through the front balancer: consecutive requests go to
     // different gateways, and each gateway's registry calls to either registry instance.
@@ -221,21 +264,37 @@ describe('scale out: two gateways and two registry instances behind round-robin 
     await runPool(asked, CONCURRENCY, async (one) => {
       const response = await fetch(`${frontBalancer.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': apiKey(one.caller), 'x-credence-purpose': one.caller.purpose ?? '' },
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': apiKey(one.caller),
+          'x-credence-purpose': one.caller.purpose ?? '',
+        },
         body: JSON.stringify({ query: one.query, variables: one.variables }),
       });
       const body = (await response.json()) as GraphQLResponse['body'];
-      answers.push({ asked: one, status: response.status, body, gateway: Number(response.headers.get(BALANCED_TO_HEADER)), requestId: requestIdOf(body) });
+      answers.push({
+        asked: one,
+        status: response.status,
+        body,
+        gateway: Number(response.headers.get(BALANCED_TO_HEADER)),
+        requestId: requestIdOf(body),
+      });
     });
 
     // Figures for docs/deployment.md, printed and never asserted: the whole federation but the
     // store runs in this process, on a machine other work shares.
     const cpu = process.cpuUsage(cpuBefore);
-    t.diagnostic(`${answers.length} requests in ${((performance.now() - startedAt) / 1000).toFixed(1)} s; `
-      + `CPU of this process (2 gateways, 7 department instances, 2 balancers, the client) ${((cpu.user + cpu.system) / 1000 / answers.length).toFixed(1)} ms per request; `
-      + `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+    t.diagnostic(
+      `${answers.length} requests in ${((performance.now() - startedAt) / 1000).toFixed(1)} s; ` +
+        `CPU of this process (2 gateways, 7 department instances, 2 balancers, the client) ${((cpu.user + cpu.system) / 1000 / answers.length).toFixed(1)} ms per request; ` +
+        `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+    );
     assert.equal(answers.length, asked.length);
-    assert.deepEqual([...frontBalancer.failures(), ...departmentBalancer.failures()], [], 'no connection through a balancer failed');
+    assert.deepEqual(
+      [...frontBalancer.failures(), ...departmentBalancer.failures()],
+      [],
+      'no connection through a balancer failed',
+    );
     const wrong = answers.filter((answer) => {
       try {
         assert.deepEqual(comparable(answer.status, answer.body), reference.get(answer.asked));
@@ -245,21 +304,42 @@ describe('scale out: two gateways and two registry instances behind round-robin 
       }
     });
     // Named with what came back instead, so a failure says whether it was a refusal, an error or other data.
-    assert.deepEqual(wrong.map(({ asked: { caller, code }, status, body }) => `${caller.consumer} ${code}: HTTP ${status}, `
-      + `errors ${JSON.stringify((body.errors ?? []).map(({ message, path, extensions }) => ({ message, path, code: extensions?.code })))}`), [],
-    'answers that differ from the single gateway\'s');
-    assert.ok(answers.every(({ requestId }) => requestId !== ''), 'every answer names its request');
-    assert.equal(new Set(answers.map(({ requestId }) => requestId)).size, answers.length, 'request ids are unique across gateways');
+    assert.deepEqual(
+      wrong.map(
+        ({ asked: { caller, code }, status, body }) =>
+          `${caller.consumer} ${code}: HTTP ${status}, ` +
+          `errors ${JSON.stringify((body.errors ?? []).map(({ message, path, extensions }) => ({ message, path, code: extensions?.code })))}`,
+      ),
+      [],
+      "answers that differ from the single gateway's",
+    );
+    assert.ok(
+      answers.every(({ requestId }) => requestId !== ''),
+      'every answer names its request',
+    );
+    assert.equal(
+      new Set(answers.map(({ requestId }) => requestId)).size,
+      answers.length,
+      'request ids are unique across gateways',
+    );
   });
 
   it('both gateway instances and both instances of the doubled department served traffic', (t) => {
     const byGateway = gateways.map((_, index) => answers.filter(({ gateway }) => gateway === index).length);
-    t.diagnostic(`requests per gateway: ${byGateway.join(', ')}; registry calls per instance: ${departmentBalancer.answered().join(', ')}`);
+    t.diagnostic(
+      `requests per gateway: ${byGateway.join(', ')}; registry calls per instance: ${departmentBalancer.answered().join(', ')}`,
+    );
     assert.deepEqual(frontBalancer.answered(), byGateway);
-    assert.ok(byGateway.every((count) => count > 0), `requests per gateway: ${byGateway.join(', ')}`);
+    assert.ok(
+      byGateway.every((count) => count > 0),
+      `requests per gateway: ${byGateway.join(', ')}`,
+    );
     const byRegistry = departmentBalancer.answered();
     assert.equal(byRegistry.length, 2);
-    assert.ok(byRegistry.every((count) => count > 0), `registry calls per instance: ${byRegistry.join(', ')}`);
+    assert.ok(
+      byRegistry.every((count) => count > 0),
+      `registry calls per instance: ${byRegistry.join(', ')}`,
+    );
   });
 
   it('an assertion captured between a gateway and one registry instance is refused by the other instance (ASSERTION_REPLAYED)', async () => {
@@ -269,7 +349,11 @@ describe('scale out: two gateways and two registry instances behind round-robin 
     assert.ok(typeof assertion === 'string');
     const registry1 = federation.subgraphs.get(DOUBLED_DEPARTMENT);
     assert.ok(registry1);
-    const replayed = await send(registry1.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion }, body: captured.body });
+    const replayed = await send(registry1.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [ASSERTION_HEADER]: assertion },
+      body: captured.body,
+    });
     assertRefused(replayed, 401, 'ASSERTION_REPLAYED');
   });
 
@@ -290,9 +374,14 @@ describe('scale out: two gateways and two registry instances behind round-robin 
         assert.equal(chains.length, 1, `one chain for ${instance}`);
         const [chain] = chains;
         assert.ok(chain);
-        const logged = records.filter((record) => record.chain === chain.chain && record.kind === 'ACCESS')
-          .map((record) => (record.kind === 'ACCESS' ? record.requestId : '')).sort();
-        const served = answers.filter(({ gateway }) => gateway === index).map(({ requestId }) => requestId).sort();
+        const logged = records
+          .filter((record) => record.chain === chain.chain && record.kind === 'ACCESS')
+          .map((record) => (record.kind === 'ACCESS' ? record.requestId : ''))
+          .sort();
+        const served = answers
+          .filter(({ gateway }) => gateway === index)
+          .map(({ requestId }) => requestId)
+          .sort();
         assert.deepEqual(logged, served, `${instance}'s chain holds exactly the requests it answered`);
         assert.equal(chain.unsignedTail, 0, `${instance}'s chain is signed to its end`);
         assert.equal(chain.signedThrough, chain.records - 1);

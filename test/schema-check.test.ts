@@ -23,16 +23,33 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 /** The supergraph with `Type.field` removed, and optionally an enum value added. */
-async function changedSupergraph(change: { remove?: [string, string]; addEnumValue?: [string, string] }): Promise<string> {
+async function changedSupergraph(change: {
+  remove?: [string, string];
+  addEnumValue?: [string, string];
+}): Promise<string> {
   const document = parse(await readFile(DEFAULT_SUPERGRAPH_PATH, 'utf8'));
-  return print(visit(document, {
-    ObjectTypeDefinition: (node: ObjectTypeDefinitionNode) => (change.remove && node.name.value === change.remove[0]
-      ? { ...node, fields: node.fields?.filter((field) => field.name.value !== change.remove?.[1]) }
-      : undefined),
-    EnumTypeDefinition: (node: EnumTypeDefinitionNode) => (change.addEnumValue && node.name.value === change.addEnumValue[0]
-      ? { ...node, values: [...(node.values ?? []), { kind: Kind.ENUM_VALUE_DEFINITION, name: { kind: Kind.NAME, value: change.addEnumValue[1] }, directives: [] }] }
-      : undefined),
-  }));
+  return print(
+    visit(document, {
+      ObjectTypeDefinition: (node: ObjectTypeDefinitionNode) =>
+        change.remove && node.name.value === change.remove[0]
+          ? { ...node, fields: node.fields?.filter((field) => field.name.value !== change.remove?.[1]) }
+          : undefined,
+      EnumTypeDefinition: (node: EnumTypeDefinitionNode) =>
+        change.addEnumValue && node.name.value === change.addEnumValue[0]
+          ? {
+              ...node,
+              values: [
+                ...(node.values ?? []),
+                {
+                  kind: Kind.ENUM_VALUE_DEFINITION,
+                  name: { kind: Kind.NAME, value: change.addEnumValue[1] },
+                  directives: [],
+                },
+              ],
+            }
+          : undefined,
+    }),
+  );
 }
 
 async function register(policiesDir: string, consumer: string, text: string): Promise<void> {
@@ -49,8 +66,16 @@ describe('schema check', () => {
     dir = await mkdtemp(join(tmpdir(), 'credence-schema-check-'));
     policiesDir = join(dir, 'policies');
     await cp(DEFAULT_POLICIES_DIR, policiesDir, { recursive: true, filter: isPolicySource });
-    await register(policiesDir, 'central-bank', 'query BankSubject($uscc: ID!) { subject(uscc: $uscc) { name registeredCapital } }');
-    await register(policiesDir, 'tax-bureau', 'query TaxPage { subjectConnection(first: 50) { edges { node { uscc name } } pageInfo { hasNextPage endCursor } } }');
+    await register(
+      policiesDir,
+      'central-bank',
+      'query BankSubject($uscc: ID!) { subject(uscc: $uscc) { name registeredCapital } }',
+    );
+    await register(
+      policiesDir,
+      'tax-bureau',
+      'query TaxPage { subjectConnection(first: 50) { edges { node { uscc name } } pageInfo { hasNextPage endCursor } } }',
+    );
     await register(policiesDir, 'court-enforcement', 'query OldList { subjects(first: 10) { uscc } }');
   });
   after(async () => {
@@ -66,13 +91,25 @@ describe('schema check', () => {
 
   it('a deliberately breaking change names the consumer whose registered operation it breaks', async () => {
     const supergraph = join(dir, 'breaking.graphql');
-    await writeFile(supergraph, await changedSupergraph({ remove: ['Subject', 'registeredCapital'], addEnumValue: ['RegistrationStatus', 'MERGED'] }));
+    await writeFile(
+      supergraph,
+      await changedSupergraph({
+        remove: ['Subject', 'registeredCapital'],
+        addEnumValue: ['RegistrationStatus', 'MERGED'],
+      }),
+    );
     const result = await run(['check', 'HEAD', '--dir', policiesDir, '--supergraph', supergraph]);
     console.log(result.stdout);
     assert.equal(result.code, 1, 'a break of a registered operation fails the check');
     assert.match(result.stdout, /BREAKING \(1\)\n {2}- Subject\.registeredCapital was removed\./);
-    assert.match(result.stdout, /DANGEROUS \(1\)\n {2}- MERGED was added to enum type RegistrationStatus\.\n\nSAFE \(0\)/);
-    assert.match(result.stdout, /CONSUMERS AFFECTED \(1\)\n {2}- central-bank: operation BankSubject would break\n {6}Cannot query field "registeredCapital" on type "Subject"\./);
+    assert.match(
+      result.stdout,
+      /DANGEROUS \(1\)\n {2}- MERGED was added to enum type RegistrationStatus\.\n\nSAFE \(0\)/,
+    );
+    assert.match(
+      result.stdout,
+      /CONSUMERS AFFECTED \(1\)\n {2}- central-bank: operation BankSubject would break\n {6}Cannot query field "registeredCapital" on type "Subject"\./,
+    );
     assert.doesNotMatch(result.stdout, /tax-bureau|court-enforcement/);
   });
 
@@ -87,7 +124,10 @@ describe('schema check', () => {
 
   it('safe changes are reported as safe and pass', async () => {
     const supergraph = join(dir, 'safe.graphql');
-    const text = (await readFile(DEFAULT_SUPERGRAPH_PATH, 'utf8')).replace('"""Registered address."""', '"""Registered address, as on the business licence."""');
+    const text = (await readFile(DEFAULT_SUPERGRAPH_PATH, 'utf8')).replace(
+      '"""Registered address."""',
+      '"""Registered address, as on the business licence."""',
+    );
     await writeFile(supergraph, text);
     const result = await run(['check', 'HEAD', '--dir', policiesDir, '--supergraph', supergraph]);
     assert.equal(result.code, 0);

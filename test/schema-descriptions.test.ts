@@ -40,7 +40,11 @@ describe('a documented schema', () => {
         for (const type of Object.values(consumerSchema(apiSchema, view).getTypeMap())) {
           if (!isObjectType(type) || type.name.startsWith('__') || type.name === 'Mutation') continue;
           for (const field of Object.values(type.getFields())) {
-            assert.match(field.description ?? '', /Catalog item [A-Z0-9-]+ \(.+; (PUBLIC|SHARED|RESTRICTED), from [a-z]+; .*(window|displayed).*\)/, `${consumer.id}/${purpose}: ${type.name}.${field.name}`);
+            assert.match(
+              field.description ?? '',
+              /Catalog item [A-Z0-9-]+ \(.+; (PUBLIC|SHARED|RESTRICTED), from [a-z]+; .*(window|displayed).*\)/,
+              `${consumer.id}/${purpose}: ${type.name}.${field.name}`,
+            );
             checked += 1;
           }
         }
@@ -50,8 +54,12 @@ describe('a documented schema', () => {
   });
 
   it("the composed Subject carries the registry's description", () => {
-    const registry = parse(readFileSync(new URL('../schema/registry.graphql', import.meta.url), 'utf8')).definitions
-      .find((definition): definition is ObjectTypeDefinitionNode => definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Subject');
+    const registry = parse(
+      readFileSync(new URL('../schema/registry.graphql', import.meta.url), 'utf8'),
+    ).definitions.find(
+      (definition): definition is ObjectTypeDefinitionNode =>
+        definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Subject',
+    );
     assert.ok(registry?.description);
     assert.equal(apiSchema.getType('Subject')?.description, registry.description.value);
     assert.doesNotMatch(apiSchema.getType('Subject')?.description ?? '', /credit office/);

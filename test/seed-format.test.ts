@@ -14,7 +14,11 @@ import { ensureDemoData, seedState } from '../subgraphs/seed.ts';
 import { dropDepartmentDatabases } from './support/databases.ts';
 
 /** Runs `use` on one department's database. */
-async function inDatabase<T>(uri: string, department: string, use: (db: NonNullable<Awaited<ReturnType<typeof connectDatabase>>['db']>) => Promise<T>): Promise<T> {
+async function inDatabase<T>(
+  uri: string,
+  department: string,
+  use: (db: NonNullable<Awaited<ReturnType<typeof connectDatabase>>['db']>) => Promise<T>,
+): Promise<T> {
   const connection = await connectDatabase(uri, departmentDatabaseName(department));
   try {
     const { db } = connection;
@@ -44,32 +48,56 @@ describe('demo data of an older version', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('an empty store is seeded and marked with this version\'s format', async () => {
+  it("an empty store is seeded and marked with this version's format", async () => {
     assert.equal(await seedState(mongo.uri), 'empty');
     assert.equal(await ensureDemoData({ mongoUri: mongo.uri, embedded: true, subjects: 60, log }), 'empty');
     assert.equal(await seedState(mongo.uri), 'current');
-    assert.equal(await ensureDemoData({ mongoUri: mongo.uri, embedded: true, subjects: 60, log }), 'current', 'a current store is left as it is');
+    assert.equal(
+      await ensureDemoData({ mongoUri: mongo.uri, embedded: true, subjects: 60, log }),
+      'current',
+      'a current store is left as it is',
+    );
   });
 
   it('a store the operator named (MONGODB_URI) is never dropped: the start stops and says what to do', async () => {
     // What an older version left: a penalty keyed by its decision number alone, and no format mark.
-    await inDatabase(mongo.uri, 'penalties', (db) => db.collection<{ _id: string }>('penalties').insertOne(OLD_PENALTY));
+    await inDatabase(mongo.uri, 'penalties', (db) =>
+      db.collection<{ _id: string }>('penalties').insertOne(OLD_PENALTY),
+    );
     await inDatabase(mongo.uri, 'registry', (db) => db.collection('seed_info').deleteMany({}));
     assert.equal(await seedState(mongo.uri), 'outdated');
-    await assert.rejects(ensureDemoData({ mongoUri: mongo.uri, embedded: false, subjects: 60, log }), /MONGODB_URI holds demo data of an older format/);
-    const kept = await inDatabase(mongo.uri, 'penalties', (db) => db.collection<{ _id: string }>('penalties').findOne({ _id: OLD_PENALTY._id }));
+    await assert.rejects(
+      ensureDemoData({ mongoUri: mongo.uri, embedded: false, subjects: 60, log }),
+      /MONGODB_URI holds demo data of an older format/,
+    );
+    const kept = await inDatabase(mongo.uri, 'penalties', (db) =>
+      db.collection<{ _id: string }>('penalties').findOne({ _id: OLD_PENALTY._id }),
+    );
     assert.ok(kept, 'nothing was dropped');
   });
 
-  it('the embedded store\'s outdated demo data is replaced, and the access log is kept', async () => {
-    await inDatabase(mongo.uri, 'audit', (db) => db.collection<{ _id: string }>('access_records').insertOne(KEPT_ACCESS));
+  it("the embedded store's outdated demo data is replaced, and the access log is kept", async () => {
+    await inDatabase(mongo.uri, 'audit', (db) =>
+      db.collection<{ _id: string }>('access_records').insertOne(KEPT_ACCESS),
+    );
     assert.equal(await ensureDemoData({ mongoUri: mongo.uri, embedded: true, subjects: 60, log }), 'outdated');
     assert.equal(await seedState(mongo.uri), 'current');
-    const penalties = await inDatabase(mongo.uri, 'penalties', (db) => db.collection<{ _id: string; decisionNumber?: string }>('penalties').find({}).toArray());
+    const penalties = await inDatabase(mongo.uri, 'penalties', (db) =>
+      db.collection<{ _id: string; decisionNumber?: string }>('penalties').find({}).toArray(),
+    );
     assert.ok(penalties.length > 0, 'reseeded');
-    assert.equal(penalties.find(({ _id }) => _id === OLD_PENALTY._id), undefined, 'the old document is gone');
-    assert.ok(penalties.every((penalty) => typeof penalty.decisionNumber === 'string'), 'every penalty has the current shape');
-    const access = await inDatabase(mongo.uri, 'audit', (db) => db.collection<{ _id: string }>('access_records').findOne({ _id: KEPT_ACCESS._id }));
+    assert.equal(
+      penalties.find(({ _id }) => _id === OLD_PENALTY._id),
+      undefined,
+      'the old document is gone',
+    );
+    assert.ok(
+      penalties.every((penalty) => typeof penalty.decisionNumber === 'string'),
+      'every penalty has the current shape',
+    );
+    const access = await inDatabase(mongo.uri, 'audit', (db) =>
+      db.collection<{ _id: string }>('access_records').findOne({ _id: KEPT_ACCESS._id }),
+    );
     assert.ok(access, 'accesses are never discarded with demo data');
   });
 });

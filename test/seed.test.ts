@@ -54,7 +54,10 @@ describe('seeding the departments', () => {
     const again = await seedAll({ mongoUri: mongo.uri, subjects: 400, log });
     assert.deepEqual(Object.values(again), [0, 0, 0, 0, 0, 0]);
     const extended = await seedAll({ mongoUri: mongo.uri, subjects: 450, log });
-    assert.ok((extended.registry ?? 0) > 0 && (extended.registry ?? 0) < (first.registry ?? 0), 'a larger run adds only the new subjects');
+    assert.ok(
+      (extended.registry ?? 0) > 0 && (extended.registry ?? 0) < (first.registry ?? 0),
+      'a larger run adds only the new subjects',
+    );
   });
 
   it('includes penalties inside and outside a year, restored ones and non-restorable serious categories', async () => {
@@ -62,12 +65,24 @@ describe('seeding the departments', () => {
     try {
       const penalties = await connection.collection<PenaltyDocument>('penalties').find({}).toArray();
       const yearAgo = new Date(SEED_REFERENCE_DATE.getTime() - 365 * 86_400_000);
-      assert.ok(penalties.some((p) => p.decidedOn > yearAgo), 'some decided within the last year');
-      assert.ok(penalties.some((p) => p.decidedOn < yearAgo), 'some decided before that');
-      assert.ok(penalties.some((p) => p.restoredOn !== null), 'some restored');
+      assert.ok(
+        penalties.some((p) => p.decidedOn > yearAgo),
+        'some decided within the last year',
+      );
+      assert.ok(
+        penalties.some((p) => p.decidedOn < yearAgo),
+        'some decided before that',
+      );
+      assert.ok(
+        penalties.some((p) => p.restoredOn !== null),
+        'some restored',
+      );
       const nonRestorable = penalties.filter((p) => restorationSettings().nonRestorable.has(p.category));
       assert.ok(nonRestorable.length > 0, 'some in non-restorable categories');
-      assert.ok(nonRestorable.every((p) => p.severity === 'SERIOUS' && p.restoredOn === null), 'never restored, always serious');
+      assert.ok(
+        nonRestorable.every((p) => p.severity === 'SERIOUS' && p.restoredOn === null),
+        'never restored, always serious',
+      );
       assert.deepEqual(new Set(penalties.map((p) => p.severity)), new Set(['MINOR', 'GENERAL', 'SERIOUS']));
     } finally {
       await connection.close();
@@ -80,12 +95,18 @@ describe('seeding the departments', () => {
       const listings = await connection.collection<ListingDocument>('listings').find({}).toArray();
       assert.ok(listings.length > 0);
       for (const listing of listings) {
-        assert.ok(listing.basis?.number && listing.basis.issuedBy && listing.basis.issuedOn instanceof Date, `listing ${listing._id} has its basis`);
+        assert.ok(
+          listing.basis?.number && listing.basis.issuedBy && listing.basis.issuedOn instanceof Date,
+          `listing ${listing._id} has its basis`,
+        );
       }
       const excluded = listings.filter((l) => restorationSettings().nonRestorable.has(l.listType));
       assert.ok(excluded.length > 0, 'some listings of kinds never restored');
       assert.ok(excluded.every((l) => l.restoredOn === null));
-      const applications = await connection.collection<RestorationApplicationDocument>('restoration_applications').find({}).toArray();
+      const applications = await connection
+        .collection<RestorationApplicationDocument>('restoration_applications')
+        .find({})
+        .toArray();
       assert.deepEqual(new Set(applications.map((a) => a.status)), new Set(['PENDING', 'APPROVED', 'REJECTED']));
     } finally {
       await connection.close();

@@ -8,7 +8,9 @@ import { freePort } from '../lib/stores/net.ts';
 
 function capturingLogger(): { log: pino.Logger; lines: string[] } {
   const lines: string[] = [];
-  const stream = new Writable({ write: (chunk: Buffer, _encoding, done) => void (lines.push(chunk.toString()), done()) });
+  const stream = new Writable({
+    write: (chunk: Buffer, _encoding, done) => void (lines.push(chunk.toString()), done()),
+  });
   return { log: pino({ level: 'info' }, stream), lines };
 }
 
@@ -26,7 +28,9 @@ describe('shared store', () => {
       assert.ok(ttl !== undefined && ttl > 0 && ttl <= 200, `time to live ${ttl} ms`);
 
       let receive: (message: string) => void = () => {};
-      const received = new Promise<string>((resolve) => { receive = resolve; });
+      const received = new Promise<string>((resolve) => {
+        receive = resolve;
+      });
       // Resolves once Redis has confirmed the subscription: the message cannot be sent before it.
       await second.subscribe(`${key}:channel`, (message) => receive(message));
       await first.publish(`${key}:channel`, 'policy changed');
@@ -52,6 +56,9 @@ describe('shared store', () => {
 
   it('refuses to start when a configured REDIS_URL does not answer', async () => {
     const { log } = capturingLogger();
-    await assert.rejects(connectSharedStore(log, { url: `redis://127.0.0.1:${await freePort()}` }), /REDIS_URL is set but Redis cannot be reached/);
+    await assert.rejects(
+      connectSharedStore(log, { url: `redis://127.0.0.1:${await freePort()}` }),
+      /REDIS_URL is set but Redis cannot be reached/,
+    );
   });
 });

@@ -13,7 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Connection } from 'mongoose';
 import { createLogger } from '../lib/logger.ts';
 import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
-import { connectDatabase, departmentDatabaseName, isFerretdb, startMongo, type MongoServer } from '../lib/stores/mongo.ts';
+import {
+  connectDatabase,
+  departmentDatabaseName,
+  isFerretdb,
+  startMongo,
+  type MongoServer,
+} from '../lib/stores/mongo.ts';
 import { departments } from '../subgraphs/departments.ts';
 import { chooseFerretdbBackend } from '../lib/stores/ferretdb.ts';
 import { sharedSettings } from '../lib/config/shared.ts';
@@ -82,9 +88,18 @@ describe('store plans: every per-request query is served by an index', () => {
       // MongoDB (or FerretDB on SQLite) needs no twins; the plans below are checked all the same.
       t.diagnostic(`no index adapted on ${mongo.description}`);
     } else {
-      assert.ok(created.some(({ field }) => field === 'uscc'), 'the subject code of every record collection');
-      assert.ok(created.some(({ field }) => field === '_id'), 'the key of every collection');
-      assert.ok(created.every(({ schema }) => schema !== departmentDatabaseName(ACCESS_LOG_DEPARTMENT)), 'the access log is left alone');
+      assert.ok(
+        created.some(({ field }) => field === 'uscc'),
+        'the subject code of every record collection',
+      );
+      assert.ok(
+        created.some(({ field }) => field === '_id'),
+        'the key of every collection',
+      );
+      assert.ok(
+        created.every(({ schema }) => schema !== departmentDatabaseName(ACCESS_LOG_DEPARTMENT)),
+        'the access log is left alone',
+      );
     }
     assert.deepEqual(await mongo.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] }), []);
   });
@@ -99,14 +114,21 @@ describe('store plans: every per-request query is served by an index', () => {
       assert.ok(Object.keys(loaders).length > 0);
       for (const [name, loader] of Object.entries(loaders)) {
         const query = keyedQueryOf(loader);
-        assert.ok(query, `${department.name}.${name} is not built from the shared loaders: its query plan is unchecked`);
+        assert.ok(
+          query,
+          `${department.name}.${name} is not built from the shared loaders: its query plan is unchecked`,
+        );
         // A key that exists, so that the plan is the one a real request gets.
-        const key = query.field === 'uscc'
-          ? seedSubject(0).uscc
-          : String((await connection.collection(query.collection).findOne({}, { projection: { _id: 1 } }))?._id);
+        const key =
+          query.field === 'uscc'
+            ? seedSubject(0).uscc
+            : String((await connection.collection(query.collection).findOne({}, { projection: { _id: 1 } }))?._id);
         const verdict = servedByIndex(await query.explain(key), ferretdb);
         t.diagnostic(`${department.name}.${name} (${query.collection}.${query.field}): ${verdict.why}`);
-        assert.ok(verdict.served, `${department.name}.${name} on ${query.collection}.${query.field} scans: ${verdict.why}`);
+        assert.ok(
+          verdict.served,
+          `${department.name}.${name} on ${query.collection}.${query.field} scans: ${verdict.why}`,
+        );
       }
     });
   }

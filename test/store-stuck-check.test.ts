@@ -51,32 +51,61 @@ describe('a client whose check is stuck is replaced, and the connection answers 
   });
 
   // Waits for the replacement without a clock of its own; the harness stops a wait that never ends.
-  it('replaces the client with a new one on the same URI; models and collections carry over', { timeout: 60_000 }, async () => {
-    const uri = proxy.through(store.uri);
-    // Checks every 200 ms, each allowed 10 s by the driver; the guard is told 100 ms (its bound is
-    // then about 2.3 s with the awaited check's 200 ms and its 2 s of slack).
-    const options = { dbName: `credence_stuck_${process.pid}`, bufferCommands: false, serverSelectionTimeoutMS: 5000, connectTimeoutMS: 10_000, heartbeatFrequencyMS: 200 };
-    const connection: Connection = await mongoose.createConnection(uri, options).asPromise();
-    const things = connection.model('Thing', new mongoose.Schema({ _id: String, name: String }));
-    await things.create({ _id: 'a', name: 'kept' });
-    guardAgainstStuckChecks(connection, { uri, options, timings: { connectTimeoutMS: 100, heartbeatFrequencyMS: 200 }, log: createLogger('test'), pollMs: 100 });
-    const stuckClient = connection.getClient();
+  it(
+    'replaces the client with a new one on the same URI; models and collections carry over',
+    { timeout: 60_000 },
+    async () => {
+      const uri = proxy.through(store.uri);
+      // Checks every 200 ms, each allowed 10 s by the driver; the guard is told 100 ms (its bound is
+      // then about 2.3 s with the awaited check's 200 ms and its 2 s of slack).
+      const options = {
+        dbName: `credence_stuck_${process.pid}`,
+        bufferCommands: false,
+        serverSelectionTimeoutMS: 5000,
+        connectTimeoutMS: 10_000,
+        heartbeatFrequencyMS: 200,
+      };
+      const connection: Connection = await mongoose.createConnection(uri, options).asPromise();
+      const things = connection.model('Thing', new mongoose.Schema({ _id: String, name: String }));
+      await things.create({ _id: 'a', name: 'kept' });
+      guardAgainstStuckChecks(connection, {
+        uri,
+        options,
+        timings: { connectTimeoutMS: 100, heartbeatFrequencyMS: 200 },
+        log: createLogger('test'),
+        pollMs: 100,
+      });
+      const stuckClient = connection.getClient();
 
-    // Every connection open now hangs, the monitor's among them; new connections pass.
-    proxy.stall();
-    while (connection.getClient() === stuckClient || connection.readyState !== mongoose.ConnectionStates.connected) await sleep(100);
-    assert.equal((await things.findById('a').lean())?.name, 'kept');
-    await things.create({ _id: 'b', name: 'written after' });
-    assert.equal(await things.countDocuments(), 2);
-    await connection.dropDatabase();
-    await connection.close();
-  });
+      // Every connection open now hangs, the monitor's among them; new connections pass.
+      proxy.stall();
+      while (connection.getClient() === stuckClient || connection.readyState !== mongoose.ConnectionStates.connected)
+        await sleep(100);
+      assert.equal((await things.findById('a').lean())?.name, 'kept');
+      await things.create({ _id: 'b', name: 'written after' });
+      assert.equal(await things.countDocuments(), 2);
+      await connection.dropDatabase();
+      await connection.close();
+    },
+  );
 
   it('a connection its owner closes while the client is being replaced stays closed', async () => {
     const uri = proxy.through(store.uri);
-    const options = { dbName: `credence_stuck_owner_${process.pid}`, bufferCommands: false, serverSelectionTimeoutMS: 5000, connectTimeoutMS: 10_000, heartbeatFrequencyMS: 200 };
+    const options = {
+      dbName: `credence_stuck_owner_${process.pid}`,
+      bufferCommands: false,
+      serverSelectionTimeoutMS: 5000,
+      connectTimeoutMS: 10_000,
+      heartbeatFrequencyMS: 200,
+    };
     const owned = await mongoose.createConnection(uri, options).asPromise();
-    guardAgainstStuckChecks(owned, { uri, options, timings: { connectTimeoutMS: 100, heartbeatFrequencyMS: 200 }, log: createLogger('test'), pollMs: 20 });
+    guardAgainstStuckChecks(owned, {
+      uri,
+      options,
+      timings: { connectTimeoutMS: 100, heartbeatFrequencyMS: 200 },
+      log: createLogger('test'),
+      pollMs: 20,
+    });
 
     // The guard's own close of the stuck client is the moment the owner closes too.
     const replacing = once(owned, 'disconnecting', { signal: AbortSignal.timeout(15_000) });

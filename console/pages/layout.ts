@@ -29,7 +29,9 @@ export function refusal(t: Translate, code: string): Html {
 export function page(ctx: PageContext, title: string, body: Html, options: { print?: boolean } = {}): string {
   const { t } = ctx;
   const otherLang = ctx.lang === 'en' ? 'zh-CN' : 'en';
-  const header = options.print ? html`` : html`
+  const header = options.print
+    ? html``
+    : html`
 <a class="skip" href="#main">${t('skip')}</a>
 <header class="top">
   <span class="brand">${t('title')}</span>
@@ -37,8 +39,12 @@ export function page(ctx: PageContext, title: string, body: Html, options: { pri
   <span class="who">
     ${ctx.inForce !== undefined ? html`<span class="release" data-release="${ctx.inForce}">${t('release_in_force')}: ${ctx.inForce}</span>` : ''}
     <a href="/lang?to=${otherLang}&amp;back=${encodeURIComponent(ctx.path)}" lang="${otherLang}">${t('language')}</a>
-    ${ctx.officer ? html`<span class="officer" data-officer="${ctx.officer.id}">${t('signed_in_as')} ${ctx.officer.id}</span>
-    <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="${ctx.officer.csrf}"><button type="submit">${t('sign_out')}</button></form>` : ''}
+    ${
+      ctx.officer
+        ? html`<span class="officer" data-officer="${ctx.officer.id}">${t('signed_in_as')} ${ctx.officer.id}</span>
+    <form method="post" action="/logout" class="inline"><input type="hidden" name="csrf" value="${ctx.officer.csrf}"><button type="submit">${t('sign_out')}</button></form>`
+        : ''
+    }
   </span>
 </header>`;
   return `<!doctype html>${toText(html`

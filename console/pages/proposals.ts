@@ -18,12 +18,21 @@ function csrfField(ctx: PageContext): Html {
   return html`<input type="hidden" name="csrf" value="${ctx.officer?.csrf ?? ''}">`;
 }
 
-export function proposalsPage(ctx: PageContext, proposals: Proposal[], releases: PolicyRelease[], pageNumber: number, refused?: string): string {
+export function proposalsPage(
+  ctx: PageContext,
+  proposals: Proposal[],
+  releases: PolicyRelease[],
+  pageNumber: number,
+  refused?: string,
+): string {
   const { t } = ctx;
   const size = 20;
   const pages = Math.max(1, Math.ceil(proposals.length / size));
   const shown = proposals.slice((pageNumber - 1) * size, pageNumber * size);
-  return page(ctx, t('proposals_title'), html`
+  return page(
+    ctx,
+    t('proposals_title'),
+    html`
 ${refused ? refusal(t, refused) : ''}
 <p><a class="button" href="/proposals/new">${t('new_proposal')}</a></p>
 <table class="list">
@@ -34,21 +43,36 @@ ${pager(t, '/proposals', new URLSearchParams(), pageNumber, pages)}
 <h2>${t('releases')}</h2>
 <table class="list">
   <thead><tr><th scope="col">${t('number')}</th><th scope="col">${t('signed_at')}</th><th scope="col">${t('note')}</th><th scope="col"></th></tr></thead>
-  <tbody>${releases.slice(0, 30).map((release) => html`<tr data-release-row="${release.number}"><td>${release.number}</td><td>${release.signedAt}</td><td>${release.note}</td>
-    <td>${release.number === ctx.inForce ? t('release_in_force') : html`<form method="post" action="/proposals/rollback" class="inline">${csrfField(ctx)}<input type="hidden" name="release" value="${release.number}">
+  <tbody>${releases.slice(0, 30).map(
+    (
+      release,
+    ) => html`<tr data-release-row="${release.number}"><td>${release.number}</td><td>${release.signedAt}</td><td>${release.note}</td>
+    <td>${
+      release.number === ctx.inForce
+        ? t('release_in_force')
+        : html`<form method="post" action="/proposals/rollback" class="inline">${csrfField(ctx)}<input type="hidden" name="release" value="${release.number}">
       <label class="visually-hidden" for="why-${release.number}">${t('why')}</label><input id="why-${release.number}" name="why" required placeholder="${t('why')}">
-      <button type="submit">${t('rollback')}</button></form>`}</td></tr>`)}</tbody>
-</table>`);
+      <button type="submit">${t('rollback')}</button></form>`
+    }</td></tr>`,
+  )}</tbody>
+</table>`,
+  );
 }
 
 export function checkFragment(t: Translate, check: CheckResult): Html {
   const problems = check.problems.filter((problem) => problem.severity === 'error');
   return html`<section aria-labelledby="problems-h"><h2 id="problems-h">${t('problems')}</h2>
-  ${problems.length === 0 ? html`<p class="ok" data-valid="true">${t('no_problems')}</p>` : html`<ul class="problems">${problems.map((problem) => html`
+  ${
+    problems.length === 0
+      ? html`<p class="ok" data-valid="true">${t('no_problems')}</p>`
+      : html`<ul class="problems">${problems.map(
+          (problem) => html`
     <li data-file="${problem.file}" data-line="${problem.line}" data-column="${problem.column}" data-code="${problem.code}">
       <button type="button" class="goto" data-line="${problem.line}" data-column="${problem.column}">${problem.file}:${problem.line}:${problem.column}</button>
       ${t('line')} ${problem.line}, ${t('column')} ${problem.column}: ${problem.message}${problem.hint ? html` <em class="hint">(${problem.hint})</em>` : ''}
-    </li>`)}</ul>`}
+    </li>`,
+        )}</ul>`
+  }
   </section>
   ${check.diff ? diffSection(t, check.diff) : ''}
   ${check.tests ? testsSection(t, check.tests) : ''}`;
@@ -57,16 +81,24 @@ export function checkFragment(t: Translate, check: CheckResult): Html {
 function diffSection(t: Translate, diff: PolicyDiff): Html {
   const empty = diff.consumers.length === 0 && diff.views.length === 0;
   return html`<section aria-labelledby="diff-h" class="diff"><h2 id="diff-h">${t('access_diff')}</h2>
-  ${empty ? html`<p>${t('no_diff')}</p>` : html`<table class="list">
+  ${
+    empty
+      ? html`<p>${t('no_diff')}</p>`
+      : html`<table class="list">
     <thead><tr><th scope="col">${t('consumer')}</th><th scope="col">${t('gains')}</th><th scope="col">${t('loses')}</th><th scope="col">${t('mask_changes')}</th><th scope="col">${t('record_changes')}</th></tr></thead>
     <tbody>
     ${diff.consumers.map(({ consumer, changes }) => html`<tr data-diff-consumer="${consumer}"><th scope="row">${consumer} (${t('settings')})</th><td colspan="4">${changes.join('; ')}</td></tr>`)}
-    ${diff.views.map((view) => html`<tr data-diff-view="${view.consumer}/${view.purpose}"><th scope="row">${view.consumer} / ${view.purpose}${view.status === 'changed' ? '' : ` (${view.status})`}</th>
+    ${diff.views.map(
+      (
+        view,
+      ) => html`<tr data-diff-view="${view.consumer}/${view.purpose}"><th scope="row">${view.consumer} / ${view.purpose}${view.status === 'changed' ? '' : ` (${view.status})`}</th>
       <td class="gained">${view.gained.map((gain) => html`<span data-gained="${gain.coordinate}">+ ${gain.coordinate}${gain.mask ? ` (${gain.mask})` : ''}</span> `)}</td>
       <td class="lost">${view.lost.map((lost) => html`<span data-lost="${lost}">− ${lost}</span> `)}</td>
       <td>${view.masks.map((mask) => `${mask.coordinate}: ${mask.from ?? '—'} → ${mask.to ?? '—'}`).join('; ')}</td>
-      <td>${view.records.map((record) => `${record.typeName}: ${record.from.history ? 'history' : 'current'} → ${record.to.history ? 'history' : 'current'}${record.to.disclosureWindow ? ' (window)' : ''}`).join('; ')}</td></tr>`)}
-    </tbody></table>`}
+      <td>${view.records.map((record) => `${record.typeName}: ${record.from.history ? 'history' : 'current'} → ${record.to.history ? 'history' : 'current'}${record.to.disclosureWindow ? ' (window)' : ''}`).join('; ')}</td></tr>`,
+    )}
+    </tbody></table>`
+  }
   </section>`;
 }
 
@@ -78,9 +110,15 @@ function testsSection(t: Translate, results: readonly PolicyTestResult[]): Html 
   </section>`;
 }
 
-export function editorPage(ctx: PageContext, input: { files: string[]; file: string; text: string; why: string; check: CheckResult; refused?: string }): string {
+export function editorPage(
+  ctx: PageContext,
+  input: { files: string[]; file: string; text: string; why: string; check: CheckResult; refused?: string },
+): string {
   const { t } = ctx;
-  return page(ctx, t('new_proposal'), html`
+  return page(
+    ctx,
+    t('new_proposal'),
+    html`
 ${input.refused ? refusal(t, input.refused) : ''}
 <form method="get" action="/proposals/new" class="filters">
   <label>${t('file')} <select name="file">${input.files.map((name) => html`<option${name === input.file ? html` selected` : ''}>${name}</option>`)}</select></label>
@@ -97,13 +135,17 @@ ${input.refused ? refusal(t, input.refused) : ''}
   <button type="submit">${t('submit_proposal')}</button>
 </form>
 <div id="check" class="check" aria-live="polite">${checkFragment(t, input.check)}</div>
-</div>`);
+</div>`,
+  );
 }
 
 export function proposalPage(ctx: PageContext, proposal: Proposal, check: CheckResult, refused?: string): string {
   const { t } = ctx;
   const own = ctx.officer?.id === proposal.author;
-  return page(ctx, `${t('proposal')} ${proposal.id}`, html`
+  return page(
+    ctx,
+    `${t('proposal')} ${proposal.id}`,
+    html`
 ${refused ? refusal(t, refused) : ''}
 <dl class="facts">
   <dt>${t('author')}</dt><dd data-author="${proposal.author}">${proposal.author}</dd>
@@ -118,7 +160,9 @@ ${checkFragment(t, check)}
   <thead><tr><th scope="col">${t('step')}</th><th scope="col">${t('who')}</th><th scope="col">${t('when')}</th><th scope="col">${t('reason')}</th></tr></thead>
   <tbody>${proposal.history.map((event) => html`<tr data-step="${event.step}"><td>${event.step}</td><td>${event.who}</td><td>${event.at}</td><td>${event.why}</td></tr>`)}</tbody>
 </table>
-${proposal.status === 'open' ? html`
+${
+  proposal.status === 'open'
+    ? html`
 ${own ? html`<p class="note" role="note">${t('own_proposal')}</p>` : ''}
 <div class="decisions">
 <form method="post" action="/proposals/${proposal.id}/approve" class="stack">
@@ -131,5 +175,8 @@ ${own ? html`<p class="note" role="note">${t('own_proposal')}</p>` : ''}
   <label for="reject-reason">${t('reason')}</label><textarea id="reject-reason" name="reason" rows="2" required></textarea>
   <button type="submit" id="reject">${t('reject')}</button>
 </form>
-</div>` : ''}`);
+</div>`
+    : ''
+}`,
+  );
 }

@@ -7,10 +7,18 @@
   const memory = new Map();
   const forgetfulStorage = {
     getItem: (key) => (memory.has(key) ? memory.get(key) : null),
-    setItem: (key, value) => { memory.set(key, String(value)); },
-    removeItem: (key) => { memory.delete(key); },
-    clear: () => { memory.clear(); },
-    get length() { return memory.size; },
+    setItem: (key, value) => {
+      memory.set(key, String(value));
+    },
+    removeItem: (key) => {
+      memory.delete(key);
+    },
+    clear: () => {
+      memory.clear();
+    },
+    get length() {
+      return memory.size;
+    },
   };
   const root = ReactDOM.createRoot(document.getElementById('graphiql'));
   const status = document.getElementById('status');
@@ -25,13 +33,16 @@
     session += 1;
     memory.clear();
     status.textContent = `Exploring as the consumer of this key${purpose ? `, purpose ${purpose}` : ', its default purpose'}.`;
-    root.render(React.createElement(GraphiQL, {
-      key: session,
-      fetcher: GraphiQL.createFetcher({ url: '/graphql', headers }),
-      storage: forgetfulStorage,
-      defaultQuery: '# Open the docs (the book icon) to see what this consumer may ask for.\n{\n  subject(uscc: "91110000600037341L") {\n    uscc\n    name\n  }\n}\n',
-      shouldPersistHeaders: false,
-      isHeadersEditorEnabled: false,
-    }));
+    root.render(
+      React.createElement(GraphiQL, {
+        key: session,
+        fetcher: GraphiQL.createFetcher({ url: '/graphql', headers }),
+        storage: forgetfulStorage,
+        defaultQuery:
+          '# Open the docs (the book icon) to see what this consumer may ask for.\n{\n  subject(uscc: "91110000600037341L") {\n    uscc\n    name\n  }\n}\n',
+        shouldPersistHeaders: false,
+        isHeadersEditorEnabled: false,
+      }),
+    );
   });
 })();

@@ -38,8 +38,16 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
  * URLs, requests to this origin only, never framed.
  */
 const EXPLORER_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "font-src 'self' data:", "img-src 'self' data:",
-  "connect-src 'self'", "worker-src 'self' blob:", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self' data:",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 const PAGE = `<!doctype html>
@@ -76,7 +84,9 @@ export function isBrowserVisit(request: FastifyRequest): boolean {
 }
 
 export function mountExplorer(app: FastifyInstance): void {
-  const files = new Map(Object.entries(ASSETS).map(([name, { file, type }]) => [name, { body: readFileSync(file), type }]));
+  const files = new Map(
+    Object.entries(ASSETS).map(([name, { file, type }]) => [name, { body: readFileSync(file), type }]),
+  );
   const isExplorer = (url: string): boolean => url === EXPLORER_PATH || url.startsWith(`${EXPLORER_PATH}/`);
 
   // Registered after the shared security headers, so the page's own policy replaces theirs.
@@ -84,7 +94,7 @@ export function mountExplorer(app: FastifyInstance): void {
     if (isExplorer(request.url.split('?')[0] ?? '')) void reply.header('content-security-policy', EXPLORER_CSP);
   });
   app.addHook('onRequest', async (request, reply) => {
-    if ((request.url.split('?')[0] === '/graphql') && isBrowserVisit(request)) return reply.redirect(EXPLORER_PATH, 303);
+    if (request.url.split('?')[0] === '/graphql' && isBrowserVisit(request)) return reply.redirect(EXPLORER_PATH, 303);
     return undefined;
   });
   app.get(EXPLORER_PATH, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));

@@ -34,8 +34,18 @@ export function accessRecordingStage(recorder: AccessRecorder): Stage {
       const { known, policy, requestId } = request;
       // Refused by authentication (no verified identity): in the operator's log, not here.
       if (!known || !policy || requestId === undefined) return refusal;
-      const identity = { consumer: { id: known.consumer.id }, purpose: known.purpose, policy: { version: policy.version }, requestId };
-      const written = await recorder.recordRefused({ identity, ...operationOf(request.http.body, request.http.query), errors: [refusal], startedAt: new Date() });
+      const identity = {
+        consumer: { id: known.consumer.id },
+        purpose: known.purpose,
+        policy: { version: policy.version },
+        requestId,
+      };
+      const written = await recorder.recordRefused({
+        identity,
+        ...operationOf(request.http.body, request.http.query),
+        errors: [refusal],
+        startedAt: new Date(),
+      });
       return written ? refusal : accessLogUnavailableError();
     },
     prepare(execution) {
@@ -76,7 +86,12 @@ export function accessRecordingStage(recorder: AccessRecorder): Stage {
       });
       if (written) return;
       const unavailable = accessLogUnavailableError();
-      response.body = { kind: 'single', singleResult: { errors: [{ message: unavailable.message, extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE } }] } };
+      response.body = {
+        kind: 'single',
+        singleResult: {
+          errors: [{ message: unavailable.message, extensions: { code: ErrorCode.ACCESS_LOG_UNAVAILABLE } }],
+        },
+      };
       response.http.status = 503;
     },
   };

@@ -33,7 +33,11 @@ export function admissionLimitsStage({ defaultListSize }: { defaultListSize: num
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
       // Variables that do not coerce are refused by execution, before any department is asked.
       if (!coerced.coerced) return;
-      const violation = checkOperationLimits({ schema, document, operation, variables: coerced.coerced }, context.limits, defaultListSize);
+      const violation = checkOperationLimits(
+        { schema, document, operation, variables: coerced.coerced },
+        context.limits,
+        defaultListSize,
+      );
       if (violation) throw limitError(violation);
     },
   };

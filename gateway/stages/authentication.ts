@@ -37,7 +37,8 @@ export function authenticationStage({ policies, policiesDir, log }: Authenticati
         // The detail (which key, which check) is for operators; it never contains a credential.
         log.info({ code: error.code, detail: error.detail }, 'request refused by authentication');
         // A purpose refused to a consumer whose credentials held: known, so recorded like any refusal after authentication.
-        if (error.authenticated) request.known = { consumer: { id: error.authenticated.consumer }, purpose: error.authenticated.purpose };
+        if (error.authenticated)
+          request.known = { consumer: { id: error.authenticated.consumer }, purpose: error.authenticated.purpose };
         throw error.toGraphQLError();
       }
     },

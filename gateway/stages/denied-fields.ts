@@ -15,8 +15,15 @@ export const deniedFieldsStage: Stage = {
   finish(execution, answer) {
     const { verdict, identity } = execution;
     if (verdict?.kind !== 'filtered') return answer;
-    const forbidden = restoreDeniedFields(answer.data, verdict.denied, identity.purpose)
-      .map(({ message, path, extensions: { field, purpose } }) => codedError(ErrorCode.FORBIDDEN, `${message}${underOtherPurposes(identity, [field])}`, { field, purpose }, { inAnswer: true, path }));
+    const forbidden = restoreDeniedFields(answer.data, verdict.denied, identity.purpose).map(
+      ({ message, path, extensions: { field, purpose } }) =>
+        codedError(
+          ErrorCode.FORBIDDEN,
+          `${message}${underOtherPurposes(identity, [field])}`,
+          { field, purpose },
+          { inAnswer: true, path },
+        ),
+    );
     const errors = [...forbidden, ...(answer.errors ?? [])];
     // GraphQL answers carry `errors` only when there are some (a denied field under a null parent
     // has no place in the answer, hence no error).

@@ -21,7 +21,8 @@ export const departmentCallsStage: Stage = {
     return executor({ ...requestContext, document, queryHash });
   },
   departmentCall({ department, request, context }) {
-    if (context.identity) request.http?.headers.set(ASSERTION_HEADER, context.identity.assertionFor(department, request));
+    if (context.identity)
+      request.http?.headers.set(ASSERTION_HEADER, context.identity.assertionFor(department, request));
   },
   departmentAnswered({ context }, response) {
     collectServedSubjects(context, response);

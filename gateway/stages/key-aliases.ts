@@ -10,7 +10,18 @@
  * its place. An operation without such an alias goes through unchanged.
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
-import { GraphQLError, isAbstractType, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLCompositeType, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  isAbstractType,
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+} from 'graphql';
 import { KEY_FIELD } from '../../lib/policy/decision/api-schema.ts';
 import { unusedAlias } from '../added-selections.ts';
 import type { PlannerKeys } from '../planner-keys.ts';
@@ -29,18 +40,30 @@ const PLANNER_KEYS: readonly { key: string; typeName?: string }[] = [
   { key: KEY_FIELD.fieldName, typeName: KEY_FIELD.typeName },
 ];
 
-function clashes(field: FieldNode, parentTypeName: string | undefined, entityKeys: ReadonlySet<string> | undefined): string | undefined {
+function clashes(
+  field: FieldNode,
+  parentTypeName: string | undefined,
+  entityKeys: ReadonlySet<string> | undefined,
+): string | undefined {
   const key = field.alias?.value;
   if (key === undefined || key === field.name.value) return undefined;
   if (entityKeys?.has(key)) return key;
-  return PLANNER_KEYS.find((reserved) => reserved.key === key && (reserved.typeName === undefined || reserved.typeName === parentTypeName))?.key;
+  return PLANNER_KEYS.find(
+    (reserved) => reserved.key === key && (reserved.typeName === undefined || reserved.typeName === parentTypeName),
+  )?.key;
 }
 
 /** The planner's keys on a type; on an interface or union, those of every type it may be. */
-function entityKeysOn(schema: GraphQLSchema, type: GraphQLCompositeType | null | undefined, plannerKeys: PlannerKeys | undefined): ReadonlySet<string> | undefined {
+function entityKeysOn(
+  schema: GraphQLSchema,
+  type: GraphQLCompositeType | null | undefined,
+  plannerKeys: PlannerKeys | undefined,
+): ReadonlySet<string> | undefined {
   if (!type || !plannerKeys) return undefined;
   if (!isAbstractType(type)) return plannerKeys.get(type.name);
-  return new Set([type, ...schema.getPossibleTypes(type)].flatMap((member) => [...(plannerKeys.get(member.name) ?? [])]));
+  return new Set(
+    [type, ...schema.getPossibleTypes(type)].flatMap((member) => [...(plannerKeys.get(member.name) ?? [])]),
+  );
 }
 
 /**
@@ -48,21 +71,32 @@ function entityKeysOn(schema: GraphQLSchema, type: GraphQLCompositeType | null |
  * null when there is none. The planner's keys: `__typename`, `Subject.uscc`, and on foreign
  * supergraphs every entity key and `@requires` field (`plannerKeys`, planner-keys.ts).
  */
-export function withKeyAliasesMoved(schema: GraphQLSchema, document: DocumentNode, plannerKeys?: PlannerKeys): MovedKeys | null {
+export function withKeyAliasesMoved(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  plannerKeys?: PlannerKeys,
+): MovedKeys | null {
   const typeInfo = new TypeInfo(schema);
   const aliases = new Map<string, string>();
-  const moved = visit(document, visitWithTypeInfo(typeInfo, {
-    Field(node: FieldNode): FieldNode | undefined {
-      const key = clashes(node, typeInfo.getParentType()?.name, entityKeysOn(schema, typeInfo.getParentType(), plannerKeys));
-      if (key === undefined) return undefined;
-      let alias = aliases.get(key);
-      if (alias === undefined) {
-        alias = unusedAlias(document, `__credence_as${key.replace(/^_*/, '_')}`);
-        aliases.set(key, alias);
-      }
-      return { ...node, alias: { kind: Kind.NAME, value: alias } };
-    },
-  }));
+  const moved = visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node: FieldNode): FieldNode | undefined {
+        const key = clashes(
+          node,
+          typeInfo.getParentType()?.name,
+          entityKeysOn(schema, typeInfo.getParentType(), plannerKeys),
+        );
+        if (key === undefined) return undefined;
+        let alias = aliases.get(key);
+        if (alias === undefined) {
+          alias = unusedAlias(document, `__credence_as${key.replace(/^_*/, '_')}`);
+          aliases.set(key, alias);
+        }
+        return { ...node, alias: { kind: Kind.NAME, value: alias } };
+      },
+    }),
+  );
   if (aliases.size === 0) return null;
   return { document: moved, renamed: new Map([...aliases].map(([key, alias]) => [alias, key])) };
 }
@@ -81,19 +115,29 @@ function restoreDataKeys(value: unknown, renamed: ReadonlyMap<string, string>): 
 }
 
 /** The answer with the caller's response keys back in its data and in its errors' paths. */
-export function restoreKeys(result: GatewayExecutionResult, renamed: ReadonlyMap<string, string>): GatewayExecutionResult {
+export function restoreKeys(
+  result: GatewayExecutionResult,
+  renamed: ReadonlyMap<string, string>,
+): GatewayExecutionResult {
   restoreDataKeys(result.data, renamed);
-  if (!result.errors?.some((error) => error.path?.some((segment) => typeof segment === 'string' && renamed.has(segment)))) return result;
-  const errors = result.errors.map((error) => (error.path
-    ? new GraphQLError(error.message, {
-      nodes: error.nodes,
-      source: error.source,
-      positions: error.positions,
-      originalError: error.originalError,
-      extensions: error.extensions,
-      path: error.path.map((segment) => (typeof segment === 'string' ? renamed.get(segment) ?? segment : segment)),
-    })
-    : error));
+  if (
+    !result.errors?.some((error) => error.path?.some((segment) => typeof segment === 'string' && renamed.has(segment)))
+  )
+    return result;
+  const errors = result.errors.map((error) =>
+    error.path
+      ? new GraphQLError(error.message, {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          originalError: error.originalError,
+          extensions: error.extensions,
+          path: error.path.map((segment) =>
+            typeof segment === 'string' ? (renamed.get(segment) ?? segment) : segment,
+          ),
+        })
+      : error,
+  );
   return { ...result, errors };
 }
 

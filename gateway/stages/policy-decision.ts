@@ -32,17 +32,24 @@ export const DOCUMENT_CACHE_BYTES = 32 * 1024 * 1024;
  */
 type OperationDecision =
   /** Introspection alone is answered from the consumer's own schema; mixed with data, it is refused. */
-  | { kind: 'introspection'; alone: boolean; fields: FieldAccounting }
-  | { kind: 'checked'; verdict: PolicyVerdict };
+  { kind: 'introspection'; alone: boolean; fields: FieldAccounting } | { kind: 'checked'; verdict: PolicyVerdict };
 
-function decideOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, identity: RequestIdentity): OperationDecision {
+function decideOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  identity: RequestIdentity,
+): OperationDecision {
   const requested = collectRequestedFields(schema, document, operationName);
   const roots = requested.filter(({ path }) => path.length === 1).map(({ fieldName }) => fieldName);
   if (roots.some((name) => INTROSPECTION_FIELDS.has(name))) {
     const alone = roots.every((name) => INTROSPECTION_FIELDS.has(name) || name === '__typename');
     return { kind: 'introspection', alone, fields: accountFields(requested, identity.view) };
   }
-  return { kind: 'checked', verdict: checkOperation(schema, document, operationName, identity.view, identity.consumer.mode, requested) };
+  return {
+    kind: 'checked',
+    verdict: checkOperation(schema, document, operationName, identity.view, identity.consumer.mode, requested),
+  };
 }
 
 /**
@@ -81,10 +88,27 @@ export function policyDecisionStage(): Stage {
       if (decision.kind === 'introspection') {
         execution.verdict = null;
         execution.fields = decision.fields;
-        if (!decision.alone) return { errors: [codedError(ErrorCode.BAD_REQUEST, 'Send introspection in an operation of its own.', {}, { inAnswer: true })] };
+        if (!decision.alone)
+          return {
+            errors: [
+              codedError(
+                ErrorCode.BAD_REQUEST,
+                'Send introspection in an operation of its own.',
+                {},
+                { inAnswer: true },
+              ),
+            ],
+          };
         // Only the views of the last few policy versions are asked for; the cache keeps those.
-        const schema = schemas.get(`${identity.policy.version}|${identity.view.key}`, () => consumerSchema(apiSchema, identity.view));
-        return await (execute({ schema, document, operationName, variableValues: requestContext.request.variables }) as Promise<GatewayExecutionResult>);
+        const schema = schemas.get(`${identity.policy.version}|${identity.view.key}`, () =>
+          consumerSchema(apiSchema, identity.view),
+        );
+        return await (execute({
+          schema,
+          document,
+          operationName,
+          variableValues: requestContext.request.variables,
+        }) as Promise<GatewayExecutionResult>);
       }
       const { verdict } = decision;
       execution.verdict = verdict;
@@ -96,9 +120,15 @@ export function policyDecisionStage(): Stage {
           const { denied } = verdict.fields;
           return {
             // Refused by policy, not malformed: 403, like a purpose the consumer may not use.
-            errors: [codedError(ErrorCode.FORBIDDEN, `This operation asks for fields your policy denies for purpose ${identity.purpose}: ${denied.join(', ')}.${underOtherPurposes(identity, denied)}`, {
-              deniedFields: denied,
-            })],
+            errors: [
+              codedError(
+                ErrorCode.FORBIDDEN,
+                `This operation asks for fields your policy denies for purpose ${identity.purpose}: ${denied.join(', ')}.${underOtherPurposes(identity, denied)}`,
+                {
+                  deniedFields: denied,
+                },
+              ),
+            ],
           };
         }
         case 'filtered':
@@ -112,7 +142,13 @@ export function policyDecisionStage(): Stage {
       // Introspection (no verdict) has no masked values; a rejected operation has no data.
       if (!execution.verdict) return answer;
       const { requestContext, identity, apiSchema } = execution;
-      const masked = maskedPaths(apiSchema, requestContext.document, requestContext.operationName ?? requestContext.request.operationName ?? undefined, identity.view, answer.data);
+      const masked = maskedPaths(
+        apiSchema,
+        requestContext.document,
+        requestContext.operationName ?? requestContext.request.operationName ?? undefined,
+        identity.view,
+        answer.data,
+      );
       if (masked.length === 0) return answer;
       const credence = answer.extensions?.credence as Record<string, unknown> | undefined;
       return { ...answer, extensions: { ...answer.extensions, credence: { ...credence, masked } } };

@@ -12,10 +12,16 @@ export function purposeStage({ signer }: { signer: AssertionSigner }): Stage {
     name: 'purpose',
     context(request) {
       const { authenticated, policy, requestId } = request;
-      if (!authenticated || !policy || requestId === undefined) throw new Error('purpose runs after the request id and authentication');
+      if (!authenticated || !policy || requestId === undefined)
+        throw new Error('purpose runs after the request id and authentication');
       const view = policy.view(authenticated.consumer.id, authenticated.purpose);
       if (!view) throw codedError(ErrorCode.PURPOSE_NOT_ALLOWED);
-      const asserted = { consumer: authenticated.consumer.id, purpose: authenticated.purpose, policyVersion: policy.version, requestId };
+      const asserted = {
+        consumer: authenticated.consumer.id,
+        purpose: authenticated.purpose,
+        policyVersion: policy.version,
+        requestId,
+      };
       request.identity = {
         consumer: authenticated.consumer,
         purpose: authenticated.purpose,

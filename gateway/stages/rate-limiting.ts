@@ -11,7 +11,13 @@ import { rateLimitHeaders, type RateLimitState } from '../rate-limit-headers.ts'
 import { limitsFor, type Limits } from '../operation-limits.ts';
 import type { Stage } from './stage.ts';
 
-export function rateLimitStage({ rateLimits, defaultLimits }: { rateLimits: RateLimits; defaultLimits: Limits }): Stage {
+export function rateLimitStage({
+  rateLimits,
+  defaultLimits,
+}: {
+  rateLimits: RateLimits;
+  defaultLimits: Limits;
+}): Stage {
   // Per HTTP request (the object the HTTP layer knows it by): what its count left of each window.
   const counted = new WeakMap<object, RateLimitState>();
   return {

@@ -45,7 +45,10 @@ export function requestIdStage(): Stage {
     sent({ response, context }) {
       if (response.body.kind !== 'single') return;
       const { singleResult } = response.body;
-      singleResult.extensions = { ...singleResult.extensions, credence: { ...singleResult.extensions?.credence as object, requestId: context.identity.requestId } };
+      singleResult.extensions = {
+        ...singleResult.extensions,
+        credence: { ...(singleResult.extensions?.credence as object), requestId: context.identity.requestId },
+      };
     },
     httpAnswer(key, status, payload) {
       const requestId = requestIds.get(key);

@@ -10,7 +10,15 @@
  * selection set can be left empty, Apollo answers as GraphQL says, and the guards are removed from
  * the answer. An operation without conditions goes through unchanged.
  */
-import { BREAK, Kind, visit, type DirectiveNode, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
+import {
+  BREAK,
+  Kind,
+  visit,
+  type DirectiveNode,
+  type DocumentNode,
+  type FieldNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { unusedAlias, type AddedSelections } from '../added-selections.ts';
 import { addingSelections, type Stage } from './stage.ts';
 
@@ -34,8 +42,15 @@ function usesConditions(document: DocumentNode): boolean {
 export function withSkipGuards(document: DocumentNode): AddedSelections | null {
   if (!usesConditions(document)) return null;
   const alias = unusedAlias(document, GUARD_ALIAS);
-  const guard: FieldNode = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: alias }, name: { kind: Kind.NAME, value: '__typename' } };
-  const guarded = (selectionSet: SelectionSetNode): SelectionSetNode => ({ ...selectionSet, selections: [...selectionSet.selections, guard] });
+  const guard: FieldNode = {
+    kind: Kind.FIELD,
+    alias: { kind: Kind.NAME, value: alias },
+    name: { kind: Kind.NAME, value: '__typename' },
+  };
+  const guarded = (selectionSet: SelectionSetNode): SelectionSetNode => ({
+    ...selectionSet,
+    selections: [...selectionSet.selections, guard],
+  });
   // Fragments are spread into a field's selection set, which has its own guard: they need none.
   const withGuards = visit(document, {
     Field: { leave: (node) => (node.selectionSet ? { ...node, selectionSet: guarded(node.selectionSet) } : undefined) },

@@ -16,7 +16,12 @@
  * - `httpAnswer`: the HTTP body of a refusal, as it leaves;
  * - `httpHeaders`: headers of any HTTP answer of /graphql, as it leaves.
  */
-import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import type {
+  GatewayExecutionResult,
+  GatewayExecutor,
+  GatewayGraphQLRequestContext,
+  GatewayGraphQLResponse,
+} from '@apollo/server-gateway-interface';
 import type { GraphQLRequest, GraphQLResponse } from '@apollo/server';
 import type { DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { IdentityHeaders } from '../../lib/identity/authenticate.ts';
@@ -159,8 +164,14 @@ export function oncePerDocument<T>(rewrite: (document: DocumentNode) => T): (doc
 }
 
 /** A stage that adds selections for the gateway's own use (once per document) and registers their alias for the strip stage. */
-export function addingSelections(name: string, add: (document: DocumentNode, schema: GraphQLSchema) => { document: DocumentNode; alias: string } | null): Stage {
-  const added = new WeakMap<GraphQLSchema, (document: DocumentNode) => { document: DocumentNode; alias: string } | null>();
+export function addingSelections(
+  name: string,
+  add: (document: DocumentNode, schema: GraphQLSchema) => { document: DocumentNode; alias: string } | null,
+): Stage {
+  const added = new WeakMap<
+    GraphQLSchema,
+    (document: DocumentNode) => { document: DocumentNode; alias: string } | null
+  >();
   return {
     name,
     prepare(execution) {

@@ -19,6 +19,9 @@ export const versionStampStage: Stage = {
     if (response.body.kind !== 'single') return;
     const { singleResult } = response.body;
     if (singleResult.errors?.some((error) => error.extensions?.code === ErrorCode.ACCESS_LOG_UNAVAILABLE)) return;
-    singleResult.extensions = { ...singleResult.extensions, credence: { ...singleResult.extensions?.credence as object, policyVersion: context.identity.policy.version } };
+    singleResult.extensions = {
+      ...singleResult.extensions,
+      credence: { ...(singleResult.extensions?.credence as object), policyVersion: context.identity.policy.version },
+    };
   },
 };

@@ -25,7 +25,8 @@ export interface CheckpointSigner {
 }
 
 function signerFor(privateKey: KeyObject, generated: boolean, env = ACCESS_LOG_KEY_ENV): CheckpointSigner {
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${env} must be an Ed25519 private key (got ${privateKey.asymmetricKeyType}).`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new Error(`${env} must be an Ed25519 private key (got ${privateKey.asymmetricKeyType}).`);
   const publicKey = createPublicKey(privateKey);
   return {
     keyId: assertionKeyId(publicKey),
@@ -53,7 +54,10 @@ function privateKeyFrom(pem: string, env: string): KeyObject {
 /** The privacy office's audit key, for `npm run audit -- prune` and `witness`; required there. */
 export function loadAuditSigner(env: Environment): CheckpointSigner {
   const pem = env[AUDIT_PRIVATE_KEY_ENV];
-  if (!pem || pem.trim() === '') throw new Error(`Set ${AUDIT_PRIVATE_KEY_ENV} to the privacy office's Ed25519 audit key: prunes and witness statements are signed with it.`);
+  if (!pem || pem.trim() === '')
+    throw new Error(
+      `Set ${AUDIT_PRIVATE_KEY_ENV} to the privacy office's Ed25519 audit key: prunes and witness statements are signed with it.`,
+    );
   return signerFor(privateKeyFrom(pem, AUDIT_PRIVATE_KEY_ENV), false, AUDIT_PRIVATE_KEY_ENV);
 }
 
@@ -72,7 +76,9 @@ export function loadAuditKey(env: Environment): AuditKey | null {
     try {
       publicKey = createPublicKey(unescapePem(publicPem));
     } catch (error) {
-      throw new Error(`${AUDIT_PUBLIC_KEY_ENV} is not a public key in PEM: ${(error as Error).message}`, { cause: error });
+      throw new Error(`${AUDIT_PUBLIC_KEY_ENV} is not a public key in PEM: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   } else if (privatePem && privatePem.trim() !== '') {
     publicKey = createPublicKey(privateKeyFrom(privatePem, AUDIT_PRIVATE_KEY_ENV));

@@ -34,7 +34,8 @@ type ExportLine =
 /** One JSON object per line: records in chain order, then checkpoints, then retention marks. */
 export function* exportLines(contents: AccessLogContents): Generator<string> {
   for (const record of contents.records) yield JSON.stringify({ type: 'record', record } satisfies ExportLine);
-  for (const checkpoint of contents.checkpoints) yield JSON.stringify({ type: 'checkpoint', checkpoint } satisfies ExportLine);
+  for (const checkpoint of contents.checkpoints)
+    yield JSON.stringify({ type: 'checkpoint', checkpoint } satisfies ExportLine);
   for (const prune of contents.prunes) yield JSON.stringify({ type: 'prune', prune } satisfies ExportLine);
 }
 
@@ -42,7 +43,9 @@ const DATE_KEYS = new Set(['at', 'prunedAt', 'anchorAt']);
 
 /** JSON with the access log's dates read back as dates (they hash as their ISO form either way). */
 export function parseWithDates(line: string): unknown {
-  return JSON.parse(line, (key, value: unknown) => (DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value));
+  return JSON.parse(line, (key, value: unknown) =>
+    DATE_KEYS.has(key) && typeof value === 'string' ? new Date(value) : value,
+  );
 }
 
 /** Reads an export back; a line that is not one of ours is refused with its number. */
@@ -76,15 +79,30 @@ export interface PruneResult {
  * `retentionDays`. The mark is written first, so an interrupted prune is completed by running it
  * again and never looks like a deletion.
  */
-export async function pruneAccessLog(store: AccessLogCollections, options: { cutoff: Date; retentionDays: number; signer: CheckpointSigner }): Promise<PruneResult[]> {
+export async function pruneAccessLog(
+  store: AccessLogCollections,
+  options: { cutoff: Date; retentionDays: number; signer: CheckpointSigner },
+): Promise<PruneResult[]> {
   const { cutoff, retentionDays, signer } = options;
   const results: PruneResult[] = [];
   const chains = await store.records.distinct('chain', { kind: 'CHAIN_START' });
   for (const chain of chains) {
     const previous = await store.prunes.findOne({ _id: chain });
-    const anchor = await store.checkpoints.find({ chain, at: { $lt: cutoff }, seq: { $gte: Math.max(1, previous?.throughSeq ?? 0) } }).sort({ seq: -1 }).limit(1).next();
+    const anchor = await store.checkpoints
+      .find({ chain, at: { $lt: cutoff }, seq: { $gte: Math.max(1, previous?.throughSeq ?? 0) } })
+      .sort({ seq: -1 })
+      .limit(1)
+      .next();
     if (!anchor) continue;
-    const unsigned = { chain, throughSeq: anchor.seq, anchorHash: anchor.hash, anchorAt: anchor.at, retentionDays, prunedAt: new Date(), keyId: signer.keyId };
+    const unsigned = {
+      chain,
+      throughSeq: anchor.seq,
+      anchorHash: anchor.hash,
+      anchorAt: anchor.at,
+      retentionDays,
+      prunedAt: new Date(),
+      keyId: signer.keyId,
+    };
     const mark: PruneMark = { _id: chain, ...unsigned, signature: signer.sign(auditPayload(unsigned)) };
     await store.prunes.replaceOne({ _id: chain }, mark, { upsert: true });
     const { deletedCount } = await store.records.deleteMany({ chain, seq: { $gt: 0, $lte: anchor.seq } });

@@ -24,13 +24,23 @@ export interface OpenedAccessLog {
   close(): Promise<void>;
 }
 
-export async function startAccessLog(config: AccessLogConfig, options: { log: Logger; port: number }): Promise<OpenedAccessLog | undefined> {
+export async function startAccessLog(
+  config: AccessLogConfig,
+  options: { log: Logger; port: number },
+): Promise<OpenedAccessLog | undefined> {
   if (!config.enabled) {
-    options.log.warn('ACCESS_LOG=off: requests are answered without an access log (for benchmarks and development only)');
+    options.log.warn(
+      'ACCESS_LOG=off: requests are answered without an access log (for benchmarks and development only)',
+    );
     return undefined;
   }
-  if (!config.mongoUri) throw new Error('The access log needs a store: set MONGODB_URI or ACCESS_LOG_MONGODB_URI (or ACCESS_LOG=off outside production).');
-  const store = await connectAccessLogStore(config.mongoUri, { serverSelectionTimeoutMs: Math.min(config.writeTimeoutMs, 2000) });
+  if (!config.mongoUri)
+    throw new Error(
+      'The access log needs a store: set MONGODB_URI or ACCESS_LOG_MONGODB_URI (or ACCESS_LOG=off outside production).',
+    );
+  const store = await connectAccessLogStore(config.mongoUri, {
+    serverSelectionTimeoutMs: Math.min(config.writeTimeoutMs, 2000),
+  });
   const writer = await openAccessLogWriter({
     store,
     signer: loadCheckpointSigner({ [ACCESS_LOG_KEY_ENV]: config.checkpointKeyPem }),

@@ -14,5 +14,7 @@ export const MAX_CODE_LENGTH = 32;
 export function servedSubjectsIn(extensions: Readonly<Record<string, unknown>> | undefined): string[] {
   const reported = extensions?.[SERVED_SUBJECTS_EXTENSION];
   if (!Array.isArray(reported)) return [];
-  return reported.filter((code): code is string => typeof code === 'string' && code.length > 0 && code.length <= MAX_CODE_LENGTH);
+  return reported.filter(
+    (code): code is string => typeof code === 'string' && code.length > 0 && code.length <= MAX_CODE_LENGTH,
+  );
 }

@@ -34,8 +34,13 @@ export interface AccessLogCollections {
  * while the log cannot be written, so it should learn that quickly), and the driver keeps
  * reconnecting by itself when the store returns.
  */
-export async function connectAccessLogStore(uri: string, options: { serverSelectionTimeoutMs?: number } = {}): Promise<AccessLogCollections> {
-  const connection = await connectDatabase(uri, accessLogDatabaseName(), { serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 2000 });
+export async function connectAccessLogStore(
+  uri: string,
+  options: { serverSelectionTimeoutMs?: number } = {},
+): Promise<AccessLogCollections> {
+  const connection = await connectDatabase(uri, accessLogDatabaseName(), {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 2000,
+  });
   // Collections without models: records are written exactly as sealed, without mongoose's casting.
   return {
     connection,

@@ -29,11 +29,20 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { AuditKey } from './keys.ts';
 import {
-  GENESIS_HASH, auditPayload, checkpointPayload, recordHash, recordId,
-  type AccessLogRecord, type Checkpoint, type PruneMark, type WitnessStatement, type WitnessedHead,
+  GENESIS_HASH,
+  auditPayload,
+  checkpointPayload,
+  recordHash,
+  recordId,
+  type AccessLogRecord,
+  type Checkpoint,
+  type PruneMark,
+  type WitnessStatement,
+  type WitnessedHead,
 } from './record.ts';
 
-export type ProblemKind = 'EDITED' | 'DELETED' | 'INSERTED' | 'REORDERED' | 'BAD_CHECKPOINT' | 'BAD_PRUNE' | 'BAD_WITNESS' | 'UNTRUSTED_KEY';
+export type ProblemKind =
+  'EDITED' | 'DELETED' | 'INSERTED' | 'REORDERED' | 'BAD_CHECKPOINT' | 'BAD_PRUNE' | 'BAD_WITNESS' | 'UNTRUSTED_KEY';
 
 export interface VerificationProblem {
   kind: ProblemKind;
@@ -85,11 +94,17 @@ const DAY_MS = 86_400_000;
 /** Why a prune mark does not hold, or undefined when it does. */
 function pruneFault(prune: PruneMark, anchor: Checkpoint | undefined, input: VerificationInput): string | undefined {
   const range = `records 1..${prune.throughSeq} are marked as pruned`;
-  if (!input.auditKey) return `${range}, but no audit public key was given to check the mark (set CREDENCE_AUDIT_PUBLIC_KEY)`;
-  if (prune.keyId !== input.auditKey.keyId || typeof prune.signature !== 'string' || !input.auditKey.verify(auditPayload(prune), prune.signature)) {
+  if (!input.auditKey)
+    return `${range}, but no audit public key was given to check the mark (set CREDENCE_AUDIT_PUBLIC_KEY)`;
+  if (
+    prune.keyId !== input.auditKey.keyId ||
+    typeof prune.signature !== 'string' ||
+    !input.auditKey.verify(auditPayload(prune), prune.signature)
+  ) {
     return `${range}, but the mark does not carry a valid signature of the audit key ${input.auditKey.keyId} (forged)`;
   }
-  if (!anchor || anchor.hash !== prune.anchorHash) return `${range}, but no valid checkpoint at ${prune.throughSeq} anchors the rest of the chain`;
+  if (!anchor || anchor.hash !== prune.anchorHash)
+    return `${range}, but no valid checkpoint at ${prune.throughSeq} anchors the rest of the chain`;
   const retentionDays = Math.max(prune.retentionDays, input.retentionDays ?? 0);
   const now = input.now ?? new Date();
   const prunedAt = new Date(Math.min(new Date(prune.prunedAt).getTime(), now.getTime()));
@@ -139,9 +154,12 @@ function verifyChain(
   problems: VerificationProblem[],
 ): ChainSummary {
   const { trustedKeys } = input;
-  const start = stored.find((record) => record.seq === 0 && record.kind === 'CHAIN_START' && record._id === recordId(chain, 0));
+  const start = stored.find(
+    (record) => record.seq === 0 && record.kind === 'CHAIN_START' && record._id === recordId(chain, 0),
+  );
   const instance = start?.instance ?? stored[0]?.instance ?? 'unknown';
-  const report = (kind: ProblemKind, seq: number | null, message: string): void => void problems.push({ kind, chain, instance, seq, message });
+  const report = (kind: ProblemKind, seq: number | null, message: string): void =>
+    void problems.push({ kind, chain, instance, seq, message });
 
   // Two records claiming one position: the one a gateway wrote has the position's id.
   const bySeq = new Map<number, AccessLogRecord[]>();
@@ -150,7 +168,11 @@ function verifyChain(
   for (const [seq, claimants] of [...bySeq].sort(([a], [b]) => a - b)) {
     for (const record of claimants) {
       if (record._id !== recordId(chain, seq)) {
-        report('INSERTED', seq, `record ${record._id} claims position ${seq} of chain ${chain} but no gateway wrote it there (its id does not match its position)`);
+        report(
+          'INSERTED',
+          seq,
+          `record ${record._id} claims position ${seq} of chain ${chain} but no gateway wrote it there (its id does not match its position)`,
+        );
       } else {
         records.push(record);
       }
@@ -161,7 +183,11 @@ function verifyChain(
   let key: KeyObject | null = null;
   let keyId: string | null = null;
   if (!start) {
-    report('DELETED', 0, 'the chain start (position 0, with the instance\'s public key) is missing; its checkpoints cannot be checked');
+    report(
+      'DELETED',
+      0,
+      "the chain start (position 0, with the instance's public key) is missing; its checkpoints cannot be checked",
+    );
   } else if (start.kind === 'CHAIN_START') {
     keyId = start.keyId;
     key = publicKeyOf(start.publicKey);
@@ -179,13 +205,23 @@ function verifyChain(
     let valid = false;
     if (key && checkpoint.keyId === keyId) {
       try {
-        valid = verifySignature(null, checkpointPayload(checkpoint), key, Buffer.from(checkpoint.signature, 'base64url'));
+        valid = verifySignature(
+          null,
+          checkpointPayload(checkpoint),
+          key,
+          Buffer.from(checkpoint.signature, 'base64url'),
+        );
       } catch {
         valid = false;
       }
     }
     if (valid) signed.set(checkpoint.seq, checkpoint);
-    else if (key) report('BAD_CHECKPOINT', checkpoint.seq, `the checkpoint at position ${checkpoint.seq} does not carry a valid signature of the chain's key ${keyId}`);
+    else if (key)
+      report(
+        'BAD_CHECKPOINT',
+        checkpoint.seq,
+        `the checkpoint at position ${checkpoint.seq} does not carry a valid signature of the chain's key ${keyId}`,
+      );
   }
 
   // Retention removed positions 1..throughSeq; the signed checkpoint there is where the chain resumes.
@@ -210,17 +246,23 @@ function verifyChain(
     }
     let flagged = false;
     if (seq > expected) {
-      report('DELETED', expected, expected === seq - 1 ? `record ${expected} is missing` : `records ${expected}..${seq - 1} are missing`);
+      report(
+        'DELETED',
+        expected,
+        expected === seq - 1 ? `record ${expected} is missing` : `records ${expected}..${seq - 1} are missing`,
+      );
       flagged = true;
     }
     if (recordHash(record) !== record.hash) {
       const sealedAt = sealedPosition(record);
-      if (sealedAt !== null) report('REORDERED', seq, `position ${seq} holds the record sealed at position ${sealedAt} (moved)`);
+      if (sealedAt !== null)
+        report('REORDERED', seq, `position ${seq} holds the record sealed at position ${sealedAt} (moved)`);
       else report('EDITED', seq, `record ${seq} was edited: its content no longer matches its hash`);
       flagged = true;
     } else if (!flagged && !previousFlagged && record.prev !== lastHash) {
       const linked = byStoredHash.get(record.prev);
-      if (linked) report('REORDERED', seq, `record ${seq} follows record ${linked.seq} in the chain, not record ${seq - 1}`);
+      if (linked)
+        report('REORDERED', seq, `record ${seq} follows record ${linked.seq} in the chain, not record ${seq - 1}`);
       else report('EDITED', seq - 1, `record ${seq - 1} was rewritten: record ${seq} recorded another hash for it`);
       flagged = true;
     }
@@ -237,7 +279,11 @@ function verifyChain(
   const lastSeq = records.at(-1)?.seq ?? -1;
   for (const checkpoint of signed.values()) {
     if (checkpoint.seq > lastSeq && checkpoint.seq !== prunedThrough) {
-      report('DELETED', lastSeq + 1, `records ${lastSeq + 1}..${checkpoint.seq} are missing: a checkpoint signed the chain through ${checkpoint.seq}`);
+      report(
+        'DELETED',
+        lastSeq + 1,
+        `records ${lastSeq + 1}..${checkpoint.seq} are missing: a checkpoint signed the chain through ${checkpoint.seq}`,
+      );
       break;
     }
   }
@@ -255,14 +301,29 @@ function verifyChain(
 }
 
 /** The last position of each chain that a validly signed witness statement names. */
-function witnessedHeads(input: VerificationInput, problems: VerificationProblem[]): Map<string, WitnessedHead & { at: Date }> {
+function witnessedHeads(
+  input: VerificationInput,
+  problems: VerificationProblem[],
+): Map<string, WitnessedHead & { at: Date }> {
   const heads = new Map<string, WitnessedHead & { at: Date }>();
   for (const [index, statement] of (input.witness ?? []).entries()) {
-    const valid = input.auditKey !== undefined && input.auditKey !== null && statement.keyId === input.auditKey.keyId
-      && typeof statement.signature === 'string' && input.auditKey.verify(auditPayload(statement), statement.signature);
+    const valid =
+      input.auditKey !== undefined &&
+      input.auditKey !== null &&
+      statement.keyId === input.auditKey.keyId &&
+      typeof statement.signature === 'string' &&
+      input.auditKey.verify(auditPayload(statement), statement.signature);
     if (!valid) {
-      const why = input.auditKey ? `does not carry a valid signature of the audit key ${input.auditKey.keyId}` : 'cannot be checked: no audit public key was given (set CREDENCE_AUDIT_PUBLIC_KEY)';
-      problems.push({ kind: 'BAD_WITNESS', chain: '-', instance: '-', seq: null, message: `witness statement ${index + 1} (${new Date(statement.at).toISOString()}) ${why}` });
+      const why = input.auditKey
+        ? `does not carry a valid signature of the audit key ${input.auditKey.keyId}`
+        : 'cannot be checked: no audit public key was given (set CREDENCE_AUDIT_PUBLIC_KEY)';
+      problems.push({
+        kind: 'BAD_WITNESS',
+        chain: '-',
+        instance: '-',
+        seq: null,
+        message: `witness statement ${index + 1} (${new Date(statement.at).toISOString()}) ${why}`,
+      });
       continue;
     }
     for (const head of statement.heads) {
@@ -279,7 +340,9 @@ export function verifyAccessLog(input: VerificationInput): VerificationReport {
   const prunes = new Map([...input.prunes].map((mark) => [mark.chain, mark]));
   const chainIds = [...new Set([...records.keys(), ...checkpoints.keys(), ...prunes.keys()])].sort();
   const problems: VerificationProblem[] = [];
-  const chains = chainIds.map((chain) => verifyChain(chain, records.get(chain) ?? [], checkpoints.get(chain) ?? [], prunes.get(chain), input, problems));
+  const chains = chainIds.map((chain) =>
+    verifyChain(chain, records.get(chain) ?? [], checkpoints.get(chain) ?? [], prunes.get(chain), input, problems),
+  );
   const summaries = new Map(chains.map((summary) => [summary.chain, summary]));
 
   /** A chain's end as its successor or a witness recorded it: still there, with that hash, or pruned legitimately. */
@@ -287,19 +350,37 @@ export function verifyAccessLog(input: VerificationInput): VerificationReport {
     const { chain, seq, hash, instance } = end;
     const summary = summaries.get(chain);
     if (!summary) {
-      problems.push({ kind: 'DELETED', chain, instance, seq: null, message: `chain ${chain} of instance ${instance} is missing: ${by} through position ${seq}` });
+      problems.push({
+        kind: 'DELETED',
+        chain,
+        instance,
+        seq: null,
+        message: `chain ${chain} of instance ${instance} is missing: ${by} through position ${seq}`,
+      });
       return;
     }
     if (summary.prunedThrough !== null && seq <= summary.prunedThrough) return;
     const list = records.get(chain) ?? [];
     const last = list.find((candidate) => candidate.seq === seq && candidate._id === recordId(chain, seq));
     if (last && last.hash !== hash) {
-      problems.push({ kind: 'EDITED', chain, instance, seq, message: `record ${seq} of chain ${chain} was rewritten: ${by} with another hash for it` });
+      problems.push({
+        kind: 'EDITED',
+        chain,
+        instance,
+        seq,
+        message: `record ${seq} of chain ${chain} was rewritten: ${by} with another hash for it`,
+      });
       return;
     }
     const lastSeq = list.reduce((max, record) => Math.max(max, record.seq), -1);
     if (!last && seq > lastSeq) {
-      problems.push({ kind: 'DELETED', chain, instance, seq: lastSeq + 1, message: `records ${lastSeq + 1}..${seq} are missing (the tail was cut): ${by} through position ${seq}` });
+      problems.push({
+        kind: 'DELETED',
+        chain,
+        instance,
+        seq: lastSeq + 1,
+        message: `records ${lastSeq + 1}..${seq} are missing (the tail was cut): ${by} through position ${seq}`,
+      });
     }
   };
 
@@ -307,7 +388,10 @@ export function verifyAccessLog(input: VerificationInput): VerificationReport {
   for (const list of records.values()) {
     for (const record of list) {
       if (record.kind !== 'CHAIN_START' || !record.previous) continue;
-      checkEnd({ ...record.previous, instance: record.instance }, `chain ${record.chain} of the same instance follows it`);
+      checkEnd(
+        { ...record.previous, instance: record.instance },
+        `chain ${record.chain} of the same instance follows it`,
+      );
     }
   }
   // The witness saw every chain head: the latest chain of an instance, and a cut tail, are missed there.

@@ -34,11 +34,16 @@ export async function readWitnessFile(path: string): Promise<WitnessStatement[]>
 }
 
 /** The last record of every chain in `contents`, signed by the audit key. */
-export function witnessStatement(contents: AccessLogContents, signer: CheckpointSigner, at = new Date()): WitnessStatement {
+export function witnessStatement(
+  contents: AccessLogContents,
+  signer: CheckpointSigner,
+  at = new Date(),
+): WitnessStatement {
   const heads = new Map<string, WitnessedHead>();
   for (const record of contents.records) {
     const known = heads.get(record.chain);
-    if (!known || record.seq > known.seq) heads.set(record.chain, { chain: record.chain, instance: record.instance, seq: record.seq, hash: record.hash });
+    if (!known || record.seq > known.seq)
+      heads.set(record.chain, { chain: record.chain, instance: record.instance, seq: record.seq, hash: record.hash });
   }
   const unsigned = { at, keyId: signer.keyId, heads: [...heads.values()].sort((a, b) => (a.chain < b.chain ? -1 : 1)) };
   return { ...unsigned, signature: signer.sign(auditPayload(unsigned)) };

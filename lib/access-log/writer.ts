@@ -18,8 +18,15 @@ import type { Logger } from '../logger.ts';
 import { DURABLE_WRITE, type AccessLogCollections } from './store.ts';
 import type { CheckpointSigner } from './keys.ts';
 import {
-  GENESIS_HASH, checkpointPayload, recordHash, recordId,
-  type AccessEntry, type AccessLogRecord, type ChainTail, type Checkpoint, type LogBody,
+  GENESIS_HASH,
+  checkpointPayload,
+  recordHash,
+  recordId,
+  type AccessEntry,
+  type AccessLogRecord,
+  type ChainTail,
+  type Checkpoint,
+  type LogBody,
 } from './record.ts';
 
 export interface AccessLogWriterOptions {
@@ -75,9 +82,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * (requests fail fast with the cause until `retryAfterMs` has passed; the next write then reads the
  * chain's tail back and continues from it).
  */
-type WriterPhase =
-  | { kind: 'writable' }
-  | { kind: 'broken'; since: number; cause: unknown };
+type WriterPhase = { kind: 'writable' } | { kind: 'broken'; since: number; cause: unknown };
 
 /** Where this process's chain stands. */
 interface ChainPosition {
@@ -140,7 +145,10 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
 
   const seal = (body: LogBody): AccessLogRecord => {
     const { next } = position;
-    const unsealed = { ...body, chain, seq: next.seq, instance, prev: next.prev } as Omit<AccessLogRecord, '_id' | 'hash'>;
+    const unsealed = { ...body, chain, seq: next.seq, instance, prev: next.prev } as Omit<
+      AccessLogRecord,
+      '_id' | 'hash'
+    >;
     const hash = recordHash(unsealed);
     const record = { _id: recordId(chain, next.seq), ...unsealed, hash } as AccessLogRecord;
     position.next = { seq: next.seq + 1, prev: hash };
@@ -151,9 +159,10 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
     const [only] = records;
     // A batch of one (a gateway that is not busy) costs the gateway less through insertOne,
     // which skips the driver's bulk-write machinery; both are acknowledged alike.
-    const written: Promise<unknown> = records.length === 1 && only
-      ? store.records.insertOne(only, DURABLE_WRITE)
-      : store.records.insertMany(records, { ordered: true, ...DURABLE_WRITE });
+    const written: Promise<unknown> =
+      records.length === 1 && only
+        ? store.records.insertOne(only, DURABLE_WRITE)
+        : store.records.insertMany(records, { ordered: true, ...DURABLE_WRITE });
     await withTimeout(written, writeTimeoutMs);
     const last = records.at(-1);
     if (last) position.acknowledged = { chain, seq: last.seq, hash: last.hash };
@@ -179,7 +188,11 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
     const tail = position.acknowledged;
     if (!tail || tail.seq <= position.checkpointedSeq) return;
     const unsigned = { chain, seq: tail.seq, hash: tail.hash, at: new Date(), keyId: signer.keyId };
-    const document: Checkpoint = { _id: recordId(chain, tail.seq), ...unsigned, signature: signer.sign(checkpointPayload(unsigned)) };
+    const document: Checkpoint = {
+      _id: recordId(chain, tail.seq),
+      ...unsigned,
+      signature: signer.sign(checkpointPayload(unsigned)),
+    };
     try {
       await withTimeout(store.checkpoints.insertOne(document, DURABLE_WRITE), writeTimeoutMs);
       position.checkpointedSeq = tail.seq;
@@ -211,7 +224,11 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
         for (const waiting of batch) waiting.resolve();
         if ((position.acknowledged?.seq ?? 0) - position.checkpointedSeq >= checkpointEvery) await checkpoint();
       } catch (cause) {
-        if (phase.kind !== 'broken') log.error({ chain, reason: (cause as Error).message }, 'access log unavailable: answers are withheld until it can be written');
+        if (phase.kind !== 'broken')
+          log.error(
+            { chain, reason: (cause as Error).message },
+            'access log unavailable: answers are withheld until it can be written',
+          );
         // Failing fast does not postpone the next attempt; a failed attempt does.
         if (attempted || phase.kind !== 'broken') phase = { kind: 'broken', since: Date.now(), cause };
         const error = new AccessLogUnavailableError(cause);
@@ -222,13 +239,22 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
 
   // The chain's start: which instance, which key, and which chain of the instance came before.
   const previous = await previousTail(store, instance);
-  await exclusive(() => insert([seal({ kind: 'CHAIN_START', at: new Date(), keyId: signer.keyId, publicKey: signer.publicKeyPem, previous })]));
+  await exclusive(() =>
+    insert([
+      seal({ kind: 'CHAIN_START', at: new Date(), keyId: signer.keyId, publicKey: signer.publicKeyPem, previous }),
+    ]),
+  );
   await exclusive(checkpoint);
-  if (signer.generated) log.warn({ keyId: signer.keyId }, 'access-log checkpoints are signed with a key generated for this process; set CREDENCE_ACCESS_LOG_PRIVATE_KEY in production');
+  if (signer.generated)
+    log.warn(
+      { keyId: signer.keyId },
+      'access-log checkpoints are signed with a key generated for this process; set CREDENCE_ACCESS_LOG_PRIVATE_KEY in production',
+    );
   log.info({ chain, previous: previous?.chain ?? null }, 'access log chain opened');
 
   const timer = setInterval(() => {
-    if (phase.kind === 'writable' && (position.acknowledged?.seq ?? -1) > position.checkpointedSeq) void exclusive(checkpoint);
+    if (phase.kind === 'writable' && (position.acknowledged?.seq ?? -1) > position.checkpointedSeq)
+      void exclusive(checkpoint);
   }, checkpointIntervalMs);
   timer.unref();
 
@@ -236,7 +262,8 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
     chain,
     instance,
     append(entry) {
-      if (!intake.accepting) return Promise.reject(new AccessLogUnavailableError(new Error('the access log is closed')));
+      if (!intake.accepting)
+        return Promise.reject(new AccessLogUnavailableError(new Error('the access log is closed')));
       return new Promise<void>((resolve, reject) => {
         intake.pending.push({ entry, resolve, reject });
         if (!intake.scheduled) {
@@ -247,7 +274,10 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
       });
     },
     ping: async () => {
-      const reply = await withTimeout(store.connection.db?.admin().ping() ?? Promise.resolve({ ok: 0 }), writeTimeoutMs).catch(() => ({ ok: 0 }));
+      const reply = await withTimeout(
+        store.connection.db?.admin().ping() ?? Promise.resolve({ ok: 0 }),
+        writeTimeoutMs,
+      ).catch(() => ({ ok: 0 }));
       return reply.ok === 1;
     },
     async close() {

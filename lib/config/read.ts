@@ -52,7 +52,8 @@ export function port(env: Environment, name: string, fallback: number): number {
 export function oneOf<const T extends string>(env: Environment, name: string, values: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `${name} must be one of ${values.join(', ')}, got "${raw.slice(0, 64)}".`);
+  if (!(values as readonly string[]).includes(raw))
+    throw new ConfigError(name, `${name} must be one of ${values.join(', ')}, got "${raw.slice(0, 64)}".`);
   return raw as T;
 }
 
@@ -72,7 +73,8 @@ export function optionalUrl(env: Environment, name: string, protocols: readonly 
 export function day(env: Environment, name: string, fallback: string): Date {
   const raw = text(env, name, fallback);
   const date = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? new Date(`${raw}T00:00:00Z`) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) throw new ConfigError(name, `${name} must be a date written YYYY-MM-DD, got "${raw.slice(0, 64)}".`);
+  if (Number.isNaN(date.getTime()))
+    throw new ConfigError(name, `${name} must be a date written YYYY-MM-DD, got "${raw.slice(0, 64)}".`);
   return date;
 }
 

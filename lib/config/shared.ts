@@ -54,11 +54,11 @@ export function readSharedSettings(env: Environment = process.env): SharedSettin
     cacheDir: text(env, 'CREDENCE_CACHE_DIR', join(text(env, 'XDG_CACHE_HOME', join(homedir(), '.cache')), 'credence')),
     ferretdb: {
       postgresqlUrl: optionalUrl(env, 'FERRETDB_POSTGRESQL_URL', ['postgres', 'postgresql']),
-      handler: handler === undefined ? undefined : oneOf(env, 'FERRETDB_HANDLER', ['postgresql', 'sqlite'], 'postgresql'),
+      handler:
+        handler === undefined ? undefined : oneOf(env, 'FERRETDB_HANDLER', ['postgresql', 'sqlite'], 'postgresql'),
     },
   };
 }
 
 /** This process's shared settings. */
 export const sharedSettings = (): SharedSettings => readSharedSettings(process.env);
-

@@ -8,9 +8,18 @@
  * without one (reading an answer), types are undefined.
  */
 import {
-  getNamedType, isCompositeType, isInterfaceType, isObjectType, Kind,
-  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField,
-  type GraphQLSchema, type SelectionSetNode,
+  getNamedType,
+  isCompositeType,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type SelectionSetNode,
 } from 'graphql';
 
 /** What a walker does at one field: the context to walk the field's selection set with, or undefined not to walk into it. */
@@ -55,15 +64,29 @@ function compositeType(schema: GraphQLSchema | undefined, name: string): GraphQL
  * walked in place with their type condition's type. A fragment already being expanded on the way
  * down is not expanded again (validation refuses cycles; this keeps the walk finite regardless).
  */
-export function walkSelections<C>(walker: OperationWalker<C>, selectionSet: SelectionSetNode, parentType: GraphQLCompositeType | undefined, context: C): void {
+export function walkSelections<C>(
+  walker: OperationWalker<C>,
+  selectionSet: SelectionSetNode,
+  parentType: GraphQLCompositeType | undefined,
+  context: C,
+): void {
   walkWith(walker, new Set(), selectionSet, parentType, context);
 }
 
-function walkWith<C>(walker: OperationWalker<C>, active: Set<string>, selectionSet: SelectionSetNode, parentType: GraphQLCompositeType | undefined, context: C): void {
+function walkWith<C>(
+  walker: OperationWalker<C>,
+  active: Set<string>,
+  selectionSet: SelectionSetNode,
+  parentType: GraphQLCompositeType | undefined,
+  context: C,
+): void {
   for (const selection of selectionSet.selections) {
     switch (selection.kind) {
       case Kind.FIELD: {
-        const definition = parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields()[selection.name.value] : undefined;
+        const definition =
+          parentType && (isObjectType(parentType) || isInterfaceType(parentType))
+            ? parentType.getFields()[selection.name.value]
+            : undefined;
         const below = walker.field(selection, parentType, definition, context);
         if (below === undefined || !selection.selectionSet) break;
         const type = definition ? getNamedType(definition.type) : undefined;
@@ -71,7 +94,9 @@ function walkWith<C>(walker: OperationWalker<C>, active: Set<string>, selectionS
         break;
       }
       case Kind.INLINE_FRAGMENT: {
-        const type = selection.typeCondition ? compositeType(walker.schema, selection.typeCondition.name.value) : parentType;
+        const type = selection.typeCondition
+          ? compositeType(walker.schema, selection.typeCondition.name.value)
+          : parentType;
         walkWith(walker, active, selection.selectionSet, type, context);
         break;
       }
@@ -80,7 +105,13 @@ function walkWith<C>(walker: OperationWalker<C>, active: Set<string>, selectionS
         const fragment = walker.fragments.get(name);
         if (!fragment || active.has(name)) break;
         active.add(name);
-        walkWith(walker, active, fragment.selectionSet, compositeType(walker.schema, fragment.typeCondition.name.value), context);
+        walkWith(
+          walker,
+          active,
+          fragment.selectionSet,
+          compositeType(walker.schema, fragment.typeCondition.name.value),
+          context,
+        );
         active.delete(name);
         break;
       }

@@ -56,7 +56,9 @@ export function createApiKeyIndex(consumers: Iterable<Consumer>): ApiKeyIndex {
       // A malformed or shared hash is a policy error: it would silently never match, or match
       // as whichever consumer came last. Refuse the policy version instead.
       if (!SHA256_HEX.test(credential.sha256)) {
-        throw new Error(`API key "${credential.id}" of consumer "${consumer.id}": sha256 must be 64 lower-case hex characters`);
+        throw new Error(
+          `API key "${credential.id}" of consumer "${consumer.id}": sha256 must be 64 lower-case hex characters`,
+        );
       }
       const existing = byHash.get(credential.sha256);
       if (existing) {

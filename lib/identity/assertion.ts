@@ -3,7 +3,13 @@ import type { KeyObject } from 'node:crypto';
 import { ErrorCode } from '../error-registry.ts';
 import { IdentityError } from './identity-error.ts';
 import {
-  assertEd25519, ed25519KeyId, generateEd25519KeyPair, parseEd25519PublicKeys, toEd25519PrivateKey, toEd25519PublicKey as toPublicKey, unescapePem,
+  assertEd25519,
+  ed25519KeyId,
+  generateEd25519KeyPair,
+  parseEd25519PublicKeys,
+  toEd25519PrivateKey,
+  toEd25519PublicKey as toPublicKey,
+  unescapePem,
   type Ed25519KeyPair,
 } from './ed25519-keys.ts';
 
@@ -63,7 +69,9 @@ export interface AssertionBinding {
  * values serializes back the same, so both sides agree without keeping the raw body.
  */
 export function requestDigest(request: DepartmentRequest): string {
-  return createHash('sha256').update(JSON.stringify([request.query ?? '', request.operationName ?? null, request.variables ?? {}])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([request.query ?? '', request.operationName ?? null, request.variables ?? {}]))
+    .digest('base64url');
 }
 
 export interface AssertedIdentity extends AssertionIdentity {
@@ -104,7 +112,9 @@ export interface AssertionSigner {
 export function createAssertionSigner(options: AssertionSignerOptions): AssertionSigner {
   const lifetime = options.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS;
   if (!Number.isInteger(lifetime) || lifetime <= 0 || lifetime > MAX_ASSERTION_LIFETIME_SECONDS) {
-    throw new Error(`Assertion lifetime must be a whole number of seconds from 1 to ${MAX_ASSERTION_LIFETIME_SECONDS}, not ${lifetime}`);
+    throw new Error(
+      `Assertion lifetime must be a whole number of seconds from 1 to ${MAX_ASSERTION_LIFETIME_SECONDS}, not ${lifetime}`,
+    );
   }
   if (!options.keyId) throw new Error('Assertion signer: keyId is required');
   const privateKey = typeof options.privateKey === 'string' ? createPrivateKey(options.privateKey) : options.privateKey;
@@ -207,7 +217,10 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
       const nowSeconds = now.getTime() / 1000;
       if (claims.iat > nowSeconds + tolerance) throw invalid('issued in the future');
       if (claims.exp <= nowSeconds - tolerance) throw new IdentityError(ErrorCode.ASSERTION_EXPIRED);
-      if (claims.aud !== call.audience) throw new IdentityError(ErrorCode.ASSERTION_AUDIENCE_MISMATCH, { detail: `issued for ${JSON.stringify(claims.aud.slice(0, 64))}` });
+      if (claims.aud !== call.audience)
+        throw new IdentityError(ErrorCode.ASSERTION_AUDIENCE_MISMATCH, {
+          detail: `issued for ${JSON.stringify(claims.aud.slice(0, 64))}`,
+        });
       if (claims.rd !== requestDigest(call.request)) throw new IdentityError(ErrorCode.ASSERTION_REQUEST_MISMATCH);
 
       return {
@@ -259,7 +272,10 @@ export const ASSERTION_ENV = {
  */
 export function loadAssertionKeys(env: NodeJS.ProcessEnv, role: 'signer'): AssertionSignerOptions;
 export function loadAssertionKeys(env: NodeJS.ProcessEnv, role: 'verifier'): AssertionVerifierOptions;
-export function loadAssertionKeys(env: NodeJS.ProcessEnv, role: 'signer' | 'verifier'): AssertionSignerOptions | AssertionVerifierOptions {
+export function loadAssertionKeys(
+  env: NodeJS.ProcessEnv,
+  role: 'signer' | 'verifier',
+): AssertionSignerOptions | AssertionVerifierOptions {
   if (role === 'signer') {
     const pem = required(env, ASSERTION_ENV.PRIVATE_KEY, 'an Ed25519 private key in PEM (PKCS#8)');
     const privateKey = toEd25519PrivateKey(pem, ASSERTION_ENV.PRIVATE_KEY);
@@ -289,7 +305,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isAssertionClaims(value: Record<string, unknown> | undefined): value is Record<string, unknown> & AssertionClaims {
+function isAssertionClaims(
+  value: Record<string, unknown> | undefined,
+): value is Record<string, unknown> & AssertionClaims {
   if (!value) return false;
   for (const name of ['iss', 'aud', 'sub', 'purpose', 'pv', 'rid', 'rd', 'jti'] as const) {
     if (typeof value[name] !== 'string' || value[name] === '') return false;
@@ -297,13 +315,12 @@ function isAssertionClaims(value: Record<string, unknown> | undefined): value is
   return Number.isInteger(value.iat) && Number.isInteger(value.exp);
 }
 
-
-
-
 function required(env: NodeJS.ProcessEnv, name: string, what: string): string {
   const value = env[name];
   if (value === undefined || value.trim() === '') {
-    throw new Error(`${name} is not set: it must hold ${what}. Generate a key pair with generateAssertionKeyPair() (lib/identity/assertion.ts).`);
+    throw new Error(
+      `${name} is not set: it must hold ${what}. Generate a key pair with generateAssertionKeyPair() (lib/identity/assertion.ts).`,
+    );
   }
   return value;
 }

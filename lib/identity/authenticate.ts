@@ -67,7 +67,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     if (apiKey !== undefined) {
       if (apiKey === null) {
-        throw new IdentityError(ErrorCode.AMBIGUOUS_CREDENTIALS, { message: 'Send one X-Api-Key header, not several.' });
+        throw new IdentityError(ErrorCode.AMBIGUOUS_CREDENTIALS, {
+          message: 'Send one X-Api-Key header, not several.',
+        });
       }
       const found = apiKeys.find(apiKey, now);
       if ('error' in found) {
@@ -82,11 +84,14 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (authorization !== undefined) {
       const token = BEARER.exec(authorization)?.[1];
       if (!token) {
-        throw new IdentityError(ErrorCode.INVALID_TOKEN, { message: 'The Authorization header must be "Bearer <token>".' });
+        throw new IdentityError(ErrorCode.INVALID_TOKEN, {
+          message: 'The Authorization header must be "Bearer <token>".',
+        });
       }
       const { issuer, subject } = await jwtVerifier.verify(token, now);
       const consumer = byJwtSubject.get(issuer)?.get(subject);
-      if (!consumer) throw new IdentityError(ErrorCode.UNKNOWN_SUBJECT, { detail: `issuer ${issuer}, subject ${subject}` });
+      if (!consumer)
+        throw new IdentityError(ErrorCode.UNKNOWN_SUBJECT, { detail: `issuer ${issuer}, subject ${subject}` });
       return { consumer, credential: 'jwt' };
     }
 
@@ -107,10 +112,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 /** Purpose comes only after identity: a 403 is only ever given to a caller we know. */
 function choosePurpose(consumer: Consumer, declared: string | null | undefined): string {
   if (declared === null) {
-    throw new IdentityError(ErrorCode.PURPOSE_NOT_ALLOWED, { message: 'Declare exactly one purpose in X-Credence-Purpose.', authenticated: { consumer: consumer.id, purpose: '' } });
+    throw new IdentityError(ErrorCode.PURPOSE_NOT_ALLOWED, {
+      message: 'Declare exactly one purpose in X-Credence-Purpose.',
+      authenticated: { consumer: consumer.id, purpose: '' },
+    });
   }
   const purpose = declared?.trim() || consumer.defaultPurpose;
-  if (!purpose) throw new IdentityError(ErrorCode.PURPOSE_REQUIRED, { message: purposeRequiredMessage(consumer), authenticated: { consumer: consumer.id, purpose: '' } });
+  if (!purpose)
+    throw new IdentityError(ErrorCode.PURPOSE_REQUIRED, {
+      message: purposeRequiredMessage(consumer),
+      authenticated: { consumer: consumer.id, purpose: '' },
+    });
   // Checked even for the default purpose: a policy whose default is not among the consumer's
   // purposes must not widen what the consumer sees.
   if (!consumer.purposes.includes(purpose)) {
@@ -141,18 +153,24 @@ function singleValue(value: string | readonly string[] | undefined): string | nu
   return value.length === 1 ? value[0] : null;
 }
 
-function indexJwtSubjects(consumers: readonly Consumer[], issuers: ReadonlySet<string>): Map<string, Map<string, Consumer>> {
+function indexJwtSubjects(
+  consumers: readonly Consumer[],
+  issuers: ReadonlySet<string>,
+): Map<string, Map<string, Consumer>> {
   // Nested maps rather than an "issuer|subject" string key: issuer URLs and subjects may hold
   // any character, so no separator is safe.
   const index = new Map<string, Map<string, Consumer>>();
   for (const consumer of consumers) {
     for (const { issuer, subject } of consumer.jwt) {
-      if (!issuers.has(issuer)) throw new Error(`Consumer "${consumer.id}" names JWT issuer "${issuer}", which is not configured`);
+      if (!issuers.has(issuer))
+        throw new Error(`Consumer "${consumer.id}" names JWT issuer "${issuer}", which is not configured`);
       let subjects = index.get(issuer);
       if (!subjects) index.set(issuer, (subjects = new Map<string, Consumer>()));
       const existing = subjects.get(subject);
       if (existing && existing !== consumer) {
-        throw new Error(`JWT subject "${subject}" of issuer "${issuer}" is claimed by consumers "${existing.id}" and "${consumer.id}"`);
+        throw new Error(
+          `JWT subject "${subject}" of issuer "${issuer}" is claimed by consumers "${existing.id}" and "${consumer.id}"`,
+        );
       }
       subjects.set(subject, consumer);
     }
@@ -163,7 +181,9 @@ function indexJwtSubjects(consumers: readonly Consumer[], issuers: ReadonlySet<s
 function findAnonymous(consumers: readonly Consumer[]): Consumer | undefined {
   const anonymous = consumers.filter((consumer) => consumer.anonymous);
   if (anonymous.length > 1) {
-    throw new Error(`Only one anonymous consumer may be defined, found: ${anonymous.map((consumer) => consumer.id).join(', ')}`);
+    throw new Error(
+      `Only one anonymous consumer may be defined, found: ${anonymous.map((consumer) => consumer.id).join(', ')}`,
+    );
   }
   return anonymous[0];
 }

@@ -27,7 +27,8 @@ export function generateEd25519KeyPair(): Ed25519KeyPair {
  * characters (96 bits) of the SHA-256 of the public key's SPKI encoding.
  */
 export function ed25519KeyId(key: KeyObject | string): string {
-  const publicKey = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
+  const publicKey =
+    typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   return createHash('sha256').update(spki).digest('base64url').slice(0, 16);
 }

@@ -24,7 +24,10 @@ export class IdentityError extends Error {
   /** A purpose refusal: the consumer was authenticated, and the refusal is recorded in the access log under it. */
   readonly authenticated: { consumer: string; purpose: string } | undefined;
 
-  constructor(code: IdentityErrorCode, options: { message?: string; detail?: string; authenticated?: { consumer: string; purpose: string } } = {}) {
+  constructor(
+    code: IdentityErrorCode,
+    options: { message?: string; detail?: string; authenticated?: { consumer: string; purpose: string } } = {},
+  ) {
     const { status, message } = ERRORS[code];
     super(options.message ?? message);
     this.code = code;

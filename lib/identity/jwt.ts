@@ -99,7 +99,12 @@ export function createJwtVerifier(issuers: readonly Issuer[], options: JwtVerifi
  * issuer's maximum lifetime (from iat, or from now when it has none), and one issued in the future
  * beyond the clock tolerance.
  */
-function checkLifetime(payload: { iat?: number | undefined; exp?: number | undefined }, issuer: Issuer, clockTolerance: number, now: Date): void {
+function checkLifetime(
+  payload: { iat?: number | undefined; exp?: number | undefined },
+  issuer: Issuer,
+  clockTolerance: number,
+  now: Date,
+): void {
   const nowSeconds = now.getTime() / 1000;
   const maxLifetime = issuer.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   if (typeof payload.iat === 'number' && payload.iat > nowSeconds + clockTolerance) {
@@ -107,7 +112,9 @@ function checkLifetime(payload: { iat?: number | undefined; exp?: number | undef
   }
   const from = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
   if (typeof payload.exp === 'number' && payload.exp - from > maxLifetime + clockTolerance) {
-    throw new IdentityError(ErrorCode.INVALID_TOKEN, { detail: `issuer ${issuer.issuer}: valid for ${Math.round(payload.exp - from)} s, more than ${maxLifetime} s` });
+    throw new IdentityError(ErrorCode.INVALID_TOKEN, {
+      detail: `issuer ${issuer.issuer}: valid for ${Math.round(payload.exp - from)} s, more than ${maxLifetime} s`,
+    });
   }
 }
 
@@ -118,7 +125,8 @@ function toIdentityError(error: unknown, issuer: string): IdentityError {
   }
   // jose's messages name the failed check (audience, nbf, signature, alg) and never contain the
   // token; they go to the log, while the consumer gets the generic INVALID_TOKEN message.
-  const reason = error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'unexpected verification failure';
+  const reason =
+    error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'unexpected verification failure';
   return new IdentityError(ErrorCode.INVALID_TOKEN, { detail: `issuer ${issuer}: ${reason}` });
 }
 
@@ -189,7 +197,9 @@ function remoteKeySet(issuer: Issuer, jwksUri: string): JWTVerifyGetKey {
       // Anything else (network, timeout, non-200, not JSON) is the issuer being unreachable:
       // answering 401 would tell a partner its valid token is bad.
       const reason = error instanceof Error ? error.message : String(error);
-      throw new IdentityError(ErrorCode.ISSUER_UNAVAILABLE, { detail: `issuer ${issuer.issuer}: JWKS ${url.origin}${url.pathname}: ${reason}` });
+      throw new IdentityError(ErrorCode.ISSUER_UNAVAILABLE, {
+        detail: `issuer ${issuer.issuer}: JWKS ${url.origin}${url.pathname}: ${reason}`,
+      });
     }
   };
 }

@@ -23,7 +23,10 @@ export function createReplayGuard(store: SharedStore, namespace: string): Replay
     async claim({ assertionId, expiresAt }, now = new Date()) {
       let first: boolean;
       try {
-        first = await store.claim(`${namespace}:assertion:${assertionId}`, Math.max(1, expiresAt.getTime() - now.getTime()) + CLAIM_MARGIN_MS);
+        first = await store.claim(
+          `${namespace}:assertion:${assertionId}`,
+          Math.max(1, expiresAt.getTime() - now.getTime()) + CLAIM_MARGIN_MS,
+        );
       } catch (error) {
         // Fail closed: an assertion whose single use cannot be checked is not honoured.
         throw new IdentityError(ErrorCode.ASSERTION_CHECK_UNAVAILABLE, { detail: (error as Error).message });

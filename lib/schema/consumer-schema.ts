@@ -8,7 +8,14 @@
  */
 import { MapperKind, mapSchema, pruneSchema } from '@graphql-tools/utils';
 import { getNamedType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { catalogItemOfField, catalogItemForRecordType, loadCatalog, type Catalog, type CatalogItem, type DisclosureRule } from '../policy/reference/catalog.ts';
+import {
+  catalogItemOfField,
+  catalogItemForRecordType,
+  loadCatalog,
+  type Catalog,
+  type CatalogItem,
+  type DisclosureRule,
+} from '../policy/reference/catalog.ts';
 import type { ConsumerView, FieldDecision, RecordRule } from '../policy/decision/model.ts';
 import { RECORD_TYPES } from '../policy/decision/records.ts';
 
@@ -22,9 +29,14 @@ const MASK_FORMS: Readonly<Record<string, string>> = {
 
 export function describeDisclosure(rule: DisclosureRule): string {
   switch (rule.kind) {
-    case 'none': return 'no public-display window';
-    case 'days': return `publicly displayed for ${rule.days} days from the record's start`;
-    case 'bySeverity': return `publicly displayed by severity: ${Object.entries(rule.bySeverity).map(([severity, days]) => `${severity} ${days} days`).join(', ')} from the record's start (0: never)`;
+    case 'none':
+      return 'no public-display window';
+    case 'days':
+      return `publicly displayed for ${rule.days} days from the record's start`;
+    case 'bySeverity':
+      return `publicly displayed by severity: ${Object.entries(rule.bySeverity)
+        .map(([severity, days]) => `${severity} ${days} days`)
+        .join(', ')} from the record's start (0: never)`;
   }
 }
 
@@ -33,17 +45,33 @@ function describeItem(item: CatalogItem): string {
 }
 
 function describeRecords(rule: RecordRule): string {
-  const which = rule.history ? 'current and past records (removed, expired and restored ones included)' : 'current records only (removed, expired and restored ones are left out)';
+  const which = rule.history
+    ? 'current and past records (removed, expired and restored ones included)'
+    : 'current records only (removed, expired and restored ones are left out)';
   return `You receive ${which}${rule.disclosureWindow ? ', and only inside their public disclosure window' : ''}. Records left out are not counted or announced (docs/frontend.md, "Withheld records").`;
 }
 
 /** The sentences Credence adds to one field's description for one view. */
-export function fieldNotes(catalog: Catalog, view: ConsumerView | undefined, typeName: string, fieldName: string, returnType: string, decision?: FieldDecision): string[] {
+export function fieldNotes(
+  catalog: Catalog,
+  view: ConsumerView | undefined,
+  typeName: string,
+  fieldName: string,
+  returnType: string,
+  decision?: FieldDecision,
+): string[] {
   const notes: string[] = [];
   const item = catalogItemOfField(catalog, typeName, fieldName);
   if (item) notes.push(describeItem(item));
-  if (decision?.effect === 'mask' && decision.mask) notes.push(`${MASK_FORMS[decision.mask] ?? 'masked for you'}; its path is listed in extensions.credence.masked.`.replace(/^./, (first) => first.toUpperCase()));
-  if (view && returnType in RECORD_TYPES && catalogItemForRecordType(catalog, returnType)) notes.push(describeRecords(view.records(returnType)));
+  if (decision?.effect === 'mask' && decision.mask)
+    notes.push(
+      `${MASK_FORMS[decision.mask] ?? 'masked for you'}; its path is listed in extensions.credence.masked.`.replace(
+        /^./,
+        (first) => first.toUpperCase(),
+      ),
+    );
+  if (view && returnType in RECORD_TYPES && catalogItemForRecordType(catalog, returnType))
+    notes.push(describeRecords(view.records(returnType)));
   return notes;
 }
 
@@ -57,15 +85,21 @@ function withNotes(description: string | undefined | null, notes: readonly strin
  * removed; descriptions completed with the catalog, masks and record rules (without a view: the
  * catalog notes only, for every field).
  */
-export function consumerSchema(apiSchema: GraphQLSchema, view: ConsumerView | undefined, catalog: Catalog = loadCatalog()): GraphQLSchema {
-  return pruneSchema(mapSchema(apiSchema, {
-    [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => {
-      const decision = view?.field(typeName, fieldName);
-      if (decision?.effect === 'deny') return null;
-      const notes = fieldNotes(catalog, view, typeName, fieldName, getNamedType(config.type).name, decision);
-      return { ...config, description: withNotes(config.description, notes) };
-    },
-  }));
+export function consumerSchema(
+  apiSchema: GraphQLSchema,
+  view: ConsumerView | undefined,
+  catalog: Catalog = loadCatalog(),
+): GraphQLSchema {
+  return pruneSchema(
+    mapSchema(apiSchema, {
+      [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => {
+        const decision = view?.field(typeName, fieldName);
+        if (decision?.effect === 'deny') return null;
+        const notes = fieldNotes(catalog, view, typeName, fieldName, getNamedType(config.type).name, decision);
+        return { ...config, description: withNotes(config.description, notes) };
+      },
+    }),
+  );
 }
 
 /** The SDL of a consumer's schema, types in name order, with descriptions. */

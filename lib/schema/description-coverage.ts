@@ -4,7 +4,15 @@
  * item and the disclosure rule are added per consumer, consumer-schema.ts). A test holds the
  * shipped schema at 100%.
  */
-import { isEnumType, isInputObjectType, isInterfaceType, isIntrospectionType, isObjectType, isSpecifiedScalarType, type GraphQLSchema } from 'graphql';
+import {
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isIntrospectionType,
+  isObjectType,
+  isSpecifiedScalarType,
+  type GraphQLSchema,
+} from 'graphql';
 import { isFederationInternal } from '../policy/decision/api-schema.ts';
 
 export interface DescriptionCoverage {
@@ -20,8 +28,18 @@ const described = (text: string | null | undefined): boolean => (text ?? '').tri
 
 export function descriptionCoverage(schema: GraphQLSchema): DescriptionCoverage {
   const missing: string[] = [];
-  const byKind: DescriptionCoverage['byKind'] = { types: [0, 0], fields: [0, 0], arguments: [0, 0], enumValues: [0, 0], inputFields: [0, 0] };
-  const count = (kind: keyof DescriptionCoverage['byKind'], coordinate: string, text: string | null | undefined): void => {
+  const byKind: DescriptionCoverage['byKind'] = {
+    types: [0, 0],
+    fields: [0, 0],
+    arguments: [0, 0],
+    enumValues: [0, 0],
+    inputFields: [0, 0],
+  };
+  const count = (
+    kind: keyof DescriptionCoverage['byKind'],
+    coordinate: string,
+    text: string | null | undefined,
+  ): void => {
     byKind[kind][1] += 1;
     if (described(text)) byKind[kind][0] += 1;
     else missing.push(coordinate);
@@ -37,8 +55,11 @@ export function descriptionCoverage(schema: GraphQLSchema): DescriptionCoverage 
         for (const arg of field.args) count('arguments', `${type.name}.${field.name}(${arg.name}:)`, arg.description);
       }
     }
-    if (isInputObjectType(type)) for (const field of Object.values(type.getFields())) count('inputFields', `${type.name}.${field.name}`, field.description);
-    if (isEnumType(type)) for (const value of type.getValues()) count('enumValues', `${type.name}.${value.name}`, value.description);
+    if (isInputObjectType(type))
+      for (const field of Object.values(type.getFields()))
+        count('inputFields', `${type.name}.${field.name}`, field.description);
+    if (isEnumType(type))
+      for (const value of type.getValues()) count('enumValues', `${type.name}.${value.name}`, value.description);
   }
   const total = Object.values(byKind).reduce((sum, [, all]) => sum + all, 0);
   return { total, missing, byKind };

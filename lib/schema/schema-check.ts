@@ -7,8 +7,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
-  findBreakingChanges, findDangerousChanges, isEnumType, isInputObjectType, isInterfaceType, isObjectType, isIntrospectionType,
-  parse, TypeInfo, validate, visit, visitWithTypeInfo, type GraphQLField, type GraphQLInputField, type GraphQLSchema,
+  findBreakingChanges,
+  findDangerousChanges,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isIntrospectionType,
+  parse,
+  TypeInfo,
+  validate,
+  visit,
+  visitWithTypeInfo,
+  type GraphQLField,
+  type GraphQLInputField,
+  type GraphQLSchema,
 } from 'graphql';
 import { isFederationInternal } from '../policy/decision/api-schema.ts';
 
@@ -40,7 +53,12 @@ export type RegisteredOperations = ReadonlyMap<string, ReadonlyMap<string, strin
 export function supergraphAtRef(ref: string, options: { cwd: string; path?: string }): string {
   const path = options.path ?? 'schema/supergraph.graphql';
   try {
-    return execFileSync('git', ['show', `${ref}:${path}`], { cwd: options.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+    return execFileSync('git', ['show', `${ref}:${path}`], {
+      cwd: options.cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch {
     throw new Error(`${path} cannot be read at git ref "${ref}" (unknown ref, or a shallow clone without it).`);
   }
@@ -59,15 +77,30 @@ function coordinates(schema: GraphQLSchema): Map<string, Described> {
     if (isIntrospectionType(type) || isFederationInternal(type.name)) continue;
     found.set(type.name, { kind: 'type', description: type.description ?? '' });
     if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
-      const fields = Object.values(type.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>);
+      const fields = Object.values(
+        type.getFields() as Record<string, GraphQLField<unknown, unknown> | GraphQLInputField>,
+      );
       for (const field of fields) {
         if (isFederationInternal(type.name, field.name)) continue;
-        found.set(`${type.name}.${field.name}`, { kind: 'field', description: field.description ?? '', deprecation: field.deprecationReason ?? undefined });
-        for (const arg of 'args' in field ? field.args : []) found.set(`${type.name}.${field.name}(${arg.name}:)`, { kind: 'argument', description: arg.description ?? '' });
+        found.set(`${type.name}.${field.name}`, {
+          kind: 'field',
+          description: field.description ?? '',
+          deprecation: field.deprecationReason ?? undefined,
+        });
+        for (const arg of 'args' in field ? field.args : [])
+          found.set(`${type.name}.${field.name}(${arg.name}:)`, {
+            kind: 'argument',
+            description: arg.description ?? '',
+          });
       }
     }
     if (isEnumType(type)) {
-      for (const value of type.getValues()) found.set(`${type.name}.${value.name}`, { kind: 'enumValue', description: value.description ?? '', deprecation: value.deprecationReason ?? undefined });
+      for (const value of type.getValues())
+        found.set(`${type.name}.${value.name}`, {
+          kind: 'enumValue',
+          description: value.description ?? '',
+          deprecation: value.deprecationReason ?? undefined,
+        });
     }
   }
   return found;
@@ -85,11 +118,13 @@ function safeChanges(before: GraphQLSchema, after: GraphQLSchema): SchemaChange[
     const was = old.get(coordinate);
     // An added argument or enum value is breaking or dangerous (graphql-js reports it), never only safe.
     if (!was) {
-      if (now.kind === 'type' || now.kind === 'field') changes.push({ severity: 'safe', coordinate, description: `${coordinate} was added.` });
-    }
-    else {
-      if (now.deprecation !== undefined && was.deprecation === undefined) changes.push({ severity: 'safe', coordinate, description: `${coordinate} was deprecated: ${now.deprecation}` });
-      if (now.description !== was.description) changes.push({ severity: 'safe', coordinate, description: `${coordinate} has a new description.` });
+      if (now.kind === 'type' || now.kind === 'field')
+        changes.push({ severity: 'safe', coordinate, description: `${coordinate} was added.` });
+    } else {
+      if (now.deprecation !== undefined && was.deprecation === undefined)
+        changes.push({ severity: 'safe', coordinate, description: `${coordinate} was deprecated: ${now.deprecation}` });
+      if (now.description !== was.description)
+        changes.push({ severity: 'safe', coordinate, description: `${coordinate} has a new description.` });
     }
   }
   return changes;
@@ -99,24 +134,39 @@ function safeChanges(before: GraphQLSchema, after: GraphQLSchema): SchemaChange[
 function usedCoordinates(schema: GraphQLSchema, text: string): Set<string> {
   const used = new Set<string>();
   const typeInfo = new TypeInfo(schema);
-  visit(parse(text), visitWithTypeInfo(typeInfo, {
-    Field: (node) => {
-      const parent = typeInfo.getParentType();
-      if (parent) used.add(parent.name).add(`${parent.name}.${node.name.value}`);
-    },
-    Argument: (node) => {
-      const field = typeInfo.getFieldDef();
-      const parent = typeInfo.getParentType();
-      if (field && parent) used.add(`${parent.name}.${field.name}(${node.name.value}:)`);
-    },
-  }));
+  visit(
+    parse(text),
+    visitWithTypeInfo(typeInfo, {
+      Field: (node) => {
+        const parent = typeInfo.getParentType();
+        if (parent) used.add(parent.name).add(`${parent.name}.${node.name.value}`);
+      },
+      Argument: (node) => {
+        const field = typeInfo.getFieldDef();
+        const parent = typeInfo.getParentType();
+        if (field && parent) used.add(`${parent.name}.${field.name}(${node.name.value}:)`);
+      },
+    }),
+  );
   return used;
 }
 
 /** Compares two API schemas; `operations` are the registered operations to check against the new one. */
-export function checkSchemas(before: GraphQLSchema, after: GraphQLSchema, operations: RegisteredOperations): SchemaCheckResult {
-  const breaking = findBreakingChanges(before, after).map(({ description }) => ({ severity: 'breaking' as const, coordinate: coordinateOf(description), description }));
-  const dangerous = findDangerousChanges(before, after).map(({ description }) => ({ severity: 'dangerous' as const, coordinate: coordinateOf(description), description }));
+export function checkSchemas(
+  before: GraphQLSchema,
+  after: GraphQLSchema,
+  operations: RegisteredOperations,
+): SchemaCheckResult {
+  const breaking = findBreakingChanges(before, after).map(({ description }) => ({
+    severity: 'breaking' as const,
+    coordinate: coordinateOf(description),
+    description,
+  }));
+  const dangerous = findDangerousChanges(before, after).map(({ description }) => ({
+    severity: 'dangerous' as const,
+    coordinate: coordinateOf(description),
+    description,
+  }));
   const changes = [...breaking, ...dangerous, ...safeChanges(before, after)];
 
   const broken: BrokenOperation[] = [];

@@ -57,7 +57,11 @@ function leadingFields(metadata: CollectionMetadata): string[] {
  * databases) whose name starts with `schemaPrefix`, but those named in `exceptSchemas`; returns
  * the ones it created.
  */
-export async function mirrorIndexesForFerretdb(postgresUrl: string, schemaPrefix: string, exceptSchemas: readonly string[] = []): Promise<MirroredIndex[]> {
+export async function mirrorIndexesForFerretdb(
+  postgresUrl: string,
+  schemaPrefix: string,
+  exceptSchemas: readonly string[] = [],
+): Promise<MirroredIndex[]> {
   const client = new pg.Client({ connectionString: postgresUrl });
   await client.connect();
   try {
@@ -66,9 +70,14 @@ export async function mirrorIndexesForFerretdb(postgresUrl: string, schemaPrefix
         WHERE table_name = '_ferretdb_database_metadata' AND starts_with(table_schema, $1)`,
       [schemaPrefix],
     );
-    const existing = new Set((await client.query<{ indexname: string }>(
-      'SELECT indexname FROM pg_indexes WHERE starts_with(schemaname, $1)', [schemaPrefix],
-    )).rows.map(({ indexname }) => indexname));
+    const existing = new Set(
+      (
+        await client.query<{ indexname: string }>(
+          'SELECT indexname FROM pg_indexes WHERE starts_with(schemaname, $1)',
+          [schemaPrefix],
+        )
+      ).rows.map(({ indexname }) => indexname),
+    );
     const created: MirroredIndex[] = [];
     for (const { schema } of schemas.rows.filter((row) => !exceptSchemas.includes(row.schema))) {
       const collections = await client.query<{ metadata: CollectionMetadata }>(
@@ -79,7 +88,9 @@ export async function mirrorIndexesForFerretdb(postgresUrl: string, schemaPrefix
         const missing = leadingFields(metadata).filter((field) => !existing.has(ginIndexName(metadata.table, field)));
         for (const field of missing) {
           const index = ginIndexName(metadata.table, field);
-          await client.query(`CREATE INDEX IF NOT EXISTS ${quoteIdentifier(index)} ON ${table} USING gin ((_jsonb -> ${quoteLiteral(field)}))`);
+          await client.query(
+            `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(index)} ON ${table} USING gin ((_jsonb -> ${quoteLiteral(field)}))`,
+          );
           created.push({ schema, collection: metadata._id, field, index });
         }
         // Fresh statistics, so the planner takes the indexes at once rather than after autovacuum:

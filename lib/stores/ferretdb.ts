@@ -30,11 +30,17 @@ export function cacheDirectory(): string {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function hasGo(): Promise<boolean> {
-  return run('go', ['version']).then(() => true, () => false);
+  return run('go', ['version']).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** How often a long build step says it is still working. */
@@ -50,8 +56,14 @@ export interface BuildOptions {
  * every `intervalMs` that it is still running, with `progress()` (what it has done so far).
  */
 function runStep(options: {
-  log: Logger; step: string; command: string; args: string[]; cwd?: string; intervalMs: number;
-  onLine?: (line: string) => void; progress?: () => Record<string, unknown>;
+  log: Logger;
+  step: string;
+  command: string;
+  args: string[];
+  cwd?: string;
+  intervalMs: number;
+  onLine?: (line: string) => void;
+  progress?: () => Record<string, unknown>;
 }): Promise<string> {
   const { log, step } = options;
   const started = Date.now();
@@ -72,7 +84,10 @@ function runStep(options: {
       for (const line of lines) options.onLine?.(line);
       stderrTail = (stderrTail + chunk.toString()).slice(-4000);
     });
-    const timer = setInterval(() => log.info({ step, elapsed: elapsed(), ...options.progress?.() }, `FerretDB build: still ${step}`), options.intervalMs);
+    const timer = setInterval(
+      () => log.info({ step, elapsed: elapsed(), ...options.progress?.() }, `FerretDB build: still ${step}`),
+      options.intervalMs,
+    );
     child.once('error', (error) => {
       clearInterval(timer);
       reject(error);
@@ -100,8 +115,17 @@ export async function ensureFerretdbBinary(log: Logger, options: BuildOptions = 
   const intervalMs = options.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
   const binary = join(cacheDirectory(), `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
   if (await exists(binary)) return binary;
-  log.info({ version: FERRETDB_VERSION, into: binary }, 'building the embedded FerretDB once (3 steps, about 4 minutes the first time)');
-  const stdout = await runStep({ log, step: 'step 1 of 3, downloading the FerretDB sources', intervalMs, command: 'go', args: ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`] });
+  log.info(
+    { version: FERRETDB_VERSION, into: binary },
+    'building the embedded FerretDB once (3 steps, about 4 minutes the first time)',
+  );
+  const stdout = await runStep({
+    log,
+    step: 'step 1 of 3, downloading the FerretDB sources',
+    intervalMs,
+    command: 'go',
+    args: ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`],
+  });
   const moduleDir = (JSON.parse(stdout) as { Dir?: string }).Dir;
   if (!moduleDir) throw new Error(`go mod download did not return a directory for ${FERRETDB_MODULE}`);
   const scratch = join(tmpdir(), `credence-ferretdb-build-${process.pid}`);
@@ -112,13 +136,30 @@ export async function ensureFerretdbBinary(log: Logger, options: BuildOptions = 
   await mkdir(join(cacheDirectory(), `ferretdb-${FERRETDB_VERSION}`), { recursive: true });
   const partial = `${binary}.partial-${process.pid}`;
   try {
-    const packages = (await runStep({ log, step: 'step 2 of 3, downloading its dependencies', intervalMs, command: 'go', args: ['list', '-deps', './cmd/ferretdb'], cwd: scratch }))
-      .split('\n').filter((line) => line.trim() !== '').length;
+    const packages = (
+      await runStep({
+        log,
+        step: 'step 2 of 3, downloading its dependencies',
+        intervalMs,
+        command: 'go',
+        args: ['list', '-deps', './cmd/ferretdb'],
+        cwd: scratch,
+      })
+    )
+      .split('\n')
+      .filter((line) => line.trim() !== '').length;
     let compiled = 0;
     // `go build -v` names each package as it compiles it (those already in Go's build cache are not compiled again).
     await runStep({
-      log, step: 'step 3 of 3, compiling', intervalMs, command: 'go', args: ['build', '-v', '-o', partial, './cmd/ferretdb'], cwd: scratch,
-      onLine: (line) => { if (line.trim() !== '' && !line.startsWith('#')) compiled++; },
+      log,
+      step: 'step 3 of 3, compiling',
+      intervalMs,
+      command: 'go',
+      args: ['build', '-v', '-o', partial, './cmd/ferretdb'],
+      cwd: scratch,
+      onLine: (line) => {
+        if (line.trim() !== '' && !line.startsWith('#')) compiled++;
+      },
       progress: () => ({ compiled: `${compiled} of at most ${packages} packages` }),
     });
     // Rename is atomic, so concurrent builders never see half a binary.
@@ -141,7 +182,8 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Prom
       });
       socket.once('error', () => {
         socket.destroy();
-        if (Date.now() > deadline) return reject(new Error(`FerretDB did not listen on port ${port} within ${timeoutMs} ms`));
+        if (Date.now() > deadline)
+          return reject(new Error(`FerretDB did not listen on port ${port} within ${timeoutMs} ms`));
         setTimeout(attempt, 50);
       });
     };
@@ -199,17 +241,30 @@ function backendArguments(backend: FerretdbBackend, dataDir: string): string[] {
 }
 
 /** Starts FerretDB on the given port; SQLite files and FerretDB's state go to `dataDir`. */
-export async function startFerretdb(options: { dataDir: string; port: number; log: Logger; backend: FerretdbBackend }): Promise<EmbeddedMongo> {
+export async function startFerretdb(options: {
+  dataDir: string;
+  port: number;
+  log: Logger;
+  backend: FerretdbBackend;
+}): Promise<EmbeddedMongo> {
   const binary = await ensureFerretdbBinary(options.log);
   await mkdir(options.dataDir, { recursive: true });
-  const child = spawn('/bin/sh', ['-c', STOP_WITH_PARENT, 'ferretdb', binary,
-    ...backendArguments(options.backend, options.dataDir),
-    `--state-dir=${options.dataDir}`,
-    `--listen-addr=127.0.0.1:${options.port}`,
-    '--debug-addr=-',
-    '--telemetry=disable',
-    '--log-level=error',
-  ], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+  const child = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      STOP_WITH_PARENT,
+      'ferretdb',
+      binary,
+      ...backendArguments(options.backend, options.dataDir),
+      `--state-dir=${options.dataDir}`,
+      `--listen-addr=127.0.0.1:${options.port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=error',
+    ],
+    { stdio: ['pipe', 'ignore', 'pipe'], detached: true },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -33,7 +33,14 @@ const NOTHING_TO_ADAPT = async (): Promise<MirroredIndex[]> => [];
 
 export async function startMongo(options: { dataDir: string; log: Logger; port?: number }): Promise<MongoServer> {
   const configured = sharedSettings().mongoUri;
-  if (configured) return { uri: configured, description: 'MONGODB_URI', embedded: false, adaptIndexes: NOTHING_TO_ADAPT, stop: async () => {} };
+  if (configured)
+    return {
+      uri: configured,
+      description: 'MONGODB_URI',
+      embedded: false,
+      adaptIndexes: NOTHING_TO_ADAPT,
+      stop: async () => {},
+    };
   const port = options.port ?? (await freePort());
   let server: EmbeddedMongo;
   if (await hasGo()) {
@@ -45,11 +52,20 @@ export async function startMongo(options: { dataDir: string; log: Logger; port?:
     const dbPath = join(options.dataDir, 'mongod');
     await mkdir(dbPath, { recursive: true });
     const memory = await MongoMemoryServer.create({ instance: { port, ip: '127.0.0.1', dbPath } });
-    server = { uri: memory.getUri(), description: 'mongodb-memory-server', stop: async () => void (await memory.stop()) };
+    server = {
+      uri: memory.getUri(),
+      description: 'mongodb-memory-server',
+      stop: async () => void (await memory.stop()),
+    };
   }
   const { postgresUrl } = server;
   const adaptIndexes = postgresUrl
-    ? (adapt: { except?: readonly string[] } = {}) => mirrorIndexesForFerretdb(postgresUrl, departmentDatabaseName(''), (adapt.except ?? []).map(departmentDatabaseName))
+    ? (adapt: { except?: readonly string[] } = {}) =>
+        mirrorIndexesForFerretdb(
+          postgresUrl,
+          departmentDatabaseName(''),
+          (adapt.except ?? []).map(departmentDatabaseName),
+        )
     : NOTHING_TO_ADAPT;
   return { uri: server.uri, description: server.description, embedded: true, adaptIndexes, stop: server.stop };
 }
@@ -80,7 +96,11 @@ async function startWorkingFerretdb(options: { dataDir: string; port: number; lo
  * Opens one department's own database. Each department gets its own connection (not the
  * mongoose default), so several departments can share a process in tests without sharing state.
  */
-export async function connectDatabase(uri: string, dbName: string, settings: { serverSelectionTimeoutMS?: number; log?: Logger } = {}): Promise<Connection> {
+export async function connectDatabase(
+  uri: string,
+  dbName: string,
+  settings: { serverSelectionTimeoutMS?: number; log?: Logger } = {},
+): Promise<Connection> {
   const { log = createLogger('store'), ...overrides } = settings;
   const options = {
     dbName,
@@ -138,7 +158,13 @@ export function isFerretdb(connection: Connection): Promise<boolean> {
   if (!answer) {
     const { db } = connection;
     answer = db
-      ? db.admin().command({ buildInfo: 1 }).then((info) => typeof info.ferretdbVersion === 'string', () => false)
+      ? db
+          .admin()
+          .command({ buildInfo: 1 })
+          .then(
+            (info) => typeof info.ferretdbVersion === 'string',
+            () => false,
+          )
       : Promise.resolve(false);
     ferretdbConnections.set(connection, answer);
   }

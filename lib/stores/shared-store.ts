@@ -42,10 +42,18 @@ export interface SharedStoreOptions {
 }
 
 /** REDIS_URL if set (and then it must work); else local Redis if reachable; else memory, announced in the log. */
-export async function connectSharedStore(log: Logger, options: SharedStoreOptions = { url: sharedSettings().redisUrl }): Promise<SharedStore> {
+export async function connectSharedStore(
+  log: Logger,
+  options: SharedStoreOptions = { url: sharedSettings().redisUrl },
+): Promise<SharedStore> {
   const configured = options.url;
   const url = configured ?? options.defaultUrl ?? DEFAULT_REDIS_URL;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
   // The first connection's failure is reported below; without a listener ioredis would print it with a stack.
   const untilConnected = (): void => {};
   client.on('error', untilConnected);
@@ -55,7 +63,8 @@ export async function connectSharedStore(log: Logger, options: SharedStoreOption
     client.off('error', untilConnected);
   } catch (error) {
     client.disconnect();
-    if (configured) throw new Error(`REDIS_URL is set but Redis cannot be reached: ${(error as Error).message}`, { cause: error });
+    if (configured)
+      throw new Error(`REDIS_URL is set but Redis cannot be reached: ${(error as Error).message}`, { cause: error });
     log.warn({ url }, 'no Redis reachable: using the in-memory shared store (single instance only)');
     return createMemoryStore();
   }
@@ -83,7 +92,11 @@ function createRedisStore(client: Redis, log: Logger): SharedStore {
   return {
     kind: 'redis',
     redis: client,
-    ping: () => client.ping().then((reply) => reply === 'PONG', () => false),
+    ping: () =>
+      client.ping().then(
+        (reply) => reply === 'PONG',
+        () => false,
+      ),
     get: (key) => client.get(key),
     set: async (key, value, ttlMs) => {
       if (ttlMs) await client.set(key, value, 'PX', ttlMs);
@@ -101,7 +114,9 @@ function createRedisStore(client: Redis, log: Logger): SharedStore {
         // A subscribed Redis connection can run no other command, hence a second one.
         subscriber = client.duplicate();
         subscriber.on('error', onError);
-        subscriber.on('message', (ch: string, message: string) => handlers.get(ch)?.forEach((handle) => handle(message)));
+        subscriber.on('message', (ch: string, message: string) =>
+          handlers.get(ch)?.forEach((handle) => handle(message)),
+        );
       }
       handlers.set(channel, [...(handlers.get(channel) ?? []), onMessage]);
       await subscriber.subscribe(channel);
@@ -140,7 +155,8 @@ export function createMemoryStore(): SharedStore {
       const entry = values.get(key);
       if (entry && entry.expiresAt >= now) return false;
       // Claims expire by themselves in Redis; here the expired ones are swept as new ones arrive.
-      if (values.size % 1024 === 0) for (const [stale, { expiresAt }] of values) if (expiresAt < now) values.delete(stale);
+      if (values.size % 1024 === 0)
+        for (const [stale, { expiresAt }] of values) if (expiresAt < now) values.delete(stale);
       values.set(key, { value: '1', expiresAt: now + ttlMs });
       return true;
     },

@@ -33,8 +33,13 @@ export function isStuck(check: RunningCheck | undefined, timings: CheckTimings, 
   return now - check.startedAt > bound;
 }
 
-interface HeartbeatStarted { connectionId: string; awaited: boolean }
-interface HeartbeatEnded { connectionId: string }
+interface HeartbeatStarted {
+  connectionId: string;
+  awaited: boolean;
+}
+interface HeartbeatEnded {
+  connectionId: string;
+}
 
 /**
  * Watches `connection`'s server checks and, when one is stuck, closes the client and opens a new
@@ -42,16 +47,22 @@ interface HeartbeatEnded { connectionId: string }
  * connection's owner closes it: the owner's `close()` waits for a replacement under way, which
  * then does not reopen, so a connection its owner closed is never opened again behind its back.
  */
-export function guardAgainstStuckChecks(connection: Connection, target: {
-  uri: string;
-  options: ConnectOptions;
-  /** The bounds the driver puts on a check: `options`' own unless given (a test gives shorter ones). */
-  timings?: CheckTimings;
-  log: Logger;
-  pollMs?: number;
-}): void {
+export function guardAgainstStuckChecks(
+  connection: Connection,
+  target: {
+    uri: string;
+    options: ConnectOptions;
+    /** The bounds the driver puts on a check: `options`' own unless given (a test gives shorter ones). */
+    timings?: CheckTimings;
+    log: Logger;
+    pollMs?: number;
+  },
+): void {
   // The driver's defaults where `options` sets none.
-  const timings = target.timings ?? { connectTimeoutMS: target.options.connectTimeoutMS ?? 30_000, heartbeatFrequencyMS: target.options.heartbeatFrequencyMS ?? 10_000 };
+  const timings = target.timings ?? {
+    connectTimeoutMS: target.options.connectTimeoutMS ?? 30_000,
+    heartbeatFrequencyMS: target.options.heartbeatFrequencyMS ?? 10_000,
+  };
   const running = new Map<string, RunningCheck>();
   let replacement: Promise<void> | undefined;
   let replacementFailed = false;
@@ -60,7 +71,9 @@ export function guardAgainstStuckChecks(connection: Connection, target: {
 
   const watch = (): void => {
     const client = connection.getClient();
-    client.on('serverHeartbeatStarted', (event: HeartbeatStarted) => running.set(event.connectionId, { startedAt: Date.now(), awaited: event.awaited }));
+    client.on('serverHeartbeatStarted', (event: HeartbeatStarted) =>
+      running.set(event.connectionId, { startedAt: Date.now(), awaited: event.awaited }),
+    );
     const ended = (event: HeartbeatEnded) => running.delete(event.connectionId);
     client.on('serverHeartbeatSucceeded', ended);
     client.on('serverHeartbeatFailed', ended);

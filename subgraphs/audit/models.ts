@@ -12,18 +12,21 @@ export type { AccessRecordDocument };
 function accessRecordModel(connection: Connection) {
   // Untyped on purpose: the stored shape is AccessRecordDocument (lib/access-log/record.ts),
   // and reads say so with lean<AccessRecordDocument[]>().
-  const record = new Schema({
-    _id: String,
-    kind: { type: String, required: true },
-    chain: { type: String, required: true },
-    seq: { type: Number, required: true },
-    instance: { type: String, required: true },
-    at: { type: Date, required: true },
-    consumer: String,
-    purpose: String,
-    fields: [String],
-    subjects: [String],
-  }, { versionKey: false, strict: false });
+  const record = new Schema(
+    {
+      _id: String,
+      kind: { type: String, required: true },
+      chain: { type: String, required: true },
+      seq: { type: Number, required: true },
+      instance: { type: String, required: true },
+      at: { type: Date, required: true },
+      consumer: String,
+      purpose: String,
+      fields: [String],
+      subjects: [String],
+    },
+    { versionKey: false, strict: false },
+  );
   // The privacy office's searches, newest first; verification reads chains in order. No index
   // on `subjects`: FerretDB 1.x on PostgreSQL indexes an array as one value, and a request
   // touching a few hundred subjects exceeds its index row limit, refusing the record.

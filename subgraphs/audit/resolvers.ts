@@ -9,9 +9,17 @@ type Context = RequestContext<AuditModels, undefined>;
 export const resolvers: GraphQLResolverMap<Context> = {
   DateTime: DateTimeScalar,
   Query: {
-    accessLog: (_root, args: { filter?: AccessLogFilter | null; first?: number | null; after?: string | null }, { models }) => accessLogPage(models, args),
+    accessLog: (
+      _root,
+      args: { filter?: AccessLogFilter | null; first?: number | null; after?: string | null },
+      { models },
+    ) => accessLogPage(models, args),
     // The same page as a Relay connection: each record with its own cursor.
-    accessRecords: async (_root, args: { filter?: AccessLogFilter | null; first?: number | null; after?: string | null }, { models }) => {
+    accessRecords: async (
+      _root,
+      args: { filter?: AccessLogFilter | null; first?: number | null; after?: string | null },
+      { models },
+    ) => {
       const page = await accessLogPage(models, args);
       return {
         edges: page.records.map((node, index) => ({ node, cursor: page.cursors[index] })),

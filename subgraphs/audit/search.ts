@@ -70,7 +70,11 @@ function decodeCursor(raw: string): Cursor {
   } catch {
     // answered below
   }
-  throw codedError(ErrorCode.BAD_USER_INPUT, '"after" is not a cursor of the access log: pass the endCursor of a page.', { field: 'after' });
+  throw codedError(
+    ErrorCode.BAD_USER_INPUT,
+    '"after" is not a cursor of the access log: pass the endCursor of a page.',
+    { field: 'after' },
+  );
 }
 
 function filterQuery(filter: AccessLogFilter | null | undefined): Record<string, unknown> {
@@ -82,11 +86,17 @@ function filterQuery(filter: AccessLogFilter | null | undefined): Record<string,
   if (filter.purpose) query.purpose = filter.purpose;
   if (filter.subject) query.subjects = assertUscc(filter.subject, 'filter.subject');
   if (filter.field) {
-    if (!FIELD_COORDINATE.test(filter.field)) throw codedError(ErrorCode.BAD_USER_INPUT, '"filter.field" must be written Type.field, for example Subject.name.', { field: 'filter.field' });
+    if (!FIELD_COORDINATE.test(filter.field))
+      throw codedError(
+        ErrorCode.BAD_USER_INPUT,
+        '"filter.field" must be written Type.field, for example Subject.name.',
+        { field: 'filter.field' },
+      );
     query.fields = filter.field;
   }
   if (filter.from || filter.to) {
-    if (filter.from && filter.to && filter.from >= filter.to) throw codedError(ErrorCode.BAD_USER_INPUT, '"filter.from" must be before "filter.to".', { field: 'filter.from' });
+    if (filter.from && filter.to && filter.from >= filter.to)
+      throw codedError(ErrorCode.BAD_USER_INPUT, '"filter.from" must be before "filter.to".', { field: 'filter.from' });
     query.at = trusted({ ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) });
   }
   return query;
@@ -99,10 +109,18 @@ export async function accessLogPage(
   const first = pageSize(args.first ?? 50);
   const query = { ...filterQuery(args.filter), ...(args.after ? strictlyAfter(decodeCursor(args.after)) : {}) };
   // One record more than the page: the next page exists only if that record does.
-  const documents = await models.AccessRecord.find(query).sort(NEWEST_FIRST).limit(first + 1).lean<AccessRecordDocument[]>();
+  const documents = await models.AccessRecord.find(query)
+    .sort(NEWEST_FIRST)
+    .limit(first + 1)
+    .lean<AccessRecordDocument[]>();
   const page = documents.slice(0, first);
   const last = page.at(-1);
-  return { records: page.map(shape), cursors: page.map(encodeCursor), endCursor: last ? encodeCursor(last) : null, hasNextPage: documents.length > first };
+  return {
+    records: page.map(shape),
+    cursors: page.map(encodeCursor),
+    endCursor: last ? encodeCursor(last) : null,
+    hasNextPage: documents.length > first,
+  };
 }
 
 export async function subjectAccessReport(
@@ -110,7 +128,10 @@ export async function subjectAccessReport(
   uscc: string,
 ): Promise<{ uscc: string; consumers: string[]; accesses: AccessRecordValue[]; truncated: boolean }> {
   assertUscc(uscc);
-  const documents = await models.AccessRecord.find({ kind: 'ACCESS', subjects: uscc }).sort({ at: 1, _id: 1 }).limit(MAX_REPORT + 1).lean<AccessRecordDocument[]>();
+  const documents = await models.AccessRecord.find({ kind: 'ACCESS', subjects: uscc })
+    .sort({ at: 1, _id: 1 })
+    .limit(MAX_REPORT + 1)
+    .lean<AccessRecordDocument[]>();
   const accesses = documents.slice(0, MAX_REPORT);
   return {
     uscc,

@@ -26,7 +26,9 @@ const IN_FORCE: RecordRule = { ruleId: null, history: false, disclosureWindow: f
  * listing through its measures that it could not see in `seriousDishonestyListings` (a portal
  * limited to public display, for example).
  */
-export function applicableMeasures<Listing extends Pick<ListingDocument, 'listType' | 'listedOn' | 'removedOn' | 'restoredOn'>>(
+export function applicableMeasures<
+  Listing extends Pick<ListingDocument, 'listType' | 'listedOn' | 'removedOn' | 'restoredOn'>,
+>(
   listings: readonly Listing[],
   list: MeasuresList,
   now: Date,
@@ -34,6 +36,10 @@ export function applicableMeasures<Listing extends Pick<ListingDocument, 'listTy
   windows?: DisclosureWindows,
 ): ApplicableMeasureValue<Listing>[] {
   return listings
-    .filter((listing) => isRecordVisible(LISTING, listing, IN_FORCE, now) && isRecordVisible(LISTING, listing, consumerRule, now, windows))
+    .filter(
+      (listing) =>
+        isRecordVisible(LISTING, listing, IN_FORCE, now) &&
+        isRecordVisible(LISTING, listing, consumerRule, now, windows),
+    )
     .flatMap((listing) => measuresForListType(list, listing.listType).map((measure) => ({ measure, listing })));
 }

@@ -40,33 +40,39 @@ export interface CreditModels {
 const options = { versionKey: false } as const;
 
 export function defineModels(connection: Connection): CreditModels {
-  const listing = new Schema<ListingDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    listType: { type: String, required: true },
-    reason: { type: String, required: true },
-    basis: { type: new Schema(basisDocumentSchemaDefinition, { _id: false }), required: true },
-    listedBy: { type: String, required: true },
-    listedOn: { type: Date, required: true },
-    removedOn: { type: Date, default: null },
-    removalReason: { type: String, default: null },
-    restoredOn: { type: Date, default: null },
-    recordedBy: { type: String },
-  }, options);
+  const listing = new Schema<ListingDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      listType: { type: String, required: true },
+      reason: { type: String, required: true },
+      basis: { type: new Schema(basisDocumentSchemaDefinition, { _id: false }), required: true },
+      listedBy: { type: String, required: true },
+      listedOn: { type: Date, required: true },
+      removedOn: { type: Date, default: null },
+      removalReason: { type: String, default: null },
+      restoredOn: { type: Date, default: null },
+      recordedBy: { type: String },
+    },
+    options,
+  );
   listing.index({ uscc: 1, listedOn: -1 });
 
-  const application = new Schema<RestorationApplicationDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    listingId: { type: String, required: true },
-    appliedOn: { type: Date, required: true },
-    status: { type: String, required: true },
-    decidedOn: { type: Date, default: null },
-    decisionReason: { type: String, default: null },
-    evidence: { type: String },
-    appliedBy: { type: String },
-    decidedBy: { type: String },
-  }, options);
+  const application = new Schema<RestorationApplicationDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      listingId: { type: String, required: true },
+      appliedOn: { type: Date, required: true },
+      status: { type: String, required: true },
+      decidedOn: { type: Date, default: null },
+      decisionReason: { type: String, default: null },
+      evidence: { type: String },
+      appliedBy: { type: String },
+      decidedBy: { type: String },
+    },
+    options,
+  );
   application.index({ uscc: 1, appliedOn: -1 });
   application.index({ status: 1, appliedOn: 1 });
 

@@ -30,9 +30,12 @@ export interface CatalogItemValue {
 
 function disclosureWindows(rule: DisclosureRule): DisclosureWindowValue[] | null {
   switch (rule.kind) {
-    case 'none': return null;
-    case 'days': return [{ severity: null, days: rule.days }];
-    case 'bySeverity': return Object.entries(rule.bySeverity).map(([severity, days]) => ({ severity, days }));
+    case 'none':
+      return null;
+    case 'days':
+      return [{ severity: null, days: rule.days }];
+    case 'bySeverity':
+      return Object.entries(rule.bySeverity).map(([severity, days]) => ({ severity, days }));
   }
 }
 

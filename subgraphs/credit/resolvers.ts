@@ -5,8 +5,19 @@ import type { DisclosureWindows } from '../../lib/policy/decision/records.ts';
 import type { RequestContext } from '../runtime/department.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import { applicableMeasures } from './applicable-measures.ts';
-import { recordSeriousDishonestyListing, removeSeriousDishonestyListing, type ListingRemovalInput, type SeriousDishonestyListingInput } from './writes.ts';
-import { applyForRestoration, decideRestoration, pendingApplications, withPendingDays, type RestorationApplicationInput } from './restoration.ts';
+import {
+  recordSeriousDishonestyListing,
+  removeSeriousDishonestyListing,
+  type ListingRemovalInput,
+  type SeriousDishonestyListingInput,
+} from './writes.ts';
+import {
+  applyForRestoration,
+  decideRestoration,
+  pendingApplications,
+  withPendingDays,
+  type RestorationApplicationInput,
+} from './restoration.ts';
 import type { CreditLoaders } from './loaders.ts';
 import type { CreditModels, RestorationApplicationDocument } from './models.ts';
 import { catalogValue, measuresValue } from './reference.ts';
@@ -47,7 +58,8 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Subject: {
     __resolveReference: resolveSubjectReference,
     seriousDishonestyListings: (subject: SubjectReference, _args, { loaders }) => loaders.listings.load(subject.uscc),
-    restorationApplications: (subject: SubjectReference, _args, { loaders }) => loaders.restorationApplications.load(subject.uscc),
+    restorationApplications: (subject: SubjectReference, _args, { loaders }) =>
+      loaders.restorationApplications.load(subject.uscc),
     // The same loader as seriousDishonestyListings: asking for both costs one database command.
     applicableMeasures: async (subject: SubjectReference, _args, { loaders, view, now }) =>
       applicableMeasures(

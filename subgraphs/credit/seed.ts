@@ -15,7 +15,12 @@ const LIST_TYPES = [
   ['ONLINE_FRAUD', '公安局', '公网罚', '为电信网络诈骗犯罪提供帮助'],
 ] as const;
 
-export async function seed(models: CreditModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
+export async function seed(
+  models: CreditModels,
+  subjects: readonly SeedSubject[],
+  write: SeedWriter,
+  referenceDate: Date,
+): Promise<number> {
   // Only serious subjects are listed for the kinds never restored (R6).
   const { nonRestorable } = restorationSettings();
   const restorable = LIST_TYPES.filter(([type]) => !nonRestorable.has(type));
@@ -23,7 +28,12 @@ export async function seed(models: CreditModels, subjects: readonly SeedSubject[
   const applications: RestorationApplicationDocument[] = [];
   for (const subject of subjects) {
     const random = recordRandom(subject, 'credit');
-    const count = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 0], troubled: [0, 1], serious: [1, 2] });
+    const count = recordCount(random, subject.risk, {
+      clean: [0, 0],
+      minor: [0, 0],
+      troubled: [0, 1],
+      serious: [1, 2],
+    });
     for (let n = 0; n < count; n++) {
       const [listType, department, prefix, reason] = random.pick(subject.risk === 'serious' ? LIST_TYPES : restorable);
       const listedOn = addDays(referenceDate, -random.int(10, 1600));
@@ -34,7 +44,11 @@ export async function seed(models: CreditModels, subjects: readonly SeedSubject[
         uscc: subject.uscc,
         listType,
         reason,
-        basis: { number: documentNumber(random, `${subject.city}${prefix}`, listedOn), issuedBy: listedBy, issuedOn: addDays(listedOn, -random.int(5, 60)) },
+        basis: {
+          number: documentNumber(random, `${subject.city}${prefix}`, listedOn),
+          issuedBy: listedBy,
+          issuedOn: addDays(listedOn, -random.int(5, 60)),
+        },
         listedBy,
         listedOn,
         ...removal(expiry < referenceDate ? expiry : null, 'LISTING_PERIOD_EXPIRED'),
@@ -54,12 +68,20 @@ export async function seed(models: CreditModels, subjects: readonly SeedSubject[
           appliedOn,
           status,
           decidedOn,
-          decisionReason: status === 'PENDING' ? null : status === 'APPROVED' ? '已纠正失信行为并消除不良影响' : `${listType} 属于不予信用修复的严重失信情形`,
+          decisionReason:
+            status === 'PENDING'
+              ? null
+              : status === 'APPROVED'
+                ? '已纠正失信行为并消除不良影响'
+                : `${listType} 属于不予信用修复的严重失信情形`,
         });
       }
       listings.push(listing);
     }
   }
-  const counts = await Promise.all([write(models.Listing, listings), write(models.RestorationApplication, applications)]);
+  const counts = await Promise.all([
+    write(models.Listing, listings),
+    write(models.RestorationApplication, applications),
+  ]);
   return counts.reduce((a, b) => a + b, 0);
 }

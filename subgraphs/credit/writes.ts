@@ -24,8 +24,13 @@ export interface ListingRemovalInput {
 export const LISTING: RecordKind = { recordType: 'SeriousDishonestyListing', department: 'credit', noun: 'Listing' };
 
 function sameListing(stored: ListingDocument, document: ListingDocument): boolean {
-  return stored.uscc === document.uscc && stored.listType === document.listType && stored.reason === document.reason
-    && sameBasisDocument(stored.basis, document.basis) && stored.listedOn.getTime() === document.listedOn.getTime();
+  return (
+    stored.uscc === document.uscc &&
+    stored.listType === document.listType &&
+    stored.reason === document.reason &&
+    sameBasisDocument(stored.basis, document.basis) &&
+    stored.listedOn.getTime() === document.listedOn.getTime()
+  );
 }
 
 export async function recordSeriousDishonestyListing(
@@ -59,5 +64,11 @@ export async function removeSeriousDishonestyListing(
   context: WriteContext,
 ): Promise<ListingDocument & { id: string }> {
   const id = recordNumber(input.id, 'id', LISTING.noun);
-  return withKey(await removeOnce({ ...LISTING, model: models.Listing, id, removedOn: input.removedOn, reason: input.reason }, context), 'id');
+  return withKey(
+    await removeOnce(
+      { ...LISTING, model: models.Listing, id, removedOn: input.removedOn, reason: input.reason },
+      context,
+    ),
+    'id',
+  );
 }

@@ -35,28 +35,37 @@ export interface JudicialModels {
 const options = { versionKey: false } as const;
 
 export function defineModels(connection: Connection): JudicialModels {
-  const debtorEntry = new Schema<DebtorEntryDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    court: { type: String, required: true },
-    basis: { type: new Schema(basisDocumentSchemaDefinition, { _id: false }), required: true },
-    obligation: { type: String, required: true },
-    performanceStatus: { type: String, required: true },
-    responsiblePerson: { type: new Schema({ name: String, idNumber: String, phone: String }, { _id: false }), required: true },
-    listedOn: { type: Date, required: true },
-    removedOn: { type: Date, default: null },
-    removalReason: { type: String, default: null },
-    recordedBy: { type: String },
-  }, options);
+  const debtorEntry = new Schema<DebtorEntryDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      court: { type: String, required: true },
+      basis: { type: new Schema(basisDocumentSchemaDefinition, { _id: false }), required: true },
+      obligation: { type: String, required: true },
+      performanceStatus: { type: String, required: true },
+      responsiblePerson: {
+        type: new Schema({ name: String, idNumber: String, phone: String }, { _id: false }),
+        required: true,
+      },
+      listedOn: { type: Date, required: true },
+      removedOn: { type: Date, default: null },
+      removalReason: { type: String, default: null },
+      recordedBy: { type: String },
+    },
+    options,
+  );
   debtorEntry.index({ uscc: 1, listedOn: -1 });
 
-  const restriction = new Schema<ConsumptionRestrictionDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    court: { type: String, required: true },
-    issuedOn: { type: Date, required: true },
-    liftedOn: { type: Date, default: null },
-  }, options);
+  const restriction = new Schema<ConsumptionRestrictionDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      court: { type: String, required: true },
+      issuedOn: { type: Date, required: true },
+      liftedOn: { type: Date, default: null },
+    },
+    options,
+  );
   restriction.index({ uscc: 1, issuedOn: -1 });
 
   return {

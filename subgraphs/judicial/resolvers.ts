@@ -1,6 +1,11 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { RequestContext } from '../runtime/department.ts';
-import { recordDishonestDebtorEntry, removeDishonestDebtorEntry, type DebtorEntryRemovalInput, type DishonestDebtorEntryInput } from './writes.ts';
+import {
+  recordDishonestDebtorEntry,
+  removeDishonestDebtorEntry,
+  type DebtorEntryRemovalInput,
+  type DishonestDebtorEntryInput,
+} from './writes.ts';
 import { resolveSubjectReference, type SubjectReference } from '../runtime/subject.ts';
 import type { JudicialLoaders } from './loaders.ts';
 import type { JudicialModels } from './models.ts';
@@ -18,6 +23,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
   Subject: {
     __resolveReference: resolveSubjectReference,
     dishonestDebtorEntries: (subject: SubjectReference, _args, { loaders }) => loaders.debtorEntries.load(subject.uscc),
-    consumptionRestrictions: (subject: SubjectReference, _args, { loaders }) => loaders.consumptionRestrictions.load(subject.uscc),
+    consumptionRestrictions: (subject: SubjectReference, _args, { loaders }) =>
+      loaders.consumptionRestrictions.load(subject.uscc),
   },
 };

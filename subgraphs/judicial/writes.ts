@@ -38,15 +38,25 @@ function responsiblePerson(input: NaturalPerson): NaturalPerson {
   // The message names the rule, never the number: it is personal information.
   if (fault) throw codedError(ErrorCode.BAD_USER_INPUT, fault, { field: 'responsiblePerson.idNumber' });
   const phone = input.phone.trim();
-  if (!/^\+?[\d -]{5,20}$/.test(phone)) throw codedError(ErrorCode.BAD_USER_INPUT, 'A phone number has 5 to 20 digits.', { field: 'responsiblePerson.phone' });
+  if (!/^\+?[\d -]{5,20}$/.test(phone))
+    throw codedError(ErrorCode.BAD_USER_INPUT, 'A phone number has 5 to 20 digits.', {
+      field: 'responsiblePerson.phone',
+    });
   return { name: requiredText(input.name, 'responsiblePerson.name'), idNumber, phone };
 }
 
 function sameEntry(stored: DebtorEntryDocument, document: DebtorEntryDocument): boolean {
-  return stored.uscc === document.uscc && stored.court === document.court && sameBasisDocument(stored.basis, document.basis)
-    && stored.obligation === document.obligation && stored.performanceStatus === document.performanceStatus
-    && stored.responsiblePerson.name === document.responsiblePerson.name && stored.responsiblePerson.idNumber === document.responsiblePerson.idNumber
-    && stored.responsiblePerson.phone === document.responsiblePerson.phone && stored.listedOn.getTime() === document.listedOn.getTime();
+  return (
+    stored.uscc === document.uscc &&
+    stored.court === document.court &&
+    sameBasisDocument(stored.basis, document.basis) &&
+    stored.obligation === document.obligation &&
+    stored.performanceStatus === document.performanceStatus &&
+    stored.responsiblePerson.name === document.responsiblePerson.name &&
+    stored.responsiblePerson.idNumber === document.responsiblePerson.idNumber &&
+    stored.responsiblePerson.phone === document.responsiblePerson.phone &&
+    stored.listedOn.getTime() === document.listedOn.getTime()
+  );
 }
 
 export async function recordDishonestDebtorEntry(
@@ -56,7 +66,10 @@ export async function recordDishonestDebtorEntry(
 ): Promise<DebtorEntryDocument & { caseNumber: string }> {
   assertUscc(input.uscc, 'input.uscc');
   // A debtor who has performed the obligation is not listed (SPC provisions, art. 1).
-  if (input.performanceStatus === 'PERFORMED') throw codedError(ErrorCode.BAD_USER_INPUT, 'A debtor who has performed the obligation is not listed.', { field: 'performanceStatus' });
+  if (input.performanceStatus === 'PERFORMED')
+    throw codedError(ErrorCode.BAD_USER_INPUT, 'A debtor who has performed the obligation is not listed.', {
+      field: 'performanceStatus',
+    });
   const document: DebtorEntryDocument = {
     _id: recordNumber(input.caseNumber, 'caseNumber', ENTRY.noun),
     uscc: input.uscc,
@@ -70,7 +83,10 @@ export async function recordDishonestDebtorEntry(
     removalReason: null,
     recordedBy: context.view.consumer,
   };
-  return withKey(await recordOnce({ ...ENTRY, model: models.DebtorEntry, document, same: sameEntry }, context), 'caseNumber');
+  return withKey(
+    await recordOnce({ ...ENTRY, model: models.DebtorEntry, document, same: sameEntry }, context),
+    'caseNumber',
+  );
 }
 
 export async function removeDishonestDebtorEntry(
@@ -79,5 +95,11 @@ export async function removeDishonestDebtorEntry(
   context: WriteContext,
 ): Promise<DebtorEntryDocument & { caseNumber: string }> {
   const id = recordNumber(input.caseNumber, 'caseNumber', ENTRY.noun);
-  return withKey(await removeOnce({ ...ENTRY, model: models.DebtorEntry, id, removedOn: input.removedOn, reason: input.reason }, context), 'caseNumber');
+  return withKey(
+    await removeOnce(
+      { ...ENTRY, model: models.DebtorEntry, id, removedOn: input.removedOn, reason: input.reason },
+      context,
+    ),
+    'caseNumber',
+  );
 }

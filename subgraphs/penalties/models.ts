@@ -30,22 +30,28 @@ export interface PenaltiesModels {
 }
 
 export function defineModels(connection: Connection): PenaltiesModels {
-  const penalty = new Schema<PenaltyDocument>({
-    _id: String,
-    decisionNumber: { type: String, required: true },
-    uscc: { type: String, required: true },
-    authority: { type: String, required: true },
-    legalBasis: { type: String, required: true },
-    violation: { type: String, required: true },
-    category: { type: String, required: true },
-    penaltyType: { type: String, required: true },
-    fineAmount: { type: Number, required: true },
-    severity: { type: String, required: true },
-    decidedOn: { type: Date, required: true },
-    restoredOn: { type: Date, default: null },
-    restoration: { type: new Schema({ evidence: String, reason: String, decidedBy: String }, { _id: false }), default: undefined },
-    recordedBy: { type: String },
-  }, { versionKey: false });
+  const penalty = new Schema<PenaltyDocument>(
+    {
+      _id: String,
+      decisionNumber: { type: String, required: true },
+      uscc: { type: String, required: true },
+      authority: { type: String, required: true },
+      legalBasis: { type: String, required: true },
+      violation: { type: String, required: true },
+      category: { type: String, required: true },
+      penaltyType: { type: String, required: true },
+      fineAmount: { type: Number, required: true },
+      severity: { type: String, required: true },
+      decidedOn: { type: Date, required: true },
+      restoredOn: { type: Date, default: null },
+      restoration: {
+        type: new Schema({ evidence: String, reason: String, decidedBy: String }, { _id: false }),
+        default: undefined,
+      },
+      recordedBy: { type: String },
+    },
+    { versionKey: false },
+  );
   penalty.index({ uscc: 1, decidedOn: -1 });
 
   return { Penalty: connection.model('Penalty', penalty, 'penalties') };

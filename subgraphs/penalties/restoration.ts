@@ -23,7 +23,11 @@ export async function restoreAdministrativePenalty(
   context: WriteContext,
 ): Promise<PenaltyDocument> {
   const number = recordNumber(input.decisionNumber, 'decisionNumber', DECISION.noun);
-  const restoration = { evidence: requiredText(input.evidence, 'evidence'), reason: requiredText(input.reason, 'reason'), decidedBy: context.view.consumer };
+  const restoration = {
+    evidence: requiredText(input.evidence, 'evidence'),
+    reason: requiredText(input.reason, 'reason'),
+    decidedBy: context.view.consumer,
+  };
   // A number names a decision only together with its authority: the caller's own authorities are searched.
   const keys = (context.competence?.authorities ?? []).map((authority) => penaltyKey(authority, number));
   let key = keys[0] ?? penaltyKey('', number);
@@ -34,13 +38,19 @@ export async function restoreAdministrativePenalty(
   const penalty = await ownRecord(models.Penalty, key, { ...DECISION, number }, context);
   if (penalty.restoredOn) return penalty;
   const minimumDays = restorationSettings().penaltyMinimumDays[penalty.severity];
-  const refusal = restorationRefusal({
-    kind: { field: 'category', value: penalty.category },
-    records: 'penalties',
-    ineligible: minimumDays === undefined ? `${penalty.severity} penalties are not published, so there is nothing to restore.` : undefined,
-    publishedOn: penalty.decidedOn,
-    minimumDays: minimumDays ?? 0,
-  }, context.now);
+  const refusal = restorationRefusal(
+    {
+      kind: { field: 'category', value: penalty.category },
+      records: 'penalties',
+      ineligible:
+        minimumDays === undefined
+          ? `${penalty.severity} penalties are not published, so there is nothing to restore.`
+          : undefined,
+      publishedOn: penalty.decidedOn,
+      minimumDays: minimumDays ?? 0,
+    },
+    context.now,
+  );
   if (refusal) throw refusal;
   return updateOnce(models.Penalty, penalty, 'restoredOn', { restoredOn: context.now, restoration });
 }

@@ -21,10 +21,17 @@ function validate(input: AdministrativePenaltyInput, now: Date): void {
 
 /** The fields a repeated submission must match to count as the same decision. */
 function sameDecision(stored: PenaltyDocument, document: PenaltyDocument): boolean {
-  return stored.uscc === document.uscc && stored.authority === document.authority && stored.legalBasis === document.legalBasis
-    && stored.violation === document.violation && stored.category === document.category && stored.penaltyType === document.penaltyType
-    && stored.fineAmount === document.fineAmount && stored.severity === document.severity
-    && stored.decidedOn.getTime() === document.decidedOn.getTime();
+  return (
+    stored.uscc === document.uscc &&
+    stored.authority === document.authority &&
+    stored.legalBasis === document.legalBasis &&
+    stored.violation === document.violation &&
+    stored.category === document.category &&
+    stored.penaltyType === document.penaltyType &&
+    stored.fineAmount === document.fineAmount &&
+    stored.severity === document.severity &&
+    stored.decidedOn.getTime() === document.decidedOn.getTime()
+  );
 }
 
 export async function recordAdministrativePenalty(
@@ -50,5 +57,8 @@ export async function recordAdministrativePenalty(
     restoredOn: null,
     recordedBy: context.view.consumer,
   };
-  return recordOnce({ ...DECISION, model: models.Penalty, document, same: sameDecision, number: decisionNumber }, context);
+  return recordOnce(
+    { ...DECISION, model: models.Penalty, document, same: sameDecision, number: decisionNumber },
+    context,
+  );
 }

@@ -45,37 +45,46 @@ const options = { versionKey: false } as const;
 
 export function defineModels(connection: Connection): RegistryModels {
   const person = new Schema<NaturalPerson>({ name: String, idNumber: String, phone: String }, { _id: false });
-  const subject = new Schema<SubjectDocument>({
-    _id: String,
-    name: { type: String, required: true },
-    entityType: { type: String, required: true },
-    status: { type: String, required: true },
-    address: { type: String, required: true },
-    registeredCapital: { type: Number, required: true },
-    establishedOn: { type: Date, required: true },
-    legalRepresentative: { type: person, required: true },
-  }, options);
+  const subject = new Schema<SubjectDocument>(
+    {
+      _id: String,
+      name: { type: String, required: true },
+      entityType: { type: String, required: true },
+      status: { type: String, required: true },
+      address: { type: String, required: true },
+      registeredCapital: { type: Number, required: true },
+      establishedOn: { type: Date, required: true },
+      legalRepresentative: { type: person, required: true },
+    },
+    options,
+  );
 
-  const annualReport = new Schema<AnnualReportDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    year: { type: Number, required: true },
-    revenue: Number,
-    profit: Number,
-    totalAssets: Number,
-  }, options);
+  const annualReport = new Schema<AnnualReportDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      year: { type: Number, required: true },
+      revenue: Number,
+      profit: Number,
+      totalAssets: Number,
+    },
+    options,
+  );
   annualReport.index({ uscc: 1, year: -1 });
 
-  const abnormalOperation = new Schema<AbnormalOperationDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    reason: { type: String, required: true },
-    listedOn: { type: Date, required: true },
-    listedBy: { type: String, required: true },
-    removedOn: { type: Date, default: null },
-    removalReason: { type: String, default: null },
-    recordedBy: { type: String },
-  }, options);
+  const abnormalOperation = new Schema<AbnormalOperationDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      reason: { type: String, required: true },
+      listedOn: { type: Date, required: true },
+      listedBy: { type: String, required: true },
+      removedOn: { type: Date, default: null },
+      removalReason: { type: String, default: null },
+      recordedBy: { type: String },
+    },
+    options,
+  );
   abnormalOperation.index({ uscc: 1, listedOn: -1 });
 
   return {

@@ -4,7 +4,12 @@ import { assertUscc } from '../../lib/error-registry.ts';
 import { withKey } from '../runtime/loaders.ts';
 import { pageSize } from '../runtime/refusals.ts';
 import type { RequestContext } from '../runtime/department.ts';
-import { recordAbnormalOperationEntry, removeAbnormalOperationEntry, type AbnormalOperationEntryInput, type AbnormalOperationRemovalInput } from './writes.ts';
+import {
+  recordAbnormalOperationEntry,
+  removeAbnormalOperationEntry,
+  type AbnormalOperationEntryInput,
+  type AbnormalOperationRemovalInput,
+} from './writes.ts';
 import type { RegistryLoaders } from './loaders.ts';
 import type { RegistryModels, SubjectDocument } from './models.ts';
 
@@ -16,7 +21,9 @@ export const resolvers: GraphQLResolverMap<Context> = {
     subjects: async (_root, args: { first: number; after?: string | null }, { models, loaders }) => {
       const first = pageSize(args.first);
       const filter = args.after ? { _id: trusted({ $gt: assertUscc(args.after, 'after') }) } : {};
-      const page = (await models.Subject.find(filter).sort({ _id: 1 }).limit(first).lean()).map((subject) => withKey(subject, 'uscc'));
+      const page = (await models.Subject.find(filter).sort({ _id: 1 }).limit(first).lean()).map((subject) =>
+        withKey(subject, 'uscc'),
+      );
       // Prime the loader so entity lookups later in this request reuse these documents.
       for (const subject of page) loaders.subject.prime(subject._id, subject);
       return page;
@@ -25,7 +32,12 @@ export const resolvers: GraphQLResolverMap<Context> = {
     subjectConnection: async (_root, args: { first: number; after?: string | null }, { models, loaders }) => {
       const first = pageSize(args.first);
       const filter = args.after ? { _id: trusted({ $gt: assertUscc(args.after, 'after') }) } : {};
-      const found = (await models.Subject.find(filter).sort({ _id: 1 }).limit(first + 1).lean()).map((subject) => withKey(subject, 'uscc'));
+      const found = (
+        await models.Subject.find(filter)
+          .sort({ _id: 1 })
+          .limit(first + 1)
+          .lean()
+      ).map((subject) => withKey(subject, 'uscc'));
       const page = found.slice(0, first);
       for (const subject of page) loaders.subject.prime(subject._id, subject);
       return {

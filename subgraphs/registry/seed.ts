@@ -1,21 +1,53 @@
-import { addDays, recordCount, recordRandom, removal, SEED_RECORDERS, type SeedSubject } from '../runtime/seed-subjects.ts';
+import {
+  addDays,
+  recordCount,
+  recordRandom,
+  removal,
+  SEED_RECORDERS,
+  type SeedSubject,
+} from '../runtime/seed-subjects.ts';
 import type { SeedWriter } from '../runtime/department.ts';
 import { REMOVAL_GROUNDS } from './writes.ts';
 import type { AbnormalOperationDocument, AnnualReportDocument, RegistryModels, SubjectDocument } from './models.ts';
 
-const STREETS = ['建国路', '中山路', '人民路', '解放大道', '科技园路', '长江路', '和平街', '滨河大道', '工业园区一路', '高新大道'];
+const STREETS = [
+  '建国路',
+  '中山路',
+  '人民路',
+  '解放大道',
+  '科技园路',
+  '长江路',
+  '和平街',
+  '滨河大道',
+  '工业园区一路',
+  '高新大道',
+];
 const REASONS = ['ANNUAL_REPORT_NOT_FILED', 'UNREACHABLE_AT_ADDRESS', 'INFORMATION_NOT_DISCLOSED', 'FALSE_INFORMATION'];
 
-export async function seed(models: RegistryModels, subjects: readonly SeedSubject[], write: SeedWriter, referenceDate: Date): Promise<number> {
+export async function seed(
+  models: RegistryModels,
+  subjects: readonly SeedSubject[],
+  write: SeedWriter,
+  referenceDate: Date,
+): Promise<number> {
   const subjectDocuments: SubjectDocument[] = [];
   const reports: AnnualReportDocument[] = [];
   const abnormal: AbnormalOperationDocument[] = [];
   for (const subject of subjects) {
     const random = recordRandom(subject, 'registry');
     const ageDays = random.int(200, 9000);
-    const statusByRisk = subject.risk === 'serious'
-      ? random.weighted([['ACTIVE', 50], ['SUSPENDED', 25], ['REVOKED', 25]])
-      : random.weighted([['ACTIVE', 92], ['SUSPENDED', 3], ['DEREGISTERED', 5]]);
+    const statusByRisk =
+      subject.risk === 'serious'
+        ? random.weighted([
+            ['ACTIVE', 50],
+            ['SUSPENDED', 25],
+            ['REVOKED', 25],
+          ])
+        : random.weighted([
+            ['ACTIVE', 92],
+            ['SUSPENDED', 3],
+            ['DEREGISTERED', 5],
+          ]);
     subjectDocuments.push({
       _id: subject.uscc,
       name: subject.name,
@@ -32,9 +64,21 @@ export async function seed(models: RegistryModels, subjects: readonly SeedSubjec
       const year = 2026 - y;
       revenue = Math.round(revenue * (0.8 + random.next() * 0.5));
       const profit = Math.round(revenue * (random.next() * 0.25 - 0.05));
-      reports.push({ _id: `${subject.uscc}:${year}`, uscc: subject.uscc, year, revenue, profit, totalAssets: Math.round(revenue * (0.6 + random.next() * 2)) });
+      reports.push({
+        _id: `${subject.uscc}:${year}`,
+        uscc: subject.uscc,
+        year,
+        revenue,
+        profit,
+        totalAssets: Math.round(revenue * (0.6 + random.next() * 2)),
+      });
     }
-    const entries = recordCount(random, subject.risk, { clean: [0, 0], minor: [0, 1], troubled: [1, 2], serious: [1, 3] });
+    const entries = recordCount(random, subject.risk, {
+      clean: [0, 0],
+      minor: [0, 1],
+      troubled: [1, 2],
+      serious: [1, 3],
+    });
     for (let n = 0; n < entries; n++) {
       const listedOn = addDays(referenceDate, -random.int(10, 2500));
       const reason = random.pick(REASONS);
@@ -44,7 +88,10 @@ export async function seed(models: RegistryModels, subjects: readonly SeedSubjec
         reason,
         listedOn,
         listedBy: `${subject.city}市市场监督管理局`,
-        ...removal(random.chance(0.4) ? addDays(listedOn, random.int(30, 400)) : null, REMOVAL_GROUNDS.byValue[reason]?.[0] ?? 'LISTED_IN_ERROR'),
+        ...removal(
+          random.chance(0.4) ? addDays(listedOn, random.int(30, 400)) : null,
+          REMOVAL_GROUNDS.byValue[reason]?.[0] ?? 'LISTED_IN_ERROR',
+        ),
         recordedBy: SEED_RECORDERS.registry,
       });
     }

@@ -41,8 +41,12 @@ export const REMOVAL_GROUNDS: RemovalGrounds<AbnormalOperationDocument> = {
 };
 
 function sameEntry(stored: AbnormalOperationDocument, document: AbnormalOperationDocument): boolean {
-  return stored.uscc === document.uscc && stored.reason === document.reason && stored.listedBy === document.listedBy
-    && stored.listedOn.getTime() === document.listedOn.getTime();
+  return (
+    stored.uscc === document.uscc &&
+    stored.reason === document.reason &&
+    stored.listedBy === document.listedBy &&
+    stored.listedOn.getTime() === document.listedOn.getTime()
+  );
 }
 
 export async function recordAbnormalOperationEntry(
@@ -65,7 +69,10 @@ export async function recordAbnormalOperationEntry(
   if (!(await models.Subject.exists({ _id: input.uscc }))) {
     throw codedError(ErrorCode.SUBJECT_NOT_FOUND, `No subject ${input.uscc} is registered.`, { field: 'uscc' });
   }
-  return withKey(await recordOnce({ ...ENTRY, model: models.AbnormalOperation, document, same: sameEntry }, context), 'id');
+  return withKey(
+    await recordOnce({ ...ENTRY, model: models.AbnormalOperation, document, same: sameEntry }, context),
+    'id',
+  );
 }
 
 export async function removeAbnormalOperationEntry(
@@ -74,5 +81,18 @@ export async function removeAbnormalOperationEntry(
   context: WriteContext,
 ): Promise<AbnormalOperationDocument & { id: string }> {
   const id = recordNumber(input.id, 'id', ENTRY.noun);
-  return withKey(await removeOnce({ ...ENTRY, model: models.AbnormalOperation, id, removedOn: input.removedOn, reason: input.reason, grounds: REMOVAL_GROUNDS }, context), 'id');
+  return withKey(
+    await removeOnce(
+      {
+        ...ENTRY,
+        model: models.AbnormalOperation,
+        id,
+        removedOn: input.removedOn,
+        reason: input.reason,
+        grounds: REMOVAL_GROUNDS,
+      },
+      context,
+    ),
+    'id',
+  );
 }

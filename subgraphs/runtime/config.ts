@@ -27,9 +27,16 @@ export interface DepartmentProcessConfig {
   restoration: RestorationSettings;
 }
 
-export function readDepartmentProcessConfig(defaultPort: number, env: Environment = process.env): DepartmentProcessConfig {
+export function readDepartmentProcessConfig(
+  defaultPort: number,
+  env: Environment = process.env,
+): DepartmentProcessConfig {
   const shared = readSharedSettings(env);
-  if (!shared.mongoUri) throw new ConfigError('MONGODB_URI', 'MONGODB_URI is required to run a department on its own (npm start provides one).');
+  if (!shared.mongoUri)
+    throw new ConfigError(
+      'MONGODB_URI',
+      'MONGODB_URI is required to run a department on its own (npm start provides one).',
+    );
   return {
     shared,
     mongoUri: shared.mongoUri,

@@ -47,7 +47,9 @@ export interface Department<Models, Loaders> {
  * Identity function that lets TypeScript infer a department's Models and Loaders, and keeps what
  * the department defines (its loaders, its seed) known to be there.
  */
-export function defineDepartment<Models, Loaders, D extends Department<Models, Loaders>>(department: D & Department<Models, Loaders>): D {
+export function defineDepartment<Models, Loaders, D extends Department<Models, Loaders>>(
+  department: D & Department<Models, Loaders>,
+): D {
   return department;
 }
 

@@ -22,7 +22,11 @@
  * times slower); the guard in step 1 is what makes rules hold on default-resolved fields, and it
  * is computed once per operation, consumer and policy version, not per row.
  */
-import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import type {
+  ApolloServerPlugin,
+  GraphQLRequestContextDidResolveOperation,
+  GraphQLRequestContextWillSendResponse,
+} from '@apollo/server';
 import { applyMiddlewareToDeclaredResolvers, type IMiddlewareFieldMap } from 'graphql-middleware';
 import { allow, deny, rule, shield, type IRule, type IRules } from 'graphql-shield';
 import {
@@ -54,7 +58,6 @@ export interface PolicyContext {
 
 const FEDERATION_FIELDS = new Set(['_entities', '_service']);
 
-
 function isList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
 }
@@ -71,12 +74,13 @@ function shieldRules(schema: GraphQLSchema): IRules {
       if (!field.resolve) continue;
       const typeName = type.name;
       const fieldName = field.name;
-      const fieldRule = FEDERATION_FIELDS.has(fieldName) && typeName === schema.getQueryType()?.name
-        // Entity fields are guarded by type and field like any other; the entry points are open.
-        ? allow
-        : rule(`policy:${typeName}.${fieldName}`, { cache: 'no_cache' })(
-          (_parent, _args, context: PolicyContext) => context.view.field(typeName, fieldName).effect !== 'deny',
-        );
+      const fieldRule =
+        FEDERATION_FIELDS.has(fieldName) && typeName === schema.getQueryType()?.name
+          ? // Entity fields are guarded by type and field like any other; the entry points are open.
+            allow
+          : rule(`policy:${typeName}.${fieldName}`, { cache: 'no_cache' })(
+              (_parent, _args, context: PolicyContext) => context.view.field(typeName, fieldName).effect !== 'deny',
+            );
       (rules[typeName] ??= {})[fieldName] = fieldRule;
     }
   }
@@ -92,14 +96,18 @@ function recordFilters(schema: GraphQLSchema, windows: ReadonlyMap<string, Discl
     const itemType = getNamedType(field.type);
     if (!isRecordType(itemType.name) || !isList(field.type)) return undefined;
     if (!field.resolve) {
-      throw new Error(`${type.name}.${field.name} lists ${itemType.name} records without a resolver, so record rules could not filter it; declare one.`);
+      throw new Error(
+        `${type.name}.${field.name} lists ${itemType.name} records without a resolver, so record rules could not filter it; declare one.`,
+      );
     }
     const recordType = itemType.name;
     const typeWindows = windows.get(recordType);
     return (records, context) => {
       if (!Array.isArray(records)) return records;
       const recordRule = context.view.records(recordType);
-      return (records as Record<string, unknown>[]).filter((record) => isRecordVisible(recordType, record, recordRule, context.now, typeWindows));
+      return (records as Record<string, unknown>[]).filter((record) =>
+        isRecordVisible(recordType, record, recordRule, context.now, typeWindows),
+      );
     };
   });
 }
@@ -110,11 +118,18 @@ interface OperationVerdict {
   masks: { path: readonly string[]; mask: MaskName }[];
 }
 
-function decideDepartmentOperation(requestContext: GraphQLRequestContextDidResolveOperation<PolicyContext>, schema: GraphQLSchema): OperationVerdict {
+function decideDepartmentOperation(
+  requestContext: GraphQLRequestContextDidResolveOperation<PolicyContext>,
+  schema: GraphQLSchema,
+): OperationVerdict {
   const { view } = requestContext.contextValue;
   const denied = new Set<string>();
   const masks: OperationVerdict['masks'] = [];
-  for (const field of collectRequestedFields(schema, requestContext.document, requestContext.operationName ?? undefined)) {
+  for (const field of collectRequestedFields(
+    schema,
+    requestContext.document,
+    requestContext.operationName ?? undefined,
+  )) {
     if (field.fieldName === '__typename' || FEDERATION_FIELDS.has(field.fieldName)) continue;
     const decision = view.field(field.typeName, field.fieldName);
     if (decision.effect === 'deny') denied.add(`${field.typeName}.${field.fieldName}`);
@@ -164,19 +179,31 @@ export interface DepartmentStageOptions {
 export function departmentStages(schema: GraphQLSchema, options: DepartmentStageOptions = {}): DepartmentStage[] {
   const windows = options.windows ?? disclosureWindowsByRecordType(loadCatalog());
   // A verdict holds field names and paths, a few per selected field: bounded by the source's size too.
-  const verdicts = new LruCache<OperationVerdict>({ maxEntries: options.cacheSize ?? 1000, maxBytes: VERDICT_CACHE_BYTES });
+  const verdicts = new LruCache<OperationVerdict>({
+    maxEntries: options.cacheSize ?? 1000,
+    maxBytes: VERDICT_CACHE_BYTES,
+  });
   return [
     {
       name: 'operation guard',
       resolved(requestContext, state) {
         const { view, policyVersion } = requestContext.contextValue;
         const key = `${policyVersion}|${view.key}|${requestContext.operationName ?? ''}|${requestContext.queryHash}`;
-        const verdict = verdicts.get(key, () => decideDepartmentOperation(requestContext, schema), requestContext.source.length * 2);
+        const verdict = verdicts.get(
+          key,
+          () => decideDepartmentOperation(requestContext, schema),
+          requestContext.source.length * 2,
+        );
         state.verdict = verdict;
         if (verdict.denied.length > 0) {
-          throw codedError(ErrorCode.FORBIDDEN, `This operation selects fields your policy denies: ${verdict.denied.join(', ')}.`, {
-            deniedFields: verdict.denied,
-          }, { inAnswer: true });
+          throw codedError(
+            ErrorCode.FORBIDDEN,
+            `This operation selects fields your policy denies: ${verdict.denied.join(', ')}.`,
+            {
+              deniedFields: verdict.denied,
+            },
+            { inAnswer: true },
+          );
         }
       },
     },
@@ -203,12 +230,21 @@ export function departmentStages(schema: GraphQLSchema, options: DepartmentStage
 }
 
 /** The subgraph schema with the stages' middleware applied to its declared resolvers, in list order. */
-export function enforceOnSchema(schema: GraphQLSchema, stages: readonly DepartmentStage[] = departmentStages(schema)): GraphQLSchema {
-  return applyMiddlewareToDeclaredResolvers(schema, ...stages.flatMap((stage) => (stage.middleware ? [stage.middleware] : [])));
+export function enforceOnSchema(
+  schema: GraphQLSchema,
+  stages: readonly DepartmentStage[] = departmentStages(schema),
+): GraphQLSchema {
+  return applyMiddlewareToDeclaredResolvers(
+    schema,
+    ...stages.flatMap((stage) => (stage.middleware ? [stage.middleware] : [])),
+  );
 }
 
 /** The stages' hooks around the operation, as one Apollo Server plugin. */
-export function policyPlugin(schema: GraphQLSchema, stages: readonly DepartmentStage[] = departmentStages(schema)): ApolloServerPlugin<PolicyContext> {
+export function policyPlugin(
+  schema: GraphQLSchema,
+  stages: readonly DepartmentStage[] = departmentStages(schema),
+): ApolloServerPlugin<PolicyContext> {
   const resolving = stages.filter((stage) => stage.resolved !== undefined);
   const finishing = stages.filter((stage) => stage.finish !== undefined).reverse();
   return {

@@ -22,8 +22,13 @@ export function afterResolving<Context>(
     for (const field of Object.values(type.getFields())) {
       const after = select(type, field);
       if (!after) continue;
-      (fields[type.name] ??= {})[field.name] = async (resolve: Resolve<Context>, parent: unknown, args: unknown, context: Context, info: unknown) =>
-        after(await resolve(parent, args, context, info), context);
+      (fields[type.name] ??= {})[field.name] = async (
+        resolve: Resolve<Context>,
+        parent: unknown,
+        args: unknown,
+        context: Context,
+        info: unknown,
+      ) => after(await resolve(parent, args, context, info), context);
     }
   }
   return fields as IMiddlewareFieldMap;

@@ -100,7 +100,10 @@ export function recordsBySubject<T extends SubjectRecord & { _id: string }>(
 }
 
 /** A per-request loader of documents by `_id`, null where none exists. */
-export function documentsById<T extends { _id: string }>(model: Model<T>, keyField: string): DataLoader<string, T | null> {
+export function documentsById<T extends { _id: string }>(
+  model: Model<T>,
+  keyField: string,
+): DataLoader<string, T | null> {
   const query = keyedQuery(model, '_id');
   const loader = new DataLoader<string, T | null>(async (ids) => {
     const documents = await findByKeys(query, ids);

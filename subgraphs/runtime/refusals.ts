@@ -10,14 +10,18 @@ const MAX_PAGE_SIZE = 500;
 
 /** A page size (`first`): 1 to MAX_PAGE_SIZE. */
 export function pageSize(first: number): number {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw codedError(ErrorCode.BAD_USER_INPUT, `"first" must be from 1 to ${MAX_PAGE_SIZE}.`, { field: 'first' });
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE)
+    throw codedError(ErrorCode.BAD_USER_INPUT, `"first" must be from 1 to ${MAX_PAGE_SIZE}.`, { field: 'first' });
   return first;
 }
 
 /** A decision, case or listing number: trimmed, 1 to 100 characters. */
 export function recordNumber(value: string, field: string, noun: string): string {
   const number = value.trim();
-  if (number.length === 0 || number.length > 100) throw codedError(ErrorCode.BAD_USER_INPUT, `The ${noun.toLowerCase()} number must have 1 to 100 characters.`, { field: field });
+  if (number.length === 0 || number.length > 100)
+    throw codedError(ErrorCode.BAD_USER_INPUT, `The ${noun.toLowerCase()} number must have 1 to 100 characters.`, {
+      field: field,
+    });
   return number;
 }
 
@@ -30,7 +34,8 @@ export function requiredText(value: string, field: string): string {
 
 /** An amount in CNY: 0 or more. */
 export function nonNegative(value: number, field: string): number {
-  if (!Number.isFinite(value) || value < 0) throw codedError(ErrorCode.BAD_USER_INPUT, `"${field}" must be 0 or more.`, { field: field });
+  if (!Number.isFinite(value) || value < 0)
+    throw codedError(ErrorCode.BAD_USER_INPUT, `"${field}" must be 0 or more.`, { field: field });
   return value;
 }
 

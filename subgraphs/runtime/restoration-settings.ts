@@ -61,13 +61,21 @@ function days(name: string, raw: string): number {
 }
 
 function list(raw: string): string[] {
-  return raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
-export function readRestorationSettings(env: Environment, vocabulary: RestorationVocabulary = schemaVocabulary()): RestorationSettings {
+export function readRestorationSettings(
+  env: Environment,
+  vocabulary: RestorationVocabulary = schemaVocabulary(),
+): RestorationSettings {
   const replaced = REPLACED.filter((name) => env[name] !== undefined);
   if (replaced.length > 0) {
-    throw new Error(`${replaced.join(' and ')} ${replaced.length > 1 ? 'were' : 'was'} replaced by CREDENCE_NON_RESTORABLE_CATEGORIES, one list of the list types and penalty categories never restored.`);
+    throw new Error(
+      `${replaced.join(' and ')} ${replaced.length > 1 ? 'were' : 'was'} replaced by CREDENCE_NON_RESTORABLE_CATEGORIES, one list of the list types and penalty categories never restored.`,
+    );
   }
   const setting = (name: keyof typeof DEFAULTS): string => env[name] ?? DEFAULTS[name];
 
@@ -75,16 +83,22 @@ export function readRestorationSettings(env: Environment, vocabulary: Restoratio
   const known = new Set([...vocabulary.listTypes, ...vocabulary.penaltyCategories]);
   const unknown = nonRestorable.filter((kind) => !known.has(kind));
   if (unknown.length > 0) {
-    throw new Error(`CREDENCE_NON_RESTORABLE_CATEGORIES names ${unknown.join(', ')}, neither a list type nor a penalty category; known: ${[...known].sort().join(', ')}.`);
+    throw new Error(
+      `CREDENCE_NON_RESTORABLE_CATEGORIES names ${unknown.join(', ')}, neither a list type nor a penalty category; known: ${[...known].sort().join(', ')}.`,
+    );
   }
 
-  const penaltyMinimumDays = Object.fromEntries(list(setting('CREDENCE_PENALTY_RESTORATION_MINIMUM_DAYS')).map((pair) => {
-    const [severity = '', value = ''] = pair.split('=').map((part) => part.trim());
-    if (!vocabulary.severities.includes(severity)) {
-      throw new Error(`CREDENCE_PENALTY_RESTORATION_MINIMUM_DAYS: "${pair}" is not SEVERITY=days with a severity of ${vocabulary.severities.join(', ')}.`);
-    }
-    return [severity, days('CREDENCE_PENALTY_RESTORATION_MINIMUM_DAYS', value)];
-  }));
+  const penaltyMinimumDays = Object.fromEntries(
+    list(setting('CREDENCE_PENALTY_RESTORATION_MINIMUM_DAYS')).map((pair) => {
+      const [severity = '', value = ''] = pair.split('=').map((part) => part.trim());
+      if (!vocabulary.severities.includes(severity)) {
+        throw new Error(
+          `CREDENCE_PENALTY_RESTORATION_MINIMUM_DAYS: "${pair}" is not SEVERITY=days with a severity of ${vocabulary.severities.join(', ')}.`,
+        );
+      }
+      return [severity, days('CREDENCE_PENALTY_RESTORATION_MINIMUM_DAYS', value)];
+    }),
+  );
 
   return {
     nonRestorable: new Set(nonRestorable),

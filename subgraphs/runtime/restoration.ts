@@ -23,11 +23,18 @@ export interface RestorationCase {
 }
 
 /** NOT_RESTORABLE when the case is of a kind never restored (R6); undefined otherwise. */
-export function nonRestorableRefusal({ kind, records }: Pick<RestorationCase, 'kind' | 'records'>): GraphQLError | undefined {
+export function nonRestorableRefusal({
+  kind,
+  records,
+}: Pick<RestorationCase, 'kind' | 'records'>): GraphQLError | undefined {
   if (!restorationSettings().nonRestorable.has(kind.value)) return undefined;
-  return codedError(ErrorCode.NOT_RESTORABLE, `${kind.value} ${records} are particularly serious cases that are not restored; their history stays findable (R6).`, {
-    [kind.field]: kind.value,
-  });
+  return codedError(
+    ErrorCode.NOT_RESTORABLE,
+    `${kind.value} ${records} are particularly serious cases that are not restored; their history stays findable (R6).`,
+    {
+      [kind.field]: kind.value,
+    },
+  );
 }
 
 /** Why the record cannot be restored at `now` (NOT_RESTORABLE, NOT_ELIGIBLE, TOO_EARLY with the day it can), or undefined when it can. */
@@ -38,5 +45,9 @@ export function restorationRefusal(record: RestorationCase, now: Date): GraphQLE
   const eligibleFrom = new Date(record.publishedOn.getTime() + record.minimumDays * DAY_MS);
   if (eligibleFrom <= now) return undefined;
   const day = eligibleFrom.toISOString().slice(0, 10);
-  return codedError(ErrorCode.TOO_EARLY, `Restoration is possible once the minimum publication period has passed, from ${day}.`, { eligibleFrom: day });
+  return codedError(
+    ErrorCode.TOO_EARLY,
+    `Restoration is possible once the minimum publication period has passed, from ${day}.`,
+    { eligibleFrom: day },
+  );
 }

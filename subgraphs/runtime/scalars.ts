@@ -20,7 +20,8 @@ export const DateScalar = new GraphQLScalarType<Date, string>({
   },
   parseValue: parseDate,
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw codedError(ErrorCode.BAD_USER_INPUT, 'A Date must be a string of the form YYYY-MM-DD.');
+    if (ast.kind !== Kind.STRING)
+      throw codedError(ErrorCode.BAD_USER_INPUT, 'A Date must be a string of the form YYYY-MM-DD.');
     return parseDate(ast.value);
   },
 });
@@ -31,7 +32,10 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\
 function parseDateTime(value: unknown): Date {
   const date = typeof value === 'string' && ISO_INSTANT.test(value) ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) {
-    throw codedError(ErrorCode.BAD_USER_INPUT, 'A DateTime must be an ISO 8601 instant with its time zone, for example 2026-11-27T08:30:00Z.');
+    throw codedError(
+      ErrorCode.BAD_USER_INPUT,
+      'A DateTime must be an ISO 8601 instant with its time zone, for example 2026-11-27T08:30:00Z.',
+    );
   }
   return date;
 }

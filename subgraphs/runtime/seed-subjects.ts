@@ -39,12 +39,60 @@ export interface SeedSubject {
 }
 
 const DIVISIONS: readonly (readonly [string, string])[] = [
-  ['110105', '北京'], ['110108', '北京'], ['310115', '上海'], ['310104', '上海'], ['440305', '深圳'],
-  ['440106', '广州'], ['330106', '杭州'], ['320505', '苏州'], ['510107', '成都'], ['420106', '武汉'],
-  ['410105', '郑州'], ['370202', '青岛'], ['500103', '重庆'], ['610113', '西安'], ['120116', '天津'],
+  ['110105', '北京'],
+  ['110108', '北京'],
+  ['310115', '上海'],
+  ['310104', '上海'],
+  ['440305', '深圳'],
+  ['440106', '广州'],
+  ['330106', '杭州'],
+  ['320505', '苏州'],
+  ['510107', '成都'],
+  ['420106', '武汉'],
+  ['410105', '郑州'],
+  ['370202', '青岛'],
+  ['500103', '重庆'],
+  ['610113', '西安'],
+  ['120116', '天津'],
 ];
-const BRANDS = ['华信', '宏达', '恒通', '金桥', '瑞丰', '鼎盛', '嘉禾', '远航', '正泰', '新元', '天成', '博远', '中联', '汇丰', '永安', '凯旋', '星辰', '绿源', '安泰', '蓝海'];
-const INDUSTRIES = ['科技', '贸易', '建设工程', '医药', '食品', '物流', '环保', '电子', '化工', '生物制品', '网络科技', '投资咨询', '农业发展', '机械制造'];
+const BRANDS = [
+  '华信',
+  '宏达',
+  '恒通',
+  '金桥',
+  '瑞丰',
+  '鼎盛',
+  '嘉禾',
+  '远航',
+  '正泰',
+  '新元',
+  '天成',
+  '博远',
+  '中联',
+  '汇丰',
+  '永安',
+  '凯旋',
+  '星辰',
+  '绿源',
+  '安泰',
+  '蓝海',
+];
+const INDUSTRIES = [
+  '科技',
+  '贸易',
+  '建设工程',
+  '医药',
+  '食品',
+  '物流',
+  '环保',
+  '电子',
+  '化工',
+  '生物制品',
+  '网络科技',
+  '投资咨询',
+  '农业发展',
+  '机械制造',
+];
 const SUFFIXES: readonly (readonly [string, string, number])[] = [
   ['有限公司', 'LIMITED_LIABILITY_COMPANY', 70],
   ['股份有限公司', 'JOINT_STOCK_COMPANY', 10],
@@ -53,13 +101,59 @@ const SUFFIXES: readonly (readonly [string, string, number])[] = [
   ['专业合作社', 'FARMERS_COOPERATIVE', 3],
   ['经营部', 'INDIVIDUAL_BUSINESS', 7],
 ];
-const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '胡', '朱', '高', '林', '何', '郭', '马', '罗'];
-const GIVEN = ['伟', '芳', '娜', '敏', '静', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀英', '建华', '志强', '海燕', '丽', '斌', '婷'];
+const SURNAMES = [
+  '王',
+  '李',
+  '张',
+  '刘',
+  '陈',
+  '杨',
+  '赵',
+  '黄',
+  '周',
+  '吴',
+  '徐',
+  '孙',
+  '胡',
+  '朱',
+  '高',
+  '林',
+  '何',
+  '郭',
+  '马',
+  '罗',
+];
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '敏',
+  '静',
+  '强',
+  '磊',
+  '军',
+  '洋',
+  '勇',
+  '艳',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '秀英',
+  '建华',
+  '志强',
+  '海燕',
+  '丽',
+  '斌',
+  '婷',
+];
 
 /** GB 11643 resident ID: division, birth date, sequence, ISO 7064 MOD 11-2 check character. */
 export function residentIdNumber(random: Random, division: string): string {
   const birth = new Date(Date.UTC(random.int(1955, 2000), random.int(0, 11), random.int(1, 28)));
-  const body = division + birth.toISOString().slice(0, 10).replaceAll('-', '') + String(random.int(0, 999)).padStart(3, '0');
+  const body =
+    division + birth.toISOString().slice(0, 10).replaceAll('-', '') + String(random.int(0, 999)).padStart(3, '0');
   return body + residentIdCheckCharacter(body);
 }
 
@@ -83,7 +177,9 @@ export function seedSubject(index: number): SeedSubject {
   const suffix = random.weighted(SUFFIXES.map((entry) => [entry, entry[2]] as const));
   // The organisation code encodes the index, so two subjects never share a code.
   const organisation = encodeOrganisationCode(index, random);
-  const uscc = completeUscc(`9${suffix[1] === 'INDIVIDUAL_BUSINESS' ? '2' : suffix[1] === 'FARMERS_COOPERATIVE' ? '3' : '1'}${division}${organisation}`);
+  const uscc = completeUscc(
+    `9${suffix[1] === 'INDIVIDUAL_BUSINESS' ? '2' : suffix[1] === 'FARMERS_COOPERATIVE' ? '3' : '1'}${division}${organisation}`,
+  );
   return {
     index,
     uscc,
@@ -91,7 +187,12 @@ export function seedSubject(index: number): SeedSubject {
     city,
     division,
     entityType: suffix[1],
-    risk: random.weighted<RiskProfile>([['clean', 60], ['minor', 25], ['troubled', 11], ['serious', 4]]),
+    risk: random.weighted<RiskProfile>([
+      ['clean', 60],
+      ['minor', 25],
+      ['troubled', 11],
+      ['serious', 4],
+    ]),
     legalRepresentative: naturalPerson(random, division),
     seed,
   };
@@ -127,11 +228,16 @@ export const SEED_RECORDERS = {
   judicial: 'people-court',
   tax: 'tax-inspection',
   /** Penalties by the regulator that decided them (the other regulators have no demo consumer). */
-  penalties: { 生态环境局: 'ecology-bureau', 药品监督管理局: 'drug-administration' } as Readonly<Record<string, string>>,
+  penalties: { 生态环境局: 'ecology-bureau', 药品监督管理局: 'drug-administration' } as Readonly<
+    Record<string, string>
+  >,
 } as const;
 
 /** A seeded removal: the date, and the legal ground when there is one. */
-export function removal(removedOn: Date | null, reason: string): { removedOn: Date | null; removalReason: string | null } {
+export function removal(
+  removedOn: Date | null,
+  reason: string,
+): { removedOn: Date | null; removalReason: string | null } {
   return { removedOn, removalReason: removedOn ? reason : null };
 }
 
@@ -140,7 +246,11 @@ export function addDays(date: Date, days: number): Date {
 }
 
 /** How many records of a kind a subject gets, by its risk profile. */
-export function recordCount(random: Random, risk: RiskProfile, perProfile: Record<RiskProfile, readonly [number, number]>): number {
+export function recordCount(
+  random: Random,
+  risk: RiskProfile,
+  perProfile: Record<RiskProfile, readonly [number, number]>,
+): number {
   const [min, max] = perProfile[risk];
   return random.int(min, max);
 }

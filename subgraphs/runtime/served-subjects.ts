@@ -28,7 +28,10 @@ function collect(value: unknown, into: Set<string>): void {
   if (Array.isArray(value)) {
     for (const item of value) collect(item, into);
   } else if (isThenable(value)) {
-    value.then((resolved) => collect(resolved, into), () => {});
+    value.then(
+      (resolved) => collect(resolved, into),
+      () => {},
+    );
   } else if (value !== null && typeof value === 'object') {
     const { uscc } = value as { uscc?: unknown };
     if (typeof uscc === 'string' && uscc.length <= MAX_CODE_LENGTH) into.add(uscc);
@@ -54,7 +57,10 @@ export function servedSubjectsPlugin(): ApolloServerPlugin<ServedSubjectsContext
         async willSendResponse({ response, contextValue }) {
           const { body } = response;
           if (body.kind !== 'single' || !contextValue.servedSubjects || contextValue.servedSubjects.size === 0) return;
-          body.singleResult.extensions = { ...body.singleResult.extensions, [SERVED_SUBJECTS_EXTENSION]: [...contextValue.servedSubjects].sort() };
+          body.singleResult.extensions = {
+            ...body.singleResult.extensions,
+            [SERVED_SUBJECTS_EXTENSION]: [...contextValue.servedSubjects].sort(),
+          };
         },
       };
     },

@@ -77,16 +77,22 @@ function receivedRequest(body: unknown): DepartmentRequest {
 function checkEntityBatch(request: DepartmentRequest): void {
   const representations = request.variables?.representations;
   if (Array.isArray(representations) && representations.length > MAX_ENTITY_BATCH) {
-    throw codedError(ErrorCode.QUERY_TOO_COMPLEX, `A department answers at most ${MAX_ENTITY_BATCH} entities per call; ask for fewer items.`, { limit: MAX_ENTITY_BATCH });
+    throw codedError(
+      ErrorCode.QUERY_TOO_COMPLEX,
+      `A department answers at most ${MAX_ENTITY_BATCH} entities per call; ask for fewer items.`,
+      { limit: MAX_ENTITY_BATCH },
+    );
   }
 }
 
 /** A department's subgraph schema with its resolvers, before enforcement is applied. */
 export function departmentSchema(department: AnyDepartment): GraphQLSchema {
-  return buildSubgraphSchema([{
-    typeDefs: department.sdl ?? subgraphSdl(department.name),
-    resolvers: { Date: DateScalar, ...department.resolvers },
-  }]);
+  return buildSubgraphSchema([
+    {
+      typeDefs: department.sdl ?? subgraphSdl(department.name),
+      resolvers: { Date: DateScalar, ...department.resolvers },
+    },
+  ]);
 }
 
 export async function startSubgraph(department: AnyDepartment, options: SubgraphOptions): Promise<SubgraphServer> {
@@ -118,7 +124,13 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginInlineTraceDisabled(), policyPlugin(schema, stages), servedSubjectsPlugin(), ...(options.plugins ?? [])],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      ApolloServerPluginInlineTraceDisabled(),
+      policyPlugin(schema, stages),
+      servedSubjectsPlugin(),
+      ...(options.plugins ?? []),
+    ],
   });
   await apollo.start();
   mountGraphQL(app, apollo, async (request): Promise<SubgraphContext> => {
@@ -126,7 +138,10 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     const received = receivedRequest(request.body);
     let identity;
     try {
-      identity = options.assertions.verify(typeof header === 'string' ? header : undefined, { audience: department.name, request: received });
+      identity = options.assertions.verify(typeof header === 'string' ? header : undefined, {
+        audience: department.name,
+        request: received,
+      });
       checkEntityBatch(received);
       await options.replayGuard.claim(identity);
     } catch (error) {
@@ -140,7 +155,16 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     const view = policy.view(identity.consumer, identity.purpose);
     if (!view) throw codedError(ErrorCode.FORBIDDEN, 'The asserted consumer may not use this purpose.');
     const competence = policy.consumers.get(identity.consumer)?.competence;
-    return { models, loaders: department.createLoaders?.(models), catalogItems, competence, view, policyVersion: policy.version, now: new Date(), servedSubjects: new Set<string>() };
+    return {
+      models,
+      loaders: department.createLoaders?.(models),
+      catalogItems,
+      competence,
+      view,
+      policyVersion: policy.version,
+      now: new Date(),
+      servedSubjects: new Set<string>(),
+    };
   });
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);

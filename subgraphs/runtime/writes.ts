@@ -79,21 +79,40 @@ const LISTED_IN_ERROR = 'LISTED_IN_ERROR';
  * lists the kinds it includes (a listing's list type, a penalty's category), the record must be
  * of one of them; otherwise the write is refused with NOT_IN_CATALOG before anything is written.
  */
-export function assertCatalogued({ recordType, department }: RecordKind, catalogItems: WriteContext['catalogItems'], record?: object): CatalogItem {
+export function assertCatalogued(
+  { recordType, department }: RecordKind,
+  catalogItems: WriteContext['catalogItems'],
+  record?: object,
+): CatalogItem {
   const item = catalogItems.get(recordType);
   if (!item) {
-    throw codedError(ErrorCode.NOT_IN_CATALOG, `${recordType} records are not in the national catalog, so they cannot be recorded (R1).`, { recordType });
+    throw codedError(
+      ErrorCode.NOT_IN_CATALOG,
+      `${recordType} records are not in the national catalog, so they cannot be recorded (R1).`,
+      { recordType },
+    );
   }
   if (item.department !== department) {
-    throw codedError(ErrorCode.NOT_IN_CATALOG, `The national catalog lists ${recordType} records (item ${item.code}) as coming from ${item.department}, not ${department} (R1).`, {
-      recordType, catalogItem: item.code,
-    });
+    throw codedError(
+      ErrorCode.NOT_IN_CATALOG,
+      `The national catalog lists ${recordType} records (item ${item.code}) as coming from ${item.department}, not ${department} (R1).`,
+      {
+        recordType,
+        catalogItem: item.code,
+      },
+    );
   }
   const kind = item.kinds && record ? (record as Record<string, unknown>)[item.kinds.field] : undefined;
   if (item.kinds && typeof kind === 'string' && !item.kinds.values.includes(kind)) {
-    throw codedError(ErrorCode.NOT_IN_CATALOG, `The national catalog in force does not include ${kind} in item ${item.code}, so it cannot be recorded (R1).`, {
-      recordType, catalogItem: item.code, [item.kinds.field]: kind,
-    });
+    throw codedError(
+      ErrorCode.NOT_IN_CATALOG,
+      `The national catalog in force does not include ${kind} in item ${item.code}, so it cannot be recorded (R1).`,
+      {
+        recordType,
+        catalogItem: item.code,
+        [item.kinds.field]: kind,
+      },
+    );
   }
   return item;
 }
@@ -118,7 +137,12 @@ interface RecordNamed {
  * record is answered as one that does not exist (RECORD_NOT_FOUND, the same words), so that no
  * answer tells a department whether another's number exists.
  */
-export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id: string, named: RecordNamed & { number?: string }, context: Pick<PolicyContext, 'view'>): Promise<T> {
+export async function ownRecord<T extends RecordedDocument>(
+  model: Model<T>,
+  id: string,
+  named: RecordNamed & { number?: string },
+  context: Pick<PolicyContext, 'view'>,
+): Promise<T> {
   const stored = await model.findById(id).lean<T>();
   if (!stored || stored.recordedBy !== context.view.consumer) {
     const number = named.number ?? id;
@@ -133,21 +157,35 @@ export async function ownRecord<T extends RecordedDocument>(model: Model<T>, id:
  * Sets `changes` on `stored` by one update conditional on its `field` still being null, so that of
  * two concurrent changes only the first applies; returns the record as it then stands.
  */
-export async function updateOnce<T extends RecordedDocument>(model: Model<T>, stored: T, field: keyof T & string, changes: Partial<T>): Promise<T> {
-  const { matchedCount } = await model.updateOne({ _id: stored._id, [field]: null } as QueryFilter<T>, { $set: changes });
+export async function updateOnce<T extends RecordedDocument>(
+  model: Model<T>,
+  stored: T,
+  field: keyof T & string,
+  changes: Partial<T>,
+): Promise<T> {
+  const { matchedCount } = await model.updateOne({ _id: stored._id, [field]: null } as QueryFilter<T>, {
+    $set: changes,
+  });
   if (matchedCount > 0) return { ...stored, ...changes };
   return (await model.findById(stored._id).lean<T>()) ?? stored;
 }
 
 /** Records `document`, or returns the stored one when it is the same decision by the same department. */
-export async function recordOnce<T extends RecordedDocument>({ model, document, same, number = document._id, ...kind }: RecordOnceOptions<T>, context: WriteContext): Promise<T> {
+export async function recordOnce<T extends RecordedDocument>(
+  { model, document, same, number = document._id, ...kind }: RecordOnceOptions<T>,
+  context: WriteContext,
+): Promise<T> {
   assertCatalogued(kind, context.catalogItems, document);
   assertWithinCompetence(kind.recordType, document, context.competence);
   // A number already recorded, by this department with other content or by another department,
   // gets one answer: it does not say whose the record is.
   const settle = (stored: T): T => {
     if (stored.recordedBy === context.view.consumer && same(stored, document)) return stored;
-    throw codedError(ErrorCode.DUPLICATE_DECISION_NUMBER, `${kind.noun} number ${number} is already recorded with different content.`, { number });
+    throw codedError(
+      ErrorCode.DUPLICATE_DECISION_NUMBER,
+      `${kind.noun} number ${number} is already recorded with different content.`,
+      { number },
+    );
   };
   const stored = await model.findById(document._id).lean<T>();
   if (stored) return settle(stored);
@@ -168,19 +206,37 @@ export async function recordOnce<T extends RecordedDocument>({ model, document, 
  * the same date for the same reason returns it unchanged; a different removal of an entry already
  * removed is refused (ALREADY_REMOVED), also when a concurrent removal won the race.
  */
-export async function removeOnce<T extends RemovableDocument>({ model, id, removedOn, reason, grounds, ...kind }: RemoveOnceOptions<T>, context: WriteContext): Promise<T> {
+export async function removeOnce<T extends RemovableDocument>(
+  { model, id, removedOn, reason, grounds, ...kind }: RemoveOnceOptions<T>,
+  context: WriteContext,
+): Promise<T> {
   assertCatalogued(kind, context.catalogItems);
   notInFuture(removedOn, 'removedOn', context.now);
   const settled = (entry: T): T => {
-    if (!entry.removedOn || (new Date(entry.removedOn).getTime() === removedOn.getTime() && entry.removalReason === reason)) return entry;
-    throw codedError(ErrorCode.ALREADY_REMOVED, `${kind.noun} ${id} was already removed on ${new Date(entry.removedOn).toISOString().slice(0, 10)}.`, { number: id });
+    if (
+      !entry.removedOn ||
+      (new Date(entry.removedOn).getTime() === removedOn.getTime() && entry.removalReason === reason)
+    )
+      return entry;
+    throw codedError(
+      ErrorCode.ALREADY_REMOVED,
+      `${kind.noun} ${id} was already removed on ${new Date(entry.removedOn).toISOString().slice(0, 10)}.`,
+      { number: id },
+    );
   };
   const stored = await ownRecord(model, id, kind, context);
   if (stored.removedOn) return settled(stored);
-  if (removedOn < stored.listedOn) throw codedError(ErrorCode.BAD_USER_INPUT, 'An entry cannot be removed before it was listed.', { field: 'removedOn' });
+  if (removedOn < stored.listedOn)
+    throw codedError(ErrorCode.BAD_USER_INPUT, 'An entry cannot be removed before it was listed.', {
+      field: 'removedOn',
+    });
   const allowed = grounds && [...(grounds.byValue[String(stored[grounds.field])] ?? []), LISTED_IN_ERROR];
   if (allowed && !allowed.includes(reason)) {
-    throw codedError(ErrorCode.REMOVAL_NOT_ALLOWED, `This entry may leave its list only for ${allowed.join(' or ')}, not ${reason}.`, { allowedReasons: allowed });
+    throw codedError(
+      ErrorCode.REMOVAL_NOT_ALLOWED,
+      `This entry may leave its list only for ${allowed.join(' or ')}, not ${reason}.`,
+      { allowedReasons: allowed },
+    );
   }
   return settled(await updateOnce(model, stored, 'removedOn', { removedOn, removalReason: reason } as Partial<T>));
 }

@@ -37,32 +37,41 @@ export interface TaxModels {
 const options = { versionKey: false } as const;
 
 export function defineModels(connection: Connection): TaxModels {
-  const violation = new Schema<ViolationCaseDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    violationType: { type: String, required: true },
-    amountInvolved: { type: Number, required: true },
-    penaltyAmount: { type: Number, required: true },
-    decision: { type: new Schema(basisDocumentSchemaDefinition, { _id: false }), required: true },
-    decidedOn: { type: Date, required: true },
-    recordedBy: { type: String },
-  }, options);
+  const violation = new Schema<ViolationCaseDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      violationType: { type: String, required: true },
+      amountInvolved: { type: Number, required: true },
+      penaltyAmount: { type: Number, required: true },
+      decision: { type: new Schema(basisDocumentSchemaDefinition, { _id: false }), required: true },
+      decidedOn: { type: Date, required: true },
+      recordedBy: { type: String },
+    },
+    options,
+  );
   violation.index({ uscc: 1, decidedOn: -1 });
 
-  const rating = new Schema<CreditRatingDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    year: { type: Number, required: true },
-    rating: { type: String, required: true },
-  }, options);
+  const rating = new Schema<CreditRatingDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      year: { type: Number, required: true },
+      rating: { type: String, required: true },
+    },
+    options,
+  );
   rating.index({ uscc: 1, year: -1 });
 
-  const payment = new Schema<TaxPaymentDocument>({
-    _id: String,
-    uscc: { type: String, required: true },
-    year: { type: Number, required: true },
-    amount: { type: Number, required: true },
-  }, options);
+  const payment = new Schema<TaxPaymentDocument>(
+    {
+      _id: String,
+      uscc: { type: String, required: true },
+      year: { type: Number, required: true },
+      amount: { type: Number, required: true },
+    },
+    options,
+  );
   payment.index({ uscc: 1, year: -1 });
 
   return {

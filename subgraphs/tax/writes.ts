@@ -19,9 +19,14 @@ export interface TaxViolationCaseInput {
 const CASE: RecordKind = { recordType: 'TaxViolationCase', department: 'tax', noun: 'Case' };
 
 function sameCase(stored: ViolationCaseDocument, document: ViolationCaseDocument): boolean {
-  return stored.uscc === document.uscc && stored.violationType === document.violationType && stored.amountInvolved === document.amountInvolved
-    && stored.penaltyAmount === document.penaltyAmount && sameBasisDocument(stored.decision, document.decision)
-    && stored.decidedOn.getTime() === document.decidedOn.getTime();
+  return (
+    stored.uscc === document.uscc &&
+    stored.violationType === document.violationType &&
+    stored.amountInvolved === document.amountInvolved &&
+    stored.penaltyAmount === document.penaltyAmount &&
+    sameBasisDocument(stored.decision, document.decision) &&
+    stored.decidedOn.getTime() === document.decidedOn.getTime()
+  );
 }
 
 export async function recordTaxViolationCase(
@@ -41,5 +46,8 @@ export async function recordTaxViolationCase(
     decidedOn: notInFuture(input.decidedOn, 'decidedOn', context.now),
     recordedBy: context.view.consumer,
   };
-  return withKey(await recordOnce({ ...CASE, model: models.ViolationCase, document, same: sameCase }, context), 'caseNumber');
+  return withKey(
+    await recordOnce({ ...CASE, model: models.ViolationCase, document, same: sameCase }, context),
+    'caseNumber',
+  );
 }

@@ -21,7 +21,8 @@ const overrides = parseSubgraphUrls(process.env.SUBGRAPH_URLS);
 // A misspelt name would silently send that department's calls to the supergraph's URL instead.
 const known = new Set(supergraphSubgraphs(supergraphSdl).map(({ name }) => name));
 const unknown = Object.keys(overrides).filter((name) => !known.has(name));
-if (unknown.length > 0) throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
+if (unknown.length > 0)
+  throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
 
 const server = new ApolloServer({
   gateway: new ApolloGateway({

@@ -29,7 +29,9 @@ const models: unknown = department.defineModels(connection);
 await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
 
 // Reads only: a bare server gives its resolvers the models and loaders, none of the enforcement's context.
-const server = new ApolloServer<Pick<RequestContext<unknown, unknown>, 'models' | 'loaders'>>({ schema: departmentSchema(department) });
+const server = new ApolloServer<Pick<RequestContext<unknown, unknown>, 'models' | 'loaders'>>({
+  schema: departmentSchema(department),
+});
 const { url } = await startStandaloneServer(server, {
   listen: { port, host: '127.0.0.1' },
   // Fresh loaders per request, as in the real department: nothing is cached between requests.
@@ -39,6 +41,9 @@ console.log(`bare ${department.name} subgraph listening on ${url}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void server.stop().then(() => connection.close()).finally(() => process.exit(0));
+    void server
+      .stop()
+      .then(() => connection.close())
+      .finally(() => process.exit(0));
   });
 }

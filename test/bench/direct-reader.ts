@@ -20,7 +20,8 @@ if (!Number.isInteger(port) || port <= 0) throw new Error('PORT must be set to t
 
 const client = new mongoose.mongo.MongoClient(mongoUri, { maxPoolSize: 20 });
 await client.connect();
-const collection = (department: string, name: string) => client.db(departmentDatabaseName(department)).collection<Record<string, unknown>>(name);
+const collection = (department: string, name: string) =>
+  client.db(departmentDatabaseName(department)).collection<Record<string, unknown>>(name);
 const stores = {
   subjects: collection('registry', 'subjects'),
   debtorEntries: collection('judicial', 'debtor_entries'),
@@ -33,7 +34,10 @@ const day = (value: unknown): string | null => (value instanceof Date ? value.to
 
 /** The records of one subject in one collection, newest first, as the department's loader reads them. */
 function recordsOf(store: (typeof stores)['penalties'], uscc: string, newestFirst: string) {
-  return store.find({ uscc }).sort({ uscc: 1, [newestFirst]: -1 }).toArray();
+  return store
+    .find({ uscc })
+    .sort({ uscc: 1, [newestFirst]: -1 })
+    .toArray();
 }
 
 async function partnerAnswer(uscc: string): Promise<unknown> {
@@ -52,14 +56,29 @@ async function partnerAnswer(uscc: string): Promise<unknown> {
         name: subject.name,
         status: subject.status,
         legalRepresentative: representative ? { name: representative.name } : null,
-        dishonestDebtorEntries: debtorEntries.map((entry) => ({ caseNumber: entry._id, court: entry.court, performanceStatus: entry.performanceStatus })),
-        taxViolations: taxViolations.map((violation) => ({ caseNumber: violation._id, violationType: violation.violationType, decidedOn: day(violation.decidedOn) })),
+        dishonestDebtorEntries: debtorEntries.map((entry) => ({
+          caseNumber: entry._id,
+          court: entry.court,
+          performanceStatus: entry.performanceStatus,
+        })),
+        taxViolations: taxViolations.map((violation) => ({
+          caseNumber: violation._id,
+          violationType: violation.violationType,
+          decidedOn: day(violation.decidedOn),
+        })),
         administrativePenalties: penalties.map((penalty) => ({
-          decisionNumber: penalty.decisionNumber, category: penalty.category, severity: penalty.severity, decidedOn: day(penalty.decidedOn),
+          decisionNumber: penalty.decisionNumber,
+          category: penalty.category,
+          severity: penalty.severity,
+          decidedOn: day(penalty.decidedOn),
         })),
         seriousDishonestyListings: listings.map((listing) => {
           const basis = listing.basis as { number?: unknown; issuedBy?: unknown } | undefined;
-          return { listType: listing.listType, listedOn: day(listing.listedOn), basis: basis ? { number: basis.number, issuedBy: basis.issuedBy } : null };
+          return {
+            listType: listing.listType,
+            listedOn: day(listing.listedOn),
+            basis: basis ? { number: basis.number, issuedBy: basis.issuedBy } : null,
+          };
         }),
       },
     },
@@ -85,7 +104,9 @@ const server = createServer((request, response) => {
       const answer = uscc ? await partnerAnswer(uscc) : { errors: [{ message: 'no subject code in the request' }] };
       response.writeHead(uscc ? 200 : 400, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     } catch (error) {
-      response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: (error as Error).message }] }));
+      response
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ errors: [{ message: (error as Error).message }] }));
     }
   })();
 });

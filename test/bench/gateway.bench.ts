@@ -86,13 +86,15 @@ const { values: cli } = parseArgs({
 
 function integerArg(name: string, raw: string, min: number): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer of at least ${min}, got "${raw}".`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`--${name} must be an integer of at least ${min}, got "${raw}".`);
   return value;
 }
 
 const COMPARISONS = ['end-to-end', 'access-log', 'execution'] as const;
 type Comparison = (typeof COMPARISONS)[number];
-if (cli.only !== undefined && !COMPARISONS.includes(cli.only as Comparison)) throw new Error(`--only must be one of ${COMPARISONS.join(', ')}.`);
+if (cli.only !== undefined && !COMPARISONS.includes(cli.only as Comparison))
+  throw new Error(`--only must be one of ${COMPARISONS.join(', ')}.`);
 
 const settings = {
   /** The comparisons to run: all of them unless --only names one. */
@@ -107,7 +109,10 @@ const settings = {
   /** How many distinct subjects the requests are drawn from. */
   mix: integerArg('mix', cli.mix, 1),
   scale: cli.scale,
-  scaleSizes: cli['scale-sizes'].split(',').map((size) => integerArg('scale-sizes', size.trim(), 1)).sort((a, b) => a - b),
+  scaleSizes: cli['scale-sizes']
+    .split(',')
+    .map((size) => integerArg('scale-sizes', size.trim(), 1))
+    .sort((a, b) => a - b),
   execution: {
     rows: integerArg('rows', cli.rows, 1),
     batch: integerArg('exec-batch', cli['exec-batch'], 1),
@@ -142,14 +147,20 @@ const TARGETS = {
 const CALLER = { consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT' } as const;
 
 /** The department lists of the partner query, one per department beyond the registry. */
-const DEPARTMENT_LISTS = ['dishonestDebtorEntries', 'taxViolations', 'administrativePenalties', 'seriousDishonestyListings'] as const;
+const DEPARTMENT_LISTS = [
+  'dishonestDebtorEntries',
+  'taxViolations',
+  'administrativePenalties',
+  'seriousDishonestyListings',
+] as const;
 
 /** What the partner query asks of a subject: its registry data and its records from the four other departments. */
-const PARTNER_SELECTION = '{ name status legalRepresentative { name } '
-  + 'dishonestDebtorEntries { caseNumber court performanceStatus } '
-  + 'taxViolations { caseNumber violationType decidedOn } '
-  + 'administrativePenalties { decisionNumber category severity decidedOn } '
-  + 'seriousDishonestyListings { listType listedOn basis { number issuedBy } } }';
+const PARTNER_SELECTION =
+  '{ name status legalRepresentative { name } ' +
+  'dishonestDebtorEntries { caseNumber court performanceStatus } ' +
+  'taxViolations { caseNumber violationType decidedOn } ' +
+  'administrativePenalties { decisionNumber category severity decidedOn } ' +
+  'seriousDishonestyListings { listType listedOn basis { number issuedBy } } }';
 
 /** The partner query about one subject, written into the document. */
 function partnerQuery(uscc: string): string {
@@ -223,7 +234,11 @@ crashed.catch(() => {});
 
 /** Removes the policy bundles this run's processes stored in Redis (nothing if there is no Redis). */
 async function dropRedisNamespace(): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   try {
     await redis.connect();
     const keys = await redis.keys(`${redisNamespace}:*`);
@@ -255,7 +270,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-function runNode(group: ChildProcess[], label: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
+function runNode(
+  group: ChildProcess[],
+  label: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess {
   const child = spawn(process.execPath, [script, ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
@@ -287,19 +308,32 @@ async function isOk(url: string, init?: RequestInit): Promise<boolean> {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 /** For servers without a readiness endpoint: answering a query is the readiness. */
-const TYPENAME_PROBE = { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ query: '{ __typename }' }) } as const;
+const TYPENAME_PROBE = {
+  method: 'POST',
+  headers: JSON_HEADERS,
+  body: JSON.stringify({ query: '{ __typename }' }),
+} as const;
 
 /** One stack's five departments, started from `script` in parallel; returns their URLs by name and their processes. */
-async function startDepartments(label: string, script: string, env: Record<string, string>, readiness: 'readyz' | 'query'): Promise<{ urls: string[]; processes: ChildProcess[] }> {
+async function startDepartments(
+  label: string,
+  script: string,
+  env: Record<string, string>,
+  readiness: 'readyz' | 'query',
+): Promise<{ urls: string[]; processes: ChildProcess[] }> {
   const urls: string[] = [];
   const processes: ChildProcess[] = [];
-  await Promise.all(departments.map(async ({ name }) => {
-    const port = await freePort();
-    processes.push(runNode(departmentProcesses, `${label} ${name}`, script, [name], { ...env, PORT: String(port) }));
-    const base = `http://127.0.0.1:${port}`;
-    await waitUntil(`${label} ${name}`, () => (readiness === 'readyz' ? isOk(`${base}/readyz`) : isOk(`${base}/graphql`, TYPENAME_PROBE)));
-    urls.push(`${name}=${base}/graphql`);
-  }));
+  await Promise.all(
+    departments.map(async ({ name }) => {
+      const port = await freePort();
+      processes.push(runNode(departmentProcesses, `${label} ${name}`, script, [name], { ...env, PORT: String(port) }));
+      const base = `http://127.0.0.1:${port}`;
+      await waitUntil(`${label} ${name}`, () =>
+        readiness === 'readyz' ? isOk(`${base}/readyz`) : isOk(`${base}/graphql`, TYPENAME_PROBE),
+      );
+      urls.push(`${name}=${base}/graphql`);
+    }),
+  );
   return { urls, processes };
 }
 
@@ -335,13 +369,18 @@ function cpuMilliseconds(pid: number): number {
 
 function cpuOf(pids: readonly number[]): number {
   // A process may end between listing and reading it (a PostgreSQL backend closing).
-  return pids.reduce((total, pid) => total + (() => {
-    try {
-      return cpuMilliseconds(pid);
-    } catch {
-      return 0;
-    }
-  })(), 0);
+  return pids.reduce(
+    (total, pid) =>
+      total +
+      (() => {
+        try {
+          return cpuMilliseconds(pid);
+        } catch {
+          return 0;
+        }
+      })(),
+    0,
+  );
 }
 
 /** The pids `pgrep` finds for its arguments (none when it finds none). */
@@ -384,12 +423,17 @@ async function verify(target: Target, headers: Record<string, string>, body: str
   const subject = isRecord(answer) && isRecord(answer.data) ? answer.data.subject : undefined;
   const hasErrors = isRecord(answer) && answer.errors !== undefined;
   if (!response.ok || hasErrors || !isRecord(subject)) {
-    throw new Error(`${target.name} did not answer the benchmark query with a subject and no errors (HTTP ${response.status}); `
-      + `not benchmarking.\nquery: ${body}\nanswer: ${text.slice(0, 1000)}`);
+    throw new Error(
+      `${target.name} did not answer the benchmark query with a subject and no errors (HTTP ${response.status}); ` +
+        `not benchmarking.\nquery: ${body}\nanswer: ${text.slice(0, 1000)}`,
+    );
   }
   // A list (even empty) means the department answered; null would mean it was not reached.
   const missing = DEPARTMENT_LISTS.filter((list) => !Array.isArray(subject[list]));
-  if (missing.length > 0) throw new Error(`${target.name}: no ${missing.join(', ')} in the answer, so not every department was exercised.\nanswer: ${text.slice(0, 1000)}`);
+  if (missing.length > 0)
+    throw new Error(
+      `${target.name}: no ${missing.join(', ')} in the answer, so not every department was exercised.\nanswer: ${text.slice(0, 1000)}`,
+    );
   return DEPARTMENT_LISTS.reduce((total, list) => total + (subject[list] as unknown[]).length, 0);
 }
 
@@ -414,12 +458,20 @@ async function idleLatency(target: Target, headers: Record<string, string>, body
  * abandoned are still being worked on by the gateway, the departments and the store; unless they
  * drain first, they slow the next round, which belongs to the other gateway.
  */
-async function settle(target: Target, headers: Record<string, string>, body: string, idleMs: number, timeoutMs = 60_000): Promise<void> {
+async function settle(
+  target: Target,
+  headers: Record<string, string>,
+  body: string,
+  idleMs: number,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await timeRequest(target, headers, body) <= Math.max(2 * idleMs, idleMs + 20)) return;
+    if ((await timeRequest(target, headers, body)) <= Math.max(2 * idleMs, idleMs + 20)) return;
   }
-  throw new Error(`${target.name} did not get back to its idle latency (${idleMs.toFixed(0)} ms) within ${timeoutMs / 1000} s of a round`);
+  throw new Error(
+    `${target.name} did not get back to its idle latency (${idleMs.toFixed(0)} ms) within ${timeoutMs / 1000} s of a round`,
+  );
 }
 
 interface Round {
@@ -441,7 +493,13 @@ interface Round {
   storeCpuMs: number;
 }
 
-async function load(target: Target, headers: Record<string, string>, workload: Workload, seconds: number, connections: number): Promise<Round> {
+async function load(
+  target: Target,
+  headers: Record<string, string>,
+  workload: Workload,
+  seconds: number,
+  connections: number,
+): Promise<Round> {
   const cpuBefore = cpuMilliseconds(target.pid);
   const departmentCpuBefore = cpuOf(target.departmentPids);
   const store = storePids();
@@ -493,7 +551,9 @@ interface Summary {
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] ?? NaN : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? NaN)
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
 }
 
 function sum(values: number[]): number {
@@ -516,7 +576,13 @@ function summarise(target: Target, rounds: Round[]): Summary {
     cpuPerRequest: sum(rounds.map((round) => round.cpuMs)) / requests,
     departmentCpuPerRequest: sum(rounds.map((round) => round.departmentCpuMs)) / requests,
     storeCpuPerRequest: sum(rounds.map((round) => round.storeCpuMs)) / requests,
-    failures: { connectionErrors, non2xx, graphqlErrors, emptyRounds, total: connectionErrors + non2xx + graphqlErrors + emptyRounds },
+    failures: {
+      connectionErrors,
+      non2xx,
+      graphqlErrors,
+      emptyRounds,
+      total: connectionErrors + non2xx + graphqlErrors + emptyRounds,
+    },
   };
 }
 
@@ -532,41 +598,50 @@ function ratio(a: number, b: number): string {
 
 /** The summaries side by side, then the first relative to each of the others. */
 function printComparison(label: string, summaries: readonly Summary[]): void {
-  const line = (summary: Summary): string => `${row([
-    summary.target.name,
-    summary.requestsPerSecond.toFixed(1),
-    // autocannon records whole milliseconds; decimals would be invented precision.
-    summary.p50.toFixed(0),
-    summary.p99.toFixed(0),
-    summary.cpuPerRequest.toFixed(2),
-    summary.departmentCpuPerRequest.toFixed(2),
-    summary.storeCpuPerRequest.toFixed(2),
-    String(summary.failures.total),
-  ])}   ${summary.rounds.map((round) => (round.requests / round.seconds).toFixed(1)).join(', ')}`;
+  const line = (summary: Summary): string =>
+    `${row([
+      summary.target.name,
+      summary.requestsPerSecond.toFixed(1),
+      // autocannon records whole milliseconds; decimals would be invented precision.
+      summary.p50.toFixed(0),
+      summary.p99.toFixed(0),
+      summary.cpuPerRequest.toFixed(2),
+      summary.departmentCpuPerRequest.toFixed(2),
+      summary.storeCpuPerRequest.toFixed(2),
+      String(summary.failures.total),
+    ])}   ${summary.rounds.map((round) => (round.requests / round.seconds).toFixed(1)).join(', ')}`;
   const [first, ...others] = summaries;
   const output = [
     '',
     `${label}`,
-    `  ${settings.rounds} round(s) × ${settings.duration} s each, ${settings.connections} connections, after ${settings.warmup} s warm-up; `
-      + 'req/s = all requests / all seconds; p50, p99 = median of the per-round values; CPU = ms per request of the '
-      + 'gateway process, its departments together, and the store (FerretDB and PostgreSQL)',
+    `  ${settings.rounds} round(s) × ${settings.duration} s each, ${settings.connections} connections, after ${settings.warmup} s warm-up; ` +
+      'req/s = all requests / all seconds; p50, p99 = median of the per-round values; CPU = ms per request of the ' +
+      'gateway process, its departments together, and the store (FerretDB and PostgreSQL)',
     row(['stack', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU', 'depts CPU', 'store CPU', 'errors']) + '   req/s per round',
     ...summaries.map(line),
-    ...(first ? others.map((other) => row([
-      `${first.target.name} / ${other.target.name}`,
-      ratio(first.requestsPerSecond, other.requestsPerSecond),
-      ratio(first.p50, other.p50),
-      ratio(first.p99, other.p99),
-      ratio(first.cpuPerRequest, other.cpuPerRequest),
-      other.departmentCpuPerRequest > 0 ? ratio(first.departmentCpuPerRequest, other.departmentCpuPerRequest) : '',
-      ratio(first.storeCpuPerRequest, other.storeCpuPerRequest),
-    ])) : []),
+    ...(first
+      ? others.map((other) =>
+          row([
+            `${first.target.name} / ${other.target.name}`,
+            ratio(first.requestsPerSecond, other.requestsPerSecond),
+            ratio(first.p50, other.p50),
+            ratio(first.p99, other.p99),
+            ratio(first.cpuPerRequest, other.cpuPerRequest),
+            other.departmentCpuPerRequest > 0
+              ? ratio(first.departmentCpuPerRequest, other.departmentCpuPerRequest)
+              : '',
+            ratio(first.storeCpuPerRequest, other.storeCpuPerRequest),
+          ]),
+        )
+      : []),
   ];
   for (const summary of summaries) {
     const { connectionErrors, non2xx, graphqlErrors, emptyRounds, total } = summary.failures;
     if (total > 0) {
-      output.push(`  ${summary.target.name}: ${connectionErrors} connection errors/timeouts, ${non2xx} non-2xx, `
-        + `${graphqlErrors} answers with GraphQL errors, ${emptyRounds} round(s) in which no request completed`);
+      output.push(
+        `  ${summary.target.name}: ${connectionErrors} connection errors/timeouts, ${non2xx} non-2xx, ` +
+          `${graphqlErrors} answers with GraphQL errors, ${emptyRounds} round(s) in which no request completed`,
+      );
     }
   }
   console.log(output.join('\n'));
@@ -615,17 +690,19 @@ function printExecution(result: ExecutionComparison): void {
   const { rows, batch, rounds } = result.settings;
   const line = (name: string, mean: number, perRound: number[]): string =>
     `${row([name, mean.toFixed(2)])}   ${perRound.map((value) => value.toFixed(2)).join(', ')}`;
-  console.log([
-    '',
-    `Subgraph execution with enforcement vs without: registry, _entities of ${rows} subjects × 8 fields, in process (executeOperation)`,
-    `  as ${result.caller.consumer} / ${result.caller.purpose}; ${rounds} round(s) × ${batch} executions each, alternating, after ${2 * batch} warm-up executions each; `
-      + 'loaders primed with documents read once, so no database call is timed',
-    `  enforcement verified: ${result.verified}`,
-    `${row(['subgraph', 'ms/exec'])}   ms/exec per round`,
-    line('with enforcement', result.enforcedMs, result.enforcedRounds),
-    line('without enforcement', result.bareMs, result.bareRounds),
-    row(['with / without', ratio(result.enforcedMs, result.bareMs)]),
-  ].join('\n'));
+  console.log(
+    [
+      '',
+      `Subgraph execution with enforcement vs without: registry, _entities of ${rows} subjects × 8 fields, in process (executeOperation)`,
+      `  as ${result.caller.consumer} / ${result.caller.purpose}; ${rounds} round(s) × ${batch} executions each, alternating, after ${2 * batch} warm-up executions each; ` +
+        'loaders primed with documents read once, so no database call is timed',
+      `  enforcement verified: ${result.verified}`,
+      `${row(['subgraph', 'ms/exec'])}   ms/exec per round`,
+      line('with enforcement', result.enforcedMs, result.enforcedRounds),
+      line('without enforcement', result.bareMs, result.bareRounds),
+      row(['with / without', ratio(result.enforcedMs, result.bareMs)]),
+    ].join('\n'),
+  );
 }
 
 /** The four stacks of the end-to-end comparison, in the order they are printed. */
@@ -660,33 +737,66 @@ function targetLine(text: string, measured: number, target: number, at: 'least' 
 
 function printSummary({ endToEnd, accessLog, execution, scale }: Results): void {
   const lines = ['', 'Summary'];
-  for (const [name, stacks] of endToEnd ? [['variables', endToEnd.variables], ['literal', endToEnd.literal]] as const : []) {
+  for (const [name, stacks] of endToEnd
+    ? ([
+        ['variables', endToEnd.variables],
+        ['literal', endToEnd.literal],
+      ] as const)
+    : []) {
     const { credence, bare, hive, direct } = stacks;
     lines.push(
-      targetLine(`${name}: req/s, Credence / bare @apollo/gateway`, credence.requestsPerSecond / bare.requestsPerSecond, TARGETS.gatewayThroughput, 'least'),
-      targetLine(`${name}: req/s, Credence / Hive Gateway`, credence.requestsPerSecond / hive.requestsPerSecond, TARGETS.hiveThroughput, 'least'),
-      targetLine(`${name}: req/s, Credence / direct reader`, credence.requestsPerSecond / direct.requestsPerSecond, TARGETS.directThroughput, 'least'),
-      `  ${summaryLabel(`${name}: CPU ms per request, Credence vs bare`)}gateway ${credence.cpuPerRequest.toFixed(2)} vs ${bare.cpuPerRequest.toFixed(2)}, `
-        + `departments ${credence.departmentCpuPerRequest.toFixed(2)} vs ${bare.departmentCpuPerRequest.toFixed(2)}, store ${credence.storeCpuPerRequest.toFixed(2)} vs ${bare.storeCpuPerRequest.toFixed(2)}`,
+      targetLine(
+        `${name}: req/s, Credence / bare @apollo/gateway`,
+        credence.requestsPerSecond / bare.requestsPerSecond,
+        TARGETS.gatewayThroughput,
+        'least',
+      ),
+      targetLine(
+        `${name}: req/s, Credence / Hive Gateway`,
+        credence.requestsPerSecond / hive.requestsPerSecond,
+        TARGETS.hiveThroughput,
+        'least',
+      ),
+      targetLine(
+        `${name}: req/s, Credence / direct reader`,
+        credence.requestsPerSecond / direct.requestsPerSecond,
+        TARGETS.directThroughput,
+        'least',
+      ),
+      `  ${summaryLabel(`${name}: CPU ms per request, Credence vs bare`)}gateway ${credence.cpuPerRequest.toFixed(2)} vs ${bare.cpuPerRequest.toFixed(2)}, ` +
+        `departments ${credence.departmentCpuPerRequest.toFixed(2)} vs ${bare.departmentCpuPerRequest.toFixed(2)}, store ${credence.storeCpuPerRequest.toFixed(2)} vs ${bare.storeCpuPerRequest.toFixed(2)}`,
     );
   }
   const [on, off] = accessLog ?? [];
   if (on && off) {
     lines.push(
-      targetLine('access log req/s, on / off', on.requestsPerSecond / off.requestsPerSecond, TARGETS.accessLogThroughput, 'least'),
+      targetLine(
+        'access log req/s, on / off',
+        on.requestsPerSecond / off.requestsPerSecond,
+        TARGETS.accessLogThroughput,
+        'least',
+      ),
       targetLine('access log p50, on / off', on.p50 / off.p50, TARGETS.accessLogLatency, 'most'),
-      `  ${summaryLabel('access log CPU per request, on / off')}gateway ${ratio(on.cpuPerRequest, off.cpuPerRequest)} (${(on.cpuPerRequest - off.cpuPerRequest).toFixed(2)} ms more), `
-        + `store ${(on.storeCpuPerRequest - off.storeCpuPerRequest).toFixed(2)} ms more (no target)`,
+      `  ${summaryLabel('access log CPU per request, on / off')}gateway ${ratio(on.cpuPerRequest, off.cpuPerRequest)} (${(on.cpuPerRequest - off.cpuPerRequest).toFixed(2)} ms more), ` +
+        `store ${(on.storeCpuPerRequest - off.storeCpuPerRequest).toFixed(2)} ms more (no target)`,
     );
   }
   if (execution) {
-    lines.push(`${targetLine('subgraph execution, with / without enforcement', execution.enforcedMs / execution.bareMs, TARGETS.subgraphExecution, 'most')}, enforcement verified`);
+    lines.push(
+      `${targetLine('subgraph execution, with / without enforcement', execution.enforcedMs / execution.bareMs, TARGETS.subgraphExecution, 'most')}, enforcement verified`,
+    );
   }
   const smallest = scale?.[0];
   const largest = scale?.at(-1);
   if (smallest && largest && largest !== smallest) {
-    lines.push(targetLine(`req/s at ${largest.subjects.toLocaleString('en')} subjects / at ${smallest.subjects.toLocaleString('en')}`,
-      largest.summary.requestsPerSecond / smallest.summary.requestsPerSecond, TARGETS.scaleThroughput, 'least'));
+    lines.push(
+      targetLine(
+        `req/s at ${largest.subjects.toLocaleString('en')} subjects / at ${smallest.subjects.toLocaleString('en')}`,
+        largest.summary.requestsPerSecond / smallest.summary.requestsPerSecond,
+        TARGETS.scaleThroughput,
+        'least',
+      ),
+    );
   }
   console.log(lines.join('\n'));
 }
@@ -706,8 +816,16 @@ interface Stacks {
 /** Seeds `subjects` (adding only what is missing) and gives the store the indexes its queries can use. */
 async function seedRegister(store: MongoServer, subjects: number): Promise<void> {
   const started = Date.now();
-  progress(`seeding ${subjects.toLocaleString('en')} subjects into ${store.embedded ? 'an embedded store' : 'MONGODB_URI'}`);
-  await seedAll({ mongoUri: store.uri, subjects, log, onProgress: (done) => progress(`  ${done.toLocaleString('en')} of ${subjects.toLocaleString('en')} subjects seeded`) });
+  progress(
+    `seeding ${subjects.toLocaleString('en')} subjects into ${store.embedded ? 'an embedded store' : 'MONGODB_URI'}`,
+  );
+  await seedAll({
+    mongoUri: store.uri,
+    subjects,
+    log,
+    onProgress: (done) =>
+      progress(`  ${done.toLocaleString('en')} of ${subjects.toLocaleString('en')} subjects seeded`),
+  });
   await store.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
   progress(`seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
@@ -726,36 +844,74 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
   const releaseEnv = { ...releaseKey.env, [RELEASE_ENV.DIR]: releasesDir };
 
   // Credence's departments first: they build the indexes, which the bare ones then find made.
-  progress(only === 'all' ? 'starting Credence\'s five departments, then the five bare ones' : 'starting Credence\'s five departments');
-  const credenceDepartments = await startDepartments('Credence department', 'subgraphs/main.ts',
-    { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv }, 'readyz');
-  const bareDepartments = only === 'all'
-    ? await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query')
-    : { urls: [], processes: [] };
+  progress(
+    only === 'all'
+      ? "starting Credence's five departments, then the five bare ones"
+      : "starting Credence's five departments",
+  );
+  const credenceDepartments = await startDepartments(
+    'Credence department',
+    'subgraphs/main.ts',
+    { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv },
+    'readyz',
+  );
+  const bareDepartments =
+    only === 'all'
+      ? await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query')
+      : { urls: [], processes: [] };
   // As npm start does: indexes FerretDB on PostgreSQL can use, for every stack alike.
   await store.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
 
   progress('starting the gateways');
-  const ports = { credence: await freePort(), unlogged: await freePort(), bare: await freePort(), hive: await freePort(), direct: await freePort() };
+  const ports = {
+    credence: await freePort(),
+    unlogged: await freePort(),
+    bare: await freePort(),
+    hive: await freePort(),
+    direct: await freePort(),
+  };
   // The rate limits are counted as in production (in Redis) but set high enough never to refuse the bench.
   const gatewayEnv = (port: number, urls: string[]): Record<string, string> => ({
-    GATEWAY_PORT: String(port), SUBGRAPH_URLS: urls.join(','), GATEWAY_REQUESTS_PER_MINUTE: '1000000000', GATEWAY_REQUESTS_PER_DAY: '1000000000',
+    GATEWAY_PORT: String(port),
+    SUBGRAPH_URLS: urls.join(','),
+    GATEWAY_REQUESTS_PER_MINUTE: '1000000000',
+    GATEWAY_REQUESTS_PER_DAY: '1000000000',
   });
   // Credence as deployed writes the access log into the store (database <prefix>audit).
-  const credenceEnv = { MONGODB_URI: store.uri, [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem, ...releaseEnv };
+  const credenceEnv = {
+    MONGODB_URI: store.uri,
+    [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,
+    ...releaseEnv,
+  };
   const pids = (processes: ChildProcess[]): number[] => processes.map((child) => child.pid ?? 0);
-  const target = (name: string, url: string, child: ChildProcess, departmentProcesses: ChildProcess[]): Target =>
-    ({ name, url, pid: child.pid ?? 0, departmentPids: pids(departmentProcesses) });
+  const target = (name: string, url: string, child: ChildProcess, departmentProcesses: ChildProcess[]): Target => ({
+    name,
+    url,
+    pid: child.pid ?? 0,
+    departmentPids: pids(departmentProcesses),
+  });
   const credenceHeaders = { ...JSON_HEADERS, [API_KEY_HEADER]: apiKey, [PURPOSE_HEADER]: CALLER.purpose };
 
-  const credence = target('Credence', `http://127.0.0.1:${ports.credence}/graphql`,
-    runNode(gatewayProcesses, 'Credence gateway', 'gateway/main.ts', [], { ...gatewayEnv(ports.credence, credenceDepartments.urls), ...credenceEnv }),
-    credenceDepartments.processes);
+  const credence = target(
+    'Credence',
+    `http://127.0.0.1:${ports.credence}/graphql`,
+    runNode(gatewayProcesses, 'Credence gateway', 'gateway/main.ts', [], {
+      ...gatewayEnv(ports.credence, credenceDepartments.urls),
+      ...credenceEnv,
+    }),
+    credenceDepartments.processes,
+  );
   // The same gateway without the access log, in front of the same departments.
-  const unlogged = target('Credence, access log off', `http://127.0.0.1:${ports.unlogged}/graphql`,
-    runNode(gatewayProcesses, 'Credence gateway without the access log', 'gateway/main.ts', [],
-      { ...gatewayEnv(ports.unlogged, credenceDepartments.urls), ...credenceEnv, ACCESS_LOG: 'off' }),
-    credenceDepartments.processes);
+  const unlogged = target(
+    'Credence, access log off',
+    `http://127.0.0.1:${ports.unlogged}/graphql`,
+    runNode(gatewayProcesses, 'Credence gateway without the access log', 'gateway/main.ts', [], {
+      ...gatewayEnv(ports.unlogged, credenceDepartments.urls),
+      ...credenceEnv,
+      ACCESS_LOG: 'off',
+    }),
+    credenceDepartments.processes,
+  );
   const readiness = [
     waitUntil(credence.name, () => isOk(`http://127.0.0.1:${ports.credence}/readyz`)),
     waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${ports.unlogged}/readyz`)),
@@ -764,19 +920,45 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
   let hive = credence;
   let direct = credence;
   if (only === 'all') {
-    bare = target('bare @apollo/gateway', `http://127.0.0.1:${ports.bare}/graphql`,
-      runNode(gatewayProcesses, 'bare @apollo/gateway', 'test/bench/bare-gateway.ts', [], gatewayEnv(ports.bare, bareDepartments.urls)),
-      bareDepartments.processes);
-    hive = target('Hive Gateway', `http://127.0.0.1:${ports.hive}/graphql`,
-      runNode(gatewayProcesses, 'Hive Gateway', 'test/bench/hive-gateway.ts', [], gatewayEnv(ports.hive, bareDepartments.urls)),
-      bareDepartments.processes);
-    direct = target('direct reader', `http://127.0.0.1:${ports.direct}/`,
-      runNode(gatewayProcesses, 'direct reader', 'test/bench/direct-reader.ts', [], { MONGODB_URI: store.uri, PORT: String(ports.direct) }),
-      []);
+    bare = target(
+      'bare @apollo/gateway',
+      `http://127.0.0.1:${ports.bare}/graphql`,
+      runNode(
+        gatewayProcesses,
+        'bare @apollo/gateway',
+        'test/bench/bare-gateway.ts',
+        [],
+        gatewayEnv(ports.bare, bareDepartments.urls),
+      ),
+      bareDepartments.processes,
+    );
+    hive = target(
+      'Hive Gateway',
+      `http://127.0.0.1:${ports.hive}/graphql`,
+      runNode(
+        gatewayProcesses,
+        'Hive Gateway',
+        'test/bench/hive-gateway.ts',
+        [],
+        gatewayEnv(ports.hive, bareDepartments.urls),
+      ),
+      bareDepartments.processes,
+    );
+    direct = target(
+      'direct reader',
+      `http://127.0.0.1:${ports.direct}/`,
+      runNode(gatewayProcesses, 'direct reader', 'test/bench/direct-reader.ts', [], {
+        MONGODB_URI: store.uri,
+        PORT: String(ports.direct),
+      }),
+      [],
+    );
     readiness.push(
       waitUntil(bare.name, () => isOk(bare.url, TYPENAME_PROBE)),
       waitUntil(hive.name, () => isOk(hive.url, TYPENAME_PROBE)),
-      waitUntil(direct.name, () => isOk(direct.url, { method: 'POST', body: JSON.stringify({ variables: { uscc: seedSubject(0).uscc } }) })),
+      waitUntil(direct.name, () =>
+        isOk(direct.url, { method: 'POST', body: JSON.stringify({ variables: { uscc: seedSubject(0).uscc } }) }),
+      ),
     );
   }
   await Promise.all(readiness);
@@ -794,7 +976,8 @@ async function verifyStacks(sides: readonly Side[], workload: Workload): Promise
   const records = new Map<Side, number>();
   const sample = Array.from({ length: 20 }, () => workload.body());
   for (const side of sides) {
-    for (const body of sample) records.set(side, (records.get(side) ?? 0) + await verify(side.target, side.headers, body));
+    for (const body of sample)
+      records.set(side, (records.get(side) ?? 0) + (await verify(side.target, side.headers, body)));
   }
   return records;
 }
@@ -807,26 +990,44 @@ async function runComparisons(store: MongoServer): Promise<Results> {
   const records = await verifyStacks([...fourStacks, stacks.unlogged], variables);
   await verifyStacks(fourStacks, literal);
   progress('every stack answers the partner query without errors');
-  console.log(`store: ${store.description}, ${settings.subjects.toLocaleString('en')} subjects seeded, requests about random subjects among ${subjects.length}`);
-  console.log(`query (Credence as ${CALLER.consumer} / ${CALLER.purpose}, reject mode, allowed in full): ${partnerQuery('<code>')}`);
-  console.log(`department records per answer, mean over 20 sampled subjects: ${fourStacks.map((side) => `${side.target.name} ${((records.get(side) ?? 0) / 20).toFixed(1)}`).join(', ')} `
-    + '(Credence shares current records only, as the policy says; the others return every record)');
+  console.log(
+    `store: ${store.description}, ${settings.subjects.toLocaleString('en')} subjects seeded, requests about random subjects among ${subjects.length}`,
+  );
+  console.log(
+    `query (Credence as ${CALLER.consumer} / ${CALLER.purpose}, reject mode, allowed in full): ${partnerQuery('<code>')}`,
+  );
+  console.log(
+    `department records per answer, mean over 20 sampled subjects: ${fourStacks.map((side) => `${side.target.name} ${((records.get(side) ?? 0) / 20).toFixed(1)}`).join(', ')} ` +
+      '(Credence shares current records only, as the policy says; the others return every record)',
+  );
 
   const results: Results = {};
   if (settings.comparisons.has('end-to-end')) {
     const endToEnd = async (workload: Workload): Promise<EndToEnd> => {
-      const [credence, bare, hive, direct] = await compare('End to end: the partner query through Credence (every check on, access log included) and three reference stacks on the same store', fourStacks, workload);
+      const [credence, bare, hive, direct] = await compare(
+        'End to end: the partner query through Credence (every check on, access log included) and three reference stacks on the same store',
+        fourStacks,
+        workload,
+      );
       if (!credence || !bare || !hive || !direct) throw new Error('a stack has no summary');
       return { credence, bare, hive, direct };
     };
     results.endToEnd = { variables: await endToEnd(variables), literal: await endToEnd(literal) };
   }
   if (settings.comparisons.has('access-log')) {
-    results.accessLog = await compare('Access log: Credence with the access log (durable before each answer, group commit) vs the same gateway with ACCESS_LOG=off, same departments',
-      [stacks.credence, stacks.unlogged], variables);
+    results.accessLog = await compare(
+      'Access log: Credence with the access log (durable before each answer, group commit) vs the same gateway with ACCESS_LOG=off, same departments',
+      [stacks.credence, stacks.unlogged],
+      variables,
+    );
   }
   if (settings.comparisons.has('execution')) {
-    results.execution = await compareSubgraphExecution({ mongoUri: store.uri, policiesDir: policiesDirectory(), settings: settings.execution, progress });
+    results.execution = await compareSubgraphExecution({
+      mongoUri: store.uri,
+      policiesDir: policiesDirectory(),
+      settings: settings.execution,
+      progress,
+    });
     printExecution(results.execution);
   }
   return results;
@@ -843,15 +1044,32 @@ async function runScale(store: MongoServer): Promise<Results> {
     if (subjects !== first) await seedRegister(store, subjects);
     const { variables } = workloads(mixSubjects(subjects, settings.mix));
     await verifyStacks([stacks.credence], variables);
-    const [summary] = await compare(`Scale: Credence, every check on, at ${subjects.toLocaleString('en')} subjects`, [stacks.credence], variables);
+    const [summary] = await compare(
+      `Scale: Credence, every check on, at ${subjects.toLocaleString('en')} subjects`,
+      [stacks.credence],
+      variables,
+    );
     if (summary) points.push({ subjects, summary });
   }
-  console.log(['', 'Scale: the partner query through Credence by register size',
-    row(['subjects', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU', 'depts CPU', 'store CPU', 'vs first']),
-    ...points.map(({ subjects, summary }) => row([subjects.toLocaleString('en'), summary.requestsPerSecond.toFixed(1), summary.p50.toFixed(0), summary.p99.toFixed(0),
-      summary.cpuPerRequest.toFixed(2), summary.departmentCpuPerRequest.toFixed(2), summary.storeCpuPerRequest.toFixed(2),
-      ratio(summary.requestsPerSecond, points[0]?.summary.requestsPerSecond ?? NaN)])),
-  ].join('\n'));
+  console.log(
+    [
+      '',
+      'Scale: the partner query through Credence by register size',
+      row(['subjects', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU', 'depts CPU', 'store CPU', 'vs first']),
+      ...points.map(({ subjects, summary }) =>
+        row([
+          subjects.toLocaleString('en'),
+          summary.requestsPerSecond.toFixed(1),
+          summary.p50.toFixed(0),
+          summary.p99.toFixed(0),
+          summary.cpuPerRequest.toFixed(2),
+          summary.departmentCpuPerRequest.toFixed(2),
+          summary.storeCpuPerRequest.toFixed(2),
+          ratio(summary.requestsPerSecond, points[0]?.summary.requestsPerSecond ?? NaN),
+        ]),
+      ),
+    ].join('\n'),
+  );
   return { scale: points };
 }
 
@@ -884,7 +1102,10 @@ async function main(): Promise<boolean> {
 let exitCode = 1;
 try {
   exitCode = (await Promise.race([main(), crashed])) ? 0 : 1;
-  if (exitCode !== 0) console.error('\nbench: FAILED: some requests failed (see the errors column); the figures above are not trustworthy.');
+  if (exitCode !== 0)
+    console.error(
+      '\nbench: FAILED: some requests failed (see the errors column); the figures above are not trustworthy.',
+    );
 } catch (error) {
   // After Ctrl-C the load in flight fails as its processes go; that is the stop, not a failure.
   if (!stopping) console.error(`\nbench: FAILED: ${error instanceof Error ? error.message : String(error)}`);

@@ -17,7 +17,10 @@ import { withSubgraphUrls } from './supergraph-urls.ts';
 const port = Number(process.env.GATEWAY_PORT);
 if (!Number.isInteger(port) || port <= 0) throw new Error('GATEWAY_PORT must be set to the port to listen on.');
 
-const supergraph = withSubgraphUrls(readFileSync(process.env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH, 'utf8'), parseSubgraphUrls(process.env.SUBGRAPH_URLS));
+const supergraph = withSubgraphUrls(
+  readFileSync(process.env.SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH, 'utf8'),
+  parseSubgraphUrls(process.env.SUBGRAPH_URLS),
+);
 // Imported by a name TypeScript does not follow: the runtime's types (GraphQL Yoga's) declare
 // GraphQLError's `http` extension differently from Apollo Server's, and would fail the project's
 // type check wherever Credence sets one. Only this script uses the runtime, through this shape.

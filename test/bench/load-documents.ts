@@ -38,9 +38,13 @@ const megabytes = (bytes: number): number => Math.round(bytes / 1024 / 1024);
 
 // A valid code of no subject: the departments' work stays small, the gateway's per-document work whole.
 const uscc = seedSubject(1_000_000).uscc;
-const SELECTION = 'name status legalRepresentative { name } dishonestDebtorEntries { caseNumber } taxViolations { caseNumber } '
-  + 'administrativePenalties { decisionNumber severity } seriousDishonestyListings { listType }';
-const BODY = Array.from({ length: 20 }, (_, alias) => `s${alias}: subject(uscc: "${uscc}") { ${Array(6).fill(SELECTION).join(' ')} }`).join(' ');
+const SELECTION =
+  'name status legalRepresentative { name } dishonestDebtorEntries { caseNumber } taxViolations { caseNumber } ' +
+  'administrativePenalties { decisionNumber severity } seriousDishonestyListings { listType }';
+const BODY = Array.from(
+  { length: 20 },
+  (_, alias) => `s${alias}: subject(uscc: "${uscc}") { ${Array(6).fill(SELECTION).join(' ')} }`,
+).join(' ');
 
 /** Document `n`: the same operation, padded with a comment to the byte limit, so every document is distinct and maximal. */
 function documentNumber(n: number): string {
@@ -48,14 +52,25 @@ function documentNumber(n: number): string {
   return head + 'x'.repeat(DEFAULT_CONSUMER_LIMITS.documentBytes - Buffer.byteLength(head));
 }
 
-const federation = await startFederation({ subjects: 10, gatewayLimits: { requestsPerMinute: NO_LIMITS.requestsPerMinute, requestsPerDay: NO_LIMITS.requestsPerDay } });
-const headers = { 'content-type': 'application/json', 'x-api-key': federation.apiKeys.get('central-bank') ?? '', 'x-credence-purpose': 'CREDIT_ASSESSMENT' };
+const federation = await startFederation({
+  subjects: 10,
+  gatewayLimits: { requestsPerMinute: NO_LIMITS.requestsPerMinute, requestsPerDay: NO_LIMITS.requestsPerDay },
+});
+const headers = {
+  'content-type': 'application/json',
+  'x-api-key': federation.apiKeys.get('central-bank') ?? '',
+  'x-credence-purpose': 'CREDIT_ASSESSMENT',
+};
 let unexpected = 0;
 let peakRss = 0;
 const sampler = setInterval(() => void (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
 
 async function send(n: number): Promise<void> {
-  const response = await fetch(federation.gateway.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query: documentNumber(n) }) });
+  const response = await fetch(federation.gateway.graphqlUrl, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: documentNumber(n) }),
+  });
   const body = (await response.json()) as { errors?: unknown[]; data?: Record<string, unknown> };
   if (response.status !== 200 || body.errors || body.data?.s0 !== null) {
     unexpected += 1;
@@ -68,19 +83,25 @@ try {
   collectGarbage();
   const before = process.memoryUsage();
   const size = Buffer.byteLength(documentNumber(0));
-  console.log(`sending ${documents} distinct documents of ${size} bytes, ${concurrency} at a time; RSS after warm-up and GC: ${megabytes(before.rss)} MB, heap ${megabytes(before.heapUsed)} MB`);
+  console.log(
+    `sending ${documents} distinct documents of ${size} bytes, ${concurrency} at a time; RSS after warm-up and GC: ${megabytes(before.rss)} MB, heap ${megabytes(before.heapUsed)} MB`,
+  );
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < documents) {
-      const n = next++;
-      await send(n);
-      if ((n + 1) % 1000 === 0) console.log(`  ${n + 1} sent: RSS ${megabytes(process.memoryUsage.rss())} MB`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < documents) {
+        const n = next++;
+        await send(n);
+        if ((n + 1) % 1000 === 0) console.log(`  ${n + 1} sent: RSS ${megabytes(process.memoryUsage.rss())} MB`);
+      }
+    }),
+  );
   clearInterval(sampler);
   collectGarbage();
   const after = process.memoryUsage();
-  console.log(`done: ${unexpected} unexpected answers; peak RSS ${megabytes(peakRss)} MB (bound ${maxRssMb} MB); after GC RSS ${megabytes(after.rss)} MB, heap ${megabytes(after.heapUsed)} of ${megabytes(after.heapTotal)} MB, external ${megabytes(after.external)} MB`);
+  console.log(
+    `done: ${unexpected} unexpected answers; peak RSS ${megabytes(peakRss)} MB (bound ${maxRssMb} MB); after GC RSS ${megabytes(after.rss)} MB, heap ${megabytes(after.heapUsed)} of ${megabytes(after.heapTotal)} MB, external ${megabytes(after.external)} MB`,
+  );
   if (unexpected > 0 || megabytes(peakRss) > maxRssMb) process.exitCode = 1;
 } finally {
   clearInterval(sampler);

@@ -47,15 +47,23 @@ function megabytes(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
 }
 
-const federation = await startFederation({ subjects: settings.subjects, gatewayLimits: { requestsPerMinute: NO_LIMITS.requestsPerMinute, requestsPerDay: NO_LIMITS.requestsPerDay } });
+const federation = await startFederation({
+  subjects: settings.subjects,
+  gatewayLimits: { requestsPerMinute: NO_LIMITS.requestsPerMinute, requestsPerDay: NO_LIMITS.requestsPerDay },
+});
 const key = (consumer: string): string => federation.apiKeys.get(consumer) ?? '';
 const bankIdentity = { 'x-api-key': key('central-bank'), 'x-credence-purpose': 'CREDIT_ASSESSMENT' };
 const bank = { 'content-type': 'application/json', ...bankIdentity };
-const regulator = { 'content-type': 'application/json', 'x-api-key': key('ecology-bureau'), 'x-credence-purpose': 'RECORD_KEEPING' };
+const regulator = {
+  'content-type': 'application/json',
+  'x-api-key': key('ecology-bureau'),
+  'x-credence-purpose': 'RECORD_KEEPING',
+};
 const partnerQuery = (uscc: string): string => `{ subject(uscc: "${uscc}") { name status legalRepresentative { name }
   dishonestDebtorEntries { caseNumber } taxViolations { caseNumber } administrativePenalties { decisionNumber severity }
   seriousDishonestyListings { listType } } }`;
-const RECORD = 'mutation Record($input: AdministrativePenaltyInput!) { recordAdministrativePenalty(input: $input) { decisionNumber } }';
+const RECORD =
+  'mutation Record($input: AdministrativePenaltyInput!) { recordAdministrativePenalty(input: $input) { decisionNumber } }';
 
 let sequence = 0;
 const subjectCode = (): string => seedSubject(sequence++ % settings.subjects).uscc;
@@ -86,15 +94,44 @@ async function run(index: number): Promise<RunResult> {
     duration: settings.duration,
     overallRate: settings.rate,
     requests: [
-      { method: 'POST', headers: bank, setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: partnerQuery(subjectCode()) }) }), onResponse: check },
-      { method: 'GET', headers: bankIdentity, setupRequest: (request) => ({ ...request, path: `/graphql?query=${encodeURIComponent(partnerQuery(subjectCode()))}` }), onResponse: check },
+      {
+        method: 'POST',
+        headers: bank,
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: partnerQuery(subjectCode()) }) }),
+        onResponse: check,
+      },
+      {
+        method: 'GET',
+        headers: bankIdentity,
+        setupRequest: (request) => ({
+          ...request,
+          path: `/graphql?query=${encodeURIComponent(partnerQuery(subjectCode()))}`,
+        }),
+        onResponse: check,
+      },
       {
         method: 'POST',
         headers: regulator,
-        setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: RECORD, variables: { input: {
-          uscc: subjectCode(), decisionNumber: `LOAD-${process.pid}-${index}-${sequence}`, authority: '北京市生态环境局', legalBasis: '《中华人民共和国大气污染防治法》第九十九条',
-          violation: '超标排放大气污染物', category: 'POLLUTION', penaltyType: 'FINE', fineAmount: 1000, severity: 'GENERAL', decidedOn: '2026-10-15',
-        } } }) }),
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({
+            query: RECORD,
+            variables: {
+              input: {
+                uscc: subjectCode(),
+                decisionNumber: `LOAD-${process.pid}-${index}-${sequence}`,
+                authority: '北京市生态环境局',
+                legalBasis: '《中华人民共和国大气污染防治法》第九十九条',
+                violation: '超标排放大气污染物',
+                category: 'POLLUTION',
+                penaltyType: 'FINE',
+                fineAmount: 1000,
+                severity: 'GENERAL',
+                decidedOn: '2026-10-15',
+              },
+            },
+          }),
+        }),
         onResponse: check,
       },
     ],
@@ -116,13 +153,17 @@ let failed = false;
 try {
   collectGarbage();
   const start = process.memoryUsage();
-  console.log(`load: ${settings.runs} run(s) of ${settings.duration} s at ${settings.rate} requests/s over ${settings.connections} connections, ${settings.subjects} subjects`);
+  console.log(
+    `load: ${settings.runs} run(s) of ${settings.duration} s at ${settings.rate} requests/s over ${settings.connections} connections, ${settings.subjects} subjects`,
+  );
   console.log(`before: rss ${megabytes(start.rss)} MB, heap ${megabytes(start.heapUsed)} MB`);
   for (let index = 1; index <= settings.runs; index += 1) {
     const result = await run(index);
     failed ||= result.unexpected > 0;
-    console.log(`run ${index}: ${result.requests} requests, ${result.unexpected} unexpected, p50 ${result.p50} ms, p99 ${result.p99} ms; `
-      + `after GC: rss ${result.rssMb} MB, heap ${result.heapMb} MB${result.firstUnexpected ? `\n  first unexpected: ${result.firstUnexpected}` : ''}`);
+    console.log(
+      `run ${index}: ${result.requests} requests, ${result.unexpected} unexpected, p50 ${result.p50} ms, p99 ${result.p99} ms; ` +
+        `after GC: rss ${result.rssMb} MB, heap ${result.heapMb} MB${result.firstUnexpected ? `\n  first unexpected: ${result.firstUnexpected}` : ''}`,
+    );
   }
 } finally {
   await federation.close();

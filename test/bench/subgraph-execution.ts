@@ -77,7 +77,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function singleResult(response: GraphQLResponse): { data?: Record<string, unknown> | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] } {
+function singleResult(response: GraphQLResponse): {
+  data?: Record<string, unknown> | null;
+  errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+} {
   if (response.body.kind !== 'single') throw new Error('expected a single result, got an incremental one');
   return response.body.singleResult;
 }
@@ -104,12 +107,21 @@ async function loadView(policiesDir: string): Promise<{ view: ConsumerView; poli
 function checkPremise(view: ConsumerView): void {
   for (const field of SUBJECT_FIELDS.split(' ')) {
     const decision = view.field('Subject', field);
-    if (decision.effect !== 'allow' && field !== 'uscc') throw new Error(`${CALLER.consumer} may not see Subject.${field} (${decision.effect}); the benchmark needs a view that shows every field it asks for.`);
+    if (decision.effect !== 'allow' && field !== 'uscc')
+      throw new Error(
+        `${CALLER.consumer} may not see Subject.${field} (${decision.effect}); the benchmark needs a view that shows every field it asks for.`,
+      );
   }
   const masked = view.field(MASKED.type, MASKED.field);
-  if (masked.effect !== 'mask' || !masked.mask) throw new Error(`${CALLER.consumer} sees ${MASKED.type}.${MASKED.field} as "${masked.effect}", not masked; pick another field or consumer.`);
+  if (masked.effect !== 'mask' || !masked.mask)
+    throw new Error(
+      `${CALLER.consumer} sees ${MASKED.type}.${MASKED.field} as "${masked.effect}", not masked; pick another field or consumer.`,
+    );
   const denied = view.field(DENIED.type, DENIED.field);
-  if (denied.effect !== 'deny') throw new Error(`${CALLER.consumer} sees ${DENIED.type}.${DENIED.field} as "${denied.effect}", not denied; pick another field or consumer.`);
+  if (denied.effect !== 'deny')
+    throw new Error(
+      `${CALLER.consumer} sees ${DENIED.type}.${DENIED.field} as "${denied.effect}", not denied; pick another field or consumer.`,
+    );
 }
 
 export async function compareSubgraphExecution(options: {
@@ -132,11 +144,15 @@ export async function compareSubgraphExecution(options: {
     // execution (parse/validate caches aside), the part enforcement adds to, and not database
     // latency, which both would pay alike and which would drown the difference.
     // Shaped as the registry's loader shapes them (the code also under `uscc`).
-    const documents = ((await models.Subject.find({}).sort({ _id: 1 }).limit(settings.rows).lean()) as SubjectDocument[])
-      .map((document) => withKey(document, 'uscc'));
+    const documents = (
+      (await models.Subject.find({}).sort({ _id: 1 }).limit(settings.rows).lean()) as SubjectDocument[]
+    ).map((document) => withKey(document, 'uscc'));
     if (documents.length === 0) throw new Error('The registry holds no subjects.');
     // With fewer subjects seeded than rows, codes repeat: the list is still `rows` long.
-    const representations = Array.from({ length: settings.rows }, (_, index) => ({ __typename: 'Subject', uscc: (documents[index % documents.length] as SubjectDocument)._id }));
+    const representations = Array.from({ length: settings.rows }, (_, index) => ({
+      __typename: 'Subject',
+      uscc: (documents[index % documents.length] as SubjectDocument)._id,
+    }));
     const variables = { representations };
     const primedLoaders = (): RegistryLoaders => {
       const loaders = registry.createLoaders(models);
@@ -144,7 +160,13 @@ export async function compareSubgraphExecution(options: {
       return loaders;
     };
     const bareContext = (): RegistryContext => ({ models, loaders: primedLoaders() });
-    const enforcedContext = (): EnforcedContext => ({ models, loaders: primedLoaders(), view, policyVersion, now: new Date() });
+    const enforcedContext = (): EnforcedContext => ({
+      models,
+      loaders: primedLoaders(),
+      view,
+      policyVersion,
+      now: new Date(),
+    });
 
     // startSubgraph's Apollo Server settings that bear on execution, on both sides: they differ in enforcement only.
     const enforcedSchema = enforceOnSchema(departmentSchema(registry));
@@ -162,37 +184,63 @@ export async function compareSubgraphExecution(options: {
     try {
       // Verification: the enforced figure is only worth printing if enforcement works.
       const byCode = new Map(documents.map((document) => [document._id, document]));
-      const enforcedRows = rowsOf(await enforced.executeOperation({ query: QUERY, variables }, { contextValue: enforcedContext() }), 'enforced execution');
-      const bareRows = rowsOf(await bare.executeOperation({ query: QUERY, variables }, { contextValue: bareContext() }), 'execution without enforcement');
+      const enforcedRows = rowsOf(
+        await enforced.executeOperation({ query: QUERY, variables }, { contextValue: enforcedContext() }),
+        'enforced execution',
+      );
+      const bareRows = rowsOf(
+        await bare.executeOperation({ query: QUERY, variables }, { contextValue: bareContext() }),
+        'execution without enforcement',
+      );
       if (enforcedRows.length !== settings.rows || bareRows.length !== settings.rows) {
-        throw new Error(`expected ${settings.rows} rows from both, got ${enforcedRows.length} enforced and ${bareRows.length} without enforcement`);
+        throw new Error(
+          `expected ${settings.rows} rows from both, got ${enforcedRows.length} enforced and ${bareRows.length} without enforcement`,
+        );
       }
       enforcedRows.forEach((row, index) => {
         const stored = byCode.get(row.uscc)?.legalRepresentative.idNumber;
         const expected = stored === undefined ? undefined : applyMask(mask, stored);
         if (!stored || row.legalRepresentative.idNumber !== expected || expected === stored) {
-          throw new Error(`row ${index} (${row.uscc}): ${MASKED.type}.${MASKED.field} is "${row.legalRepresentative.idNumber}", expected it masked with ${mask}`);
+          throw new Error(
+            `row ${index} (${row.uscc}): ${MASKED.type}.${MASKED.field} is "${row.legalRepresentative.idNumber}", expected it masked with ${mask}`,
+          );
         }
         const plain = bareRows[index];
-        if (plain?.legalRepresentative.idNumber !== stored) throw new Error(`row ${index}: without enforcement the ${MASKED.field} should be the stored one`);
+        if (plain?.legalRepresentative.idNumber !== stored)
+          throw new Error(`row ${index}: without enforcement the ${MASKED.field} should be the stored one`);
         // Everything else is identical: enforcement changed the masked field and nothing more.
-        if (JSON.stringify({ ...row, legalRepresentative: null }) !== JSON.stringify({ ...plain, legalRepresentative: null })) {
+        if (
+          JSON.stringify({ ...row, legalRepresentative: null }) !==
+          JSON.stringify({ ...plain, legalRepresentative: null })
+        ) {
           throw new Error(`row ${index}: enforced and unenforced answers differ beyond the masked field`);
         }
       });
-      const refused = singleResult(await enforced.executeOperation({ query: DENIED_QUERY, variables }, { contextValue: enforcedContext() }));
+      const refused = singleResult(
+        await enforced.executeOperation({ query: DENIED_QUERY, variables }, { contextValue: enforcedContext() }),
+      );
       const code = refused.errors?.[0]?.extensions?.code;
       if (code !== 'FORBIDDEN' || (isRecord(refused.data) && refused.data._entities !== undefined)) {
-        throw new Error(`asking for ${DENIED.type}.${DENIED.field} was not refused: ${JSON.stringify(refused).slice(0, 500)}`);
+        throw new Error(
+          `asking for ${DENIED.type}.${DENIED.field} was not refused: ${JSON.stringify(refused).slice(0, 500)}`,
+        );
       }
-      const answered = rowsOf(await bare.executeOperation({ query: DENIED_QUERY, variables }, { contextValue: bareContext() }), 'denied field without enforcement');
-      if (answered.some((row) => typeof row.legalRepresentative.phone !== 'string')) throw new Error(`${DENIED.field} is not answered even without enforcement; the refusal above proves nothing`);
-      const verified = `${settings.rows} of ${settings.rows} rows came back with ${MASKED.type}.${MASKED.field} masked (${mask}), `
-        + `asking for ${DENIED.type}.${DENIED.field} was refused (FORBIDDEN), and both are answered in the clear without enforcement`;
+      const answered = rowsOf(
+        await bare.executeOperation({ query: DENIED_QUERY, variables }, { contextValue: bareContext() }),
+        'denied field without enforcement',
+      );
+      if (answered.some((row) => typeof row.legalRepresentative.phone !== 'string'))
+        throw new Error(`${DENIED.field} is not answered even without enforcement; the refusal above proves nothing`);
+      const verified =
+        `${settings.rows} of ${settings.rows} rows came back with ${MASKED.type}.${MASKED.field} masked (${mask}), ` +
+        `asking for ${DENIED.type}.${DENIED.field} was refused (FORBIDDEN), and both are answered in the clear without enforcement`;
       progress(`enforcement verified: ${verified}`);
 
       let failures = 0;
-      const runBatch = async <Context extends RegistryContext>(server: ApolloServer<Context>, context: () => Context): Promise<number> => {
+      const runBatch = async <Context extends RegistryContext>(
+        server: ApolloServer<Context>,
+        context: () => Context,
+      ): Promise<number> => {
         // Contexts (and their primed loaders) are built before the clock starts.
         const contexts = Array.from({ length: settings.batch }, context);
         const started = performance.now();
@@ -223,9 +271,18 @@ export async function compareSubgraphExecution(options: {
           enforcedRounds.push(await enforcedBatch());
         }
       }
-      if (failures > 0) throw new Error(`${failures} timed executions answered with errors; the figures are not trustworthy.`);
+      if (failures > 0)
+        throw new Error(`${failures} timed executions answered with errors; the figures are not trustworthy.`);
       const mean = (values: number[]): number => values.reduce((total, value) => total + value, 0) / values.length;
-      return { settings, caller: CALLER, verified, enforcedMs: mean(enforcedRounds), bareMs: mean(bareRounds), enforcedRounds, bareRounds };
+      return {
+        settings,
+        caller: CALLER,
+        verified,
+        enforcedMs: mean(enforcedRounds),
+        bareMs: mean(bareRounds),
+        enforcedRounds,
+        bareRounds,
+      };
     } finally {
       await Promise.all([enforced.stop(), bare.stop()]);
     }

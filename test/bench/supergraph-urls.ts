@@ -10,6 +10,7 @@ export function withSubgraphUrls(supergraph: string, urls: Readonly<Record<strin
     return `@join__graph(name: "${name}", url: "${url}")`;
   });
   const unknown = Object.keys(urls).filter((name) => !replaced.has(name));
-  if (unknown.length > 0) throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
+  if (unknown.length > 0)
+    throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
   return result;
 }

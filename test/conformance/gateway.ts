@@ -49,7 +49,11 @@ export const CONFORMANCE_PURPOSE = 'CONFORMANCE';
 
 /** The catalog `scaffold` drafts for every field of a supergraph, its TODOs decided for the test. */
 export function conformanceCatalog(supergraphSdl: string): string {
-  const items = draftCatalogItems({ schema: buildApiSchema(supergraphSdl), covered: new Set(), department: 'conformance' });
+  const items = draftCatalogItems({
+    schema: buildApiSchema(supergraphSdl),
+    covered: new Set(),
+    department: 'conformance',
+  });
   return `items:\n${catalogItemsYaml(items, 'conformance')
     .replaceAll('category: TODO', 'category: REGISTRATION')
     .replaceAll('classification: TODO', 'classification: SHARED')
@@ -93,8 +97,11 @@ export interface ConformancePolicy {
 export function conformancePolicy(supergraphSdl: string): ConformancePolicy {
   const schema = buildApiSchema(supergraphSdl);
   const catalog = parseCatalog('conformance-catalog.yaml', conformanceCatalog(supergraphSdl));
-  if (!catalog.ok) throw new Error(`the drafted catalog is invalid:\n${catalog.problems.map(formatProblem).join('\n')}`);
-  const loaded = loadPolicyFromTexts(conformancePolicyFiles(supergraphSdl), schema, { referenceData: { catalog: catalog.catalog, measures: loadMeasures() } });
+  if (!catalog.ok)
+    throw new Error(`the drafted catalog is invalid:\n${catalog.problems.map(formatProblem).join('\n')}`);
+  const loaded = loadPolicyFromTexts(conformancePolicyFiles(supergraphSdl), schema, {
+    referenceData: { catalog: catalog.catalog, measures: loadMeasures() },
+  });
   if (!loaded.ok) throw new Error(`the conformance policy is invalid:\n${loaded.errors.map(formatProblem).join('\n')}`);
   const consumer = loaded.policy.consumers.get(CONFORMANCE_CONSUMER);
   const view = loaded.policy.view(CONFORMANCE_CONSUMER, CONFORMANCE_PURPOSE);
@@ -133,7 +140,11 @@ export interface ConformanceGateway {
   close(): Promise<void>;
 }
 
-export async function startConformanceGateway(options: { supergraphSdl: string; mode: 'credence' | 'bare'; port?: number }): Promise<ConformanceGateway> {
+export async function startConformanceGateway(options: {
+  supergraphSdl: string;
+  mode: 'credence' | 'bare';
+  port?: number;
+}): Promise<ConformanceGateway> {
   const log = createLogger('conformance');
   const apollo = new ApolloGateway({ supergraphSdl: options.supergraphSdl, logger: log });
   const app = createHttpApp({ log, readiness: [], status: () => ({ service: `conformance-${options.mode}` }) });
@@ -149,10 +160,20 @@ export async function startConformanceGateway(options: { supergraphSdl: string; 
   } else {
     const { policy, consumer, view } = conformancePolicy(options.supergraphSdl);
     const limits = readGatewayConfig({}).defaultLimits;
-    const server = new ApolloServer<GatewayContext>({ gateway: withPipeline(apollo, createPipeline(conformanceStages())), introspection: true });
+    const server = new ApolloServer<GatewayContext>({
+      gateway: withPipeline(apollo, createPipeline(conformanceStages())),
+      introspection: true,
+    });
     await server.start();
     mountGraphQL(app, server, async () => ({
-      identity: { consumer, purpose: CONFORMANCE_PURPOSE, policy, view, requestId: randomUUID(), assertionFor: () => '' },
+      identity: {
+        consumer,
+        purpose: CONFORMANCE_PURPOSE,
+        policy,
+        view,
+        requestId: randomUUID(),
+        assertionFor: () => '',
+      },
       limits,
       access: { servedSubjects: new Set<string>(), recorded: false },
     }));
@@ -170,12 +191,19 @@ export async function startConformanceGateway(options: { supergraphSdl: string; 
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { mode: { type: 'string' }, supergraph: { type: 'string' }, port: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { mode: { type: 'string' }, supergraph: { type: 'string' }, port: { type: 'string' } },
+  });
   if ((values.mode !== 'credence' && values.mode !== 'bare') || !values.supergraph) {
     console.error('usage: node test/conformance/gateway.ts --mode credence|bare --supergraph <file> [--port 4000]');
     process.exit(2);
   }
-  const gateway = await startConformanceGateway({ supergraphSdl: readFileSync(values.supergraph, 'utf8'), mode: values.mode, port: Number(values.port ?? 4000) });
+  const gateway = await startConformanceGateway({
+    supergraphSdl: readFileSync(values.supergraph, 'utf8'),
+    mode: values.mode,
+    port: Number(values.port ?? 4000),
+  });
   console.log(`${values.mode} gateway at ${gateway.graphqlUrl}`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void gateway.close().finally(() => process.exit(0)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void gateway.close().finally(() => process.exit(0)));
 }

@@ -67,20 +67,29 @@ interface Matrix {
 }
 
 const matrix = parse(readFileSync(MATRIX_PATH, 'utf8'), { merge: true }) as Matrix;
-const catalogItems = (parse(readFileSync(CATALOG_PATH, 'utf8')) as { items: { code: string; fields: string[] }[] }).items;
+const catalogItems = (parse(readFileSync(CATALOG_PATH, 'utf8')) as { items: { code: string; fields: string[] }[] })
+  .items;
 
 /** The catalog's items, code → `Type.field`s. */
-export const CATALOG_FIELDS: ReadonlyMap<string, readonly string[]> = new Map(catalogItems.map((item) => [item.code, item.fields]));
+export const CATALOG_FIELDS: ReadonlyMap<string, readonly string[]> = new Map(
+  catalogItems.map((item) => [item.code, item.fields]),
+);
 
 /** The record types the matrix describes. */
 export const ORACLE_RECORD_TYPES: readonly string[] = Object.keys(matrix.recordTypes);
 
 /** The masks the matrix describes, with the example it gives for each. */
-export const ORACLE_MASKS: ReadonlyMap<string, { from: string; to: string }> = new Map(Object.entries(matrix.masks).map(([name, form]) => [name, form.example]));
+export const ORACLE_MASKS: ReadonlyMap<string, { from: string; to: string }> = new Map(
+  Object.entries(matrix.masks).map(([name, form]) => [name, form.example]),
+);
 
 /** Every consumer and purpose of the matrix. */
 export const ORACLE_CONSUMERS: readonly { id: string; mode: 'reject' | 'filter'; purposes: readonly string[] }[] =
-  Object.entries(matrix.consumers).map(([id, consumer]) => ({ id, mode: consumer.mode, purposes: Object.keys(consumer.purposes) }));
+  Object.entries(matrix.consumers).map(([id, consumer]) => ({
+    id,
+    mode: consumer.mode,
+    purposes: Object.keys(consumer.purposes),
+  }));
 
 function decisionOf(word: string, where: string): ExpectedField {
   if (word === 'visible') return { effect: 'allow' };
@@ -104,21 +113,27 @@ function expandPurpose(consumer: string, purpose: string, form: PurposeForm): Ma
     const named = [
       ...(decision.visible ?? []).map((field) => [field, { effect: 'allow' }] as const),
       ...(decision.denied ?? []).map((field) => [field, { effect: 'deny' }] as const),
-      ...Object.entries(decision.masked ?? {}).map(([field, mask]) => [field, decisionOf(`masked ${mask}`, `${where} ${field}`)] as const),
+      ...Object.entries(decision.masked ?? {}).map(
+        ([field, mask]) => [field, decisionOf(`masked ${mask}`, `${where} ${field}`)] as const,
+      ),
     ];
     const names = named.map(([field]) => field).sort();
     if (names.join() !== [...itemFields].sort().join()) {
-      throw new Error(`access-matrix.yaml: ${where} ${code} must name each of its fields once: ${[...itemFields].sort().join(', ')}; it names ${names.join(', ')}`);
+      throw new Error(
+        `access-matrix.yaml: ${where} ${code} must name each of its fields once: ${[...itemFields].sort().join(', ')}; it names ${names.join(', ')}`,
+      );
     }
     for (const [field, expected] of named) fields.set(field, expected);
   }
   for (const code of Object.keys(form.items)) {
-    if (!CATALOG_FIELDS.has(code)) throw new Error(`access-matrix.yaml: ${where} decides ${code}, which is not a catalog item`);
+    if (!CATALOG_FIELDS.has(code))
+      throw new Error(`access-matrix.yaml: ${where} decides ${code}, which is not a catalog item`);
   }
   for (const write of form.writes) fields.set(`Mutation.${write}`, { effect: 'allow' });
   for (const type of ORACLE_RECORD_TYPES) {
     const rule = form.records[type];
-    if (!rule || !matrix.recordRules.includes(rule)) throw new Error(`access-matrix.yaml: ${where} gives ${type} no record rule of ${matrix.recordRules.join(', ')}`);
+    if (!rule || !matrix.recordRules.includes(rule))
+      throw new Error(`access-matrix.yaml: ${where} gives ${type} no record rule of ${matrix.recordRules.join(', ')}`);
   }
   return fields;
 }
@@ -155,7 +170,14 @@ export function oracleView(consumer: string, purpose: string): OracleView | unde
 
 /** The test inspector (test/support/federation.ts): every field in clear, every record. */
 export function everythingView(consumer: string, purpose: string): OracleView {
-  return { consumer, purpose, key: `${consumer}/${purpose}`, mode: 'reject', field: () => ({ effect: 'allow' }), records: () => 'history' };
+  return {
+    consumer,
+    purpose,
+    key: `${consumer}/${purpose}`,
+    mode: 'reject',
+    field: () => ({ effect: 'allow' }),
+    records: () => 'history',
+  };
 }
 
 /** A value as the matrix says the mask shows it. */
@@ -167,7 +189,11 @@ export function maskedAsDescribed(mask: string, value: string): string {
   const last = form.keepLast ?? 0;
   const characters = [...value];
   if (characters.length <= first + last) return '*'.repeat(Math.max(characters.length, 1));
-  return characters.slice(0, first).join('') + '*'.repeat(characters.length - first - last) + characters.slice(characters.length - last).join('');
+  return (
+    characters.slice(0, first).join('') +
+    '*'.repeat(characters.length - first - last) +
+    characters.slice(characters.length - last).join('')
+  );
 }
 
 function dayOf(value: unknown): number | null {
@@ -201,7 +227,12 @@ export function windowDaysAsDescribed(typeName: string, record: Readonly<Record<
 }
 
 /** Whether a consumer whose record rule is `rule` sees `record` at `now`, as the matrix words it. */
-export function isShownAsDescribed(typeName: string, record: Readonly<Record<string, unknown>>, rule: RecordRuleName, now: Date): boolean {
+export function isShownAsDescribed(
+  typeName: string,
+  record: Readonly<Record<string, unknown>>,
+  rule: RecordRuleName,
+  now: Date,
+): boolean {
   if (rule === 'history') return true;
   if (!isCurrentAsDescribed(typeName, record, now)) return false;
   if (rule === 'current') return true;
@@ -215,7 +246,9 @@ export function isShownAsDescribed(typeName: string, record: Readonly<Record<str
 export function recordStateFields(typeName: string): string[] {
   const form = matrix.recordTypes[typeName];
   if (!form) throw new Error(`access-matrix.yaml: ${typeName} is not a record type`);
-  return [form.starts, form.endedBy, form.restoredBy, form.windowDaysBy?.field].filter((field): field is string => field !== undefined);
+  return [form.starts, form.endedBy, form.restoredBy, form.windowDaysBy?.field].filter(
+    (field): field is string => field !== undefined,
+  );
 }
 
 /** Whether a type is one of the matrix's record types. */

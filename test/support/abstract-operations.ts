@@ -8,8 +8,18 @@
  */
 import fc from 'fast-check';
 import {
-  getNamedType, isAbstractType, isCompositeType, isInterfaceType, isNonNullType, isObjectType, isUnionType, parse, validate,
-  type DocumentNode, type GraphQLCompositeType, type GraphQLSchema,
+  getNamedType,
+  isAbstractType,
+  isCompositeType,
+  isInterfaceType,
+  isNonNullType,
+  isObjectType,
+  isUnionType,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
 } from 'graphql';
 
 type Directive = null | { name: 'include' | 'skip'; value: boolean | 'flag' };
@@ -46,7 +56,13 @@ function possibleTypes(schema: GraphQLSchema, type: GraphQLCompositeType): Set<s
  */
 function fragmentTypes(schema: GraphQLSchema, reachable: ReadonlySet<string>): string[] {
   return Object.values(schema.getTypeMap())
-    .filter((type): type is GraphQLCompositeType => isCompositeType(type) && !type.name.startsWith('_') && !type.name.startsWith('join__') && !type.name.startsWith('link__'))
+    .filter(
+      (type): type is GraphQLCompositeType =>
+        isCompositeType(type) &&
+        !type.name.startsWith('_') &&
+        !type.name.startsWith('join__') &&
+        !type.name.startsWith('link__'),
+    )
     .filter((type) => type.name !== schema.getQueryType()?.name && type.name !== schema.getMutationType()?.name)
     .filter((type) => [...possibleTypes(schema, type)].some((name) => reachable.has(name)))
     .map((type) => type.name)
@@ -55,10 +71,20 @@ function fragmentTypes(schema: GraphQLSchema, reachable: ReadonlySet<string>): s
 
 const directiveArbitrary: fc.Arbitrary<Directive> = fc.oneof(
   { weight: 6, arbitrary: fc.constant(null) },
-  { weight: 1, arbitrary: fc.record({ name: fc.constantFrom('include' as const, 'skip' as const), value: fc.constantFrom(true, false, 'flag' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      name: fc.constantFrom('include' as const, 'skip' as const),
+      value: fc.constantFrom(true, false, 'flag' as const),
+    }),
+  },
 );
 
-export function abstractSelectionsArbitrary(schema: GraphQLSchema, roots: readonly string[], options: AbstractOperationOptions): fc.Arbitrary<AbstractSelection[]> {
+export function abstractSelectionsArbitrary(
+  schema: GraphQLSchema,
+  roots: readonly string[],
+  options: AbstractOperationOptions,
+): fc.Arbitrary<AbstractSelection[]> {
   const maxDepth = options.maxDepth ?? 4;
   const memo = new Map<string, fc.Arbitrary<AbstractSelection[]>>();
 
@@ -71,7 +97,12 @@ export function abstractSelectionsArbitrary(schema: GraphQLSchema, roots: readon
   }
 
   /** `reachable`: the object types the selection's object can be, narrowed by every enclosing fragment's type condition. */
-  function selections(typeName: string, depth: number, nesting: number, reachable?: ReadonlySet<string>): fc.Arbitrary<AbstractSelection[]> {
+  function selections(
+    typeName: string,
+    depth: number,
+    nesting: number,
+    reachable?: ReadonlySet<string>,
+  ): fc.Arbitrary<AbstractSelection[]> {
     const type = schema.getType(typeName);
     if (!type || !isCompositeType(type)) throw new Error(`${typeName} is not composite`);
     const can = reachable ?? possibleTypes(schema, type);
@@ -90,19 +121,30 @@ export function abstractSelectionsArbitrary(schema: GraphQLSchema, roots: readon
       const others = names.filter((other) => other !== name);
       items.push({
         weight: 4,
-        arbitrary: fc.record({
-          alias: fc.oneof(
-            { weight: 6, arbitrary: fc.constant(null) },
-            { weight: 1, arbitrary: fc.constantFrom('a', 'b') },
-            ...(others.length > 0 ? [{ weight: 1, arbitrary: fc.constantFrom(...others) }] : []),
-          ),
-          directive: directiveArbitrary,
-          selections: composite ? selections(named.name, depth + 1, 0) : fc.constant(null),
-        }).map((parts): AbstractSelection => ({ kind: 'field', field: name, ...parts })),
+        arbitrary: fc
+          .record({
+            alias: fc.oneof(
+              { weight: 6, arbitrary: fc.constant(null) },
+              { weight: 1, arbitrary: fc.constantFrom('a', 'b') },
+              ...(others.length > 0 ? [{ weight: 1, arbitrary: fc.constantFrom(...others) }] : []),
+            ),
+            directive: directiveArbitrary,
+            selections: composite ? selections(named.name, depth + 1, 0) : fc.constant(null),
+          })
+          .map((parts): AbstractSelection => ({ kind: 'field', field: name, ...parts })),
       });
     }
     if (!isRoot) {
-      items.push({ weight: 1, arbitrary: directiveArbitrary.map((directive): AbstractSelection => ({ kind: 'field', field: '__typename', alias: null, directive, selections: null })) });
+      items.push({
+        weight: 1,
+        arbitrary: directiveArbitrary.map((directive): AbstractSelection => ({
+          kind: 'field',
+          field: '__typename',
+          alias: null,
+          directive,
+          selections: null,
+        })),
+      });
       if (nesting < 2) {
         const targets = fragmentTypes(schema, can);
         const within = (on: string): Set<string> => {
@@ -112,9 +154,32 @@ export function abstractSelectionsArbitrary(schema: GraphQLSchema, roots: readon
         };
         const body = (on: string) => selections(on, depth, nesting + 1, within(on));
         items.push(
-          { weight: 3, arbitrary: fc.constantFrom(...targets).chain((on) => fc.record({ directive: directiveArbitrary, selections: body(on) }).map((parts): AbstractSelection => ({ kind: 'inline', on, ...parts }))) },
-          { weight: 1, arbitrary: fc.record({ directive: directiveArbitrary, selections: body(typeName) }).map((parts): AbstractSelection => ({ kind: 'inline', on: null, ...parts })) },
-          { weight: 2, arbitrary: fc.constantFrom(...targets).chain((on) => fc.record({ directive: directiveArbitrary, selections: body(on) }).map((parts): AbstractSelection => ({ kind: 'spread', on, ...parts }))) },
+          {
+            weight: 3,
+            arbitrary: fc
+              .constantFrom(...targets)
+              .chain((on) =>
+                fc
+                  .record({ directive: directiveArbitrary, selections: body(on) })
+                  .map((parts): AbstractSelection => ({ kind: 'inline', on, ...parts })),
+              ),
+          },
+          {
+            weight: 1,
+            arbitrary: fc
+              .record({ directive: directiveArbitrary, selections: body(typeName) })
+              .map((parts): AbstractSelection => ({ kind: 'inline', on: null, ...parts })),
+          },
+          {
+            weight: 2,
+            arbitrary: fc
+              .constantFrom(...targets)
+              .chain((on) =>
+                fc
+                  .record({ directive: directiveArbitrary, selections: body(on) })
+                  .map((parts): AbstractSelection => ({ kind: 'spread', on, ...parts })),
+              ),
+          },
         );
       }
     }
@@ -129,7 +194,12 @@ export function abstractSelectionsArbitrary(schema: GraphQLSchema, roots: readon
 }
 
 /** Prints selections as an operation (named fragments appended); undefined when graphql-js does not validate it. */
-export function printAbstractOperation(schema: GraphQLSchema, selections: readonly AbstractSelection[], ids: readonly string[], idIndex: number): AbstractOperation | undefined {
+export function printAbstractOperation(
+  schema: GraphQLSchema,
+  selections: readonly AbstractSelection[],
+  ids: readonly string[],
+  idIndex: number,
+): AbstractOperation | undefined {
   const fragments: string[] = [];
   let usesFlag = false;
   const directive = (value: Directive): string => {
@@ -137,26 +207,33 @@ export function printAbstractOperation(schema: GraphQLSchema, selections: readon
     if (value.value === 'flag') usesFlag = true;
     return ` @${value.name}(if: ${value.value === 'flag' ? '$flag' : String(value.value)})`;
   };
-  const print = (typeName: string, items: readonly AbstractSelection[]): string => `{ ${items.map((item) => {
-    switch (item.kind) {
-      case 'field': {
-        const type = schema.getType(typeName);
-        const field = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[item.field] : undefined;
-        const args = field?.args.filter((arg) => isNonNullType(arg.type)).map((arg) => `${arg.name}: ${JSON.stringify(ids[idIndex % ids.length])}`) ?? [];
-        const below = item.selections && field ? ` ${print(getNamedType(field.type).name, item.selections)}` : '';
-        return `${item.alias ? `${item.alias}: ` : ''}${item.field}${args.length > 0 ? `(${args.join(', ')})` : ''}${directive(item.directive)}${below}`;
-      }
-      case 'inline':
-        return `...${item.on ? ` on ${item.on}` : ''}${directive(item.directive)} ${print(item.on ?? typeName, item.selections)}`;
-      case 'spread': {
-        const name = `F${fragments.length}`;
-        fragments.push('');
-        const body = print(item.on, item.selections);
-        fragments[Number(name.slice(1))] = `fragment ${name} on ${item.on} ${body}`;
-        return `...${name}${directive(item.directive)}`;
-      }
-    }
-  }).join(' ')} }`;
+  const print = (typeName: string, items: readonly AbstractSelection[]): string =>
+    `{ ${items
+      .map((item) => {
+        switch (item.kind) {
+          case 'field': {
+            const type = schema.getType(typeName);
+            const field =
+              type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[item.field] : undefined;
+            const args =
+              field?.args
+                .filter((arg) => isNonNullType(arg.type))
+                .map((arg) => `${arg.name}: ${JSON.stringify(ids[idIndex % ids.length])}`) ?? [];
+            const below = item.selections && field ? ` ${print(getNamedType(field.type).name, item.selections)}` : '';
+            return `${item.alias ? `${item.alias}: ` : ''}${item.field}${args.length > 0 ? `(${args.join(', ')})` : ''}${directive(item.directive)}${below}`;
+          }
+          case 'inline':
+            return `...${item.on ? ` on ${item.on}` : ''}${directive(item.directive)} ${print(item.on ?? typeName, item.selections)}`;
+          case 'spread': {
+            const name = `F${fragments.length}`;
+            fragments.push('');
+            const body = print(item.on, item.selections);
+            fragments[Number(name.slice(1))] = `fragment ${name} on ${item.on} ${body}`;
+            return `...${name}${directive(item.directive)}`;
+          }
+        }
+      })
+      .join(' ')} }`;
   const queryType = schema.getQueryType();
   if (!queryType) return undefined;
   const root = print(queryType.name, selections);

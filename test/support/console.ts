@@ -24,7 +24,10 @@ export interface ConsoleBeside {
   close(): Promise<void>;
 }
 
-export async function startConsoleBeside(federation: Federation, options: { sessionIdleMs?: number } = {}): Promise<ConsoleBeside> {
+export async function startConsoleBeside(
+  federation: Federation,
+  options: { sessionIdleMs?: number } = {},
+): Promise<ConsoleBeside> {
   const log = createLogger('test-console');
   const sharedStore = await connectSharedStore(log);
   const server = await startConsole({

@@ -11,12 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isInterfaceType, isObjectType } from 'graphql';
 import { generateApiKey, hashApiKey } from '../../lib/identity/api-keys.ts';
-import { createAssertionSigner, createAssertionVerifier, generateAssertionKeyPair } from '../../lib/identity/assertion.ts';
+import {
+  createAssertionSigner,
+  createAssertionVerifier,
+  generateAssertionKeyPair,
+} from '../../lib/identity/assertion.ts';
 import { createReplayGuard, type ReplayGuard } from '../../lib/identity/replay-guard.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { buildApiSchema, isFederationInternal } from '../../lib/policy/decision/api-schema.ts';
 import { RECORD_TYPES } from '../../lib/policy/decision/records.ts';
-import { DEFAULT_POLICIES_DIR, DEFAULT_SUPERGRAPH_PATH, startPolicyRuntime } from '../../lib/policy/releases/process-policy.ts';
+import {
+  DEFAULT_POLICIES_DIR,
+  DEFAULT_SUPERGRAPH_PATH,
+  startPolicyRuntime,
+} from '../../lib/policy/releases/process-policy.ts';
 import { releasesDirectory } from '../../lib/policy/releases/signed-release.ts';
 import { isPolicySource, releaseFolder, testReleaseKey, type TestReleaseKey } from './release.ts';
 import type { PolicyRuntime } from '../../lib/policy/releases/policy-in-force.ts';
@@ -51,8 +59,14 @@ export interface Caller {
 
 /** Limits no test request reaches: for tests about something else than limits (the policy, the federation). */
 export const NO_LIMITS: Required<ConsumerLimits> = {
-  depth: 100, aliases: 100_000, rootFields: 10_000, cost: 1_000_000_000, tokens: 1_000_000, documentBytes: 10_000_000,
-  requestsPerMinute: 1_000_000_000, requestsPerDay: 1_000_000_000,
+  depth: 100,
+  aliases: 100_000,
+  rootFields: 10_000,
+  cost: 1_000_000_000,
+  tokens: 1_000_000,
+  documentBytes: 10_000_000,
+  requestsPerMinute: 1_000_000_000,
+  requestsPerDay: 1_000_000_000,
 };
 
 /** The test-only consumer that may see every field and every record. */
@@ -109,7 +123,12 @@ process.env.LOG_LEVEL ??= 'silent';
 export function everyTypePattern(supergraphPath: string = DEFAULT_SUPERGRAPH_PATH): string[] {
   const schema = buildApiSchema(readFileSync(supergraphPath, 'utf8'));
   return Object.values(schema.getTypeMap())
-    .filter((type) => (isObjectType(type) || isInterfaceType(type)) && !type.name.startsWith('__') && !isFederationInternal(type.name))
+    .filter(
+      (type) =>
+        (isObjectType(type) || isInterfaceType(type)) &&
+        !type.name.startsWith('__') &&
+        !isFederationInternal(type.name),
+    )
     .map((type) => `${type.name}.*`)
     .sort();
 }
@@ -169,21 +188,36 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const mongo = await startMongo({ dataDir, log });
   // Should anything below fail, what was started is stopped, so the test fails instead of hanging
   // on a store process still running.
-  const started: (() => Promise<void> | void)[] = [async () => {
-    await mongo.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  }];
+  const started: (() => Promise<void> | void)[] = [
+    async () => {
+      await mongo.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  ];
   const stopStarted = async (): Promise<void> => {
     for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => {});
   };
   try {
-    await seedAll({ mongoUri: mongo.uri, subjects: options.subjects, log, referenceDate: seedReferenceDate, departments: allDepartments });
+    await seedAll({
+      mongoUri: mongo.uri,
+      subjects: options.subjects,
+      log,
+      referenceDate: seedReferenceDate,
+      departments: allDepartments,
+    });
     const sharedStore: SharedStore = await connectSharedStore(log);
     started.push(() => sharedStore.close());
     // The copied policy goes into force as the federation's first signed release.
     const releaseKeys = testReleaseKey();
     await releaseFolder(policiesDir, releasesDirectory(policiesDir, {}), releaseKeys);
-    const policies = await startPolicyRuntime({ dir: policiesDir, sharedStore, log, watch: false, trustedKeys: releaseKeys.trusted, supergraphPath });
+    const policies = await startPolicyRuntime({
+      dir: policiesDir,
+      sharedStore,
+      log,
+      watch: false,
+      trustedKeys: releaseKeys.trusted,
+      supergraphPath,
+    });
     started.push(() => policies.close());
     const keys = generateAssertionKeyPair();
     const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
@@ -193,7 +227,13 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     const subgraphs = new Map<string, SubgraphServer>();
     for (const department of allDepartments) {
       const plugins = options.subgraphPlugins?.(department.name) ?? [];
-      const subgraph = await startSubgraph(department, { mongoUri: mongo.uri, plugins, policies, assertions, replayGuard });
+      const subgraph = await startSubgraph(department, {
+        mongoUri: mongo.uri,
+        plugins,
+        policies,
+        assertions,
+        replayGuard,
+      });
       started.push(() => subgraph.close());
       subgraphs.set(department.name, subgraph);
     }
@@ -201,24 +241,32 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     await mongo.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
     const config = readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: redisNamespace });
     const mongoPort = Number(new URL(mongo.uri).port);
-    const accessLogProxy = options.accessLogThroughProxy ? await startTcpProxy({ host: '127.0.0.1', port: mongoPort }) : undefined;
+    const accessLogProxy = options.accessLogThroughProxy
+      ? await startTcpProxy({ host: '127.0.0.1', port: mongoPort })
+      : undefined;
     if (accessLogProxy) started.push(() => accessLogProxy.close());
-    const accessLog = await startAccessLog({
-      ...config.accessLog,
-      ...options.accessLog,
-      mongoUri: accessLogProxy ? accessLogProxy.through(mongo.uri) : mongo.uri,
-      instance: `test-gateway-${process.pid}`,
-    }, { log, port: 0 });
+    const accessLog = await startAccessLog(
+      {
+        ...config.accessLog,
+        ...options.accessLog,
+        mongoUri: accessLogProxy ? accessLogProxy.through(mongo.uri) : mongo.uri,
+        instance: `test-gateway-${process.pid}`,
+      },
+      { log, port: 0 },
+    );
     if (!accessLog) throw new Error('the access log is on in tests');
     started.push(() => accessLog.close());
-    const gateway = await startGateway({
-      ...config,
-      supergraphPath,
-      defaultLimits: { ...config.defaultLimits, ...options.gatewayLimits },
-      ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
-      port: 0,
-      subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
-    }, { sharedStore, policies, policiesDir, signer, accessLog: accessLog.writer });
+    const gateway = await startGateway(
+      {
+        ...config,
+        supergraphPath,
+        defaultLimits: { ...config.defaultLimits, ...options.gatewayLimits },
+        ...(options.subgraphTimeoutMs ? { subgraphTimeoutMs: options.subgraphTimeoutMs } : {}),
+        port: 0,
+        subgraphUrls: Object.fromEntries([...subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
+      },
+      { sharedStore, policies, policiesDir, signer, accessLog: accessLog.writer },
+    );
 
     return {
       mongo,
@@ -262,7 +310,6 @@ export async function startFederation(options: FederationOptions): Promise<Feder
         await rm(dataDir, { recursive: true, force: true });
       },
     };
-
   } catch (error) {
     await stopStarted();
     throw error;

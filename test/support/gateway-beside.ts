@@ -17,19 +17,25 @@ export function startGatewayBeside(
   // The same Redis namespace as the federation's gateway, so that the two share their rate limits.
   const config = readGatewayConfig({ CREDENCE_REDIS_NAMESPACE: process.env.CREDENCE_REDIS_NAMESPACE });
   const changes = configure(config);
-  return startGateway({
-    ...config,
-    port: 0,
-    ...changes,
-    subgraphUrls: {
-      ...Object.fromEntries([...federation.subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
-      ...changes.subgraphUrls,
+  return startGateway(
+    {
+      ...config,
+      port: 0,
+      ...changes,
+      subgraphUrls: {
+        ...Object.fromEntries([...federation.subgraphs].map(([name, subgraph]) => [name, subgraph.graphqlUrl])),
+        ...changes.subgraphUrls,
+      },
     },
-  }, {
-    sharedStore,
-    policies: federation.policies,
-    policiesDir: federation.policiesDir,
-    signer: createAssertionSigner({ privateKey: federation.assertionKeys.privateKeyPem, keyId: federation.assertionKeys.keyId }),
-    accessLog: federation.accessLog.writer,
-  });
+    {
+      sharedStore,
+      policies: federation.policies,
+      policiesDir: federation.policiesDir,
+      signer: createAssertionSigner({
+        privateKey: federation.assertionKeys.privateKeyPem,
+        keyId: federation.assertionKeys.keyId,
+      }),
+      accessLog: federation.accessLog.writer,
+    },
+  );
 }

@@ -12,10 +12,21 @@ export interface HttpAnswer extends GraphQLResponse {
 export async function send(url: string, init: RequestInit): Promise<HttpAnswer> {
   const response = await fetch(url, init);
   const text = await response.text();
-  return { status: response.status, body: JSON.parse(text) as GraphQLResponse['body'], text, headers: response.headers };
+  return {
+    status: response.status,
+    body: JSON.parse(text) as GraphQLResponse['body'],
+    text,
+    headers: response.headers,
+  };
 }
 
-export function post(url: string, headers: Record<string, string>, query: string | undefined, variables?: Record<string, unknown>, extensions?: Record<string, unknown>): Promise<HttpAnswer> {
+export function post(
+  url: string,
+  headers: Record<string, string>,
+  query: string | undefined,
+  variables?: Record<string, unknown>,
+  extensions?: Record<string, unknown>,
+): Promise<HttpAnswer> {
   return send(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -29,5 +40,9 @@ export function assertRefused(answer: HttpAnswer, status: number, code: string):
   assert.equal(answer.body.errors?.length, 1, `one error (body: ${answer.text})`);
   assert.equal(answer.body.errors?.[0]?.extensions?.code, code, `code (body: ${answer.text})`);
   assert.equal(answer.body.data ?? null, null, 'no data');
-  assert.doesNotMatch(answer.text, /stacktrace|\bat \w+ \(|node_modules|\.ts:\d+|[Dd]id you mean/, 'no stack trace, no schema hint');
+  assert.doesNotMatch(
+    answer.text,
+    /stacktrace|\bat \w+ \(|node_modules|\.ts:\d+|[Dd]id you mean/,
+    'no stack trace, no schema hint',
+  );
 }

@@ -47,7 +47,9 @@ export function proseLines(markdown: string): ProseLine[] {
 }
 
 export function markdownLinks(markdown: string): MarkdownLink[] {
-  return proseLines(markdown).flatMap(({ line, text }) => [...text.matchAll(LINK)].map((match) => ({ line, target: match[1] ?? '' })));
+  return proseLines(markdown).flatMap(({ line, text }) =>
+    [...text.matchAll(LINK)].map((match) => ({ line, target: match[1] ?? '' })),
+  );
 }
 
 /** GitHub's anchor for a heading's text: lower case, punctuation dropped, spaces as hyphens. */
@@ -82,9 +84,11 @@ export function headingAnchors(markdown: string): Set<string> {
 export function ruleCitations(markdown: string): RuleCitation[] {
   return proseLines(markdown)
     .filter(({ heading }) => !heading)
-    .flatMap(({ line, text }) => [...text.matchAll(CITATION)].map((match) => ({
-      line,
-      rule: match[1] ?? match[3] ?? '',
-      link: match[2],
-    })));
+    .flatMap(({ line, text }) =>
+      [...text.matchAll(CITATION)].map((match) => ({
+        line,
+        rule: match[1] ?? match[3] ?? '',
+        link: match[2],
+      })),
+    );
 }

@@ -31,8 +31,16 @@ import {
   visitWithTypeInfo,
 } from 'graphql';
 import type {
-  ASTNode, DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLObjectType, GraphQLSchema, OperationDefinitionNode,
-  SelectionNode, SelectionSetNode, ValueNode,
+  ASTNode,
+  DocumentNode,
+  FieldNode,
+  FragmentDefinitionNode,
+  GraphQLObjectType,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  SelectionNode,
+  SelectionSetNode,
+  ValueNode,
 } from 'graphql';
 
 // ── Plans ───────────────────────────────────────────────────────────────────────────────────
@@ -125,7 +133,10 @@ export interface OperationArbitraryOptions {
 }
 
 /** Plans of operations against `schema` (its query type must have `subject(uscc:)` and `subjects(first:)`). */
-export function operationPlanArbitrary(schema: GraphQLSchema, options: OperationArbitraryOptions): fc.Arbitrary<OperationPlan> {
+export function operationPlanArbitrary(
+  schema: GraphQLSchema,
+  options: OperationArbitraryOptions,
+): fc.Arbitrary<OperationPlan> {
   const queryType = schema.getQueryType();
   if (!queryType) throw new Error('the schema has no query type');
   const memo = new Map<string, fc.Arbitrary<SelectionPlan[]>>();
@@ -150,17 +161,29 @@ export function operationPlanArbitrary(schema: GraphQLSchema, options: Operation
       if ((composite && depth + 1 >= MAX_DEPTH) || weight(field.name) <= 0) continue;
       choices.push({
         weight: weight(field.name),
-        arbitrary: fc.record({
-          alias: aliasArbitrary(type, field.name),
-          first: field.name === 'subjects' || field.name === 'subjectConnection' ? fc.integer({ min: 1, max: options.maxFirst }) : fc.constant(null),
-          directives: directivesArbitrary,
-          selections: composite ? selectionsArbitrary(named, 0, depth + 1) : fc.constant(null),
-        }).map((parts): FieldPlan => ({ kind: 'field', field: field.name, ...parts })),
+        arbitrary: fc
+          .record({
+            alias: aliasArbitrary(type, field.name),
+            first:
+              field.name === 'subjects' || field.name === 'subjectConnection'
+                ? fc.integer({ min: 1, max: options.maxFirst })
+                : fc.constant(null),
+            directives: directivesArbitrary,
+            selections: composite ? selectionsArbitrary(named, 0, depth + 1) : fc.constant(null),
+          })
+          .map((parts): FieldPlan => ({ kind: 'field', field: field.name, ...parts })),
       });
     }
     choices.push({
       weight: 1,
-      arbitrary: directivesArbitrary.map((directives): FieldPlan => ({ kind: 'field', field: '__typename', alias: null, first: null, directives, selections: null })),
+      arbitrary: directivesArbitrary.map((directives): FieldPlan => ({
+        kind: 'field',
+        field: '__typename',
+        alias: null,
+        first: null,
+        directives,
+        selections: null,
+      })),
     });
     return fc.oneof(...choices);
   };
@@ -173,10 +196,18 @@ export function operationPlanArbitrary(schema: GraphQLSchema, options: Operation
     if (nesting < MAX_FRAGMENT_NESTING) {
       const body = selectionsArbitrary(type, nesting + 1, depth);
       items.push(
-        { weight: 1, arbitrary: fc.record({ typeCondition: fc.boolean(), directives: directivesArbitrary, selections: body })
-          .map((parts): SelectionPlan => ({ kind: 'inline', ...parts })) },
-        { weight: 2, arbitrary: fc.record({ reuse: fc.option(fc.nat(3)), directives: directivesArbitrary, selections: body })
-          .map((parts): SelectionPlan => ({ kind: 'spread', ...parts })) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .record({ typeCondition: fc.boolean(), directives: directivesArbitrary, selections: body })
+            .map((parts): SelectionPlan => ({ kind: 'inline', ...parts })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .record({ reuse: fc.option(fc.nat(3)), directives: directivesArbitrary, selections: body })
+            .map((parts): SelectionPlan => ({ kind: 'spread', ...parts })),
+        },
       );
     }
     const arbitrary = fc.array(fc.oneof(...items), { minLength: 1, maxLength: type === queryType ? 2 : 3 });
@@ -187,10 +218,16 @@ export function operationPlanArbitrary(schema: GraphQLSchema, options: Operation
   return fc.record({
     name: fc.option(fc.constantFrom('Lookup', 'Check', 'Q')),
     code: options.code,
-    flags: fc.array(fc.record({ value: fc.boolean(), style: fc.constantFrom('required' as const, 'default' as const, 'overridden' as const) }), {
-      minLength: FLAG_COUNT,
-      maxLength: FLAG_COUNT,
-    }),
+    flags: fc.array(
+      fc.record({
+        value: fc.boolean(),
+        style: fc.constantFrom('required' as const, 'default' as const, 'overridden' as const),
+      }),
+      {
+        minLength: FLAG_COUNT,
+        maxLength: FLAG_COUNT,
+      },
+    ),
     selections: selectionsArbitrary(queryType, 0, 0),
   });
 }
@@ -300,7 +337,8 @@ export function buildOperation(schema: GraphQLSchema, plan: OperationPlan): Buil
   const source = [`${header} ${root}`, ...fragments.map((fragment) => fragment.text)].join('\n');
   const document = parse(source);
   const errors = validate(schema, document);
-  if (errors.length > 0) throw new Error(`generated an invalid operation (${errors.map((error) => error.message).join('; ')}):\n${source}`);
+  if (errors.length > 0)
+    throw new Error(`generated an invalid operation (${errors.map((error) => error.message).join('; ')}):\n${source}`);
   return { text: print(document), document, variables, operationName: plan.name ?? undefined, code: plan.code };
 }
 
@@ -308,21 +346,32 @@ export function buildOperation(schema: GraphQLSchema, plan: OperationPlan): Buil
 
 /** The operation named `operationName`, or the first one. */
 export function operationOf(document: DocumentNode, operationName?: string): OperationDefinitionNode {
-  const operation = document.definitions.find((definition): definition is OperationDefinitionNode =>
-    definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName));
+  const operation = document.definitions.find(
+    (definition): definition is OperationDefinitionNode =>
+      definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName),
+  );
   if (!operation) throw new Error(`no operation ${operationName ?? ''} in the document`);
   return operation;
 }
 
 export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  return new Map(document.definitions.flatMap((definition) =>
-    (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
+  return new Map(
+    document.definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [],
+    ),
+  );
 }
 
 /** The variables as execution sees them (defaults applied), or throws. */
-export function coercedVariables(schema: GraphQLSchema, document: DocumentNode, inputs: Record<string, unknown>, operationName?: string): Record<string, unknown> {
+export function coercedVariables(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  inputs: Record<string, unknown>,
+  operationName?: string,
+): Record<string, unknown> {
   const result = getVariableValues(schema, operationOf(document, operationName).variableDefinitions ?? [], inputs);
-  if (result.errors) throw new Error(`variables do not coerce: ${result.errors.map((error) => error.message).join('; ')}`);
+  if (result.errors)
+    throw new Error(`variables do not coerce: ${result.errors.map((error) => error.message).join('; ')}`);
   return result.coerced;
 }
 
@@ -355,7 +404,8 @@ export function collectResponseFields(
           break;
         }
         case Kind.INLINE_FRAGMENT:
-          if (!selection.typeCondition || selection.typeCondition.name.value === typeName) collect(selection.selectionSet);
+          if (!selection.typeCondition || selection.typeCondition.name.value === typeName)
+            collect(selection.selectionSet);
           break;
         case Kind.FRAGMENT_SPREAD: {
           const fragment = fragments.get(selection.name.value);
@@ -419,31 +469,43 @@ function representation(code: string): ValueNode {
 /** `subject(uscc: $code) { … }` as `subject: _entities(representations: [{…}]) { ... on Subject { … } }`. */
 function rootsAsEntities(document: DocumentNode, options: SubgraphOperationOptions): DocumentNode {
   const typeInfo = new TypeInfo(options.apiSchema);
-  return visit(document, visitWithTypeInfo(typeInfo, {
-    Field(node): FieldNode | undefined {
-      if (typeInfo.getParentType() !== options.apiSchema.getQueryType() || !node.selectionSet) return undefined;
-      let codes: readonly string[];
-      if (node.name.value === 'subject') codes = [String(argumentValue(node, 'uscc', options.variables))];
-      else if (node.name.value === 'subjects') codes = options.subjectCodes.slice(0, Number(argumentValue(node, 'first', options.variables) ?? 20));
-      else return undefined;
-      return {
-        kind: Kind.FIELD,
-        alias: node.alias ?? { kind: Kind.NAME, value: node.name.value },
-        name: { kind: Kind.NAME, value: '_entities' },
-        arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'representations' }, value: { kind: Kind.LIST, values: codes.map(representation) } }],
-        directives: node.directives ?? [],
-        selectionSet: {
-          kind: Kind.SELECTION_SET,
-          selections: [{
-            kind: Kind.INLINE_FRAGMENT,
-            typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'Subject' } },
-            directives: [],
-            selectionSet: node.selectionSet,
-          }],
-        },
-      };
-    },
-  }));
+  return visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node): FieldNode | undefined {
+        if (typeInfo.getParentType() !== options.apiSchema.getQueryType() || !node.selectionSet) return undefined;
+        let codes: readonly string[];
+        if (node.name.value === 'subject') codes = [String(argumentValue(node, 'uscc', options.variables))];
+        else if (node.name.value === 'subjects')
+          codes = options.subjectCodes.slice(0, Number(argumentValue(node, 'first', options.variables) ?? 20));
+        else return undefined;
+        return {
+          kind: Kind.FIELD,
+          alias: node.alias ?? { kind: Kind.NAME, value: node.name.value },
+          name: { kind: Kind.NAME, value: '_entities' },
+          arguments: [
+            {
+              kind: Kind.ARGUMENT,
+              name: { kind: Kind.NAME, value: 'representations' },
+              value: { kind: Kind.LIST, values: codes.map(representation) },
+            },
+          ],
+          directives: node.directives ?? [],
+          selectionSet: {
+            kind: Kind.SELECTION_SET,
+            selections: [
+              {
+                kind: Kind.INLINE_FRAGMENT,
+                typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'Subject' } },
+                directives: [],
+                selectionSet: node.selectionSet,
+              },
+            ],
+          },
+        };
+      },
+    }),
+  );
 }
 
 const TYPENAME: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
@@ -466,22 +528,34 @@ function usages(node: ASTNode): { fragments: Set<string>; variables: Set<string>
  * the subgraph does not have removed, selection sets left empty given `__typename`, unused
  * fragments and variables dropped. Throws when the result does not validate.
  */
-export function subgraphOperation(document: DocumentNode, options: SubgraphOperationOptions): { document: DocumentNode; text: string; variables: Record<string, unknown> } {
+export function subgraphOperation(
+  document: DocumentNode,
+  options: SubgraphOperationOptions,
+): { document: DocumentNode; text: string; variables: Record<string, unknown> } {
   const schema = options.subgraphSchema;
   let shaped = options.ownsRoots ? document : rootsAsEntities(document, options);
-  const foreignFragments = new Set(shaped.definitions.flatMap((definition) =>
-    (definition.kind === Kind.FRAGMENT_DEFINITION && !isObjectType(schema.getType(definition.typeCondition.name.value)) ? [definition.name.value] : [])));
+  const foreignFragments = new Set(
+    shaped.definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION && !isObjectType(schema.getType(definition.typeCondition.name.value))
+        ? [definition.name.value]
+        : [],
+    ),
+  );
   const typeInfo = new TypeInfo(schema);
-  shaped = visit(shaped, visitWithTypeInfo(typeInfo, {
-    FragmentDefinition: (node) => (foreignFragments.has(node.name.value) ? null : undefined),
-    FragmentSpread: (node) => (foreignFragments.has(node.name.value) ? null : undefined),
-    InlineFragment: (node) => (node.typeCondition && !isCompositeType(schema.getType(node.typeCondition.name.value)) ? null : undefined),
-    Field(node) {
-      if (node.name.value === '__typename') return undefined;
-      const parent = typeInfo.getParentType();
-      return parent && 'getFields' in parent && parent.getFields()[node.name.value] ? undefined : null;
-    },
-  }));
+  shaped = visit(
+    shaped,
+    visitWithTypeInfo(typeInfo, {
+      FragmentDefinition: (node) => (foreignFragments.has(node.name.value) ? null : undefined),
+      FragmentSpread: (node) => (foreignFragments.has(node.name.value) ? null : undefined),
+      InlineFragment: (node) =>
+        node.typeCondition && !isCompositeType(schema.getType(node.typeCondition.name.value)) ? null : undefined,
+      Field(node) {
+        if (node.name.value === '__typename') return undefined;
+        const parent = typeInfo.getParentType();
+        return parent && 'getFields' in parent && parent.getFields()[node.name.value] ? undefined : null;
+      },
+    }),
+  );
   shaped = visit(shaped, {
     SelectionSet: { leave: (node) => (node.selections.length === 0 ? { ...node, selections: [TYPENAME] } : undefined) },
   });
@@ -495,14 +569,24 @@ export function subgraphOperation(document: DocumentNode, options: SubgraphOpera
     used.add(name);
     pending.push(...usages(fragment).fragments);
   }
-  shaped = { ...shaped, definitions: shaped.definitions.filter((definition) => definition.kind !== Kind.FRAGMENT_DEFINITION || used.has(definition.name.value)) };
+  shaped = {
+    ...shaped,
+    definitions: shaped.definitions.filter(
+      (definition) => definition.kind !== Kind.FRAGMENT_DEFINITION || used.has(definition.name.value),
+    ),
+  };
   const usedVariables = new Set<string>();
   for (const definition of shaped.definitions) for (const name of usages(definition).variables) usedVariables.add(name);
-  shaped = visit(shaped, { VariableDefinition: (node) => (usedVariables.has(node.variable.name.value) ? undefined : null) });
+  shaped = visit(shaped, {
+    VariableDefinition: (node) => (usedVariables.has(node.variable.name.value) ? undefined : null),
+  });
 
   const errors = validate(schema, shaped);
   const text = print(shaped);
-  if (errors.length > 0) throw new Error(`subgraph operation does not validate (${errors.map((error) => error.message).join('; ')}):\n${text}`);
+  if (errors.length > 0)
+    throw new Error(
+      `subgraph operation does not validate (${errors.map((error) => error.message).join('; ')}):\n${text}`,
+    );
   const variables = Object.fromEntries(Object.entries(options.variables).filter(([name]) => usedVariables.has(name)));
   return { document: shaped, text, variables };
 }

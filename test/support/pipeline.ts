@@ -29,7 +29,8 @@ let shipped: Promise<CompiledPolicy> | undefined;
 /** The policy shipped in policies/. */
 export function shippedPolicy(): Promise<CompiledPolicy> {
   shipped ??= loadPolicy(DEFAULT_POLICIES_DIR, schema).then((loaded) => {
-    if (!loaded.ok) throw new Error(`the shipped policy does not load: ${loaded.errors.map(({ message }) => message).join('; ')}`);
+    if (!loaded.ok)
+      throw new Error(`the shipped policy does not load: ${loaded.errors.map(({ message }) => message).join('; ')}`);
     return loaded.policy;
   });
   return shipped;
@@ -38,12 +39,24 @@ export function shippedPolicy(): Promise<CompiledPolicy> {
 const keys = generateAssertionKeyPair();
 export const signer = createAssertionSigner({ privateKey: keys.privateKeyPem, keyId: keys.keyId });
 
-export function identityOf(policy: CompiledPolicy, consumerId: string, purpose: string, requestId = 'request-1'): RequestIdentity {
+export function identityOf(
+  policy: CompiledPolicy,
+  consumerId: string,
+  purpose: string,
+  requestId = 'request-1',
+): RequestIdentity {
   const consumer = policy.consumers.get(consumerId);
   const view = policy.view(consumerId, purpose);
   if (!consumer || !view) throw new Error(`${consumerId} has no view under ${purpose}`);
   const asserted = { consumer: consumerId, purpose, policyVersion: policy.version, requestId };
-  return { consumer, purpose, policy, view, requestId, assertionFor: (department, request) => signer.sign(asserted, { audience: department, request }) };
+  return {
+    consumer,
+    purpose,
+    policy,
+    view,
+    requestId,
+    assertionFor: (department, request) => signer.sign(asserted, { audience: department, request }),
+  };
 }
 
 /** What the stand-in for @apollo/gateway's executor was handed, call by call. */
@@ -53,16 +66,28 @@ export interface Handed {
 }
 
 /** An executor that executes the document it is handed over `data` (keyed by field name, as departments answer), recording what it was handed. */
-export function answering(data: Record<string, unknown>, handed: Handed = { documents: [], queryHashes: [] }): GatewayExecutor {
+export function answering(
+  data: Record<string, unknown>,
+  handed: Handed = { documents: [], queryHashes: [] },
+): GatewayExecutor {
   return async (requestContext) => {
     handed.documents.push(requestContext.document);
     handed.queryHashes.push(requestContext.queryHash);
-    return execute({ schema, document: requestContext.document, rootValue: structuredClone(data), variableValues: requestContext.request.variables }) as Promise<{ data?: Record<string, unknown> | null }>;
+    return execute({
+      schema,
+      document: requestContext.document,
+      rootValue: structuredClone(data),
+      variableValues: requestContext.request.variables,
+    }) as Promise<{ data?: Record<string, unknown> | null }>;
   };
 }
 
 export function executionOf(
-  query: string | DocumentNode, identity: RequestIdentity, executor: GatewayExecutor, variables?: Record<string, unknown>, queryHash?: string,
+  query: string | DocumentNode,
+  identity: RequestIdentity,
+  executor: GatewayExecutor,
+  variables?: Record<string, unknown>,
+  queryHash?: string,
   on: { apiSchema: GraphQLSchema; plannerKeys: PlannerKeys } = { apiSchema: schema, plannerKeys },
 ): Execution {
   const document = typeof query === 'string' ? parse(query) : query;

@@ -32,7 +32,11 @@ export interface ApiKeyEntry {
 }
 
 /** Edits one consumer's entry in `consumers.yaml` of a policies folder (comments are kept). */
-async function editConsumer(policiesDir: string, consumerId: string, edit: (document: Document, index: number) => void): Promise<void> {
+async function editConsumer(
+  policiesDir: string,
+  consumerId: string,
+  edit: (document: Document, index: number) => void,
+): Promise<void> {
   const path = join(policiesDir, 'consumers.yaml');
   const document = parseDocument(await readFile(path, 'utf8'));
   const consumers = document.get('consumers');
@@ -51,9 +55,14 @@ export function addApiKeys(policiesDir: string, consumerId: string, keys: readon
 }
 
 /** Sets top-level fields of a consumer's entry (for example `limits` or `persistedOperationsOnly`). */
-export function setConsumerFields(policiesDir: string, consumerId: string, fields: Record<string, unknown>): Promise<void> {
+export function setConsumerFields(
+  policiesDir: string,
+  consumerId: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
   return editConsumer(policiesDir, consumerId, (document, index) => {
-    for (const [name, value] of Object.entries(fields)) document.setIn(['consumers', index, name], document.createNode(value));
+    for (const [name, value] of Object.entries(fields))
+      document.setIn(['consumers', index, name], document.createNode(value));
   });
 }
 
@@ -68,7 +77,12 @@ export function removeConsumerFields(policiesDir: string, consumerId: string, na
  * What the second purpose leaves out: the trade secrets, which the shipped policy denies to most
  * consumers by a rule no wildcard overrides (rules.yaml, set trade-secrets), written here by hand.
  */
-export const SEES_EVERYTHING_BUT: readonly string[] = ['Subject.annualReports', 'AnnualReport.*', 'Subject.taxPayments', 'TaxPayment.*'];
+export const SEES_EVERYTHING_BUT: readonly string[] = [
+  'Subject.annualReports',
+  'AnnualReport.*',
+  'Subject.taxPayments',
+  'TaxPayment.*',
+];
 
 /**
  * Gives consumers a second purpose, TESTING (the test inspector's), under which they may see every
@@ -83,16 +97,21 @@ export async function addPurposeSeeingEverything(policiesDir: string, consumerId
       document.addIn(['consumers', index, 'purposes'], 'TESTING');
     });
   }
-  await writeFile(join(policiesDir, 'test-second-purpose.yaml'), [
-    'rules:',
-    '  - id: test-second-purpose-everything',
-    '    description: Under the test purpose these consumers see every field.',
-    `    consumers: [${consumerIds.join(', ')}]`,
-    '    purposes: [TESTING]',
-    // Trade secrets stay denied to everyone the shared rule protects (a wildcard could not override its wildcards).
-    `    allow: [${everyTypePattern().filter((pattern) => !SEES_EVERYTHING_BUT.includes(pattern)).join(', ')}]`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    join(policiesDir, 'test-second-purpose.yaml'),
+    [
+      'rules:',
+      '  - id: test-second-purpose-everything',
+      '    description: Under the test purpose these consumers see every field.',
+      `    consumers: [${consumerIds.join(', ')}]`,
+      '    purposes: [TESTING]',
+      // Trade secrets stay denied to everyone the shared rule protects (a wildcard could not override its wildcards).
+      `    allow: [${everyTypePattern()
+        .filter((pattern) => !SEES_EVERYTHING_BUT.includes(pattern))
+        .join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
 }
 
 /**
@@ -101,13 +120,19 @@ export async function addPurposeSeeingEverything(policiesDir: string, consumerId
  * Returns the new policy version. Releasing another folder is what an officer's workstation, with
  * its own copy of the files, does.
  */
-export async function publishPolicyChange(federation: Federation, dir = federation.policiesDir, timeoutMs = 5000): Promise<string> {
+export async function publishPolicyChange(
+  federation: Federation,
+  dir = federation.policiesDir,
+  timeoutMs = 5000,
+): Promise<string> {
   const log = createLogger('test-policy-change');
   const before = federation.policies.current().version;
   const sharedStore = await connectSharedStore(log);
   try {
     if (sharedStore.kind !== 'redis') {
-      throw new Error('no Redis: a policy change cannot reach the federation through an in-memory shared store of another connection');
+      throw new Error(
+        'no Redis: a policy change cannot reach the federation through an in-memory shared store of another connection',
+      );
     }
     const outcome = await makeRelease({
       files: await readPolicyBundle(dir),
@@ -120,12 +145,14 @@ export async function publishPolicyChange(federation: Federation, dir = federati
       sharedStore,
       namespace: redisNamespace(),
     });
-    if (outcome.kind === 'invalid') throw new Error(`the changed policy is invalid:\n${outcome.problems.map(formatProblem).join('\n')}`);
+    if (outcome.kind === 'invalid')
+      throw new Error(`the changed policy is invalid:\n${outcome.problems.map(formatProblem).join('\n')}`);
     if (outcome.kind !== 'released') throw new Error(`nothing released: ${outcome.kind}`);
     if (outcome.version === before) throw new Error('the policy files did not change: nothing to publish');
     const deadline = Date.now() + timeoutMs;
     while (federation.policies.current().version !== outcome.version) {
-      if (Date.now() > deadline) throw new Error(`the federation did not activate policy version ${outcome.version} within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`the federation did not activate policy version ${outcome.version} within ${timeoutMs} ms`);
       await sleep(20);
     }
     return outcome.version;

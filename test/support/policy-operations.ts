@@ -9,7 +9,14 @@
  * consumer's record rules.
  */
 import { readFileSync } from 'node:fs';
-import { getNamedType, isListType, isNonNullType, isObjectType, type GraphQLOutputType, type GraphQLSchema } from 'graphql';
+import {
+  getNamedType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+} from 'graphql';
 import { buildApiSchema, policyFields } from '../../lib/policy/decision/api-schema.ts';
 import type { ConsumerView } from '../../lib/policy/decision/model.ts';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../lib/policy/releases/process-policy.ts';
@@ -82,20 +89,28 @@ export function everyField(): FieldSelection[] {
 
 /** The fields below `Query.subject` a view does not deny (visible or masked). */
 export function visibleFields(view: OracleView): FieldSelection[] {
-  return selectFields(loadApiSchema(), 'Subject', (typeName, fieldName) => view.field(typeName, fieldName).effect !== 'deny');
+  return selectFields(
+    loadApiSchema(),
+    'Subject',
+    (typeName, fieldName) => view.field(typeName, fieldName).effect !== 'deny',
+  );
 }
 
 /** The fields below `Query.subject` some of the views does not deny: what exists for a consumer with these purposes. */
 export function seenFields(views: readonly ConsumerView[]): FieldSelection[] {
-  return selectFields(loadApiSchema(), 'Subject', (typeName, fieldName) => views.some((view) => view.field(typeName, fieldName).effect !== 'deny'));
+  return selectFields(loadApiSchema(), 'Subject', (typeName, fieldName) =>
+    views.some((view) => view.field(typeName, fieldName).effect !== 'deny'),
+  );
 }
 
 function printSelections(selections: readonly FieldSelection[], indent: string): string {
   if (selections.length === 0) return `${indent}__typename`;
   return selections
-    .map((selection) => (selection.children === null
-      ? `${indent}${selection.name}`
-      : `${indent}${selection.name} {\n${printSelections(selection.children, `${indent}  `)}\n${indent}}`))
+    .map((selection) =>
+      selection.children === null
+        ? `${indent}${selection.name}`
+        : `${indent}${selection.name} {\n${printSelections(selection.children, `${indent}  `)}\n${indent}}`,
+    )
     .join('\n');
 }
 
@@ -123,7 +138,8 @@ export function coordinates(selections: readonly FieldSelection[]): string[] {
 }
 
 function asObject(value: unknown, where: string): JsonObject {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`expected an object at ${where}, got ${JSON.stringify(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`expected an object at ${where}, got ${JSON.stringify(value)}`);
   return value as JsonObject;
 }
 
@@ -159,10 +175,13 @@ export function projectAnswer(
     } else if (selection.list) {
       if (!Array.isArray(value)) throw new Error(`expected a list at ${here.join('.')}`);
       const visible = isOracleRecordType(selection.type)
-        ? value.filter((item) => isShownAsDescribed(selection.type, asObject(item, here.join('.')), view.records(selection.type), now))
+        ? value.filter((item) =>
+            isShownAsDescribed(selection.type, asObject(item, here.join('.')), view.records(selection.type), now),
+          )
         : value;
       data[selection.name] = visible.map((item, index) =>
-        childAnswer(asObject(item, here.join('.')), selection, view, now, [...here, index], forbidden));
+        childAnswer(asObject(item, here.join('.')), selection, view, now, [...here, index], forbidden),
+      );
     } else {
       data[selection.name] = childAnswer(asObject(value, here.join('.')), selection, view, now, here, forbidden);
     }

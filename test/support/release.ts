@@ -6,7 +6,14 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { generateEd25519KeyPair, type Ed25519KeyPair } from '../../lib/identity/ed25519-keys.ts';
 import { readPolicyBundle } from '../../lib/policy/loading/bundle.ts';
 import { DEFAULT_POLICIES_DIR } from '../../lib/policy/releases/process-policy.ts';
-import { RELEASE_ENV, releaseKeyFromPem, signRelease, writeReleaseFile, type PolicyRelease, type ReleaseKey } from '../../lib/policy/releases/signed-release.ts';
+import {
+  RELEASE_ENV,
+  releaseKeyFromPem,
+  signRelease,
+  writeReleaseFile,
+  type PolicyRelease,
+  type ReleaseKey,
+} from '../../lib/policy/releases/signed-release.ts';
 
 export interface TestReleaseKey extends Ed25519KeyPair {
   key: ReleaseKey;
@@ -27,8 +34,18 @@ export function testReleaseKey(): TestReleaseKey {
 }
 
 /** Signs what `policiesDir` holds as release `number` and writes it into `releasesDir`. */
-export async function releaseFolder(policiesDir: string, releasesDir: string, key: TestReleaseKey, number = 1): Promise<PolicyRelease> {
-  const release = signRelease({ files: await readPolicyBundle(policiesDir), number, key: key.key, note: 'test release' });
+export async function releaseFolder(
+  policiesDir: string,
+  releasesDir: string,
+  key: TestReleaseKey,
+  number = 1,
+): Promise<PolicyRelease> {
+  const release = signRelease({
+    files: await readPolicyBundle(policiesDir),
+    number,
+    key: key.key,
+    note: 'test release',
+  });
   await writeReleaseFile(releasesDir, release);
   return release;
 }

@@ -25,12 +25,15 @@ export interface RichSchemaFiles {
 
 /** The supergraph of the shipped departments and `extra` (port 0 URLs: the federation sets the real ones). */
 export function composeWith(extra: readonly AnyDepartment[]): string {
-  const result = composeServices([...departments, ...extra].map((department) => ({
-    name: department.name,
-    url: `http://127.0.0.1:1/${department.name}`,
-    typeDefs: department.sdl ?? subgraphSdl(department.name),
-  })));
-  if (result.errors) throw new Error(`the rich schema does not compose: ${result.errors.map((error) => error.message).join('; ')}`);
+  const result = composeServices(
+    [...departments, ...extra].map((department) => ({
+      name: department.name,
+      url: `http://127.0.0.1:1/${department.name}`,
+      typeDefs: department.sdl ?? subgraphSdl(department.name),
+    })),
+  );
+  if (result.errors)
+    throw new Error(`the rich schema does not compose: ${result.errors.map((error) => error.message).join('; ')}`);
   return result.supergraphSdl;
 }
 
@@ -60,4 +63,3 @@ export function writeRichSchema(dir: string): RichSchemaFiles {
   writeFileSync(catalogPath, catalogWith(supergraphSdl, 'rich-test'));
   return { supergraphPath, catalogPath, departments: RICH_DEPARTMENTS };
 }
-

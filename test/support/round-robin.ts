@@ -12,7 +12,6 @@ import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders }
 
 export const BALANCED_TO_HEADER = 'x-balanced-to';
 
-
 export interface ForwardedRequest {
   headers: IncomingHttpHeaders;
   body: string;
@@ -31,7 +30,17 @@ export interface RoundRobin {
 }
 
 /** Headers a proxy does not pass on (hop by hop); the length is recomputed from the body. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+  'content-length',
+]);
 
 function forwardable(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
@@ -58,34 +67,48 @@ export async function startRoundRobin(backends: readonly string[]): Promise<Roun
       const body = Buffer.concat(chunks);
       const isGraphQL = (incoming.url ?? '').startsWith('/graphql');
       if (isGraphQL) last.set(index, { headers: incoming.headers, body: body.toString('utf8') });
-      const upstream = httpRequest({
-        host: target.hostname,
-        port: target.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: { ...forwardable(incoming.headers), host: target.host, 'content-length': String(body.length) },
-        agent,
-      }, (answer) => {
-        const status = answer.statusCode ?? 502;
-        // Each answer closes its client connection. A balancer that keeps idle client connections
-        // closes them after its own timeout, sometimes just as the client reuses one; department
-        // calls are never retried, so the gateway would answer DEPARTMENT_UNAVAILABLE ("read
-        // ECONNRESET", seen with Node's 5 s default; docs/deployment.md). Closing after each answer
-        // leaves no idle connection to race on, and balances per request as well.
-        outgoing.writeHead(status, { ...forwardable(answer.headers), connection: 'close', [BALANCED_TO_HEADER]: String(index) });
-        const refused: Buffer[] = [];
-        if (status >= 400) answer.on('data', (chunk: Buffer) => refused.push(chunk));
-        answer.pipe(outgoing);
-        answer.on('end', () => {
-          if (isGraphQL) answered[index] = (answered[index] ?? 0) + 1;
-          if (status >= 400) failures.push(`${index}: HTTP ${status} ${Buffer.concat(refused).toString('utf8').slice(0, 500)}`);
-        });
-      });
+      const upstream = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: { ...forwardable(incoming.headers), host: target.host, 'content-length': String(body.length) },
+          agent,
+        },
+        (answer) => {
+          const status = answer.statusCode ?? 502;
+          // Each answer closes its client connection. A balancer that keeps idle client connections
+          // closes them after its own timeout, sometimes just as the client reuses one; department
+          // calls are never retried, so the gateway would answer DEPARTMENT_UNAVAILABLE ("read
+          // ECONNRESET", seen with Node's 5 s default; docs/deployment.md). Closing after each answer
+          // leaves no idle connection to race on, and balances per request as well.
+          outgoing.writeHead(status, {
+            ...forwardable(answer.headers),
+            connection: 'close',
+            [BALANCED_TO_HEADER]: String(index),
+          });
+          const refused: Buffer[] = [];
+          if (status >= 400) answer.on('data', (chunk: Buffer) => refused.push(chunk));
+          answer.pipe(outgoing);
+          answer.on('end', () => {
+            if (isGraphQL) answered[index] = (answered[index] ?? 0) + 1;
+            if (status >= 400)
+              failures.push(`${index}: HTTP ${status} ${Buffer.concat(refused).toString('utf8').slice(0, 500)}`);
+          });
+        },
+      );
       upstream.on('error', (error) => {
         failures.push(`${index}: ${error.message}`);
         if (outgoing.headersSent) return void outgoing.destroy();
-        outgoing.writeHead(502, { 'content-type': 'application/json', connection: 'close', [BALANCED_TO_HEADER]: String(index) });
-        outgoing.end(JSON.stringify({ errors: [{ message: 'The backend is unreachable.', extensions: { code: 'BAD_GATEWAY' } }] }));
+        outgoing.writeHead(502, {
+          'content-type': 'application/json',
+          connection: 'close',
+          [BALANCED_TO_HEADER]: String(index),
+        });
+        outgoing.end(
+          JSON.stringify({ errors: [{ message: 'The backend is unreachable.', extensions: { code: 'BAD_GATEWAY' } }] }),
+        );
       });
       upstream.end(body);
     });

@@ -13,7 +13,11 @@ import { recordStateFields } from '../oracle/oracle.ts';
 export const STORED_RECORD_LISTS = {
   abnormalOperations: { type: 'AbnormalOperationEntry', department: 'registry', collection: 'abnormal_operations' },
   dishonestDebtorEntries: { type: 'DishonestDebtorEntry', department: 'judicial', collection: 'debtor_entries' },
-  consumptionRestrictions: { type: 'ConsumptionRestrictionOrder', department: 'judicial', collection: 'consumption_restrictions' },
+  consumptionRestrictions: {
+    type: 'ConsumptionRestrictionOrder',
+    department: 'judicial',
+    collection: 'consumption_restrictions',
+  },
   taxViolations: { type: 'TaxViolationCase', department: 'tax', collection: 'violation_cases' },
   administrativePenalties: { type: 'AdministrativePenalty', department: 'penalties', collection: 'penalties' },
   seriousDishonestyListings: { type: 'SeriousDishonestyListing', department: 'credit', collection: 'listings' },
@@ -28,13 +32,18 @@ function shown(value: unknown): string {
 
 /** A record's state as one line: its start, end, restoration and severity fields, in the matrix's order. */
 export function recordSignature(type: string, record: Readonly<Record<string, unknown>>): string {
-  return recordStateFields(type).map((field) => `${field}=${shown(record[field])}`).join(' ');
+  return recordStateFields(type)
+    .map((field) => `${field}=${shown(record[field])}`)
+    .join(' ');
 }
 
 /** uscc → record list → the sorted signatures of the stored records. */
 export async function storedRecordSignatures(mongoUri: string): Promise<Map<string, Map<StoredRecordList, string[]>>> {
   const bySubject = new Map<string, Map<StoredRecordList, string[]>>();
-  for (const [list, { type, department, collection }] of Object.entries(STORED_RECORD_LISTS) as [StoredRecordList, (typeof STORED_RECORD_LISTS)[StoredRecordList]][]) {
+  for (const [list, { type, department, collection }] of Object.entries(STORED_RECORD_LISTS) as [
+    StoredRecordList,
+    (typeof STORED_RECORD_LISTS)[StoredRecordList],
+  ][]) {
     const connection = await connectDatabase(mongoUri, departmentDatabaseName(department));
     try {
       for (const document of await connection.collection(collection).find({}).toArray()) {
@@ -54,7 +63,11 @@ export async function storedRecordSignatures(mongoUri: string): Promise<Map<stri
  * Fails unless the test inspector's answers (uscc → subject, every field) are what the seed
  * generator made and the store holds, for the first `count` seeded subjects.
  */
-export async function assertInspectorHoldsTheTruth(mongoUri: string, answers: ReadonlyMap<string, Readonly<Record<string, unknown>>>, count: number): Promise<void> {
+export async function assertInspectorHoldsTheTruth(
+  mongoUri: string,
+  answers: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  count: number,
+): Promise<void> {
   const stored = await storedRecordSignatures(mongoUri);
   for (let index = 0; index < count; index++) {
     const seeded = seedSubject(index);
@@ -65,11 +78,18 @@ export async function assertInspectorHoldsTheTruth(mongoUri: string, answers: Re
       { name: seeded.name, legalRepresentative: { ...seeded.legalRepresentative } },
       `inspector ${seeded.uscc}: the seed generator's subject`,
     );
-    for (const [list, { type }] of Object.entries(STORED_RECORD_LISTS) as [StoredRecordList, (typeof STORED_RECORD_LISTS)[StoredRecordList]][]) {
+    for (const [list, { type }] of Object.entries(STORED_RECORD_LISTS) as [
+      StoredRecordList,
+      (typeof STORED_RECORD_LISTS)[StoredRecordList],
+    ][]) {
       const records: unknown = answered[list];
       assert.ok(Array.isArray(records), `inspector ${seeded.uscc}.${list} is a list`);
       const got: string[] = records.map((record) => recordSignature(type, record as Record<string, unknown>)).sort();
-      assert.deepEqual(got, stored.get(seeded.uscc)?.get(list) ?? [], `inspector ${seeded.uscc}.${list}: the store's records`);
+      assert.deepEqual(
+        got,
+        stored.get(seeded.uscc)?.get(list) ?? [],
+        `inspector ${seeded.uscc}.${list}: the store's records`,
+      );
     }
   }
 }

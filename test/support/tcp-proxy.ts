@@ -24,24 +24,26 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
-  const newServer = (): Server => createServer((client) => {
-    const upstream = connect(target.port, target.host);
-    track(client);
-    track(upstream);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.pipe(upstream).pipe(client);
-    const pair: [Socket, Socket] = [client, upstream];
-    pairs.add(pair);
-    client.once('close', () => pairs.delete(pair));
-  });
-  const listen = (server: Server, port: number): Promise<number> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
+  const newServer = (): Server =>
+    createServer((client) => {
+      const upstream = connect(target.port, target.host);
+      track(client);
+      track(upstream);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.pipe(upstream).pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      pairs.add(pair);
+      client.once('close', () => pairs.delete(pair));
     });
-  });
+  const listen = (server: Server, port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
   let server: Server | undefined = newServer();
   const port = await listen(server, 0);
   const cut = async (): Promise<void> => {

@@ -17,7 +17,10 @@ export async function newIssuerKey(kid: string): Promise<IssuerKey> {
 }
 
 /** A token from the courts' identity provider (or whoever signs with `key`). */
-export function courtToken(key: IssuerKey, claims: { iss?: string; sub?: string; aud?: string; exp?: number | string; iat?: number } = {}): Promise<string> {
+export function courtToken(
+  key: IssuerKey,
+  claims: { iss?: string; sub?: string; aud?: string; exp?: number | string; iat?: number } = {},
+): Promise<string> {
   return new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: key.kid })
     .setIssuer(claims.iss ?? COURT_ISSUER)

@@ -9,7 +9,15 @@
  * by construction.
  */
 import { Supergraph } from '@apollo/federation-internals';
-import { getNamedType, isInterfaceType, isIntrospectionType, isListType, isNonNullType, isObjectType, isScalarType } from 'graphql';
+import {
+  getNamedType,
+  isInterfaceType,
+  isIntrospectionType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+} from 'graphql';
 import type { GraphQLField, GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema } from 'graphql';
 
 /** A type whose fields a policy decides. */
@@ -45,7 +53,8 @@ export function isAlwaysAllowed(typeName: string, fieldName: string): boolean {
 export function policyTypes(schema: GraphQLSchema): PolicyType[] {
   const types: PolicyType[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
-    if ((isObjectType(type) || isInterfaceType(type)) && !isIntrospectionType(type) && !isFederationInternal(type.name)) types.push(type);
+    if ((isObjectType(type) || isInterfaceType(type)) && !isIntrospectionType(type) && !isFederationInternal(type.name))
+      types.push(type);
   }
   return types.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -40,11 +40,16 @@ export interface Competence {
 }
 
 /** Why `record` of `recordType` is outside `competence` (a sentence for the consumer), or undefined when it is within. */
-export function outsideCompetence(competence: Competence | undefined, recordType: string, record: object): string | undefined {
+export function outsideCompetence(
+  competence: Competence | undefined,
+  recordType: string,
+  record: object,
+): string | undefined {
   const allowed = competence?.records.get(recordType);
   if (!competence || !allowed) return `Your policy does not let you record ${recordType} records.`;
   const fields = WRITTEN_RECORDS[recordType] ?? {};
-  const value = (field: string | undefined): unknown => (field ? (record as Record<string, unknown>)[field] : undefined);
+  const value = (field: string | undefined): unknown =>
+    field ? (record as Record<string, unknown>)[field] : undefined;
   const authority = value(fields.authority);
   if (fields.authority && !competence.authorities.includes(String(authority))) {
     return `You may record only in the name of ${competence.authorities.join(', ')}, not ${String(authority)}.`;

@@ -8,7 +8,15 @@
 import { createHash } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import { DEFAULT_RECORD_RULE } from './model.ts';
-import type { ApiKeyCredential, CompiledPolicy, Consumer, ConsumerView, FieldDecision, Issuer, RecordRule } from './model.ts';
+import type {
+  ApiKeyCredential,
+  CompiledPolicy,
+  Consumer,
+  ConsumerView,
+  FieldDecision,
+  Issuer,
+  RecordRule,
+} from './model.ts';
 import { isAlwaysAllowed, policyFields, policyTypes } from './api-schema.ts';
 import type { CompetenceSource, PolicySource } from '../loading/parse.ts';
 import type { Competence } from './competence.ts';
@@ -31,7 +39,10 @@ export function policyVersion(texts: ReadonlyMap<string, string>): string {
   for (const name of [...texts.keys()].sort()) {
     // Lengths first, so that moving text from one file to the next changes the hash.
     const text = texts.get(name) ?? '';
-    hash.update(`${name.length}:${name}\n${Buffer.byteLength(text)}:`).update(text).update('\n');
+    hash
+      .update(`${name.length}:${name}\n${Buffer.byteLength(text)}:`)
+      .update(text)
+      .update('\n');
   }
   return hash.digest('hex').slice(0, 16);
 }
@@ -43,7 +54,12 @@ class CompiledView implements ConsumerView {
   readonly #fields: ReadonlyMap<string, ReadonlyMap<string, FieldDecision>>;
   readonly #records: ReadonlyMap<string, RecordRule>;
 
-  constructor(consumer: string, purpose: string, fields: ReadonlyMap<string, ReadonlyMap<string, FieldDecision>>, records: ReadonlyMap<string, RecordRule>) {
+  constructor(
+    consumer: string,
+    purpose: string,
+    fields: ReadonlyMap<string, ReadonlyMap<string, FieldDecision>>,
+    records: ReadonlyMap<string, RecordRule>,
+  ) {
     this.consumer = consumer;
     this.purpose = purpose;
     this.key = `${consumer}/${purpose}`;
@@ -72,16 +88,22 @@ function compileView(view: ResolvedView, schema: GraphQLSchema): ConsumerView {
         continue;
       }
       const entry = decided?.get(field.name);
-      byField.set(field.name, entry
-        ? Object.freeze({ effect: entry.effect, ...(entry.mask ? { mask: entry.mask } : {}), ruleId: entry.rule.id })
-        : DEFAULT_DENY);
+      byField.set(
+        field.name,
+        entry
+          ? Object.freeze({ effect: entry.effect, ...(entry.mask ? { mask: entry.mask } : {}), ruleId: entry.rule.id })
+          : DEFAULT_DENY,
+      );
     }
     fields.set(type.name, byField);
   }
   alignInterfaceFields(fields, schema);
   const records = new Map<string, RecordRule>();
   for (const [typeName, entry] of view.records) {
-    records.set(typeName, Object.freeze({ ruleId: entry.rule.id, history: entry.history, disclosureWindow: entry.disclosureWindow }));
+    records.set(
+      typeName,
+      Object.freeze({ ruleId: entry.rule.id, history: entry.history, disclosureWindow: entry.disclosureWindow }),
+    );
   }
   return new CompiledView(view.consumer, view.purpose, fields, records);
 }
@@ -92,10 +114,15 @@ function toDate(text: string | undefined): Date | undefined {
 
 function compileCompetence(source: CompetenceSource): Competence {
   const authorities = Object.freeze([...source.authorities]);
-  const records = new Map(Object.entries(source.records).map(([recordType, record]) => [recordType, Object.freeze({
-    ...(record.kinds ? { kinds: Object.freeze([...record.kinds]) } : {}),
-    basisIssuers: Object.freeze([...(record.basisIssuers ?? authorities)]),
-  })]));
+  const records = new Map(
+    Object.entries(source.records).map(([recordType, record]) => [
+      recordType,
+      Object.freeze({
+        ...(record.kinds ? { kinds: Object.freeze([...record.kinds]) } : {}),
+        basisIssuers: Object.freeze([...(record.basisIssuers ?? authorities)]),
+      }),
+    ]),
+  );
   return Object.freeze({ authorities, records });
 }
 
@@ -105,22 +132,33 @@ function compileConsumers(source: PolicySource): Map<string, Consumer> {
     const apiKeys: ApiKeyCredential[] = consumer.apiKeys.map((key) => {
       const notBefore = toDate(key.notBefore);
       const notAfter = toDate(key.notAfter);
-      return Object.freeze({ id: key.id, sha256: key.sha256, ...(notBefore ? { notBefore } : {}), ...(notAfter ? { notAfter } : {}), revoked: key.revoked });
+      return Object.freeze({
+        id: key.id,
+        sha256: key.sha256,
+        ...(notBefore ? { notBefore } : {}),
+        ...(notAfter ? { notAfter } : {}),
+        revoked: key.revoked,
+      });
     });
-    consumers.set(consumer.id, Object.freeze({
-      id: consumer.id,
-      name: consumer.name,
-      purposes: Object.freeze([...consumer.purposes]),
-      ...(consumer.defaultPurpose !== undefined ? { defaultPurpose: consumer.defaultPurpose } : {}),
-      mode: consumer.mode,
-      apiKeys: Object.freeze(apiKeys),
-      jwt: Object.freeze(consumer.jwt.map(({ issuer, subject }) => Object.freeze({ issuer, subject }))),
-      anonymous: consumer.anonymous,
-      ...(consumer.limits !== undefined ? { limits: Object.freeze({ ...consumer.limits }) } : {}),
-      ...(consumer.persistedOperationsOnly !== undefined ? { persistedOperationsOnly: consumer.persistedOperationsOnly } : {}),
-      ...(consumer.roles !== undefined ? { roles: Object.freeze([...consumer.roles]) } : {}),
-      ...(consumer.competence !== undefined ? { competence: compileCompetence(consumer.competence) } : {}),
-    }));
+    consumers.set(
+      consumer.id,
+      Object.freeze({
+        id: consumer.id,
+        name: consumer.name,
+        purposes: Object.freeze([...consumer.purposes]),
+        ...(consumer.defaultPurpose !== undefined ? { defaultPurpose: consumer.defaultPurpose } : {}),
+        mode: consumer.mode,
+        apiKeys: Object.freeze(apiKeys),
+        jwt: Object.freeze(consumer.jwt.map(({ issuer, subject }) => Object.freeze({ issuer, subject }))),
+        anonymous: consumer.anonymous,
+        ...(consumer.limits !== undefined ? { limits: Object.freeze({ ...consumer.limits }) } : {}),
+        ...(consumer.persistedOperationsOnly !== undefined
+          ? { persistedOperationsOnly: consumer.persistedOperationsOnly }
+          : {}),
+        ...(consumer.roles !== undefined ? { roles: Object.freeze([...consumer.roles]) } : {}),
+        ...(consumer.competence !== undefined ? { competence: compileCompetence(consumer.competence) } : {}),
+      }),
+    );
   }
   return consumers;
 }

@@ -30,7 +30,8 @@ function interfaces(schema: GraphQLSchema): GraphQLInterfaceType[] {
 const RESTRICTIVENESS = { allow: 0, mask: 1, deny: 2 } as const;
 
 function stricter(a: FieldDecision, b: FieldDecision): FieldDecision {
-  if (a.effect === 'mask' && b.effect === 'mask' && a.mask !== b.mask) return Object.freeze({ effect: 'deny', ruleId: a.ruleId });
+  if (a.effect === 'mask' && b.effect === 'mask' && a.mask !== b.mask)
+    return Object.freeze({ effect: 'deny', ruleId: a.ruleId });
   return RESTRICTIVENESS[b.effect] > RESTRICTIVENESS[a.effect] ? b : a;
 }
 
@@ -63,8 +64,10 @@ export function alignInterfaceFields(fields: Map<string, Map<string, FieldDecisi
 /** A warning wherever an interface field is decided less strictly than an implementation's, or an implementation's less strictly than the interface's. */
 export function reportInterfaceMismatches(resolution: Resolution, schema: GraphQLSchema, sink: ProblemSink): void {
   const reported = new Set<string>();
-  const effectOf = (entry: { effect: keyof typeof RESTRICTIVENESS; mask?: string } | undefined): string => (entry ? `${entry.effect}${entry.mask ? ` ${entry.mask}` : ''}` : 'deny');
-  const rank = (entry: { effect: keyof typeof RESTRICTIVENESS } | undefined): number => RESTRICTIVENESS[entry?.effect ?? 'deny'];
+  const effectOf = (entry: { effect: keyof typeof RESTRICTIVENESS; mask?: string } | undefined): string =>
+    entry ? `${entry.effect}${entry.mask ? ` ${entry.mask}` : ''}` : 'deny';
+  const rank = (entry: { effect: keyof typeof RESTRICTIVENESS } | undefined): number =>
+    RESTRICTIVENESS[entry?.effect ?? 'deny'];
   for (const view of resolution.views) {
     for (const type of interfaces(schema)) {
       for (const field of policyFields(type)) {
@@ -73,15 +76,20 @@ export function reportInterfaceMismatches(resolution: Resolution, schema: GraphQ
           const ofMember = view.fields.get(name)?.get(field.name);
           if (effectOf(ofInterface) === effectOf(ofMember)) continue;
           // The less strict of the two is the one that does not hold as written.
-          const [loose, looseName, strict, strictName] = rank(ofInterface) < rank(ofMember)
-            ? [ofInterface, type.name, ofMember, name] : [ofMember, name, ofInterface, type.name];
+          const [loose, looseName, strict, strictName] =
+            rank(ofInterface) < rank(ofMember)
+              ? [ofInterface, type.name, ofMember, name]
+              : [ofMember, name, ofInterface, type.name];
           if (!loose) continue;
           const key = `${loose.place.file}|${loose.place.path.join('.')}|${looseName}.${field.name}|${strictName}`;
           if (reported.has(key)) continue;
           reported.add(key);
-          sink.warning(loose.place, 'interface-mismatch',
+          sink.warning(
+            loose.place,
+            'interface-mismatch',
             `${looseName}.${field.name} is ${effectOf(loose)} for ${view.consumer} (${view.purpose}) but ${strictName}.${field.name} is ${effectOf(strict)}: a value of one is a value of the other, so ${looseName}.${field.name} is decided ${effectOf(strict)}`,
-            `decide ${type.name}.${field.name} and the same field of the types implementing ${type.name} alike`);
+            `decide ${type.name}.${field.name} and the same field of the types implementing ${type.name} alike`,
+          );
         }
       }
     }

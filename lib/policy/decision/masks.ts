@@ -7,9 +7,11 @@ import type { MaskName } from './model.ts';
  */
 const MASKS: Record<MaskName, (value: string) => string> = {
   /** Resident ID number: the first 4 and last 4 characters. */
-  ID_NUMBER: (value) => (value.length <= 8 ? '*'.repeat(value.length) : value.slice(0, 4) + '*'.repeat(value.length - 8) + value.slice(-4)),
+  ID_NUMBER: (value) =>
+    value.length <= 8 ? '*'.repeat(value.length) : value.slice(0, 4) + '*'.repeat(value.length - 8) + value.slice(-4),
   /** Phone: the first 3 and last 4 digits. */
-  PHONE: (value) => (value.length <= 7 ? '*'.repeat(value.length) : value.slice(0, 3) + '*'.repeat(value.length - 7) + value.slice(-4)),
+  PHONE: (value) =>
+    value.length <= 7 ? '*'.repeat(value.length) : value.slice(0, 3) + '*'.repeat(value.length - 7) + value.slice(-4),
   /** A person's name: the surname only. */
   NAME: (value) => (value.length <= 1 ? '*' : value.charAt(0) + '*'.repeat(value.length - 1)),
   /** Nothing of the value. */

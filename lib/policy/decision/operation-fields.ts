@@ -9,7 +9,13 @@
  */
 import { getNamedType, isCompositeType, isListType, isNonNullType, Kind } from 'graphql';
 import type {
-  DocumentNode, FieldNode, GraphQLCompositeType, GraphQLField, GraphQLOutputType, GraphQLSchema, OperationDefinitionNode,
+  DocumentNode,
+  FieldNode,
+  GraphQLCompositeType,
+  GraphQLField,
+  GraphQLOutputType,
+  GraphQLSchema,
+  OperationDefinitionNode,
 } from 'graphql';
 import { fragmentsOf, walkSelections } from '../../graphql/operation-walk.ts';
 
@@ -28,14 +34,20 @@ export interface RequestedField {
 
 /** The operation to run: the named one, or the only one. Throws when that is ambiguous or missing. */
 export function selectOperation(document: DocumentNode, operationName?: string | null): OperationDefinitionNode {
-  const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  const operations = document.definitions.filter(
+    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+  );
   if (operationName) {
     const named = operations.find((operation) => operation.name?.value === operationName);
     if (!named) throw new Error(`Unknown operation named "${operationName}".`);
     return named;
   }
   if (operations.length !== 1) {
-    throw new Error(operations.length === 0 ? 'The document contains no operation.' : 'The document contains several operations: name the one to run.');
+    throw new Error(
+      operations.length === 0
+        ? 'The document contains no operation.'
+        : 'The document contains several operations: name the one to run.',
+    );
   }
   return operations[0]!;
 }
@@ -65,7 +77,12 @@ interface Place {
   out: RequestedField[];
 }
 
-function requestedField(field: FieldNode, parent: GraphQLCompositeType | undefined, definition: GraphQLField<unknown, unknown> | undefined, place: Place): Place | undefined {
+function requestedField(
+  field: FieldNode,
+  parent: GraphQLCompositeType | undefined,
+  definition: GraphQLField<unknown, unknown> | undefined,
+  place: Place,
+): Place | undefined {
   // A fragment on a type the schema does not have selects nothing a policy could decide.
   if (!parent) return undefined;
   const fieldName = field.name.value;
@@ -80,11 +97,18 @@ function requestedField(field: FieldNode, parent: GraphQLCompositeType | undefin
  * Every field the operation selects, in document order, fragments expanded in place. Fields the
  * schema does not know are reported too (policies deny them) but not walked into.
  */
-export function collectRequestedFields(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): RequestedField[] {
+export function collectRequestedFields(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName?: string | null,
+): RequestedField[] {
   const operation = selectOperation(document, operationName);
   const root = rootType(schema, operation);
   const out: RequestedField[] = [];
   if (!root) return out;
-  walkSelections({ schema, fragments: fragmentsOf(document), field: requestedField }, operation.selectionSet, root, { path: [], out });
+  walkSelections({ schema, fragments: fragmentsOf(document), field: requestedField }, operation.selectionSet, root, {
+    path: [],
+    out,
+  });
   return out;
 }

@@ -8,7 +8,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kind, parse, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import {
+  Kind,
+  parse,
+  print,
+  visit,
+  type DefinitionNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+} from 'graphql';
 import { documentHash } from '../../graphql/document-hash.ts';
 
 export const OPERATIONS_FOLDER = 'operations';
@@ -34,15 +42,22 @@ export function operationHash(body: string): string {
 
 function isManifest(value: unknown): value is OperationManifest {
   const manifest = value as Partial<OperationManifest> | null;
-  return manifest?.format === 'apollo-persisted-query-manifest' && Array.isArray(manifest.operations)
-    && manifest.operations.every((operation) => typeof operation?.body === 'string');
+  return (
+    manifest?.format === 'apollo-persisted-query-manifest' &&
+    Array.isArray(manifest.operations) &&
+    manifest.operations.every((operation) => typeof operation?.body === 'string')
+  );
 }
 
 /** Reads one manifest; the ids are recomputed from the bodies, so a hand-edited id cannot point at another text. */
 export async function readManifest(path: string): Promise<OperationManifest> {
   const value: unknown = JSON.parse(await readFile(path, 'utf8'));
-  if (!isManifest(value)) throw new Error(`${path} is not an Apollo persisted query manifest (format "apollo-persisted-query-manifest")`);
-  return { ...value, operations: value.operations.map((operation) => ({ ...operation, id: operationHash(operation.body) })) };
+  if (!isManifest(value))
+    throw new Error(`${path} is not an Apollo persisted query manifest (format "apollo-persisted-query-manifest")`);
+  return {
+    ...value,
+    operations: value.operations.map((operation) => ({ ...operation, id: operationHash(operation.body) })),
+  };
 }
 
 /** Every consumer's registered operations: consumer id -> (hash -> body). */
@@ -52,12 +67,19 @@ export async function readRegisteredOperations(policiesDir: string): Promise<Map
   if (!existsSync(dir)) return registered;
   for (const file of (await readdir(dir)).filter((name) => name.endsWith('.json')).sort()) {
     const manifest = await readManifest(join(dir, file));
-    registered.set(file.slice(0, -'.json'.length), new Map(manifest.operations.map((operation) => [operation.id, operation.body])));
+    registered.set(
+      file.slice(0, -'.json'.length),
+      new Map(manifest.operations.map((operation) => [operation.id, operation.body])),
+    );
   }
   return registered;
 }
 
-function fragmentsUsed(definition: DefinitionNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, into = new Map<string, FragmentDefinitionNode>()): Map<string, FragmentDefinitionNode> {
+function fragmentsUsed(
+  definition: DefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  into = new Map<string, FragmentDefinitionNode>(),
+): Map<string, FragmentDefinitionNode> {
   visit(definition, {
     FragmentSpread: (spread) => {
       const fragment = fragments.get(spread.name.value);
@@ -76,22 +98,33 @@ function fragmentsUsed(definition: DefinitionNode, fragments: ReadonlyMap<string
  */
 export function operationsOfDocument(text: string): RegisteredOperation[] {
   const document: DocumentNode = parse(text);
-  const fragments = new Map(document.definitions.flatMap((definition) =>
-    (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
+  const fragments = new Map(
+    document.definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [],
+    ),
+  );
   return document.definitions.flatMap((definition) => {
     if (definition.kind !== Kind.OPERATION_DEFINITION) return [];
     if (!definition.name) throw new Error('every operation to register needs a name');
-    const used = [...fragmentsUsed(definition, fragments).values()].sort((a, b) => a.name.value.localeCompare(b.name.value));
+    const used = [...fragmentsUsed(definition, fragments).values()].sort((a, b) =>
+      a.name.value.localeCompare(b.name.value),
+    );
     const body = print({ kind: Kind.DOCUMENT, definitions: [definition, ...used] });
     return [{ id: operationHash(body), name: definition.name.value, type: definition.operation, body }];
   });
 }
 
 /** Adds operations to a consumer's manifest (an operation already registered stays once); returns the manifest written. */
-export async function registerOperations(policiesDir: string, consumer: string, operations: readonly RegisteredOperation[]): Promise<OperationManifest> {
+export async function registerOperations(
+  policiesDir: string,
+  consumer: string,
+  operations: readonly RegisteredOperation[],
+): Promise<OperationManifest> {
   const dir = join(policiesDir, OPERATIONS_FOLDER);
   const path = join(dir, `${consumer}.json`);
-  const manifest: OperationManifest = existsSync(path) ? await readManifest(path) : { format: 'apollo-persisted-query-manifest', version: 1, operations: [] };
+  const manifest: OperationManifest = existsSync(path)
+    ? await readManifest(path)
+    : { format: 'apollo-persisted-query-manifest', version: 1, operations: [] };
   const known = new Set(manifest.operations.map((operation) => operation.id));
   for (const operation of operations) if (!known.has(operation.id)) manifest.operations.push(operation);
   await mkdir(dir, { recursive: true });

@@ -95,15 +95,25 @@ export function expandFieldPattern(pattern: string, schema: GraphQLSchema): Fiel
 }
 
 /** The fields a pattern of a rule reaches, expanding `set:` references. */
-export function expandPattern(pattern: string, schema: GraphQLSchema, fieldSets: ReadonlyMap<string, readonly string[]>): FieldTarget[] {
+export function expandPattern(
+  pattern: string,
+  schema: GraphQLSchema,
+  fieldSets: ReadonlyMap<string, readonly string[]>,
+): FieldTarget[] {
   if (!pattern.startsWith(SET_PREFIX)) return expandFieldPattern(pattern, schema);
   const members = fieldSets.get(pattern.slice(SET_PREFIX.length)) ?? [];
   // Field sets do not nest (validate says so), which keeps a set readable on its own.
-  return members.filter((member) => !member.startsWith(SET_PREFIX)).flatMap((member) => expandFieldPattern(member, schema));
+  return members
+    .filter((member) => !member.startsWith(SET_PREFIX))
+    .flatMap((member) => expandFieldPattern(member, schema));
 }
 
 /** The consumer ids a rule names, directly or through groups (unknown names are skipped). */
-export function ruleConsumerIds(rule: RuleSource, consumerIds: ReadonlySet<string>, groups: ReadonlyMap<string, readonly string[]>): Set<string> {
+export function ruleConsumerIds(
+  rule: RuleSource,
+  consumerIds: ReadonlySet<string>,
+  groups: ReadonlyMap<string, readonly string[]>,
+): Set<string> {
   const ids = new Set<string>();
   for (const name of rule.consumers) {
     if (consumerIds.has(name)) ids.add(name);
@@ -112,16 +122,27 @@ export function ruleConsumerIds(rule: RuleSource, consumerIds: ReadonlySet<strin
   return ids;
 }
 
-function ruleEntries(rule: RuleSource, schema: GraphQLSchema, fieldSets: ReadonlyMap<string, readonly string[]>): { target: FieldTarget; entry: FieldEntry }[] {
+function ruleEntries(
+  rule: RuleSource,
+  schema: GraphQLSchema,
+  fieldSets: ReadonlyMap<string, readonly string[]>,
+): { target: FieldTarget; entry: FieldEntry }[] {
   const effect = rule.effect;
   if (effect.kind === 'records') return [];
-  const patterns = effect.kind === 'mask' ? effect.masks.map(({ pattern, mask }) => ({ pattern, mask })) : effect.patterns.map((pattern) => ({ pattern, mask: undefined }));
+  const patterns =
+    effect.kind === 'mask'
+      ? effect.masks.map(({ pattern, mask }) => ({ pattern, mask }))
+      : effect.patterns.map((pattern) => ({ pattern, mask: undefined }));
   return patterns.flatMap(({ pattern, mask }, index) => {
     const place = patternPlace(rule, index);
     return expandPattern(pattern, schema, fieldSets).map((target) => ({
       target,
       entry: {
-        effect: effect.kind, ...(mask ? { mask } : {}), rule, place, wildcard: target.wildcard,
+        effect: effect.kind,
+        ...(mask ? { mask } : {}),
+        rule,
+        place,
+        wildcard: target.wildcard,
         ...(pattern.startsWith(SET_PREFIX) ? { via: pattern } : {}),
       },
     }));
@@ -148,8 +169,10 @@ export function resolvePolicy(source: PolicySource, schema: GraphQLSchema): Reso
     if (seenConsumers.has(consumer.id)) continue;
     seenConsumers.add(consumer.id);
     for (const purpose of new Set(consumer.purposes)) {
-      const matching = compiledRules.filter(({ rule, consumers }) =>
-        consumers.has(consumer.id) && (rule.purposes === undefined || rule.purposes.includes(purpose)));
+      const matching = compiledRules.filter(
+        ({ rule, consumers }) =>
+          consumers.has(consumer.id) && (rule.purposes === undefined || rule.purposes.includes(purpose)),
+      );
 
       const candidates = new Map<string, Map<string, FieldEntry[]>>();
       const records = new Map<string, RecordEntry>();
@@ -163,9 +186,21 @@ export function resolvePolicy(source: PolicySource, schema: GraphQLSchema): Reso
         }
         if (rule.effect.kind === 'records') {
           rule.effect.records.forEach((record, index) => {
-            const entry: RecordEntry = { rule, place: patternPlace(rule, index), history: record.history, disclosureWindow: record.disclosureWindow };
+            const entry: RecordEntry = {
+              rule,
+              place: patternPlace(rule, index),
+              history: record.history,
+              disclosureWindow: record.disclosureWindow,
+            };
             const first = records.get(record.typeName);
-            if (first) resolution.recordConflicts.push({ consumer: consumer.id, purpose, typeName: record.typeName, first, second: entry });
+            if (first)
+              resolution.recordConflicts.push({
+                consumer: consumer.id,
+                purpose,
+                typeName: record.typeName,
+                first,
+                second: entry,
+              });
             else records.set(record.typeName, entry);
           });
         }
@@ -182,13 +217,26 @@ export function resolvePolicy(source: PolicySource, schema: GraphQLSchema): Reso
           const first = competing[0]!;
           for (const other of competing.slice(1)) {
             if (!sameDecision(first, other)) {
-              resolution.fieldConflicts.push({ consumer: consumer.id, purpose, typeName, fieldName, first, second: other });
+              resolution.fieldConflicts.push({
+                consumer: consumer.id,
+                purpose,
+                typeName,
+                fieldName,
+                first,
+                second: other,
+              });
             }
           }
           decided.set(fieldName, first);
         }
       }
-      resolution.views.push({ consumer: consumer.id, purpose, fields, records, rules: matching.map(({ rule }) => rule) });
+      resolution.views.push({
+        consumer: consumer.id,
+        purpose,
+        fields,
+        records,
+        rules: matching.map(({ rule }) => rule),
+      });
     }
   }
   return resolution;

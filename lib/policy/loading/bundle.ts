@@ -13,7 +13,10 @@ export type PolicyBundle = Readonly<Record<string, string>>;
 const NOT_POLICY = ['tests/', 'releases/'];
 
 export function isPolicyFile(path: string): boolean {
-  return !NOT_POLICY.some((folder) => path.startsWith(folder)) && (path.endsWith('.yaml') || path.endsWith('.yml') || path.endsWith('.json'));
+  return (
+    !NOT_POLICY.some((folder) => path.startsWith(folder)) &&
+    (path.endsWith('.yaml') || path.endsWith('.yml') || path.endsWith('.json'))
+  );
 }
 
 /** The files below a folder, by path; hidden folders and files (`.git`, editors' swap files) are not policy. */

@@ -67,7 +67,10 @@ function isPolicyFileName(name: string): boolean {
 /** The policy files of a folder (its `*.yaml` files; `tests/` is not policy): name -> text. */
 export async function readPolicyDir(dir: string): Promise<Map<string, string>> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isFile() && isPolicyFileName(entry.name)).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isFile() && isPolicyFileName(entry.name))
+    .map((entry) => entry.name)
+    .sort();
   const texts = await Promise.all(names.map((name) => readFile(join(dir, name), 'utf8')));
   return new Map(names.map((name, index) => [name, texts[index]!]));
 }
@@ -80,7 +83,13 @@ export async function readPolicyDir(dir: string): Promise<Map<string, string>> {
  */
 export function readPolicyFilesAtGitRef(ref: string, options: { cwd: string; folder?: string }): Map<string, string> {
   const folder = (options.folder ?? 'policies').replace(/\/+$/, '');
-  const git = (args: string[]): string => execFileSync('git', args, { cwd: options.cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const git = (args: string[]): string =>
+    execFileSync('git', args, {
+      cwd: options.cwd,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   try {
     git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   } catch {
@@ -104,12 +113,17 @@ function checkJwksFiles(source: PolicySource, read: (relativePath: string) => st
     const place = child(issuer.place, 'jwksFile');
     const path = normalize(issuer.jwksFile).split(sep).join('/');
     if (isAbsolute(path) || path.startsWith('..')) {
-      sink.error(place, 'jwks', `${issuer.jwksFile} is outside the policies folder`, 'write the path relative to the policies folder, for example keys/idp.jwks.json');
+      sink.error(
+        place,
+        'jwks',
+        `${issuer.jwksFile} is outside the policies folder`,
+        'write the path relative to the policies folder, for example keys/idp.jwks.json',
+      );
       continue;
     }
     const text = read(path);
     if (text === undefined) {
-      sink.error(place, 'jwks', `${issuer.jwksFile} does not exist`, 'save the issuer\'s public JSON Web Key Set there');
+      sink.error(place, 'jwks', `${issuer.jwksFile} does not exist`, "save the issuer's public JSON Web Key Set there");
       continue;
     }
     let keys: unknown;
@@ -119,9 +133,19 @@ function checkJwksFiles(source: PolicySource, read: (relativePath: string) => st
       keys = undefined;
     }
     if (!Array.isArray(keys) || keys.length === 0) {
-      sink.error(place, 'jwks', `${issuer.jwksFile} is not a JSON Web Key Set`, 'expected JSON like {"keys": [{"kty": "EC", ...}]}');
+      sink.error(
+        place,
+        'jwks',
+        `${issuer.jwksFile} is not a JSON Web Key Set`,
+        'expected JSON like {"keys": [{"kty": "EC", ...}]}',
+      );
     } else if (keys.some((key) => typeof key === 'object' && key !== null && 'd' in key)) {
-      sink.error(place, 'jwks', `${issuer.jwksFile} contains a private key`, 'keep only the public key here; remove "d" and rotate the key, it has leaked');
+      sink.error(
+        place,
+        'jwks',
+        `${issuer.jwksFile} contains a private key`,
+        'keep only the public key here; remove "d" and rotate the key, it has leaked',
+      );
     }
   }
   return sink.problems;
@@ -132,7 +156,8 @@ function ruleSummaries(source: PolicySource): Map<string, RuleSummary> {
   for (const rule of source.rules) {
     const file = source.files.get(rule.place.file);
     const { line, column } = file ? positionOf(file, rule.place) : { line: 1, column: 1 };
-    if (!rules.has(rule.id)) rules.set(rule.id, { id: rule.id, description: rule.description, file: rule.place.file, line, column });
+    if (!rules.has(rule.id))
+      rules.set(rule.id, { id: rule.id, description: rule.description, file: rule.place.file, line, column });
   }
   return rules;
 }
@@ -169,7 +194,13 @@ export function loadPolicyFromTexts(
   if (errors.length > 0) return { ok: false, errors, warnings };
   return {
     ok: true,
-    policy: compilePolicy(parsed.source, resolution, schema, policyVersion(new Map([...texts, ...referenced])), referenced),
+    policy: compilePolicy(
+      parsed.source,
+      resolution,
+      schema,
+      policyVersion(new Map([...texts, ...referenced])),
+      referenced,
+    ),
     warnings,
     rules: ruleSummaries(parsed.source),
   };

@@ -14,7 +14,13 @@ import type { Place, YamlFile } from './yaml-source.ts';
 /** The shape the JSON Schema guarantees for one file. */
 interface RawPolicyFile {
   purposes?: { id: string; description: string }[];
-  issuers?: { issuer: string; audience: string; jwksFile?: string; jwksUri?: string; maxTokenLifetimeSeconds?: number }[];
+  issuers?: {
+    issuer: string;
+    audience: string;
+    jwksFile?: string;
+    jwksUri?: string;
+    maxTokenLifetimeSeconds?: number;
+  }[];
   consumers?: {
     id: string;
     name: string;
@@ -51,9 +57,20 @@ export interface CompetenceSource {
   records: Record<string, { kinds?: string[]; basisIssuers?: string[] }>;
 }
 
-export interface PurposeSource { place: Place; id: string; description: string }
+export interface PurposeSource {
+  place: Place;
+  id: string;
+  description: string;
+}
 
-export interface IssuerSource { place: Place; issuer: string; audience: string; jwksFile?: string; jwksUri?: string; maxTokenLifetimeSeconds?: number }
+export interface IssuerSource {
+  place: Place;
+  issuer: string;
+  audience: string;
+  jwksFile?: string;
+  jwksUri?: string;
+  maxTokenLifetimeSeconds?: number;
+}
 
 export interface ApiKeySource {
   place: Place;
@@ -82,7 +99,11 @@ export interface ConsumerSource {
 }
 
 /** A group or a field set: a name and its members. `place` is the name's key. */
-export interface NamedListSource { place: Place; name: string; members: readonly string[] }
+export interface NamedListSource {
+  place: Place;
+  name: string;
+  members: readonly string[];
+}
 
 export type RuleEffectSource =
   | { kind: 'allow' | 'deny'; patterns: readonly string[] }
@@ -130,11 +151,14 @@ export function patternPlace(rule: RuleSource, index: number): Place {
 function ruleEffect(rule: NonNullable<RawPolicyFile['rules']>[number]): RuleEffectSource {
   if (rule.allow) return { kind: 'allow', patterns: rule.allow };
   if (rule.deny) return { kind: 'deny', patterns: rule.deny };
-  if (rule.mask) return { kind: 'mask', masks: Object.entries(rule.mask).map(([pattern, mask]) => ({ pattern, mask })) };
+  if (rule.mask)
+    return { kind: 'mask', masks: Object.entries(rule.mask).map(([pattern, mask]) => ({ pattern, mask })) };
   return {
     kind: 'records',
     records: Object.entries(rule.records ?? {}).map(([typeName, value]) => ({
-      typeName, history: value.history ?? false, disclosureWindow: value.disclosureWindow ?? false,
+      typeName,
+      history: value.history ?? false,
+      disclosureWindow: value.disclosureWindow ?? false,
     })),
   };
 }
@@ -184,13 +208,20 @@ export function parsePolicyFiles(texts: ReadonlyMap<string, string>): ParseResul
         mode: consumer.mode,
         anonymous: consumer.anonymous ?? false,
         ...(consumer.limits !== undefined ? { limits: consumer.limits } : {}),
-        ...(consumer.persistedOperationsOnly !== undefined ? { persistedOperationsOnly: consumer.persistedOperationsOnly } : {}),
+        ...(consumer.persistedOperationsOnly !== undefined
+          ? { persistedOperationsOnly: consumer.persistedOperationsOnly }
+          : {}),
         ...(consumer.roles !== undefined ? { roles: consumer.roles } : {}),
         ...(consumer.competence !== undefined ? { competence: consumer.competence } : {}),
         apiKeys: (consumer.credentials?.apiKeys ?? []).map((key, k) => ({
-          ...key, revoked: key.revoked ?? false, place: child(place, 'credentials', 'apiKeys', k),
+          ...key,
+          revoked: key.revoked ?? false,
+          place: child(place, 'credentials', 'apiKeys', k),
         })),
-        jwt: (consumer.credentials?.jwt ?? []).map((jwt, k) => ({ ...jwt, place: child(place, 'credentials', 'jwt', k) })),
+        jwt: (consumer.credentials?.jwt ?? []).map((jwt, k) => ({
+          ...jwt,
+          place: child(place, 'credentials', 'jwt', k),
+        })),
       });
     });
     for (const [name, members] of Object.entries(raw.groups ?? {})) {

@@ -55,9 +55,14 @@ export function formatProblem(problem: PolicyProblem): string {
 
 /** Errors first, then by file and position, so that output is stable and reads top to bottom. */
 export function sortProblems(problems: readonly PolicyProblem[]): PolicyProblem[] {
-  return [...problems].sort((a, b) =>
-    (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1)
-    || a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
+  return [...problems].sort(
+    (a, b) =>
+      (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.message.localeCompare(b.message),
+  );
 }
 
 function editDistance(a: string, b: string): number {

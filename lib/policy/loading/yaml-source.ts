@@ -33,7 +33,11 @@ export function parseYamlFile(name: string, text: string): { file: YamlFile; pro
   const problems: PolicyProblem[] = document.errors.map((error) => {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     return {
-      severity: 'error', code: 'yaml-syntax', file: name, line, column: col,
+      severity: 'error',
+      code: 'yaml-syntax',
+      file: name,
+      line,
+      column: col,
       message: error.message.split('\n')[0] ?? error.message,
       hint: 'check the indentation and that every "key: value" has a space after the colon',
     };
@@ -120,7 +124,10 @@ export class ProblemSink {
 
 function pointerSegments(pointer: string): string[] {
   if (pointer === '') return [];
-  return pointer.slice(1).split('/').map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 function param(error: ErrorObject, name: string): unknown {
@@ -141,12 +148,18 @@ function kindOf(value: unknown): string {
 }
 
 const EXPECTED: Record<string, string> = {
-  array: 'a list', object: 'a map of keys', string: 'text', boolean: 'true or false', number: 'a number',
+  array: 'a list',
+  object: 'a map of keys',
+  string: 'text',
+  boolean: 'true or false',
+  number: 'a number',
   'array,object': 'a list or a map of keys',
 };
 
 /** One JSON Schema error as a problem an officer can read. Undefined for errors another one explains. */
-function describeSchemaError(error: ErrorObject): { path: PathSegment[]; key: boolean; message: string; hint?: string } | undefined {
+function describeSchemaError(
+  error: ErrorObject,
+): { path: PathSegment[]; key: boolean; message: string; hint?: string } | undefined {
   const path: PathSegment[] = pointerSegments(error.instancePath);
   // The branches of a oneOf only explain why the oneOf failed; its own error says it better.
   if (/\/oneOf\/\d+\//.test(error.schemaPath)) return undefined;
@@ -158,8 +171,12 @@ function describeSchemaError(error: ErrorObject): { path: PathSegment[]; key: bo
     const name = error.propertyName;
     const allowed = error.keyword === 'enum' ? (param(error, 'allowedValues') as string[]) : undefined;
     return {
-      path: [...path, name], key: true,
-      message: error.keyword === 'enum' ? `"${name}" is not a known ${title ?? 'key'}` : `"${name}" is not a valid ${title ?? 'key'}`,
+      path: [...path, name],
+      key: true,
+      message:
+        error.keyword === 'enum'
+          ? `"${name}" is not a known ${title ?? 'key'}`
+          : `"${name}" is not a valid ${title ?? 'key'}`,
       hint: allowed ? suggestion(name, allowed, title ?? 'value') : description,
     };
   }
@@ -167,7 +184,12 @@ function describeSchemaError(error: ErrorObject): { path: PathSegment[]; key: bo
     case 'additionalProperties': {
       const name = String(param(error, 'additionalProperty'));
       const known = Object.keys((error.parentSchema?.['properties'] ?? {}) as Record<string, unknown>);
-      return { path: [...path, name], key: true, message: `unknown key "${name}"`, hint: suggestion(name, known, 'key') };
+      return {
+        path: [...path, name],
+        key: true,
+        message: `unknown key "${name}"`,
+        hint: suggestion(name, known, 'key'),
+      };
     }
     case 'required': {
       const name = String(param(error, 'missingProperty'));
@@ -178,15 +200,27 @@ function describeSchemaError(error: ErrorObject): { path: PathSegment[]; key: bo
     case 'enum': {
       const allowed = (param(error, 'allowedValues') as unknown[]).map(String);
       if (typeof error.data !== 'string') {
-        return { path, key: false, message: `expected a ${title ?? 'value'}, found ${kindOf(error.data)}`, hint: `one of ${allowed.join(', ')}` };
+        return {
+          path,
+          key: false,
+          message: `expected a ${title ?? 'value'}, found ${kindOf(error.data)}`,
+          hint: `one of ${allowed.join(', ')}`,
+        };
       }
       return {
-        path, key: false, message: `"${String(error.data)}" is not a known ${title ?? 'value'}`,
+        path,
+        key: false,
+        message: `"${String(error.data)}" is not a known ${title ?? 'value'}`,
         hint: suggestion(String(error.data), allowed, title ?? 'value'),
       };
     }
     case 'pattern':
-      return { path, key: false, message: `"${String(error.data)}" is not a valid ${title ?? 'value'}`, ...(description ? { hint: description } : {}) };
+      return {
+        path,
+        key: false,
+        message: `"${String(error.data)}" is not a valid ${title ?? 'value'}`,
+        ...(description ? { hint: description } : {}),
+      };
     case 'type': {
       const expected = String(param(error, 'type'));
       return { path, key: false, message: `expected ${EXPECTED[expected] ?? expected}, found ${kindOf(error.data)}` };
@@ -207,7 +241,12 @@ function describeSchemaError(error: ErrorObject): { path: PathSegment[]; key: bo
       const present = Array.isArray(passing) ? passing.map((index) => names[Number(index)]).filter(Boolean) : [];
       const list = names.join(', ');
       return present.length > 0
-        ? { path, key: false, message: `has both ${present.join(' and ')}; exactly one of ${list} is allowed here`, hint: 'split it in two' }
+        ? {
+            path,
+            key: false,
+            message: `has both ${present.join(' and ')}; exactly one of ${list} is allowed here`,
+            hint: 'split it in two',
+          }
         : { path, key: false, message: `needs one of ${list}` };
     }
     default:
@@ -228,7 +267,12 @@ export function schemaProblems(file: YamlFile, validate: ValidateFunction): Poli
     if (seen.has(id)) continue;
     seen.add(id);
     problems.push({
-      severity: 'error', code: 'schema', file: file.name, line, column, message: described.message,
+      severity: 'error',
+      code: 'schema',
+      file: file.name,
+      line,
+      column,
+      message: described.message,
       ...(described.hint ? { hint: described.hint } : {}),
     });
   }

@@ -42,7 +42,9 @@ export function typeCoverage(view: ConsumerView, schema: GraphQLSchema): TypeCov
 }
 
 export function recordCoverage(view: ConsumerView, schema: GraphQLSchema): RecordCoverage[] {
-  return Object.keys(RECORD_TYPES).filter((typeName) => schema.getType(typeName)).map((typeName) => ({ typeName, rule: view.records(typeName) }));
+  return Object.keys(RECORD_TYPES)
+    .filter((typeName) => schema.getType(typeName))
+    .map((typeName) => ({ typeName, rule: view.records(typeName) }));
 }
 
 /** Every consumer and purpose of the policy, in the order the policy lists them. */
@@ -52,7 +54,13 @@ export function coverageReport(policy: CompiledPolicy, schema: GraphQLSchema): V
     for (const purpose of consumer.purposes) {
       const view = policy.view(consumer.id, purpose);
       if (!view) continue;
-      report.push({ consumer: consumer.id, purpose, mode: consumer.mode, types: typeCoverage(view, schema), records: recordCoverage(view, schema) });
+      report.push({
+        consumer: consumer.id,
+        purpose,
+        mode: consumer.mode,
+        types: typeCoverage(view, schema),
+        records: recordCoverage(view, schema),
+      });
     }
   }
   return report;
@@ -71,20 +79,29 @@ function describeType(type: TypeCoverage): string {
   if (type.denied.length === total) return 'all denied';
   const parts: string[] = [];
   if (type.visible.length > 0) parts.push(`visible: ${type.visible.join(' ')}`);
-  if (type.masked.length > 0) parts.push(`masked: ${type.masked.map(({ field, mask }) => `${field}(${mask})`).join(' ')}`);
+  if (type.masked.length > 0)
+    parts.push(`masked: ${type.masked.map(({ field, mask }) => `${field}(${mask})`).join(' ')}`);
   if (type.denied.length > 0) parts.push(`denied: ${type.denied.join(' ')}`);
   return parts.join(' | ');
 }
 
 export function formatCoverage(report: readonly ViewCoverage[]): string {
   const lines: string[] = [];
-  const width = Math.max(0, ...report.flatMap((view) => [...view.types.map((type) => type.typeName.length), ...view.records.map((record) => record.typeName.length)]));
+  const width = Math.max(
+    0,
+    ...report.flatMap((view) => [
+      ...view.types.map((type) => type.typeName.length),
+      ...view.records.map((record) => record.typeName.length),
+    ]),
+  );
   for (const view of report) {
     lines.push(`${view.consumer} / ${view.purpose} (${view.mode} mode)`);
     for (const type of view.types) lines.push(`  ${type.typeName.padEnd(width)}  ${describeType(type)}`);
     lines.push('  records:');
     for (const record of view.records) {
-      lines.push(`    ${record.typeName.padEnd(width)}  ${describeRecordRule(record.rule)} (${record.rule.ruleId ?? 'default'})`);
+      lines.push(
+        `    ${record.typeName.padEnd(width)}  ${describeRecordRule(record.rule)} (${record.rule.ruleId ?? 'default'})`,
+      );
     }
     lines.push('');
   }

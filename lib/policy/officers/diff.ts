@@ -54,8 +54,22 @@ function decide(view: ConsumerView | undefined, typeName: string, fieldName: str
   return isAlwaysAllowed(typeName, fieldName) ? { effect: 'allow', ruleId: null } : DENIED;
 }
 
-function diffView(consumer: string, purpose: string, a: ConsumerView | undefined, b: ConsumerView | undefined, schema: GraphQLSchema): ViewDiff {
-  const diff: ViewDiff = { consumer, purpose, status: !a ? 'added' : !b ? 'removed' : 'changed', gained: [], lost: [], masks: [], records: [] };
+function diffView(
+  consumer: string,
+  purpose: string,
+  a: ConsumerView | undefined,
+  b: ConsumerView | undefined,
+  schema: GraphQLSchema,
+): ViewDiff {
+  const diff: ViewDiff = {
+    consumer,
+    purpose,
+    status: !a ? 'added' : !b ? 'removed' : 'changed',
+    gained: [],
+    lost: [],
+    masks: [],
+    records: [],
+  };
   for (const type of policyTypes(schema)) {
     for (const field of policyFields(type)) {
       const before = decide(a, type.name, field.name);
@@ -65,7 +79,8 @@ function diffView(consumer: string, purpose: string, a: ConsumerView | undefined
       const isVisible = after.effect !== 'deny';
       if (!wasVisible && isVisible) diff.gained.push({ coordinate, ...(after.mask ? { mask: after.mask } : {}) });
       else if (wasVisible && !isVisible) diff.lost.push(coordinate);
-      else if (wasVisible && (before.mask ?? null) !== (after.mask ?? null)) diff.masks.push({ coordinate, from: before.mask ?? null, to: after.mask ?? null });
+      else if (wasVisible && (before.mask ?? null) !== (after.mask ?? null))
+        diff.masks.push({ coordinate, from: before.mask ?? null, to: after.mask ?? null });
     }
   }
   for (const typeName of Object.keys(RECORD_TYPES)) {
@@ -93,7 +108,8 @@ function consumerChanges(a: Consumer | undefined, b: Consumer | undefined): stri
   const changes: string[] = [];
   if (a.name !== b.name) changes.push(`name: "${a.name}" -> "${b.name}"`);
   if (a.mode !== b.mode) changes.push(`mode: ${a.mode} -> ${b.mode}`);
-  if ((a.defaultPurpose ?? '-') !== (b.defaultPurpose ?? '-')) changes.push(`default purpose: ${a.defaultPurpose ?? '-'} -> ${b.defaultPurpose ?? '-'}`);
+  if ((a.defaultPurpose ?? '-') !== (b.defaultPurpose ?? '-'))
+    changes.push(`default purpose: ${a.defaultPurpose ?? '-'} -> ${b.defaultPurpose ?? '-'}`);
   if (a.anonymous !== b.anonymous) changes.push(`anonymous: ${a.anonymous} -> ${b.anonymous}`);
   for (const purpose of b.purposes) if (!a.purposes.includes(purpose)) changes.push(`purpose added: ${purpose}`);
   for (const purpose of a.purposes) if (!b.purposes.includes(purpose)) changes.push(`purpose removed: ${purpose}`);
@@ -104,9 +120,12 @@ function consumerChanges(a: Consumer | undefined, b: Consumer | undefined): stri
     if (!before) changes.push(`API key added: ${id}`);
     else if (before.sha256 !== key.sha256) changes.push(`API key replaced: ${id}`);
     else {
-      if (before.revoked !== key.revoked) changes.push(`API key ${id}: ${key.revoked ? 'revoked' : 'no longer revoked'}`);
-      if (formatDate(before.notBefore) !== formatDate(key.notBefore)) changes.push(`API key ${id}: notBefore ${formatDate(before.notBefore)} -> ${formatDate(key.notBefore)}`);
-      if (formatDate(before.notAfter) !== formatDate(key.notAfter)) changes.push(`API key ${id}: notAfter ${formatDate(before.notAfter)} -> ${formatDate(key.notAfter)}`);
+      if (before.revoked !== key.revoked)
+        changes.push(`API key ${id}: ${key.revoked ? 'revoked' : 'no longer revoked'}`);
+      if (formatDate(before.notBefore) !== formatDate(key.notBefore))
+        changes.push(`API key ${id}: notBefore ${formatDate(before.notBefore)} -> ${formatDate(key.notBefore)}`);
+      if (formatDate(before.notAfter) !== formatDate(key.notAfter))
+        changes.push(`API key ${id}: notAfter ${formatDate(before.notAfter)} -> ${formatDate(key.notAfter)}`);
     }
   }
   for (const id of keysBefore.keys()) if (!keysAfter.has(id)) changes.push(`API key removed: ${id}`);
@@ -158,8 +177,10 @@ export function formatPolicyDiff(diff: PolicyDiff): string {
     lines.push(`${view.consumer} / ${view.purpose}${view.status === 'changed' ? '' : ` (${view.status})`}:`);
     for (const gain of view.gained) lines.push(`  + ${gain.coordinate}${gain.mask ? ` (masked ${gain.mask})` : ''}`);
     for (const lost of view.lost) lines.push(`  - ${lost}`);
-    for (const mask of view.masks) lines.push(`  ~ ${mask.coordinate}: ${mask.from ?? 'unmasked'} -> ${mask.to ?? 'unmasked'}`);
-    for (const record of view.records) lines.push(`  ~ ${record.typeName} records: ${describeRecords(record.from)} -> ${describeRecords(record.to)}`);
+    for (const mask of view.masks)
+      lines.push(`  ~ ${mask.coordinate}: ${mask.from ?? 'unmasked'} -> ${mask.to ?? 'unmasked'}`);
+    for (const record of view.records)
+      lines.push(`  ~ ${record.typeName} records: ${describeRecords(record.from)} -> ${describeRecords(record.to)}`);
   }
   return lines.join('\n');
 }

@@ -25,13 +25,13 @@ export type Explanation =
   | { kind: 'refused'; consumer: string; purpose: string; reason: string }
   | { kind: 'invalid'; errors: string[] }
   | {
-    kind: 'explained';
-    consumer: string;
-    purpose: string;
-    mode: 'reject' | 'filter';
-    fields: ExplainedField[];
-    records: { typeName: string; rule: RecordRule }[];
-  };
+      kind: 'explained';
+      consumer: string;
+      purpose: string;
+      mode: 'reject' | 'filter';
+      fields: ExplainedField[];
+      records: { typeName: string; rule: RecordRule }[];
+    };
 
 export interface ExplainRequest {
   consumer: string;
@@ -43,10 +43,16 @@ export interface ExplainRequest {
 export function explainOperation(policy: CompiledPolicy, schema: GraphQLSchema, request: ExplainRequest): Explanation {
   const { consumer: consumerId, purpose } = request;
   const consumer = policy.consumers.get(consumerId);
-  if (!consumer) return { kind: 'refused', consumer: consumerId, purpose, reason: `no consumer "${consumerId}" in this policy` };
+  if (!consumer)
+    return { kind: 'refused', consumer: consumerId, purpose, reason: `no consumer "${consumerId}" in this policy` };
   const view = policy.view(consumerId, purpose);
   if (!view) {
-    return { kind: 'refused', consumer: consumerId, purpose, reason: `${consumerId} may not use purpose ${purpose} (its purposes: ${consumer.purposes.join(', ')})` };
+    return {
+      kind: 'refused',
+      consumer: consumerId,
+      purpose,
+      reason: `${consumerId} may not use purpose ${purpose} (its purposes: ${consumer.purposes.join(', ')})`,
+    };
   }
   const errors = validate(schema, request.document).map((error) => error.message);
   if (errors.length > 0) return { kind: 'invalid', errors };
@@ -94,26 +100,36 @@ function describeRule(ruleId: string | null, rules: ReadonlyMap<string, RuleSumm
   return rule ? `${ruleId} (${rule.file}:${rule.line})` : ruleId;
 }
 
-export function formatExplanation(explanation: Explanation, rules: ReadonlyMap<string, RuleSummary> = new Map()): string {
-  if (explanation.kind === 'invalid') return `The operation is not valid against the schema:\n${explanation.errors.map((error) => `  ${error}`).join('\n')}`;
-  if (explanation.kind === 'refused') return `${explanation.consumer} / ${explanation.purpose}: refused: ${explanation.reason}`;
+export function formatExplanation(
+  explanation: Explanation,
+  rules: ReadonlyMap<string, RuleSummary> = new Map(),
+): string {
+  if (explanation.kind === 'invalid')
+    return `The operation is not valid against the schema:\n${explanation.errors.map((error) => `  ${error}`).join('\n')}`;
+  if (explanation.kind === 'refused')
+    return `${explanation.consumer} / ${explanation.purpose}: refused: ${explanation.reason}`;
   const lines = [`${explanation.consumer} / ${explanation.purpose} (${explanation.mode} mode)`];
   const pathWidth = Math.max(0, ...explanation.fields.map((field) => field.path.length));
   const coordinateWidth = Math.max(0, ...explanation.fields.map((field) => field.coordinate.length));
   const effectWidth = Math.max(0, ...explanation.fields.map((field) => describeEffect(field).length));
   for (const field of explanation.fields) {
-    lines.push(`  ${field.path.padEnd(pathWidth)}  ${field.coordinate.padEnd(coordinateWidth)}  ${describeEffect(field).padEnd(effectWidth)}  ${describeRule(field.ruleId, rules)}`);
+    lines.push(
+      `  ${field.path.padEnd(pathWidth)}  ${field.coordinate.padEnd(coordinateWidth)}  ${describeEffect(field).padEnd(effectWidth)}  ${describeRule(field.ruleId, rules)}`,
+    );
   }
   if (explanation.records.length > 0) {
     lines.push('records:');
     const width = Math.max(...explanation.records.map((record) => record.typeName.length));
     for (const { typeName, rule } of explanation.records) {
-      lines.push(`  ${typeName.padEnd(width)}  ${describeRecordRule(rule)}  ${rule.ruleId === null ? 'default' : describeRule(rule.ruleId, rules)}`);
+      lines.push(
+        `  ${typeName.padEnd(width)}  ${describeRecordRule(rule)}  ${rule.ruleId === null ? 'default' : describeRule(rule.ruleId, rules)}`,
+      );
     }
   }
   const denied = explanation.fields.filter((field) => field.effect === 'deny').length;
   if (denied === 0) lines.push('verdict: answered in full');
-  else if (explanation.mode === 'reject') lines.push(`verdict: refused (reject mode): ${denied} denied field(s) requested`);
+  else if (explanation.mode === 'reject')
+    lines.push(`verdict: refused (reject mode): ${denied} denied field(s) requested`);
   else lines.push(`verdict: answered; ${denied} denied field(s) come back null with a FORBIDDEN error (filter mode)`);
   return lines.join('\n');
 }

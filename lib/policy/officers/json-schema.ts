@@ -37,7 +37,8 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'Credence policy file',
-    description: 'Consumers, purposes, issuers, groups, field sets and rules. Anything not allowed by a rule is denied.',
+    description:
+      'Consumers, purposes, issuers, groups, field sets and rules. Anything not allowed by a rule is denied.',
     type: 'object',
     additionalProperties: false,
     properties: {
@@ -66,10 +67,16 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
         description: 'Named lists of fields, used in rules as set:<name>.',
         type: 'object',
         propertyNames: { $ref: '#/definitions/name' },
-        additionalProperties: { type: 'array', minItems: 1, uniqueItems: true, items: { $ref: '#/definitions/fieldPattern' } },
+        additionalProperties: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { $ref: '#/definitions/fieldPattern' },
+        },
       },
       rules: {
-        description: 'Each rule allows, denies or masks fields, or sets which records are visible, for some consumers and purposes.',
+        description:
+          'Each rule allows, denies or masks fields, or sets which records are visible, for some consumers and purposes.',
         type: 'array',
         items: { $ref: '#/definitions/rule' },
       },
@@ -97,12 +104,14 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
       },
       maskName: {
         title: 'mask',
-        description: 'ID_NUMBER keeps the first and last 4 characters, PHONE the first 3 and last 4, NAME the first character, REDACT nothing.',
+        description:
+          'ID_NUMBER keeps the first and last 4 characters, PHONE the first 3 and last 4, NAME the first character, REDACT nothing.',
         enum: [...MASK_NAMES],
       },
       date: {
         title: 'date',
-        description: 'A date (2026-01-31, read as 00:00 UTC) or a date and time with its offset (2026-01-31T08:00:00+08:00).',
+        description:
+          'A date (2026-01-31, read as 00:00 UTC) or a date and time with its offset (2026-01-31T08:00:00+08:00).',
         type: 'string',
         pattern: DATE_PATTERN,
       },
@@ -120,11 +129,29 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
         additionalProperties: false,
         required: ['issuer', 'audience'],
         properties: {
-          issuer: { description: 'The iss claim of the tokens, for example https://idp.court.example.', type: 'string', minLength: 1 },
+          issuer: {
+            description: 'The iss claim of the tokens, for example https://idp.court.example.',
+            type: 'string',
+            minLength: 1,
+          },
           audience: { description: 'The aud claim the tokens must carry for Credence.', type: 'string', minLength: 1 },
-          jwksFile: { description: 'JSON Web Key Set file, relative to the policies folder.', type: 'string', minLength: 1 },
-          jwksUri: { description: 'Or the https URL of the issuer\'s JSON Web Key Set.', type: 'string', pattern: '^https://' },
-          maxTokenLifetimeSeconds: { description: 'The longest a token of this issuer may be valid (exp - iat), in seconds. Default 3600 (1 hour).', type: 'integer', minimum: 1, maximum: 86400 },
+          jwksFile: {
+            description: 'JSON Web Key Set file, relative to the policies folder.',
+            type: 'string',
+            minLength: 1,
+          },
+          jwksUri: {
+            description: "Or the https URL of the issuer's JSON Web Key Set.",
+            type: 'string',
+            pattern: '^https://',
+          },
+          maxTokenLifetimeSeconds: {
+            description:
+              'The longest a token of this issuer may be valid (exp - iat), in seconds. Default 3600 (1 hour).',
+            type: 'integer',
+            minimum: 1,
+            maximum: 86400,
+          },
         },
         oneOf: [{ required: ['jwksFile'] }, { required: ['jwksUri'] }],
       },
@@ -151,7 +178,11 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
         required: ['issuer', 'subject'],
         properties: {
           issuer: { description: 'An issuer listed under issuers.', type: 'string', minLength: 1 },
-          subject: { description: 'The sub claim that identifies this consumer at that issuer.', type: 'string', minLength: 1 },
+          subject: {
+            description: 'The sub claim that identifies this consumer at that issuer.',
+            type: 'string',
+            minLength: 1,
+          },
         },
       },
       consumer: {
@@ -160,7 +191,7 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
         required: ['id', 'name', 'purposes', 'mode'],
         properties: {
           id: { $ref: '#/definitions/name' },
-          name: { description: 'The agency\'s name, for people.', type: 'string', minLength: 1 },
+          name: { description: "The agency's name, for people.", type: 'string', minLength: 1 },
           purposes: {
             description: 'Purposes this consumer may declare.',
             type: 'array',
@@ -171,49 +202,96 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
           defaultPurpose: { description: 'Used when a request declares none.', $ref: '#/definitions/purposeName' },
           mode: {
             title: 'mode',
-            description: 'reject: an operation asking for a denied field is refused. filter: denied fields are answered null with a FORBIDDEN error.',
+            description:
+              'reject: an operation asking for a denied field is refused. filter: denied fields are answered null with a FORBIDDEN error.',
             enum: ['reject', 'filter'],
           },
-          anonymous: { description: 'true: requests without credentials are this consumer (at most one consumer).', type: 'boolean' },
+          anonymous: {
+            description: 'true: requests without credentials are this consumer (at most one consumer).',
+            type: 'boolean',
+          },
           limits: {
-            description: 'Limits of this consumer that differ from the gateway defaults (README: Limits). Each is a whole number.',
+            description:
+              'Limits of this consumer that differ from the gateway defaults (README: Limits). Each is a whole number.',
             type: 'object',
             additionalProperties: false,
             properties: {
               depth: { description: 'Deepest field nesting of one operation.', $ref: '#/definitions/limit' },
               aliases: { description: 'Aliased fields in one operation.', $ref: '#/definitions/limit' },
               rootFields: { description: 'Fields at the root of one operation.', $ref: '#/definitions/limit' },
-              cost: { description: 'Estimated cost: each field counts once per item of the lists it sits in (first/limit, else the default list size).', $ref: '#/definitions/limit' },
+              cost: {
+                description:
+                  'Estimated cost: each field counts once per item of the lists it sits in (first/limit, else the default list size).',
+                $ref: '#/definitions/limit',
+              },
               tokens: { description: 'Lexical tokens of one document.', $ref: '#/definitions/limit' },
               documentBytes: { description: 'Size of one document in bytes.', $ref: '#/definitions/limit' },
-              requestsPerMinute: { description: 'Requests per minute, across all gateway instances (then HTTP 429 RATE_LIMITED).', $ref: '#/definitions/limit' },
-              requestsPerDay: { description: 'Requests per day, across all gateway instances (then HTTP 429 QUOTA_EXCEEDED).', $ref: '#/definitions/limit' },
+              requestsPerMinute: {
+                description: 'Requests per minute, across all gateway instances (then HTTP 429 RATE_LIMITED).',
+                $ref: '#/definitions/limit',
+              },
+              requestsPerDay: {
+                description: 'Requests per day, across all gateway instances (then HTTP 429 QUOTA_EXCEEDED).',
+                $ref: '#/definitions/limit',
+              },
             },
           },
           competence: {
-            description: 'For a consumer that records decisions: the authorities it represents and the records within its competence. A write outside it is refused (OUTSIDE_COMPETENCE). Without it, the consumer records nothing.',
+            description:
+              'For a consumer that records decisions: the authorities it represents and the records within its competence. A write outside it is refused (OUTSIDE_COMPETENCE). Without it, the consumer records nothing.',
             type: 'object',
             additionalProperties: false,
             required: ['authorities', 'records'],
             properties: {
-              authorities: { description: 'The authorities it acts for, as records name them (a penalty\'s authority, a court, the body listing an abnormal operation).', type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+              authorities: {
+                description:
+                  "The authorities it acts for, as records name them (a penalty's authority, a court, the body listing an abnormal operation).",
+                type: 'array',
+                minItems: 1,
+                uniqueItems: true,
+                items: { type: 'string', minLength: 1 },
+              },
               records: {
-                description: 'Record types it may record: record type -> the kinds within its competence and whose basis documents it may record on.',
+                description:
+                  'Record types it may record: record type -> the kinds within its competence and whose basis documents it may record on.',
                 type: 'object',
                 minProperties: 1,
                 additionalProperties: {
                   type: 'object',
                   additionalProperties: false,
                   properties: {
-                    kinds: { description: 'The kinds (category, list type, violation type, reason) it may record; required where the record type has kinds.', type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
-                    basisIssuers: { description: 'Issuers of the basis documents it may record on; default: its own authorities.', type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+                    kinds: {
+                      description:
+                        'The kinds (category, list type, violation type, reason) it may record; required where the record type has kinds.',
+                      type: 'array',
+                      minItems: 1,
+                      uniqueItems: true,
+                      items: { type: 'string', minLength: 1 },
+                    },
+                    basisIssuers: {
+                      description: 'Issuers of the basis documents it may record on; default: its own authorities.',
+                      type: 'array',
+                      minItems: 1,
+                      uniqueItems: true,
+                      items: { type: 'string', minLength: 1 },
+                    },
                   },
                 },
               },
             },
           },
-          roles: { description: 'officer: a privacy officer, who may sign in to the console (console/) with this consumer\'s credentials.', type: 'array', uniqueItems: true, items: { enum: ['officer'] } },
-          persistedOperationsOnly: { description: 'true: only operations registered for this consumer in operations/<consumer>.json are executed (npm run policy -- register-operations).', type: 'boolean' },
+          roles: {
+            description:
+              "officer: a privacy officer, who may sign in to the console (console/) with this consumer's credentials.",
+            type: 'array',
+            uniqueItems: true,
+            items: { enum: ['officer'] },
+          },
+          persistedOperationsOnly: {
+            description:
+              'true: only operations registered for this consumer in operations/<consumer>.json are executed (npm run policy -- register-operations).',
+            type: 'boolean',
+          },
           credentials: {
             type: 'object',
             additionalProperties: false,
@@ -228,8 +306,14 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
         type: 'object',
         additionalProperties: false,
         properties: {
-          history: { description: 'Also records that ended, expired or were restored. Default false.', type: 'boolean' },
-          disclosureWindow: { description: 'Only records inside their public disclosure window. Default false.', type: 'boolean' },
+          history: {
+            description: 'Also records that ended, expired or were restored. Default false.',
+            type: 'boolean',
+          },
+          disclosureWindow: {
+            description: 'Only records inside their public disclosure window. Default false.',
+            type: 'boolean',
+          },
         },
       },
       rule: {
@@ -253,8 +337,18 @@ export function policyFileJsonSchema(fieldPatterns: readonly string[] = []): Jso
             uniqueItems: true,
             items: { $ref: '#/definitions/purposeName' },
           },
-          allow: { description: 'Fields these consumers see.', type: 'array', minItems: 1, items: { $ref: '#/definitions/fieldPattern' } },
-          deny: { description: 'Fields these consumers never see.', type: 'array', minItems: 1, items: { $ref: '#/definitions/fieldPattern' } },
+          allow: {
+            description: 'Fields these consumers see.',
+            type: 'array',
+            minItems: 1,
+            items: { $ref: '#/definitions/fieldPattern' },
+          },
+          deny: {
+            description: 'Fields these consumers never see.',
+            type: 'array',
+            minItems: 1,
+            items: { $ref: '#/definitions/fieldPattern' },
+          },
           mask: {
             description: 'Fields these consumers see masked: field pattern -> mask.',
             type: 'object',
@@ -353,7 +447,10 @@ export function fieldPatternExamples(schema: GraphQLSchema): { patterns: string[
 }
 
 /** The text of the checked-in schema files, generated from the API schema. */
-export function generatedJsonSchemaFiles(schema: GraphQLSchema): { 'policy.schema.json': string; 'policy-test.schema.json': string } {
+export function generatedJsonSchemaFiles(schema: GraphQLSchema): {
+  'policy.schema.json': string;
+  'policy-test.schema.json': string;
+} {
   const { patterns, fields } = fieldPatternExamples(schema);
   return {
     'policy.schema.json': `${JSON.stringify(policyFileJsonSchema(patterns), null, 2)}\n`,

@@ -63,8 +63,13 @@ export interface PolicyTestResult {
 let validateTestFile: ValidateFunction<RawTestFile> | undefined;
 
 /** Parses test files (name relative to the policies folder -> text). */
-export function parsePolicyTestFiles(texts: ReadonlyMap<string, string>): { cases: PolicyTestCase[]; problems: PolicyProblem[] } {
-  validateTestFile ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true }).compile<RawTestFile>(policyTestJsonSchema());
+export function parsePolicyTestFiles(texts: ReadonlyMap<string, string>): {
+  cases: PolicyTestCase[];
+  problems: PolicyProblem[];
+} {
+  validateTestFile ??= new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true }).compile<RawTestFile>(
+    policyTestJsonSchema(),
+  );
   const cases: PolicyTestCase[] = [];
   const problems: PolicyProblem[] = [];
   for (const name of [...texts.keys()].sort()) {
@@ -81,17 +86,30 @@ export function parsePolicyTestFiles(texts: ReadonlyMap<string, string>): { case
       const purpose = raw.purpose ?? data.purpose;
       if (consumer === undefined || purpose === undefined) {
         problems.push({
-          severity: 'error', code: 'schema', file: name, line, column,
+          severity: 'error',
+          code: 'schema',
+          file: name,
+          line,
+          column,
           message: `case "${raw.name}" names no ${consumer === undefined ? 'consumer' : 'purpose'}`,
           hint: 'set it on the case, or once at the top of the file',
         });
         return;
       }
-      const masked = raw.masked === undefined ? undefined
-        : Array.isArray(raw.masked) ? new Map(raw.masked.map((field) => [field, null]))
-          : new Map(Object.entries(raw.masked));
+      const masked =
+        raw.masked === undefined
+          ? undefined
+          : Array.isArray(raw.masked)
+            ? new Map(raw.masked.map((field) => [field, null]))
+            : new Map(Object.entries(raw.masked));
       cases.push({
-        file: name, line, column, name: raw.name, consumer, purpose, query: raw.query,
+        file: name,
+        line,
+        column,
+        name: raw.name,
+        consumer,
+        purpose,
+        query: raw.query,
         ...(raw.operationName !== undefined ? { operationName: raw.operationName } : {}),
         refused: raw.refused ?? false,
         ...(raw.visible ? { visible: raw.visible } : {}),
@@ -116,7 +134,11 @@ function describeActual(field: ExplainedField | undefined): string {
   return `${outcome} (${field.ruleId ?? 'default deny'})`;
 }
 
-export function runPolicyTest(policy: CompiledPolicy, schema: GraphQLSchema, testCase: PolicyTestCase): PolicyTestResult {
+export function runPolicyTest(
+  policy: CompiledPolicy,
+  schema: GraphQLSchema,
+  testCase: PolicyTestCase,
+): PolicyTestResult {
   const failures: string[] = [];
   const result = (): PolicyTestResult => ({ testCase, passed: failures.length === 0, failures });
   let document;
@@ -127,7 +149,9 @@ export function runPolicyTest(policy: CompiledPolicy, schema: GraphQLSchema, tes
     return result();
   }
   const explanation = explainOperation(policy, schema, {
-    consumer: testCase.consumer, purpose: testCase.purpose, document,
+    consumer: testCase.consumer,
+    purpose: testCase.purpose,
+    document,
     ...(testCase.operationName !== undefined ? { operationName: testCase.operationName } : {}),
   });
   if (explanation.kind === 'invalid') {
@@ -150,20 +174,28 @@ export function runPolicyTest(policy: CompiledPolicy, schema: GraphQLSchema, tes
   for (const field of testCase.visible ?? []) expected.set(field, { outcome: 'visible', mask: null });
   for (const [field, mask] of testCase.masked ?? []) expected.set(field, { outcome: 'masked', mask });
   for (const field of testCase.denied ?? []) expected.set(field, { outcome: 'denied', mask: null });
-  const checked: Record<Outcome, boolean> = { visible: testCase.visible !== undefined, masked: testCase.masked !== undefined, denied: testCase.denied !== undefined };
+  const checked: Record<Outcome, boolean> = {
+    visible: testCase.visible !== undefined,
+    masked: testCase.masked !== undefined,
+    denied: testCase.denied !== undefined,
+  };
 
   for (const [coordinate, expectation] of expected) {
     const field = actual.get(coordinate);
-    const matches = field !== undefined && outcomeOf(field) === expectation.outcome
-      && (expectation.mask === null || field.mask === expectation.mask);
+    const matches =
+      field !== undefined &&
+      outcomeOf(field) === expectation.outcome &&
+      (expectation.mask === null || field.mask === expectation.mask);
     if (!matches) {
-      const wanted = expectation.outcome === 'masked' && expectation.mask ? `masked ${expectation.mask}` : expectation.outcome;
+      const wanted =
+        expectation.outcome === 'masked' && expectation.mask ? `masked ${expectation.mask}` : expectation.outcome;
       failures.push(`${coordinate}: expected ${wanted}, got ${describeActual(field)}`);
     }
   }
   for (const [coordinate, field] of actual) {
     const outcome = outcomeOf(field);
-    if (checked[outcome] && !expected.has(coordinate)) failures.push(`${coordinate}: ${describeActual(field)}, but not listed under ${outcome}`);
+    if (checked[outcome] && !expected.has(coordinate))
+      failures.push(`${coordinate}: ${describeActual(field)}, but not listed under ${outcome}`);
   }
   for (const [typeName, expectation] of Object.entries(testCase.records ?? {})) {
     const rule = policy.view(testCase.consumer, testCase.purpose)?.records(typeName);
@@ -178,14 +210,20 @@ export function runPolicyTest(policy: CompiledPolicy, schema: GraphQLSchema, tes
   return result();
 }
 
-export function runPolicyTests(policy: CompiledPolicy, schema: GraphQLSchema, cases: readonly PolicyTestCase[]): PolicyTestResult[] {
+export function runPolicyTests(
+  policy: CompiledPolicy,
+  schema: GraphQLSchema,
+  cases: readonly PolicyTestCase[],
+): PolicyTestResult[] {
   return cases.map((testCase) => runPolicyTest(policy, schema, testCase));
 }
 
 export function formatPolicyTestResults(results: readonly PolicyTestResult[]): string {
   const lines: string[] = [];
   for (const { testCase, passed, failures } of results) {
-    lines.push(`${passed ? 'pass' : 'FAIL'}  ${testCase.consumer} / ${testCase.purpose}: ${testCase.name}  (${testCase.file}:${testCase.line})`);
+    lines.push(
+      `${passed ? 'pass' : 'FAIL'}  ${testCase.consumer} / ${testCase.purpose}: ${testCase.name}  (${testCase.file}:${testCase.line})`,
+    );
     for (const failure of failures) lines.push(`        ${failure}`);
   }
   const failed = results.filter((result) => !result.passed).length;
@@ -201,6 +239,9 @@ export async function readPolicyTestFiles(dir: string): Promise<Map<string, stri
     throw error;
   });
   const yaml = names.filter((name) => name.endsWith('.yaml') || name.endsWith('.yml')).sort();
-  return new Map(await Promise.all(yaml.map(async (name) => [`tests/${name}`, await readFile(join(testsDir, name), 'utf8')] as const)));
+  return new Map(
+    await Promise.all(
+      yaml.map(async (name) => [`tests/${name}`, await readFile(join(testsDir, name), 'utf8')] as const),
+    ),
+  );
 }
-

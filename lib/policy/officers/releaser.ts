@@ -14,7 +14,14 @@ import { watchFolder, type FolderWatch } from '../releases/folder-watch.ts';
 import { loadPolicyFromTexts } from '../loading/load-policy.ts';
 import { parsePolicyTestFiles, runPolicyTests, type PolicyTestResult } from './policy-tests.ts';
 import { formatProblem, type PolicyProblem } from '../loading/problems.ts';
-import { highestReleaseIn, releaseDigest, signRelease, writeReleaseFile, type PolicyRelease, type ReleaseKey } from '../releases/signed-release.ts';
+import {
+  highestReleaseIn,
+  releaseDigest,
+  signRelease,
+  writeReleaseFile,
+  type PolicyRelease,
+  type ReleaseKey,
+} from '../releases/signed-release.ts';
 import { publishRelease, readLatestRelease } from '../releases/release-store.ts';
 
 export interface ReleaseRequest {
@@ -39,7 +46,9 @@ export type ReleaseOutcome =
   | { kind: 'tests-failed'; results: readonly PolicyTestResult[] };
 
 /** The highest release number that verifies, in the folder or the shared store (0 when none). */
-export async function highestReleaseNumber(request: Pick<ReleaseRequest, 'releasesDir' | 'trustedKeys' | 'sharedStore' | 'namespace'>): Promise<{ number: number; sha256?: string }> {
+export async function highestReleaseNumber(
+  request: Pick<ReleaseRequest, 'releasesDir' | 'trustedKeys' | 'sharedStore' | 'namespace'>,
+): Promise<{ number: number; sha256?: string }> {
   const inFolder = await highestReleaseIn(request.releasesDir, request.trustedKeys, () => {});
   const latest = await readLatestRelease(request.sharedStore, request.namespace, request.trustedKeys);
   const inStore = latest?.found?.check.ok ? latest.found.check.release : undefined;
@@ -57,7 +66,13 @@ export async function makeRelease(request: ReleaseRequest): Promise<ReleaseOutco
 
   const highest = await highestReleaseNumber(request);
   if (highest.sha256 === releaseDigest(request.files)) return { kind: 'unchanged', number: highest.number };
-  const release = signRelease({ files: request.files, number: highest.number + 1, key: request.key, note: request.note ?? '', now: request.now ?? new Date() });
+  const release = signRelease({
+    files: request.files,
+    number: highest.number + 1,
+    key: request.key,
+    note: request.note ?? '',
+    now: request.now ?? new Date(),
+  });
   const path = await writeReleaseFile(request.releasesDir, release);
   await publishRelease(request.sharedStore, request.namespace, release, loaded.policy.version, request.trustedKeys);
   return { kind: 'released', release, version: loaded.policy.version, path, previous: highest.number };
@@ -68,16 +83,40 @@ export async function makeRelease(request: ReleaseRequest): Promise<ReleaseOutco
  * local release key, so that a save goes live as it did before releases were signed. A change
  * that is invalid or fails its tests is reported and not released.
  */
-export function releaseOnSave(options: Omit<ReleaseRequest, 'files' | 'tests' | 'note'> & { dir: string; readTests: () => Promise<Map<string, string>>; log: Logger }): FolderWatch {
+export function releaseOnSave(
+  options: Omit<ReleaseRequest, 'files' | 'tests' | 'note'> & {
+    dir: string;
+    readTests: () => Promise<Map<string, string>>;
+    log: Logger;
+  },
+): FolderWatch {
   let lastDigest: string | undefined;
-  return watchFolder(options.dir, async () => {
-    const files = await readPolicyBundle(options.dir);
-    const digest = releaseDigest(files);
-    if (digest === lastDigest) return;
-    lastDigest = digest;
-    const outcome = await makeRelease({ ...options, files, tests: await options.readTests(), note: 'saved change (npm start)' });
-    if (outcome.kind === 'released') options.log.info({ number: outcome.release.number, version: outcome.version }, 'saved policy change released');
-    if (outcome.kind === 'invalid') options.log.error({ errors: outcome.problems.map(formatProblem) }, 'policy change refused: the release in force stays');
-    if (outcome.kind === 'tests-failed') options.log.error({ failed: outcome.results.filter((result) => !result.passed).flatMap((result) => result.failures) }, 'policy change refused: its policy tests fail');
-  }, { onError: (error) => options.log.error({ err: error }, 'releasing the saved policy change failed') });
+  return watchFolder(
+    options.dir,
+    async () => {
+      const files = await readPolicyBundle(options.dir);
+      const digest = releaseDigest(files);
+      if (digest === lastDigest) return;
+      lastDigest = digest;
+      const outcome = await makeRelease({
+        ...options,
+        files,
+        tests: await options.readTests(),
+        note: 'saved change (npm start)',
+      });
+      if (outcome.kind === 'released')
+        options.log.info({ number: outcome.release.number, version: outcome.version }, 'saved policy change released');
+      if (outcome.kind === 'invalid')
+        options.log.error(
+          { errors: outcome.problems.map(formatProblem) },
+          'policy change refused: the release in force stays',
+        );
+      if (outcome.kind === 'tests-failed')
+        options.log.error(
+          { failed: outcome.results.filter((result) => !result.passed).flatMap((result) => result.failures) },
+          'policy change refused: its policy tests fail',
+        );
+    },
+    { onError: (error) => options.log.error({ err: error }, 'releasing the saved policy change failed') },
+  );
 }

@@ -8,8 +8,14 @@
  */
 import { composeServices } from '@apollo/composition';
 import {
-  getLocation, getNamedType, GraphQLError, isCompositeType, parse, Source,
-  type DocumentNode, type GraphQLSchema,
+  getLocation,
+  getNamedType,
+  GraphQLError,
+  isCompositeType,
+  parse,
+  Source,
+  type DocumentNode,
+  type GraphQLSchema,
 } from 'graphql';
 import { buildApiSchema } from '../decision/api-schema.ts';
 import { CATALOG_CATEGORIES, CLASSIFICATIONS } from '../reference/catalog.ts';
@@ -38,7 +44,8 @@ function place(source: Source, position: number): string {
 
 function located(error: GraphQLError, fallback: string): string[] {
   const places = (error.nodes ?? []).flatMap((node) => (node.loc ? [place(node.loc.source, node.loc.start)] : []));
-  if (places.length === 0 && error.source && error.positions?.[0] !== undefined) places.push(place(error.source, error.positions[0]));
+  if (places.length === 0 && error.source && error.positions?.[0] !== undefined)
+    places.push(place(error.source, error.positions[0]));
   return places.length > 0 ? places.map((where) => `${where}: ${error.message}`) : [`${fallback}: ${error.message}`];
 }
 
@@ -52,7 +59,11 @@ export function composeCandidate(existing: readonly SubgraphSource[], added: Sub
   const errors: string[] = [];
   for (const subgraph of sources) {
     try {
-      documents.push({ name: subgraph.name, url: subgraph.url, typeDefs: parse(new Source(subgraph.sdl, subgraph.file)) });
+      documents.push({
+        name: subgraph.name,
+        url: subgraph.url,
+        typeDefs: parse(new Source(subgraph.sdl, subgraph.file)),
+      });
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
       errors.push(...located(error, subgraph.file));
@@ -75,7 +86,11 @@ export interface DraftItem {
 }
 
 function words(name: string): string[] {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').split(/[^A-Za-z0-9]+/).filter(Boolean);
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean);
 }
 
 /**
@@ -104,7 +119,8 @@ export function draftCatalogItems(options: {
     const type = schema.getType(typeName);
     const field = type && 'getFields' in type ? type.getFields()[fieldName] : undefined;
     const returned = field ? getNamedType(field.type) : undefined;
-    const group = !isNew(typeName) && returned && isCompositeType(returned) && isNew(returned.name) ? returned.name : typeName;
+    const group =
+      !isNew(typeName) && returned && isCompositeType(returned) && isNew(returned.name) ? returned.name : typeName;
     groups.set(group, [...(groups.get(group) ?? []), coordinate]);
   }
   const taken = new Set(options.takenCodes ?? []);
@@ -113,7 +129,10 @@ export function draftCatalogItems(options: {
     const own = words(department);
     const named = words(group);
     // EcologyFinding of department ecology: ECOLOGY-FINDING, not ECOLOGY-ECOLOGY-FINDING.
-    const parts = [...own, ...(named[0]?.toLowerCase() === own.at(-1)?.toLowerCase() && named.length > 1 ? named.slice(1) : named)];
+    const parts = [
+      ...own,
+      ...(named[0]?.toLowerCase() === own.at(-1)?.toLowerCase() && named.length > 1 ? named.slice(1) : named),
+    ];
     let code = parts.join('-').toUpperCase();
     for (let n = 2; taken.has(code); n++) code = `${parts.join('-').toUpperCase()}-${n}`;
     taken.add(code);
@@ -166,7 +185,11 @@ export function policyFileYaml(items: readonly DraftItem[], department: string):
     'fieldSets:',
   ];
   for (const item of items) {
-    lines.push(`  # ${item.code}: ${item.name}`, `  ${item.fieldSet}:`, ...item.fields.map((field) => `    - ${field}`));
+    lines.push(
+      `  # ${item.code}: ${item.name}`,
+      `  ${item.fieldSet}:`,
+      ...item.fields.map((field) => `    - ${field}`),
+    );
   }
   lines.push('', '# Rule stubs (deny by default: uncomment and complete one to allow its fields):', '# rules:');
   for (const item of items) {
@@ -205,20 +228,54 @@ export function planScaffold(input: {
   if (!candidate.ok) return candidate;
   const { file: catalogFile, problems } = parseYamlFile(input.catalogName, input.catalogText);
   if (problems.length > 0) return { ok: false, errors: problems.map(formatProblem) };
-  const rawItems = ((catalogFile.data as { items?: { code?: unknown; department?: unknown; fields?: unknown }[] }).items ?? []);
+  const rawItems =
+    (catalogFile.data as { items?: { code?: unknown; department?: unknown; fields?: unknown }[] }).items ?? [];
   if (rawItems.some((item) => item.department === input.added.name)) {
-    return { ok: false, errors: [`${input.catalogName}: the catalog already has items of department ${input.added.name}; remove them to draft again`] };
+    return {
+      ok: false,
+      errors: [
+        `${input.catalogName}: the catalog already has items of department ${input.added.name}; remove them to draft again`,
+      ],
+    };
   }
-  const covered = new Set(rawItems.flatMap((item) => (Array.isArray(item.fields) ? item.fields.filter((field): field is string => typeof field === 'string') : [])));
+  const covered = new Set(
+    rawItems.flatMap((item) =>
+      Array.isArray(item.fields) ? item.fields.filter((field): field is string => typeof field === 'string') : [],
+    ),
+  );
   const takenCodes = new Set(rawItems.flatMap((item) => (typeof item.code === 'string' ? [item.code] : [])));
   const schema = buildApiSchema(candidate.supergraphSdl);
-  const items = draftCatalogItems({ schema, previous: buildApiSchema(input.currentSupergraphSdl), covered, department: input.added.name, takenCodes });
-  if (items.length === 0) return { ok: false, errors: [`${input.added.file}: the subgraph adds no field the catalog does not already cover; nothing to draft`] };
+  const items = draftCatalogItems({
+    schema,
+    previous: buildApiSchema(input.currentSupergraphSdl),
+    covered,
+    department: input.added.name,
+    takenCodes,
+  });
+  if (items.length === 0)
+    return {
+      ok: false,
+      errors: [`${input.added.file}: the subgraph adds no field the catalog does not already cover; nothing to draft`],
+    };
   const catalogText = `${input.catalogText.replace(/\n*$/, '\n')}${catalogItemsYaml(items, input.added.name)}`;
-  const undecided = undecidedCatalogProblems(parseYamlFile(input.catalogName, catalogText).file).map((problem) => `${problem.file}:${problem.line}:${problem.column}: ${problem.message.split(':')[0] ?? ''}`);
+  const undecided = undecidedCatalogProblems(parseYamlFile(input.catalogName, catalogText).file).map(
+    (problem) => `${problem.file}:${problem.line}:${problem.column}: ${problem.message.split(':')[0] ?? ''}`,
+  );
   const leftToDecide = [
     ...undecided,
-    ...items.map((item) => `${input.policyFileName}: no consumer sees set:${item.fieldSet} yet (${item.fields.length} field${item.fields.length === 1 ? '' : 's'}); write its rule from the stub, or leave it denied`),
+    ...items.map(
+      (item) =>
+        `${input.policyFileName}: no consumer sees set:${item.fieldSet} yet (${item.fields.length} field${item.fields.length === 1 ? '' : 's'}); write its rule from the stub, or leave it denied`,
+    ),
   ];
-  return { ok: true, plan: { supergraphSdl: candidate.supergraphSdl, items, catalogText, policyText: policyFileYaml(items, input.added.name), leftToDecide } };
+  return {
+    ok: true,
+    plan: {
+      supergraphSdl: candidate.supergraphSdl,
+      items,
+      catalogText,
+      policyText: policyFileYaml(items, input.added.name),
+      leftToDecide,
+    },
+  };
 }

@@ -6,7 +6,14 @@
 import { getNamedType, isEnumType, isInputObjectType, isScalarType, isUnionType } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import {
-  getPolicyType, isAlwaysAllowed, isFederationInternal, isMaskable, KEY_FIELD, policyFields, policyTypeOf, policyTypes,
+  getPolicyType,
+  isAlwaysAllowed,
+  isFederationInternal,
+  isMaskable,
+  KEY_FIELD,
+  policyFields,
+  policyTypeOf,
+  policyTypes,
 } from '../decision/api-schema.ts';
 import type { PolicyType } from '../decision/api-schema.ts';
 import { RECORD_TYPES, isRecordType } from '../decision/records.ts';
@@ -35,20 +42,31 @@ interface Context {
 }
 
 const KEY_FIELD_NAME = `${KEY_FIELD.typeName}.${KEY_FIELD.fieldName}`;
-const KEY_FIELD_HINT = 'it is the public key every department joins on, the Unified Social Credit Code, and is always visible';
+const KEY_FIELD_HINT =
+  'it is the public key every department joins on, the Unified Social Credit Code, and is always visible';
 
 function placeKey(place: Place): string {
   return `${place.file}|${place.path.join('/')}|${place.key === true}`;
 }
 
 /** Reports names defined twice; returns the first definition of each name. */
-function firstDefinitions<T extends { place: Place }>(items: readonly T[], nameOf: (item: T) => string, noun: string, sink: ProblemSink): Map<string, T> {
+function firstDefinitions<T extends { place: Place }>(
+  items: readonly T[],
+  nameOf: (item: T) => string,
+  noun: string,
+  sink: ProblemSink,
+): Map<string, T> {
   const first = new Map<string, T>();
   for (const item of items) {
     const name = nameOf(item);
     const earlier = first.get(name);
     if (earlier) {
-      sink.error(item.place, 'duplicate-id', `${noun} "${name}" is already defined at ${sink.where(earlier.place)}`, `each ${noun} needs its own name`);
+      sink.error(
+        item.place,
+        'duplicate-id',
+        `${noun} "${name}" is already defined at ${sink.where(earlier.place)}`,
+        `each ${noun} needs its own name`,
+      );
     } else {
       first.set(name, item);
     }
@@ -71,7 +89,9 @@ function unknownTypeHint(schema: GraphQLSchema, typeName: string, fieldName: str
   const near = closest(typeName, typeNames);
   if (near !== undefined) {
     const nearType = getPolicyType(schema, near);
-    return nearType && (fieldName === '*' || Object.hasOwn(nearType.getFields(), fieldName)) ? `did you mean ${near}.${fieldName}?` : `did you mean ${near}?`;
+    return nearType && (fieldName === '*' || Object.hasOwn(nearType.getFields(), fieldName))
+      ? `did you mean ${near}.${fieldName}?`
+      : `did you mean ${near}?`;
   }
   // "Penalty.severity": the type that has the field and whose name contains what was typed.
   const owners = typeNames.filter((name) => Object.hasOwn(getPolicyType(schema, name)?.getFields() ?? {}, fieldName));
@@ -82,20 +102,35 @@ function unknownTypeHint(schema: GraphQLSchema, typeName: string, fieldName: str
 }
 
 /** Checks one `Type.field` or `Type.*` pattern (not a set reference). */
-function checkFieldPattern(pattern: string, place: Place, use: PatternUse, mask: string | undefined, { schema, sink }: Context): void {
+function checkFieldPattern(
+  pattern: string,
+  place: Place,
+  use: PatternUse,
+  mask: string | undefined,
+  { schema, sink }: Context,
+): void {
   const dot = pattern.indexOf('.');
   const typeName = pattern.slice(0, dot);
   const fieldName = pattern.slice(dot + 1);
   if (isFederationInternal(typeName, fieldName === '*' ? undefined : fieldName)) {
-    sink.error(place, 'not-a-policy-subject', `${pattern} is federation machinery, not a policy subject`,
-      'departments answer _service and _entities for the gateway only; write rules about the fields of the types instead');
+    sink.error(
+      place,
+      'not-a-policy-subject',
+      `${pattern} is federation machinery, not a policy subject`,
+      'departments answer _service and _entities for the gateway only; write rules about the fields of the types instead',
+    );
     return;
   }
   const type = getPolicyType(schema, typeName);
   if (!type) {
     const kind = kindOfType(schema, typeName);
     if (kind) {
-      sink.error(place, 'unknown-type', `${typeName} is ${kind}, not a type with fields`, 'policies decide fields of object types: allow or deny the field that returns it');
+      sink.error(
+        place,
+        'unknown-type',
+        `${typeName} is ${kind}, not a type with fields`,
+        'policies decide fields of object types: allow or deny the field that returns it',
+      );
     } else {
       sink.error(place, 'unknown-type', `unknown type "${typeName}"`, unknownTypeHint(schema, typeName, fieldName));
     }
@@ -103,16 +138,27 @@ function checkFieldPattern(pattern: string, place: Place, use: PatternUse, mask:
   }
   if (fieldName === '*') {
     if (use === 'mask') {
-      const notText = policyFields(type).filter((field) => !isAlwaysAllowed(typeName, field.name) && !isMaskable(field));
+      const notText = policyFields(type).filter(
+        (field) => !isAlwaysAllowed(typeName, field.name) && !isMaskable(field),
+      );
       if (notText.length > 0) {
-        sink.error(place, 'mask-type', `mask ${mask ?? ''} on ${pattern} reaches fields that are not text: ${notText.map((field) => `${field.name} (${String(field.type)})`).join(', ')}`,
-          'masks apply to String and ID fields only: list the text fields one by one');
+        sink.error(
+          place,
+          'mask-type',
+          `mask ${mask ?? ''} on ${pattern} reaches fields that are not text: ${notText.map((field) => `${field.name} (${String(field.type)})`).join(', ')}`,
+          'masks apply to String and ID fields only: list the text fields one by one',
+        );
       }
     }
     return;
   }
   if (fieldName === '__typename') {
-    sink.error(place, 'always-allowed', `${pattern} is always allowed and is not a policy subject`, 'it only names the type of an object; remove this line');
+    sink.error(
+      place,
+      'always-allowed',
+      `${pattern} is always allowed and is not a policy subject`,
+      'it only names the type of an object; remove this line',
+    );
     return;
   }
   const field = type.getFields()[fieldName];
@@ -126,21 +172,42 @@ function checkFieldPattern(pattern: string, place: Place, use: PatternUse, mask:
     return;
   }
   if (use === 'mask' && !isMaskable(field)) {
-    sink.error(place, 'mask-type', `mask ${mask ?? ''} cannot apply to ${pattern}: it is ${String(field.type)}, not text`,
-      'masks apply to String and ID fields only; deny the field instead');
+    sink.error(
+      place,
+      'mask-type',
+      `mask ${mask ?? ''} cannot apply to ${pattern}: it is ${String(field.type)}, not text`,
+      'masks apply to String and ID fields only; deny the field instead',
+    );
   }
 }
 
 /** Checks a `set:name` reference as used by a rule: the set exists and fits the rule's effect. */
-function checkSetReference(pattern: string, place: Place, use: PatternUse, mask: string | undefined, ctx: Context, fieldSets: ReadonlyMap<string, readonly string[]>): void {
+function checkSetReference(
+  pattern: string,
+  place: Place,
+  use: PatternUse,
+  mask: string | undefined,
+  ctx: Context,
+  fieldSets: ReadonlyMap<string, readonly string[]>,
+): void {
   const name = pattern.slice(SET_PREFIX.length);
   const members = fieldSets.get(name);
   if (!members) {
-    ctx.sink.error(place, 'unknown-field-set', `unknown field set "${name}"`, suggestion(name, [...fieldSets.keys()], 'field set'));
+    ctx.sink.error(
+      place,
+      'unknown-field-set',
+      `unknown field set "${name}"`,
+      suggestion(name, [...fieldSets.keys()], 'field set'),
+    );
     return;
   }
   if ((use === 'deny' || use === 'mask') && members.includes(KEY_FIELD_NAME)) {
-    ctx.sink.error(place, 'always-allowed', `${pattern} includes ${KEY_FIELD_NAME}, which cannot be ${use === 'deny' ? 'denied' : 'masked'}`, KEY_FIELD_HINT);
+    ctx.sink.error(
+      place,
+      'always-allowed',
+      `${pattern} includes ${KEY_FIELD_NAME}, which cannot be ${use === 'deny' ? 'denied' : 'masked'}`,
+      KEY_FIELD_HINT,
+    );
   }
   if (use === 'mask') {
     const notText: string[] = [];
@@ -149,13 +216,20 @@ function checkSetReference(pattern: string, place: Place, use: PatternUse, mask:
       const type = getPolicyType(ctx.schema, member.slice(0, dot));
       if (!type) continue;
       const fieldName = member.slice(dot + 1);
-      const fields = fieldName === '*' ? policyFields(type) : [type.getFields()[fieldName]].filter((field) => field !== undefined);
+      const fields =
+        fieldName === '*' ? policyFields(type) : [type.getFields()[fieldName]].filter((field) => field !== undefined);
       for (const field of fields) {
-        if (!isAlwaysAllowed(type.name, field.name) && !isMaskable(field)) notText.push(`${type.name}.${field.name} (${String(field.type)})`);
+        if (!isAlwaysAllowed(type.name, field.name) && !isMaskable(field))
+          notText.push(`${type.name}.${field.name} (${String(field.type)})`);
       }
     }
     if (notText.length > 0) {
-      ctx.sink.error(place, 'mask-type', `mask ${mask ?? ''} on ${pattern} reaches fields that are not text: ${notText.join(', ')}`, 'masks apply to String and ID fields only');
+      ctx.sink.error(
+        place,
+        'mask-type',
+        `mask ${mask ?? ''} on ${pattern} reaches fields that are not text: ${notText.join(', ')}`,
+        'masks apply to String and ID fields only',
+      );
     }
   }
 }
@@ -172,39 +246,77 @@ function parseDate(text: string): Date | undefined {
   return date;
 }
 
-function checkConsumer(consumer: ConsumerSource, purposes: ReadonlySet<string>, issuers: ReadonlySet<string>, ctx: Context): void {
+function checkConsumer(
+  consumer: ConsumerSource,
+  purposes: ReadonlySet<string>,
+  issuers: ReadonlySet<string>,
+  ctx: Context,
+): void {
   const { sink } = ctx;
   consumer.purposes.forEach((purpose, index) => {
     if (!purposes.has(purpose)) {
-      sink.error(child(consumer.place, 'purposes', index), 'unknown-purpose', `unknown purpose "${purpose}"`,
-        closest(purpose, purposes) !== undefined ? suggestion(purpose, [...purposes], 'purpose') : 'declare it under purposes: with a description first');
+      sink.error(
+        child(consumer.place, 'purposes', index),
+        'unknown-purpose',
+        `unknown purpose "${purpose}"`,
+        closest(purpose, purposes) !== undefined
+          ? suggestion(purpose, [...purposes], 'purpose')
+          : 'declare it under purposes: with a description first',
+      );
     }
   });
   if (consumer.defaultPurpose !== undefined && !consumer.purposes.includes(consumer.defaultPurpose)) {
-    sink.error(child(consumer.place, 'defaultPurpose'), 'default-purpose', `default purpose ${consumer.defaultPurpose} is not one of the purposes of ${consumer.id}`,
-      `add it to purposes, or choose one of ${consumer.purposes.join(', ')}`);
+    sink.error(
+      child(consumer.place, 'defaultPurpose'),
+      'default-purpose',
+      `default purpose ${consumer.defaultPurpose} is not one of the purposes of ${consumer.id}`,
+      `add it to purposes, or choose one of ${consumer.purposes.join(', ')}`,
+    );
   }
   const hasCredentials = consumer.apiKeys.length > 0 || consumer.jwt.length > 0;
   if (!hasCredentials && !consumer.anonymous) {
-    sink.error(consumer.place, 'credentials', `consumer ${consumer.id} has no credentials`, 'add an API key (npm run policy -- new-key <consumer>) or a jwt credential; only an anonymous consumer has none');
+    sink.error(
+      consumer.place,
+      'credentials',
+      `consumer ${consumer.id} has no credentials`,
+      'add an API key (npm run policy -- new-key <consumer>) or a jwt credential; only an anonymous consumer has none',
+    );
   }
   if (hasCredentials && consumer.anonymous) {
-    sink.error(child(consumer.place, 'anonymous'), 'credentials', `consumer ${consumer.id} is anonymous but has credentials`, 'an anonymous consumer is whoever sends no credentials: remove either anonymous or the credentials');
+    sink.error(
+      child(consumer.place, 'anonymous'),
+      'credentials',
+      `consumer ${consumer.id} is anonymous but has credentials`,
+      'an anonymous consumer is whoever sends no credentials: remove either anonymous or the credentials',
+    );
   }
   for (const key of consumer.apiKeys) {
     const notBefore = key.notBefore !== undefined ? parseDate(key.notBefore) : undefined;
     const notAfter = key.notAfter !== undefined ? parseDate(key.notAfter) : undefined;
-    if (key.notBefore !== undefined && !notBefore) sink.error(child(key.place, 'notBefore'), 'schema', `"${key.notBefore}" is not a real date`);
-    if (key.notAfter !== undefined && !notAfter) sink.error(child(key.place, 'notAfter'), 'schema', `"${key.notAfter}" is not a real date`);
+    if (key.notBefore !== undefined && !notBefore)
+      sink.error(child(key.place, 'notBefore'), 'schema', `"${key.notBefore}" is not a real date`);
+    if (key.notAfter !== undefined && !notAfter)
+      sink.error(child(key.place, 'notAfter'), 'schema', `"${key.notAfter}" is not a real date`);
     if (notBefore && notAfter && notBefore >= notAfter) {
-      sink.error(child(key.place, 'notAfter'), 'credentials', `key ${key.id} stops (notAfter) before it starts (notBefore)`, 'notAfter must be later than notBefore');
+      sink.error(
+        child(key.place, 'notAfter'),
+        'credentials',
+        `key ${key.id} stops (notAfter) before it starts (notBefore)`,
+        'notAfter must be later than notBefore',
+      );
     }
   }
   checkCompetence(consumer, ctx);
   consumer.jwt.forEach((jwt) => {
     if (!issuers.has(jwt.issuer)) {
-      sink.error(child(jwt.place, 'issuer'), 'unknown-issuer', `unknown issuer "${jwt.issuer}"`,
-        issuers.size > 0 ? suggestion(jwt.issuer, [...issuers], 'issuer') : 'list the issuer under issuers: with its audience and keys');
+      sink.error(
+        child(jwt.place, 'issuer'),
+        'unknown-issuer',
+        `unknown issuer "${jwt.issuer}"`,
+        issuers.size > 0
+          ? suggestion(jwt.issuer, [...issuers], 'issuer')
+          : 'list the issuer under issuers: with its audience and keys',
+      );
     }
   });
 }
@@ -224,23 +336,47 @@ function checkCompetence(consumer: ConsumerSource, { schema, sink }: Context): v
     const place = keyOf(child(consumer.place, 'competence', 'records'), recordType);
     const fields = WRITTEN_RECORDS[recordType];
     if (!fields) {
-      sink.error(place, 'competence', `${recordType} is not a record type a department writes`, suggestion(recordType, written, 'record type'));
+      sink.error(
+        place,
+        'competence',
+        `${recordType} is not a record type a department writes`,
+        suggestion(recordType, written, 'record type'),
+      );
       continue;
     }
     const values = fields.kind ? enumValues(schema, recordType, fields.kind) : undefined;
     if (fields.kind && !record.kinds) {
-      sink.error(place, 'competence', `${consumer.id} may record ${recordType} records of which ${fields.kind}? list them under kinds`,
-        `one or more of ${(values ?? []).join(', ')}`);
+      sink.error(
+        place,
+        'competence',
+        `${consumer.id} may record ${recordType} records of which ${fields.kind}? list them under kinds`,
+        `one or more of ${(values ?? []).join(', ')}`,
+      );
     }
     if (!fields.kind && record.kinds) {
-      sink.error(child(consumer.place, 'competence', 'records', recordType, 'kinds'), 'competence', `${recordType} records have no kinds`, 'remove kinds');
+      sink.error(
+        child(consumer.place, 'competence', 'records', recordType, 'kinds'),
+        'competence',
+        `${recordType} records have no kinds`,
+        'remove kinds',
+      );
     }
     if (!fields.basis && record.basisIssuers) {
-      sink.error(child(consumer.place, 'competence', 'records', recordType, 'basisIssuers'), 'competence', `${recordType} records rest on no basis document`, 'remove basisIssuers');
+      sink.error(
+        child(consumer.place, 'competence', 'records', recordType, 'basisIssuers'),
+        'competence',
+        `${recordType} records rest on no basis document`,
+        'remove basisIssuers',
+      );
     }
     record.kinds?.forEach((kind, index) => {
       if (values && !values.includes(kind)) {
-        sink.error(child(consumer.place, 'competence', 'records', recordType, 'kinds', index), 'competence', `${kind} is not a ${fields.kind} of ${recordType} records`, suggestion(kind, values, fields.kind ?? 'kind'));
+        sink.error(
+          child(consumer.place, 'competence', 'records', recordType, 'kinds', index),
+          'competence',
+          `${kind} is not a ${fields.kind} of ${recordType} records`,
+          suggestion(kind, values, fields.kind ?? 'kind'),
+        );
       }
     });
   }
@@ -254,16 +390,31 @@ function checkConsumers(ctx: Context, purposes: ReadonlySet<string>): Map<string
 
   const anonymous = source.consumers.filter((consumer) => consumer.anonymous);
   for (const extra of anonymous.slice(1)) {
-    sink.error(child(extra.place, 'anonymous'), 'credentials', `only one consumer can be anonymous; ${anonymous[0]!.id} already is`);
+    sink.error(
+      child(extra.place, 'anonymous'),
+      'credentials',
+      `only one consumer can be anonymous; ${anonymous[0]!.id} already is`,
+    );
   }
-  const keys = source.consumers.flatMap((consumer) => consumer.apiKeys.map((key) => ({ ...key, consumer: consumer.id })));
-  firstDefinitions(keys.map((key) => ({ ...key, place: child(key.place, 'id') })), (key) => key.id, 'API key id', sink);
+  const keys = source.consumers.flatMap((consumer) =>
+    consumer.apiKeys.map((key) => ({ ...key, consumer: consumer.id })),
+  );
+  firstDefinitions(
+    keys.map((key) => ({ ...key, place: child(key.place, 'id') })),
+    (key) => key.id,
+    'API key id',
+    sink,
+  );
   const hashes = new Map<string, (typeof keys)[number]>();
   for (const key of keys) {
     const earlier = hashes.get(key.sha256);
     if (earlier) {
-      sink.error(child(key.place, 'sha256'), 'credentials', `the same key is already listed for ${earlier.consumer} (${sink.where(earlier.place)})`,
-        'a key must identify exactly one consumer: generate a new one with npm run policy -- new-key');
+      sink.error(
+        child(key.place, 'sha256'),
+        'credentials',
+        `the same key is already listed for ${earlier.consumer} (${sink.where(earlier.place)})`,
+        'a key must identify exactly one consumer: generate a new one with npm run policy -- new-key',
+      );
     } else {
       hashes.set(key.sha256, key);
     }
@@ -274,8 +425,12 @@ function checkConsumers(ctx: Context, purposes: ReadonlySet<string>): Map<string
     consumer.competence?.authorities.forEach((authority, index) => {
       const earlier = representatives.get(authority);
       if (earlier && earlier !== consumer) {
-        sink.error(child(consumer.place, 'competence', 'authorities', index), 'competence',
-          `${authority} is already represented by ${earlier.id} (${sink.where(earlier.place)})`, 'an authority records through one consumer: remove it from one of them');
+        sink.error(
+          child(consumer.place, 'competence', 'authorities', index),
+          'competence',
+          `${authority} is already represented by ${earlier.id} (${sink.where(earlier.place)})`,
+          'an authority records through one consumer: remove it from one of them',
+        );
       } else {
         representatives.set(authority, consumer);
       }
@@ -286,7 +441,12 @@ function checkConsumers(ctx: Context, purposes: ReadonlySet<string>): Map<string
     for (const jwt of consumer.jwt) {
       const id = `${jwt.issuer} ${jwt.subject}`;
       const earlier = subjects.get(id);
-      if (earlier) sink.error(child(jwt.place, 'subject'), 'credentials', `issuer ${jwt.issuer} subject ${jwt.subject} already identifies another consumer (${sink.where(earlier)})`);
+      if (earlier)
+        sink.error(
+          child(jwt.place, 'subject'),
+          'credentials',
+          `issuer ${jwt.issuer} subject ${jwt.subject} already identifies another consumer (${sink.where(earlier)})`,
+        );
       else subjects.set(id, jwt.place);
     }
   }
@@ -297,10 +457,18 @@ function checkGroups(ctx: Context, consumers: ReadonlyMap<string, ConsumerSource
   const { source, sink } = ctx;
   const groups = firstDefinitions(source.groups, (group) => group.name, 'group', sink);
   for (const group of source.groups) {
-    if (consumers.has(group.name)) sink.error(group.place, 'duplicate-id', `group "${group.name}" has the name of a consumer`, 'rules could not tell them apart: rename the group');
+    if (consumers.has(group.name))
+      sink.error(
+        group.place,
+        'duplicate-id',
+        `group "${group.name}" has the name of a consumer`,
+        'rules could not tell them apart: rename the group',
+      );
     group.members.forEach((member, index) => {
       if (!consumers.has(member)) {
-        const hint = groups.has(member) ? 'groups list consumers, not other groups: list its consumers here' : suggestion(member, [...consumers.keys()], 'consumer');
+        const hint = groups.has(member)
+          ? 'groups list consumers, not other groups: list its consumers here'
+          : suggestion(member, [...consumers.keys()], 'consumer');
         sink.error(child(group.place, index), 'unknown-consumer', `unknown consumer "${member}"`, hint);
       }
     });
@@ -314,32 +482,62 @@ function checkFieldSets(ctx: Context): Map<string, readonly string[]> {
   for (const set of source.fieldSets) {
     set.members.forEach((member, index) => {
       const place = child(set.place, index);
-      if (member.startsWith(SET_PREFIX)) sink.error(place, 'unknown-field', `a field set cannot include another set (${member})`, 'list its fields here, or use both sets in the rule');
+      if (member.startsWith(SET_PREFIX))
+        sink.error(
+          place,
+          'unknown-field',
+          `a field set cannot include another set (${member})`,
+          'list its fields here, or use both sets in the rule',
+        );
       else checkFieldPattern(member, place, 'set', undefined, ctx);
     });
   }
   return new Map([...sets].map(([name, set]) => [name, set.members]));
 }
 
-function checkRule(rule: RuleSource, ctx: Context, names: { purposes: ReadonlySet<string>; consumers: ReadonlyMap<string, ConsumerSource>; groups: ReadonlyMap<string, readonly string[]>; fieldSets: ReadonlyMap<string, readonly string[]> }): void {
+function checkRule(
+  rule: RuleSource,
+  ctx: Context,
+  names: {
+    purposes: ReadonlySet<string>;
+    consumers: ReadonlyMap<string, ConsumerSource>;
+    groups: ReadonlyMap<string, readonly string[]>;
+    fieldSets: ReadonlyMap<string, readonly string[]>;
+  },
+): void {
   const { sink, schema } = ctx;
   rule.consumers.forEach((name, index) => {
     if (!names.consumers.has(name) && !names.groups.has(name)) {
-      sink.error(child(rule.place, 'consumers', index), 'unknown-consumer', `unknown consumer or group "${name}"`,
-        suggestion(name, [...names.consumers.keys(), ...names.groups.keys()], 'consumer or group'));
+      sink.error(
+        child(rule.place, 'consumers', index),
+        'unknown-consumer',
+        `unknown consumer or group "${name}"`,
+        suggestion(name, [...names.consumers.keys(), ...names.groups.keys()], 'consumer or group'),
+      );
     }
   });
   const ruleConsumers = [...ruleConsumerIds(rule, new Set(names.consumers.keys()), names.groups)];
   rule.purposes?.forEach((purpose, index) => {
     const place = child(rule.place, 'purposes', index);
     if (!names.purposes.has(purpose)) {
-      sink.error(place, 'unknown-purpose', `unknown purpose "${purpose}"`, suggestion(purpose, [...names.purposes], 'purpose'));
+      sink.error(
+        place,
+        'unknown-purpose',
+        `unknown purpose "${purpose}"`,
+        suggestion(purpose, [...names.purposes], 'purpose'),
+      );
       return;
     }
     if (ruleConsumers.length > 0 && !ruleConsumers.some((id) => names.consumers.get(id)?.purposes.includes(purpose))) {
-      const allowed = ruleConsumers.slice(0, 3).map((id) => `${id} may use ${names.consumers.get(id)?.purposes.join(', ') ?? 'nothing'}`);
-      sink.error(place, 'purpose-not-allowed', `no consumer of rule "${rule.id}" may use purpose ${purpose}, so this never applies`,
-        `${allowed.join('; ')}: add the purpose to the consumer, or remove it here`);
+      const allowed = ruleConsumers
+        .slice(0, 3)
+        .map((id) => `${id} may use ${names.consumers.get(id)?.purposes.join(', ') ?? 'nothing'}`);
+      sink.error(
+        place,
+        'purpose-not-allowed',
+        `no consumer of rule "${rule.id}" may use purpose ${purpose}, so this never applies`,
+        `${allowed.join('; ')}: add the purpose to the consumer, or remove it here`,
+      );
     }
   });
 
@@ -350,15 +548,25 @@ function checkRule(rule: RuleSource, ctx: Context, names: { purposes: ReadonlySe
       const place = patternPlace(rule, index);
       if (!isRecordType(typeName)) {
         const near = closest(typeName, recordTypes);
-        sink.error(place, 'not-a-record-type', `${typeName} is not a record type`,
-          near !== undefined ? `did you mean ${near}?` : `record rules apply to ${recordTypes.join(', ')}`);
+        sink.error(
+          place,
+          'not-a-record-type',
+          `${typeName} is not a record type`,
+          near !== undefined ? `did you mean ${near}?` : `record rules apply to ${recordTypes.join(', ')}`,
+        );
       } else if (!schema.getType(typeName)) {
-        sink.error(place, 'unknown-type', `record type ${typeName} is not in the schema`, 'remove this line, or check that the supergraph is current');
+        sink.error(
+          place,
+          'unknown-type',
+          `record type ${typeName} is not in the schema`,
+          'remove this line, or check that the supergraph is current',
+        );
       }
     });
     return;
   }
-  const patterns = effect.kind === 'mask' ? effect.masks : effect.patterns.map((pattern) => ({ pattern, mask: undefined }));
+  const patterns =
+    effect.kind === 'mask' ? effect.masks : effect.patterns.map((pattern) => ({ pattern, mask: undefined }));
   patterns.forEach(({ pattern, mask }, index) => {
     const place = patternPlace(rule, index);
     if (pattern.startsWith(SET_PREFIX)) checkSetReference(pattern, place, effect.kind, mask, ctx, names.fieldSets);
@@ -383,21 +591,31 @@ function viewName(consumer: string, purpose: string): string {
 
 /** One problem per pair of clashing patterns, however many fields, consumers and purposes they share. */
 function reportConflicts({ resolution, sink }: { resolution: Resolution; sink: ProblemSink }): void {
-  const fieldConflicts = new Map<string, { first: FieldEntry; second: FieldEntry; fields: Set<string>; views: Set<string> }>();
+  const fieldConflicts = new Map<
+    string,
+    { first: FieldEntry; second: FieldEntry; fields: Set<string>; views: Set<string> }
+  >();
   for (const conflict of resolution.fieldConflicts) {
     const id = `${placeKey(conflict.first.place)}>${placeKey(conflict.second.place)}`;
     let group = fieldConflicts.get(id);
-    if (!group) fieldConflicts.set(id, (group = { first: conflict.first, second: conflict.second, fields: new Set(), views: new Set() }));
+    if (!group)
+      fieldConflicts.set(
+        id,
+        (group = { first: conflict.first, second: conflict.second, fields: new Set(), views: new Set() }),
+      );
     group.fields.add(`${conflict.typeName}.${conflict.fieldName}`);
     group.views.add(viewName(conflict.consumer, conflict.purpose));
   }
   for (const { first, second, fields, views } of fieldConflicts.values()) {
     const bothWildcards = first.wildcard && second.wildcard;
-    sink.error(second.place, 'conflict',
+    sink.error(
+      second.place,
+      'conflict',
       `conflict: rule "${second.rule.id}" ${describeEntry(second, listSome([...fields]))}; rule "${first.rule.id}" (${sink.where(first.place)}) ${describeEntry(first, fields.size === 1 ? 'it' : 'them')}; for ${listSome([...views])}`,
       bothWildcards
         ? 'a specific Type.field pattern overrides a Type.* wildcard: name the field on its own in the rule that should win, or remove one'
-        : 'decide which one applies: remove one, or narrow the consumers or purposes of one of the rules');
+        : 'decide which one applies: remove one, or narrow the consumers or purposes of one of the rules',
+    );
   }
   const recordConflicts = new Map<string, { conflict: Resolution['recordConflicts'][number]; views: Set<string> }>();
   for (const conflict of resolution.recordConflicts) {
@@ -407,9 +625,12 @@ function reportConflicts({ resolution, sink }: { resolution: Resolution; sink: P
     group.views.add(viewName(conflict.consumer, conflict.purpose));
   }
   for (const { conflict, views } of recordConflicts.values()) {
-    sink.error(conflict.second.place, 'record-conflict',
+    sink.error(
+      conflict.second.place,
+      'record-conflict',
       `conflict: rule "${conflict.second.rule.id}" sets which ${conflict.typeName} records are visible, as rule "${conflict.first.rule.id}" does (${sink.where(conflict.first.place)}), for ${listSome([...views])}`,
-      'one record rule per record type, consumer and purpose: merge the two');
+      'one record rule per record type, consumer and purpose: merge the two',
+    );
   }
 }
 
@@ -440,9 +661,26 @@ function reachableTypes(view: ResolvedView, schema: GraphQLSchema): Set<string> 
  * Warnings for fields a rule lets a consumer see that no query can reach, and for visible fields
  * that lead to an object with nothing visible in it: both usually mean a forgotten line.
  */
-function reportReachability({ resolution, schema, sink }: { resolution: Resolution; schema: GraphQLSchema; sink: ProblemSink }): void {
-  const groups = new Map<string, { place: Place; views: Set<string>; message: (views: string) => string; hint: string }>();
-  const note = (place: Place, id: string, view: ResolvedView, message: (views: string) => string, hint: string): void => {
+function reportReachability({
+  resolution,
+  schema,
+  sink,
+}: {
+  resolution: Resolution;
+  schema: GraphQLSchema;
+  sink: ProblemSink;
+}): void {
+  const groups = new Map<
+    string,
+    { place: Place; views: Set<string>; message: (views: string) => string; hint: string }
+  >();
+  const note = (
+    place: Place,
+    id: string,
+    view: ResolvedView,
+    message: (views: string) => string,
+    hint: string,
+  ): void => {
     const key = `${placeKey(place)}|${id}`;
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { place, views: new Set(), message, hint }));
@@ -456,22 +694,38 @@ function reportReachability({ resolution, schema, sink }: { resolution: Resoluti
       for (const [fieldName, entry] of fields) {
         if (entry.effect === 'deny') continue;
         if (!reached.has(typeName)) {
-          const example = policyTypes(schema).flatMap((owner) => policyFields(owner).filter((field) => policyTypeOf(field)?.name === typeName).map((field) => `${owner.name}.${field.name}`))[0];
-          note(entry.place, `unreachable ${typeName}`, view,
-            (views) => `rule "${entry.rule.id}" shows ${typeName} fields, but no visible field leads to ${typeName} for ${views}`,
-            example ? `also allow a field that returns ${typeName}, such as ${example}` : `nothing in the schema returns ${typeName}`);
+          const example = policyTypes(schema).flatMap((owner) =>
+            policyFields(owner)
+              .filter((field) => policyTypeOf(field)?.name === typeName)
+              .map((field) => `${owner.name}.${field.name}`),
+          )[0];
+          note(
+            entry.place,
+            `unreachable ${typeName}`,
+            view,
+            (views) =>
+              `rule "${entry.rule.id}" shows ${typeName} fields, but no visible field leads to ${typeName} for ${views}`,
+            example
+              ? `also allow a field that returns ${typeName}, such as ${example}`
+              : `nothing in the schema returns ${typeName}`,
+          );
           continue;
         }
         const target = policyTypeOf(type.getFields()[fieldName]!);
         if (target && !policyFields(target).some((field) => isVisible(view, target.name, field.name))) {
-          note(entry.place, `empty ${typeName}.${fieldName}`, view,
+          note(
+            entry.place,
+            `empty ${typeName}.${fieldName}`,
+            view,
             (views) => `${typeName}.${fieldName} is visible but no field of ${target.name} is, for ${views}`,
-            `allow some fields of ${target.name}, or do not allow ${typeName}.${fieldName}`);
+            `allow some fields of ${target.name}, or do not allow ${typeName}.${fieldName}`,
+          );
         }
       }
     }
   }
-  for (const group of groups.values()) sink.warning(group.place, 'unreachable', group.message(listSome([...group.views])), group.hint);
+  for (const group of groups.values())
+    sink.warning(group.place, 'unreachable', group.message(listSome([...group.views])), group.hint);
 }
 
 function reportUnused(ctx: Context): void {
@@ -480,23 +734,41 @@ function reportUnused(ctx: Context): void {
   for (const group of source.groups) {
     if (!used.has(group.name)) sink.warning(group.place, 'unused', `group "${group.name}" is not used by any rule`);
   }
-  const usedSets = new Set(source.rules.flatMap((rule) => {
-    const effect = rule.effect;
-    const patterns = effect.kind === 'mask' ? effect.masks.map(({ pattern }) => pattern) : effect.kind === 'records' ? [] : effect.patterns;
-    return patterns.filter((pattern) => pattern.startsWith(SET_PREFIX)).map((pattern) => pattern.slice(SET_PREFIX.length));
-  }));
+  const usedSets = new Set(
+    source.rules.flatMap((rule) => {
+      const effect = rule.effect;
+      const patterns =
+        effect.kind === 'mask'
+          ? effect.masks.map(({ pattern }) => pattern)
+          : effect.kind === 'records'
+            ? []
+            : effect.patterns;
+      return patterns
+        .filter((pattern) => pattern.startsWith(SET_PREFIX))
+        .map((pattern) => pattern.slice(SET_PREFIX.length));
+    }),
+  );
   for (const set of source.fieldSets) {
     if (!usedSets.has(set.name)) sink.warning(set.place, 'unused', `field set "${set.name}" is not used by any rule`);
   }
 }
 
-function reportEmptyViews(resolution: Resolution, consumers: ReadonlyMap<string, ConsumerSource>, purposes: ReadonlySet<string>, sink: ProblemSink): void {
+function reportEmptyViews(
+  resolution: Resolution,
+  consumers: ReadonlyMap<string, ConsumerSource>,
+  purposes: ReadonlySet<string>,
+  sink: ProblemSink,
+): void {
   for (const view of resolution.views) {
     if (view.rules.length > 0 || !purposes.has(view.purpose)) continue;
     const consumer = consumers.get(view.consumer);
     if (!consumer) continue;
-    sink.warning(child(consumer.place, 'purposes', consumer.purposes.indexOf(view.purpose)), 'no-rules',
-      `no rule applies to ${view.consumer} under ${view.purpose}: it sees only ${KEY_FIELD_NAME}`, 'add rules for this purpose, or remove the purpose');
+    sink.warning(
+      child(consumer.place, 'purposes', consumer.purposes.indexOf(view.purpose)),
+      'no-rules',
+      `no rule applies to ${view.consumer} under ${view.purpose}: it sees only ${KEY_FIELD_NAME}`,
+      'add rules for this purpose, or remove the purpose',
+    );
   }
 }
 
@@ -508,7 +780,12 @@ export function validatePolicy(source: PolicySource, schema: GraphQLSchema): Val
   const consumers = checkConsumers(ctx, purposes);
   const groups = checkGroups(ctx, consumers);
   const fieldSets = checkFieldSets(ctx);
-  firstDefinitions(source.rules.map((rule) => ({ ...rule, place: child(rule.place, 'id') })), (rule) => rule.id, 'rule', sink);
+  firstDefinitions(
+    source.rules.map((rule) => ({ ...rule, place: child(rule.place, 'id') })),
+    (rule) => rule.id,
+    'rule',
+    sink,
+  );
   for (const rule of source.rules) checkRule(rule, ctx, { purposes, consumers, groups, fieldSets });
 
   const resolution = resolvePolicy(source, schema);
@@ -519,4 +796,3 @@ export function validatePolicy(source: PolicySource, schema: GraphQLSchema): Val
   reportEmptyViews(resolution, consumers, purposes, sink);
   return { problems: sink.problems, resolution };
 }
-

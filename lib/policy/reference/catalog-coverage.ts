@@ -30,7 +30,9 @@ export interface ReferenceData {
  * they return is made of catalogued types.
  */
 export function catalogueableFields(schema: GraphQLSchema): string[] {
-  const operations = new Set([schema.getMutationType()?.name, schema.getSubscriptionType()?.name].filter((name) => name !== undefined));
+  const operations = new Set(
+    [schema.getMutationType()?.name, schema.getSubscriptionType()?.name].filter((name) => name !== undefined),
+  );
   return policyTypes(schema)
     .filter((type) => !operations.has(type.name))
     .flatMap((type) => policyFields(type).map((field) => `${type.name}.${field.name}`));
@@ -52,20 +54,38 @@ export function catalogProblems(schema: GraphQLSchema, catalog: Catalog): Policy
     item.fields.forEach((field, position) => {
       const place = itemPlace(catalog, index, 'fields', position);
       if (!known.has(field)) {
-        sink.error(place, 'unknown-field', `catalog item ${item.code} names ${field}, which the schema does not have`, suggestion(field, required, 'field'));
+        sink.error(
+          place,
+          'unknown-field',
+          `catalog item ${item.code} names ${field}, which the schema does not have`,
+          suggestion(field, required, 'field'),
+        );
         return;
       }
       const earlier = owner.get(field);
       if (earlier) {
-        sink.error(place, 'duplicate-id', `${field} is already in catalog item ${earlier.code} (${sink.where(earlier.place)})`, 'every field belongs to exactly one catalog item: remove it from one of them');
+        sink.error(
+          place,
+          'duplicate-id',
+          `${field} is already in catalog item ${earlier.code} (${sink.where(earlier.place)})`,
+          'every field belongs to exactly one catalog item: remove it from one of them',
+        );
       } else {
         owner.set(field, { code: item.code, place });
       }
     });
-    for (const [key, enumName] of [['category', 'CatalogCategory'], ['classification', 'InformationClassification']] as const) {
+    for (const [key, enumName] of [
+      ['category', 'CatalogCategory'],
+      ['classification', 'InformationClassification'],
+    ] as const) {
       const values = enumValues(schema, enumName);
       if (values && !values.includes(item[key])) {
-        sink.error(itemPlace(catalog, index, key), 'schema', `${item[key]} is not a value of the schema's ${enumName}`, `one of ${values.join(', ')}`);
+        sink.error(
+          itemPlace(catalog, index, key),
+          'schema',
+          `${item[key]} is not a value of the schema's ${enumName}`,
+          `one of ${values.join(', ')}`,
+        );
       }
     }
   });
@@ -73,8 +93,12 @@ export function catalogProblems(schema: GraphQLSchema, catalog: Catalog): Policy
   const itemsPlace: Place = { file: catalog.file.name, path: ['items'], key: true };
   for (const field of required) {
     if (!owner.has(field)) {
-      sink.error(itemsPlace, 'unknown-field', `${field} has no catalog item: every field of the schema must belong to one (R1)`,
-        `add ${field} to the fields of the item it belongs to in ${catalog.file.name}, or add an item for it`);
+      sink.error(
+        itemsPlace,
+        'unknown-field',
+        `${field} has no catalog item: every field of the schema must belong to one (R1)`,
+        `add ${field} to the fields of the item it belongs to in ${catalog.file.name}, or add an item for it`,
+      );
     }
   }
   recordTypeProblems(schema, catalog, sink);
@@ -90,52 +114,91 @@ function recordTypeProblems(schema: GraphQLSchema, catalog: Catalog, sink: Probl
     const place = itemPlace(catalog, index, 'recordType');
     const description = RECORD_TYPES[recordType];
     if (!description || !schema.getType(recordType)) {
-      sink.error(place, 'unknown-type', `record type ${recordType} is not in the schema`, 'remove recordType, or check that the supergraph is current');
+      sink.error(
+        place,
+        'unknown-type',
+        `record type ${recordType} is not in the schema`,
+        'remove recordType, or check that the supergraph is current',
+      );
       return;
     }
     const earlier = itemOf.get(recordType);
     if (earlier !== undefined) {
-      sink.error(place, 'duplicate-id', `${recordType} is already catalogued by item ${catalog.items[earlier]?.code ?? ''}`, 'one item per record type');
+      sink.error(
+        place,
+        'duplicate-id',
+        `${recordType} is already catalogued by item ${catalog.items[earlier]?.code ?? ''}`,
+        'one item per record type',
+      );
       return;
     }
     itemOf.set(recordType, index);
     const start = `${recordType}.${description.startField}`;
     if (!item.fields.includes(start)) {
-      sink.error(itemPlace(catalog, index, 'fields'), 'unknown-field', `item ${item.code} catalogues ${recordType} records but not ${start}`, `list the record's fields, ${start} included, in this item`);
+      sink.error(
+        itemPlace(catalog, index, 'fields'),
+        'unknown-field',
+        `item ${item.code} catalogues ${recordType} records but not ${start}`,
+        `list the record's fields, ${start} included, in this item`,
+      );
     }
     if (item.disclosure.kind === 'bySeverity' && description.severityField !== undefined) {
       const severityType = fieldTypeName(schema, recordType, description.severityField);
-      const levels = severityType ? enumValues(schema, severityType) ?? [] : [];
+      const levels = severityType ? (enumValues(schema, severityType) ?? []) : [];
       const given = Object.keys(item.disclosure.bySeverity);
       const missing = levels.filter((level) => !given.includes(level));
       const unknown = given.filter((level) => !levels.includes(level));
       if (missing.length > 0 || unknown.length > 0) {
-        sink.error(itemPlace(catalog, index, 'disclosure'), 'schema',
+        sink.error(
+          itemPlace(catalog, index, 'disclosure'),
+          'schema',
           `windows by severity must name each of ${levels.join(', ')}${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''}${unknown.length > 0 ? `; unknown ${unknown.join(', ')}` : ''}`,
-          'a severity without a window would fall back silently');
+          'a severity without a window would fall back silently',
+        );
       }
     }
     if (item.kinds !== undefined) kindsProblems(schema, catalog, index, recordType, item.kinds, sink);
   });
   for (const recordType of Object.keys(RECORD_TYPES)) {
     if (schema.getType(recordType) && !itemOf.has(recordType)) {
-      sink.error({ file: catalog.file.name, path: ['items'], key: true }, 'not-a-record-type', `record type ${recordType} is catalogued by no item`,
-        `give the item that covers ${recordType}'s fields recordType: ${recordType}`);
+      sink.error(
+        { file: catalog.file.name, path: ['items'], key: true },
+        'not-a-record-type',
+        `record type ${recordType} is catalogued by no item`,
+        `give the item that covers ${recordType}'s fields recordType: ${recordType}`,
+      );
     }
   }
 }
 
 /** An item's record kinds name an enum field of its record type, and only values of that enum. */
-function kindsProblems(schema: GraphQLSchema, catalog: Catalog, index: number, recordType: string, kinds: RecordKinds, sink: ProblemSink): void {
+function kindsProblems(
+  schema: GraphQLSchema,
+  catalog: Catalog,
+  index: number,
+  recordType: string,
+  kinds: RecordKinds,
+  sink: ProblemSink,
+): void {
   const enumName = fieldTypeName(schema, recordType, kinds.field);
   const values = enumName ? enumValues(schema, enumName) : undefined;
   if (!values) {
-    sink.error(itemPlace(catalog, index, 'kinds', 'field'), 'unknown-field', `${recordType}.${kinds.field} is not an enum field`, 'name the enum field that tells the kinds apart, for example listType');
+    sink.error(
+      itemPlace(catalog, index, 'kinds', 'field'),
+      'unknown-field',
+      `${recordType}.${kinds.field} is not an enum field`,
+      'name the enum field that tells the kinds apart, for example listType',
+    );
     return;
   }
   kinds.values.forEach((value, position) => {
     if (!values.includes(value)) {
-      sink.error(itemPlace(catalog, index, 'kinds', 'values', position), 'schema', `${value} is not a value of the schema's ${enumName}`, `one of ${values.join(', ')}`);
+      sink.error(
+        itemPlace(catalog, index, 'kinds', 'values', position),
+        'schema',
+        `${value} is not a value of the schema's ${enumName}`,
+        `one of ${values.join(', ')}`,
+      );
     }
   });
 }
@@ -154,7 +217,12 @@ export function measuresProblems(schema: GraphQLSchema, list: MeasuresList): Pol
   list.measures.forEach((measure, index) => {
     measure.listTypes.forEach((listType, position) => {
       if (!listTypes.includes(listType)) {
-        sink.error(measurePlace(list, index, 'listTypes', position), 'unknown-type', `${listType} is not a value of ListType`, suggestion(listType, listTypes, 'list type'));
+        sink.error(
+          measurePlace(list, index, 'listTypes', position),
+          'unknown-type',
+          `${listType} is not a value of ListType`,
+          suggestion(listType, listTypes, 'list type'),
+        );
       }
     });
   });

@@ -27,8 +27,16 @@ export function configuredCatalogPath(env?: Environment): string {
 
 /** The catalog's categories; the GraphQL enum `CatalogCategory` lists the same values (tested). */
 export const CATALOG_CATEGORIES = [
-  'REGISTRATION', 'JUDICIAL', 'TAX', 'ADMINISTRATIVE_PENALTY', 'ENFORCEMENT_DOCUMENT',
-  'SERIOUS_DISHONESTY_LIST', 'CREDIT_RESTORATION', 'PUNISHMENT_MEASURES', 'CATALOG', 'ACCESS_LOG',
+  'REGISTRATION',
+  'JUDICIAL',
+  'TAX',
+  'ADMINISTRATIVE_PENALTY',
+  'ENFORCEMENT_DOCUMENT',
+  'SERIOUS_DISHONESTY_LIST',
+  'CREDIT_RESTORATION',
+  'PUNISHMENT_MEASURES',
+  'CATALOG',
+  'ACCESS_LOG',
 ] as const;
 export type CatalogCategory = (typeof CATALOG_CATEGORIES)[number];
 
@@ -84,7 +92,11 @@ interface RawCatalog {
 }
 
 const text = (description: string) => ({ type: 'string', minLength: 1, description });
-const days = { type: 'integer', minimum: 0, description: 'days of public display from the record\'s start; 0: never displayed' };
+const days = {
+  type: 'integer',
+  minimum: 0,
+  description: "days of public display from the record's start; 0: never displayed",
+};
 
 export const CATALOG_JSON_SCHEMA = {
   type: 'object',
@@ -99,11 +111,21 @@ export const CATALOG_JSON_SCHEMA = {
         additionalProperties: false,
         required: ['code', 'name', 'category', 'classification', 'department', 'legalBasis', 'disclosure', 'fields'],
         properties: {
-          code: { type: 'string', pattern: '^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$', title: 'item code', description: 'upper-case words joined by hyphens, for example PEN-ADMINISTRATIVE-PENALTY' },
+          code: {
+            type: 'string',
+            pattern: '^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$',
+            title: 'item code',
+            description: 'upper-case words joined by hyphens, for example PEN-ADMINISTRATIVE-PENALTY',
+          },
           name: text('what the item is, in words'),
           category: { enum: [...CATALOG_CATEGORIES], title: 'catalog category' },
           classification: { enum: [...CLASSIFICATIONS], title: 'classification' },
-          department: { type: 'string', pattern: '^[a-z][a-z0-9-]*$', title: 'department', description: 'the subgraph name: registry, judicial, tax, penalties, credit or audit' },
+          department: {
+            type: 'string',
+            pattern: '^[a-z][a-z0-9-]*$',
+            title: 'department',
+            description: 'the subgraph name: registry, judicial, tax, penalties, credit or audit',
+          },
           legalBasis: text('the law or regulation that allows recording the information'),
           recordType: { enum: Object.keys(RECORD_TYPES), title: 'record type' },
           kinds: {
@@ -111,17 +133,32 @@ export const CATALOG_JSON_SCHEMA = {
             required: ['field', 'values'],
             additionalProperties: false,
             title: 'record kinds',
-            description: 'the kinds of record the catalog includes, by an enum field of the record type; writes of other kinds are refused',
+            description:
+              'the kinds of record the catalog includes, by an enum field of the record type; writes of other kinds are refused',
             properties: {
-              field: { type: 'string', pattern: '^[_A-Za-z][_0-9A-Za-z]*$', description: 'an enum field of the record type, for example listType' },
-              values: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[_A-Za-z][_0-9A-Za-z]*$' } },
+              field: {
+                type: 'string',
+                pattern: '^[_A-Za-z][_0-9A-Za-z]*$',
+                description: 'an enum field of the record type, for example listType',
+              },
+              values: {
+                type: 'array',
+                minItems: 1,
+                uniqueItems: true,
+                items: { type: 'string', pattern: '^[_A-Za-z][_0-9A-Za-z]*$' },
+              },
             },
           },
           disclosure: {
             oneOf: [
               { const: 'none' },
               { type: 'object', required: ['days'], additionalProperties: false, properties: { days } },
-              { type: 'object', required: ['bySeverity'], additionalProperties: false, properties: { bySeverity: { type: 'object', minProperties: 1, additionalProperties: days } } },
+              {
+                type: 'object',
+                required: ['bySeverity'],
+                additionalProperties: false,
+                properties: { bySeverity: { type: 'object', minProperties: 1, additionalProperties: days } },
+              },
             ],
             description: 'none, { days: N } or { bySeverity: { MINOR: 0, GENERAL: 365, SERIOUS: 1095 } }',
           },
@@ -129,7 +166,13 @@ export const CATALOG_JSON_SCHEMA = {
             type: 'array',
             minItems: 1,
             uniqueItems: true,
-            items: { type: 'string', pattern: '^[_A-Za-z][_0-9A-Za-z]*\\.[_A-Za-z][_0-9A-Za-z]*$', title: 'field', description: 'a field as Type.field; wildcards are not allowed, so that every new field is catalogued on purpose' },
+            items: {
+              type: 'string',
+              pattern: '^[_A-Za-z][_0-9A-Za-z]*\\.[_A-Za-z][_0-9A-Za-z]*$',
+              title: 'field',
+              description:
+                'a field as Type.field; wildcards are not allowed, so that every new field is catalogued on purpose',
+            },
           },
         },
       },
@@ -154,26 +197,52 @@ function ownProblems(catalog: Catalog): PolicyProblem[] {
   catalog.items.forEach((item, index) => {
     const earlier = codes.get(item.code);
     if (earlier !== undefined) {
-      sink.error(itemPlace(catalog, index, 'code'), 'duplicate-id', `catalog item "${item.code}" is already defined at ${sink.where(itemPlace(catalog, earlier, 'code'))}`, 'each item needs its own code');
+      sink.error(
+        itemPlace(catalog, index, 'code'),
+        'duplicate-id',
+        `catalog item "${item.code}" is already defined at ${sink.where(itemPlace(catalog, earlier, 'code'))}`,
+        'each item needs its own code',
+      );
     } else {
       codes.set(item.code, index);
     }
     if (item.disclosure.kind !== 'none' && item.recordType === undefined) {
-      sink.error(itemPlace(catalog, index, 'disclosure'), 'schema', `item ${item.code} has a disclosure window but no recordType`,
-        'a window runs from a record\'s start: name the recordType, or write disclosure: none');
+      sink.error(
+        itemPlace(catalog, index, 'disclosure'),
+        'schema',
+        `item ${item.code} has a disclosure window but no recordType`,
+        "a window runs from a record's start: name the recordType, or write disclosure: none",
+      );
     }
     if (item.kinds !== undefined && item.recordType === undefined) {
-      sink.error(itemPlace(catalog, index, 'kinds'), 'schema', `item ${item.code} lists record kinds but no recordType`, 'kinds select records of the item\'s recordType: name it');
+      sink.error(
+        itemPlace(catalog, index, 'kinds'),
+        'schema',
+        `item ${item.code} lists record kinds but no recordType`,
+        "kinds select records of the item's recordType: name it",
+      );
     }
-    if (item.disclosure.kind === 'bySeverity' && item.recordType !== undefined && RECORD_TYPES[item.recordType]?.severityField === undefined) {
-      sink.error(itemPlace(catalog, index, 'disclosure'), 'schema', `${item.recordType} records have no severity, so a window by severity cannot apply`, 'write disclosure: { days: N }');
+    if (
+      item.disclosure.kind === 'bySeverity' &&
+      item.recordType !== undefined &&
+      RECORD_TYPES[item.recordType]?.severityField === undefined
+    ) {
+      sink.error(
+        itemPlace(catalog, index, 'disclosure'),
+        'schema',
+        `${item.recordType} records have no severity, so a window by severity cannot apply`,
+        'write disclosure: { days: N }',
+      );
     }
   });
   return sink.problems;
 }
 
 /** Parses and checks a catalog file's text (`name` is how problems name the file). */
-export function parseCatalog(name: string, text: string): { ok: true; catalog: Catalog } | { ok: false; problems: PolicyProblem[] } {
+export function parseCatalog(
+  name: string,
+  text: string,
+): { ok: true; catalog: Catalog } | { ok: false; problems: PolicyProblem[] } {
   // Decisions left to an officer (`scaffold` drafts them as TODO) come first: a TODO classification
   // would otherwise read as a mere typo in the enum.
   const { file: draft, problems: syntax } = parseYamlFile(name, text);
@@ -214,7 +283,10 @@ export function loadCatalog(path: string = configuredCatalogPath()): Catalog {
   const result = parseCatalog(name, contents);
   if (!result.ok) {
     const undecided = result.problems.filter((problem) => problem.code === 'undecided').length;
-    throw new ReferenceDataError(`the catalog ${name}${undecided > 0 ? ` (${undecided} TODO left to decide)` : ''}`, result.problems);
+    throw new ReferenceDataError(
+      `the catalog ${name}${undecided > 0 ? ` (${undecided} TODO left to decide)` : ''}`,
+      result.problems,
+    );
   }
   loaded.set(path, result.catalog);
   return result.catalog;
@@ -246,15 +318,23 @@ export function catalogItemOfField(catalog: Catalog, typeName: string, fieldName
 /** One record type's windows as records.ts reads them; `fallback` fills what the item does not set. */
 function windowsOf(item: CatalogItem | undefined, fallback: DisclosureWindows): DisclosureWindows {
   switch (item?.disclosure.kind) {
-    case 'days': return { bySeverity: fallback.bySeverity, default: item.disclosure.days };
-    case 'bySeverity': return { bySeverity: item.disclosure.bySeverity, default: fallback.default };
-    default: return fallback;
+    case 'days':
+      return { bySeverity: fallback.bySeverity, default: item.disclosure.days };
+    case 'bySeverity':
+      return { bySeverity: item.disclosure.bySeverity, default: fallback.default };
+    default:
+      return fallback;
   }
 }
 
 /** Each catalogued record type's disclosure windows (the catalog's rule, DOMAIN.md defaults for the rest). */
 export function disclosureWindowsByRecordType(catalog: Catalog): ReadonlyMap<string, DisclosureWindows> {
-  return new Map(Object.keys(RECORD_TYPES).map((type) => [type, windowsOf(catalogItemForRecordType(catalog, type), DEFAULT_DISCLOSURE_WINDOWS)]));
+  return new Map(
+    Object.keys(RECORD_TYPES).map((type) => [
+      type,
+      windowsOf(catalogItemForRecordType(catalog, type), DEFAULT_DISCLOSURE_WINDOWS),
+    ]),
+  );
 }
 
 /**

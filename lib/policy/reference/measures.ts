@@ -53,11 +53,21 @@ export const MEASURES_JSON_SCHEMA = {
         additionalProperties: false,
         required: ['code', 'name', 'group', 'legalBasis', 'listTypes', 'binding'],
         properties: {
-          code: { type: 'string', pattern: '^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$', title: 'measure code', description: 'upper-case words joined by hyphens, for example RR-PROCUREMENT-EXCLUSION' },
+          code: {
+            type: 'string',
+            pattern: '^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$',
+            title: 'measure code',
+            description: 'upper-case words joined by hyphens, for example RR-PROCUREMENT-EXCLUSION',
+          },
           name: { type: 'string', minLength: 1 },
           group: { enum: [...MEASURE_GROUPS], title: 'measure group' },
           legalBasis: { type: 'string', minLength: 1, description: 'the law or regulation the measure rests on' },
-          listTypes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', title: 'list type' } },
+          listTypes: {
+            type: 'array',
+            minItems: 1,
+            uniqueItems: true,
+            items: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', title: 'list type' },
+          },
           binding: { enum: [...MEASURE_BINDINGS], title: 'binding' },
         },
       },
@@ -76,19 +86,31 @@ function ownProblems(list: MeasuresList): PolicyProblem[] {
   list.measures.forEach((measure, index) => {
     const earlier = codes.get(measure.code);
     if (earlier !== undefined) {
-      sink.error(measurePlace(list, index, 'code'), 'duplicate-id', `measure "${measure.code}" is already defined at ${sink.where(measurePlace(list, earlier, 'code'))}`, 'each measure needs its own code');
+      sink.error(
+        measurePlace(list, index, 'code'),
+        'duplicate-id',
+        `measure "${measure.code}" is already defined at ${sink.where(measurePlace(list, earlier, 'code'))}`,
+        'each measure needs its own code',
+      );
     } else {
       codes.set(measure.code, index);
     }
     if (ADVISORY_GROUPS.has(measure.group) && measure.binding !== 'ADVISORY') {
-      sink.error(measurePlace(list, index, 'binding'), 'schema', `measure ${measure.code} is a ${measure.group} measure and must be ADVISORY`,
-        'financial institutions, credit services, industry associations and media shall not be compelled to punish (R3)');
+      sink.error(
+        measurePlace(list, index, 'binding'),
+        'schema',
+        `measure ${measure.code} is a ${measure.group} measure and must be ADVISORY`,
+        'financial institutions, credit services, industry associations and media shall not be compelled to punish (R3)',
+      );
     }
   });
   return sink.problems;
 }
 
-export function parseMeasures(name: string, text: string): { ok: true; list: MeasuresList } | { ok: false; problems: PolicyProblem[] } {
+export function parseMeasures(
+  name: string,
+  text: string,
+): { ok: true; list: MeasuresList } | { ok: false; problems: PolicyProblem[] } {
   const parsed = parseReferenceFile<RawMeasures>(name, text, MEASURES_JSON_SCHEMA);
   if (!parsed.ok) return parsed;
   const list: MeasuresList = { file: parsed.file, measures: parsed.value.measures };

@@ -35,7 +35,10 @@ export function undecidedPaths(data: unknown): PathSegment[][] {
 /** Readable name of a catalog path: `ECOLOGY-INSPECTION.legalBasis` rather than `items[3].legalBasis`. */
 function describe(data: unknown, path: readonly PathSegment[]): string {
   const [items, index, ...rest] = path;
-  const item = items === 'items' && typeof index === 'number' ? (data as { items?: { code?: unknown }[] }).items?.[index] : undefined;
+  const item =
+    items === 'items' && typeof index === 'number'
+      ? (data as { items?: { code?: unknown }[] }).items?.[index]
+      : undefined;
   const code = typeof item?.code === 'string' && !isUndecided(item.code) ? item.code : `items[${String(index)}]`;
   return item ? `${code}.${rest.join('.')}` : path.join('.');
 }
@@ -44,8 +47,12 @@ function describe(data: unknown, path: readonly PathSegment[]): string {
 export function undecidedCatalogProblems(file: YamlFile): PolicyProblem[] {
   const sink = new ProblemSink(new Map([[file.name, file]]));
   for (const path of undecidedPaths(file.data)) {
-    sink.error({ file: file.name, path }, 'undecided', `${describe(file.data, path)} is still ${UNDECIDED}: an officer must decide it before any process starts`,
-      'write the decision in place of TODO; see docs/adding-a-department.md');
+    sink.error(
+      { file: file.name, path },
+      'undecided',
+      `${describe(file.data, path)} is still ${UNDECIDED}: an officer must decide it before any process starts`,
+      'write the decision in place of TODO; see docs/adding-a-department.md',
+    );
   }
   return sink.problems;
 }

@@ -31,7 +31,9 @@ async function directoriesUnder(root: string): Promise<string[]> {
     if (!(await stat(root)).isDirectory()) return [];
     const entries = await readdir(root, { withFileTypes: true });
     // Hidden folders (a `.git` inside the folder, an editor's state) hold no policy.
-    const below = entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => join(root, entry.name));
+    const below = entries
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+      .map((entry) => join(root, entry.name));
     return [root, ...(await Promise.all(below.map(directoriesUnder))).flat()];
   } catch (error) {
     // A folder that does not exist (yet) is watched for once it does.
@@ -58,7 +60,10 @@ export function watchFolder(root: string, onChange: () => unknown, options: Fold
   async function rewatch(): Promise<void> {
     const present = new Map<string, number>();
     for (const dir of await directoriesUnder(root)) {
-      const inode = await stat(dir).then((stats) => stats.ino, () => -1);
+      const inode = await stat(dir).then(
+        (stats) => stats.ino,
+        () => -1,
+      );
       if (inode >= 0) present.set(dir, inode);
     }
     for (const [dir, { watcher, inode }] of watchers) {

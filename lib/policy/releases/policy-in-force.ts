@@ -23,7 +23,13 @@ import type { PolicyBundle } from '../loading/bundle.ts';
 import { watchFolder, type FolderWatch } from './folder-watch.ts';
 import type { CompiledPolicy } from '../decision/model.ts';
 import { highestReleaseIn, summarize, type PolicyRelease, type ReleaseSummary } from './signed-release.ts';
-import { publishRelease, readLatestRelease, readPublishedRelease, releaseKeys, type ProcessReport } from './release-store.ts';
+import {
+  publishRelease,
+  readLatestRelease,
+  readPublishedRelease,
+  releaseKeys,
+  type ProcessReport,
+} from './release-store.ts';
 
 export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: readonly string[] };
 
@@ -93,19 +99,26 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
 
   // The same bad release is met again at every refresh or look at the folder: it is reported once.
   const reported = new Set<string>();
-  function securityEvent(source: string, refusal: { reason: string; detail: string }, release?: Partial<PolicyRelease>): void {
+  function securityEvent(
+    source: string,
+    refusal: { reason: string; detail: string },
+    release?: Partial<PolicyRelease>,
+  ): void {
     const key = [source, refusal.reason, release?.number, release?.sha256, refusal.detail].join('|');
     if (reported.has(key)) return;
     if (reported.size >= 1000) reported.clear();
     reported.add(key);
-    log.warn({
-      securityEvent: 'policy-release-refused',
-      reason: refusal.reason,
-      source,
-      number: release?.number,
-      sha256: release?.sha256,
-      keyId: release?.keyId,
-    }, `policy release refused (${refusal.reason}): ${refusal.detail}; the release in force stays`);
+    log.warn(
+      {
+        securityEvent: 'policy-release-refused',
+        reason: refusal.reason,
+        source,
+        number: release?.number,
+        sha256: release?.sha256,
+        keyId: release?.keyId,
+      },
+      `policy release refused (${refusal.reason}): ${refusal.detail}; the release in force stays`,
+    );
   }
 
   function retain(policy: CompiledPolicy): void {
@@ -117,7 +130,10 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
   async function compileRelease(release: PolicyRelease): Promise<CompiledPolicy | undefined> {
     const result = await options.compile(release.files);
     if (result.ok) return result.policy;
-    log.error({ number: release.number, errors: result.errors }, 'a signed policy release is invalid here (another supergraph?); the release in force stays');
+    log.error(
+      { number: release.number, errors: result.errors },
+      'a signed policy release is invalid here (another supergraph?); the release in force stays',
+    );
     return undefined;
   }
 
@@ -133,12 +149,15 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
     latestAnnounced = latest?.rank ?? null;
     refreshedAt = new Date().toISOString();
     if (!latest?.found) return undefined;
-    if (!latest.found.check.ok) return void securityEvent('shared store', latest.found.check, latest.found.value as Partial<PolicyRelease>);
+    if (!latest.found.check.ok)
+      return void securityEvent('shared store', latest.found.check, latest.found.value as Partial<PolicyRelease>);
     return latest.found.check.release;
   }
 
   const highestInFolder = (): Promise<PolicyRelease | undefined> =>
-    highestReleaseIn(options.releasesDir, options.trustedKeys, (path, refusal) => securityEvent(`release folder (${path})`, refusal));
+    highestReleaseIn(options.releasesDir, options.trustedKeys, (path, refusal) =>
+      securityEvent(`release folder (${path})`, refusal),
+    );
 
   // Start: the highest release that verifies, from the folder or the shared store.
   const [inFolder, inStore] = [await highestInFolder(), await latestInStore()];
@@ -152,13 +171,16 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
     }
   }
   if (!active) {
-    throw new Error(`No signed policy release to enforce: none in ${options.releasesDir} or in the shared store verifies with the trusted release keys. `
-      + 'Sign one with `npm run policy -- release` (policies/README.md).');
+    throw new Error(
+      `No signed policy release to enforce: none in ${options.releasesDir} or in the shared store verifies with the trusted release keys. ` +
+        'Sign one with `npm run policy -- release` (policies/README.md).',
+    );
   }
   retain(active.policy);
   log.info({ number: active.release.number, version: active.policy.version }, 'policy release in force');
   // A release only this process had is made known to the others (they verify it like any other).
-  if (!inStore || active.release.number > inStore.number) await publishRelease(sharedStore, options.namespace, active.release, active.policy.version, options.trustedKeys);
+  if (!inStore || active.release.number > inStore.number)
+    await publishRelease(sharedStore, options.namespace, active.release, active.policy.version, options.trustedKeys);
 
   function inForce(): NonNullable<typeof active> {
     if (!active) throw new Error('unreachable: the runtime has a release from its start');
@@ -168,23 +190,29 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
   /** Activates a verified release if it is newer than the one in force; an older or conflicting one is a security event. */
   let considering: Promise<void> = Promise.resolve();
   function consider(release: PolicyRelease, source: Source): Promise<void> {
-    considering = considering.then(async () => {
-      const current = inForce().release;
-      if (release.number === current.number && release.sha256 === current.sha256) return;
-      if (release.number <= current.number) {
-        return securityEvent(source, {
-          reason: release.number === current.number ? 'CONFLICTING' : 'OLDER',
-          detail: `release ${release.number} is not newer than release ${current.number} in force`,
-        }, release);
-      }
-      const policy = await compileRelease(release);
-      if (!policy) return;
-      active = { release, policy, since: new Date().toISOString() };
-      retain(policy);
-      log.info({ number: release.number, version: policy.version, source }, 'policy release activated');
-      for (const listener of listeners) listener(policy);
-      await report();
-    }).catch((error: unknown) => log.error({ err: error, source }, 'policy release could not be considered'));
+    considering = considering
+      .then(async () => {
+        const current = inForce().release;
+        if (release.number === current.number && release.sha256 === current.sha256) return;
+        if (release.number <= current.number) {
+          return securityEvent(
+            source,
+            {
+              reason: release.number === current.number ? 'CONFLICTING' : 'OLDER',
+              detail: `release ${release.number} is not newer than release ${current.number} in force`,
+            },
+            release,
+          );
+        }
+        const policy = await compileRelease(release);
+        if (!policy) return;
+        active = { release, policy, since: new Date().toISOString() };
+        retain(policy);
+        log.info({ number: release.number, version: policy.version, source }, 'policy release activated');
+        for (const listener of listeners) listener(policy);
+        await report();
+      })
+      .catch((error: unknown) => log.error({ err: error, source }, 'policy release could not be considered'));
     return considering;
   }
 
@@ -228,20 +256,27 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
     await report();
   };
   const refreshTimer = setInterval(() => {
-    refresh().catch((error: unknown) => log.warn({ reason: (error as Error).message }, 'policy refresh failed; retrying'));
+    refresh().catch((error: unknown) =>
+      log.warn({ reason: (error as Error).message }, 'policy refresh failed; retrying'),
+    );
   }, options.refreshMs ?? DEFAULT_REFRESH_MS);
   refreshTimer.unref();
 
   let folderWatch: FolderWatch | undefined;
   if (options.watch) {
-    folderWatch = watchFolder(options.releasesDir, async () => {
-      const release = await highestInFolder();
-      if (!release || release.number <= inForce().release.number) return;
-      await consider(release, 'release folder');
-      // The others learn of it from this process as from the releaser.
-      const { release: now, policy } = inForce();
-      if (now === release) await publishRelease(sharedStore, options.namespace, release, policy.version, options.trustedKeys);
-    }, { onError: (error) => log.error({ err: error }, 'reading the release folder failed') });
+    folderWatch = watchFolder(
+      options.releasesDir,
+      async () => {
+        const release = await highestInFolder();
+        if (!release || release.number <= inForce().release.number) return;
+        await consider(release, 'release folder');
+        // The others learn of it from this process as from the releaser.
+        const { release: now, policy } = inForce();
+        if (now === release)
+          await publishRelease(sharedStore, options.namespace, release, policy.version, options.trustedKeys);
+      },
+      { onError: (error) => log.error({ err: error }, 'reading the release folder failed') },
+    );
   }
 
   return {
@@ -259,7 +294,9 @@ export async function createPolicyRuntime(options: PolicyRuntimeOptions): Promis
     status: statusOf,
     reportAs: (who) => {
       identity = who;
-      void report().catch((error: unknown) => log.warn({ reason: (error as Error).message }, 'policy status could not be reported'));
+      void report().catch((error: unknown) =>
+        log.warn({ reason: (error as Error).message }, 'policy status could not be reported'),
+      );
     },
     onChange: (listener) => void listeners.push(listener),
     close: async () => {

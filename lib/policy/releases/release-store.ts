@@ -8,7 +8,12 @@ import type { SharedStore } from '../../stores/shared-store.ts';
 import { parseJson, verifyRelease, type PolicyRelease, type ReleaseCheck } from './signed-release.ts';
 import type { ReleaseInForce } from './policy-in-force.ts';
 
-export function releaseKeys(namespace: string): { release: (version: string) => string; latest: string; channel: string; processes: string } {
+export function releaseKeys(namespace: string): {
+  release: (version: string) => string;
+  latest: string;
+  channel: string;
+  processes: string;
+} {
   return {
     release: (version) => `${namespace}:policy:release:${version}`,
     latest: `${namespace}:policy:latest`,
@@ -30,7 +35,13 @@ const RELEASE_RETENTION_MS = 30 * 24 * 3600 * 1000;
  * higher stays named; a pointer that names nothing verifiable (someone wrote it by hand, with a
  * huge number) is overwritten, so it cannot stop releases from being found.
  */
-export async function storeRelease(store: SharedStore, namespace: string, release: PolicyRelease, version: string, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<void> {
+export async function storeRelease(
+  store: SharedStore,
+  namespace: string,
+  release: PolicyRelease,
+  version: string,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+): Promise<void> {
   const keys = releaseKeys(namespace);
   await store.set(keys.release(version), JSON.stringify(release), RELEASE_RETENTION_MS);
   const latest = await readLatestRelease(store, namespace, trustedKeys);
@@ -39,7 +50,13 @@ export async function storeRelease(store: SharedStore, namespace: string, releas
 }
 
 /** Stores a signed release (`storeRelease`) and announces it to every process. */
-export async function publishRelease(store: SharedStore, namespace: string, release: PolicyRelease, version: string, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<void> {
+export async function publishRelease(
+  store: SharedStore,
+  namespace: string,
+  release: PolicyRelease,
+  version: string,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+): Promise<void> {
   await storeRelease(store, namespace, release, version, trustedKeys);
   await store.publish(releaseKeys(namespace).channel, version);
 }
@@ -53,7 +70,12 @@ export interface ProcessReport {
 }
 
 /** A release published under a policy version, verified; undefined when nothing is stored there. */
-export async function readPublishedRelease(store: SharedStore, namespace: string, version: string, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<{ check: ReleaseCheck; value: unknown } | undefined> {
+export async function readPublishedRelease(
+  store: SharedStore,
+  namespace: string,
+  version: string,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+): Promise<{ check: ReleaseCheck; value: unknown } | undefined> {
   const stored = await store.get(releaseKeys(namespace).release(version));
   if (stored === null) return undefined;
   const value = parseJson(stored);
@@ -61,7 +83,11 @@ export async function readPublishedRelease(store: SharedStore, namespace: string
 }
 
 /** The release the latest pointer names, verified, and the rank the pointer claims. */
-export async function readLatestRelease(store: SharedStore, namespace: string, trustedKeys: ReadonlyMap<string, KeyObject>): Promise<{ rank: number; found?: { check: ReleaseCheck; value: unknown } } | undefined> {
+export async function readLatestRelease(
+  store: SharedStore,
+  namespace: string,
+  trustedKeys: ReadonlyMap<string, KeyObject>,
+): Promise<{ rank: number; found?: { check: ReleaseCheck; value: unknown } } | undefined> {
   const latest = await store.ranked(releaseKeys(namespace).latest);
   if (!latest) return undefined;
   const found = await readPublishedRelease(store, namespace, latest.value, trustedKeys);
@@ -77,14 +103,23 @@ export interface FleetEntry extends ProcessReport {
 }
 
 /** Every process's report, each marked stale when it is behind the others or silent. */
-export async function readFleet(store: SharedStore, namespace: string, now = Date.now()): Promise<{ newest: number; processes: FleetEntry[] }> {
+export async function readFleet(
+  store: SharedStore,
+  namespace: string,
+  now = Date.now(),
+): Promise<{ newest: number; processes: FleetEntry[] }> {
   const reports = Object.values(await store.hgetall(releaseKeys(namespace).processes))
     .map((text) => parseJson(text) as ProcessReport)
     .filter((report) => typeof report?.release?.number === 'number');
   const newest = Math.max(0, ...reports.map((report) => report.release.number));
   const processes = reports.map((report): FleetEntry => ({
     ...report,
-    stale: report.release.number < newest ? 'older release' : now - Date.parse(report.reportedAt) > STALE_REPORT_MS ? 'not reporting' : false,
+    stale:
+      report.release.number < newest
+        ? 'older release'
+        : now - Date.parse(report.reportedAt) > STALE_REPORT_MS
+          ? 'not reporting'
+          : false,
   }));
   processes.sort((a, b) => a.role.localeCompare(b.role) || a.instance.localeCompare(b.instance));
   return { newest, processes };

@@ -51,11 +51,7 @@ export function summarize(release: PolicyRelease): ReleaseSummary {
 }
 
 /** Why a release was refused: each a security event when it came from storage. */
-export type ReleaseRefusal =
-  | 'MALFORMED'
-  | 'UNKNOWN_KEY'
-  | 'BAD_SIGNATURE'
-  | 'DIGEST_MISMATCH';
+export type ReleaseRefusal = 'MALFORMED' | 'UNKNOWN_KEY' | 'BAD_SIGNATURE' | 'DIGEST_MISMATCH';
 
 export type ReleaseCheck = { ok: true; release: PolicyRelease } | { ok: false; reason: ReleaseRefusal; detail: string };
 
@@ -64,14 +60,19 @@ export function releaseDigest(files: PolicyBundle): string {
   const hash = createHash('sha256');
   for (const name of Object.keys(files).sort()) {
     const text = files[name] ?? '';
-    hash.update(`${Buffer.byteLength(name)}:${name}\n${Buffer.byteLength(text)}:`).update(text).update('\n');
+    hash
+      .update(`${Buffer.byteLength(name)}:${name}\n${Buffer.byteLength(text)}:`)
+      .update(text)
+      .update('\n');
   }
   return hash.digest('hex');
 }
 
 /** The bytes signed: every field but the files (covered by their digest) and the signature. */
 function signingInput(release: Omit<PolicyRelease, 'files' | 'signature'>): Buffer {
-  return Buffer.from(JSON.stringify([release.format, release.number, release.sha256, release.signedAt, release.keyId, release.note]));
+  return Buffer.from(
+    JSON.stringify([release.format, release.number, release.sha256, release.signedAt, release.keyId, release.note]),
+  );
 }
 
 export interface ReleaseKey {
@@ -84,8 +85,15 @@ export function releaseKeyFromPem(pem: string, what: string = RELEASE_ENV.PRIVAT
   return { privateKey, keyId: ed25519KeyId(privateKey) };
 }
 
-export function signRelease(options: { files: PolicyBundle; number: number; key: ReleaseKey; note?: string; now?: Date }): PolicyRelease {
-  if (!Number.isSafeInteger(options.number) || options.number < 1) throw new Error(`A release number is a whole number from 1, not ${options.number}`);
+export function signRelease(options: {
+  files: PolicyBundle;
+  number: number;
+  key: ReleaseKey;
+  note?: string;
+  now?: Date;
+}): PolicyRelease {
+  if (!Number.isSafeInteger(options.number) || options.number < 1)
+    throw new Error(`A release number is a whole number from 1, not ${options.number}`);
   const unsigned = {
     format: RELEASE_FORMAT,
     number: options.number,
@@ -99,24 +107,46 @@ export function signRelease(options: { files: PolicyBundle; number: number; key:
 }
 
 function isFiles(value: unknown): value is PolicyBundle {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    && Object.values(value).every((text) => typeof text === 'string');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((text) => typeof text === 'string')
+  );
 }
 
 /** Checks a release from anywhere (parsed JSON of unknown shape) against the trusted release keys. */
 export function verifyRelease(value: unknown, trustedKeys: ReadonlyMap<string, KeyObject>): ReleaseCheck {
   const candidate = value as Partial<PolicyRelease> | null;
-  if (typeof candidate !== 'object' || candidate === null || candidate.format !== RELEASE_FORMAT
-    || !Number.isSafeInteger(candidate.number) || (candidate.number ?? 0) < 1
-    || typeof candidate.sha256 !== 'string' || typeof candidate.signedAt !== 'string' || typeof candidate.keyId !== 'string'
-    || typeof candidate.note !== 'string' || typeof candidate.signature !== 'string' || !isFiles(candidate.files)) {
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    candidate.format !== RELEASE_FORMAT ||
+    !Number.isSafeInteger(candidate.number) ||
+    (candidate.number ?? 0) < 1 ||
+    typeof candidate.sha256 !== 'string' ||
+    typeof candidate.signedAt !== 'string' ||
+    typeof candidate.keyId !== 'string' ||
+    typeof candidate.note !== 'string' ||
+    typeof candidate.signature !== 'string' ||
+    !isFiles(candidate.files)
+  ) {
     return { ok: false, reason: 'MALFORMED', detail: `not a ${RELEASE_FORMAT} envelope` };
   }
   const release = candidate as PolicyRelease;
   const key = trustedKeys.get(release.keyId);
-  if (!key) return { ok: false, reason: 'UNKNOWN_KEY', detail: `signed by key "${release.keyId}", which is not a trusted release key` };
+  if (!key)
+    return {
+      ok: false,
+      reason: 'UNKNOWN_KEY',
+      detail: `signed by key "${release.keyId}", which is not a trusted release key`,
+    };
   if (!verify(null, signingInput(release), key, Buffer.from(release.signature, 'base64url'))) {
-    return { ok: false, reason: 'BAD_SIGNATURE', detail: `the signature does not verify with release key "${release.keyId}"` };
+    return {
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+      detail: `the signature does not verify with release key "${release.keyId}"`,
+    };
   }
   if (releaseDigest(release.files) !== release.sha256) {
     return { ok: false, reason: 'DIGEST_MISMATCH', detail: 'the files are not the ones that were signed' };
@@ -137,8 +167,10 @@ export const RELEASE_ENV = {
 export function trustedReleaseKeys(env: Environment): Map<string, KeyObject> {
   const raw = env[RELEASE_ENV.PUBLIC_KEYS];
   if (!raw?.trim()) {
-    throw new Error(`${RELEASE_ENV.PUBLIC_KEYS} is not set: it must hold the policy release key's public key (PEM), or a JSON object of key id → PEM. `
-      + '`npm run policy -- release-key` makes a key pair (policies/README.md).');
+    throw new Error(
+      `${RELEASE_ENV.PUBLIC_KEYS} is not set: it must hold the policy release key's public key (PEM), or a JSON object of key id → PEM. ` +
+        '`npm run policy -- release-key` makes a key pair (policies/README.md).',
+    );
   }
   return parseEd25519PublicKeys(raw, RELEASE_ENV.PUBLIC_KEYS);
 }
