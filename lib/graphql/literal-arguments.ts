@@ -93,7 +93,7 @@ export function hoistLiterals(schema: GraphQLSchema, document: DocumentNode): Ho
           // One variable per distinct literal: two fields merged under one response key must
           // still have the same arguments after the move, or the operation would no longer be valid.
           const typeName = String(argument.type);
-          const literal = `${typeName}|${node.value.kind}|${String(value)}`;
+          const literal = `${typeName}|${node.value.kind}|${JSON.stringify(value)}`;
           let name = byLiteral.get(literal);
           if (name === undefined) {
             name = freshName();
