@@ -25,6 +25,7 @@ import { admissionLimitsStage } from './stages/admission-limits.ts';
 import { versionStampStage } from './stages/version-stamp.ts';
 import { stripAddedStage } from './stages/strip-added.ts';
 import { accessRecordingStage } from './stages/access-recording.ts';
+import { literalArgumentsStage } from './stages/literal-arguments.ts';
 import { policyDecisionStage } from './stages/policy-decision.ts';
 import { deniedFieldsStage } from './stages/denied-fields.ts';
 import { skipGuardsStage } from './stages/skip-guards.ts';
@@ -74,6 +75,7 @@ export function gatewayStages(dependencies: PipelineDependencies): Stage[] {
     persistedOperationStage(dependencies),
     admissionLimitsStage(dependencies),
     // Execution: each rewrite of the document, inward; each undo, outward.
+    literalArgumentsStage(),
     policyDecisionStage(dependencies.caches),
     deniedFieldsStage,
     skipGuardsStage,

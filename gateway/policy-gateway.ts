@@ -35,6 +35,7 @@ export function withPipeline(gateway: GatewayInterface, pipeline: Pipeline): Gat
         plannerKeys,
         executor,
         document: requestContext.document,
+        variables: requestContext.request.variables,
         verdict: null,
         fields: { fields: [], denied: [], masked: [] },
         added: [],

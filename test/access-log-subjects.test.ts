@@ -324,6 +324,34 @@ describe('the subjects of every access, and a record of every request after auth
     });
   });
 
+  describe('subjects written into the operation as literals (executed as one shape, the codes as variables)', () => {
+    it('answers a literal operation as the same operation with variables, for several subjects, and records each subject', async () => {
+      for (const index of [1, 2, 5]) {
+        const code = seedSubject(index).uscc;
+        const literal = await answered(
+          `{ subject(uscc: "${code}") { uscc name administrativePenalties { decisionNumber } } }`,
+          {},
+          CENTRAL_BANK,
+        );
+        const variables = await answered(
+          `query($code: ID!) { subject(uscc: $code) { uscc name administrativePenalties { decisionNumber } } }`,
+          { code },
+          CENTRAL_BANK,
+        );
+        assert.deepEqual(literal.body.data, variables.body.data);
+        await expectSubject(literal, code);
+      }
+    });
+
+    it('records a code named only in the text, for which no subject exists', async () => {
+      const unknown = seedSubject(9_999).uscc; // a valid code; the federation holds 8 subjects
+      const response = await answered(`{ subject(uscc: "${unknown}") { name } }`, {}, CENTRAL_BANK);
+      assert.deepEqual(response.body.data, { subject: null });
+      const record = await recordOf(response);
+      assert.deepEqual(record.subjects, [unknown]);
+    });
+  });
+
   describe('requests refused or failed after authentication leave a record', () => {
     const expectRefusal = async (
       response: GraphQLResponse,

@@ -1,13 +1,14 @@
 /**
  * The gateway's HTTP client for department calls, against a local server: what the data source
  * reads of an answer (status, headers, JSON or text), a refusal's body, and a call that takes
- * too long or is cut off failing instead of hanging.
+ * too long or is cut off failing instead of hanging; a query whose kept-alive connection the
+ * department closed as idle sent again once on a new one, and a mutation never.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { departmentFetcher } from '../gateway/department-fetch.ts';
+import { departmentFetcher, isQueryBody } from '../gateway/department-fetch.ts';
 
 describe('department calls over HTTP', () => {
   let server: Server;
@@ -94,5 +95,63 @@ describe('department calls over HTTP', () => {
       departmentFetcher(url, 2000)(url, { method: 'POST', headers: {}, body: '{}' }),
       /ECONNREFUSED/,
     );
+  });
+
+  describe('a kept-alive connection the department closed as idle (a balancer closing idle connections)', () => {
+    let closing: Server;
+    let closingBase: string;
+    const calls: string[] = [];
+    before(async () => {
+      const perSocket = new WeakMap<object, number>();
+      // Answers the first call on each connection; a later call on the same connection finds it closed.
+      closing = createServer((request, response) => {
+        const count = (perSocket.get(request.socket) ?? 0) + 1;
+        perSocket.set(request.socket, count);
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          if (count > 1) {
+            request.socket.destroy();
+            return;
+          }
+          calls.push(Buffer.concat(chunks).toString());
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ data: { ok: calls.length } }));
+        });
+      });
+      await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+      closingBase = `http://127.0.0.1:${(closing.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      closing.closeAllConnections();
+      await new Promise((resolve) => closing.close(resolve));
+    });
+    const post = (body: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+    it('sends a query again, once, on a new connection', async () => {
+      calls.length = 0;
+      const fetcher = departmentFetcher(closingBase, 2000);
+      const query = JSON.stringify({ query: 'query Partner__registry__0{subject{name}}' });
+      assert.deepEqual(await (await fetcher(`${closingBase}/graphql`, post(query))).json(), { data: { ok: 1 } });
+      assert.deepEqual(await (await fetcher(`${closingBase}/graphql`, post(query))).json(), { data: { ok: 2 } });
+      assert.equal(calls.length, 2, 'each call ran once');
+    });
+
+    it('never sends a mutation twice: its failure is reported', async () => {
+      calls.length = 0;
+      const fetcher = departmentFetcher(closingBase, 2000);
+      const mutation = JSON.stringify({ query: 'mutation Record__judicial__0{recordEntry{caseNumber}}' });
+      await fetcher(`${closingBase}/graphql`, post(mutation));
+      await assert.rejects(fetcher(`${closingBase}/graphql`, post(mutation)), { code: 'ECONNRESET' });
+      assert.equal(calls.length, 1);
+    });
+
+    it('recognises a query only in the forms @apollo/gateway sends', () => {
+      assert.equal(isQueryBody('{"query":"query X{a}"}'), true);
+      assert.equal(isQueryBody('{"query":"{a}"}'), true);
+      assert.equal(isQueryBody('{"query":"mutation X{a}"}'), false);
+      assert.equal(isQueryBody('{"variables":{},"query":"query X{a}"}'), false);
+      assert.equal(isQueryBody(undefined), false);
+    });
   });
 });

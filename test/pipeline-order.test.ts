@@ -75,6 +75,7 @@ describe('the request pipeline', () => {
         'rate limits',
         'persisted operations',
         'admission limits',
+        'literal arguments',
         'policy decision',
         'denied-field restoration',
         'skip guards',

@@ -34,6 +34,7 @@ import { admissionLimitsStage } from '../gateway/stages/admission-limits.ts';
 import { versionStampStage } from '../gateway/stages/version-stamp.ts';
 import { stripAddedStage } from '../gateway/stages/strip-added.ts';
 import { accessRecordingStage } from '../gateway/stages/access-recording.ts';
+import { literalArgumentsStage } from '../gateway/stages/literal-arguments.ts';
 import { policyDecisionStage } from '../gateway/stages/policy-decision.ts';
 import { deniedFieldsStage } from '../gateway/stages/denied-fields.ts';
 import { skipGuardsStage } from '../gateway/stages/skip-guards.ts';
@@ -555,6 +556,61 @@ describe('stage: denied-field restoration', () => {
     const execution = executionOf('{ catalog { code } }', bank, nothingAnswered);
     const answer = { data: { catalog: [] } };
     assert.equal(await deniedFieldsStage.finish?.(execution, answer), answer);
+  });
+});
+
+describe('stage: literal arguments', () => {
+  const OTHER = '91110000100000001X';
+  const partner = (code: string, tail = ''): string =>
+    `{ subject(uscc: "${code}") { name @include(if: true) } subjects(first: 2) { name } ${tail}}`;
+
+  it('executes operations that differ only in their literals as one shape, the values as variables', async () => {
+    const stage = literalArgumentsStage();
+    const first = executionOf(partner(CODE), bank, nothingAnswered);
+    const second = executionOf(`${partner(OTHER)} # another text`, bank, nothingAnswered);
+    await stage.prepare?.(first);
+    await stage.prepare?.(second);
+    assert.equal(first.document, second.document, 'one document object for the shape');
+    const shape = print(first.document ?? parse('{ a }'));
+    assert.match(shape, /query \(\$credenceLiteral0: ID!, \$credenceLiteral1: Int!\)/);
+    assert.match(shape, /subject\(uscc: \$credenceLiteral0\)/);
+    assert.match(shape, /@include\(if: true\)/, 'directive arguments stay');
+    assert.deepEqual(first.variables, { credenceLiteral0: CODE, credenceLiteral1: 2 });
+    assert.deepEqual(second.variables, { credenceLiteral0: OTHER, credenceLiteral1: 2 });
+  });
+
+  it('keeps the request’s variables and their names, gives one variable to a literal repeated under a merged key, and leaves a document without literals alone', async () => {
+    const stage = literalArgumentsStage();
+    const merged = executionOf(
+      `query($credenceLiteral0: Int) { subjects(first: $credenceLiteral0) { name } a: subject(uscc: "${CODE}") { name } a: subject(uscc: "${CODE}") { status } }`,
+      bank,
+      nothingAnswered,
+      { credenceLiteral0: 1 },
+    );
+    await stage.prepare?.(merged);
+    assert.deepEqual(merged.variables, { credenceLiteral0: 1, credenceLiteral1: CODE });
+    const plain = executionOf('query($n: Int) { subjects(first: $n) { name } }', bank, nothingAnswered, { n: 1 });
+    const before = plain.document;
+    await stage.prepare?.(plain);
+    assert.equal(plain.document, before);
+    assert.deepEqual(plain.variables, { n: 1 });
+  });
+
+  it('hands the departments one plan key for the shape, with the values as variables, and answers as the literal operation would', async () => {
+    const stage = literalArgumentsStage();
+    const handed: Handed = { documents: [], queryHashes: [] };
+    const executor = answering({ subject: { name: 'A', status: 'ACTIVE' } }, handed);
+    const texts = [`{ subject(uscc: "${CODE}") { name } }`, `{ subject(uscc: "${OTHER}") { name } }`];
+    for (const text of texts) {
+      const execution = executionOf(text, bank, executor);
+      await stage.prepare?.(execution);
+      const answer = await departmentCallsStage.prepare?.(execution);
+      const unchanged = executionOf(text, bank, answering({ subject: { name: 'A', status: 'ACTIVE' } }));
+      assert.deepEqual(answer, await departmentCallsStage.prepare?.(unchanged));
+    }
+    assert.equal(handed.queryHashes[0], handed.queryHashes[1]);
+    assert.equal(handed.documents[0], handed.documents[1]);
+    assert.notEqual(handed.queryHashes[0], documentHash(texts[0] ?? ''));
   });
 });
 

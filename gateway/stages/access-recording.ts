@@ -61,7 +61,8 @@ export function accessRecordingStage(recorder: AccessRecorder): Stage {
         // As Apollo Server resolved it from the document (a request need not name its only operation).
         operationName: requestContext.operationName ?? requestContext.request.operationName ?? undefined,
         queryHash: requestContext.queryHash,
-        variables: requestContext.request.variables,
+        // With the literals the literal-arguments stage moved, which the answered document reads as variables.
+        variables: execution.variables,
         identity,
         verdict: execution.verdict,
         fields: execution.fields,

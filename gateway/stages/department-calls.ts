@@ -7,18 +7,21 @@
  * access log (served-subjects.ts). An operation the policy filter left empty asks no department.
  */
 import { ASSERTION_HEADER } from '../../lib/identity/assertion.ts';
-import { printedDocumentHash } from '../../lib/graphql/document-hash.ts';
 import { collectServedSubjects } from '../served-subjects.ts';
-import type { Stage } from './stage.ts';
+import { executionDocumentHash, type Stage } from './stage.ts';
 
 export const departmentCallsStage: Stage = {
   name: 'department calls',
   async prepare(execution) {
-    const { document, requestContext, executor } = execution;
+    const { document, requestContext, executor, variables } = execution;
     if (!document) return { data: {} };
     // Apollo caches query plans under this hash: the operation's own when no stage changed it.
-    const queryHash = document === requestContext.document ? requestContext.queryHash : printedDocumentHash(document);
-    return executor({ ...requestContext, document, queryHash });
+    const queryHash = executionDocumentHash(execution, document);
+    const request =
+      variables === requestContext.request.variables
+        ? requestContext.request
+        : { ...requestContext.request, variables };
+    return executor({ ...requestContext, request, document, queryHash });
   },
   departmentCall({ department, request, context }) {
     if (context.identity)

@@ -19,7 +19,7 @@ import { collectRequestedFields } from '../../lib/policy/decision/operation-fiel
 import { consumerSchema } from '../../lib/schema/consumer-schema.ts';
 import { maskedPaths } from '../masked-paths.ts';
 import { accountFields, checkOperation, type FieldAccounting, type PolicyVerdict } from '../policy-check.ts';
-import type { RequestIdentity, Stage } from './stage.ts';
+import { executionDocumentHash, type RequestIdentity, type Stage } from './stage.ts';
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 
@@ -78,11 +78,12 @@ export function policyDecisionStage(caches?: NamedCaches): Stage {
     async prepare(execution) {
       const { requestContext, identity, apiSchema } = execution;
       const operationName = requestContext.request.operationName ?? undefined;
-      const { document } = requestContext;
+      // The operation's shape when the literal-arguments stage made one: one decision for all its requests.
+      const document = execution.document ?? requestContext.document;
       // What a cached decision of this operation holds, estimated from its source.
       const bytes = (requestContext.source?.length ?? 0) * PARSED_BYTES_PER_CHARACTER;
       const decision = decisions.get(
-        `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${requestContext.queryHash}`,
+        `${identity.policy.version}|${identity.view.key}|${identity.consumer.mode}|${operationName ?? ''}|${executionDocumentHash(execution, document)}`,
         () => decideOperation(apiSchema, document, operationName, identity),
         bytes,
       );
@@ -108,7 +109,7 @@ export function policyDecisionStage(caches?: NamedCaches): Stage {
           schema,
           document,
           operationName,
-          variableValues: requestContext.request.variables,
+          variableValues: execution.variables,
         }) as Promise<GatewayExecutionResult>);
       }
       const { verdict } = decision;

@@ -30,6 +30,7 @@ import type { CompiledPolicy, Consumer, ConsumerView } from '../../lib/policy/de
 import type { Limits } from '../operation-limits.ts';
 import type { FieldAccounting, PolicyVerdict } from '../policy-check.ts';
 import type { PlannerKeys } from '../planner-keys.ts';
+import { printedDocumentHash } from '../../lib/graphql/document-hash.ts';
 
 /** Who asks, for what, under which policy version: set by authentication and purpose, read by every stage after them. */
 export interface RequestIdentity {
@@ -114,6 +115,8 @@ export interface Execution {
   readonly executor: GatewayExecutor;
   /** The document to execute as the stages so far have rewritten it; null when nothing is left to ask the departments. */
   document: DocumentNode | null;
+  /** The variables `document` reads: the request's, and the literals the literal-arguments stage made variables. */
+  variables: Record<string, unknown> | undefined;
   /** The policy's verdict (null: introspection, answered from the consumer's own schema). */
   verdict: PolicyVerdict | null;
   /** What the access log records of the operation's fields. */
@@ -148,6 +151,12 @@ export interface Stage {
   httpAnswer?(request: object, status: number, payload: string): string;
   /** Headers to set on the HTTP answer to `request` (the object the HTTP layer knows it by), whatever its status; undefined: none. */
   httpHeaders?(request: object): Readonly<Record<string, string>> | undefined;
+}
+
+/** The hash Apollo's plan cache and the decision cache key `execution.document` by: the operation's own while no stage changed it. */
+export function executionDocumentHash(execution: Execution, document: DocumentNode): string {
+  const { requestContext } = execution;
+  return document === requestContext.document ? requestContext.queryHash : printedDocumentHash(document);
 }
 
 /** A rewrite of a document made once per document object (a repeated operation's parsed document is the same object), then looked up. */

@@ -92,11 +92,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * The writer's phase, as far as the store is concerned: writable, or broken since a write failed
- * (requests fail fast with the cause until `retryAfterMs` has passed; the next write then reads the
- * chain's tail back and continues from it).
+ * The writer's phase: writable; broken since a write failed (requests fail fast with the cause
+ * until `retryAfterMs` has passed; the next write then reads the chain's tail back and continues
+ * from it); or closed (nothing more is accepted; the records already waiting are still written).
  */
-type WriterPhase = { kind: 'writable' } | { kind: 'broken'; since: number; cause: unknown };
+type WriterPhase = { kind: 'writable' } | { kind: 'broken'; since: number; cause: unknown } | { kind: 'closed' };
 
 /** Where this process's chain stands. */
 interface ChainPosition {
@@ -108,9 +108,8 @@ interface ChainPosition {
   checkpointedSeq: number;
 }
 
-/** What arrives between writes: records wait for the next write (group commit); closed, nothing more is accepted. */
+/** What arrives between writes: records wait for the next write (group commit). */
 interface Intake {
-  accepting: boolean;
   pending: Waiting[];
   scheduled: boolean;
 }
@@ -141,10 +140,10 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
 
   /** Where the chain stands: the next position and the hash it links to, the last record the store acknowledged, the last one signed. */
   const position: ChainPosition = { next: { seq: 0, prev: GENESIS_HASH }, acknowledged: null, checkpointedSeq: -1 };
-  /** Whether the store takes writes (the writer's phase). */
+  /** Whether the store takes writes, and whether the writer takes records (its phase). */
   let phase: WriterPhase = { kind: 'writable' };
   /** Records waiting for the next write, and whether that write is scheduled. */
-  const intake: Intake = { accepting: true, pending: [], scheduled: false };
+  const intake: Intake = { pending: [], scheduled: false };
   const observers: AccessLogObserver[] = [];
   // One write at a time, in order: the chain is a sequence. Not two in flight: the later batch
   // could be stored while the earlier one is lost (a timeout, a crash of this process), which
@@ -196,7 +195,8 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
       position.next = { seq: acknowledged.seq + 1, prev: acknowledged.hash };
     }
     log.warn({ chain, resumedAt: position.next.seq }, 'access log writable again');
-    phase = { kind: 'writable' };
+    // Unless closed meanwhile: a closed writer never takes records again.
+    if (phase.kind === 'broken') phase = { kind: 'writable' };
   };
 
   const checkpoint = async (): Promise<void> => {
@@ -248,8 +248,9 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
             { chain, reason: (cause as Error).message },
             'access log unavailable: answers are withheld until it can be written',
           );
-        // Failing fast does not postpone the next attempt; a failed attempt does.
-        if (attempted || phase.kind !== 'broken') phase = { kind: 'broken', since: Date.now(), cause };
+        // Failing fast does not postpone the next attempt; a failed attempt does. Closed stays closed.
+        if (phase.kind === 'writable' || (phase.kind === 'broken' && attempted))
+          phase = { kind: 'broken', since: Date.now(), cause };
         const error = new AccessLogUnavailableError(cause);
         const seconds = writeStarted === undefined ? undefined : (performance.now() - writeStarted) / 1000;
         for (const observer of observers) observer.failed(batch.length, seconds);
@@ -292,7 +293,7 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
       observers.push(observer);
     },
     append(entry) {
-      if (!intake.accepting)
+      if (phase.kind === 'closed')
         return Promise.reject(new AccessLogUnavailableError(new Error('the access log is closed')));
       return new Promise<void>((resolve, reject) => {
         intake.pending.push({ entry, resolve, reject });
@@ -311,10 +312,12 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
       return reply.ok === 1;
     },
     async close() {
-      intake.accepting = false;
+      const closing = phase;
+      phase = { kind: 'closed' };
       clearInterval(timer);
+      // What was already waiting is written (a broken writer tries once more); then the last checkpoint.
       await exclusive(flush);
-      if (phase.kind === 'writable') await exclusive(checkpoint);
+      if (closing.kind === 'writable') await exclusive(checkpoint);
     },
   };
 }

@@ -37,6 +37,7 @@ import { requestIdStage } from '../../gateway/stages/request-id.ts';
 import { versionStampStage } from '../../gateway/stages/version-stamp.ts';
 import { stripAddedStage } from '../../gateway/stages/strip-added.ts';
 import { accessRecordingStage, type AccessRecorder } from '../../gateway/stages/access-recording.ts';
+import { literalArgumentsStage } from '../../gateway/stages/literal-arguments.ts';
 import { policyDecisionStage } from '../../gateway/stages/policy-decision.ts';
 import { deniedFieldsStage } from '../../gateway/stages/denied-fields.ts';
 import { skipGuardsStage } from '../../gateway/stages/skip-guards.ts';
@@ -126,6 +127,7 @@ export function conformanceStages(): Stage[] {
     versionStampStage,
     stripAddedStage,
     accessRecordingStage(passThroughAccessLog),
+    literalArgumentsStage(),
     policyDecisionStage(),
     deniedFieldsStage,
     skipGuardsStage,

@@ -106,6 +106,7 @@ export function executionOf(
     plannerKeys: on.plannerKeys,
     executor,
     document,
+    variables,
     verdict: null,
     fields: { fields: [], denied: [], masked: [] },
     added: [],
