@@ -33,6 +33,7 @@ export interface VerificationSettings {
 interface ProcessReport {
   checks?: Record<string, string>;
   circuits?: Record<string, string>;
+  stores?: Record<string, string>;
 }
 
 const DEFAULT_VERIFICATION: VerificationSettings = { auditKey: null, retentionDays: 1095 };
@@ -60,6 +61,8 @@ export function createStatusDesk(options: {
       // A gateway also says which department circuits are open (its /status).
       const shown: Record<string, string> = { ...ready?.checks };
       for (const [department, state] of Object.entries(status?.circuits ?? {})) shown[`circuit ${department}`] = state;
+      // Every process says how its stores are (its /status): connected, writable, broken, ...
+      for (const [store, state] of Object.entries(status?.stores ?? {})) shown[`store ${store}`] = state;
       return shown;
     } catch {
       return 'unreachable';

@@ -7,7 +7,18 @@
 import type { KeyObject } from 'node:crypto';
 import type { AccessLogConfig } from '../lib/access-log/process.ts';
 import { ACCESS_LOG_KEY_ENV } from '../lib/access-log/keys.ts';
-import { ConfigError, integer, oneOf, optional, parsed, port, text, type Environment } from '../lib/config/read.ts';
+import {
+  ConfigError,
+  integer,
+  oneOf,
+  optional,
+  parsed,
+  port,
+  portOrOff,
+  text,
+  type Environment,
+} from '../lib/config/read.ts';
+import type { MetricsSettings } from '../lib/observability/metrics.ts';
 import { DEFAULT_SUPERGRAPH_PATH, readSharedSettings, type SharedSettings } from '../lib/config/shared.ts';
 import { ASSERTION_ENV, loadAssertionKeys, type AssertionSignerOptions } from '../lib/identity/assertion.ts';
 import type { ConsumerLimits } from '../lib/policy/decision/model.ts';
@@ -37,6 +48,8 @@ export interface GatewayConfig {
   redisNamespace: string;
   /** Serve the explorer (GraphiQL) at /explorer; GATEWAY_EXPLORER=off in production turns it off. */
   explorer: boolean;
+  /** The operator listener for /metrics (CREDENCE_METRICS, GATEWAY_METRICS_PORT, GATEWAY_METRICS_HOST). */
+  metrics: MetricsSettings;
 }
 
 /** What the gateway process needs besides `GatewayConfig` (which tests build for in-process gateways). */
@@ -108,6 +121,11 @@ export function readGatewayConfig(env: Environment = process.env): GatewayConfig
     },
     redisNamespace: shared.redisNamespace,
     explorer: oneOf(env, 'GATEWAY_EXPLORER', ['on', 'off'], 'on') === 'on',
+    metrics: {
+      enabled: shared.metrics,
+      port: portOrOff(env, 'GATEWAY_METRICS_PORT'),
+      host: text(env, 'GATEWAY_METRICS_HOST', '127.0.0.1'),
+    },
     accessLog: {
       enabled: oneOf(env, 'ACCESS_LOG', ['on', 'off'], 'on') === 'on',
       mongoUri: optional(env, 'ACCESS_LOG_MONGODB_URI') ?? shared.mongoUri,

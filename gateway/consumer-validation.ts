@@ -26,7 +26,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { codedError, ErrorCode } from '../lib/error-registry.ts';
-import { LruCache } from '../lib/lru-cache.ts';
+import { LruCache, type NamedCaches } from '../lib/lru-cache.ts';
 import type { RequestIdentity } from './stages/stage.ts';
 import { documentHash } from '../lib/graphql/document-hash.ts';
 
@@ -93,8 +93,9 @@ export interface ConsumerValidator {
   check(apiSchema: GraphQLSchema, query: string, identity: RequestIdentity): GraphQLError | undefined;
 }
 
-export function createConsumerValidator(): ConsumerValidator {
+export function createConsumerValidator(caches?: NamedCaches): ConsumerValidator {
   const verdicts = new LruCache<GraphQLError | null>({ maxEntries: 10_000 });
+  caches?.set('validations', verdicts);
   return {
     check(apiSchema, query, identity) {
       const key = `${identity.policy.version}|${identity.consumer.id}|${documentHash(query)}`;

@@ -36,6 +36,9 @@ import type { RateLimits } from './rate-limits.ts';
 import type { AssertionSigner } from '../lib/identity/assertion.ts';
 import type { OperationRegistry } from './persisted-operations.ts';
 import type { Limits } from './operation-limits.ts';
+import type { NamedCaches } from '../lib/lru-cache.ts';
+import type { GatewayMetrics } from '../lib/observability/metrics-gateway.ts';
+import { metricsStage } from './stages/metrics.ts';
 
 export interface PipelineDependencies extends AuthenticationDependencies {
   /** Signs the identity assertion the departments require. */
@@ -46,13 +49,19 @@ export interface PipelineDependencies extends AuthenticationDependencies {
   operations: OperationRegistry;
   /** Absent with ACCESS_LOG=off: nothing is recorded, and no subject keys are added for it. */
   accessLog: AccessRecorder | undefined;
+  /** Absent with metrics off (CREDENCE_METRICS=off): nothing is counted. */
+  metrics?: GatewayMetrics | undefined;
+  /** Where the stages' caches are named for the metrics. */
+  caches?: NamedCaches | undefined;
 }
 
 /** Every stage of a request, in order. */
 export function gatewayStages(dependencies: PipelineDependencies): Stage[] {
-  const { accessLog } = dependencies;
+  const { accessLog, metrics } = dependencies;
   return [
     transportRefusals,
+    // Outermost: its clock starts first, and its way out sees each answer as it finally leaves.
+    ...(metrics ? [metricsStage(metrics)] : []),
     // The outer layers: what they do on the way out (right to left) covers every answer after them.
     requestIdStage(),
     versionStampStage,
@@ -67,7 +76,7 @@ export function gatewayStages(dependencies: PipelineDependencies): Stage[] {
     admissionLimitsStage(dependencies),
     // Execution: each rewrite of the document, inward; each undo, outward.
     literalArgumentsStage(),
-    policyDecisionStage(),
+    policyDecisionStage(dependencies.caches),
     deniedFieldsStage,
     skipGuardsStage,
     ...(accessLog ? [subjectKeysStage] : []),

@@ -25,7 +25,12 @@ import { DOCUMENT_CACHE_BYTES, withPipeline } from './policy-gateway.ts';
 import type { GatewayContext } from './stages/stage.ts';
 import { createPipeline, gatewayStages } from './pipeline.ts';
 import { transportRefusals } from './stages/transport-refusals.ts';
-import { boundedDocumentStore } from '../lib/document-store.ts';
+import { boundedDocumentStore, boundedPlanStore } from '../lib/document-store.ts';
+import { metricsPort, startMetricsListener, type MetricsListener } from '../lib/observability/metrics.ts';
+import { createGatewayMetrics } from '../lib/observability/metrics-gateway.ts';
+import { processStatus } from '../lib/observability/status.ts';
+import type { ReadinessCheck } from '../lib/http.ts';
+import { ObservedDepartmentSource } from './observed-department-source.ts';
 import { createAccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 import { mountExplorer } from './explorer/explorer.ts';
@@ -33,9 +38,14 @@ import { mountExplorer } from './explorer/explorer.ts';
 export interface Gateway {
   url: string;
   graphqlUrl: string;
+  /** The operator listener (`/metrics`, `/status`); undefined with metrics off. */
+  metricsUrl: string | undefined;
   app: FastifyInstance;
   close(): Promise<void>;
 }
+
+/** The query plans kept, as @apollo/gateway's own default store keeps them. */
+const QUERY_PLAN_CACHE_BYTES = 30 * 1024 * 1024;
 
 export interface GatewayDependencies {
   sharedStore: SharedStore;
@@ -70,6 +80,10 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     throw new Error(`SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}.`);
 
   const { accessLog } = dependencies;
+  // Metrics only where someone can read them: on, with an operator listener (lib/observability/metrics.ts).
+  const operatorPort = metricsPort(config.metrics, config.port);
+  const metrics = operatorPort === undefined ? undefined : createGatewayMetrics(dependencies.policies);
+  const caches = metrics?.caches;
   const rateLimits = createRateLimits({ sharedStore: dependencies.sharedStore, namespace: config.redisNamespace, log });
   const pipeline = createPipeline(
     gatewayStages({
@@ -82,6 +96,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       rateLimits,
       operations: createOperationRegistry({ policiesDir: dependencies.policiesDir, log }),
       accessLog: accessLog ? createAccessRecorder(accessLog) : undefined,
+      metrics,
+      caches,
     }),
   );
   // Each department's source, so that /status can say whose circuit is open.
@@ -90,15 +106,18 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     new ApolloGateway({
       supergraphSdl,
       logger: log,
+      // Apollo's own default store (30 MiB), one the metrics can read.
+      queryPlannerConfig: { cache: boundedPlanStore(QUERY_PLAN_CACHE_BYTES, caches) },
       buildService: ({ name }) => {
-        const source = new DepartmentSource({
+        const options = {
           name,
           calls: pipeline,
           url: subgraphs.find((subgraph) => subgraph.name === name)?.url ?? '',
           timeoutMs: config.subgraphTimeoutMs,
           log,
           circuit: { failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs },
-        });
+        };
+        const source = metrics ? new ObservedDepartmentSource(options, metrics) : new DepartmentSource(options);
         departmentSources.set(name, source);
         return source;
       },
@@ -106,25 +125,31 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     pipeline,
   );
 
-  const app = createHttpApp({
-    log,
-    bodyLimit: config.bodyLimitBytes,
-    status: () => ({
-      service: 'gateway',
-      policy: dependencies.policies.status(),
-      // The shared circuit of each department: open means the gateway answers its fields at once with DEPARTMENT_UNAVAILABLE.
-      circuits: Object.fromEntries([...departmentSources].map(([name, source]) => [name, source.circuit.state])),
+  const circuits = (): Record<string, string> =>
+    Object.fromEntries([...departmentSources].map(([name, source]) => [name, source.circuit.state]));
+  metrics?.watchCircuits(() => [...departmentSources].map(([name, source]) => [name, source.circuit.state] as const));
+  if (accessLog) metrics?.watchAccessLog(accessLog);
+  const readiness: ReadinessCheck[] = [
+    { name: 'sharedStore', check: () => dependencies.sharedStore.ping() },
+    // While the log cannot be written nothing is answered: not ready, so traffic goes elsewhere.
+    ...(accessLog ? [{ name: 'accessLog', check: () => accessLog.ping() }] : []),
+    ...subgraphs.map(({ name, url }) => ({
+      name: `subgraph:${name}`,
+      check: async () => (await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) })).ok,
+    })),
+  ];
+  const status = processStatus({
+    service: 'gateway',
+    policies: dependencies.policies,
+    readiness,
+    stores: () => ({
+      sharedStore: dependencies.sharedStore.redis?.status ?? dependencies.sharedStore.kind,
+      accessLog: !accessLog ? 'off' : accessLog.writable === false ? 'broken' : 'writable',
     }),
-    readiness: [
-      { name: 'sharedStore', check: () => dependencies.sharedStore.ping() },
-      // While the log cannot be written nothing is answered: not ready, so traffic goes elsewhere.
-      ...(accessLog ? [{ name: 'accessLog', check: () => accessLog.ping() }] : []),
-      ...subgraphs.map(({ name, url }) => ({
-        name: `subgraph:${name}`,
-        check: async () => (await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) })).ok,
-      })),
-    ],
+    // The shared circuit of each department: open means the gateway answers its fields at once with DEPARTMENT_UNAVAILABLE.
+    circuits,
   });
+  const app = createHttpApp({ log, bodyLimit: config.bodyLimitBytes, status, readiness });
   // The explorer (GraphiQL) is a page of the HTTP layer, not a stage: its queries come back through /graphql.
   if (config.explorer) mountExplorer(app);
   const apollo = new ApolloServer<GatewayContext>({
@@ -146,7 +171,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     },
     allowBatchedHttpRequests: false,
     // Parsed documents are kept by what they hold, not by Apollo's estimate (document-store.ts).
-    documentStore: boundedDocumentStore(DOCUMENT_CACHE_BYTES),
+    documentStore: boundedDocumentStore(DOCUMENT_CACHE_BYTES, caches),
     // Only registered operations are persisted (persisted-operations.ts); nothing registers itself.
     persistedQueries: false,
     plugins: [
@@ -174,6 +199,16 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   );
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');
+  const operator: MetricsListener | undefined =
+    metrics && operatorPort !== undefined
+      ? await startMetricsListener({
+          registry: metrics.registry,
+          port: operatorPort,
+          host: config.metrics.host,
+          log,
+          status,
+        })
+      : undefined;
   dependencies.policies.reportAs({
     role: 'gateway',
     instance: config.accessLog.instance ?? `gateway@${new URL(url).host}`,
@@ -181,10 +216,12 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   return {
     url,
     graphqlUrl: `${url}/graphql`,
+    metricsUrl: operator?.url,
     app,
     close: async () => {
       await apollo.stop();
       await app.close();
+      await operator?.close();
       rateLimits.close();
     },
   };

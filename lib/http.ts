@@ -19,8 +19,21 @@ export interface HttpAppOptions {
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
   readiness: ReadinessCheck[];
-  /** What `/status` reports: the policy release this process enforces, and since when. */
-  status: () => Record<string, unknown>;
+  /** What `/status` reports: the policy release this process enforces, readiness, stores (lib/observability/status.ts). */
+  status: () => object | Promise<object>;
+}
+
+/** Runs every readiness check: each `ok` or `unavailable` (a check that throws is unavailable), and whether all passed. */
+export async function checkReadiness(
+  checks: readonly ReadinessCheck[],
+): Promise<{ ready: boolean; checks: Record<string, 'ok' | 'unavailable'> }> {
+  const results = await Promise.all(
+    checks.map(async ({ name, check }) => {
+      const ok = await check().catch(() => false);
+      return [name, ok ? 'ok' : 'unavailable'] as const;
+    }),
+  );
+  return { ready: results.every(([, state]) => state === 'ok'), checks: Object.fromEntries(results) };
 }
 
 function graphqlErrorBody(
@@ -84,16 +97,8 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   // No addresses and no personal data: what a stale process looks like is its release number.
   app.get('/status', async () => options.status());
   app.get('/readyz', async (_request, reply) => {
-    const results = await Promise.all(
-      options.readiness.map(async ({ name, check }) => {
-        const ok = await check().catch(() => false);
-        return [name, ok ? 'ok' : 'unavailable'] as const;
-      }),
-    );
-    const ready = results.every(([, state]) => state === 'ok');
-    return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+    const { ready, checks } = await checkReadiness(options.readiness);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
   return app;
 }

@@ -15,6 +15,12 @@
  */
 export const PARSED_BYTES_PER_CHARACTER = 50;
 
+/** Caches by name, for the metrics (lib/observability/metrics.ts reads their size, bytes, hits and misses when scraped). */
+export type NamedCaches = Map<
+  string,
+  { readonly size: number; readonly bytes: number; readonly hits: number; readonly misses: number }
+>;
+
 export interface LruCacheOptions {
   maxEntries: number;
   /** The most bytes the values may hold together, by the sizes given to `get` (none: entries only). */
@@ -26,6 +32,9 @@ export class LruCache<Value> {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private heldBytes = 0;
+  /** Lookups answered from the cache, and lookups that found nothing (read by the metrics, lib/observability/). */
+  hits = 0;
+  misses = 0;
 
   constructor(options: LruCacheOptions) {
     this.maxEntries = options.maxEntries;
@@ -54,7 +63,11 @@ export class LruCache<Value> {
   /** The cached value of `key`, if any (it becomes the most recently used). */
   lookup(key: string): Value | undefined {
     const cached = this.entries.get(key);
-    if (cached === undefined) return undefined;
+    if (cached === undefined) {
+      this.misses += 1;
+      return undefined;
+    }
+    this.hits += 1;
     // Re-inserting moves the entry to the newest end of the Map's order.
     this.entries.delete(key);
     this.entries.set(key, cached);
@@ -72,6 +85,12 @@ export class LruCache<Value> {
       this.entries.delete(oldest);
       this.heldBytes -= entry.bytes;
     }
+  }
+
+  /** Forgets every entry (the tallies of hits and misses stay). */
+  clear(): void {
+    this.entries.clear();
+    this.heldBytes = 0;
   }
 
   delete(key: string): boolean {

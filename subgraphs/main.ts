@@ -34,6 +34,7 @@ const subgraph = await startSubgraph(department, {
   mongoUri: config.mongoUri,
   port: config.port,
   host: config.host,
+  metrics: config.metrics,
   policies,
   assertions,
   replayGuard: createReplayGuard(sharedStore, config.shared.redisNamespace),

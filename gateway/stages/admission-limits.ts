@@ -11,10 +11,17 @@ import { codedError, ErrorCode } from '../../lib/error-registry.ts';
 import { checkOperationLimits, checkSourceLimits, limitError } from '../operation-limits.ts';
 import { createConsumerValidator } from '../consumer-validation.ts';
 import { variablesTooDeep, variablesTooDeepError } from '../variable-depth.ts';
+import type { NamedCaches } from '../../lib/lru-cache.ts';
 import type { Stage } from './stage.ts';
 
-export function admissionLimitsStage({ defaultListSize }: { defaultListSize: number }): Stage {
-  const consumerValidation = createConsumerValidator();
+export function admissionLimitsStage({
+  defaultListSize,
+  caches,
+}: {
+  defaultListSize: number;
+  caches?: NamedCaches | undefined;
+}): Stage {
+  const consumerValidation = createConsumerValidator(caches);
   return {
     name: 'admission limits',
     received({ request, context, schema }) {

@@ -14,7 +14,7 @@
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import { execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { codedError, ErrorCode } from '../../lib/error-registry.ts';
-import { LruCache, PARSED_BYTES_PER_CHARACTER } from '../../lib/lru-cache.ts';
+import { LruCache, PARSED_BYTES_PER_CHARACTER, type NamedCaches } from '../../lib/lru-cache.ts';
 import { collectRequestedFields } from '../../lib/policy/decision/operation-fields.ts';
 import { consumerSchema } from '../../lib/schema/consumer-schema.ts';
 import { maskedPaths } from '../masked-paths.ts';
@@ -69,9 +69,10 @@ export function underOtherPurposes(identity: RequestIdentity, coordinates: reado
   return visible.length > 0 ? ` You may see ${visible.join('; ')}: declare that purpose in X-Credence-Purpose.` : '';
 }
 
-export function policyDecisionStage(): Stage {
+export function policyDecisionStage(caches?: NamedCaches): Stage {
   const decisions = new LruCache<OperationDecision>({ maxEntries: 2000, maxBytes: DOCUMENT_CACHE_BYTES });
   const schemas = new LruCache<GraphQLSchema>({ maxEntries: 200 });
+  caches?.set('decisions', decisions).set('consumer_schemas', schemas);
   return {
     name: 'policy decision',
     async prepare(execution) {

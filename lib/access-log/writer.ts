@@ -46,9 +46,23 @@ export interface AccessLogWriterOptions {
   retryAfterMs?: number;
 }
 
+/** Told of each batch of access records the writer stores or refuses (the gateway's metrics). */
+export interface AccessLogObserver {
+  /** A batch acknowledged by the store after `seconds`. */
+  written(records: number, seconds: number): void;
+  /** A batch refused: the write failed after `seconds`, or (undefined) was not tried, the store having just failed. */
+  failed(records: number, seconds: number | undefined): void;
+}
+
 export interface AccessLogWriter {
   readonly chain: string;
   readonly instance: string;
+  /** Records waiting for the next write (optional: stand-ins in tests have none). */
+  readonly queueDepth?: number;
+  /** False while the writer is broken (a write failed and the store has not been written to since). */
+  readonly writable?: boolean;
+  /** Tells `observer` of every batch from now on (several gateways in one process may each observe one writer). */
+  observe?(observer: AccessLogObserver): void;
   /** Resolves once the record is durable; rejects with AccessLogUnavailableError otherwise. */
   append(entry: AccessEntry): Promise<void>;
   /** Whether the store answers (the gateway's readiness: while it does not, nothing is answered). */
@@ -130,6 +144,7 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
   let phase: WriterPhase = { kind: 'writable' };
   /** Records waiting for the next write, and whether that write is scheduled. */
   const intake: Intake = { pending: [], scheduled: false };
+  const observers: AccessLogObserver[] = [];
   // One write at a time, in order: the chain is a sequence. Not two in flight: the later batch
   // could be stored while the earlier one is lost (a timeout, a crash of this process), which
   // leaves positions missing inside the chain, and verify rightly calls that deletion. With one
@@ -207,6 +222,7 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
     while (intake.pending.length > 0) {
       const batch = intake.pending.splice(0, maxBatch);
       let attempted = false;
+      let writeStarted: number | undefined;
       try {
         if (phase.kind === 'broken') {
           if (Date.now() - phase.since < retryAfterMs) throw phase.cause;
@@ -215,12 +231,15 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
         }
         attempted = true;
         const before = position.next;
+        writeStarted = performance.now();
         try {
           await insert(batch.map(({ entry }) => seal({ kind: 'ACCESS', ...entry })));
         } catch (error) {
           position.next = before;
           throw error;
         }
+        const seconds = (performance.now() - writeStarted) / 1000;
+        for (const observer of observers) observer.written(batch.length, seconds);
         for (const waiting of batch) waiting.resolve();
         if ((position.acknowledged?.seq ?? 0) - position.checkpointedSeq >= checkpointEvery) await checkpoint();
       } catch (cause) {
@@ -233,6 +252,8 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
         if (phase.kind === 'writable' || (phase.kind === 'broken' && attempted))
           phase = { kind: 'broken', since: Date.now(), cause };
         const error = new AccessLogUnavailableError(cause);
+        const seconds = writeStarted === undefined ? undefined : (performance.now() - writeStarted) / 1000;
+        for (const observer of observers) observer.failed(batch.length, seconds);
         for (const waiting of batch) waiting.reject(error);
       }
     }
@@ -262,6 +283,15 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
   return {
     chain,
     instance,
+    get queueDepth() {
+      return intake.pending.length;
+    },
+    get writable() {
+      return phase.kind === 'writable';
+    },
+    observe(observer) {
+      observers.push(observer);
+    },
     append(entry) {
       if (phase.kind === 'closed')
         return Promise.reject(new AccessLogUnavailableError(new Error('the access log is closed')));

@@ -48,6 +48,16 @@ export function port(env: Environment, name: string, fallback: number): number {
   return value;
 }
 
+/** A TCP port (0 picks a free one), `off`, or undefined when unset (the caller derives a default). */
+export function portOrOff(env: Environment, name: string): number | 'off' | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.trim() === 'off') return 'off';
+  if (!/^\s*\d+\s*$/.test(raw) || Number(raw) > 65_535)
+    throw new ConfigError(name, `${name} must be a port from 0 to 65535 or off, got "${raw.slice(0, 64)}".`);
+  return Number(raw);
+}
+
 /** One of the listed values. */
 export function oneOf<const T extends string>(env: Environment, name: string, values: readonly T[], fallback: T): T {
   const raw = env[name];

@@ -36,6 +36,8 @@ export interface SharedSettings {
   catalogPath: string;
   /** Where the FerretDB binary (and CI's Node builds) are cached. */
   cacheDir: string;
+  /** CREDENCE_METRICS: on (default) or off; off, no metric is recorded and no metrics listener opens. */
+  metrics: boolean;
   /** The embedded FerretDB's backend: a PostgreSQL URL, or SQLite forced. */
   ferretdb: { postgresqlUrl: string | undefined; handler: 'postgresql' | 'sqlite' | undefined };
 }
@@ -52,6 +54,7 @@ export function readSharedSettings(env: Environment = process.env): SharedSettin
     releasesDir: optional(env, 'POLICY_RELEASES_DIR'),
     catalogPath: text(env, 'CREDENCE_CATALOG_PATH', DEFAULT_CATALOG_PATH),
     cacheDir: text(env, 'CREDENCE_CACHE_DIR', join(text(env, 'XDG_CACHE_HOME', join(homedir(), '.cache')), 'credence')),
+    metrics: oneOf(env, 'CREDENCE_METRICS', ['on', 'off'], 'on') === 'on',
     ferretdb: {
       postgresqlUrl: optionalUrl(env, 'FERRETDB_POSTGRESQL_URL', ['postgres', 'postgresql']),
       handler:

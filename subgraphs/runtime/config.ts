@@ -6,7 +6,8 @@
  * importing department code has no effect and a typo still stops the process that needs them.
  */
 import type { KeyObject } from 'node:crypto';
-import { ConfigError, parsed, port, text, type Environment } from '../../lib/config/read.ts';
+import { ConfigError, parsed, port, portOrOff, text, type Environment } from '../../lib/config/read.ts';
+import type { MetricsSettings } from '../../lib/observability/metrics.ts';
 import { readSharedSettings, type SharedSettings } from '../../lib/config/shared.ts';
 import { ASSERTION_ENV, loadAssertionKeys, type AssertionVerifierOptions } from '../../lib/identity/assertion.ts';
 import { RELEASE_ENV, trustedReleaseKeys } from '../../lib/policy/releases/signed-release.ts';
@@ -25,6 +26,8 @@ export interface DepartmentProcessConfig {
   /** CREDENCE_RELEASE_PUBLIC_KEYS: the policy release keys the department trusts. */
   trustedReleaseKeys: ReadonlyMap<string, KeyObject>;
   restoration: RestorationSettings;
+  /** The operator listener for /metrics (CREDENCE_METRICS, METRICS_PORT, METRICS_HOST). */
+  metrics: MetricsSettings;
 }
 
 export function readDepartmentProcessConfig(
@@ -42,6 +45,11 @@ export function readDepartmentProcessConfig(
     mongoUri: shared.mongoUri,
     port: port(env, 'PORT', defaultPort),
     host: text(env, 'HOST', '127.0.0.1'),
+    metrics: {
+      enabled: shared.metrics,
+      port: portOrOff(env, 'METRICS_PORT'),
+      host: text(env, 'METRICS_HOST', '127.0.0.1'),
+    },
     restoration: readRestorationConfig(env),
     assertionKeys: parsed(ASSERTION_ENV.PUBLIC_KEYS, () => loadAssertionKeys(env, 'verifier')),
     trustedReleaseKeys: parsed(RELEASE_ENV.PUBLIC_KEYS, () => trustedReleaseKeys(env)),

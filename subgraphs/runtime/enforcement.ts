@@ -38,7 +38,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { codedError, ErrorCode } from '../../lib/error-registry.ts';
-import { LruCache } from '../../lib/lru-cache.ts';
+import { LruCache, type NamedCaches } from '../../lib/lru-cache.ts';
 import type { ConsumerView, MaskName } from '../../lib/policy/decision/model.ts';
 import { applyMask } from '../../lib/policy/decision/masks.ts';
 import { forEachAtPath } from '../../lib/graphql/answer-walk.ts';
@@ -173,6 +173,8 @@ export interface DepartmentStageOptions {
   windows?: ReadonlyMap<string, DisclosureWindows>;
   /** Operations whose verdict is kept. */
   cacheSize?: number;
+  /** Where the verdict cache is named for the metrics. */
+  caches?: NamedCaches | undefined;
 }
 
 /** Every enforcement stage of a department, in order. */
@@ -183,6 +185,7 @@ export function departmentStages(schema: GraphQLSchema, options: DepartmentStage
     maxEntries: options.cacheSize ?? 1000,
     maxBytes: VERDICT_CACHE_BYTES,
   });
+  options.caches?.set('verdicts', verdicts);
   return [
     {
       name: 'operation guard',

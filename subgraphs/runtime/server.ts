@@ -26,6 +26,16 @@ import { boundedDocumentStore } from '../../lib/document-store.ts';
 import { servedSubjectsPlugin } from './served-subjects.ts';
 import { DateScalar } from './scalars.ts';
 import { subgraphSdl } from './sdl.ts';
+import {
+  connectionState,
+  metricsPort,
+  startMetricsListener,
+  type MetricsListener,
+  type MetricsSettings,
+} from '../../lib/observability/metrics.ts';
+import { createDepartmentMetrics } from '../../lib/observability/metrics-department.ts';
+import { processStatus } from '../../lib/observability/status.ts';
+import type { ReadinessCheck } from '../../lib/http.ts';
 
 type SubgraphContext = RequestContext<unknown, unknown>;
 
@@ -34,6 +44,8 @@ export interface SubgraphServer {
   url: string;
   /** The GraphQL endpoint the gateway calls. */
   graphqlUrl: string;
+  /** The operator listener (`/metrics`, `/status`); undefined with metrics off. */
+  metricsUrl: string | undefined;
   app: FastifyInstance;
   connection: Connection;
   close(): Promise<void>;
@@ -51,6 +63,8 @@ export interface SubgraphOptions {
   plugins?: ApolloServerPlugin[];
   port?: number;
   host?: string;
+  /** The operator listener (subgraphs/runtime/config.ts); unset: on, on the port + 5400 (a free port when `port` is 0). */
+  metrics?: MetricsSettings;
 }
 
 /**
@@ -105,21 +119,32 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
 
   // One list of enforcement stages: its middleware wraps the resolvers, its hooks form the plugin.
+  const metricsSettings = options.metrics ?? { enabled: true, port: undefined, host: '127.0.0.1' };
+  const operatorPort = metricsPort(metricsSettings, options.port ?? 0);
+  const metrics =
+    operatorPort === undefined
+      ? undefined
+      : createDepartmentMetrics({ department: department.name, policies: options.policies, connection });
   const unenforced = departmentSchema(department);
-  const stages = departmentStages(unenforced);
+  const stages = departmentStages(unenforced, { caches: metrics?.caches });
   const schema = enforceOnSchema(unenforced, stages);
   const catalogItems = catalogItemsByRecordType(loadCatalog());
-  const app = createHttpApp({
-    log,
-    readiness: [{ name: 'database', check: async () => (await connection.db?.admin().ping())?.ok === 1 }],
-    status: () => ({ service: department.name, policy: options.policies.status() }),
+  const readiness: ReadinessCheck[] = [
+    { name: 'database', check: async () => (await connection.db?.admin().ping())?.ok === 1 },
+  ];
+  const status = processStatus({
+    service: department.name,
+    policies: options.policies,
+    readiness,
+    stores: () => ({ database: connectionState(connection) }),
   });
+  const app = createHttpApp({ log, readiness, status });
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
     // The gateway composes from the checked-in supergraph; nobody needs to introspect a department.
     introspection: false,
     // Parsed documents are kept by what they hold, not by Apollo's estimate (document-store.ts).
-    documentStore: boundedDocumentStore(DOCUMENT_STORE_BYTES),
+    documentStore: boundedDocumentStore(DOCUMENT_STORE_BYTES, metrics?.caches),
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
@@ -129,6 +154,7 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
       ApolloServerPluginInlineTraceDisabled(),
       policyPlugin(schema, stages),
       servedSubjectsPlugin(),
+      ...(metrics ? [metrics.plugin()] : []),
       ...(options.plugins ?? []),
     ],
   });
@@ -168,14 +194,26 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   });
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);
+  const operator: MetricsListener | undefined =
+    metrics && operatorPort !== undefined
+      ? await startMetricsListener({
+          registry: metrics.registry,
+          port: operatorPort,
+          host: metricsSettings.host,
+          log,
+          status,
+        })
+      : undefined;
   options.policies.reportAs({ role: department.name, instance: `${department.name}@${new URL(url).host}` });
   return {
     name: department.name,
     url,
     graphqlUrl: `${url}/graphql`,
+    metricsUrl: operator?.url,
     app,
     connection,
     close: async () => {
+      await operator?.close();
       await app.close();
       await apollo.stop();
       await connection.close();
