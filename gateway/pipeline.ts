@@ -35,6 +35,7 @@ import type { RateLimits } from './rate-limits.ts';
 import type { AssertionSigner } from '../lib/identity/assertion.ts';
 import type { OperationRegistry } from './persisted-operations.ts';
 import type { Limits } from './operation-limits.ts';
+import { SPANS, traced, TRACERS, tracingOn } from '../lib/observability/tracing.ts';
 
 export interface PipelineDependencies extends AuthenticationDependencies {
   /** Signs the identity assertion the departments require. */
@@ -65,13 +66,21 @@ export function gatewayStages(dependencies: PipelineDependencies): Stage[] {
     persistedOperationStage(dependencies),
     admissionLimitsStage(dependencies),
     // Execution: each rewrite of the document, inward; each undo, outward.
-    policyDecisionStage(),
+    inSpan(policyDecisionStage(), SPANS.policyDecision),
     deniedFieldsStage,
     skipGuardsStage,
     ...(accessLog ? [subjectKeysStage] : []),
     keyAliasesStage(),
     departmentCallsStage,
   ];
+}
+
+/** The stage with its way in (`prepare`) in a span of its own when tracing is on; the stage itself otherwise. */
+function inSpan(stage: Stage, name: string): Stage {
+  const { prepare } = stage;
+  if (!prepare || !tracingOn()) return stage;
+  const spanned = traced(TRACERS.gateway, name, async (execution: Execution) => prepare.call(stage, execution));
+  return Object.assign(Object.create(stage) as Stage, { prepare: spanned });
 }
 
 /** Replaces the text of a request refused before parsing: nothing of the refused text is parsed, validated or executed. */

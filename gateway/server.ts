@@ -29,6 +29,7 @@ import { boundedDocumentStore } from '../lib/document-store.ts';
 import { createAccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 import { mountExplorer } from './explorer/explorer.ts';
+import { ATTRIBUTES, TRACERS, tracingPlugins } from '../lib/observability/tracing.ts';
 
 export interface Gateway {
   url: string;
@@ -154,6 +155,12 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       ApolloServerPluginLandingPageDisabled(),
       // Admission, and the answers Apollo Server produces without executing (refusals).
       pipeline.plugin(),
+      // With tracing on: who asked under which policy, and the codes of the errors answered, on the request's span.
+      ...tracingPlugins<GatewayContext>(({ identity }) => ({
+        [ATTRIBUTES.consumer]: identity.consumer.id,
+        [ATTRIBUTES.purpose]: identity.purpose,
+        [ATTRIBUTES.policyVersion]: identity.policy.version,
+      })),
     ],
   });
   await apollo.start();
@@ -171,6 +178,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     apollo,
     (request) => pipeline.context({ key: request, headers: request.headers, body: request.body, query: request.query }),
     transportRefusals.preHandler,
+    // A consumer's traceparent is linked, never continued (docs/tracing.md).
+    { scope: TRACERS.gateway, traceparent: 'link' },
   );
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');
