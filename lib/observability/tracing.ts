@@ -141,15 +141,16 @@ export function currentTraceId(): string | undefined {
   return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
-const NO_CORRELATION: Readonly<Record<string, string>> = Object.freeze({});
-
-/** What a log line written now is joined to: the request id and the trace and span ids (lib/logger.ts). */
+/**
+ * What a log line written now is joined to: the request id and the trace and span ids (lib/logger.ts's
+ * mixin). A new object each time: pino merges the line's fields into it.
+ */
 export function logCorrelation(): Record<string, string> {
-  if (!on) return NO_CORRELATION;
+  if (!on) return {};
   const active = context.active();
   const spanContext = trace.getSpan(active)?.spanContext();
   const requestId = (active.getValue(REQUEST) as RequestTrace | undefined)?.requestId;
-  if (!spanContext || !isSpanContextValid(spanContext)) return requestId ? { requestId } : NO_CORRELATION;
+  if (!spanContext || !isSpanContextValid(spanContext)) return requestId ? { requestId } : {};
   return {
     ...(requestId ? { requestId } : {}),
     traceId: spanContext.traceId,
