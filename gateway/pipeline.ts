@@ -77,9 +77,8 @@ export function gatewayStages(dependencies: PipelineDependencies): Stage[] {
 
 /** The stage with its way in (`prepare`) in a span of its own when tracing is on; the stage itself otherwise. */
 function inSpan(stage: Stage, name: string): Stage {
-  const { prepare } = stage;
-  if (!prepare || !tracingOn()) return stage;
-  const spanned = traced(TRACERS.gateway, name, async (execution: Execution) => prepare.call(stage, execution));
+  if (!stage.prepare || !tracingOn()) return stage;
+  const spanned = traced(TRACERS.gateway, name, async (execution: Execution) => stage.prepare?.(execution));
   return Object.assign(Object.create(stage) as Stage, { prepare: spanned });
 }
 

@@ -137,7 +137,7 @@ describe('traces of requests through the federation', () => {
 
   it('one request is one trace: gateway, department and store spans, each under its parent', async () => {
     const subject = seedSubject(3);
-    for (const value of [subject.uscc, subject.name, ...Object.values(subject.legalRepresentative)]) secrets.add(value);
+    for (const value of personalData(subject)) secrets.add(value);
     const answer = await send(firstQuery(subject.uscc));
     assert.equal(answer.status, 200);
     assert.equal(answer.body.errors, undefined);
@@ -279,7 +279,7 @@ describe('traces of requests through the federation', () => {
 
   it('no span of an answered, a refused or a failed request holds personal data, variables or answer text', async () => {
     const subject = seedSubject(7);
-    for (const value of [subject.uscc, subject.name, ...Object.values(subject.legalRepresentative)]) secrets.add(value);
+    for (const value of personalData(subject)) secrets.add(value);
     // Answered, every department asked (the showcase subject has records in all five).
     assert.equal((await send(firstQuery(subject.uscc))).status, 200);
     assert.equal((await send(firstQuery(showcaseSubject()))).status, 200);
@@ -379,6 +379,12 @@ describe('traces of requests through the federation', () => {
     for (const entry of departments) assert.equal(entry.traceId, traceId, `${String(entry.department)}: same trace`);
   });
 });
+
+/** What a seeded subject's records say that is personal or identifying. */
+function personalData(subject: ReturnType<typeof seedSubject>): string[] {
+  const { name, idNumber, phone } = subject.legalRepresentative;
+  return [subject.uscc, subject.name, name, idNumber, phone];
+}
 
 /** Every string in a value (an answer, attributes), at any depth, long enough to be data rather than a word. */
 function stringsOf(value: unknown): string[] {
