@@ -237,7 +237,10 @@ export function tracedRoute<H extends (this: FastifyInstance, request: any, repl
     span.end();
   };
   app.addHook('onResponse', async (request, reply) => end(request, reply));
-  app.addHook('onRequestAbort', async (request) => spans.get(request)?.end());
+  app.addHook('onRequestAbort', async (request) => {
+    spans.get(request)?.end();
+    spans.delete(request);
+  });
   const attributes: Attributes = {
     [ATTRIBUTES.httpMethod]: 'POST',
     [ATTRIBUTES.httpRoute]: '/graphql',
