@@ -29,6 +29,7 @@ import type { AccessEntry, AccessOutcome } from '../lib/access-log/record.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 import type { FieldAccounting, PolicyVerdict } from './policy-check.ts';
 import type { RequestIdentity } from './stages/stage.ts';
+import { currentTraceId, SPANS, traced, TRACERS } from '../lib/observability/tracing.ts';
 
 /** One executed request, as the policy stage saw it. */
 export interface ExecutedRequest {
@@ -219,7 +220,17 @@ export function accessLogUnavailable(): GatewayExecutionResult {
   return { errors: [accessLogUnavailableError()] };
 }
 
+/** The request's trace id, where it is traced: the record names it, joining the trace to the access log (absent, not null, otherwise). */
+function traceIdField(): { traceId?: string } {
+  const traceId = currentTraceId();
+  return traceId ? { traceId } : {};
+}
+
 export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
+  // With tracing on, each write in a span of its own (the group commit it joins is the writer's).
+  const append = traced(TRACERS.gateway, SPANS.accessLogWrite, (entry: AccessEntry) => writer.append(entry), {
+    failure: ErrorCode.ACCESS_LOG_UNAVAILABLE,
+  });
   return {
     async record(request) {
       const { identity, result, fields } = request;
@@ -240,9 +251,10 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
         maskedFields: fields.masked,
         errorCodes: errorCodesOf(result.errors),
         durationMs: Math.round(request.durationMs),
+        ...traceIdField(),
       };
       try {
-        await writer.append(entry);
+        await append(entry);
         return result;
       } catch {
         // The writer has logged why; the consumer learns only that nothing is released.
@@ -267,9 +279,10 @@ export function createAccessRecorder(writer: AccessLogWriter): AccessRecorder {
         maskedFields: [],
         errorCodes,
         durationMs: Date.now() - request.startedAt.getTime(),
+        ...traceIdField(),
       };
       try {
-        await writer.append(entry);
+        await append(entry);
         return true;
       } catch {
         return false;

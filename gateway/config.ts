@@ -147,3 +147,13 @@ export function readGatewayProcessConfig(env: Environment = process.env): Gatewa
     trustedReleaseKeys: parsed(RELEASE_ENV.PUBLIC_KEYS, () => trustedReleaseKeys(env)),
   };
 }
+
+/**
+ * @apollo/gateway reports host facts (CPU count, OS, cloud vendor) to Apollo's servers every hour
+ * unless APOLLO_TELEMETRY_DISABLED is set when it is constructed, and probes the cloud vendors'
+ * metadata addresses to learn them. A credit platform sends nothing to a third party: the gateway
+ * turns it off unless the operator has set the variable to something else on purpose.
+ */
+export function disableApolloTelemetry(env: NodeJS.ProcessEnv = process.env): void {
+  env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+}

@@ -9,12 +9,14 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
+import { SpanKind } from '@opentelemetry/api';
 import { codedError, ErrorCode } from '../lib/error-registry.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { GatewayContext } from './stages/stage.ts';
 import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts';
 import { DepartmentTimeout, departmentFetcher } from './department-fetch.ts';
 import type { Pipeline } from './pipeline.ts';
+import { ATTRIBUTES, injectTraceContext, SPANS, traced, TRACERS } from '../lib/observability/tracing.ts';
 
 export interface DepartmentSourceOptions {
   name: string;
@@ -66,6 +68,8 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
   private readonly circuitOptions: DepartmentSourceOptions['circuit'];
   private readonly log: Logger;
   private readonly calls: DepartmentSourceOptions['calls'];
+  /** One call as the data source sends it: in a client span of its own with tracing on (its traceparent goes with it). */
+  private readonly send: (options: GraphQLDataSourceProcessOptions) => Promise<GatewayGraphQLResponse>;
 
   constructor(options: DepartmentSourceOptions) {
     super({ url: options.url, fetcher: departmentFetcher(options.url, options.timeoutMs) });
@@ -73,6 +77,10 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
     this.log = options.log;
     this.calls = options.calls;
     this.circuitOptions = options.circuit;
+    this.send = traced(TRACERS.gateway, SPANS.departmentCall, (call) => super.process(call), {
+      kind: SpanKind.CLIENT,
+      attributes: { [ATTRIBUTES.department]: options.name },
+    });
     this.circuit = createCircuitBreaker({
       ...options.circuit,
       onStateChange: (state) =>
@@ -105,7 +113,7 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
       throw this.unavailable();
     }
     try {
-      const response = await super.process(options);
+      const response = await this.send(options);
       this.circuit.succeeded();
       own.succeeded();
       return response;
@@ -133,6 +141,8 @@ export class DepartmentSource extends RemoteGraphQLDataSource {
   /** What the pipeline's stages add to every call (the signed assertion, the request id: gateway/stages/). */
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions): void {
     this.calls.departmentCall({ department: this.department, request, context: context as Partial<GatewayContext> });
+    // Beside the signed assertion: where this call stands in the request's trace (not who asks: the assertion says that).
+    injectTraceContext(request.http?.headers);
   }
 
   /** What the pipeline's stages read from every answer (the subjects the department reports serving). */

@@ -5,6 +5,7 @@ import { createAssertionSigner } from '../lib/identity/assertion.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startPolicyRuntime } from '../lib/policy/releases/process-policy.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
+import { startTracing } from '../lib/observability/tracing-sdk.ts';
 import { readGatewayProcessConfig } from './config.ts';
 import { startGateway } from './server.ts';
 
@@ -14,6 +15,8 @@ const {
   assertionSigner,
   trustedReleaseKeys,
 } = orExitOnConfigError(() => readGatewayProcessConfig());
+// Before anything that makes spans is built (off unless configured: docs/tracing.md).
+const tracing = startTracing({ service: 'credence-gateway', settings: shared.tracing });
 const log = createLogger('gateway');
 const signer = createAssertionSigner(assertionSigner);
 const sharedStore = await connectSharedStore(log, { url: shared.redisUrl });
@@ -42,6 +45,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       .then(() => gateway.close())
       .then(() => accessLog?.close())
       .then(() => sharedStore.close())
+      .then(() => tracing?.shutdown())
       .finally(() => process.exit(0));
   });
 }

@@ -39,6 +39,7 @@ import type { Limits } from './operation-limits.ts';
 import type { NamedCaches } from '../lib/lru-cache.ts';
 import type { GatewayMetrics } from '../lib/observability/metrics-gateway.ts';
 import { metricsStage } from './stages/metrics.ts';
+import { SPANS, traced, TRACERS, tracingOn } from '../lib/observability/tracing.ts';
 
 export interface PipelineDependencies extends AuthenticationDependencies {
   /** Signs the identity assertion the departments require. */
@@ -76,13 +77,20 @@ export function gatewayStages(dependencies: PipelineDependencies): Stage[] {
     admissionLimitsStage(dependencies),
     // Execution: each rewrite of the document, inward; each undo, outward.
     literalArgumentsStage(),
-    policyDecisionStage(dependencies.caches),
+    inSpan(policyDecisionStage(dependencies.caches), SPANS.policyDecision),
     deniedFieldsStage,
     skipGuardsStage,
     ...(accessLog ? [subjectKeysStage] : []),
     keyAliasesStage(),
     departmentCallsStage,
   ];
+}
+
+/** The stage with its way in (`prepare`) in a span of its own when tracing is on; the stage itself otherwise. */
+function inSpan(stage: Stage, name: string): Stage {
+  if (!stage.prepare || !tracingOn()) return stage;
+  const spanned = traced(TRACERS.gateway, name, async (execution: Execution) => stage.prepare?.(execution));
+  return Object.assign(Object.create(stage) as Stage, { prepare: spanned });
 }
 
 /** Replaces the text of a request refused before parsing: nothing of the refused text is parsed, validated or executed. */

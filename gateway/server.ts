@@ -17,7 +17,7 @@ import { createLogger } from '../lib/logger.ts';
 import type { SharedStore } from '../lib/stores/shared-store.ts';
 import type { AssertionSigner } from '../lib/identity/assertion.ts';
 import type { PolicyRuntime } from '../lib/policy/releases/policy-in-force.ts';
-import { DEFAULT_LIST_SIZE, type GatewayConfig } from './config.ts';
+import { DEFAULT_LIST_SIZE, disableApolloTelemetry, type GatewayConfig } from './config.ts';
 import { createOperationRegistry } from './persisted-operations.ts';
 import { createRateLimits } from './rate-limits.ts';
 import { DepartmentSource } from './department-source.ts';
@@ -34,6 +34,7 @@ import { ObservedDepartmentSource } from './observed-department-source.ts';
 import { createAccessRecorder } from './access-log.ts';
 import type { AccessLogWriter } from '../lib/access-log/writer.ts';
 import { mountExplorer } from './explorer/explorer.ts';
+import { ATTRIBUTES, TRACERS, tracingPlugins } from '../lib/observability/tracing.ts';
 
 export interface Gateway {
   url: string;
@@ -102,6 +103,7 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
   );
   // Each department's source, so that /status can say whose circuit is open.
   const departmentSources = new Map<string, DepartmentSource>();
+  disableApolloTelemetry();
   const gateway = withPipeline(
     new ApolloGateway({
       supergraphSdl,
@@ -179,6 +181,12 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       ApolloServerPluginLandingPageDisabled(),
       // Admission, and the answers Apollo Server produces without executing (refusals).
       pipeline.plugin(),
+      // With tracing on: who asked under which policy, and the codes of the errors answered, on the request's span.
+      ...tracingPlugins<GatewayContext>(({ identity }) => ({
+        [ATTRIBUTES.consumer]: identity.consumer.id,
+        [ATTRIBUTES.purpose]: identity.purpose,
+        [ATTRIBUTES.policyVersion]: identity.policy.version,
+      })),
     ],
   });
   await apollo.start();
@@ -196,6 +204,8 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     apollo,
     (request) => pipeline.context({ key: request, headers: request.headers, body: request.body, query: request.query }),
     transportRefusals.preHandler,
+    // A consumer's traceparent is linked, never continued (docs/tracing.md).
+    { scope: TRACERS.gateway, traceparent: 'link' },
   );
   const url = await listen(app, config.port, config.host);
   log.info({ url, subgraphs: subgraphs.map(({ name }) => name) }, 'gateway listening');

@@ -8,6 +8,7 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from './logger.ts';
 import { ErrorCode } from './error-registry.ts';
+import { tracedRoute, type ServerTracing } from './observability/tracing.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -125,12 +126,14 @@ export function mountGraphQL<Context extends BaseContext>(
   apollo: ApolloServer<Context>,
   context: (request: FastifyRequest, reply: FastifyReply) => Promise<Context>,
   preHandler: typeof refuseBatches = refuseBatches,
+  /** Each request in a server span, with tracing on (lib/observability/tracing.ts). */
+  tracing?: ServerTracing,
 ): void {
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
     preHandler,
-    handler: fastifyApolloHandler(apollo, { context }),
+    handler: tracedRoute(app, fastifyApolloHandler(apollo, { context }), tracing),
   });
 }
 

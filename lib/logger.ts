@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { sharedSettings } from './config/shared.ts';
+import { logCorrelation } from './observability/tracing.ts';
 
 /**
  * Operational logs: structured JSON on stderr. They carry no personal data and no query
@@ -11,6 +12,9 @@ import { sharedSettings } from './config/shared.ts';
  * - every string written (messages, error messages and stacks, any field) is scrubbed of what
  *   looks like a Unified Social Credit Code, a resident ID number or a mobile phone number: a
  *   database error quoting a duplicate key, say.
+ *
+ * A line written while a request is handled names its request id and trace id (with tracing on:
+ * lib/observability/tracing.ts), so that one request's lines can be found in every process.
  */
 const REDACTED = '[redacted]';
 
@@ -46,6 +50,7 @@ export function createLogger(name: string): Logger {
       name,
       level: sharedSettings().logLevel,
       base: { service: name },
+      mixin: logCorrelation,
       redact: { paths: REDACTED_PATHS, censor: REDACTED },
       formatters: { log: (object) => scrubValue(object, 0) as Record<string, unknown> },
       hooks: {

@@ -5,6 +5,7 @@ import { createReplayGuard } from '../lib/identity/replay-guard.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startPolicyRuntime } from '../lib/policy/releases/process-policy.ts';
 import { connectSharedStore } from '../lib/stores/shared-store.ts';
+import { startTracing } from '../lib/observability/tracing-sdk.ts';
 import { departmentNamed, defaultSubgraphPort } from './departments.ts';
 import { readDepartmentProcessConfig } from './runtime/config.ts';
 import { startSubgraph } from './runtime/server.ts';
@@ -20,6 +21,8 @@ const { department, config } = orExitOnConfigError(() => {
   return { department: departmentNamed(name), config: readDepartmentProcessConfig(defaultSubgraphPort(name)) };
 });
 
+// Before anything that makes spans is built (off unless configured: docs/tracing.md).
+const tracing = startTracing({ service: `credence-${name}`, settings: config.shared.tracing });
 const log = createLogger(`subgraph:${name}`);
 const assertions = createAssertionVerifier(config.assertionKeys);
 const sharedStore = await connectSharedStore(log, { url: config.shared.redisUrl });
@@ -46,6 +49,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       .close()
       .then(() => subgraph.close())
       .then(() => sharedStore.close())
+      .then(() => tracing?.shutdown())
       .finally(() => process.exit(0));
   });
 }

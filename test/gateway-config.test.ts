@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { DEFAULT_SUPERGRAPH_PATH, parseSubgraphUrls, readGatewayConfig } from '../gateway/config.ts';
+import {
+  DEFAULT_SUPERGRAPH_PATH,
+  disableApolloTelemetry,
+  parseSubgraphUrls,
+  readGatewayConfig,
+} from '../gateway/config.ts';
 import { supergraphSubgraphs } from '../gateway/server.ts';
 
 describe('gateway configuration', () => {
@@ -38,5 +43,14 @@ describe('gateway configuration', () => {
       'tax',
     ]);
     assert.ok(subgraphs.every(({ url }) => URL.canParse(url)));
+  });
+
+  it("turns off @apollo/gateway's report to Apollo's servers unless the operator set the variable", () => {
+    const unset: NodeJS.ProcessEnv = {};
+    disableApolloTelemetry(unset);
+    assert.equal(unset.APOLLO_TELEMETRY_DISABLED, 'true');
+    const chosen: NodeJS.ProcessEnv = { APOLLO_TELEMETRY_DISABLED: 'false' };
+    disableApolloTelemetry(chosen);
+    assert.equal(chosen.APOLLO_TELEMETRY_DISABLED, 'false');
   });
 });

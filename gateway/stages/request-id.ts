@@ -5,6 +5,7 @@
  * with the version stamp), and on an HTTP refusal's body, refusals before any identity included.
  */
 import { randomUUID } from 'node:crypto';
+import { noteRequestId } from '../../lib/observability/tracing.ts';
 import type { Answer, Stage } from './stage.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -37,6 +38,8 @@ export function requestIdStage(): Stage {
     context(request) {
       request.requestId = randomUUID();
       requestIds.set(request.http.key, request.requestId);
+      // With tracing on: the id on the request's span and log lines, joining them to the access log.
+      noteRequestId(request.requestId);
     },
     departmentCall({ request, context }) {
       if (context.identity) request.http?.headers.set(REQUEST_ID_HEADER, context.identity.requestId);

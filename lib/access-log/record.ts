@@ -32,6 +32,11 @@ export interface AccessEntry {
   /** The codes of the errors the request was answered with, sorted (a refusal's or a failure's; empty when answered cleanly). */
   errorCodes?: string[];
   durationMs: number;
+  /**
+   * The request's trace id (OpenTelemetry, docs/tracing.md) where tracing is on: the same request
+   * in the traces. Absent otherwise; sealed into the record's hash like every other field.
+   */
+  traceId?: string;
 }
 
 /** Where a chain ended: the last record of an instance's previous chain. */

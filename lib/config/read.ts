@@ -41,6 +41,16 @@ export function integer(env: Environment, name: string, fallback: number, min = 
   return value;
 }
 
+/** A number from 0 to 1 (a ratio): a typo must not become NaN, nor a percentage be read as a ratio. */
+export function fraction(env: Environment, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = /^\s*(?:0|1|0?\.\d+|[01]\.0*)\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 0 && value <= 1))
+    throw new ConfigError(name, `${name} must be a number from 0 to 1, got "${raw.slice(0, 64)}".`);
+  return value;
+}
+
 /** A TCP port, 0 to 65535 (0 picks a free one). */
 export function port(env: Environment, name: string, fallback: number): number {
   const value = integer(env, name, fallback);

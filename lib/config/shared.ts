@@ -10,7 +10,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { oneOf, optional, optionalUrl, text, type Environment } from './read.ts';
+import { ConfigError, fraction, oneOf, optional, optionalUrl, text, type Environment } from './read.ts';
 
 export const DEFAULT_POLICIES_DIR = fileURLToPath(new URL('../../policies', import.meta.url));
 export const DEFAULT_CATALOG_PATH = fileURLToPath(new URL('../../schema/catalog.yaml', import.meta.url));
@@ -40,6 +40,39 @@ export interface SharedSettings {
   metrics: boolean;
   /** The embedded FerretDB's backend: a PostgreSQL URL, or SQLite forced. */
   ferretdb: { postgresqlUrl: string | undefined; handler: 'postgresql' | 'sqlite' | undefined };
+  /** OpenTelemetry traces (docs/tracing.md): off unless an OTLP endpoint or CREDENCE_TRACING says otherwise. */
+  tracing: TracingSettings;
+}
+
+export const TRACE_EXPORTERS = ['off', 'otlp', 'discard'] as const;
+
+export interface TracingSettings {
+  /**
+   * `off`: no tracer provider, the API's no-op tracer; `otlp`: spans sent to `endpoint` over
+   * OTLP/HTTP; `discard`: spans made, batched and dropped (benchmarks: the cost of tracing
+   * without a collector).
+   */
+  exporter: (typeof TRACE_EXPORTERS)[number];
+  /** The OTLP/HTTP traces URL (…/v1/traces). */
+  endpoint: string | undefined;
+  /** The share of requests whose traces are recorded, from 0 to 1: a gateway decision departments follow. */
+  sampleRatio: number;
+}
+
+/** The tracing settings: the standard OTEL_* variables where there are some, Credence's own for the rest. */
+export function readTracingSettings(env: Environment): TracingSettings {
+  const tracesEndpoint = optionalUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http', 'https']);
+  const baseEndpoint = optionalUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http', 'https']);
+  // As the OTLP specification says: the traces endpoint is used as it is, the base one gets /v1/traces.
+  const endpoint = tracesEndpoint ?? (baseEndpoint ? `${baseEndpoint.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const disabled = oneOf(env, 'OTEL_SDK_DISABLED', ['true', 'false'], 'false') === 'true';
+  const exporter = disabled ? 'off' : oneOf(env, 'CREDENCE_TRACING', TRACE_EXPORTERS, endpoint ? 'otlp' : 'off');
+  if (exporter === 'otlp' && !endpoint)
+    throw new ConfigError(
+      'CREDENCE_TRACING',
+      'CREDENCE_TRACING=otlp needs OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT.',
+    );
+  return { exporter, endpoint, sampleRatio: fraction(env, 'CREDENCE_TRACE_SAMPLE_RATIO', 1) };
 }
 
 export function readSharedSettings(env: Environment = process.env): SharedSettings {
@@ -60,6 +93,7 @@ export function readSharedSettings(env: Environment = process.env): SharedSettin
       handler:
         handler === undefined ? undefined : oneOf(env, 'FERRETDB_HANDLER', ['postgresql', 'sqlite'], 'postgresql'),
     },
+    tracing: readTracingSettings(env),
   };
 }
 

@@ -36,6 +36,8 @@ import {
 import { createDepartmentMetrics } from '../../lib/observability/metrics-department.ts';
 import { processStatus } from '../../lib/observability/status.ts';
 import type { ReadinessCheck } from '../../lib/http.ts';
+import { ATTRIBUTES, noteRequestId, TRACERS, tracingPlugins } from '../../lib/observability/tracing.ts';
+import { traceStoreCommands } from '../../lib/observability/tracing-store.ts';
 
 type SubgraphContext = RequestContext<unknown, unknown>;
 
@@ -114,6 +116,8 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), { log });
   // One operation's store query cannot hold the department: each read has a time limit.
   limitQueryTime(connection);
+  // With tracing on, a span per store command of a request.
+  traceStoreCommands(connection);
   const models: unknown = department.defineModels(connection);
   // Indexes are declared on the models; building them here keeps a fresh database fast.
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
@@ -155,43 +159,53 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
       policyPlugin(schema, stages),
       servedSubjectsPlugin(),
       ...(metrics ? [metrics.plugin()] : []),
+      ...tracingPlugins(),
       ...(options.plugins ?? []),
     ],
   });
   await apollo.start();
-  mountGraphQL(app, apollo, async (request): Promise<SubgraphContext> => {
-    const header = request.headers[ASSERTION_HEADER];
-    const received = receivedRequest(request.body);
-    let identity;
-    try {
-      identity = options.assertions.verify(typeof header === 'string' ? header : undefined, {
-        audience: department.name,
-        request: received,
-      });
-      checkEntityBatch(received);
-      await options.replayGuard.claim(identity);
-    } catch (error) {
-      if (error instanceof IdentityError) throw error.toGraphQLError();
-      throw error;
-    }
-    const policy = await options.policies.version(identity.policyVersion);
-    if (!policy) {
-      throw codedError(ErrorCode.POLICY_VERSION_UNAVAILABLE);
-    }
-    const view = policy.view(identity.consumer, identity.purpose);
-    if (!view) throw codedError(ErrorCode.FORBIDDEN, 'The asserted consumer may not use this purpose.');
-    const competence = policy.consumers.get(identity.consumer)?.competence;
-    return {
-      models,
-      loaders: department.createLoaders?.(models),
-      catalogItems,
-      competence,
-      view,
-      policyVersion: policy.version,
-      now: new Date(),
-      servedSubjects: new Set<string>(),
-    };
-  });
+  mountGraphQL(
+    app,
+    apollo,
+    async (request): Promise<SubgraphContext> => {
+      const header = request.headers[ASSERTION_HEADER];
+      const received = receivedRequest(request.body);
+      let identity;
+      try {
+        identity = options.assertions.verify(typeof header === 'string' ? header : undefined, {
+          audience: department.name,
+          request: received,
+        });
+        // The request id the assertion signs, on this request's span and log lines.
+        noteRequestId(identity.requestId);
+        checkEntityBatch(received);
+        await options.replayGuard.claim(identity);
+      } catch (error) {
+        if (error instanceof IdentityError) throw error.toGraphQLError();
+        throw error;
+      }
+      const policy = await options.policies.version(identity.policyVersion);
+      if (!policy) {
+        throw codedError(ErrorCode.POLICY_VERSION_UNAVAILABLE);
+      }
+      const view = policy.view(identity.consumer, identity.purpose);
+      if (!view) throw codedError(ErrorCode.FORBIDDEN, 'The asserted consumer may not use this purpose.');
+      const competence = policy.consumers.get(identity.consumer)?.competence;
+      return {
+        models,
+        loaders: department.createLoaders?.(models),
+        catalogItems,
+        competence,
+        view,
+        policyVersion: policy.version,
+        now: new Date(),
+        servedSubjects: new Set<string>(),
+      };
+    },
+    undefined,
+    // The gateway's traceparent is the parent of this department's span: not trusted for identity, only for placing spans.
+    { scope: TRACERS.department, traceparent: 'continue', attributes: { [ATTRIBUTES.department]: department.name } },
+  );
   const url = await listen(app, options.port ?? 0, options.host);
   log.info({ url }, `${department.title} subgraph listening`);
   const operator: MetricsListener | undefined =
