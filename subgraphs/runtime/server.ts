@@ -4,7 +4,10 @@
  * on every request (enforcement.ts): only the gateway's signed assertion is accepted.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { FastifyInstance } from 'fastify';
@@ -49,6 +52,8 @@ export interface SubgraphOptions {
   replayGuard: ReplayGuard;
   /** Extra Apollo Server plugins (observers in tests, for example). */
   plugins?: ApolloServerPlugin[];
+  /** The store driver emits command events (tests that count a department's store commands). */
+  monitorCommands?: boolean;
   port?: number;
   host?: string;
 }
@@ -97,7 +102,10 @@ export function departmentSchema(department: AnyDepartment): GraphQLSchema {
 
 export async function startSubgraph(department: AnyDepartment, options: SubgraphOptions): Promise<SubgraphServer> {
   const log = createLogger(`subgraph:${department.name}`);
-  const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), { log });
+  const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), {
+    log,
+    monitorCommands: options.monitorCommands ?? false,
+  });
   // One operation's store query cannot hold the department: each read has a time limit.
   limitQueryTime(connection);
   const models: unknown = department.defineModels(connection);
@@ -124,9 +132,12 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
+    // Cache hints neither: answers are never cached (cache-control: no-store, lib/http.ts), and
+    // the cache-control plugin wraps every field resolver to compute one per field.
     plugins: [
       fastifyApolloDrainPlugin(app),
       ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
       policyPlugin(schema, stages),
       servedSubjectsPlugin(),
       ...(options.plugins ?? []),

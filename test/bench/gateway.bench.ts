@@ -32,9 +32,11 @@
  *   npm run bench -- [--subjects 2000] [--mix 1000] [--duration 5] [--connections 10] [--rounds 4]
  *                    [--warmup 3] [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
  *                    [--only end-to-end|access-log|execution|departments]
- *   npm run bench -- --only departments [--profile-departments <folder>]
+ *   npm run bench -- --only departments [--profile-departments <folder>] [--baseline <checkout>]
  *     the departments' CPU per call; with a folder, each of Credence's departments writes a CPU
- *     profile there (node --cpu-prof) when the run ends.
+ *     profile there (node --cpu-prof) when the run ends; with another checkout of Credence (a git
+ *     worktree of the commit to compare with, with its node_modules), its departments run beside
+ *     this one's in the same rotating rounds, so that before and after meet the same machine load.
  *   npm run bench -- --scale [--scale-sizes 2000,100000,1000000]
  *     the partner query through Credence at each register size, seeded in turn (a larger size
  *     extends the smaller one) into one store. Target: at the largest size at least 0.8× the
@@ -87,6 +89,7 @@ const { values: cli } = parseArgs({
     mix: { type: 'string', default: '1000' },
     scale: { type: 'boolean', default: false },
     'profile-departments': { type: 'string' },
+    baseline: { type: 'string' },
     'scale-sizes': { type: 'string', default: '2000,100000,1000000' },
   },
   strict: true,
@@ -121,6 +124,8 @@ const settings = {
   scale: cli.scale,
   /** A folder for CPU profiles of Credence's departments (node --cpu-prof), written as they stop. */
   profileDepartments: cli['profile-departments'],
+  /** Another checkout of Credence whose departments run beside this one's (`--only departments`), behind a gateway of their own. */
+  baseline: cli.baseline,
   scaleSizes: cli['scale-sizes']
     .split(',')
     .map((size) => integerArg('scale-sizes', size.trim(), 1))
@@ -295,9 +300,10 @@ function runNode(
   script: string,
   args: string[],
   env: Record<string, string>,
+  cwd = root,
 ): ChildProcess {
   const child = spawn(process.execPath, [script, ...args], {
-    cwd: root,
+    cwd,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     // stdout stays ours for the results table; the children's warnings still reach stderr.
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -339,6 +345,7 @@ async function startDepartments(
   script: string,
   env: Record<string, string>,
   readiness: 'readyz' | 'query',
+  cwd = root,
 ): Promise<{ urls: string[]; processes: ChildProcess[]; names: string[] }> {
   const urls: string[] = [];
   const processes: ChildProcess[] = [];
@@ -346,7 +353,9 @@ async function startDepartments(
   await Promise.all(
     departments.map(async ({ name }) => {
       const port = await freePort();
-      processes.push(runNode(departmentProcesses, `${label} ${name}`, script, [name], { ...env, PORT: String(port) }));
+      processes.push(
+        runNode(departmentProcesses, `${label} ${name}`, script, [name], { ...env, PORT: String(port) }, cwd),
+      );
       names.push(name);
       const base = `http://127.0.0.1:${port}`;
       await waitUntil(`${label} ${name}`, () =>
@@ -804,8 +813,17 @@ function targetLine(text: string, measured: number, target: number, at: 'least' 
 
 function printSummary({ endToEnd, accessLog, departments: departmentSummaries, execution, scale }: Results): void {
   const lines = ['', 'Summary'];
-  const [enforcing, bareDepartments] = departmentSummaries ?? [];
-  if (enforcing && bareDepartments) {
+  const enforcing = departmentSummaries?.[0];
+  const bareDepartments = departmentSummaries?.at(-1);
+  const baselineDepartments =
+    departmentSummaries && departmentSummaries.length > 2 ? departmentSummaries[1] : undefined;
+  if (enforcing && baselineDepartments) {
+    lines.push(
+      `  ${summaryLabel('departments: CPU ms per call, this tree vs baseline')}${departmentCpuPerCall(enforcing).toFixed(2)} vs ${departmentCpuPerCall(baselineDepartments).toFixed(2)} ` +
+        `(${ratio(departmentCpuPerCall(enforcing), departmentCpuPerCall(baselineDepartments))})`,
+    );
+  }
+  if (enforcing && bareDepartments && bareDepartments !== enforcing) {
     lines.push(
       `  ${summaryLabel('departments: CPU ms per call, Credence vs bare')}${departmentCpuPerCall(enforcing).toFixed(2)} vs ${departmentCpuPerCall(bareDepartments).toFixed(2)} ` +
         `(${ratio(departmentCpuPerCall(enforcing), departmentCpuPerCall(bareDepartments))}; per request ${enforcing.departmentCpuPerRequest.toFixed(2)} vs ${bareDepartments.departmentCpuPerRequest.toFixed(2)})`,
@@ -881,6 +899,8 @@ function printSummary({ endToEnd, accessLog, departments: departmentSummaries, e
 /** What every stack is started with. */
 interface Stacks {
   credence: Side;
+  /** Credence's gateway in front of the departments of the `--baseline` checkout, when given. */
+  baseline?: Side;
   unlogged: Side;
   bare: Side;
   hive: Side;
@@ -1007,6 +1027,29 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     waitUntil(credence.name, () => isOk(`http://127.0.0.1:${ports.credence}/readyz`)),
     waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${ports.unlogged}/readyz`)),
   ];
+  let baseline: Target | undefined;
+  if (settings.baseline && only === 'departments') {
+    progress(`starting the departments of ${settings.baseline}`);
+    const baselineDepartments = await startDepartments(
+      'baseline department',
+      'subgraphs/main.ts',
+      { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv },
+      'readyz',
+      settings.baseline,
+    );
+    const port = await freePort();
+    const baselineTarget = target(
+      'Credence, baseline departments',
+      `http://127.0.0.1:${port}/graphql`,
+      runNode(gatewayProcesses, 'Credence gateway of the baseline departments', 'gateway/main.ts', [], {
+        ...gatewayEnv(port, baselineDepartments.urls),
+        ...credenceEnv,
+      }),
+      baselineDepartments,
+    );
+    baseline = baselineTarget;
+    readiness.push(waitUntil(baselineTarget.name, () => isOk(`http://127.0.0.1:${port}/readyz`)));
+  }
   let bare = credence;
   let hive = credence;
   let direct = credence;
@@ -1057,6 +1100,7 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
   await Promise.all(readiness);
   return {
     credence: { target: credence, headers: credenceHeaders },
+    ...(baseline ? { baseline: { target: baseline, headers: credenceHeaders } } : {}),
     unlogged: { target: unlogged, headers: credenceHeaders },
     bare: { target: bare, headers: JSON_HEADERS },
     hive: { target: hive, headers: JSON_HEADERS },
@@ -1079,8 +1123,11 @@ async function runComparisons(store: MongoServer): Promise<Results> {
   const stacks = await startStacks(store, settings.departmentsOnly ? 'departments' : 'all');
   const subjects = mixSubjects(settings.subjects, settings.mix);
   const { variables, literal } = workloads(subjects);
+  const departmentStacks = stacks.baseline
+    ? [stacks.credence, stacks.baseline, stacks.bare]
+    : [stacks.credence, stacks.bare];
   const fourStacks = settings.departmentsOnly
-    ? [stacks.credence, stacks.bare]
+    ? departmentStacks
     : [stacks.credence, stacks.bare, stacks.hive, stacks.direct];
   const records = await verifyStacks(
     settings.departmentsOnly ? fourStacks : [...fourStacks, stacks.unlogged],
@@ -1122,7 +1169,7 @@ async function runComparisons(store: MongoServer): Promise<Results> {
   if (settings.comparisons.has('departments')) {
     results.departments = await compare(
       'Departments: the partner query through Credence (enforcing departments) and the bare @apollo/gateway (bare departments, the same resolvers)',
-      [stacks.credence, stacks.bare],
+      departmentStacks,
       variables,
     );
     printDepartments(results.departments);
