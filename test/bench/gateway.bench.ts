@@ -964,6 +964,17 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     only !== 'credence'
       ? await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query')
       : { urls: [], processes: [], names: [] };
+  // The departments of the --baseline checkout, started before any gateway waits for readiness.
+  const baselineDepartments =
+    settings.baseline && only === 'departments'
+      ? await startDepartments(
+          'baseline department',
+          'subgraphs/main.ts',
+          { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv },
+          'readyz',
+          settings.baseline,
+        )
+      : undefined;
   // As npm start does: indexes FerretDB on PostgreSQL can use, for every stack alike.
   await store.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
 
@@ -1028,15 +1039,7 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${ports.unlogged}/readyz`)),
   ];
   let baseline: Target | undefined;
-  if (settings.baseline && only === 'departments') {
-    progress(`starting the departments of ${settings.baseline}`);
-    const baselineDepartments = await startDepartments(
-      'baseline department',
-      'subgraphs/main.ts',
-      { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv },
-      'readyz',
-      settings.baseline,
-    );
+  if (baselineDepartments) {
     const port = await freePort();
     const baselineTarget = target(
       'Credence, baseline departments',
