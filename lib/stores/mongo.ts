@@ -99,12 +99,21 @@ async function startWorkingFerretdb(options: { dataDir: string; port: number; lo
 export async function connectDatabase(
   uri: string,
   dbName: string,
-  settings: { serverSelectionTimeoutMS?: number; log?: Logger } = {},
+  settings: {
+    serverSelectionTimeoutMS?: number;
+    log?: Logger;
+    /**
+     * Emit the driver's command events (commandStarted...), for tests that count store commands.
+     * Off by default: each event copies the command and decodes the whole reply a second time,
+     * which was several per cent of a department's CPU per call.
+     */
+    monitorCommands?: boolean;
+  } = {},
 ): Promise<Connection> {
   const { log = createLogger('store'), ...overrides } = settings;
   const options = {
     dbName,
-    monitorCommands: true,
+    monitorCommands: false,
     serverSelectionTimeoutMS: 5000,
     maxPoolSize: 20,
     ...overrides,

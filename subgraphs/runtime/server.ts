@@ -4,7 +4,10 @@
  * on every request (enforcement.ts): only the gateway's signed assertion is accepted.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { FastifyInstance } from 'fastify';
@@ -36,7 +39,7 @@ import {
 import { createDepartmentMetrics } from '../../lib/observability/metrics-department.ts';
 import { processStatus } from '../../lib/observability/status.ts';
 import type { ReadinessCheck } from '../../lib/http.ts';
-import { ATTRIBUTES, noteRequestId, TRACERS, tracingPlugins } from '../../lib/observability/tracing.ts';
+import { ATTRIBUTES, noteRequestId, TRACERS, tracingOn, tracingPlugins } from '../../lib/observability/tracing.ts';
 import { traceStoreCommands } from '../../lib/observability/tracing-store.ts';
 
 type SubgraphContext = RequestContext<unknown, unknown>;
@@ -63,6 +66,8 @@ export interface SubgraphOptions {
   replayGuard: ReplayGuard;
   /** Extra Apollo Server plugins (observers in tests, for example). */
   plugins?: ApolloServerPlugin[];
+  /** The store driver emits command events (tests that count a department's store commands). */
+  monitorCommands?: boolean;
   port?: number;
   host?: string;
   /** The operator listener (subgraphs/runtime/config.ts); unset: on, on the port + 5400 (a free port when `port` is 0). */
@@ -113,7 +118,13 @@ export function departmentSchema(department: AnyDepartment): GraphQLSchema {
 
 export async function startSubgraph(department: AnyDepartment, options: SubgraphOptions): Promise<SubgraphServer> {
   const log = createLogger(`subgraph:${department.name}`);
-  const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), { log });
+  const metricsSettings = options.metrics ?? { enabled: true, port: undefined, host: '127.0.0.1' };
+  // The driver's command events cost CPU on every store query: emitted only for what reads them
+  // (store latency metrics, store spans, tests counting commands).
+  const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), {
+    log,
+    monitorCommands: options.monitorCommands ?? (metricsSettings.enabled || tracingOn()),
+  });
   // One operation's store query cannot hold the department: each read has a time limit.
   limitQueryTime(connection);
   // With tracing on, a span per store command of a request.
@@ -123,7 +134,6 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
   await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
 
   // One list of enforcement stages: its middleware wraps the resolvers, its hooks form the plugin.
-  const metricsSettings = options.metrics ?? { enabled: true, port: undefined, host: '127.0.0.1' };
   const operatorPort = metricsPort(metricsSettings, options.port ?? 0);
   const metrics =
     operatorPort === undefined
@@ -153,9 +163,12 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
+    // Cache hints neither: answers are never cached (cache-control: no-store, lib/http.ts), and
+    // the cache-control plugin wraps every field resolver to compute one per field.
     plugins: [
       fastifyApolloDrainPlugin(app),
       ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
       policyPlugin(schema, stages),
       servedSubjectsPlugin(),
       ...(metrics ? [metrics.plugin()] : []),

@@ -20,6 +20,10 @@
  *    most 1.1× the p50 latency.
  * 3. Subgraph execution (subgraph-execution.ts): one department executing a 2,000-row entity
  *    list with enforcement against without, in process. Target: at most 1.5× the time.
+ * 4. Departments (`--only departments`): the CPU Credence's five departments spend per call on the
+ *    partner query (variables workload), against the bare departments behind the bare
+ *    @apollo/gateway, with each department's share. No target of its own: it is the measure for
+ *    making departments do less per call (issue 16).
  *
  * Each stack's CPU per request is read from /proc by process group: its gateway, its departments,
  * and the store (FerretDB and PostgreSQL's processes, shared by all stacks; on a quiet machine it is
@@ -27,7 +31,12 @@
  *
  *   npm run bench -- [--subjects 2000] [--mix 1000] [--duration 5] [--connections 10] [--rounds 4]
  *                    [--warmup 3] [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
- *                    [--only end-to-end|access-log|execution]
+ *                    [--only end-to-end|access-log|execution|departments]
+ *   npm run bench -- --only departments [--profile-departments <folder>] [--baseline <checkout>]
+ *     the departments' CPU per call; with a folder, each of Credence's departments writes a CPU
+ *     profile there (node --cpu-prof) when the run ends; with another checkout of Credence (a git
+ *     worktree of the commit to compare with, with its node_modules), its departments run beside
+ *     this one's in the same rotating rounds, so that before and after meet the same machine load.
  *   npm run bench -- --scale [--scale-sizes 2000,100000,1000000]
  *     the partner query through Credence at each register size, seeded in turn (a larger size
  *     extends the smaller one) into one store. Target: at the largest size at least 0.8× the
@@ -79,6 +88,8 @@ const { values: cli } = parseArgs({
     only: { type: 'string' },
     mix: { type: 'string', default: '1000' },
     scale: { type: 'boolean', default: false },
+    'profile-departments': { type: 'string' },
+    baseline: { type: 'string' },
     'scale-sizes': { type: 'string', default: '2000,100000,1000000' },
   },
   strict: true,
@@ -91,7 +102,7 @@ function integerArg(name: string, raw: string, min: number): number {
   return value;
 }
 
-const COMPARISONS = ['end-to-end', 'access-log', 'execution'] as const;
+const COMPARISONS = ['end-to-end', 'access-log', 'execution', 'departments'] as const;
 type Comparison = (typeof COMPARISONS)[number];
 if (cli.only !== undefined && !COMPARISONS.includes(cli.only as Comparison))
   throw new Error(`--only must be one of ${COMPARISONS.join(', ')}.`);
@@ -99,6 +110,8 @@ if (cli.only !== undefined && !COMPARISONS.includes(cli.only as Comparison))
 const settings = {
   /** The comparisons to run: all of them unless --only names one. */
   comparisons: new Set<Comparison>(cli.only ? [cli.only as Comparison] : COMPARISONS),
+  /** Only the departments' comparison: the stacks it needs are Credence's and the bare one. */
+  departmentsOnly: cli.only === 'departments',
   subjects: integerArg('subjects', cli.subjects, 1),
   /** Seconds per measured round. */
   duration: integerArg('duration', cli.duration, 1),
@@ -109,6 +122,10 @@ const settings = {
   /** How many distinct subjects the requests are drawn from. */
   mix: integerArg('mix', cli.mix, 1),
   scale: cli.scale,
+  /** A folder for CPU profiles of Credence's departments (node --cpu-prof), written as they stop. */
+  profileDepartments: cli['profile-departments'],
+  /** Another checkout of Credence whose departments run beside this one's (`--only departments`), behind a gateway of their own. */
+  baseline: cli.baseline,
   scaleSizes: cli['scale-sizes']
     .split(',')
     .map((size) => integerArg('scale-sizes', size.trim(), 1))
@@ -153,6 +170,13 @@ const DEPARTMENT_LISTS = [
   'administrativePenalties',
   'seriousDishonestyListings',
 ] as const;
+
+/**
+ * The department calls one partner query makes, in either stack: the registry for the subject,
+ * then one `_entities` call to each department holding one of the lists (the query plan's
+ * parallel fetches).
+ */
+const DEPARTMENT_CALLS_PER_REQUEST = 1 + DEPARTMENT_LISTS.length;
 
 /** What the partner query asks of a subject: its registry data and its records from the four other departments. */
 const PARTNER_SELECTION =
@@ -276,9 +300,10 @@ function runNode(
   script: string,
   args: string[],
   env: Record<string, string>,
+  cwd = root,
 ): ChildProcess {
   const child = spawn(process.execPath, [script, ...args], {
-    cwd: root,
+    cwd,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     // stdout stays ours for the results table; the children's warnings still reach stderr.
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -314,19 +339,24 @@ const TYPENAME_PROBE = {
   body: JSON.stringify({ query: '{ __typename }' }),
 } as const;
 
-/** One stack's five departments, started from `script` in parallel; returns their URLs by name and their processes. */
+/** One stack's five departments, started from `script` in parallel; returns their URLs by name, their processes and their names (in the processes' order). */
 async function startDepartments(
   label: string,
   script: string,
   env: Record<string, string>,
   readiness: 'readyz' | 'query',
-): Promise<{ urls: string[]; processes: ChildProcess[] }> {
+  cwd = root,
+): Promise<{ urls: string[]; processes: ChildProcess[]; names: string[] }> {
   const urls: string[] = [];
   const processes: ChildProcess[] = [];
+  const names: string[] = [];
   await Promise.all(
     departments.map(async ({ name }) => {
       const port = await freePort();
-      processes.push(runNode(departmentProcesses, `${label} ${name}`, script, [name], { ...env, PORT: String(port) }));
+      processes.push(
+        runNode(departmentProcesses, `${label} ${name}`, script, [name], { ...env, PORT: String(port) }, cwd),
+      );
+      names.push(name);
       const base = `http://127.0.0.1:${port}`;
       await waitUntil(`${label} ${name}`, () =>
         readiness === 'readyz' ? isOk(`${base}/readyz`) : isOk(`${base}/graphql`, TYPENAME_PROBE),
@@ -334,7 +364,7 @@ async function startDepartments(
       urls.push(`${name}=${base}/graphql`);
     }),
   );
-  return { urls, processes };
+  return { urls, processes, names };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,6 +379,8 @@ interface Target {
   pid: number;
   /** Its departments' processes. */
   departmentPids: number[];
+  /** The department each of those processes runs. */
+  departmentNames: string[];
 }
 
 /** The store's processes (FerretDB and PostgreSQL's), shared by every stack; read again each round, as PostgreSQL starts backends as connections open. */
@@ -489,6 +521,8 @@ interface Round {
   cpuMs: number;
   /** CPU milliseconds its five department processes used during the round. */
   departmentCpuMs: number;
+  /** ...each of them, in the order of the target's departmentPids. */
+  departmentCpuEach: number[];
   /** CPU milliseconds the store's processes used during the round. */
   storeCpuMs: number;
 }
@@ -501,7 +535,7 @@ async function load(
   connections: number,
 ): Promise<Round> {
   const cpuBefore = cpuMilliseconds(target.pid);
-  const departmentCpuBefore = cpuOf(target.departmentPids);
+  const departmentCpuBefore = target.departmentPids.map((pid) => cpuOf([pid]));
   const store = storePids();
   const storeCpuBefore = cpuOf(store);
   const result = await autocannon({
@@ -515,6 +549,7 @@ async function load(
     // A 200 can still be a failed query (a department unavailable); those count as mismatches.
     verifyBody: (body) => typeof body === 'string' && !body.includes('"errors"'),
   });
+  const departmentCpuEach = target.departmentPids.map((pid, i) => cpuOf([pid]) - (departmentCpuBefore[i] ?? 0));
   return {
     requests: result.requests.total,
     seconds: result.duration,
@@ -524,7 +559,8 @@ async function load(
     non2xx: result.non2xx,
     graphqlErrors: result.mismatches,
     cpuMs: cpuMilliseconds(target.pid) - cpuBefore,
-    departmentCpuMs: cpuOf(target.departmentPids) - departmentCpuBefore,
+    departmentCpuMs: sum(departmentCpuEach),
+    departmentCpuEach,
     storeCpuMs: cpuOf(store) - storeCpuBefore,
   };
 }
@@ -686,6 +722,45 @@ async function compare(label: string, sides: readonly Side[], workload: Workload
   return summaries;
 }
 
+/** CPU ms per department call, over all rounds: the departments' CPU divided by the calls they answered. */
+function departmentCpuPerCall(summary: Summary): number {
+  return summary.departmentCpuPerRequest / DEPARTMENT_CALLS_PER_REQUEST;
+}
+
+/** The departments' CPU per call and per request, and each department's share, for each stack. */
+function printDepartments(summaries: readonly Summary[]): void {
+  const names = departments.map(({ name }) => name);
+  const perDepartment = (summary: Summary, name: string): string => {
+    const index = summary.target.departmentNames.indexOf(name);
+    const requests = sum(summary.rounds.map((round) => round.requests));
+    return (sum(summary.rounds.map((round) => round.departmentCpuEach[index] ?? 0)) / requests).toFixed(2);
+  };
+  const [first, ...others] = summaries;
+  console.log(
+    [
+      '',
+      `Departments' CPU: ${DEPARTMENT_CALLS_PER_REQUEST} department calls per request (the registry, then one _entities call to each of the others); ms of CPU`,
+      row(['stack', 'per call', 'per req', ...names]),
+      ...summaries.map((summary) =>
+        row([
+          summary.target.name,
+          departmentCpuPerCall(summary).toFixed(2),
+          summary.departmentCpuPerRequest.toFixed(2),
+          ...names.map((name) => perDepartment(summary, name)),
+        ]),
+      ),
+      ...(first
+        ? others.map((other) =>
+            row([
+              `${first.target.name} / ${other.target.name}`,
+              ratio(departmentCpuPerCall(first), departmentCpuPerCall(other)),
+            ]),
+          )
+        : []),
+    ].join('\n'),
+  );
+}
+
 function printExecution(result: ExecutionComparison): void {
   const { rows, batch, rounds } = result.settings;
   const line = (name: string, mean: number, perRound: number[]): string =>
@@ -715,6 +790,7 @@ interface EndToEnd {
 
 interface Results {
   endToEnd?: { variables: EndToEnd; literal: EndToEnd };
+  departments?: Summary[];
   accessLog?: Summary[];
   execution?: ExecutionComparison;
   scale?: ScalePoint[];
@@ -735,8 +811,24 @@ function targetLine(text: string, measured: number, target: number, at: 'least' 
   return `  ${summaryLabel(text)}${measured.toFixed(2)}×  (target ${at === 'least' ? '≥' : '≤'} ${target.toFixed(2)}×)  ${verdict(met)}`;
 }
 
-function printSummary({ endToEnd, accessLog, execution, scale }: Results): void {
+function printSummary({ endToEnd, accessLog, departments: departmentSummaries, execution, scale }: Results): void {
   const lines = ['', 'Summary'];
+  const enforcing = departmentSummaries?.[0];
+  const bareDepartments = departmentSummaries?.at(-1);
+  const baselineDepartments =
+    departmentSummaries && departmentSummaries.length > 2 ? departmentSummaries[1] : undefined;
+  if (enforcing && baselineDepartments) {
+    lines.push(
+      `  ${summaryLabel('departments: CPU ms per call, this tree vs baseline')}${departmentCpuPerCall(enforcing).toFixed(2)} vs ${departmentCpuPerCall(baselineDepartments).toFixed(2)} ` +
+        `(${ratio(departmentCpuPerCall(enforcing), departmentCpuPerCall(baselineDepartments))})`,
+    );
+  }
+  if (enforcing && bareDepartments && bareDepartments !== enforcing) {
+    lines.push(
+      `  ${summaryLabel('departments: CPU ms per call, Credence vs bare')}${departmentCpuPerCall(enforcing).toFixed(2)} vs ${departmentCpuPerCall(bareDepartments).toFixed(2)} ` +
+        `(${ratio(departmentCpuPerCall(enforcing), departmentCpuPerCall(bareDepartments))}; per request ${enforcing.departmentCpuPerRequest.toFixed(2)} vs ${bareDepartments.departmentCpuPerRequest.toFixed(2)})`,
+    );
+  }
   for (const [name, stacks] of endToEnd
     ? ([
         ['variables', endToEnd.variables],
@@ -807,6 +899,8 @@ function printSummary({ endToEnd, accessLog, execution, scale }: Results): void 
 /** What every stack is started with. */
 interface Stacks {
   credence: Side;
+  /** Credence's gateway in front of the departments of the `--baseline` checkout, when given. */
+  baseline?: Side;
   unlogged: Side;
   bare: Side;
   hive: Side;
@@ -830,8 +924,12 @@ async function seedRegister(store: MongoServer, subjects: number): Promise<void>
   progress(`seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-/** Starts the stacks: Credence's departments and two Credence gateways (access log on and off), the bare departments, and the three reference servers. */
-async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promise<Stacks> {
+/**
+ * Starts the stacks: Credence's departments and two Credence gateways (access log on and off),
+ * then (`departments`) the bare departments behind the bare @apollo/gateway, then (`all`) Hive
+ * Gateway and the direct reader too. A stack not started stands in as Credence.
+ */
+async function startStacks(store: MongoServer, only: 'credence' | 'departments' | 'all'): Promise<Stacks> {
   const policiesDir = policiesDirectory();
   const apiKey = readDemoKeys(policiesDir).get(CALLER.consumer);
   if (!apiKey) throw new Error(`${policiesDir}/demo-keys.md has no demo key for ${CALLER.consumer}.`);
@@ -845,20 +943,38 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
 
   // Credence's departments first: they build the indexes, which the bare ones then find made.
   progress(
-    only === 'all'
+    only !== 'credence'
       ? "starting Credence's five departments, then the five bare ones"
       : "starting Credence's five departments",
   );
   const credenceDepartments = await startDepartments(
     'Credence department',
     'subgraphs/main.ts',
-    { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv },
+    {
+      MONGODB_URI: store.uri,
+      [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem,
+      ...releaseEnv,
+      ...(settings.profileDepartments
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${settings.profileDepartments}` }
+        : {}),
+    },
     'readyz',
   );
   const bareDepartments =
-    only === 'all'
+    only !== 'credence'
       ? await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query')
-      : { urls: [], processes: [] };
+      : { urls: [], processes: [], names: [] };
+  // The departments of the --baseline checkout, started before any gateway waits for readiness.
+  const baselineDepartments =
+    settings.baseline && only === 'departments'
+      ? await startDepartments(
+          'baseline department',
+          'subgraphs/main.ts',
+          { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv },
+          'readyz',
+          settings.baseline,
+        )
+      : undefined;
   // As npm start does: indexes FerretDB on PostgreSQL can use, for every stack alike.
   await store.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
 
@@ -884,11 +1000,17 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
     ...releaseEnv,
   };
   const pids = (processes: ChildProcess[]): number[] => processes.map((child) => child.pid ?? 0);
-  const target = (name: string, url: string, child: ChildProcess, departmentProcesses: ChildProcess[]): Target => ({
+  const target = (
+    name: string,
+    url: string,
+    child: ChildProcess,
+    departmentProcesses: { processes: ChildProcess[]; names: string[] },
+  ): Target => ({
     name,
     url,
     pid: child.pid ?? 0,
-    departmentPids: pids(departmentProcesses),
+    departmentPids: pids(departmentProcesses.processes),
+    departmentNames: departmentProcesses.names,
   });
   const credenceHeaders = { ...JSON_HEADERS, [API_KEY_HEADER]: apiKey, [PURPOSE_HEADER]: CALLER.purpose };
 
@@ -899,7 +1021,7 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
       ...gatewayEnv(ports.credence, credenceDepartments.urls),
       ...credenceEnv,
     }),
-    credenceDepartments.processes,
+    credenceDepartments,
   );
   // The same gateway without the access log, in front of the same departments.
   const unlogged = target(
@@ -910,16 +1032,31 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
       ...credenceEnv,
       ACCESS_LOG: 'off',
     }),
-    credenceDepartments.processes,
+    credenceDepartments,
   );
   const readiness = [
     waitUntil(credence.name, () => isOk(`http://127.0.0.1:${ports.credence}/readyz`)),
     waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${ports.unlogged}/readyz`)),
   ];
+  let baseline: Target | undefined;
+  if (baselineDepartments) {
+    const port = await freePort();
+    const baselineTarget = target(
+      'Credence, baseline departments',
+      `http://127.0.0.1:${port}/graphql`,
+      runNode(gatewayProcesses, 'Credence gateway of the baseline departments', 'gateway/main.ts', [], {
+        ...gatewayEnv(port, baselineDepartments.urls),
+        ...credenceEnv,
+      }),
+      baselineDepartments,
+    );
+    baseline = baselineTarget;
+    readiness.push(waitUntil(baselineTarget.name, () => isOk(`http://127.0.0.1:${port}/readyz`)));
+  }
   let bare = credence;
   let hive = credence;
   let direct = credence;
-  if (only === 'all') {
+  if (only !== 'credence') {
     bare = target(
       'bare @apollo/gateway',
       `http://127.0.0.1:${ports.bare}/graphql`,
@@ -930,8 +1067,11 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
         [],
         gatewayEnv(ports.bare, bareDepartments.urls),
       ),
-      bareDepartments.processes,
+      bareDepartments,
     );
+    readiness.push(waitUntil(bare.name, () => isOk(bare.url, TYPENAME_PROBE)));
+  }
+  if (only === 'all') {
     hive = target(
       'Hive Gateway',
       `http://127.0.0.1:${ports.hive}/graphql`,
@@ -942,7 +1082,7 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
         [],
         gatewayEnv(ports.hive, bareDepartments.urls),
       ),
-      bareDepartments.processes,
+      bareDepartments,
     );
     direct = target(
       'direct reader',
@@ -951,10 +1091,9 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
         MONGODB_URI: store.uri,
         PORT: String(ports.direct),
       }),
-      [],
+      { processes: [], names: [] },
     );
     readiness.push(
-      waitUntil(bare.name, () => isOk(bare.url, TYPENAME_PROBE)),
       waitUntil(hive.name, () => isOk(hive.url, TYPENAME_PROBE)),
       waitUntil(direct.name, () =>
         isOk(direct.url, { method: 'POST', body: JSON.stringify({ variables: { uscc: seedSubject(0).uscc } }) }),
@@ -964,6 +1103,7 @@ async function startStacks(store: MongoServer, only: 'credence' | 'all'): Promis
   await Promise.all(readiness);
   return {
     credence: { target: credence, headers: credenceHeaders },
+    ...(baseline ? { baseline: { target: baseline, headers: credenceHeaders } } : {}),
     unlogged: { target: unlogged, headers: credenceHeaders },
     bare: { target: bare, headers: JSON_HEADERS },
     hive: { target: hive, headers: JSON_HEADERS },
@@ -983,12 +1123,20 @@ async function verifyStacks(sides: readonly Side[], workload: Workload): Promise
 }
 
 async function runComparisons(store: MongoServer): Promise<Results> {
-  const stacks = await startStacks(store, 'all');
+  const stacks = await startStacks(store, settings.departmentsOnly ? 'departments' : 'all');
   const subjects = mixSubjects(settings.subjects, settings.mix);
   const { variables, literal } = workloads(subjects);
-  const fourStacks = [stacks.credence, stacks.bare, stacks.hive, stacks.direct];
-  const records = await verifyStacks([...fourStacks, stacks.unlogged], variables);
-  await verifyStacks(fourStacks, literal);
+  const departmentStacks = stacks.baseline
+    ? [stacks.credence, stacks.baseline, stacks.bare]
+    : [stacks.credence, stacks.bare];
+  const fourStacks = settings.departmentsOnly
+    ? departmentStacks
+    : [stacks.credence, stacks.bare, stacks.hive, stacks.direct];
+  const records = await verifyStacks(
+    settings.departmentsOnly ? fourStacks : [...fourStacks, stacks.unlogged],
+    variables,
+  );
+  if (!settings.departmentsOnly) await verifyStacks(fourStacks, literal);
   progress('every stack answers the partner query without errors');
   console.log(
     `store: ${store.description}, ${settings.subjects.toLocaleString('en')} subjects seeded, requests about random subjects among ${subjects.length}`,
@@ -1020,6 +1168,14 @@ async function runComparisons(store: MongoServer): Promise<Results> {
       [stacks.credence, stacks.unlogged],
       variables,
     );
+  }
+  if (settings.comparisons.has('departments')) {
+    results.departments = await compare(
+      'Departments: the partner query through Credence (enforcing departments) and the bare @apollo/gateway (bare departments, the same resolvers)',
+      departmentStacks,
+      variables,
+    );
+    printDepartments(results.departments);
   }
   if (settings.comparisons.has('execution')) {
     results.execution = await compareSubgraphExecution({
@@ -1094,6 +1250,7 @@ async function main(): Promise<boolean> {
   const summaries: Summary[] = [
     ...endToEnd.flatMap(({ credence, bare, hive, direct }) => [credence, bare, hive, direct]),
     ...(results.accessLog ?? []),
+    ...(results.departments ?? []),
     ...(results.scale ?? []).map(({ summary }) => summary),
   ];
   return summaries.every((summary) => summary.failures.total === 0);

@@ -233,6 +233,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
         policies,
         assertions,
         replayGuard,
+        // Tests count the store commands a query costs (n-plus-one.test.ts).
+        monitorCommands: true,
       });
       started.push(() => subgraph.close());
       subgraphs.set(department.name, subgraph);
