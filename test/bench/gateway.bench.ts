@@ -18,9 +18,13 @@
  * 2. The access log: Credence with the access log against the same gateway with ACCESS_LOG=off,
  *    same departments, variables workload. Targets: at least 0.9× the requests per second and at
  *    most 1.1× the p50 latency.
- * 3. Subgraph execution (subgraph-execution.ts): one department executing a 2,000-row entity
+ * 3. Observability: Credence with Prometheus metrics on and every request traced (OpenTelemetry
+ *    at 100% sampling, spans made and dropped: CREDENCE_TRACING=discard) against both off, each
+ *    with departments of its own, variables workload. Target: at least 0.95× the requests per
+ *    second (a cost of at most 5%).
+ * 4. Subgraph execution (subgraph-execution.ts): one department executing a 2,000-row entity
  *    list with enforcement against without, in process. Target: at most 1.5× the time.
- * 4. Departments (`--only departments`): the CPU Credence's five departments spend per call on the
+ * 5. Departments (`--only departments`): the CPU Credence's five departments spend per call on the
  *    partner query (variables workload), against the bare departments behind the bare
  *    @apollo/gateway, with each department's share. No target of its own: it is the measure for
  *    making departments do less per call (issue 16).
@@ -31,7 +35,7 @@
  *
  *   npm run bench -- [--subjects 2000] [--mix 1000] [--duration 5] [--connections 10] [--rounds 4]
  *                    [--warmup 3] [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
- *                    [--only end-to-end|access-log|execution|departments]
+ *                    [--only end-to-end|access-log|observability|execution|departments]
  *   npm run bench -- --only departments [--profile-departments <folder>] [--baseline <checkout>]
  *     the departments' CPU per call; with a folder, each of Credence's departments writes a CPU
  *     profile there (node --cpu-prof) when the run ends; with another checkout of Credence (a git
@@ -102,7 +106,7 @@ function integerArg(name: string, raw: string, min: number): number {
   return value;
 }
 
-const COMPARISONS = ['end-to-end', 'access-log', 'execution', 'departments'] as const;
+const COMPARISONS = ['end-to-end', 'access-log', 'observability', 'execution', 'departments'] as const;
 type Comparison = (typeof COMPARISONS)[number];
 if (cli.only !== undefined && !COMPARISONS.includes(cli.only as Comparison))
   throw new Error(`--only must be one of ${COMPARISONS.join(', ')}.`);
@@ -153,6 +157,8 @@ const TARGETS = {
   accessLogThroughput: 0.9,
   /** p50 latency with the access log relative to without, at most. */
   accessLogLatency: 1.1,
+  /** Requests per second with metrics on and every request traced relative to both off, at least (a cost of at most 5%). */
+  observabilityThroughput: 0.95,
 };
 
 /**
@@ -792,6 +798,7 @@ interface Results {
   endToEnd?: { variables: EndToEnd; literal: EndToEnd };
   departments?: Summary[];
   accessLog?: Summary[];
+  observability?: Summary[];
   execution?: ExecutionComparison;
   scale?: ScalePoint[];
 }
@@ -811,7 +818,14 @@ function targetLine(text: string, measured: number, target: number, at: 'least' 
   return `  ${summaryLabel(text)}${measured.toFixed(2)}×  (target ${at === 'least' ? '≥' : '≤'} ${target.toFixed(2)}×)  ${verdict(met)}`;
 }
 
-function printSummary({ endToEnd, accessLog, departments: departmentSummaries, execution, scale }: Results): void {
+function printSummary({
+  endToEnd,
+  accessLog,
+  observability,
+  departments: departmentSummaries,
+  execution,
+  scale,
+}: Results): void {
   const lines = ['', 'Summary'];
   const enforcing = departmentSummaries?.[0];
   const bareDepartments = departmentSummaries?.at(-1);
@@ -873,6 +887,19 @@ function printSummary({ endToEnd, accessLog, departments: departmentSummaries, e
         `store ${(on.storeCpuPerRequest - off.storeCpuPerRequest).toFixed(2)} ms more (no target)`,
     );
   }
+  const [observed, unobserved] = observability ?? [];
+  if (observed && unobserved) {
+    lines.push(
+      targetLine(
+        'metrics + tracing 100%: req/s, on / off',
+        observed.requestsPerSecond / unobserved.requestsPerSecond,
+        TARGETS.observabilityThroughput,
+        'least',
+      ),
+      `  ${summaryLabel('metrics + tracing 100%: CPU per request, on / off')}gateway ${ratio(observed.cpuPerRequest, unobserved.cpuPerRequest)}, ` +
+        `departments ${ratio(observed.departmentCpuPerRequest, unobserved.departmentCpuPerRequest)}, p50 ${ratio(observed.p50, unobserved.p50)} (no target)`,
+    );
+  }
   if (execution) {
     lines.push(
       `${targetLine('subgraph execution, with / without enforcement', execution.enforcedMs / execution.bareMs, TARGETS.subgraphExecution, 'most')}, enforcement verified`,
@@ -899,6 +926,9 @@ function printSummary({ endToEnd, accessLog, departments: departmentSummaries, e
 /** What every stack is started with. */
 interface Stacks {
   credence: Side;
+  /** Credence with metrics on and every request traced (spans made and dropped), and with both off: own departments each. */
+  observed?: Side;
+  unobserved?: Side;
   /** Credence's gateway in front of the departments of the `--baseline` checkout, when given. */
   baseline?: Side;
   unlogged: Side;
@@ -1053,6 +1083,50 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     baseline = baselineTarget;
     readiness.push(waitUntil(baselineTarget.name, () => isOk(`http://127.0.0.1:${port}/readyz`)));
   }
+  // Observability on and off: each its own departments and gateway, since departments record too.
+  const observability: Partial<Record<'observed' | 'unobserved', Target>> = {};
+  if (settings.comparisons.has('observability') && only === 'all') {
+    const modes = {
+      observed: {
+        name: 'Credence, metrics + tracing 100%',
+        env: { CREDENCE_METRICS: 'on', CREDENCE_TRACING: 'discard', CREDENCE_TRACE_SAMPLE_RATIO: '1' },
+      },
+      unobserved: {
+        name: 'Credence, metrics and tracing off',
+        env: { CREDENCE_METRICS: 'off', CREDENCE_TRACING: 'off' },
+      },
+    } as const;
+    for (const [mode, { name, env }] of Object.entries(modes) as [
+      keyof typeof modes,
+      (typeof modes)[keyof typeof modes],
+    ][]) {
+      const modeDepartments = await startDepartments(
+        `${name}: department`,
+        'subgraphs/main.ts',
+        {
+          MONGODB_URI: store.uri,
+          [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem,
+          ...releaseEnv,
+          ...env,
+          METRICS_PORT: '0',
+        },
+        'readyz',
+      );
+      const port = await freePort();
+      observability[mode] = target(
+        name,
+        `http://127.0.0.1:${port}/graphql`,
+        runNode(gatewayProcesses, `${name}: gateway`, 'gateway/main.ts', [], {
+          ...gatewayEnv(port, modeDepartments.urls),
+          ...credenceEnv,
+          ...env,
+          GATEWAY_METRICS_PORT: '0',
+        }),
+        modeDepartments,
+      );
+      readiness.push(waitUntil(name, () => isOk(`http://127.0.0.1:${port}/readyz`)));
+    }
+  }
   let bare = credence;
   let hive = credence;
   let direct = credence;
@@ -1104,6 +1178,8 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
   return {
     credence: { target: credence, headers: credenceHeaders },
     ...(baseline ? { baseline: { target: baseline, headers: credenceHeaders } } : {}),
+    ...(observability.observed ? { observed: { target: observability.observed, headers: credenceHeaders } } : {}),
+    ...(observability.unobserved ? { unobserved: { target: observability.unobserved, headers: credenceHeaders } } : {}),
     unlogged: { target: unlogged, headers: credenceHeaders },
     bare: { target: bare, headers: JSON_HEADERS },
     hive: { target: hive, headers: JSON_HEADERS },
@@ -1166,6 +1242,14 @@ async function runComparisons(store: MongoServer): Promise<Results> {
     results.accessLog = await compare(
       'Access log: Credence with the access log (durable before each answer, group commit) vs the same gateway with ACCESS_LOG=off, same departments',
       [stacks.credence, stacks.unlogged],
+      variables,
+    );
+  }
+  if (stacks.observed && stacks.unobserved) {
+    await verifyStacks([stacks.observed, stacks.unobserved], variables);
+    results.observability = await compare(
+      'Observability: Credence with Prometheus metrics on and every request traced (OpenTelemetry, 100% sampled, spans made and dropped) vs both off, each on departments of its own',
+      [stacks.observed, stacks.unobserved],
       variables,
     );
   }
@@ -1250,6 +1334,7 @@ async function main(): Promise<boolean> {
   const summaries: Summary[] = [
     ...endToEnd.flatMap(({ credence, bare, hive, direct }) => [credence, bare, hive, direct]),
     ...(results.accessLog ?? []),
+    ...(results.observability ?? []),
     ...(results.departments ?? []),
     ...(results.scale ?? []).map(({ summary }) => summary),
   ];
