@@ -310,7 +310,9 @@ function runNode(
 ): ChildProcess {
   const child = spawn(process.execPath, [script, ...args], {
     cwd,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // Operator listeners on free ports: the default (the main port + 5400) can meet another
+    // process's free port here, where every port is picked at random.
+    env: { ...process.env, LOG_LEVEL: 'warn', METRICS_PORT: '0', GATEWAY_METRICS_PORT: '0', ...env },
     // stdout stays ours for the results table; the children's warnings still reach stderr.
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -1120,7 +1122,6 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
           ...gatewayEnv(port, modeDepartments.urls),
           ...credenceEnv,
           ...env,
-          GATEWAY_METRICS_PORT: '0',
         }),
         modeDepartments,
       );
