@@ -10,10 +10,18 @@ import { parse, type GraphQLError } from 'graphql';
 import type { GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { registry } from '../subgraphs/registry/index.ts';
 import { departmentSchema } from '../subgraphs/runtime/server.ts';
-import { departmentStages, type DepartmentStage, type PolicyContext } from '../subgraphs/runtime/enforcement.ts';
+import {
+  callIdentityOf,
+  departmentStages,
+  type DepartmentStage,
+  type PolicyContext,
+} from '../subgraphs/runtime/enforcement.ts';
+import type { FastifyRequest } from 'fastify';
+import { ASSERTION_HEADER, createAssertionVerifier } from '../lib/identity/assertion.ts';
+import type { PolicyRuntime } from '../lib/policy/releases/policy-in-force.ts';
 import type { CompiledPolicy } from '../lib/policy/decision/model.ts';
 import { documentHash } from '../lib/graphql/document-hash.ts';
-import { shippedPolicy } from './support/pipeline.ts';
+import { shippedPolicy, signerKeyId, signerPublicKeyPem } from './support/pipeline.ts';
 
 const schema = departmentSchema(registry);
 let policy: CompiledPolicy;
@@ -55,6 +63,32 @@ describe("a department's enforcement stages", () => {
       stages.filter((candidate) => candidate.middleware).map(({ name }) => name),
       ['shield', 'served subjects', 'record rules'],
     );
+  });
+
+  it('start with identity when built as a department builds them: an unsigned or forged call is refused before Redis or the policy is asked', async () => {
+    const notReached = (what: string) => (): never =>
+      assert.fail(`${what} asked for a call the assertion check refuses`);
+    const withIdentity = departmentStages(schema, {
+      identity: {
+        department: 'registry',
+        assertions: createAssertionVerifier({ publicKeys: { [signerKeyId]: signerPublicKeyPem } }),
+        replayGuard: { claim: notReached('the replay guard') },
+        policies: { version: notReached('the policy runtime') } as unknown as PolicyRuntime,
+      },
+    });
+    assert.deepEqual(
+      withIdentity.map(({ name }) => name),
+      ['identity', 'operation guard', 'shield', 'served subjects', 'record rules', 'masks'],
+    );
+    const identify = callIdentityOf(withIdentity);
+    const call = (assertion?: string) =>
+      identify({
+        headers: assertion ? { [ASSERTION_HEADER]: assertion } : {},
+        body: { query: '{ subject(uscc: "x") { name } }' },
+      } as unknown as FastifyRequest);
+    await assert.rejects(call(), (error: GraphQLError) => error.extensions.code === 'ASSERTION_MISSING');
+    await assert.rejects(call('a.b.c'), (error: GraphQLError) => error.extensions.code === 'ASSERTION_INVALID');
+    assert.throws(() => callIdentityOf(stages), /identity stage/);
   });
 
   it('operation guard: refuses an operation with a denied field before anything executes', async () => {

@@ -1,11 +1,12 @@
 /**
  * Policy enforcement inside a department's subgraph, so that the policy holds even for a request
- * that never passed the gateway's check. Identity comes first: only an assertion signed by the
- * gateway is accepted (the context function, server.ts). Then the stages `departmentStages`
- * lists, in the order a request meets them (the same onion as the gateway's pipeline: hooks on
+ * that never passed the gateway's check. The stages `departmentStages` lists, in the order a
+ * request meets them (the same onion as the gateway's pipeline: hooks on
  * the way in run left to right, on the way out right to left; middleware wraps the declared
  * resolvers outermost first):
  *
+ *  0. identity (identity.ts): only an assertion signed by the gateway for this call is accepted;
+ *     the server's context function runs this stage before anything else;
  *  1. operation guard: before anything executes, every field the operation selects (including
  *     default-resolved fields and entity fields under `_entities`) is decided for the asserted
  *     consumer and purpose; one denied field refuses the whole operation, so a mutation never
@@ -47,6 +48,8 @@ import { disclosureWindowsByRecordType, loadCatalog } from '../../lib/policy/ref
 import { collectRequestedFields } from '../../lib/policy/decision/operation-fields.ts';
 import { servedSubjectsMiddleware } from './served-subjects.ts';
 import { afterResolving } from './field-middleware.ts';
+import { identityOfCall, type CallIdentity, type IdentityStageOptions } from './identity.ts';
+import type { FastifyRequest } from 'fastify';
 
 /** What enforcement needs in every request's context. */
 export interface PolicyContext {
@@ -158,6 +161,8 @@ interface EnforcementState {
 /** A stage of a department's enforcement: middleware around the declared resolvers, and hooks around the operation. */
 export interface DepartmentStage {
   readonly name: string;
+  /** Before anything else, from the HTTP request: who asks (the identity stage, identity.ts). */
+  readonly context?: (request: FastifyRequest) => Promise<CallIdentity>;
   /** Wraps the declared resolvers; the list's order is the wrapping order, outermost first. */
   readonly middleware?: IMiddlewareFieldMap | ReturnType<typeof shield>;
   /** Left to right, once the operation is resolved and before anything executes. */
@@ -175,6 +180,8 @@ export interface DepartmentStageOptions {
   cacheSize?: number;
   /** Where the verdict cache is named for the metrics. */
   caches?: NamedCaches | undefined;
+  /** The identity stage's dependencies; without them (tests of the later stages alone) the list starts at the guard. */
+  identity?: IdentityStageOptions;
 }
 
 /** Every enforcement stage of a department, in order. */
@@ -187,6 +194,7 @@ export function departmentStages(schema: GraphQLSchema, options: DepartmentStage
   });
   options.caches?.set('verdicts', verdicts);
   return [
+    ...(options.identity ? [{ name: 'identity', context: identityOfCall(options.identity) }] : []),
     {
       name: 'operation guard',
       resolved(requestContext, state) {
@@ -230,6 +238,13 @@ export function departmentStages(schema: GraphQLSchema, options: DepartmentStage
       },
     },
   ];
+}
+
+/** The identity stage's hook: a department without one would answer anyone, so it does not start. */
+export function callIdentityOf(stages: readonly DepartmentStage[]): (request: FastifyRequest) => Promise<CallIdentity> {
+  const identity = stages.find((stage) => stage.context !== undefined)?.context;
+  if (!identity) throw new Error('a department needs the identity stage first in its stages');
+  return identity;
 }
 
 /** The subgraph schema with the stages' middleware applied to its declared resolvers, in list order. */

@@ -17,14 +17,12 @@ import { createHttpApp, listen, mountGraphQL } from '../../lib/http.ts';
 import { safeErrorFormatter } from '../../lib/graphql-errors.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { connectDatabase, departmentDatabaseName, limitQueryTime } from '../../lib/stores/mongo.ts';
-import { codedError, ErrorCode } from '../../lib/error-registry.ts';
-import { ASSERTION_HEADER, type AssertionVerifier, type DepartmentRequest } from '../../lib/identity/assertion.ts';
+import type { AssertionVerifier } from '../../lib/identity/assertion.ts';
 import type { ReplayGuard } from '../../lib/identity/replay-guard.ts';
-import { IdentityError } from '../../lib/identity/identity-error.ts';
 import { catalogItemsByRecordType, loadCatalog } from '../../lib/policy/reference/catalog.ts';
 import type { PolicyRuntime } from '../../lib/policy/releases/policy-in-force.ts';
 import type { AnyDepartment, RequestContext } from './department.ts';
-import { departmentStages, enforceOnSchema, policyPlugin } from './enforcement.ts';
+import { callIdentityOf, departmentStages, enforceOnSchema, policyPlugin } from './enforcement.ts';
 import { boundedDocumentStore } from '../../lib/document-store.ts';
 import { servedSubjectsPlugin } from './served-subjects.ts';
 import { DateScalar } from './scalars.ts';
@@ -39,7 +37,7 @@ import {
 import { createDepartmentMetrics } from '../../lib/observability/metrics-department.ts';
 import { processStatus } from '../../lib/observability/status.ts';
 import type { ReadinessCheck } from '../../lib/http.ts';
-import { ATTRIBUTES, noteRequestId, TRACERS, tracingOn, tracingPlugins } from '../../lib/observability/tracing.ts';
+import { ATTRIBUTES, TRACERS, tracingOn, tracingPlugins } from '../../lib/observability/tracing.ts';
 import { traceStoreCommands } from '../../lib/observability/tracing-store.ts';
 
 type SubgraphContext = RequestContext<unknown, unknown>;
@@ -78,33 +76,10 @@ export interface SubgraphOptions {
  * The most entities one call may ask a department for: a page of subjects (500 at most) with
  * room to spare. More is one operation's work a department refuses rather than does.
  */
-export const MAX_ENTITY_BATCH = 1000;
+// Re-exported: tests and the gateway's documentation name the entity limit from here.
+export { MAX_ENTITY_BATCH } from './identity.ts';
 
-/** The estimated bytes of parsed documents a department keeps. */
 const DOCUMENT_STORE_BYTES = 32 * 1024 * 1024;
-
-/** The request a department received, as the gateway's assertion digests it. */
-function receivedRequest(body: unknown): DepartmentRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
-  const { query, variables, operationName } = body as Record<string, unknown>;
-  return {
-    ...(typeof query === 'string' ? { query } : {}),
-    ...(typeof variables === 'object' && variables !== null ? { variables: variables as Record<string, unknown> } : {}),
-    ...(typeof operationName === 'string' ? { operationName } : {}),
-  };
-}
-
-/** QUERY_TOO_COMPLEX (400) for an entity batch over MAX_ENTITY_BATCH: the gateway passes the refusal on and its circuit does not count it. */
-function checkEntityBatch(request: DepartmentRequest): void {
-  const representations = request.variables?.representations;
-  if (Array.isArray(representations) && representations.length > MAX_ENTITY_BATCH) {
-    throw codedError(
-      ErrorCode.QUERY_TOO_COMPLEX,
-      `A department answers at most ${MAX_ENTITY_BATCH} entities per call; ask for fewer items.`,
-      { limit: MAX_ENTITY_BATCH },
-    );
-  }
-}
 
 /** A department's subgraph schema with its resolvers, before enforcement is applied. */
 export function departmentSchema(department: AnyDepartment): GraphQLSchema {
@@ -140,7 +115,16 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
       ? undefined
       : createDepartmentMetrics({ department: department.name, policies: options.policies, connection });
   const unenforced = departmentSchema(department);
-  const stages = departmentStages(unenforced, { caches: metrics?.caches });
+  const stages = departmentStages(unenforced, {
+    caches: metrics?.caches,
+    identity: {
+      department: department.name,
+      assertions: options.assertions,
+      replayGuard: options.replayGuard,
+      policies: options.policies,
+    },
+  });
+  const identify = callIdentityOf(stages);
   const schema = enforceOnSchema(unenforced, stages);
   const catalogItems = catalogItemsByRecordType(loadCatalog());
   const readiness: ReadinessCheck[] = [
@@ -181,36 +165,15 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     app,
     apollo,
     async (request): Promise<SubgraphContext> => {
-      const header = request.headers[ASSERTION_HEADER];
-      const received = receivedRequest(request.body);
-      let identity;
-      try {
-        identity = options.assertions.verify(typeof header === 'string' ? header : undefined, {
-          audience: department.name,
-          request: received,
-        });
-        // The request id the assertion signs, on this request's span and log lines.
-        noteRequestId(identity.requestId);
-        checkEntityBatch(received);
-        await options.replayGuard.claim(identity);
-      } catch (error) {
-        if (error instanceof IdentityError) throw error.toGraphQLError();
-        throw error;
-      }
-      const policy = await options.policies.version(identity.policyVersion);
-      if (!policy) {
-        throw codedError(ErrorCode.POLICY_VERSION_UNAVAILABLE);
-      }
-      const view = policy.view(identity.consumer, identity.purpose);
-      if (!view) throw codedError(ErrorCode.FORBIDDEN, 'The asserted consumer may not use this purpose.');
-      const competence = policy.consumers.get(identity.consumer)?.competence;
+      // The identity stage first: nothing below runs for a call it refuses.
+      const { view, policyVersion, competence } = await identify(request);
       return {
         models,
         loaders: department.createLoaders?.(models),
         catalogItems,
         competence,
         view,
-        policyVersion: policy.version,
+        policyVersion,
         now: new Date(),
         servedSubjects: new Set<string>(),
       };

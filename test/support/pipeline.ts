@@ -127,3 +127,4 @@ export function writerKeeping(entries: AccessEntry[], refuse = false): AccessLog
   };
 }
 export const signerPublicKeyPem = keys.publicKeyPem;
+export const signerKeyId = keys.keyId;
