@@ -76,9 +76,6 @@ export interface SubgraphOptions {
  * The most entities one call may ask a department for: a page of subjects (500 at most) with
  * room to spare. More is one operation's work a department refuses rather than does.
  */
-// Re-exported: tests and the gateway's documentation name the entity limit from here.
-export { MAX_ENTITY_BATCH } from './identity.ts';
-
 const DOCUMENT_STORE_BYTES = 32 * 1024 * 1024;
 
 /** A department's subgraph schema with its resolvers, before enforcement is applied. */
