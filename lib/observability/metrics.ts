@@ -19,6 +19,7 @@ import type { Connection } from 'mongoose';
 import { ERRORS } from '../error-registry.ts';
 import type { Logger } from '../logger.ts';
 import type { PolicyRuntime } from '../policy/releases/policy-in-force.ts';
+import { observeStoreCommands } from './store-commands.ts';
 
 /** Where and whether a process serves its metrics (the configuration modules read these). */
 export interface MetricsSettings {
@@ -233,26 +234,8 @@ export function registerReleaseMetrics(registry: Registry, policies: Pick<Policy
   });
 }
 
-/** The store driver's commands a department sends; anything else is `other`. */
-const STORE_COMMANDS = new Set([
-  'find',
-  'getMore',
-  'insert',
-  'update',
-  'delete',
-  'findAndModify',
-  'aggregate',
-  'count',
-  'distinct',
-  'createIndexes',
-  'listIndexes',
-  'ping',
-  'hello',
-  'isMaster',
-  'buildInfo',
-  'endSessions',
-  'killCursors',
-]);
+/** The store commands a department sends (store-commands.ts); anything else is `other`. */
+const STORE_COMMANDS = new Set(['find', 'insert', 'update', 'delete', 'findAndModify', 'aggregate', 'distinct']);
 
 /** mongoose's connection states, as words for /status and the store_connected gauge. */
 const CONNECTION_STATES: Readonly<Record<number, string | undefined>> = {
@@ -268,9 +251,8 @@ export function connectionState(connection: Pick<Connection, 'readyState'>): str
 }
 
 /**
- * Store latency from the MongoDB driver's command monitoring (on for every connection,
- * lib/stores/mongo.ts): one histogram observation per command, its child bound per command name.
- * The events carry the command's duration already, so nothing is timed here. And whether the
+ * Store latency, from the commands a department times where it sends them (store-commands.ts):
+ * one histogram observation per command, its child bound per command name. And whether the
  * connection is up, read when scraped.
  */
 export function registerStoreMetrics(registry: Registry, store: string, connection: Connection): void {
@@ -282,11 +264,13 @@ export function registerStoreMetrics(registry: Registry, store: string, connecti
     registers: [registry],
   });
   const children = new BoundChildren((values) => duration.labels(store, values[0] ?? '', values[1] ?? ''));
-  const observe = (commandName: string, result: string, milliseconds: number): void =>
-    children.get(STORE_COMMANDS.has(commandName) ? commandName : OTHER_LABEL, result).observe(milliseconds / 1000);
-  const client = connection.getClient();
-  client.on('commandSucceeded', (event) => observe(event.commandName, 'ok', event.duration));
-  client.on('commandFailed', (event) => observe(event.commandName, 'error', event.duration));
+  observeStoreCommands(connection, {
+    started(command) {
+      const started = performance.now();
+      const name = STORE_COMMANDS.has(command.name) ? command.name : OTHER_LABEL;
+      return (failure) => children.get(name, failure === undefined ? 'ok' : 'error').observe(secondsSince(started));
+    },
+  });
   new Gauge({
     name: `${METRIC_PREFIX}store_connected`,
     help: '1 while the store connection is up.',

@@ -103,7 +103,8 @@ export async function connectDatabase(
     serverSelectionTimeoutMS?: number;
     log?: Logger;
     /**
-     * Emit the driver's command events (commandStarted...), for tests that count store commands.
+     * Emit the driver's command events (commandStarted...), for tests that count store commands
+     * (metrics and spans time commands themselves: lib/observability/store-commands.ts).
      * Off by default: each event copies the command and decodes the whole reply a second time,
      * which was several per cent of a department's CPU per call.
      */

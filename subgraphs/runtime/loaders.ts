@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Connection, Model } from 'mongoose';
+import { sendStoreCommand } from '../../lib/observability/store-commands.ts';
 import { isFerretdb, STORE_QUERY_TIME_LIMIT_MS } from '../../lib/stores/mongo.ts';
 
 /**
@@ -61,7 +62,10 @@ function keyedQuery<T>(model: Model<T>, field: string, sort?: Record<string, 1 |
     field,
     connection: model.db,
     // The collection holds this model's documents; the driver types them as plain documents.
-    find: async (value) => (await cursor(value).toArray()) as unknown as T[],
+    find: (value) =>
+      sendStoreCommand(model.db, 'find', model.collection.collectionName, async () => {
+        return (await cursor(value).toArray()) as unknown as T[];
+      }),
     explain: (key) => cursor(key).explain(),
   };
 }

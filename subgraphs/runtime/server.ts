@@ -38,6 +38,7 @@ import { createDepartmentMetrics } from '../../lib/observability/metrics-departm
 import { processStatus } from '../../lib/observability/status.ts';
 import type { ReadinessCheck } from '../../lib/http.ts';
 import { ATTRIBUTES, TRACERS, tracingOn, tracingPlugins } from '../../lib/observability/tracing.ts';
+import { timeModelCommands } from '../../lib/observability/store-commands.ts';
 import { traceStoreCommands } from '../../lib/observability/tracing-store.ts';
 
 type SubgraphContext = RequestContext<unknown, unknown>;
@@ -91,14 +92,16 @@ export function departmentSchema(department: AnyDepartment): GraphQLSchema {
 export async function startSubgraph(department: AnyDepartment, options: SubgraphOptions): Promise<SubgraphServer> {
   const log = createLogger(`subgraph:${department.name}`);
   const metricsSettings = options.metrics ?? { enabled: true, port: undefined, host: '127.0.0.1' };
-  // The driver's command events cost CPU on every store query: emitted only for what reads them
-  // (store latency metrics, store spans, tests counting commands).
+  // The driver's command events cost CPU on every store query: emitted only for tests that count commands.
   const connection = await connectDatabase(options.mongoUri, departmentDatabaseName(department.name), {
     log,
-    monitorCommands: options.monitorCommands ?? (metricsSettings.enabled || tracingOn()),
+    monitorCommands: options.monitorCommands === true,
   });
   // One operation's store query cannot hold the department: each read has a time limit.
   limitQueryTime(connection);
+  // Store commands are timed where they are sent, for what reads them (the store latency
+  // metric, store spans); the models' hooks only in a process that has either.
+  if (metricsSettings.enabled || tracingOn()) timeModelCommands(connection);
   // With tracing on, a span per store command of a request.
   traceStoreCommands(connection);
   const models: unknown = department.defineModels(connection);
