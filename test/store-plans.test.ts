@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Connection } from 'mongoose';
+import pg from 'pg';
 import { createLogger } from '../lib/logger.ts';
 import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
 import {
@@ -102,6 +103,37 @@ describe('store plans: every per-request query is served by an index', () => {
       );
     }
     assert.deepEqual(await mongo.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] }), []);
+  });
+
+  it('rows written after adapting go straight into the indexes: no pending list for a lookup to read', async (t) => {
+    const backend = await chooseFerretdbBackend(sharedSettings().ferretdb);
+    if (process.env.MONGODB_URI || backend.handler !== 'postgresql') return t.skip('no PostgreSQL under this store');
+    // More of the register, written after the indexes were adapted (a later seed, new records).
+    await seedAll({ mongoUri: mongo.uri, subjects: 400, log });
+    const client = new pg.Client({ connectionString: backend.url });
+    await client.connect();
+    try {
+      const twins = await client.query<{ index: string; options: string[] | null }>(
+        `SELECT format('%I.%I', n.nspname, c.relname) AS index, c.reloptions AS options
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind = 'i' AND starts_with(n.nspname, $1) AND right(c.relname, 4) = '_gin'`,
+        [sharedSettings().mongoDbPrefix],
+      );
+      assert.ok(twins.rows.length > 10, `the GIN twins exist (${twins.rows.length})`);
+      for (const { index, options } of twins.rows) {
+        assert.ok(options?.includes('fastupdate=off'), `${index} has no pending list (${String(options)})`);
+      }
+      await client.query('CREATE EXTENSION IF NOT EXISTS pgstattuple');
+      for (const { index } of twins.rows) {
+        const { rows } = await client.query<{ pending: string }>(
+          'SELECT pending_tuples::text AS pending FROM pgstatginindex($1::regclass)',
+          [index],
+        );
+        assert.equal(rows[0]?.pending, '0', `${index}: no row waits in a pending list`);
+      }
+    } finally {
+      await client.end();
+    }
   });
 
   for (const department of departments) {

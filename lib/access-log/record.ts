@@ -132,15 +132,27 @@ export const recordId = (chain: string, seq: number): string => `${chain}:${seq}
  * serializes to the same bytes, whichever store or file it was read back from.
  */
 export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  // Written as loops, not entries/filter/map/join: every answered request hashes its record here.
+  if (Array.isArray(value)) {
+    let json = '[';
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) json += ',';
+      // As JSON.stringify of a list would not: an undefined item is left empty, as join left it.
+      json += (canonicalJson(value[index]) as string | undefined) ?? '';
+    }
+    return `${json}]`;
   }
-  return JSON.stringify(value);
+  const object = value as Record<string, unknown>;
+  let json = '{';
+  for (const key of Object.keys(object).sort()) {
+    const item = object[key];
+    if (item === undefined) continue;
+    if (json.length > 1) json += ',';
+    json += `${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${json}}`;
 }
 
 /** The hash a record must carry: over everything but `_id` (derived) and `hash` itself. */
