@@ -33,6 +33,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MANIFESTS_DIR = join(ROOT, 'deploy', 'kubernetes');
 const NAMESPACE = 'credence';
 
+/** The operator listeners' ports (/metrics, /status), set in the manifests. */
+const OPERATOR_PORTS = { gateway: 9400, department: 9401 } as const;
+const OPERATOR_PORT_SET: ReadonlySet<number> = new Set(Object.values(OPERATOR_PORTS));
+const MONITORING_NAMESPACE = { 'kubernetes.io/metadata.name': 'monitoring' };
+
 /** The kinds the manifests may use, each with its schema; any other kind is refused. */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
@@ -317,7 +322,50 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
   });
 
-  it('network: everything denied by default; departments reachable only from gateway pods; only /graphql public', () => {
+  it("every pod's operator listener is scrapeable by Prometheus, on its own port, and reachable from the monitoring namespace only", () => {
+    const policies = ofKind('NetworkPolicy');
+    for (const deployment of ofKind('Deployment')) {
+      const component = podLabels(deployment)['app.kubernetes.io/component'] === 'gateway' ? 'gateway' : 'department';
+      const port = OPERATOR_PORTS[component];
+      const where = `Deployment ${deployment.metadata.name}`;
+      const annotations =
+        (deployment.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata
+          .annotations ?? {};
+      assert.deepEqual(
+        [annotations['prometheus.io/scrape'], annotations['prometheus.io/port'], annotations['prometheus.io/path']],
+        ['true', String(port), '/metrics'],
+        `${where}: scrape annotations`,
+      );
+      const [container] = podSpec(deployment).containers;
+      assert.ok(container);
+      assert.equal(
+        container.ports?.find(({ name }) => name === 'metrics')?.containerPort,
+        port,
+        `${where}: a metrics port`,
+      );
+      const env = new Map((container.env ?? []).map(({ name, value }) => [name, value]));
+      const prefix = component === 'gateway' ? 'GATEWAY_' : '';
+      assert.equal(env.get(`${prefix}METRICS_PORT`), String(port), `${where}: the listener on that port`);
+      assert.equal(env.get(`${prefix}METRICS_HOST`), '0.0.0.0', `${where}: on the pod's address`);
+      const allowed = policies.filter(({ spec }) => {
+        const { podSelector, ingress } = spec as {
+          podSelector: { matchLabels?: Record<string, string> };
+          ingress?: { ports?: { port: number }[] }[];
+        };
+        return (
+          selects(podSelector.matchLabels, podLabels(deployment)) &&
+          (ingress ?? []).some((rule) => (rule.ports ?? []).some((allowedPort) => allowedPort.port === port))
+        );
+      });
+      assert.deepEqual(
+        allowed.map(({ metadata }) => metadata.name),
+        ['metrics-from-monitoring'],
+        `${where}: the operator port is opened by one policy`,
+      );
+    }
+  });
+
+  it('network: everything denied by default; departments reachable only from gateway pods, their operator port only from monitoring; only /graphql public', () => {
     const policies = ofKind('NetworkPolicy');
     const deny = policies.find(({ spec }) => JSON.stringify((spec as { podSelector: unknown }).podSelector) === '{}');
     assert.ok(deny, 'a default-deny policy over every pod');
@@ -346,9 +394,10 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
             ingress: {
               from?: {
                 podSelector?: { matchLabels?: Record<string, string> };
-                namespaceSelector?: unknown;
+                namespaceSelector?: { matchLabels?: Record<string, string> };
                 ipBlock?: unknown;
               }[];
+              ports?: { port: number }[];
             }[];
           }
         ).ingress) {
@@ -356,6 +405,19 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
             rule.from && rule.from.length > 0,
             `${department.name}: ${policy.metadata.name} names who may connect`,
           );
+          const ports = (rule.ports ?? []).map(({ port }) => port);
+          if (ports.length > 0 && ports.every((port) => OPERATOR_PORT_SET.has(port))) {
+            // The operator listener (/metrics, /status): Prometheus's namespace and nobody else.
+            for (const peer of rule.from) {
+              assert.deepEqual(
+                peer,
+                { namespaceSelector: { matchLabels: MONITORING_NAMESPACE } },
+                policy.metadata.name,
+              );
+            }
+            continue;
+          }
+          assert.ok(ports.length > 0, `${policy.metadata.name}: names its ports`);
           for (const peer of rule.from) {
             assert.equal(peer.namespaceSelector, undefined, `${policy.metadata.name}: no other namespace`);
             assert.equal(peer.ipBlock, undefined, `${policy.metadata.name}: no address range`);
