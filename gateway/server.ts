@@ -27,7 +27,7 @@ import { createPipeline, gatewayStages } from './pipeline.ts';
 import { transportRefusals } from './stages/transport-refusals.ts';
 import { boundedDocumentStore, boundedPlanStore } from '../lib/document-store.ts';
 import { metricsPort, startMetricsListener, type MetricsListener } from '../lib/observability/metrics.ts';
-import { createGatewayMetrics } from '../lib/observability/metrics-gateway.ts';
+import { createGatewayMetrics, NO_PURPOSE, UNAUTHENTICATED } from '../lib/observability/metrics-gateway.ts';
 import { processStatus } from '../lib/observability/status.ts';
 import type { ReadinessCheck } from '../lib/http.ts';
 import { ObservedDepartmentSource } from './observed-department-source.ts';
@@ -151,7 +151,23 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
     // The shared circuit of each department: open means the gateway answers its fields at once with DEPARTMENT_UNAVAILABLE.
     circuits,
   });
-  const app = createHttpApp({ log, bodyLimit: config.bodyLimitBytes, status, readiness });
+  const app = createHttpApp({
+    log,
+    bodyLimit: config.bodyLimitBytes,
+    status,
+    readiness,
+    // Refused before the pipeline (malformed JSON, too large, a batch): counted like the pipeline's refusals.
+    onRefused: metrics
+      ? (code, seconds) =>
+          metrics.requestEnded({
+            consumer: UNAUTHENTICATED,
+            purpose: NO_PURPOSE,
+            operationName: undefined,
+            answer: { errors: [{ extensions: { code } }] },
+            started: performance.now() - seconds * 1000,
+          })
+      : undefined,
+  });
   // The explorer (GraphiQL) is a page of the HTTP layer, not a stage: its queries come back through /graphql.
   if (config.explorer) mountExplorer(app);
   const apollo = new ApolloServer<GatewayContext>({

@@ -22,7 +22,15 @@ export interface HttpAppOptions {
   readiness: ReadinessCheck[];
   /** What `/status` reports: the policy release this process enforces, readiness, stores (lib/observability/status.ts). */
   status: () => object | Promise<object>;
+  /**
+   * Told of each request to /graphql refused before GraphQL saw it (malformed JSON, a body too
+   * large, a batch), with its code and how long it took: the gateway's metrics count these too.
+   */
+  onRefused?: (code: string, seconds: number) => void;
 }
+
+/** The code each request refused before GraphQL saw it was answered with, until its response is sent. */
+const transportRefusals = new WeakMap<FastifyRequest, string>();
 
 /** Runs every readiness check: each `ok` or `unavailable` (a check that throws is unavailable), and whether all passed. */
 export async function checkReadiness(
@@ -76,15 +84,25 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     forceCloseConnections: true,
   });
 
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
       options.log.error({ err: error }, 'unhandled HTTP error');
+      transportRefusals.set(request, ErrorCode.INTERNAL_SERVER_ERROR);
       return reply.code(500).send(graphqlErrorBody('Internal server error.', ErrorCode.INTERNAL_SERVER_ERROR));
     }
     const message = CLIENT_ERROR_MESSAGES[error.code] ?? 'The request is malformed.';
+    transportRefusals.set(request, ErrorCode.BAD_REQUEST);
     return reply.code(status).send(graphqlErrorBody(message, ErrorCode.BAD_REQUEST));
   });
+
+  const { onRefused } = options;
+  if (onRefused) {
+    app.addHook('onResponse', async (request, reply) => {
+      const code = transportRefusals.get(request);
+      if (code !== undefined && request.routeOptions.url === '/graphql') onRefused(code, reply.elapsedTime / 1000);
+    });
+  }
 
   app.setNotFoundHandler((_request, reply) =>
     reply.code(404).send(graphqlErrorBody('Not found. GraphQL is served at /graphql.', ErrorCode.NOT_FOUND)),
@@ -110,6 +128,7 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
  */
 export async function refuseBatches(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (!Array.isArray(request.body)) return undefined;
+  transportRefusals.set(request, ErrorCode.BATCHING_NOT_ALLOWED);
   // Returning the reply tells Fastify the answer is sent and the handler must not run.
   return reply
     .code(400)

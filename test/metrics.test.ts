@@ -160,6 +160,27 @@ describe('metrics and status', () => {
     assert.ok(grew('credence_gateway_request_duration_seconds_count', { outcome: 'refused' }) >= RATE - 1);
   });
 
+  it('counts requests refused before GraphQL saw them: malformed JSON and a batch', async () => {
+    const before = await scrape(federation.gateway.metricsUrl);
+    const raw = (body: string) =>
+      fetch(federation.gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': federation.apiKeys.get(BANK.consumer) ?? '' },
+        body,
+      });
+    assert.equal((await raw('{"query": ')).status, 400);
+    assert.equal((await raw(JSON.stringify([{ query: PROBE }, { query: PROBE }]))).status, 400);
+    const after = await scrape(federation.gateway.metricsUrl);
+    const grew = (code: string): number => {
+      const labels = { consumer: '(unauthenticated)', purpose: '(none)', outcome: 'refused', code };
+      return (
+        after.sum('credence_gateway_requests_total', labels) - before.sum('credence_gateway_requests_total', labels)
+      );
+    };
+    assert.equal(grew('BAD_REQUEST'), 1, 'malformed JSON');
+    assert.equal(grew('BATCHING_NOT_ALLOWED'), 1, 'a batch');
+  });
+
   it('a department down: partial answers, its errors counted, its circuit open, and /status says so', async () => {
     const before = await scrape(federation.gateway.metricsUrl);
     const tax = federation.subgraphs.get('tax');
