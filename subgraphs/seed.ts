@@ -53,17 +53,29 @@ export async function seedAll(options: {
       try {
         const models: unknown = department.defineModels(connection);
         await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
-        const write = createSeedWriter(connection);
+        // Subjects below the mark are stored in full: their batches are skipped, so extending a
+        // large register, or seeding it again, does not read back what is there.
+        const resumeAt = await seededSubjects(connection, referenceDate);
+        const checked = createSeedWriter(connection);
         let count = 0;
-        // Batches keep memory flat for large runs (100,000 subjects).
+        // Batches keep memory flat for large runs (1,000,000 subjects).
         for (let start = 0; start < options.subjects; start += BATCH) {
           const size = Math.min(BATCH, options.subjects - start);
+          if (start + size <= resumeAt) {
+            advance(department.name, start + size);
+            continue;
+          }
+          // Without a mark (a store seeded by an older version), every write checks the stored
+          // ids; the batch at the mark may be half written (a run stopped mid-batch), so it skips
+          // what is there; the batches after it are new.
+          const write = resumeAt === 0 ? checked : start < resumeAt + BATCH ? insertNew : insertAll;
           count += await department.seed(
             models,
             Array.from({ length: size }, (_, i) => seedSubject(start + i)),
             write,
             referenceDate,
           );
+          await markSeeded(connection, start + size, referenceDate);
           advance(department.name, start + size);
         }
         inserted[department.name] = count;
@@ -76,6 +88,53 @@ export async function seedAll(options: {
   options.log.info({ subjects: options.subjects, inserted }, 'seed data written');
   return inserted;
 }
+
+/** Where a department's seed stands: every subject below `subjects` is written, for this format and reference date. */
+interface SeedMark {
+  _id: 'progress';
+  subjects: number;
+  format: number;
+  referenceDate: Date;
+}
+
+const SEED_MARK_COLLECTION = 'seed_info';
+
+/** The subjects a department has written in full for this format and reference date (0: none, or data of another kind). */
+async function seededSubjects(connection: Connection, referenceDate: Date): Promise<number> {
+  const mark = await connection.collection<SeedMark>(SEED_MARK_COLLECTION).findOne({ _id: 'progress' });
+  if (!mark || mark.format !== SEED_FORMAT || mark.referenceDate.getTime() !== referenceDate.getTime()) return 0;
+  return mark.subjects;
+}
+
+async function markSeeded(connection: Connection, subjects: number, referenceDate: Date): Promise<void> {
+  await connection
+    .collection<SeedMark>(SEED_MARK_COLLECTION)
+    .updateOne({ _id: 'progress' }, { $set: { subjects, format: SEED_FORMAT, referenceDate } }, { upsert: true });
+}
+
+/** Inserts documents known to be new (batches after the seed's mark). */
+const insertAll: SeedWriter = async (model, documents) => {
+  if (documents.length === 0) return 0;
+  await model.insertMany(documents, { ordered: true, lean: true });
+  return documents.length;
+};
+
+/**
+ * Inserts what is not stored yet of a batch that may be half written, skipping duplicate keys.
+ * Each skipped document leaves a dead row on FerretDB's PostgreSQL backend; at most one batch does.
+ */
+const insertNew: SeedWriter = async (model, documents) => {
+  if (documents.length === 0) return 0;
+  try {
+    const result = await model.collection.insertMany([...documents] as never[], { ordered: false });
+    return result.insertedCount;
+  } catch (error) {
+    const { insertedCount, writeErrors } = error as { insertedCount?: number; writeErrors?: { code?: number }[] };
+    const errors = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+    if (insertedCount === undefined || !errors.every((writeError) => writeError?.code === 11000)) throw error;
+    return insertedCount;
+  }
+};
 
 /**
  * A writer that inserts only documents whose `_id` is not stored yet. The stored ids are read once

@@ -11,6 +11,7 @@ import { restorationSettings } from '../subgraphs/runtime/config.ts';
 import { seedSubject, seedSubjects, SEED_REFERENCE_DATE } from '../subgraphs/runtime/seed-subjects.ts';
 import { seedAll } from '../subgraphs/seed.ts';
 import { dropDepartmentDatabases } from './support/databases.ts';
+import type { Connection } from 'mongoose';
 import type { PenaltyDocument } from '../subgraphs/penalties/models.ts';
 import type { ListingDocument, RestorationApplicationDocument } from '../subgraphs/credit/models.ts';
 
@@ -58,6 +59,41 @@ describe('seeding the departments', () => {
       (extended.registry ?? 0) > 0 && (extended.registry ?? 0) < (first.registry ?? 0),
       'a larger run adds only the new subjects',
     );
+  });
+
+  it('a run stopped inside a batch resumes from its mark: nothing is written twice, the rest is added', async () => {
+    // What the previous test left: 450 subjects, marked. Pretend each department stopped
+    // after marking 300 of them, with the next batch already half written.
+    const names = ['registry', 'judicial', 'tax', 'penalties', 'credit'];
+    const inEach = async (use: (db: NonNullable<Connection['db']>) => Promise<void>): Promise<void> => {
+      for (const name of names) {
+        const connection = await connectDatabase(mongo.uri, departmentDatabaseName(name));
+        try {
+          assert.ok(connection.db);
+          await use(connection.db);
+        } finally {
+          await connection.close();
+        }
+      }
+    };
+    const documents = async (): Promise<number> => {
+      let total = 0;
+      await inEach(async (db) => {
+        for (const { name } of await db.listCollections().toArray()) {
+          if (name !== 'seed_info') total += await db.collection(name).countDocuments();
+        }
+      });
+      return total;
+    };
+    await inEach(async (db) => {
+      await db.collection('seed_info').updateOne({ _id: 'progress' as never }, { $set: { subjects: 300 } });
+    });
+    const before = await documents();
+    const resumed = await seedAll({ mongoUri: mongo.uri, subjects: 450, log });
+    assert.deepEqual(Object.values(resumed), [0, 0, 0, 0, 0, 0], 'the half-written batch adds nothing it had');
+    assert.equal(await documents(), before, 'and duplicates nothing');
+    const extended = await seedAll({ mongoUri: mongo.uri, subjects: 470, log });
+    assert.ok((extended.registry ?? 0) > 0, 'a larger run after a resume adds the new subjects');
   });
 
   it('includes penalties inside and outside a year, restored ones and non-restorable serious categories', async () => {
