@@ -28,6 +28,7 @@ interface Seen extends StoreCommand {
 interface Thing {
   _id: string;
   label: string;
+  basis?: { number: string };
 }
 
 describe('store commands timed where they are sent', () => {
@@ -41,7 +42,15 @@ describe('store commands timed where they are sent', () => {
     mongo = await startMongo({ dataDir, log: createLogger('test') });
     connection = await connectDatabase(mongo.uri, `credence_store_commands_${process.pid}`);
     timeModelCommands(connection);
-    connection.model<Thing>('Thing', new Schema<Thing>({ _id: String, label: { type: String, required: true } }));
+    connection.model<Thing>(
+      'Thing',
+      new Schema<Thing>({
+        _id: String,
+        label: { type: String, required: true },
+        // An embedded schema, as a listing's basis document: the plugin reaches it too.
+        basis: { type: new Schema({ number: String }, { _id: false }), required: false },
+      }),
+    );
     observeStoreCommands(connection, {
       started(command) {
         const entry: Seen = { ...command, failed: false, ended: false };
@@ -65,7 +74,7 @@ describe('store commands timed where they are sent', () => {
   it('a save and a query through the models: insert, update, find, each ended once', async () => {
     take();
     const Thing = connection.model<Thing>('Thing');
-    const thing = await Thing.create({ _id: 'a', label: 'first' });
+    const thing = await Thing.create({ _id: 'a', label: 'first', basis: { number: 'B-1' } });
     thing.label = 'second';
     await thing.save();
     await Thing.updateOne({ _id: 'a' }, { $set: { label: 'third' } });

@@ -104,6 +104,7 @@ interface HookedQuery {
 
 interface HookedDocument {
   isNew: boolean;
+  $isSubdocument?: boolean;
   constructor: { db: Connection; collection: { collectionName: string } };
 }
 
@@ -127,6 +128,9 @@ export function timeModelCommands(connection: Connection): void {
       if (end) pending.set(this, end);
     });
     pre('save', function startSave(this: HookedDocument) {
+      // The plugin reaches embedded schemas too (a listing's basis document): their saves are
+      // part of the top document's, which sends the one command.
+      if (this.$isSubdocument) return;
       const model = this.constructor;
       const end = begin(model.db, this.isNew ? 'insert' : 'update', model.collection.collectionName);
       if (end) pending.set(this, end);
