@@ -78,13 +78,14 @@ export async function mirrorIndexesForFerretdb(
         WHERE table_name = '_ferretdb_database_metadata' AND starts_with(table_schema, $1)`,
       [schemaPrefix],
     );
+    // By schema and name: FerretDB names a collection's table the same in every database.
     const existing = new Set(
       (
-        await client.query<{ indexname: string }>(
-          'SELECT indexname FROM pg_indexes WHERE starts_with(schemaname, $1)',
+        await client.query<{ schemaname: string; indexname: string }>(
+          'SELECT schemaname, indexname FROM pg_indexes WHERE starts_with(schemaname, $1)',
           [schemaPrefix],
         )
-      ).rows.map(({ indexname }) => indexname),
+      ).rows.map(({ schemaname, indexname }) => `${schemaname}.${indexname}`),
     );
     const created: MirroredIndex[] = [];
     for (const { schema } of schemas.rows.filter((row) => !exceptSchemas.includes(row.schema))) {
@@ -94,7 +95,9 @@ export async function mirrorIndexesForFerretdb(
       for (const { metadata } of collections.rows) {
         const table = `${quoteIdentifier(schema)}.${quoteIdentifier(metadata.table)}`;
         const fields = leadingFields(metadata);
-        for (const field of fields.filter((candidate) => !existing.has(ginIndexName(metadata.table, candidate)))) {
+        for (const field of fields.filter(
+          (candidate) => !existing.has(`${schema}.${ginIndexName(metadata.table, candidate)}`),
+        )) {
           const index = ginIndexName(metadata.table, field);
           await client.query(
             `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(index)} ON ${table} USING gin ((_jsonb -> ${quoteLiteral(field)})) WITH (fastupdate = off)`,
