@@ -14,6 +14,7 @@ import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/asserti
 import { orExitOnConfigError } from '../lib/config/read.ts';
 import { createLogger } from '../lib/logger.ts';
 import { startMongo } from '../lib/stores/mongo.ts';
+import { metricsPort } from '../lib/observability/metrics.ts';
 import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
 import { ensureDemoData } from '../subgraphs/seed.ts';
@@ -50,6 +51,18 @@ const departmentPort = (name: string): number =>
   settings.departmentBasePort !== undefined
     ? settings.departmentBasePort + departments.findIndex((department) => department.name === name)
     : defaultSubgraphPort(name);
+/**
+ * Each process's operator listener (/metrics, /status): METRICS_PORT_OFFSET above its port, set
+ * for each child explicitly (a METRICS_PORT of the caller's would give all five departments one
+ * port) and checked free with the others below, since a port taken there stops the process at
+ * every restart. Undefined when metrics are off.
+ */
+const operatorPort = (mainPort: number): number | undefined =>
+  settings.shared.metrics ? metricsPort({ enabled: true, port: undefined, host: '127.0.0.1' }, mainPort) : undefined;
+const operatorSetting = (variable: string, mainPort: number): Record<string, string> => {
+  const port = operatorPort(mainPort);
+  return port === undefined ? {} : { [variable]: String(port) };
+};
 const processes: Supervised[] = [];
 let stopping = false;
 // This machine's releases, signed with its local key, stay with its store in .data/, out of the
@@ -65,17 +78,33 @@ async function portInUse(port: number): Promise<boolean> {
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
   });
 }
-const ports: [string, number][] = [
-  ['the gateway (GATEWAY_PORT)', gatewayPort],
-  ['the console (CONSOLE_PORT)', consolePort],
-  ...departments.map(({ name }): [string, number] => [`${name} (DEPARTMENT_BASE_PORT)`, departmentPort(name)]),
+/** What listens on a port, and the setting that moves it. */
+interface PlannedPort {
+  what: string;
+  setting: string;
+  port: number | undefined;
+}
+const withOperatorListener = (planned: PlannedPort): PlannedPort[] => [
+  planned,
+  { what: `${planned.what}'s operator listener`, setting: planned.setting, port: operatorPort(planned.port ?? 0) },
 ];
-if (!settings.shared.mongoUri) ports.push(['the embedded store (EMBEDDED_MONGO_PORT)', settings.embeddedMongoPort]);
-for (const [what, port] of ports) {
-  if (await portInUse(port)) {
+const ports: PlannedPort[] = [
+  ...withOperatorListener({ what: 'the gateway', setting: 'GATEWAY_PORT', port: gatewayPort }),
+  { what: 'the console', setting: 'CONSOLE_PORT', port: consolePort },
+  ...departments.flatMap(({ name }) =>
+    withOperatorListener({ what: name, setting: 'DEPARTMENT_BASE_PORT', port: departmentPort(name) }),
+  ),
+  {
+    what: 'the embedded store',
+    setting: 'EMBEDDED_MONGO_PORT',
+    port: settings.shared.mongoUri ? undefined : settings.embeddedMongoPort,
+  },
+];
+for (const { what, setting, port } of ports) {
+  if (port && (await portInUse(port))) {
     log.error(
       { port },
-      `port ${port} for ${what} is in use: is another npm start running? Stop it, or set ${/\((\w+)\)/.exec(what)?.[1]} to another port`,
+      `port ${port} for ${what} (${setting}) is in use: is another npm start running? Stop it, or set ${setting} to another port`,
     );
     process.exit(1);
   }
@@ -168,6 +197,7 @@ try {
     run(name, 'subgraphs/main.ts', [name], {
       MONGODB_URI: mongo.uri,
       PORT: String(departmentPort(name)),
+      ...operatorSetting('METRICS_PORT', departmentPort(name)),
       [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem,
       [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
     });
@@ -179,6 +209,7 @@ try {
   // The gateway writes the access log into the same store (database credence_audit).
   run('gateway', 'gateway/main.ts', [], {
     GATEWAY_PORT: String(gatewayPort),
+    ...operatorSetting('GATEWAY_METRICS_PORT', gatewayPort),
     MONGODB_URI: mongo.uri,
     SUBGRAPH_URLS: departments.map(({ name }) => `${name}=http://127.0.0.1:${departmentPort(name)}/graphql`).join(','),
     [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { METRICS_PORT_OFFSET } from '../lib/observability/metrics.ts';
 import { freePort } from '../lib/stores/net.ts';
 import { readDemoKeys } from '../scripts/demo-keys.ts';
 import { firstQuery, showcaseSubject, type RunningStore } from '../scripts/stack.ts';
@@ -52,11 +53,17 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** The first of `count` consecutive free ports between 20000 and 32000 (below the ephemeral range). */
+/**
+ * The first of `count` consecutive free ports whose operator listeners (METRICS_PORT_OFFSET above)
+ * are free too, all of them below the kernel's ephemeral range (32768), where no outgoing
+ * connection of a concurrent test can take one between the pick and the start.
+ */
 async function freeRange(count: number): Promise<number> {
+  const highest = 32_768 - METRICS_PORT_OFFSET - count;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
-    const free = await Promise.all(Array.from({ length: count }, (_, offset) => isFree(base + offset)));
+    const base = 20_000 + Math.floor(Math.random() * (highest - 20_000));
+    const wanted = Array.from({ length: count }, (_, offset) => base + offset);
+    const free = await Promise.all([...wanted, ...wanted.map((port) => port + METRICS_PORT_OFFSET)].map(isFree));
     if (free.every(Boolean)) return base;
   }
   throw new Error(`no ${count} consecutive free ports found`);
@@ -76,10 +83,12 @@ describe('npm start', { timeout: 240_000 }, () => {
     post(graphqlUrl, { 'x-api-key': apiKey, 'x-credence-purpose': CALLER.purpose }, firstQuery(showcaseSubject()));
 
   before(async () => {
-    // The departments' six ports come from below the kernel's ephemeral range, where port 0 (freePort) never lands, so
-    // no other port picked here or by a concurrent test can fall among them.
-    const departmentBase = await freeRange(6);
-    const [gatewayPort, storePort, consolePort] = [await freePort(), await freePort(), await freePort()];
+    // The departments' six ports and the gateway's come from below the kernel's ephemeral range, where port 0
+    // (freePort) never lands, so no other port picked here or by a concurrent test can fall among them or their
+    // operator listeners.
+    const departmentBase = await freeRange(7);
+    const gatewayPort = departmentBase + 6;
+    const [storePort, consolePort] = [await freePort(), await freePort()];
     env = {
       ...process.env,
       CREDENCE_DATA_DIR: dataDir,
@@ -272,6 +281,31 @@ describe('npm start', { timeout: 240_000 }, () => {
         ),
       );
       assert.equal(existsSync(join(dataDir, 'second', 'store.json')), false, 'no store started');
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("an operator listener's port already taken stops it before anything starts, naming the port and the setting", async () => {
+    const gatewayPort = await freeRange(1);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(gatewayPort + METRICS_PORT_OFFSET, '127.0.0.1', resolve));
+    try {
+      const answer = await execFileAsync(process.execPath, ['scripts/start.ts'], {
+        cwd: ROOT,
+        env: { ...env, GATEWAY_PORT: String(gatewayPort), CREDENCE_DATA_DIR: join(dataDir, 'third') },
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(answer.code, 1);
+      assert.match(
+        answer.stderr,
+        new RegExp(
+          `port ${gatewayPort + METRICS_PORT_OFFSET} for the gateway's operator listener \\(GATEWAY_PORT\\) is in use`,
+        ),
+      );
+      assert.equal(existsSync(join(dataDir, 'third', 'store.json')), false, 'no store started');
     } finally {
       taken.close();
     }

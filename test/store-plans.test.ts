@@ -136,6 +136,38 @@ describe('store plans: every per-request query is served by an index', () => {
     }
   });
 
+  it('a second set of databases whose tables are named alike gets its own twins', async (t) => {
+    const backend = await chooseFerretdbBackend(sharedSettings().ferretdb);
+    if (process.env.MONGODB_URI || backend.handler !== 'postgresql') return t.skip('no PostgreSQL under this store');
+    // FerretDB names a collection's table alike in every database: the twins already made for this
+    // test's databases must not pass for twins of the second set (npm start beside a test's leftovers).
+    const prefix = sharedSettings().mongoDbPrefix;
+    const secondPrefix = `${prefix}second_`;
+    process.env.MONGODB_DB_PREFIX = secondPrefix;
+    try {
+      await seedAll({ mongoUri: mongo.uri, subjects: 20, log });
+    } finally {
+      process.env.MONGODB_DB_PREFIX = prefix;
+    }
+    try {
+      const created = await mongo.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
+      for (const { name } of departments.filter((department) => department.name !== ACCESS_LOG_DEPARTMENT)) {
+        const schema = `${secondPrefix}${name}`;
+        assert.ok(
+          created.some((index) => index.schema === schema && index.field === '_id'),
+          `${schema} has twins of its own (created: ${created.map((index) => index.schema).join(', ')})`,
+        );
+      }
+      assert.ok(
+        created.every(({ schema }) => schema.startsWith(secondPrefix)),
+        'the first set keeps the twins it had',
+      );
+    } finally {
+      process.env.MONGODB_DB_PREFIX = secondPrefix;
+      await dropDepartmentDatabases(mongo.uri).finally(() => (process.env.MONGODB_DB_PREFIX = prefix));
+    }
+  });
+
   for (const department of departments) {
     if (!department.createLoaders) continue;
     it(`${department.name}: every loader's query is served by an index`, async (t) => {
