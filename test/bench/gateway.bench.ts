@@ -4,7 +4,7 @@
  * random subject among many (1,000 by default), sent two ways: one document with the code as a
  * variable, and a new literal document per request (planned afresh every time).
  *
- * 1. End to end: four stacks over the same freshly seeded store, in rotating rounds so that drift
+ * 1. End to end: four stacks over the same freshly seeded store, in balanced rounds so that drift
  *    on a noisy machine falls on all alike:
  *    - Credence with every check on (API key, purpose, policy, rate limits, signed assertions,
  *      enforcing departments, the access log written before each answer);
@@ -40,7 +40,7 @@
  *     the departments' CPU per call; with a folder, each of Credence's departments writes a CPU
  *     profile there (node --cpu-prof) when the run ends; with another checkout of Credence (a git
  *     worktree of the commit to compare with, with its node_modules), its departments run beside
- *     this one's in the same rotating rounds, so that before and after meet the same machine load.
+ *     this one's in the same balanced rounds, so that before and after meet the same machine load.
  *   npm run bench -- --scale [--scale-sizes 2000,100000,1000000]
  *     the partner query through Credence at each register size, seeded in turn (a larger size
  *     extends the smaller one) into one store. Target: at the largest size at least 0.8× the
@@ -66,6 +66,7 @@ import { policiesDirectory } from '../../lib/policy/releases/process-policy.ts';
 import { RELEASE_ENV } from '../../lib/policy/releases/signed-release.ts';
 import { releaseFolder, testReleaseKey } from '../support/release.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
+import { roundOrder } from './round-order.ts';
 import { ACCESS_LOG_DEPARTMENT } from '../../lib/access-log/store.ts';
 import { stopChild } from '../../lib/stores/ferretdb.ts';
 import { freePort } from '../../lib/stores/net.ts';
@@ -698,8 +699,8 @@ interface Side {
 }
 
 /**
- * Loads every side in turn with the same workload, in rounds whose order rotates (so that a
- * steady drift, the store warming up or other load fading, favours none), and prints them side by
+ * Loads every side in turn with the same workload, in rounds whose order is balanced (so that a
+ * steady drift, the store warming up or other load fading, favours none: round-order.ts), and prints them side by
  * side, the first relative to each other. Returns the summaries in the order given.
  */
 async function compare(label: string, sides: readonly Side[], workload: Workload): Promise<Summary[]> {
@@ -722,8 +723,7 @@ async function compare(label: string, sides: readonly Side[], workload: Workload
   }
   const rounds = new Map<Side, Round[]>(sides.map((side) => [side, []]));
   for (let round = 0; round < settings.rounds; round++) {
-    const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)];
-    for (const side of round % 2 === 1 ? order.reverse() : order) {
+    for (const side of roundOrder(sides, round)) {
       progress(`${label}: round ${round + 1}/${settings.rounds}, ${side.target.name} (${settings.duration} s)`);
       rounds.get(side)?.push(await run(side, settings.duration));
     }
