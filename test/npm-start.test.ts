@@ -261,54 +261,46 @@ describe('npm start', { timeout: 240_000 }, () => {
     assert.match(output, /registry stopped \(code none, signal SIGKILL\); restarting in 1 s/);
   });
 
-  it('a port already taken stops it before anything starts, naming the port and the setting', async () => {
+  /**
+   * Runs a second npm start with the gateway on `gatewayPort` while `takenPort` is held by another
+   * listener: it must exit 1 before starting a store, saying why on stderr.
+   */
+  async function startWhileTaken(gatewayPort: number, takenPort: number, folder: string): Promise<string> {
     const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const port = (taken.address() as { port: number }).port;
+    await new Promise<void>((resolve) => taken.listen(takenPort, '127.0.0.1', resolve));
     try {
       const answer = await execFileAsync(process.execPath, ['scripts/start.ts'], {
         cwd: ROOT,
-        env: { ...env, GATEWAY_PORT: String(port), CREDENCE_DATA_DIR: join(dataDir, 'second') },
+        env: { ...env, GATEWAY_PORT: String(gatewayPort), CREDENCE_DATA_DIR: join(dataDir, folder) },
       }).then(
         () => ({ code: 0, stderr: '' }),
         (error: { code: number; stderr: string }) => error,
       );
       assert.equal(answer.code, 1);
-      assert.match(
-        answer.stderr,
-        new RegExp(
-          `port ${port} for the gateway \\(GATEWAY_PORT\\) is in use: is another npm start running\\? Stop it, or set GATEWAY_PORT to another port`,
-        ),
-      );
-      assert.equal(existsSync(join(dataDir, 'second', 'store.json')), false, 'no store started');
+      assert.equal(existsSync(join(dataDir, folder, 'store.json')), false, 'no store started');
+      return answer.stderr;
     } finally {
       taken.close();
     }
+  }
+
+  it('a port already taken stops it before anything starts, naming the port and the setting', async () => {
+    const port = await freePort();
+    assert.match(
+      await startWhileTaken(port, port, 'second'),
+      new RegExp(
+        `port ${port} for the gateway \\(GATEWAY_PORT\\) is in use: is another npm start running\\? Stop it, or set GATEWAY_PORT to another port`,
+      ),
+    );
   });
 
   it("an operator listener's port already taken stops it before anything starts, naming the port and the setting", async () => {
     const gatewayPort = await freeRange(1);
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(gatewayPort + METRICS_PORT_OFFSET, '127.0.0.1', resolve));
-    try {
-      const answer = await execFileAsync(process.execPath, ['scripts/start.ts'], {
-        cwd: ROOT,
-        env: { ...env, GATEWAY_PORT: String(gatewayPort), CREDENCE_DATA_DIR: join(dataDir, 'third') },
-      }).then(
-        () => ({ code: 0, stderr: '' }),
-        (error: { code: number; stderr: string }) => error,
-      );
-      assert.equal(answer.code, 1);
-      assert.match(
-        answer.stderr,
-        new RegExp(
-          `port ${gatewayPort + METRICS_PORT_OFFSET} for the gateway's operator listener \\(GATEWAY_PORT\\) is in use`,
-        ),
-      );
-      assert.equal(existsSync(join(dataDir, 'third', 'store.json')), false, 'no store started');
-    } finally {
-      taken.close();
-    }
+    const operatorPort = gatewayPort + METRICS_PORT_OFFSET;
+    assert.match(
+      await startWhileTaken(gatewayPort, operatorPort, 'third'),
+      new RegExp(`port ${operatorPort} for the gateway's operator listener \\(GATEWAY_PORT\\) is in use`),
+    );
   });
 
   it('Ctrl-C stops every process it started and removes its store and process files', async () => {
