@@ -35,7 +35,7 @@
  *
  *   npm run bench -- [--subjects 2000] [--mix 1000] [--duration 5] [--connections 10] [--rounds 4]
  *                    [--warmup 10] [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
- *                    [--only end-to-end|access-log|observability|execution|departments]
+ *                    [--only end-to-end|access-log|observability|execution|departments] [--per-round]
  *   npm run bench -- --only departments [--profile-departments <folder>] [--baseline <checkout>]
  *     the departments' CPU per call; with a folder, each of Credence's departments writes a CPU
  *     profile there (node --cpu-prof) when the run ends; with another checkout of Credence (a git
@@ -93,6 +93,7 @@ const { values: cli } = parseArgs({
     only: { type: 'string' },
     mix: { type: 'string', default: '1000' },
     scale: { type: 'boolean', default: false },
+    'per-round': { type: 'boolean', default: false },
     'profile-departments': { type: 'string' },
     baseline: { type: 'string' },
     'scale-sizes': { type: 'string', default: '2000,100000,1000000' },
@@ -127,6 +128,8 @@ const settings = {
   /** How many distinct subjects the requests are drawn from. */
   mix: integerArg('mix', cli.mix, 1),
   scale: cli.scale,
+  /** Each round's figures on stderr as it ends (warm-ups included): how the machine and the processes drift. */
+  perRound: cli['per-round'],
   /** A folder for CPU profiles of Credence's departments (node --cpu-prof), written as they stop. */
   profileDepartments: cli['profile-departments'],
   /** Another checkout of Credence whose departments run beside this one's (`--only departments`), behind a gateway of their own. */
@@ -559,7 +562,7 @@ async function load(
     verifyBody: (body) => typeof body === 'string' && !body.includes('"errors"'),
   });
   const departmentCpuEach = target.departmentPids.map((pid, i) => cpuOf([pid]) - (departmentCpuBefore[i] ?? 0));
-  return {
+  const round: Round = {
     requests: result.requests.total,
     seconds: result.duration,
     p50: result.latency.p50,
@@ -572,6 +575,21 @@ async function load(
     departmentCpuEach,
     storeCpuMs: cpuOf(store) - storeCpuBefore,
   };
+  if (settings.perRound) progress(describeRound(target, round));
+  return round;
+}
+
+/**
+ * One round's figures. The store's CPU per request is the yardstick: its work per request is the
+ * same in every round of a stack, so when it moves, the machine's speed moved.
+ */
+function describeRound(target: Target, round: Round): string {
+  const perRequest = (ms: number): string => (ms / Math.max(round.requests, 1)).toFixed(2);
+  return [
+    `round of ${target.name}: ${(round.requests / round.seconds).toFixed(1)} req/s, p50 ${round.p50} ms;`,
+    `CPU ms per request: gateway ${perRequest(round.cpuMs)}, departments ${perRequest(round.departmentCpuMs)},`,
+    `store ${perRequest(round.storeCpuMs)}`,
+  ].join(' ');
 }
 
 // ---------------------------------------------------------------------------------------------
