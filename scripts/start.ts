@@ -53,7 +53,7 @@ const departmentPort = (name: string): number =>
     : defaultSubgraphPort(name);
 /**
  * Each process's operator listener (/metrics, /status): METRICS_PORT_OFFSET above its port, set
- * for each child explicitly (a METRICS_PORT of the caller's would give all five departments one
+ * for each child explicitly (a METRICS_PORT of the caller's would give every department the same
  * port) and checked free with the others below, since a port taken there stops the process at
  * every restart. Undefined when metrics are off.
  */
