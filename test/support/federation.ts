@@ -307,7 +307,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
         for (const subgraph of subgraphs.values()) await subgraph.close().catch(() => {});
         await policies.close();
         await sharedStore.close();
-        await dropDepartmentDatabases(mongo.uri);
+        await dropDepartmentDatabases(mongo.uri, options.extraDepartments?.departments);
         await mongo.stop();
         await rm(dataDir, { recursive: true, force: true });
       },
