@@ -14,7 +14,17 @@ import {
   type CheckpointSigner,
 } from '../lib/access-log/keys.ts';
 import { WITNESS_FILE_ENV } from '../lib/access-log/witness.ts';
-import { day, integer, optional, parsed, port, text, type Environment } from '../lib/config/read.ts';
+import {
+  ConfigError,
+  day,
+  integer,
+  optional,
+  parsed,
+  port,
+  portOrOff,
+  text,
+  type Environment,
+} from '../lib/config/read.ts';
 import { DEFAULT_SUPERGRAPH_PATH, readSharedSettings, type SharedSettings } from '../lib/config/shared.ts';
 import { DEFAULT_SUBJECT_COUNT } from '../subgraphs/seed.ts';
 
@@ -28,6 +38,10 @@ export interface ToolSettings {
   gatewayPort: number;
   /** `npm start`: the privacy office's console's port (CONSOLE_PORT, which the console reads too). */
   consolePort: number;
+  /** `npm start`: the gateway's operator listener (GATEWAY_METRICS_PORT, which the gateway reads too); unset, its port + 5400. */
+  gatewayMetricsPort: number | 'off' | undefined;
+  /** `npm start`: METRICS_PORT may only be `off` (no department operator listener); unset, each department's port + 5400. */
+  departmentMetricsOff: boolean;
   /** `npm start`, `npm run seed`: the embedded FerretDB's port. */
   embeddedMongoPort: number;
   /** `npm start`: departments listen on DEPARTMENT_BASE_PORT + 0..4 when it is set, else on 4001..4005. */
@@ -51,12 +65,24 @@ export interface ToolSettings {
   conformanceGatewayTimeoutMs: number;
 }
 
+/** One METRICS_PORT cannot serve the six departments npm start runs: only `off` is taken. */
+function departmentMetricsOff(env: Environment): boolean {
+  const setting = portOrOff(env, 'METRICS_PORT');
+  if (setting === undefined || setting === 'off') return setting === 'off';
+  throw new ConfigError(
+    'METRICS_PORT',
+    "METRICS_PORT under npm start can only be off: each department's operator listener is its port + 5400.",
+  );
+}
+
 export function readToolSettings(env: Environment = process.env): ToolSettings {
   const shared = readSharedSettings(env);
   return {
     shared,
     gatewayPort: port(env, 'GATEWAY_PORT', 4000),
     consolePort: port(env, 'CONSOLE_PORT', 4100),
+    gatewayMetricsPort: portOrOff(env, 'GATEWAY_METRICS_PORT'),
+    departmentMetricsOff: departmentMetricsOff(env),
     embeddedMongoPort: port(env, 'EMBEDDED_MONGO_PORT', 27018),
     departmentBasePort:
       optional(env, 'DEPARTMENT_BASE_PORT') === undefined ? undefined : port(env, 'DEPARTMENT_BASE_PORT', 4001),

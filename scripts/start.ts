@@ -52,17 +52,21 @@ const departmentPort = (name: string): number =>
     ? settings.departmentBasePort + departments.findIndex((department) => department.name === name)
     : defaultSubgraphPort(name);
 /**
- * Each process's operator listener (/metrics, /status): METRICS_PORT_OFFSET above its port, set
- * for each child explicitly (a METRICS_PORT of the caller's would give every department the same
- * port) and checked free with the others below, since a port taken there stops the process at
- * every restart. Undefined when metrics are off.
+ * Each process's operator listener (/metrics, /status): the configured port (the gateway's
+ * GATEWAY_METRICS_PORT), else METRICS_PORT_OFFSET above its own port, set for each child
+ * explicitly and checked free with the others below, since a port taken there stops the process
+ * at every restart. Undefined when there is none.
  */
-const operatorPort = (mainPort: number): number | undefined =>
-  settings.shared.metrics ? metricsPort({ enabled: true, port: undefined, host: '127.0.0.1' }, mainPort) : undefined;
-const operatorSetting = (variable: string, mainPort: number): Record<string, string> => {
-  const port = operatorPort(mainPort);
-  return port === undefined ? {} : { [variable]: String(port) };
+const operatorPort = (mainPort: number, configured: number | 'off' | undefined): number | undefined => {
+  if (!settings.shared.metrics || configured === 'off') return undefined;
+  return configured ?? metricsPort({ enabled: true, port: undefined, host: '127.0.0.1' }, mainPort);
 };
+const gatewayOperatorPort = operatorPort(gatewayPort, settings.gatewayMetricsPort);
+const departmentOperatorPort = (name: string): number | undefined =>
+  operatorPort(departmentPort(name), settings.departmentMetricsOff ? 'off' : undefined);
+/** The child's setting for its operator port, when it has one (`off` reaches it from this environment). */
+const operatorSetting = (variable: string, port: number | undefined): Record<string, string> =>
+  port === undefined ? {} : { [variable]: String(port) };
 const processes: Supervised[] = [];
 let stopping = false;
 // This machine's releases, signed with its local key, stay with its store in .data/, out of the
@@ -84,16 +88,18 @@ interface PlannedPort {
   setting: string;
   port: number | undefined;
 }
-const withOperatorListener = (planned: PlannedPort): PlannedPort[] => [
-  planned,
-  { what: `${planned.what}'s operator listener`, setting: planned.setting, port: operatorPort(planned.port ?? 0) },
-];
 const ports: PlannedPort[] = [
-  ...withOperatorListener({ what: 'the gateway', setting: 'GATEWAY_PORT', port: gatewayPort }),
+  { what: 'the gateway', setting: 'GATEWAY_PORT', port: gatewayPort },
+  {
+    what: "the gateway's operator listener",
+    setting: settings.gatewayMetricsPort === undefined ? 'GATEWAY_PORT' : 'GATEWAY_METRICS_PORT',
+    port: gatewayOperatorPort,
+  },
   { what: 'the console', setting: 'CONSOLE_PORT', port: consolePort },
-  ...departments.flatMap(({ name }) =>
-    withOperatorListener({ what: name, setting: 'DEPARTMENT_BASE_PORT', port: departmentPort(name) }),
-  ),
+  ...departments.flatMap(({ name }): PlannedPort[] => [
+    { what: name, setting: 'DEPARTMENT_BASE_PORT', port: departmentPort(name) },
+    { what: `${name}'s operator listener`, setting: 'DEPARTMENT_BASE_PORT', port: departmentOperatorPort(name) },
+  ]),
   {
     what: 'the embedded store',
     setting: 'EMBEDDED_MONGO_PORT',
@@ -197,7 +203,7 @@ try {
     run(name, 'subgraphs/main.ts', [name], {
       MONGODB_URI: mongo.uri,
       PORT: String(departmentPort(name)),
-      ...operatorSetting('METRICS_PORT', departmentPort(name)),
+      ...operatorSetting('METRICS_PORT', departmentOperatorPort(name)),
       [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem,
       [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,
     });
@@ -209,7 +215,7 @@ try {
   // The gateway writes the access log into the same store (database credence_audit).
   run('gateway', 'gateway/main.ts', [], {
     GATEWAY_PORT: String(gatewayPort),
-    ...operatorSetting('GATEWAY_METRICS_PORT', gatewayPort),
+    ...operatorSetting('GATEWAY_METRICS_PORT', gatewayOperatorPort),
     MONGODB_URI: mongo.uri,
     SUBGRAPH_URLS: departments.map(({ name }) => `${name}=http://127.0.0.1:${departmentPort(name)}/graphql`).join(','),
     [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,

@@ -166,6 +166,12 @@ describe('the configuration readers', () => {
     );
     refuses(() => readToolSettings({ SEED_REFERENCE_DATE: '31/01/2025' }), 'SEED_REFERENCE_DATE');
     refuses(() => readToolSettings({ EMBEDDED_MONGO_PORT: 'ferret' }), 'EMBEDDED_MONGO_PORT');
+    // npm start runs six departments: one METRICS_PORT cannot be theirs, but off turns their listeners off.
+    refuses(() => readToolSettings({ METRICS_PORT: '9999' }), 'METRICS_PORT');
+    assert.equal(readToolSettings({ METRICS_PORT: 'off' }).departmentMetricsOff, true);
+    assert.equal(readToolSettings({}).departmentMetricsOff, false);
+    assert.equal(readToolSettings({ GATEWAY_METRICS_PORT: '9500' }).gatewayMetricsPort, 9500);
+    assert.equal(readToolSettings({ GATEWAY_METRICS_PORT: 'off' }).gatewayMetricsPort, 'off');
     refuses(() => readToolSettings({ ACCESS_LOG_RETENTION_DAYS: '3 years' }), 'ACCESS_LOG_RETENTION_DAYS');
     assert.equal(
       readToolSettings({ MONGODB_URI: 'mongodb://a/x', ACCESS_LOG_MONGODB_URI: 'mongodb://b/y' }).accessLogMongoUri,

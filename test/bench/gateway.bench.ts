@@ -717,9 +717,10 @@ interface Side {
 }
 
 /**
- * Loads every side in turn with the same workload, in rounds whose order is balanced (so that a
- * steady drift, the store warming up or other load fading, favours none: round-order.ts), and prints them side by
- * side, the first relative to each other. Returns the summaries in the order given.
+ * Loads every side in turn with the same workload, in rounds whose order is balanced
+ * (round-order.ts: a steady drift, the store warming up or other load fading, favours none), and
+ * prints them side by side, the first relative to each other. Returns the summaries in the order
+ * given.
  */
 async function compare(label: string, sides: readonly Side[], workload: Workload): Promise<Summary[]> {
   const idle = new Map<Side, number>();
