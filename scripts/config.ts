@@ -40,8 +40,6 @@ export interface ToolSettings {
   consolePort: number;
   /** `npm start`: the gateway's operator listener (GATEWAY_METRICS_PORT, which the gateway reads too); unset, its port + 5400. */
   gatewayMetricsPort: number | 'off' | undefined;
-  /** `npm start`: METRICS_PORT may only be `off` (no department operator listener); unset, each department's port + 5400. */
-  departmentMetricsOff: boolean;
   /** `npm start`, `npm run seed`: the embedded FerretDB's port. */
   embeddedMongoPort: number;
   /** `npm start`: departments listen on DEPARTMENT_BASE_PORT + 0..4 when it is set, else on 4001..4005. */
@@ -65,8 +63,12 @@ export interface ToolSettings {
   conformanceGatewayTimeoutMs: number;
 }
 
-/** One METRICS_PORT cannot serve the six departments npm start runs: only `off` is taken. */
-function departmentMetricsOff(env: Environment): boolean {
+/**
+ * `npm start`: whether METRICS_PORT turns the departments' operator listeners off. One port cannot
+ * serve the six departments it runs, so a number stops it, naming the variable (the other tools
+ * ignore METRICS_PORT and do not read it).
+ */
+export function departmentMetricsOff(env: Environment = process.env): boolean {
   const setting = portOrOff(env, 'METRICS_PORT');
   if (setting === undefined || setting === 'off') return setting === 'off';
   throw new ConfigError(
@@ -82,7 +84,6 @@ export function readToolSettings(env: Environment = process.env): ToolSettings {
     gatewayPort: port(env, 'GATEWAY_PORT', 4000),
     consolePort: port(env, 'CONSOLE_PORT', 4100),
     gatewayMetricsPort: portOrOff(env, 'GATEWAY_METRICS_PORT'),
-    departmentMetricsOff: departmentMetricsOff(env),
     embeddedMongoPort: port(env, 'EMBEDDED_MONGO_PORT', 27018),
     departmentBasePort:
       optional(env, 'DEPARTMENT_BASE_PORT') === undefined ? undefined : port(env, 'DEPARTMENT_BASE_PORT', 4001),

@@ -19,7 +19,7 @@ import { ACCESS_LOG_DEPARTMENT } from '../lib/access-log/store.ts';
 import { defaultSubgraphPort, departments } from '../subgraphs/departments.ts';
 import { ensureDemoData } from '../subgraphs/seed.ts';
 import { RELEASE_ENV } from '../lib/policy/releases/signed-release.ts';
-import { childEnvironment, readToolSettings } from './config.ts';
+import { childEnvironment, departmentMetricsOff, readToolSettings } from './config.ts';
 import { readDemoKeys } from './demo-keys.ts';
 import {
   LOCAL_RELEASE_KEY_PATH,
@@ -43,6 +43,7 @@ import {
 import { supervise, type Supervised } from './supervisor.ts';
 
 const settings = orExitOnConfigError(() => readToolSettings());
+const departmentMetricsOffSetting = orExitOnConfigError(() => departmentMetricsOff());
 const log = createLogger('start');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { gatewayPort, consolePort } = settings;
@@ -63,7 +64,7 @@ const operatorPort = (mainPort: number, configured: number | 'off' | undefined):
 };
 const gatewayOperatorPort = operatorPort(gatewayPort, settings.gatewayMetricsPort);
 const departmentOperatorPort = (name: string): number | undefined =>
-  operatorPort(departmentPort(name), settings.departmentMetricsOff ? 'off' : undefined);
+  operatorPort(departmentPort(name), departmentMetricsOffSetting ? 'off' : undefined);
 /** The child's setting for its operator port, when it has one (`off` reaches it from this environment). */
 const operatorSetting = (variable: string, port: number | undefined): Record<string, string> =>
   port === undefined ? {} : { [variable]: String(port) };

@@ -18,7 +18,7 @@ import { WITNESS_FILE_ENV } from '../lib/access-log/witness.ts';
 import { ASSERTION_ENV } from '../lib/identity/assertion.ts';
 import { RELEASE_ENV } from '../lib/policy/releases/signed-release.ts';
 import { readDepartmentProcessConfig } from '../subgraphs/runtime/config.ts';
-import { readToolSettings } from '../scripts/config.ts';
+import { departmentMetricsOff, readToolSettings } from '../scripts/config.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -167,9 +167,10 @@ describe('the configuration readers', () => {
     refuses(() => readToolSettings({ SEED_REFERENCE_DATE: '31/01/2025' }), 'SEED_REFERENCE_DATE');
     refuses(() => readToolSettings({ EMBEDDED_MONGO_PORT: 'ferret' }), 'EMBEDDED_MONGO_PORT');
     // npm start runs six departments: one METRICS_PORT cannot be theirs, but off turns their listeners off.
-    refuses(() => readToolSettings({ METRICS_PORT: '9999' }), 'METRICS_PORT');
-    assert.equal(readToolSettings({ METRICS_PORT: 'off' }).departmentMetricsOff, true);
-    assert.equal(readToolSettings({}).departmentMetricsOff, false);
+    refuses(() => departmentMetricsOff({ METRICS_PORT: '9999' }), 'METRICS_PORT');
+    assert.equal(departmentMetricsOff({ METRICS_PORT: 'off' }), true);
+    assert.equal(departmentMetricsOff({}), false);
+    assert.equal(readToolSettings({ METRICS_PORT: '9999' }).gatewayPort, 4000, 'the other tools ignore METRICS_PORT');
     assert.equal(readToolSettings({ GATEWAY_METRICS_PORT: '9500' }).gatewayMetricsPort, 9500);
     assert.equal(readToolSettings({ GATEWAY_METRICS_PORT: 'off' }).gatewayMetricsPort, 'off');
     refuses(() => readToolSettings({ ACCESS_LOG_RETENTION_DAYS: '3 years' }), 'ACCESS_LOG_RETENTION_DAYS');
