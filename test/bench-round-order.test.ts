@@ -1,7 +1,7 @@
 /** The benchmark's round order (test/bench/round-order.ts): every side in every position, and after every other side, equally often. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { roundOrder } from './bench/round-order.ts';
+import { roundOrder, warmupPlan } from './bench/round-order.ts';
 
 /** How often each side is loaded in each position, and right after each other side, over `rounds` rounds. */
 function tally(
@@ -42,4 +42,27 @@ describe('bench round order', () => {
       assert.equal(new Set(pairs.values()).size, 1, `neighbours balanced: ${JSON.stringify([...pairs])}`);
     });
   }
+});
+
+describe('bench warm-up plan', () => {
+  it('gives every side the same warm-up, in slices that take turns, never one side after another', () => {
+    const plan = warmupPlan(['credence', 'bare', 'hive'], 12, 5);
+    const total = (side: string): number =>
+      plan.filter((step) => step.side === side).reduce((sum, step) => sum + step.seconds, 0);
+    assert.deepEqual([total('credence'), total('bare'), total('hive')], [12, 12, 12]);
+    assert.deepEqual(
+      plan.map((step) => step.seconds),
+      [5, 5, 5, 5, 5, 5, 2, 2, 2],
+    );
+    // Between two slices of one side, only one slice of each other side: none idles for long.
+    for (const side of ['credence', 'bare', 'hive']) {
+      const at = plan.flatMap((step, index) => (step.side === side ? [index] : []));
+      for (let i = 1; i < at.length; i++)
+        assert.ok((at[i] ?? 0) - (at[i - 1] ?? 0) <= 2 * 3 - 1, `${side}: ${at.join(',')}`);
+    }
+  });
+
+  it('plans nothing for no warm-up', () => {
+    assert.deepEqual(warmupPlan(['on', 'off'], 0, 5), []);
+  });
 });

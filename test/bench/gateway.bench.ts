@@ -34,7 +34,7 @@
  * the store's work for the stack under load).
  *
  *   npm run bench -- [--subjects 2000] [--mix 1000] [--duration 5] [--connections 10] [--rounds 4]
- *                    [--warmup 10] [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
+ *                    [--warmup 90] [--rewarm 20] [--rows 2000] [--exec-batch 20] [--exec-rounds 8]
  *                    [--only end-to-end|access-log|observability|execution|departments] [--per-round]
  *   npm run bench -- --only departments [--profile-departments <folder>] [--baseline <checkout>]
  *     the departments' CPU per call; with a folder, each of Credence's departments writes a CPU
@@ -66,7 +66,7 @@ import { policiesDirectory } from '../../lib/policy/releases/process-policy.ts';
 import { RELEASE_ENV } from '../../lib/policy/releases/signed-release.ts';
 import { releaseFolder, testReleaseKey } from '../support/release.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
-import { roundOrder } from './round-order.ts';
+import { roundOrder, warmupPlan } from './round-order.ts';
 import { ACCESS_LOG_DEPARTMENT } from '../../lib/access-log/store.ts';
 import { stopChild } from '../../lib/stores/ferretdb.ts';
 import { freePort } from '../../lib/stores/net.ts';
@@ -86,7 +86,8 @@ const { values: cli } = parseArgs({
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '90' },
+    rewarm: { type: 'string', default: '20' },
     rows: { type: 'string', default: '2000' },
     'exec-batch': { type: 'string', default: '20' },
     'exec-rounds': { type: 'string', default: '8' },
@@ -123,8 +124,13 @@ const settings = {
   duration: integerArg('duration', cli.duration, 1),
   connections: integerArg('connections', cli.connections, 1),
   rounds: integerArg('rounds', cli.rounds, 1),
-  /** Seconds of unmeasured load per gateway first, so JIT and query-plan caches are warm in round 1. */
+  /**
+   * Seconds of unmeasured load for a stack before its first measured round in the run: Credence's
+   * processes take minutes of load to reach their steady cost (more code for the JIT to optimize).
+   */
   warmup: integerArg('warmup', cli.warmup, 0),
+  /** Seconds of unmeasured load for a stack warmed earlier in the run, before each later comparison: a stack left idle comes back slow. */
+  rewarm: integerArg('rewarm', cli.rewarm, 0),
   /** How many distinct subjects the requests are drawn from. */
   mix: integerArg('mix', cli.mix, 1),
   scale: cli.scale,
@@ -677,7 +683,7 @@ function printComparison(label: string, summaries: readonly Summary[]): void {
   const output = [
     '',
     `${label}`,
-    `  ${settings.rounds} round(s) × ${settings.duration} s each, ${settings.connections} connections, after ${settings.warmup} s warm-up; ` +
+    `  ${settings.rounds} round(s) × ${settings.duration} s each, ${settings.connections} connections, after ${settings.warmup} s warm-up (${settings.rewarm} s for a stack warmed before); ` +
       'req/s = all requests / all seconds; p50, p99 = median of the per-round values; CPU = ms per request of the ' +
       'gateway process, its departments together, and the store (FerretDB and PostgreSQL)',
     row(['stack', 'req/s', 'p50 ms', 'p99 ms', 'gw CPU', 'depts CPU', 'store CPU', 'errors']) + '   req/s per round',
@@ -716,6 +722,9 @@ interface Side {
   headers: Record<string, string>;
 }
 
+/** The stacks loaded earlier in this run (their processes past their first warm-up). */
+const warmed = new WeakSet<Target>();
+
 /**
  * Loads every side in turn with the same workload, in rounds whose order is balanced
  * (round-order.ts: a steady drift, the store warming up or other load fading, favours none), and
@@ -731,15 +740,15 @@ async function compare(label: string, sides: readonly Side[], workload: Workload
     return round;
   };
 
-  // Every side warms up before any is measured: the JIT and the store's caches reach their steady
-  // state. With 3 s, the first comparison of a run measured Credence's departments at 1.4× the
-  // bare ones' CPU per call, and the last one, the same processes warmed, at 0.8× to 0.86×.
-  if (settings.warmup > 0) {
-    for (const side of sides) {
-      progress(`${label}: warming up ${side.target.name} (${settings.warmup} s)`);
-      await run(side, settings.warmup);
-    }
+  // Every side warms up before any is measured, in rotating slices (warmupPlan): the first time
+  // in the run for `--warmup` seconds, later for `--rewarm` (a stack left idle comes back slow).
+  // All sides alike: one side warming alone would leave the others idle.
+  const warmup = sides.every((side) => warmed.has(side.target)) ? settings.rewarm : settings.warmup;
+  for (const [index, step] of warmupPlan(sides, warmup, settings.duration).entries()) {
+    progress(`${label}: warm-up ${index + 1}, ${step.side.target.name} (${step.seconds} s of ${warmup} s)`);
+    await run(step.side, step.seconds);
   }
+  for (const side of sides) warmed.add(side.target);
   const rounds = new Map<Side, Round[]>(sides.map((side) => [side, []]));
   for (let round = 0; round < settings.rounds; round++) {
     for (const side of roundOrder(sides, round)) {

@@ -14,3 +14,19 @@ export function roundOrder<T>(sides: readonly T[], round: number): T[] {
   // For an odd n the square balances neighbours only with each row's mirror image as well.
   return n % 2 === 1 && Math.floor(round / n) % 2 === 1 ? row.reverse() : row;
 }
+
+/**
+ * The warm-up before a comparison's measured rounds: every side `seconds` in all, in slices of at
+ * most `slice` seconds, in the rounds' own rotating order. Not one side after another: a process
+ * left idle while the others run comes back at up to twice its CPU per request for its first
+ * minute of load (docs/benchmarks.md, "Idle stacks come back slow"), so the side warmed last
+ * would be measured warm and the others half cold. With slices, no side waits longer than the
+ * others' slices between two of its own.
+ */
+export function warmupPlan<T>(sides: readonly T[], seconds: number, slice: number): { side: T; seconds: number }[] {
+  const plan: { side: T; seconds: number }[] = [];
+  for (let round = 0, left = seconds; left > 0; round++, left -= slice) {
+    for (const side of roundOrder(sides, round)) plan.push({ side, seconds: Math.min(slice, left) });
+  }
+  return plan;
+}
