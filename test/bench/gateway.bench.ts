@@ -39,8 +39,10 @@
  *   npm run bench -- --only departments [--profile-departments <folder>] [--baseline <checkout>]
  *     the departments' CPU per call; with a folder, each of Credence's departments writes a CPU
  *     profile there (node --cpu-prof) when the run ends; with another checkout of Credence (a git
- *     worktree of the commit to compare with, with its node_modules), its departments run beside
- *     this one's in the same balanced rounds, so that before and after meet the same machine load.
+ *     worktree of the commit to compare with, with its node_modules), its whole stack runs beside
+ *     this one's in the same balanced rounds, so that before and after meet the same machine load:
+ *     its departments and its gateway, its own shipped policy released by its own tools (an older
+ *     checkout reads an older policy format), in a Redis namespace of its own.
  *   npm run bench -- --scale [--scale-sizes 2000,100000,1000000]
  *     the partner query through Credence at each register size, seeded in turn (a larger size
  *     extends the smaller one) into one store. Target: at the largest size at least 0.8× the
@@ -55,7 +57,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -245,6 +247,8 @@ process.env.LOG_LEVEL ??= 'warn';
 // own, so they neither hear nor disturb any other Credence on this machine; removed at the end.
 const redisNamespace = `credence-bench-${process.pid}`;
 process.env.CREDENCE_REDIS_NAMESPACE = redisNamespace;
+/** The --baseline checkout's processes keep their releases apart: its policy format may be older than this tree's. */
+const baselineRedisNamespace = `${redisNamespace}-baseline`;
 const log = createLogger('bench');
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -261,6 +265,7 @@ const departmentProcesses: ChildProcess[] = [];
 let mongo: MongoServer | undefined;
 let dataDir: string | undefined;
 let releasesDir: string | undefined;
+let baselineReleasesDir: string | undefined;
 let stopping = false;
 let cleanedUp: Promise<void> | undefined;
 
@@ -281,8 +286,10 @@ async function dropRedisNamespace(): Promise<void> {
   });
   try {
     await redis.connect();
-    const keys = await redis.keys(`${redisNamespace}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    for (const namespace of [redisNamespace, baselineRedisNamespace]) {
+      const keys = await redis.keys(`${namespace}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
     await redis.quit();
   } catch {
     redis.disconnect();
@@ -298,7 +305,7 @@ function cleanUp(): Promise<void> {
     if (mongo) await dropDepartmentDatabases(mongo.uri).catch(() => {});
     await mongo?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (releasesDir) await rm(releasesDir, { recursive: true, force: true });
+    for (const dir of [releasesDir, baselineReleasesDir]) if (dir) await rm(dir, { recursive: true, force: true });
   })();
   return cleanedUp;
 }
@@ -988,6 +995,23 @@ async function seedRegister(store: MongoServer, subjects: number): Promise<void>
 }
 
 /**
+ * The --baseline checkout's shipped policy, released as that checkout's own tools release it (an
+ * older checkout reads an older policy format, and refuses this tree's): its environment for the
+ * baseline's processes.
+ */
+async function baselineRelease(checkout: string): Promise<Record<string, string>> {
+  type ReleaseSupport = {
+    testReleaseKey(): { env: Record<string, string> };
+    releaseFolder(policiesDir: string, releasesDir: string, key: unknown): Promise<unknown>;
+  };
+  const support = (await import(pathToFileURL(join(checkout, 'test/support/release.ts')).href)) as ReleaseSupport;
+  const key = support.testReleaseKey();
+  baselineReleasesDir = await mkdtemp(join(tmpdir(), 'credence-bench-baseline-releases-'));
+  await support.releaseFolder(join(checkout, 'policies'), baselineReleasesDir, key);
+  return { ...key.env, [RELEASE_ENV.DIR]: baselineReleasesDir };
+}
+
+/**
  * Starts the stacks: Credence's departments and two Credence gateways (access log on and off),
  * then (`departments`) the bare departments behind the bare @apollo/gateway, then (`all`) Hive
  * Gateway and the direct reader too. A stack not started stands in as Credence.
@@ -1027,13 +1051,22 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     only !== 'credence'
       ? await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query')
       : { urls: [], processes: [], names: [] };
-  // The departments of the --baseline checkout, started before any gateway waits for readiness.
-  const baselineDepartments =
+  // The --baseline checkout's own stack: its policies, released by its own tools, in a Redis
+  // namespace of its own; its departments now, its gateway with the others.
+  const baselineEnv =
     settings.baseline && only === 'departments'
+      ? {
+          ...(await baselineRelease(settings.baseline)),
+          MONGODB_URI: store.uri,
+          CREDENCE_REDIS_NAMESPACE: baselineRedisNamespace,
+        }
+      : undefined;
+  const baselineDepartments =
+    settings.baseline && baselineEnv
       ? await startDepartments(
           'baseline department',
           'subgraphs/main.ts',
-          { MONGODB_URI: store.uri, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem, ...releaseEnv },
+          { ...baselineEnv, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem },
           'readyz',
           settings.baseline,
         )
@@ -1102,15 +1135,23 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${ports.unlogged}/readyz`)),
   ];
   let baseline: Target | undefined;
-  if (baselineDepartments) {
+  if (settings.baseline && baselineEnv && baselineDepartments) {
     const port = await freePort();
     const baselineTarget = target(
-      'Credence, baseline departments',
+      'Credence, baseline',
       `http://127.0.0.1:${port}/graphql`,
-      runNode(gatewayProcesses, 'Credence gateway of the baseline departments', 'gateway/main.ts', [], {
-        ...gatewayEnv(port, baselineDepartments.urls),
-        ...credenceEnv,
-      }),
+      runNode(
+        gatewayProcesses,
+        "the baseline's gateway",
+        'gateway/main.ts',
+        [],
+        {
+          ...gatewayEnv(port, baselineDepartments.urls),
+          ...baselineEnv,
+          [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,
+        },
+        settings.baseline,
+      ),
       baselineDepartments,
     );
     baseline = baselineTarget;
