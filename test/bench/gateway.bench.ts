@@ -55,7 +55,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -1395,6 +1395,8 @@ async function main(): Promise<boolean> {
   const store = await startMongo({ dataDir: dataDir ?? '', log });
   mongo = store;
   storePids = storeProcesses(store.uri);
+  // Figures move with the runtime (V8's compilers, how AsyncLocalStorage is carried): say which.
+  console.log(`runtime: Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'})`);
   let results: Results;
   if (settings.scale) {
     results = await runScale(store);
