@@ -994,12 +994,24 @@ async function seedRegister(store: MongoServer, subjects: number): Promise<void>
   progress(`seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** The --baseline checkout's stack as far as it runs before the gateways start. */
+interface BaselineStack {
+  checkout: string;
+  /** What every one of its processes is started with. */
+  env: Record<string, string>;
+  departments: Awaited<ReturnType<typeof startDepartments>>;
+}
+
 /**
- * The --baseline checkout's shipped policy, released as that checkout's own tools release it (an
- * older checkout reads an older policy format, and refuses this tree's): its environment for the
- * baseline's processes.
+ * Starts the --baseline checkout's departments on `storeUri`, with its own shipped policy released
+ * as that checkout's own tools release it (an older checkout reads an older policy format, and
+ * refuses this tree's), in a Redis namespace of its own.
  */
-async function baselineRelease(checkout: string): Promise<Record<string, string>> {
+async function startBaselineDepartments(
+  checkout: string,
+  storeUri: string,
+  publicKeyPem: string,
+): Promise<BaselineStack> {
   type ReleaseSupport = {
     testReleaseKey(): { env: Record<string, string> };
     releaseFolder(policiesDir: string, releasesDir: string, key: unknown): Promise<unknown>;
@@ -1008,7 +1020,20 @@ async function baselineRelease(checkout: string): Promise<Record<string, string>
   const key = support.testReleaseKey();
   baselineReleasesDir = await mkdtemp(join(tmpdir(), 'credence-bench-baseline-releases-'));
   await support.releaseFolder(join(checkout, 'policies'), baselineReleasesDir, key);
-  return { ...key.env, [RELEASE_ENV.DIR]: baselineReleasesDir };
+  const env = {
+    ...key.env,
+    [RELEASE_ENV.DIR]: baselineReleasesDir,
+    MONGODB_URI: storeUri,
+    CREDENCE_REDIS_NAMESPACE: baselineRedisNamespace,
+  };
+  const departments = await startDepartments(
+    'baseline department',
+    'subgraphs/main.ts',
+    { ...env, [ASSERTION_ENV.PUBLIC_KEYS]: publicKeyPem },
+    'readyz',
+    checkout,
+  );
+  return { checkout, env, departments };
 }
 
 /**
@@ -1051,25 +1076,10 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     only !== 'credence'
       ? await startDepartments('bare department', 'test/bench/bare-subgraph.ts', { MONGODB_URI: store.uri }, 'query')
       : { urls: [], processes: [], names: [] };
-  // The --baseline checkout's own stack: its policies, released by its own tools, in a Redis
-  // namespace of its own; its departments now, its gateway with the others.
-  const baselineEnv =
+  // The --baseline checkout's own stack: its departments now, its gateway with the others.
+  const baselineStack =
     settings.baseline && only === 'departments'
-      ? {
-          ...(await baselineRelease(settings.baseline)),
-          MONGODB_URI: store.uri,
-          CREDENCE_REDIS_NAMESPACE: baselineRedisNamespace,
-        }
-      : undefined;
-  const baselineDepartments =
-    settings.baseline && baselineEnv
-      ? await startDepartments(
-          'baseline department',
-          'subgraphs/main.ts',
-          { ...baselineEnv, [ASSERTION_ENV.PUBLIC_KEYS]: assertionKeys.publicKeyPem },
-          'readyz',
-          settings.baseline,
-        )
+      ? await startBaselineDepartments(settings.baseline, store.uri, assertionKeys.publicKeyPem)
       : undefined;
   // As npm start does: indexes FerretDB on PostgreSQL can use, for every stack alike.
   await store.adaptIndexes({ except: [ACCESS_LOG_DEPARTMENT] });
@@ -1135,7 +1145,7 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${ports.unlogged}/readyz`)),
   ];
   let baseline: Target | undefined;
-  if (settings.baseline && baselineEnv && baselineDepartments) {
+  if (baselineStack) {
     const port = await freePort();
     const baselineTarget = target(
       'Credence, baseline',
@@ -1146,13 +1156,13 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
         'gateway/main.ts',
         [],
         {
-          ...gatewayEnv(port, baselineDepartments.urls),
-          ...baselineEnv,
+          ...gatewayEnv(port, baselineStack.departments.urls),
+          ...baselineStack.env,
           [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,
         },
-        settings.baseline,
+        baselineStack.checkout,
       ),
-      baselineDepartments,
+      baselineStack.departments,
     );
     baseline = baselineTarget;
     readiness.push(waitUntil(baselineTarget.name, () => isOk(`http://127.0.0.1:${port}/readyz`)));
