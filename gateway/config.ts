@@ -134,6 +134,9 @@ export function readGatewayConfig(env: Environment = process.env): GatewayConfig
       checkpointEvery: integer(env, 'ACCESS_LOG_CHECKPOINT_EVERY', 1000),
       checkpointIntervalMs: integer(env, 'ACCESS_LOG_CHECKPOINT_INTERVAL_MS', 5000),
       writeTimeoutMs: integer(env, 'ACCESS_LOG_WRITE_TIMEOUT_MS', 3000),
+      journalDir: optional(env, 'ACCESS_LOG_JOURNAL_DIR'),
+      shipIntervalMs: integer(env, 'ACCESS_LOG_SHIP_INTERVAL_MS', 100, 1),
+      maxLagMs: integer(env, 'ACCESS_LOG_MAX_LAG_MS', 10_000, 1),
     },
   };
 }

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ASSERTION_ENV, generateAssertionKeyPair } from '../lib/identity/assertion.ts';
 import { orExitOnConfigError } from '../lib/config/read.ts';
@@ -218,6 +218,8 @@ try {
     GATEWAY_PORT: String(gatewayPort),
     ...operatorSetting('GATEWAY_METRICS_PORT', gatewayOperatorPort),
     MONGODB_URI: mongo.uri,
+    // Answers wait for the gateway's own journal, not the store (docs/access-log.md).
+    ACCESS_LOG_JOURNAL_DIR: join(DATA_DIRECTORY, 'access-journal'),
     SUBGRAPH_URLS: departments.map(({ name }) => `${name}=http://127.0.0.1:${departmentPort(name)}/graphql`).join(','),
     [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,
     [RELEASE_ENV.PUBLIC_KEYS]: localRelease.publicKeyPem,

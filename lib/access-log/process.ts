@@ -14,6 +14,12 @@ export interface AccessLogConfig {
   checkpointEvery: number;
   checkpointIntervalMs: number;
   writeTimeoutMs: number;
+  /** ACCESS_LOG_JOURNAL_DIR: records are durable once in this folder's journal, and shipped to the store in batches (writer.ts); unset, each is written to the store before its answer. */
+  journalDir: string | undefined;
+  /** ACCESS_LOG_SHIP_INTERVAL_MS: how often journaled records go to the store. */
+  shipIntervalMs: number;
+  /** ACCESS_LOG_MAX_LAG_MS: with a journal, requests are refused once the store has not taken a record for this long. */
+  maxLagMs: number;
   /** CREDENCE_ACCESS_LOG_PRIVATE_KEY: the key signing this instance's checkpoints; unset, one is generated for the process. */
   checkpointKeyPem?: string | undefined;
 }
@@ -49,6 +55,9 @@ export async function startAccessLog(
     checkpointEvery: config.checkpointEvery,
     checkpointIntervalMs: config.checkpointIntervalMs,
     writeTimeoutMs: config.writeTimeoutMs,
+    journalDir: config.journalDir,
+    shipIntervalMs: config.shipIntervalMs,
+    maxLagMs: config.maxLagMs,
   }).catch(async (error: unknown) => {
     await store.close();
     throw new Error(`The access log cannot be opened: ${(error as Error).message}`, { cause: error });

@@ -266,6 +266,8 @@ let mongo: MongoServer | undefined;
 let dataDir: string | undefined;
 let releasesDir: string | undefined;
 let baselineReleasesDir: string | undefined;
+/** The Credence gateways' access-log journals (ACCESS_LOG_JOURNAL_DIR). */
+let journalDir: string | undefined;
 let stopping = false;
 let cleanedUp: Promise<void> | undefined;
 
@@ -305,7 +307,8 @@ function cleanUp(): Promise<void> {
     if (mongo) await dropDepartmentDatabases(mongo.uri).catch(() => {});
     await mongo?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    for (const dir of [releasesDir, baselineReleasesDir]) if (dir) await rm(dir, { recursive: true, force: true });
+    for (const dir of [releasesDir, baselineReleasesDir, journalDir])
+      if (dir) await rm(dir, { recursive: true, force: true });
   })();
   return cleanedUp;
 }
@@ -913,7 +916,7 @@ function printSummary({
         `departments ${credence.departmentCpuPerRequest.toFixed(2)} vs ${bare.departmentCpuPerRequest.toFixed(2)}, store ${credence.storeCpuPerRequest.toFixed(2)} vs ${bare.storeCpuPerRequest.toFixed(2)}`,
     );
   }
-  const [on, off] = accessLog ?? [];
+  const [on, off, unjournaled] = accessLog ?? [];
   if (on && off) {
     lines.push(
       targetLine(
@@ -926,6 +929,11 @@ function printSummary({
       `  ${summaryLabel('access log CPU per request, on / off')}gateway ${ratio(on.cpuPerRequest, off.cpuPerRequest)} (${(on.cpuPerRequest - off.cpuPerRequest).toFixed(2)} ms more), ` +
         `store ${(on.storeCpuPerRequest - off.storeCpuPerRequest).toFixed(2)} ms more (no target)`,
     );
+    if (unjournaled)
+      lines.push(
+        `  ${summaryLabel('without journal, req/s and p50, on / off')}${ratio(unjournaled.requestsPerSecond, off.requestsPerSecond)}, ${ratio(unjournaled.p50, off.p50)}; ` +
+          `gateway ${(unjournaled.cpuPerRequest - off.cpuPerRequest).toFixed(2)} ms more, store ${(unjournaled.storeCpuPerRequest - off.storeCpuPerRequest).toFixed(2)} ms more (no target)`,
+      );
   }
   const [observed, unobserved] = observability ?? [];
   if (observed && unobserved) {
@@ -972,6 +980,8 @@ interface Stacks {
   /** Credence's gateway in front of the departments of the `--baseline` checkout, when given. */
   baseline?: Side;
   unlogged: Side;
+  /** Credence writing each access-log record to the store before its answer, without a journal (the access-log comparison only). */
+  unjournaled?: Side;
   bare: Side;
   hive: Side;
   direct: Side;
@@ -1088,6 +1098,7 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
   const ports = {
     credence: await freePort(),
     unlogged: await freePort(),
+    unjournaled: await freePort(),
     bare: await freePort(),
     hive: await freePort(),
     direct: await freePort(),
@@ -1099,9 +1110,13 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     GATEWAY_REQUESTS_PER_MINUTE: '1000000000',
     GATEWAY_REQUESTS_PER_DAY: '1000000000',
   });
-  // Credence as deployed writes the access log into the store (database <prefix>audit).
+  // Credence as deployed writes the access log into the store (database <prefix>audit), through
+  // each gateway's journal (ACCESS_LOG_JOURNAL_DIR; instances and chains are named per port, so
+  // the gateways can share the folder).
+  journalDir = await mkdtemp(join(tmpdir(), 'credence-bench-journal-'));
   const credenceEnv = {
     MONGODB_URI: store.uri,
+    ACCESS_LOG_JOURNAL_DIR: journalDir,
     [ASSERTION_ENV.PRIVATE_KEY]: assertionKeys.privateKeyPem,
     ...releaseEnv,
   };
@@ -1144,6 +1159,21 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     waitUntil(credence.name, () => isOk(`http://127.0.0.1:${ports.credence}/readyz`)),
     waitUntil(unlogged.name, () => isOk(`http://127.0.0.1:${ports.unlogged}/readyz`)),
   ];
+  // The same gateway writing each record to the store before its answer, as without a journal.
+  let unjournaled: Target | undefined;
+  if (settings.comparisons.has('access-log') && only === 'all') {
+    unjournaled = target(
+      'Credence, access log without journal',
+      `http://127.0.0.1:${ports.unjournaled}/graphql`,
+      runNode(gatewayProcesses, 'Credence gateway without the access-log journal', 'gateway/main.ts', [], {
+        ...gatewayEnv(ports.unjournaled, credenceDepartments.urls),
+        ...credenceEnv,
+        ACCESS_LOG_JOURNAL_DIR: '',
+      }),
+      credenceDepartments,
+    );
+    readiness.push(waitUntil(unjournaled.name, () => isOk(`http://127.0.0.1:${ports.unjournaled}/readyz`)));
+  }
   let baseline: Target | undefined;
   if (baselineStack) {
     const port = await freePort();
@@ -1264,6 +1294,7 @@ async function startStacks(store: MongoServer, only: 'credence' | 'departments' 
     ...(observability.observed ? { observed: { target: observability.observed, headers: credenceHeaders } } : {}),
     ...(observability.unobserved ? { unobserved: { target: observability.unobserved, headers: credenceHeaders } } : {}),
     unlogged: { target: unlogged, headers: credenceHeaders },
+    ...(unjournaled ? { unjournaled: { target: unjournaled, headers: credenceHeaders } } : {}),
     bare: { target: bare, headers: JSON_HEADERS },
     hive: { target: hive, headers: JSON_HEADERS },
     direct: { target: direct, headers: JSON_HEADERS },
@@ -1292,7 +1323,9 @@ async function runComparisons(store: MongoServer): Promise<Results> {
     ? departmentStacks
     : [stacks.credence, stacks.bare, stacks.hive, stacks.direct];
   const records = await verifyStacks(
-    settings.departmentsOnly ? fourStacks : [...fourStacks, stacks.unlogged],
+    settings.departmentsOnly
+      ? fourStacks
+      : [...fourStacks, stacks.unlogged, ...(stacks.unjournaled ? [stacks.unjournaled] : [])],
     variables,
   );
   if (!settings.departmentsOnly) await verifyStacks(fourStacks, literal);
@@ -1323,8 +1356,8 @@ async function runComparisons(store: MongoServer): Promise<Results> {
   }
   if (settings.comparisons.has('access-log')) {
     results.accessLog = await compare(
-      'Access log: Credence with the access log (durable before each answer, group commit) vs the same gateway with ACCESS_LOG=off, same departments',
-      [stacks.credence, stacks.unlogged],
+      'Access log: Credence with the access log (journaled before each answer, shipped to the store in batches) vs the same gateway with ACCESS_LOG=off, and with the log written to the store before each answer (no journal), same departments',
+      [stacks.credence, stacks.unlogged, ...(stacks.unjournaled ? [stacks.unjournaled] : [])],
       variables,
     );
   }

@@ -1,0 +1,208 @@
+/**
+ * The access log's write-ahead journal (lib/access-log/journal.ts, and the writer's journal mode
+ * in writer.ts), on a real store and real files: an answer waits for the journal, the store gets
+ * the records in batches, an outage is ridden out until the lag bound and then refused, a crash
+ * is replayed by the instance's next start, and a position taken in the store by a record the
+ * gateway did not write is taken back. Every chain must then verify.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../lib/logger.ts';
+import { startMongo, type MongoServer } from '../lib/stores/mongo.ts';
+import { connectAccessLogStore, type AccessLogCollections } from '../lib/access-log/store.ts';
+import { loadCheckpointSigner } from '../lib/access-log/keys.ts';
+import { leftoverJournals } from '../lib/access-log/journal.ts';
+import { readAccessLog } from '../lib/access-log/maintenance.ts';
+import { verifyAccessLog } from '../lib/access-log/verify.ts';
+import {
+  AccessLogUnavailableError,
+  openAccessLogWriter,
+  type AccessLogWriterOptions,
+} from '../lib/access-log/writer.ts';
+import { recordId, type AccessEntry, type AccessLogRecord } from '../lib/access-log/record.ts';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+
+const log = createLogger('test');
+
+const entry = (requestId: string): AccessEntry => ({
+  at: new Date(),
+  requestId,
+  consumer: 'central-bank',
+  purpose: 'CREDIT_ASSESSMENT',
+  policyVersion: 'test',
+  operationName: null,
+  operationHash: '0'.repeat(64),
+  outcome: 'ANSWERED',
+  fields: ['Subject.name'],
+  subjects: ['91350100M000100Y43'],
+  deniedFields: [],
+  maskedFields: [],
+  durationMs: 1,
+});
+
+const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
+
+describe('the access-log journal', () => {
+  let mongo: MongoServer;
+  let dataDir: string;
+  let proxy: TcpProxy;
+  let store: AccessLogCollections;
+
+  before(async () => {
+    process.env.LOG_LEVEL = 'silent';
+    process.env.MONGODB_DB_PREFIX = `credence_journal_${process.pid}_`;
+    dataDir = await mkdtemp(join(tmpdir(), 'credence-journal-'));
+    mongo = await startMongo({ dataDir: join(dataDir, 'store'), log });
+    const target = new URL(mongo.uri.replace(/^mongodb:/, 'http:'));
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    store = await connectAccessLogStore(proxy.through(mongo.uri), { serverSelectionTimeoutMs: 500 });
+  });
+  after(async () => {
+    await proxy?.restore();
+    await store?.connection.dropDatabase();
+    await store?.close();
+    await proxy?.close();
+    await mongo?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const journaled = (instance: string, options: Partial<AccessLogWriterOptions> = {}) =>
+    openAccessLogWriter({
+      store,
+      signer: loadCheckpointSigner({}),
+      instance,
+      log,
+      journalDir: join(dataDir, instance),
+      shipIntervalMs: 20,
+      ...options,
+    });
+  const storedIds = async (chain: string): Promise<string[]> =>
+    (await store.records.find({ chain, kind: 'ACCESS' }).sort({ seq: 1 }).toArray()).map((record) =>
+      record.kind === 'ACCESS' ? record.requestId : '',
+    );
+  const problems = async (): Promise<string[]> =>
+    verifyAccessLog(await readAccessLog(store)).problems.map(({ kind, chain, seq }) => `${kind} ${chain} ${seq}`);
+
+  it('an answer waits for the journal only; the store gets the records in order, in batches, and the chain verifies', async () => {
+    const writer = await journaled('journal-ship', { shipIntervalMs: 200 });
+    const ids = Array.from({ length: 40 }, (_, n) => `r${n}`);
+    await Promise.all(ids.map((id) => writer.append(entry(id))));
+    // Durable before the store has them: in the journal, on disk.
+    const [onDisk] = (await leftoverJournals(join(dataDir, 'journal-ship'), 'journal-ship')).filter(
+      ({ chain }) => chain === writer.chain,
+    );
+    assert.deepEqual(
+      onDisk?.records.map((record) => (record.kind === 'ACCESS' ? record.requestId : record.kind)),
+      ids,
+    );
+    assert.ok((writer.unshipped ?? 0) > 0, 'not shipped yet: the ship interval has not passed');
+    await until('every record in the store', async () => (await storedIds(writer.chain)).length === ids.length);
+    assert.deepEqual(await storedIds(writer.chain), ids);
+    assert.equal(writer.unshipped, 0);
+    await writer.close();
+    assert.deepEqual(await readdir(join(dataDir, 'journal-ship')), [], 'shipped and closed: the journal is removed');
+    assert.deepEqual(await problems(), []);
+  });
+
+  it('the store cut: answers go on from the journal until the lag bound, then are refused; the backlog arrives when the store returns', async () => {
+    const writer = await journaled('journal-outage', { maxLagMs: 800, writeTimeoutMs: 300, retryAfterMs: 50 });
+    await writer.append(entry('before'));
+    await until('the first record in the store', async () => (await storedIds(writer.chain)).length === 1);
+    await proxy.cut();
+    const answered = ['before'];
+    try {
+      await writer.append(entry('during-1'));
+      answered.push('during-1');
+      assert.equal(writer.writable, true, 'within the lag bound');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await assert.rejects(writer.append(entry('too-late')), AccessLogUnavailableError);
+      assert.equal(writer.writable, false, 'not ready while the store lags too far behind');
+    } finally {
+      await proxy.restore();
+    }
+    await until('the backlog shipped', async () => writer.unshipped === 0 && writer.writable === true, 20_000);
+    await writer.append(entry('after'));
+    answered.push('after');
+    await writer.close();
+    assert.deepEqual(await storedIds(writer.chain), answered, 'every answered record, in order, none refused');
+    assert.deepEqual(await problems(), []);
+  });
+
+  it('a crash: the next start of the instance sends what the journal held, and its chain names the real end', async () => {
+    const instance = 'journal-crash';
+    // The crashed process: its records journaled, never shipped (its store connection is gone).
+    const doomedStore = await connectAccessLogStore(mongo.uri);
+    const crashed = await openAccessLogWriter({
+      store: doomedStore,
+      signer: loadCheckpointSigner({}),
+      instance,
+      log,
+      journalDir: join(dataDir, instance),
+      shipIntervalMs: 600_000,
+    });
+    for (const id of ['c1', 'c2', 'c3']) await crashed.append(entry(id));
+    await doomedStore.close();
+    assert.deepEqual(await storedIds(crashed.chain), [], 'nothing shipped before the crash');
+
+    const next = await journaled(instance);
+    assert.deepEqual(await storedIds(crashed.chain), ['c1', 'c2', 'c3'], 'replayed into the store');
+    const start = await store.records.findOne({ chain: next.chain, seq: 0 });
+    assert.ok(start?.kind === 'CHAIN_START');
+    assert.deepEqual({ chain: start.previous?.chain, seq: start.previous?.seq }, { chain: crashed.chain, seq: 3 });
+    const left = (await readdir(join(dataDir, instance))).filter((name) =>
+      name.startsWith(encodeURIComponent(crashed.chain)),
+    );
+    assert.deepEqual(left, [], "the crashed chain's journal is removed once in the store");
+    await next.close();
+    assert.deepEqual(await problems(), []);
+  });
+
+  it('a position taken in the store by a record the gateway did not write: the journaled record takes it back', async () => {
+    const writer = await journaled('journal-forged', { shipIntervalMs: 300 });
+    await writer.append(entry('genuine'));
+    // Before it ships, an attacker with write access to the store fills position 1.
+    const forged = {
+      ...entry('forged'),
+      kind: 'ACCESS',
+      _id: recordId(writer.chain, 1),
+      chain: writer.chain,
+      seq: 1,
+      instance: writer.instance,
+      prev: '0'.repeat(64),
+      hash: 'f'.repeat(64),
+    } as AccessLogRecord;
+    await store.records.insertOne(forged);
+    await until('the genuine record shipped', async () => writer.unshipped === 0);
+    assert.deepEqual(await storedIds(writer.chain), ['genuine']);
+    await writer.close();
+    assert.deepEqual(await problems(), []);
+  });
+
+  it('reading a journal back: a torn last line (a crash inside a write) is dropped; damage elsewhere is named', async () => {
+    const dir = join(dataDir, 'journal-files');
+    const chain = 'journal-files/2026-12-07T00:00:00.000Z/abcdef';
+    const line = (seq: number): string => JSON.stringify({ _id: recordId(chain, seq), chain, seq, at: new Date(0) });
+    await rm(dir, { recursive: true, force: true });
+    await import('node:fs/promises').then(({ mkdir }) => mkdir(dir, { recursive: true }));
+    await writeFile(join(dir, `${encodeURIComponent(chain)}.0.jsonl`), `${line(1)}\n${line(2)}\n{"_id":"tor`);
+    const [leftover] = await leftoverJournals(dir, 'journal-files');
+    assert.deepEqual(
+      leftover?.records.map(({ seq }) => seq),
+      [1, 2],
+    );
+    assert.ok(leftover?.records[0]?.at instanceof Date, 'dates read back as dates (they are hashed as such)');
+    await writeFile(join(dir, `${encodeURIComponent(chain)}.0.jsonl`), `${line(1)}\nnot json\n${line(3)}\n`);
+    await assert.rejects(leftoverJournals(dir, 'journal-files'), /\.0\.jsonl line 2 is not a record/);
+    // Another instance's journal is not this one's to replay.
+    assert.deepEqual(await leftoverJournals(dir, 'journal'), []);
+  });
+});
