@@ -23,6 +23,8 @@ import {
   type AccessLogWriterOptions,
 } from '../lib/access-log/writer.ts';
 import { recordId, type AccessEntry, type AccessLogRecord } from '../lib/access-log/record.ts';
+import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
+import { startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 
 const log = createLogger('test');
@@ -204,5 +206,72 @@ describe('the access-log journal', () => {
     await assert.rejects(leftoverJournals(dir, 'journal-files'), /\.0\.jsonl line 2 is not a record/);
     // Another instance's journal is not this one's to replay.
     assert.deepEqual(await leftoverJournals(dir, 'journal'), []);
+  });
+});
+
+describe('the access-log journal, through the gateway', () => {
+  let federation: Federation;
+  let store: AccessLogCollections;
+  let journalDir: string;
+
+  before(async () => {
+    journalDir = await mkdtemp(join(tmpdir(), 'credence-gateway-journal-'));
+    federation = await startFederation({
+      subjects: 10,
+      accessLogThroughProxy: true,
+      accessLog: { journalDir, shipIntervalMs: 50, maxLagMs: 1500, writeTimeoutMs: 500 },
+    });
+    store = await connectAccessLogStore(federation.mongo.uri);
+  });
+  after(async () => {
+    await store?.close();
+    await federation?.close();
+    await rm(journalDir, { recursive: true, force: true });
+  });
+
+  const requestIdOf = (response: GraphQLResponse): string =>
+    (response.body as { extensions?: { credence?: { requestId?: string } } }).extensions?.credence?.requestId ?? '';
+  const stored = async (requestIds: string[]): Promise<AccessLogRecord[]> =>
+    store.records.find({ requestId: { $in: requestIds } }).toArray();
+
+  it('answers from the journal through a store outage, refuses past the lag bound, and every answer reaches the store', async () => {
+    const caller: Caller = { consumer: 'central-bank', purpose: 'CREDIT_ASSESSMENT' };
+    const uscc = seedSubject(3).uscc;
+    const query = `{ subject(uscc: "${uscc}") { uscc name } }`;
+    const answered: string[] = [];
+    const first = await federation.query(query, undefined, caller);
+    assert.equal(first.status, 200);
+    answered.push(requestIdOf(first));
+
+    const proxy = federation.accessLogProxy;
+    assert.ok(proxy);
+    await proxy.cut();
+    try {
+      const during = await federation.query(query, undefined, caller);
+      assert.equal(during.status, 200, 'within the lag bound: answered, its record journaled');
+      answered.push(requestIdOf(during));
+      await new Promise((resolve) => setTimeout(resolve, 1800));
+      const refused = await federation.query(query, undefined, caller);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.body.errors?.[0]?.extensions?.code, 'ACCESS_LOG_UNAVAILABLE');
+      assert.equal(refused.body.data, undefined, 'no data past the lag bound');
+      const ready = await fetch(`${federation.gateway.url}/readyz`);
+      assert.equal(ready.status, 503);
+    } finally {
+      await proxy.restore();
+    }
+    await until(
+      'the gateway answers again',
+      async () => (await federation.query(query, undefined, caller)).status === 200,
+      30_000,
+    );
+    const records = await stored(answered);
+    assert.deepEqual(
+      records.map((record) => (record.kind === 'ACCESS' ? record.requestId : '')).sort(),
+      [...answered].sort(),
+    );
+    for (const record of records)
+      assert.ok(record.kind === 'ACCESS' && record.subjects.includes(uscc), 'its subject named');
+    assert.deepEqual(verifyAccessLog(await readAccessLog(store)).problems, []);
   });
 });

@@ -185,6 +185,14 @@ export function createGatewayMetrics(policies: Pick<PolicyRuntime, 'status'>): G
         },
       });
       new Gauge({
+        name: `${METRIC_PREFIX}access_log_unshipped`,
+        help: 'With the journal: records journaled, their answers released, that the store has not taken yet.',
+        registers: [registry],
+        collect() {
+          this.set(writer.unshipped ?? 0);
+        },
+      });
+      new Gauge({
         name: `${METRIC_PREFIX}access_log_writable`,
         help: '1 while the access log can be written; 0 after a failed write until the store takes writes again.',
         registers: [registry],

@@ -31,7 +31,7 @@ import type { PolicyRuntime } from '../../lib/policy/releases/policy-in-force.ts
 import type { ConsumerLimits } from '../../lib/policy/decision/model.ts';
 import { startMongo, type MongoServer } from '../../lib/stores/mongo.ts';
 import { ACCESS_LOG_DEPARTMENT } from '../../lib/access-log/store.ts';
-import { startAccessLog, type OpenedAccessLog } from '../../lib/access-log/process.ts';
+import { startAccessLog, type AccessLogConfig, type OpenedAccessLog } from '../../lib/access-log/process.ts';
 import { connectSharedStore, type SharedStore } from '../../lib/stores/shared-store.ts';
 import { readGatewayConfig } from '../../gateway/config.ts';
 import { startGateway, type Gateway } from '../../gateway/server.ts';
@@ -105,8 +105,13 @@ export interface FederationOptions {
   subgraphPlugins?: (department: string) => ApolloServerPlugin[];
   /** Reach the access-log store through a proxy the test can cut (accessLogProxy). */
   accessLogThroughProxy?: boolean;
-  /** Checkpoint settings of the gateway's access log. */
-  accessLog?: { checkpointEvery?: number; checkpointIntervalMs?: number; writeTimeoutMs?: number };
+  /** Settings of the gateway's access log: checkpoints, timeouts, the journal. */
+  accessLog?: Partial<
+    Pick<
+      AccessLogConfig,
+      'checkpointEvery' | 'checkpointIntervalMs' | 'writeTimeoutMs' | 'journalDir' | 'shipIntervalMs' | 'maxLagMs'
+    >
+  >;
   /** Default limits of the gateway changed for this federation (a test sending thousands of requests raises the rate). */
   gatewayLimits?: Partial<Required<ConsumerLimits>>;
   /** Changes to the copied policy folder made before its first release (a test's own consumers or purposes). */
