@@ -110,7 +110,11 @@ describe('metrics and status', () => {
     assert.ok(after.sum('credence_access_log_write_duration_seconds_count', { result: 'ok' }) >= 1);
     assert.equal(after.sum('credence_access_log_writable'), 1);
     assert.equal(after.find('credence_access_log_queue_depth').length, 1);
-    assert.equal(after.sum('credence_access_log_unshipped'), 0, 'no journal in this suite: nothing waits to be shipped');
+    assert.equal(
+      after.sum('credence_access_log_unshipped'),
+      0,
+      'no journal in this suite: nothing waits to be shipped',
+    );
     // Node's process metrics, and the service as a label of every sample.
     assert.ok(after.sum('process_cpu_user_seconds_total') > 0);
     assert.ok(after.samples.every((sample) => sample.labels.service === 'gateway'));
