@@ -6,7 +6,9 @@
  * gateway did not write is taken back. Every chain must then verify.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -189,12 +191,35 @@ describe('the access-log journal', () => {
     assert.deepEqual(await problems(), []);
   });
 
+  it("one instance's journal, one process: refused while another live process holds it, taken over from a dead one", async () => {
+    const instance = 'journal-lock';
+    const dir = join(dataDir, instance);
+    await mkdir(dir, { recursive: true });
+    const lock = join(dir, `${encodeURIComponent(instance)}.lock`);
+    const other = spawn('sleep', ['30']);
+    try {
+      await writeFile(lock, `${other.pid}\n`);
+      await assert.rejects(
+        journaled(instance),
+        /in use by process \d+: give each gateway process its own CREDENCE_GATEWAY_INSTANCE/,
+      );
+    } finally {
+      other.kill();
+    }
+    await once(other, 'exit');
+    // Its process gone, the lock is stale: the next start takes the journal over.
+    const writer = await journaled(instance);
+    assert.equal((await readFile(lock, 'utf8')).trim(), String(process.pid));
+    await writer.close();
+    await assert.rejects(readFile(lock), /ENOENT/, 'released on close');
+  });
+
   it('reading a journal back: a torn last line (a crash inside a write) is dropped; damage elsewhere is named', async () => {
     const dir = join(dataDir, 'journal-files');
     const chain = 'journal-files/2026-12-07T00:00:00.000Z/abcdef';
     const line = (seq: number): string => JSON.stringify({ _id: recordId(chain, seq), chain, seq, at: new Date(0) });
     await rm(dir, { recursive: true, force: true });
-    await import('node:fs/promises').then(({ mkdir }) => mkdir(dir, { recursive: true }));
+    await mkdir(dir, { recursive: true });
     await writeFile(join(dir, `${encodeURIComponent(chain)}.0.jsonl`), `${line(1)}\n${line(2)}\n{"_id":"tor`);
     const [leftover] = await leftoverJournals(dir, 'journal-files');
     assert.deepEqual(

@@ -1,6 +1,6 @@
 /**
  * The access log's write-ahead journal: the gateway's own durable file of the records it has
- * sealed, so that an answer waits for one local append and `fdatasync`, not for the store.
+ * sealed, so that an answer waits for one local synchronous append, not for the store.
  *
  * Why: a write to the log's store costs the store about a millisecond of CPU per insert
  * whatever its size, and the gateway the driver's whole per-command path (docs/benchmarks.md).
@@ -14,7 +14,8 @@
  * (so that chain names the real end of the one before). A torn last line (a crash inside a
  * write) was never acknowledged to anyone, so it is dropped.
  */
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { parseWithDates } from './maintenance.ts';
 import type { AccessLogRecord } from './record.ts';
@@ -44,7 +45,7 @@ interface Segment {
 }
 
 export interface AccessJournal {
-  /** Appends the records and makes them durable (`fdatasync`) before resolving. One call at a time. */
+  /** Appends the records and makes them durable (O_DSYNC) before resolving. One call at a time. */
   append(records: readonly AccessLogRecord[]): Promise<void>;
   /** Every record up to `seq` is in the store: the segments holding only such records are removed. */
   shippedThrough(seq: number): Promise<void>;
@@ -66,8 +67,11 @@ export async function openJournal(options: JournalOptions): Promise<AccessJourna
   let index = 0;
   const openSegment = async (): Promise<Segment> => {
     const path = join(dir, segmentName(chain, index++));
-    // 'wx': a segment is never written twice, even by a clock gone backwards.
-    return { path, file: await open(path, 'wx', 0o600), size: 0, lastSeq: -1 };
+    // Created exclusively (a segment is never written twice, even by a clock gone backwards), and
+    // O_DSYNC: each write returns once its data is on disk, one system call instead of a write
+    // and an fdatasync (each a trip through libuv's thread pool).
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC;
+    return { path, file: await open(path, flags, 0o600), size: 0, lastSeq: -1 };
   };
   let current = await openSegment();
   /** Full segments whose records are not all in the store yet, oldest first. */
@@ -84,7 +88,6 @@ export async function openJournal(options: JournalOptions): Promise<AccessJourna
         const { bytesWritten } = await current.file.write(bytes, 0, bytes.length, current.size);
         if (bytesWritten !== bytes.length)
           throw new Error(`short write to the journal (${bytesWritten} of ${bytes.length} bytes)`);
-        await current.file.datasync();
       } catch (error) {
         // Nothing of a failed append was acknowledged: cut it off, so its positions can be sealed again.
         await current.file.truncate(current.size).catch(() => {});
@@ -109,6 +112,44 @@ export async function openJournal(options: JournalOptions): Promise<AccessJourna
       if (shipped) for (const segment of [...full, current]) await unlink(segment.path).catch(() => {});
     },
   };
+}
+
+/** The lock file that makes a journal folder one instance's: `<instance, URI-encoded>.lock`, holding the owner's pid. */
+const lockPath = (dir: string, instance: string): string => join(dir, `${encodeURIComponent(instance)}.lock`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims the instance's journal for this process, or refuses: two processes of one instance on
+ * one folder would each take the other's journal for a crashed one's, send it and remove it
+ * while it is still being written. A lock whose process is gone is taken over; so is one
+ * naming this very pid, which in a container is the previous container's (both were pid 1).
+ */
+export async function lockJournal(dir: string, instance: string): Promise<{ release(): Promise<void> }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = lockPath(dir, instance);
+  // Created exclusively ('wx'), so that two starts at once cannot both take it.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return { release: () => unlink(path).catch(() => {}) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+    }
+    const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
+      throw new Error(
+        `the access-log journal of instance ${instance} in ${dir} is in use by process ${owner}: give each gateway process its own CREDENCE_GATEWAY_INSTANCE`,
+      );
+    await unlink(path).catch(() => {});
+  }
 }
 
 /** What an earlier process of this instance left in the journal: its chains' records in order, and the files that held them. */

@@ -26,7 +26,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from '../logger.ts';
-import { leftoverJournals, openJournal, type AccessJournal } from './journal.ts';
+import { leftoverJournals, lockJournal, openJournal, type AccessJournal } from './journal.ts';
 import { DURABLE_WRITE, type AccessLogCollections } from './store.ts';
 import type { CheckpointSigner } from './keys.ts';
 import {
@@ -279,6 +279,7 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
   // What an earlier process of this instance left in the journal goes to the store first, so
   // that this chain's start names the real end of the one before it.
   const journalDir = options.journalDir;
+  const journalLock = journalDir ? await lockJournal(journalDir, instance) : undefined;
   if (journalDir)
     for (const leftover of await leftoverJournals(journalDir, instance)) {
       for (let from = 0; from < leftover.records.length; from += maxBatch)
@@ -476,6 +477,7 @@ export async function openAccessLogWriter(options: AccessLogWriterOptions): Prom
       if (journal) {
         const shipped = await exclusive(async () => void (await shipJournaled())).then(() => unshipped.length === 0);
         await journal.close(shipped);
+        await journalLock?.release();
         if (!shipped)
           log.warn(
             { chain, records: unshipped.length },
