@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { dataDirectory } from './config.ts';
+import { isRunning } from '../lib/processes.ts';
 
 export const DATA_DIRECTORY = dataDirectory() ?? fileURLToPath(new URL('../.data', import.meta.url));
 
@@ -23,16 +24,6 @@ export interface RunningStore {
   description: string;
   /** The `npm start` process that runs it. */
   pid: number;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Records the store this `npm start` runs; readable by its user only, as a URI may carry a password. */

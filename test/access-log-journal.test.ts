@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../lib/logger.ts';
-import { startMongo, type MongoServer } from '../lib/stores/mongo.ts';
 import { connectAccessLogStore, type AccessLogCollections } from '../lib/access-log/store.ts';
 import { loadCheckpointSigner } from '../lib/access-log/keys.ts';
 import { leftoverJournals } from '../lib/access-log/journal.ts';
@@ -24,28 +23,13 @@ import {
   openAccessLogWriter,
   type AccessLogWriterOptions,
 } from '../lib/access-log/writer.ts';
-import { recordId, type AccessEntry, type AccessLogRecord } from '../lib/access-log/record.ts';
+import { recordId, type AccessLogRecord } from '../lib/access-log/record.ts';
 import { seedSubject } from '../subgraphs/runtime/seed-subjects.ts';
 import { startFederation, type Caller, type Federation, type GraphQLResponse } from './support/federation.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import type { TcpProxy } from './support/tcp-proxy.ts';
+import { accessEntry, startProxiedAccessLogStore, type ProxiedAccessLogStore } from './support/access-log-store.ts';
 
 const log = createLogger('test');
-
-const entry = (requestId: string): AccessEntry => ({
-  at: new Date(),
-  requestId,
-  consumer: 'central-bank',
-  purpose: 'CREDIT_ASSESSMENT',
-  policyVersion: 'test',
-  operationName: null,
-  operationHash: '0'.repeat(64),
-  outcome: 'ANSWERED',
-  fields: ['Subject.name'],
-  subjects: ['91350100M000100Y43'],
-  deniedFields: [],
-  maskedFields: [],
-  durationMs: 1,
-});
 
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
@@ -56,28 +40,16 @@ const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10
 };
 
 describe('the access-log journal', () => {
-  let mongo: MongoServer;
+  let logStore: ProxiedAccessLogStore;
   let dataDir: string;
   let proxy: TcpProxy;
   let store: AccessLogCollections;
 
   before(async () => {
-    process.env.LOG_LEVEL = 'silent';
-    process.env.MONGODB_DB_PREFIX = `credence_journal_${process.pid}_`;
-    dataDir = await mkdtemp(join(tmpdir(), 'credence-journal-'));
-    mongo = await startMongo({ dataDir: join(dataDir, 'store'), log });
-    const target = new URL(mongo.uri.replace(/^mongodb:/, 'http:'));
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
-    store = await connectAccessLogStore(proxy.through(mongo.uri), { serverSelectionTimeoutMs: 500 });
+    logStore = await startProxiedAccessLogStore('credence-journal', log);
+    ({ dataDir, proxy, store } = logStore);
   });
-  after(async () => {
-    await proxy?.restore();
-    await store?.connection.dropDatabase();
-    await store?.close();
-    await proxy?.close();
-    await mongo?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => logStore?.close());
 
   const journaled = (instance: string, options: Partial<AccessLogWriterOptions> = {}) =>
     openAccessLogWriter({
@@ -99,7 +71,7 @@ describe('the access-log journal', () => {
   it('an answer waits for the journal only; the store gets the records in order, in batches, and the chain verifies', async () => {
     const writer = await journaled('journal-ship', { shipIntervalMs: 200 });
     const ids = Array.from({ length: 40 }, (_, n) => `r${n}`);
-    await Promise.all(ids.map((id) => writer.append(entry(id))));
+    await Promise.all(ids.map((id) => writer.append(accessEntry(id))));
     // Durable before the store has them: in the journal, on disk.
     const [onDisk] = (await leftoverJournals(join(dataDir, 'journal-ship'), 'journal-ship')).filter(
       ({ chain }) => chain === writer.chain,
@@ -119,22 +91,22 @@ describe('the access-log journal', () => {
 
   it('the store cut: answers go on from the journal until the lag bound, then are refused; the backlog arrives when the store returns', async () => {
     const writer = await journaled('journal-outage', { maxLagMs: 800, writeTimeoutMs: 300, retryAfterMs: 50 });
-    await writer.append(entry('before'));
+    await writer.append(accessEntry('before'));
     await until('the first record in the store', async () => (await storedIds(writer.chain)).length === 1);
     await proxy.cut();
     const answered = ['before'];
     try {
-      await writer.append(entry('during-1'));
+      await writer.append(accessEntry('during-1'));
       answered.push('during-1');
       assert.equal(writer.writable, true, 'within the lag bound');
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      await assert.rejects(writer.append(entry('too-late')), AccessLogUnavailableError);
+      await assert.rejects(writer.append(accessEntry('too-late')), AccessLogUnavailableError);
       assert.equal(writer.writable, false, 'not ready while the store lags too far behind');
     } finally {
       await proxy.restore();
     }
     await until('the backlog shipped', async () => writer.unshipped === 0 && writer.writable === true, 20_000);
-    await writer.append(entry('after'));
+    await writer.append(accessEntry('after'));
     answered.push('after');
     await writer.close();
     assert.deepEqual(await storedIds(writer.chain), answered, 'every answered record, in order, none refused');
@@ -144,7 +116,7 @@ describe('the access-log journal', () => {
   it('a crash: the next start of the instance sends what the journal held, and its chain names the real end', async () => {
     const instance = 'journal-crash';
     // The crashed process: its records journaled, never shipped (its store connection is gone).
-    const doomedStore = await connectAccessLogStore(mongo.uri);
+    const doomedStore = await connectAccessLogStore(logStore.uri);
     const crashed = await openAccessLogWriter({
       store: doomedStore,
       signer: loadCheckpointSigner({}),
@@ -153,7 +125,7 @@ describe('the access-log journal', () => {
       journalDir: join(dataDir, instance),
       shipIntervalMs: 600_000,
     });
-    for (const id of ['c1', 'c2', 'c3']) await crashed.append(entry(id));
+    for (const id of ['c1', 'c2', 'c3']) await crashed.append(accessEntry(id));
     await doomedStore.close();
     assert.deepEqual(await storedIds(crashed.chain), [], 'nothing shipped before the crash');
 
@@ -172,10 +144,10 @@ describe('the access-log journal', () => {
 
   it('a position taken in the store by a record the gateway did not write: the journaled record takes it back', async () => {
     const writer = await journaled('journal-forged', { shipIntervalMs: 300 });
-    await writer.append(entry('genuine'));
+    await writer.append(accessEntry('genuine'));
     // Before it ships, an attacker with write access to the store fills position 1.
     const forged = {
-      ...entry('forged'),
+      ...accessEntry('forged'),
       kind: 'ACCESS',
       _id: recordId(writer.chain, 1),
       chain: writer.chain,

@@ -21,6 +21,7 @@ import { firstQuery, showcaseSubject, type RunningStore } from '../scripts/stack
 import { RESTART_BACKOFF, restartDelay } from '../scripts/supervisor.ts';
 import { dropDepartmentDatabases } from './support/databases.ts';
 import { post, send, type HttpAnswer } from './support/http.ts';
+import { isRunning } from '../lib/processes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const execFileAsync = promisify(execFile);
@@ -32,15 +33,6 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined> |
     const value = await check();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -17,6 +17,7 @@
 import { mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
+import { isRunning } from '../processes.ts';
 import { parseWithDates } from './maintenance.ts';
 import type { AccessLogRecord } from './record.ts';
 
@@ -117,15 +118,6 @@ export async function openJournal(options: JournalOptions): Promise<AccessJourna
 /** The lock file that makes a journal folder one instance's: `<instance, URI-encoded>.lock`, holding the owner's pid. */
 const lockPath = (dir: string, instance: string): string => join(dir, `${encodeURIComponent(instance)}.lock`);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Claims the instance's journal for this process, or refuses: two processes of one instance on
  * one folder would each take the other's journal for a crashed one's, send it and remove it
@@ -144,7 +136,7 @@ export async function lockJournal(dir: string, instance: string): Promise<{ rele
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
     }
     const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner))
       throw new Error(
         `the access-log journal of instance ${instance} in ${dir} is in use by process ${owner}: give each gateway process its own CREDENCE_GATEWAY_INSTANCE`,
       );
