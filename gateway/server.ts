@@ -188,6 +188,10 @@ export async function startGateway(config: GatewayConfig, dependencies: GatewayD
       ],
     },
     allowBatchedHttpRequests: false,
+    // main.ts stops the process in order on SIGINT and SIGTERM (the access log's last records and
+    // checkpoint, then the stores). Apollo's own handlers would stop the server and re-raise the
+    // signal at once, killing the process before that order completes.
+    stopOnTerminationSignals: false,
     // Parsed documents are kept by what they hold, not by Apollo's estimate (document-store.ts).
     documentStore: boundedDocumentStore(DOCUMENT_CACHE_BYTES, caches),
     // Only registered operations are persisted (persisted-operations.ts); nothing registers itself.

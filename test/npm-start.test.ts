@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ import { RESTART_BACKOFF, restartDelay } from '../scripts/supervisor.ts';
 import { dropDepartmentDatabases } from './support/databases.ts';
 import { post, send, type HttpAnswer } from './support/http.ts';
 import { isRunning } from '../lib/processes.ts';
+import { createLogger } from '../lib/logger.ts';
+import { startMongo } from '../lib/stores/mongo.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const execFileAsync = promisify(execFile);
@@ -295,14 +297,27 @@ describe('npm start', { timeout: 240_000 }, () => {
     );
   });
 
-  it('Ctrl-C stops every process it started and removes its store and process files', async () => {
+  it('Ctrl-C stops every process it started and removes its store and process files; the gateway closes its access log first', async () => {
     const pids = ['registry', 'judicial', 'tax', 'penalties', 'credit', 'audit', 'gateway'].map(pidOf);
-    await dropDatabases();
+    const journal = join(dataDir, 'access-journal');
+    assert.notDeepEqual(readdirSync(journal), [], 'the running gateway keeps its access-log journal here');
     const exited = new Promise((resolve) => stack.once('exit', resolve));
     stack.kill('SIGINT');
     await exited;
     assert.deepEqual(pids.filter(isRunning), []);
     assert.equal(existsSync(join(dataDir, 'store.json')), false);
     assert.equal(existsSync(join(dataDir, 'pids')), false);
+    // Closed, not killed: everything journaled was sent to the store, and the journal and its lock removed.
+    assert.deepEqual(readdirSync(journal), []);
+    // The stack's databases, through a store of the test's own on the same PostgreSQL (the stack's is stopped).
+    const cleaner = await startMongo({ dataDir: join(dataDir, 'cleaner'), log: createLogger('test') });
+    const previous = process.env.MONGODB_DB_PREFIX;
+    process.env.MONGODB_DB_PREFIX = prefix;
+    try {
+      await dropDepartmentDatabases(cleaner.uri);
+    } finally {
+      process.env.MONGODB_DB_PREFIX = previous;
+      await cleaner.stop();
+    }
   });
 });

@@ -146,6 +146,9 @@ export async function startSubgraph(department: AnyDepartment, options: Subgraph
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     formatError: safeErrorFormatter(log),
+    // main.ts stops the process in order on SIGINT and SIGTERM; Apollo's own handlers would stop
+    // the server and re-raise the signal at once, before the stores are closed.
+    stopOnTerminationSignals: false,
     // Inline traces are for Apollo's hosted usage reporting, which a government platform does not use.
     // Cache hints neither: answers are never cached (cache-control: no-store, lib/http.ts), and
     // the cache-control plugin wraps every field resolver to compute one per field.
