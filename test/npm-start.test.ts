@@ -108,18 +108,21 @@ describe('npm start', { timeout: 240_000 }, () => {
     gatewayUrl = new URL('/', graphqlUrl).toString().replace(/\/$/, '');
   });
 
-  /** Drops this stack's databases (the embedded store keeps them in the machine's shared PostgreSQL). */
-  const dropDatabases = async (): Promise<void> => {
-    const file = join(dataDir, 'store.json');
-    if (!existsSync(file)) return;
-    const store = JSON.parse(readFileSync(file, 'utf8')) as RunningStore;
+  /** Drops this stack's databases through the store at `uri` (the embedded store keeps them in the machine's shared PostgreSQL). */
+  const dropDatabasesAt = async (uri: string): Promise<void> => {
     const previous = process.env.MONGODB_DB_PREFIX;
     process.env.MONGODB_DB_PREFIX = prefix;
     try {
-      await dropDepartmentDatabases(store.uri);
+      await dropDepartmentDatabases(uri);
     } finally {
       process.env.MONGODB_DB_PREFIX = previous;
     }
+  };
+  /** ...through the store the stack runs, while it runs. */
+  const dropDatabases = async (): Promise<void> => {
+    const file = join(dataDir, 'store.json');
+    if (!existsSync(file)) return;
+    await dropDatabasesAt((JSON.parse(readFileSync(file, 'utf8')) as RunningStore).uri);
   };
 
   after(async () => {
@@ -311,12 +314,9 @@ describe('npm start', { timeout: 240_000 }, () => {
     assert.deepEqual(readdirSync(journal), []);
     // The stack's databases, through a store of the test's own on the same PostgreSQL (the stack's is stopped).
     const cleaner = await startMongo({ dataDir: join(dataDir, 'cleaner'), log: createLogger('test') });
-    const previous = process.env.MONGODB_DB_PREFIX;
-    process.env.MONGODB_DB_PREFIX = prefix;
     try {
-      await dropDepartmentDatabases(cleaner.uri);
+      await dropDatabasesAt(cleaner.uri);
     } finally {
-      process.env.MONGODB_DB_PREFIX = previous;
       await cleaner.stop();
     }
   });
