@@ -41,6 +41,7 @@ import {
   writeRunningStore,
 } from './stack.ts';
 import { supervise, type Supervised } from './supervisor.ts';
+import { nodeFlags } from '../lib/processes.ts';
 
 const settings = orExitOnConfigError(() => readToolSettings());
 const departmentMetricsOffSetting = orExitOnConfigError(() => departmentMetricsOff());
@@ -148,7 +149,7 @@ function run(name: string, script: string, args: string[], env: Record<string, s
       name,
       log,
       start: (): ChildProcess =>
-        spawn(process.execPath, [script, ...args], {
+        spawn(process.execPath, [...nodeFlags(), script, ...args], {
           cwd: root,
           env: childEnvironment({ [RELEASE_ENV.DIR]: releasesDir, ...env }),
           stdio: ['ignore', 'inherit', 'inherit'],

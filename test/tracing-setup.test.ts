@@ -9,11 +9,14 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import Fastify from 'fastify';
 import { ConfigError } from '../lib/config/read.ts';
 import { readTracingSettings } from '../lib/config/shared.ts';
+import { APOLLO_GATEWAY_TRACER } from '../lib/observability/gateway-spans.ts';
 import { startTracing } from '../lib/observability/tracing-sdk.ts';
+import { nodeFlags } from '../lib/processes.ts';
 import {
   ATTRIBUTES,
   logCorrelation,
@@ -165,5 +168,52 @@ describe('tracing on, exported over OTLP/HTTP', () => {
       collector.close();
     }
     assert.equal(tracingOn(), false, 'shut down: off again');
+  });
+});
+
+describe("@apollo/gateway's own spans", () => {
+  it('only its planning span is made; what runs in the others hangs under the span that called it', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing({ service: 'credence-test', settings: readTracingSettings({}), exporter });
+    try {
+      const library = trace.getTracer(APOLLO_GATEWAY_TRACER);
+      const call = traced(TRACERS.gateway, 'department call', async () => 'answered');
+      const request = traced(TRACERS.gateway, 'POST /graphql', () =>
+        // As @apollo/gateway nests them: its request span, planning inside it, then a fetch that makes a call.
+        library.startActiveSpan('gateway.request', async (outer) => {
+          library.startActiveSpan('gateway.plan', { attributes: { 'graphql.operation.type': 'query' } }, (plan) =>
+            plan.end(),
+          );
+          const answer = await library.startActiveSpan(
+            'gateway.fetch',
+            { attributes: { service: 'tax' } },
+            context.active(),
+            () => call(),
+          );
+          outer.setAttribute('service', 'ignored');
+          outer.end();
+          return answer;
+        }),
+      );
+      assert.equal(await request(), 'answered');
+      await tracing?.flush();
+      const spans = exporter.getFinishedSpans();
+      assert.deepEqual(spans.map((span) => span.name).sort(), ['POST /graphql', 'department call', 'gateway.plan']);
+      const root = spans.find((span) => span.name === 'POST /graphql');
+      for (const name of ['department call', 'gateway.plan']) {
+        const span = spans.find((candidate) => candidate.name === name);
+        assert.equal(span?.parentSpanContext?.spanId, root?.spanContext().spanId, `${name}: a child of the request`);
+      }
+    } finally {
+      await tracing?.shutdown();
+    }
+  });
+});
+
+describe('the Node flags of Credence processes', () => {
+  it('turn on the cheap trace context on Node 22, which Node 24 has by default', () => {
+    assert.deepEqual(nodeFlags('22.18.0'), ['--experimental-async-context-frame']);
+    assert.deepEqual(nodeFlags('24.1.0'), []);
+    assert.deepEqual(nodeFlags('26.0.0'), []);
   });
 });

@@ -54,10 +54,12 @@ function exportedLink(link: Link): Link {
 
 /** The span as it may leave the process. */
 export function exportedSpan(span: ReadableSpan): ReadableSpan {
+  // The ids, not the span: the copy waits in the batch for up to a second, and must not keep the original alive.
+  const ids = span.spanContext();
   return {
     name: exportedName(span.name),
     kind: span.kind,
-    spanContext: () => span.spanContext(),
+    spanContext: () => ids,
     ...(span.parentSpanContext ? { parentSpanContext: span.parentSpanContext } : {}),
     startTime: span.startTime,
     endTime: span.endTime,

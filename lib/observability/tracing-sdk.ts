@@ -7,12 +7,14 @@
  * - a parent-based sampler: a trace is sampled at its root (the gateway's request) with the
  *   configured ratio, and every department call follows the gateway's decision;
  * - the privacy guard (tracing-privacy.ts) in front of a batching exporter: OTLP over HTTP to
- *   the configured endpoint, or nothing (`discard`, for benchmarks).
+ *   the configured endpoint, or nothing (`discard`, for benchmarks);
+ * - of @apollo/gateway's own spans, only its planning span (gateway-spans.ts): Credence's spans
+ *   already cover the request and each department call, and each span is paid for in CPU.
  *
  * With `exporter: 'off'` (the default) nothing is registered: the API's no-op tracer answers,
  * and tracing.ts's functions do nothing.
  */
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type Tracer, type TracerOptions, type TracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -26,6 +28,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import type { TracingSettings } from '../config/shared.ts';
+import { keptSpansOnly, LIBRARY_SPANS_KEPT } from './gateway-spans.ts';
 import { markTracing } from './tracing.ts';
 import { PrivacyGuardProcessor } from './tracing-privacy.ts';
 
@@ -77,7 +80,15 @@ export function startTracing(options: TracingOptions): RunningTracing | undefine
       ),
     ],
   });
-  if (!trace.setGlobalTracerProvider(provider) || !context.setGlobalContextManager(contextManager)) {
+  // Libraries get their tracers from the global provider: those whose spans Credence's own cover keep only the rest.
+  const registered: TracerProvider = {
+    getTracer(name: string, version?: string, tracerOptions?: TracerOptions): Tracer {
+      const found = provider.getTracer(name, version, tracerOptions);
+      const kept = LIBRARY_SPANS_KEPT.get(name);
+      return kept ? keptSpansOnly(found, kept) : found;
+    },
+  };
+  if (!trace.setGlobalTracerProvider(registered) || !context.setGlobalContextManager(contextManager)) {
     throw new Error('a tracer provider is already registered in this process');
   }
   markTracing(true);

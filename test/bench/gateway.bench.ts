@@ -77,6 +77,7 @@ import { departments } from '../../subgraphs/departments.ts';
 import { DEFAULT_SUBJECT_COUNT, seedAll } from '../../subgraphs/seed.ts';
 import { seedSubject } from '../../subgraphs/runtime/seed-subjects.ts';
 import { dropDepartmentDatabases } from '../support/databases.ts';
+import { nodeFlags } from '../../lib/processes.ts';
 import { compareSubgraphExecution, type ExecutionComparison } from './subgraph-execution.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -328,7 +329,8 @@ function runNode(
   env: Record<string, string>,
   cwd = root,
 ): ChildProcess {
-  const child = spawn(process.execPath, [script, ...args], {
+  // Every stack's processes on the same runtime settings as npm start's.
+  const child = spawn(process.execPath, [...nodeFlags(), script, ...args], {
     cwd,
     // Operator listeners on free ports: the default (the main port + 5400) can meet another
     // process's free port here, where every port is picked at random.
